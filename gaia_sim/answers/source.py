@@ -1,0 +1,62 @@
+"""The one interface through which the simulation obtains node answers.
+
+A node that *serves* a model configuration (which may differ from the one it claims) answers a
+question; the simulation asks an :class:`AnswerSource` for ``n`` answers of that configuration to
+that question and gets texts, embeddings and the measured cost of producing them.
+
+Implementations: the answer bank of real model outputs (``gaia_sim.answers.bank``), and the real
+Gaia node answers (``gaia_sim.answers.gaia_real``) converted to the same format.
+Nothing outside ``gaia_sim/answers`` may depend on an implementation's internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AnswerDraw:
+    """``n`` answers of one configuration to one question."""
+
+    texts: tuple[str, ...]
+    embeddings: np.ndarray  # (n, dim) float32, unit norm
+    tokens: np.ndarray  # (n,) int, generated tokens per answer
+    latency_s: np.ndarray  # (n,) float, measured wall seconds to generate each answer
+
+
+@dataclass(frozen=True)
+class CostProfile:
+    """Measured cost of one configuration, averaged over the bank's answers."""
+
+    seconds_per_answer: float
+    tokens_per_answer: float
+
+
+class AnswerSource(Protocol):
+    """Where node answers come from: ``draw(config, question, n, rng)``."""
+
+    @property
+    def config_ids(self) -> Sequence[str]: ...
+
+    @property
+    def question_ids(self) -> Sequence[str]: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def draw(self, config: str, question: str, n: int, rng: np.random.Generator) -> AnswerDraw:
+        """``n`` answers sampled (with replacement) from the answers of ``config`` to ``question``."""
+        ...
+
+    def draw_indices(self, config: str, question: str, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Like :meth:`draw` but only the row indices into :meth:`embedding_matrix` (fast path)."""
+        ...
+
+    def embedding_matrix(self) -> np.ndarray:
+        """All stored embeddings, (rows, dim) float32; rows addressed by :meth:`draw_indices`."""
+        ...
+
+    def cost(self, config: str) -> CostProfile: ...
