@@ -1,0 +1,184 @@
+"""The dashboard's figures are pure functions of results frames: tested here without Dash."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import figures as F
+
+BEHAVIOURS = ("honest", "lazy")
+
+
+def _steps(epochs: int = 5) -> pd.DataFrame:
+    """Synthetic steps.parquet rows (schema of docs/TEAM.md): lazy nodes die out, honest take over."""
+    rows = []
+    for e in range(1, epochs + 1):
+        lazy = max(0, 4 - e)
+        for role, behaviour, count in (("node", "honest", 10 - lazy), ("node", "lazy", lazy),
+                                       ("validator", "honest", 3)):
+            total = 10 if role == "node" else 3
+            rows.append(dict(epoch=e, role=role, behaviour=behaviour, count=count, share=count / total,
+                             stake=100.0 * count, balance=5.0 * e * count, revenue=2.0 * count,
+                             cost=(1.0 if behaviour == "honest" else 0.2) * count, profit=1.0 * count,
+                             slashed=50.0 if behaviour == "lazy" and count else (7.0 if e == 2 and role == "node" else 0.0),
+                             slashed_count=1 if behaviour == "lazy" and count else 0, flagged=count // 2,
+                             wrongly_flagged=1 if e == 2 and behaviour == "honest" else 0,
+                             wrongly_slashed=7.0 if e == 2 and behaviour == "honest" and role == "node" else 0.0,
+                             probed=count, requests_served=10 * count, requests_timed_out=0))
+    return pd.DataFrame(rows)
+
+
+def _events(n: int = 40, separation: float = 3.0, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    cheat = np.arange(n) % 4 == 0
+    score = rng.normal(size=n) + separation * cheat
+    return pd.DataFrame(dict(epoch=1, kind="verdict", node=np.arange(n), validator=0,
+                             behaviour=np.where(cheat, "lazy", "honest"), amount=0.0, score=score,
+                             p_value=np.exp(-np.abs(score)), flagged=score > 1.5, detail=""))
+
+
+def _trace(fig: go.Figure, name: str):
+    return next(t for t in fig.data if t.name == name)
+
+
+def test_behaviour_shares_one_line_per_node_behaviour_and_validators_excluded():
+    fig = F.fig_behaviour_shares(_steps())
+    assert sorted(t.name for t in fig.data) == ["honest", "lazy"]
+    lazy = _trace(fig, "lazy")
+    assert list(lazy.x) == [1, 2, 3, 4, 5]
+    np.testing.assert_allclose(lazy.y, [0.3, 0.2, 0.1, 0.0, 0.0])
+    np.testing.assert_allclose(_trace(fig, "honest").y, [0.7, 0.8, 0.9, 1.0, 1.0])
+
+
+def test_stake_and_balance_have_two_panels_and_sum_per_behaviour():
+    fig = F.fig_stake_balance(_steps())
+    stake = [t for t in fig.data if t.name == "honest" and t.yaxis in ("y", None)][0]
+    np.testing.assert_allclose(stake.y, [700, 800, 900, 1000, 1000])
+    balances = [t for t in fig.data if t.yaxis == "y2"]
+    assert {t.name for t in balances} == set(BEHAVIOURS)
+
+
+def test_slashes_split_right_and_wrong():
+    fig = F.fig_slashes(_steps())
+    wrong = _trace(fig, "wrong (honest)")
+    right = _trace(fig, "right (cheaters)")
+    np.testing.assert_allclose(wrong.y, [0, 7, 0, 0, 0])
+    np.testing.assert_allclose(right.y, [50, 50, 50, 0, 0])
+
+
+def test_revenue_and_cost_are_per_node_and_nan_when_a_behaviour_is_extinct():
+    fig = F.fig_revenue_cost(_steps())
+    cost = _trace(fig, "lazy cost")
+    np.testing.assert_allclose(cost.y[:3], [0.2, 0.2, 0.2])
+    assert np.isnan(cost.y[3])
+    np.testing.assert_allclose(_trace(fig, "honest revenue").y, [2.0] * 5)
+
+
+def test_roc_curve_matches_closed_cases():
+    fpr, tpr, auc = F.roc_curve(np.array([3, 2, 1, 0]), np.array([True, True, False, False]))
+    assert auc == pytest.approx(1.0)
+    fpr, tpr, auc = F.roc_curve(np.array([0, 1, 2, 3]), np.array([True, True, False, False]))
+    assert auc == pytest.approx(0.0)
+    # all scores tied: a single step to (1, 1), AUC one half
+    fpr, tpr, auc = F.roc_curve(np.ones(6), np.array([1, 0, 1, 0, 1, 0], bool))
+    assert auc == pytest.approx(0.5) and list(fpr) == [0.0, 1.0]
+
+
+def test_roc_auc_equals_mann_whitney_probability():
+    rng = np.random.default_rng(1)
+    s, p = rng.normal(size=200), rng.random(200) < 0.3
+    s[p] += 1.0
+    _, _, auc = F.roc_curve(s, p)
+    pairs = (s[p][:, None] > s[~p][None, :]).mean()
+    assert auc == pytest.approx(pairs)
+
+
+def test_fig_roc_uses_verdicts_and_marks_operating_point():
+    events = pd.concat([_events(), _events().assign(kind="probe", score=np.nan)])
+    fig = F.fig_roc(events)
+    roc = fig.data[0]
+    assert roc.name.startswith("ROC (AUC ")
+    assert float(roc.name.split()[-1].rstrip(")")) > 0.9
+    op = _trace(fig, "operating point (flagged)")
+    ev = _events()
+    assert op.x[0] == pytest.approx(ev.flagged[ev.behaviour == "honest"].mean())
+
+
+def test_fig_roc_with_only_honest_nodes_says_why():
+    fig = F.fig_roc(_events().assign(behaviour="honest"))
+    assert not fig.data and "both honest and cheating" in fig.layout.annotations[0].text
+
+
+@pytest.mark.parametrize("fn", [F.fig_behaviour_shares, F.fig_stake_balance, F.fig_slashes, F.fig_revenue_cost])
+def test_empty_steps_give_an_empty_figure(fn):
+    fig = fn(_steps().iloc[0:0])
+    assert isinstance(fig, go.Figure) and not fig.data
+
+
+def _sweep() -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    rows = [dict(**{"staking.node_stake": s, "slashing.fraction": f, "replication": r},
+                 final_honest_share=min(1.0, s * f / 50) + rng.normal(scale=0.01))
+            for s in (10, 50, 100) for f in (0.1, 0.5, 1.0) for r in range(4)]
+    return pd.DataFrame(rows)
+
+
+def test_phase_diagram_averages_replications_and_overlays_boundary():
+    sweep = _sweep()
+    boundary = pd.DataFrame({"x": [10, 50, 100], "y": [1.0, 0.5, 0.1]})
+    fig = F.fig_phase_diagram(sweep, "staking.node_stake", "slashing.fraction", "final_honest_share", boundary)
+    heat = fig.data[0]
+    assert list(heat.x) == [10, 50, 100] and list(heat.y) == [0.1, 0.5, 1.0]
+    expected = sweep.groupby(["slashing.fraction", "staking.node_stake"]).final_honest_share.mean()
+    assert heat.z[2][2] == pytest.approx(expected[(1.0, 100)])
+    assert list(_trace(fig, "deterrence boundary").y) == [1.0, 0.5, 0.1]
+
+
+def test_replication_bands_bracket_the_mean():
+    fig = F.fig_replication_bands(_sweep(), "staking.node_stake", "final_honest_share", group="slashing.fraction")
+    lines = [t for t in fig.data if t.fill is None]
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(lines) == 3 and len(bands) == 3
+    for line, band in zip(lines, bands):
+        n = len(line.x)
+        hi, lo = np.asarray(band.y[:n]), np.asarray(band.y[n:])[::-1]
+        assert np.all(lo <= np.asarray(line.y) + 1e-12) and np.all(np.asarray(line.y) <= hi + 1e-12)
+
+
+def test_phase_diagram_with_unknown_column_is_empty_not_an_error():
+    assert not F.fig_phase_diagram(_sweep(), "nope", "slashing.fraction", "final_honest_share").data
+
+
+def test_answer_pca_colours_by_node_or_behaviour_and_shows_text():
+    pts = pd.DataFrame(dict(pc1=[0, 1, 2, 3], pc2=[0, 1, 0, 1], node=[0, 0, 1, 2],
+                            behaviour=["honest", "honest", "lazy", "honest"], question=["q1"] * 4,
+                            text=["Paris is the capital.", "Paris.", "I cannot answer.", "x" * 200]))
+    by_b = F.fig_answer_pca(pts)
+    assert sorted(t.name for t in by_b.data) == ["behaviour honest", "behaviour lazy"]
+    assert "I cannot answer." in _trace(by_b, "behaviour lazy").hovertext[0]
+    assert len(F.fig_answer_pca(pts, colour_by="node").data) == 3
+
+
+def test_node_scores_log_p_values_and_alpha_line():
+    sc = pd.DataFrame(dict(node=[0, 1, 2], behaviour=["honest", "honest", "lazy"], score=[0.1, 0.3, 5.0],
+                           p_value=[0.6, 0.3, 1e-5], flagged=[False, False, True]))
+    fig = F.fig_node_scores(sc, alpha=0.01)
+    assert fig.layout.yaxis2.type == "log"
+    lazy_p = [t for t in fig.data if t.name == "lazy" and t.type == "scatter"][0]
+    assert lazy_p.marker.symbol[0] == "x"
+
+
+def test_network_marks_slashed_and_kinds():
+    v = pd.DataFrame(dict(id=["set0", "v0", "n0", "n1"], kind=["operator_set", "validator", "node", "node"],
+                          x=[0, 1, 2, 3], y=[0, 1, 0, 1], behaviour=["operator set", "honest", "honest", "lazy"],
+                          status=["", "active", "active", "ejected"], slashed=[False, False, False, True],
+                          label=["set 0", "validator 0", "node 0", "node 1"]))
+    e = pd.DataFrame(dict(x0=[0, 0], y0=[0, 0], x1=[2, 3], y1=[0, 1], kind=["member", "member"]))
+    fig = F.fig_network(v, e)
+    lazy = _trace(fig, "node: lazy")
+    assert lazy.marker.line.width[0] == 3 and lazy.marker.opacity[0] < 1
+    assert _trace(fig, "node: honest").marker.line.width[0] < 3
+    assert list(_trace(fig, "member edge").x[:2]) == [0, 2]
