@@ -1,0 +1,44 @@
+"""THE detector: pure numpy, no I/O. ``assess(embeddings, alpha, **options) -> Assessment``.
+
+``embeddings`` has shape (nodes, questions, samples, dim) with NaN rows for missing answers.
+Named detectors in :data:`DETECTORS`: "default" (calibrated, see ``default``), "paper" (the
+paper's separation rule), "median_rank" (the issue's simple reference). Sequential evidence
+across epochs: :class:`EvidenceAccumulator`.
+"""
+
+from __future__ import annotations
+
+from gaia_sim.detector._common import Assessment, bh_reject, check_alpha, check_embeddings
+from gaia_sim.detector.default import assess_default
+from gaia_sim.detector.paper import assess_paper
+from gaia_sim.detector.reference import assess_median_rank
+from gaia_sim.detector.sequential import EvidenceAccumulator, ebh_reject, mixture_calibrator
+from gaia_sim.errors import UserError
+
+DETECTORS = {
+    "default": assess_default,
+    "paper": assess_paper,
+    "median_rank": assess_median_rank,
+}
+
+
+def assess(embeddings, alpha: float = 0.01, detector: str = "default", **options) -> Assessment:
+    """Judge every node of one domain from its answers' embeddings.
+
+    ``embeddings``: float (nodes, questions, samples, dim), NaN rows for missing answers.
+    ``alpha``: level (FDR across nodes for "default"). ``detector``: a name in DETECTORS.
+    ``options``: passed to the detector (default: ``weights``, ``dispersion``, ``fdr``).
+    Returns an :class:`Assessment` with ``score``, ``p_value`` and ``flagged``, one per node.
+    """
+    if detector not in DETECTORS:
+        raise UserError(f"assess(detector={detector!r}): allowed {sorted(DETECTORS)}")
+    x = check_embeddings(embeddings)
+    try:
+        return DETECTORS[detector](x, check_alpha(alpha), **options)
+    except TypeError as exc:  # unknown option
+        raise UserError(f"assess(detector={detector!r}): {exc}") from None
+
+
+__all__ = [
+    "Assessment", "DETECTORS", "EvidenceAccumulator", "assess", "bh_reject", "ebh_reject", "mixture_calibrator",
+]

@@ -1,0 +1,113 @@
+"""Shared pieces of the detectors: input validation, per-(node, question) summaries, result type.
+
+Pure numpy, no I/O. Shapes: ``embeddings`` is (nodes, questions, samples, dim); a missing answer
+is a row of NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gaia_sim.errors import UserError
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Verdict of a detector on one batch of answers, one entry per node.
+
+    ``score``: higher = more suspicious (NaN for a node with no answers);
+    ``p_value``: probability, under the hypothesis that the node is honest, of a score at least as
+    extreme (1.0 for a node with no answers); ``flagged``: bool, the detector's decision at ``alpha``.
+    ``details``: optional named per-node arrays (e.g. the location and dispersion p-values).
+    """
+
+    score: np.ndarray
+    p_value: np.ndarray
+    flagged: np.ndarray
+    details: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per-(node, question) sufficient statistics of the answers.
+
+    ``count`` (N, Q) answers present; ``mean`` (N, Q, D) float64 mean embedding (NaN where count 0);
+    ``within`` (N, Q) unbiased within-node scatter sum_k ||x_k - mean||^2 / (count - 1), i.e. the
+    trace of the sample covariance (NaN where count < 2).
+    """
+
+    count: np.ndarray
+    mean: np.ndarray
+    within: np.ndarray
+
+
+def check_embeddings(embeddings, where: str = "assess(embeddings)") -> np.ndarray:
+    """Validate the 4-d answer array; raise :class:`UserError` naming what is allowed."""
+    x = np.asarray(embeddings)
+    if x.ndim != 4:
+        raise UserError(f"{where}: expected an array of shape (nodes, questions, samples, dim), got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise UserError(f"{where}: expected a float array, got dtype {x.dtype}")
+    if min(x.shape) == 0:
+        raise UserError(f"{where}: every axis must be non-empty, got shape {x.shape}")
+    return x
+
+
+def check_alpha(alpha: float) -> float:
+    if not 0.0 < float(alpha) < 1.0:
+        raise UserError(f"assess(alpha={alpha!r}): alpha must lie strictly between 0 and 1")
+    return float(alpha)
+
+
+def summarize(x: np.ndarray) -> Summary:
+    """Means and within-node scatter per (node, question), ignoring NaN rows.
+
+    Sample mean and unbiased sample covariance trace (any statistics textbook, e.g. Casella &
+    Berger, *Statistical Inference*, 2nd ed., sec. 5.2); a row with any NaN counts as missing.
+    """
+    present = ~np.isnan(x).any(axis=-1)  # (N, Q, S)
+    count = present.sum(axis=-1)  # (N, Q)
+    x0 = np.where(present[..., None], x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = x0.sum(axis=2, dtype=np.float64) / count[..., None]
+        resid = np.where(present[..., None], x0 - mean[:, :, None, :].astype(x0.dtype), 0.0)
+        ss = np.einsum("nqsd,nqsd->nq", resid, resid, dtype=np.float64)
+        within = np.where(count >= 2, ss / (count - 1), np.nan)
+    return Summary(count=count, mean=mean, within=within)
+
+
+def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:
+    """Benjamini-Hochberg step-up procedure (Benjamini & Hochberg 1995, JRSS-B 57:289).
+
+    Rejects the k smallest p-values, k = max{i : p_(i) <= alpha i / m}; controls the false
+    discovery rate at alpha for independent or positively dependent (PRDS) p-values.
+    """
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    if m == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.argsort(p, kind="stable")
+    ok = p[order] <= alpha * np.arange(1, m + 1) / m
+    k = np.flatnonzero(ok).max() + 1 if ok.any() else 0
+    out = np.zeros(m, dtype=bool)
+    out[order[:k]] = True
+    return out
+
+
+def robust_z(values: np.ndarray, axis: int = 0, floor: float = 0.0) -> np.ndarray:
+    """(x - median) / (1.4826 MAD), NaN-aware, along ``axis``.
+
+    Median and median absolute deviation scaled to be consistent for the normal standard
+    deviation (Hampel 1974; Huber & Ronchetti, *Robust Statistics*, 2nd ed., sec. 5.1); breakdown
+    point 50%, so up to half the nodes may collude without moving the reference.
+    """
+    med = np.nanmedian(values, axis=axis, keepdims=True)
+    mad = 1.4826 * np.nanmedian(np.abs(values - med), axis=axis, keepdims=True)
+    mad = np.maximum(mad, floor)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (values - med) / mad
