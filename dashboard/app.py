@@ -1,0 +1,104 @@
+"""``gaia-sim dashboard``: a Dash app to explore the network's equilibrium.
+
+Four pages (tabs): Run (pick a scenario, change parameters, run in the background, watch the
+figures move as epochs arrive), Sweep (phase diagrams and replication bands of a sweep result),
+Detector (answer embeddings in 2-D and each node's score and p-value) and Network (the domain as a
+graph). Dash and Plotly JavaScript are served by this process (``serve_locally=True``), so the app
+works with no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class AppContext:
+    """Everything the pages share; built once by :func:`create_app` (no module-level state)."""
+
+    results_root: Path
+    scenarios_dir: Path
+    sweep_roots: list[Path]
+    initial_scenario: Path
+    initial_result: Any = None
+    initial_run_dir: Path | None = None
+    jobs: Any = None
+    cache: dict = field(default_factory=dict)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8050, help="port on localhost (default 8050)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="results root (default results/)")
+    parser.add_argument("--scenarios", type=Path, default=Path("scenarios"),
+                        help="folder of scenario files offered on the Run page (default scenarios/)")
+    parser.add_argument("--scenario", type=Path, default=None,
+                        help="scenario to open on (default <scenarios>/baseline.toml; run once if no results)")
+    parser.add_argument("--sweeps", type=Path, action="append", default=None,
+                        help="folder searched for sweep results (repeatable; default results/ and experiments/)")
+    parser.add_argument("--debug", action="store_true", help="Dash debug mode (dev tools, reloader off)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from gaia_sim.errors import UserError
+
+    scenario = args.scenario or args.scenarios / "baseline.toml"
+    if not Path(scenario).exists():
+        raise UserError(f"{scenario}: scenario file not found (use --scenario FILE or --scenarios DIR)")
+    app = create_app(results_root=args.results, scenarios_dir=args.scenarios, initial_scenario=scenario,
+                     sweep_roots=args.sweeps or [args.results, Path("experiments")])
+    print(f"gaia-sim dashboard: http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False,
+            dev_tools_disable_version_check=True)
+    return 0
+
+
+def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path("scenarios"),
+               initial_scenario: Path | None = None, sweep_roots: list[Path] | None = None,
+               load_initial: bool = True):
+    """Build the Dash app; with ``load_initial`` it opens on the stored (or freshly run) baseline."""
+    from dash import Dash, dcc, html
+
+    from dashboard import data
+    from dashboard.jobs import JobRegistry
+    from dashboard.pages import detector, network, run_page, sweep
+
+    results_root, scenarios_dir = Path(results_root), Path(scenarios_dir)
+    ctx = AppContext(results_root=results_root, scenarios_dir=scenarios_dir,
+                     sweep_roots=[Path(p) for p in (sweep_roots or [results_root, Path("experiments")])],
+                     initial_scenario=Path(initial_scenario or scenarios_dir / "baseline.toml"))
+    if load_initial:
+        ctx.initial_result, ctx.initial_run_dir = data.baseline_run(results_root, ctx.initial_scenario)
+    ctx.jobs = _job_registry(JobRegistry, results_root)
+    app = Dash("dashboard", serve_locally=True, title="gaia-sim dashboard", suppress_callback_exceptions=False,
+               assets_folder=str(Path(__file__).parent / "assets"))
+    pages = [("run", "Run", run_page), ("sweep", "Sweep", sweep), ("detector", "Detector", detector),
+             ("network", "Network", network)]
+    app.layout = html.Div([
+        html.H2("gaia-sim: verifying nodes of a Gaia domain", style={"margin": "8px 0"}),
+        dcc.Tabs(id="tabs", value="run", children=[
+            dcc.Tab(label=label, value=key, id=f"tab-{key}", children=module.layout(ctx))
+            for key, label, module in pages]),
+    ], style={"fontFamily": "sans-serif", "margin": "0 16px"})
+    for _, _, module in pages:
+        module.register(app, ctx)
+    return app
+
+
+def _job_registry(cls, results_root: Path):
+    """Jobs call the runner and the results writer (imported when a run starts, not at build time)."""
+
+    def simulate(scenario, on_epoch=None):
+        from gaia_sim.runner import simulate as run
+
+        return run(scenario, on_epoch=on_epoch)
+
+    def write_run(result, root):
+        from gaia_sim.results import write_run as write
+
+        return write(result, root=root)
+
+    return cls(simulate=simulate, write_run=write_run, results_root=results_root)

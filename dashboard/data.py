@@ -1,0 +1,285 @@
+"""Data for the dashboard's pages: results, sweeps, network layout, answer projections.
+
+Reads only through the project's interfaces (``gaia_sim.results.read_run`` / ``write_run``,
+``gaia_sim.scenario``, pandas/pyarrow for sweep datasets, the answer bank and ``gaia_sim.assess``),
+and turns them into the small tidy frames the pure ``figures.fig_*`` functions draw. No work at
+import time; heavy or optional imports happen inside functions so a missing part degrades one page.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+# --------------------------------------------------------------------------- scenarios and results
+def list_scenarios(scenarios_dir: Path) -> list[Path]:
+    """Scenario files offered on the Run page: ``scenarios/*.toml`` (sweep files live in sweeps/)."""
+    return sorted(Path(scenarios_dir).glob("*.toml"))
+
+
+def latest_run_dir(results_root: Path, name: str) -> Path | None:
+    """Newest ``results/<name>/<hash>/`` holding a manifest, or None."""
+    runs = [p.parent for p in Path(results_root, name).glob("*/manifest.json")]
+    return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
+
+
+def baseline_run(results_root: Path, scenario_path: Path):
+    """The run the dashboard opens on: the newest stored run of ``scenario_path``, else run it now.
+
+    Returns ``(RunResult, run_dir)``; a fresh run is written with ``results.write_run``.
+    """
+    from gaia_sim.results import read_run, write_run
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    stored = Path(results_root, scenario.name, scenario.hash)
+    if (stored / "manifest.json").exists():
+        return read_run(stored), stored
+    print(f"gaia-sim dashboard: no results for {scenario_path}; running it once ...", flush=True)
+    result = simulate(scenario)
+    return result, write_run(result, root=results_root)
+
+
+# --------------------------------------------------------------------------- sweeps
+SWEEP_BOOKKEEPING = {"point", "replicate", "replication", "seed", "scenario_hash", "cell", "run", "epoch"}
+
+
+def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """A sweep result: ``(rows, swept parameter columns, outcome columns)``.
+
+    The dataset is ``results.parquet`` of a sweep directory (``gaia_sim.sweep.store``: one row per
+    cell, parameters as columns), or any Parquet file / dataset directory. Swept parameters are the
+    ``[axes]`` of the directory's ``sweep.toml`` (or the manifest's ``axes``), else the dotted
+    columns (``group.field``) that take more than one value.
+    """
+    from gaia_sim.errors import UserError
+
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.exists():
+        raise UserError(f"{sweep_dir}: no such sweep result (a directory written by `gaia-sim sweep`)")
+    target = _sweep_dataset(sweep_dir)
+    if target is None:
+        raise UserError(f"{sweep_dir}: no Parquet dataset found (expected results.parquet)")
+    rows = pd.read_parquet(target)
+    params = [c for c in _declared_axes(sweep_dir) if c in rows.columns] or [
+        c for c in rows.columns if "." in c and rows[c].nunique() > 1]
+    numeric = rows.select_dtypes(include=[np.number, "bool"]).columns
+    outcomes = [c for c in numeric if c not in set(params) | SWEEP_BOOKKEEPING and "." not in c]
+    return rows, params, outcomes
+
+
+def _sweep_dataset(sweep_dir: Path) -> Path | None:
+    if sweep_dir.is_file():
+        return sweep_dir
+    if (sweep_dir / "results.parquet").exists():
+        return sweep_dir / "results.parquet"
+    files = sorted(sweep_dir.glob("*.parquet"))
+    return files[0] if len(files) == 1 else (sweep_dir if files else None)
+
+
+def _declared_axes(sweep_dir: Path) -> list[str]:
+    """Axis paths from ``sweep.toml`` ([axes], nested tables flattened) or ``manifest.json``."""
+    import tomllib
+
+    here = sweep_dir if sweep_dir.is_dir() else sweep_dir.parent
+    if (here / "sweep.toml").exists():
+        try:
+            axes = tomllib.loads((here / "sweep.toml").read_text(encoding="utf-8")).get("axes", {})
+            return _flatten_axes(axes, "")
+        except (tomllib.TOMLDecodeError, AttributeError):
+            pass
+    if (here / "manifest.json").exists():
+        axes = json.loads((here / "manifest.json").read_text()).get("axes") or []
+        return list(axes) if isinstance(axes, dict) else [a if isinstance(a, str) else a.get("path", "") for a in axes]
+    return []
+
+
+def _flatten_axes(table: dict, prefix: str) -> list[str]:
+    paths = []
+    for key, value in table.items():
+        if isinstance(value, dict) and not {"low", "high"} <= set(value):
+            paths += _flatten_axes(value, f"{prefix}{key}.")
+        else:
+            paths.append(f"{prefix}{key}")
+    return paths
+
+
+def find_sweeps(roots: list[Path]) -> list[Path]:
+    """Sweep result directories (holding ``results.parquet``) under ``roots``."""
+    found = {p.parent for root in roots if Path(root).exists() for p in Path(root).glob("**/results.parquet")}
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- network
+def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
+                  max_probe_edges: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Vertices and edges of the domain graph with a networkx spring layout (fixed seed).
+
+    Operator sets (one per domain) join their validators and nodes; validators join the nodes they
+    probed (from probe events); members of one collusion ring are joined to each other.
+    Returns frames in the shape :func:`dashboard.figures.fig_network` draws.
+    """
+    import networkx as nx
+
+    g = nx.Graph()
+    vertices = []
+    for domain in sorted(nodes["domain"].unique()) if not nodes.empty else []:
+        key = f"set{domain}"
+        g.add_node(key)
+        vertices.append(dict(id=key, kind="operator_set", behaviour="operator set", status="", slashed=False,
+                             label=f"operator set of domain {domain}"))
+    for row in nodes.itertuples(index=False):
+        key = _vertex_key(row.role, row.id)
+        g.add_edge(key, f"set{row.domain}", kind="member")
+        vertices.append(dict(id=key, kind=row.role, behaviour=row.behaviour, status=row.status,
+                             slashed=bool(row.slashed_total > 0),
+                             label=(f"{row.role} {row.id} (domain {row.domain})<br>behaviour {row.behaviour}"
+                                    f" (started {row.behaviour_initial})<br>status {row.status}<br>stake "
+                                    f"{row.stake:.4g}, balance {row.balance:.4g}<br>slashed {row.slashed_total:.4g}"
+                                    + (f"<br>ring {row.ring}" if row.ring >= 0 else ""))))
+    for u, v in _probe_pairs(events, max_probe_edges):
+        if g.has_node(u) and g.has_node(v):
+            g.add_edge(u, v, kind="probe")
+    rings = nodes[nodes["ring"] >= 0].groupby("ring") if not nodes.empty else []
+    for _, members in rings:
+        keys = [_vertex_key(r, i) for r, i in zip(members["role"], members["id"])]
+        g.add_edges_from(((a, b) for a, b in zip(keys, keys[1:] + keys[:1]) if a != b), kind="ring")
+    return _positions(g, pd.DataFrame(vertices), seed)
+
+
+def _vertex_key(role: str, ident) -> str:
+    return f"{'v' if role == 'validator' else 'n'}{ident}"
+
+
+def _probe_pairs(events: pd.DataFrame, limit: int) -> list[tuple[str, str]]:
+    if events.empty:
+        return []
+    probes = events[(events["kind"] == "probe") & (events["node"] >= 0) & (events["validator"] >= 0)]
+    pairs = probes[["validator", "node"]].drop_duplicates().head(limit)
+    return [(f"v{v}", f"n{n}") for v, n in zip(pairs["validator"], pairs["node"])]
+
+
+def _positions(g, vertices: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import networkx as nx
+
+    if vertices.empty:
+        return vertices, pd.DataFrame(columns=["x0", "y0", "x1", "y1", "kind"])
+    pos = nx.spring_layout(g, seed=seed, iterations=60)
+    vertices = vertices.assign(x=[pos[k][0] for k in vertices["id"]], y=[pos[k][1] for k in vertices["id"]])
+    edges = pd.DataFrame([dict(x0=pos[u][0], y0=pos[u][1], x1=pos[v][0], y1=pos[v][1], kind=d["kind"])
+                          for u, v, d in g.edges(data=True)], columns=["x0", "y0", "x1", "y1", "kind"])
+    return vertices, edges
+
+
+# --------------------------------------------------------------------------- answers and detector
+def pca_2d(x: np.ndarray) -> np.ndarray:
+    """Project rows of ``x`` on their first two principal components (centred SVD; Jolliffe 2002, ch. 1).
+
+    Signs are fixed so the largest-magnitude loading of each component is positive (deterministic).
+    """
+    x = np.asarray(x, dtype=float)
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    comps = vt[:2]
+    signs = np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(axis=1)])
+    out = centred @ (comps * signs[:, None]).T
+    return out if out.shape[1] == 2 else np.column_stack([out, np.zeros(len(out))])
+
+
+def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_dir) -> tuple[pd.DataFrame | None, str]:
+    """The analytic deterrence boundary over the ``x`` x ``y`` plane, from ``gaia_sim.deterrence``.
+
+    Returns ``(frame with columns x, y, or None, note for the page)``.
+    """
+    try:
+        from gaia_sim import deterrence
+    except ImportError:
+        return None, "Analytic deterrence boundary: gaia_sim.deterrence is not available yet."
+    curve = getattr(deterrence, "boundary_curve", None)
+    if curve is None or not x or not y:
+        return None, "Analytic deterrence boundary: not defined for these axes."
+    try:
+        frame = curve(rows, x, y)
+    except (ValueError, KeyError, TypeError) as err:
+        return None, f"Analytic deterrence boundary: not drawn ({err})."
+    return frame, "Dashed line: analytic deterrence boundary (gaia_sim.deterrence)."
+
+
+def load_bank():
+    """The shipped answer bank, or ``(None, reason)`` while it is not available."""
+    try:
+        from gaia_sim.answers.bank import load_default_bank
+
+        return load_default_bank(), ""
+    except Exception as err:  # ImportError until it lands; a missing/corrupt bank raises others
+        return None, f"The answer bank is not available ({type(err).__name__}: {err})."
+
+
+def served_roles(scenario, behaviours: list[str], rng: np.random.Generator, bank) -> list[str | None]:
+    """Bank role each node serves to a probe, from its behaviour's ``ServingPlan`` (gaia_sim.nodes).
+
+    Honest stack variation: a ``behaviours.honest.stack_variation`` share of nodes runs one of the
+    bank's honest variants instead of the claimed configuration. With indistinguishable probes a
+    node cheats on a probe with its plan's ``cheat_rate``.
+    """
+    from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
+
+    variants = list(bank.roles.get("honest_variants") or [])
+    roles = []
+    for name in behaviours:
+        stack = "claimed"
+        if variants and rng.random() < scenario.behaviours.honest.stack_variation:
+            stack = f"honest_variants[{rng.integers(len(variants))}]"
+        plan = NODE_BEHAVIOURS[name]().plan(NodeContext(stack_role=stack, params=scenario))
+        cheat = scenario.traffic.probes_distinguishable or rng.random() < plan.cheat_rate
+        roles.append(plan.probe_role if scenario.traffic.probes_distinguishable else
+                     (plan.user_role if cheat else plan.honest_role))
+    return roles
+
+
+def _config_of(bank, role: str) -> str:
+    if role.startswith("honest_variants["):
+        return bank.roles["honest_variants"][int(role[16:-1])]
+    return bank.role_config(role)
+
+
+def detector_view(bank, scenario, nodes: pd.DataFrame, questions: list[str], samples: int,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fresh answers from the bank for each node of ``nodes`` and the detector's verdict on them.
+
+    Returns ``(points, scores)``: ``points`` has one row per answer (pc1, pc2 of the embeddings
+    centred per question, node, behaviour, question, text); ``scores`` one row per node (node,
+    behaviour, score, p_value, flagged) from ``gaia_sim.assess`` with the scenario's detector and
+    alpha. An illustration of what validators see, not a replay of the run's probes.
+    """
+    from gaia_sim import assess
+
+    rng = np.random.default_rng(seed)
+    behaviours = nodes["behaviour"].astype(str).tolist()
+    roles = served_roles(scenario, behaviours, rng, bank)
+    emb = np.full((len(nodes), len(questions), samples, bank.dim), np.nan, dtype=np.float32)
+    rows = []
+    for i, (node, behaviour, role) in enumerate(zip(nodes["id"], behaviours, roles)):
+        for j, q in enumerate(questions):
+            if role is None:
+                continue
+            draw = bank.draw(_config_of(bank, role), q, samples, rng)
+            emb[i, j] = draw.embeddings
+            rows += [dict(node=int(node), behaviour=behaviour, question=q, text=t, i=i, j=j, k=k)
+                     for k, t in enumerate(draw.texts)]
+    verdict = assess(emb, alpha=scenario.detector.alpha, detector=scenario.detector.name)
+    scores = pd.DataFrame(dict(node=nodes["id"].astype(int).to_numpy(), behaviour=behaviours,
+                               score=np.asarray(verdict.score, float), p_value=np.asarray(verdict.p_value, float),
+                               flagged=np.asarray(verdict.flagged, bool), served=[r or "none" for r in roles]))
+    points = pd.DataFrame(rows)
+    if points.empty:
+        return points, scores
+    vecs = emb[points["i"], points["j"], points["k"]].astype(float)
+    vecs -= pd.DataFrame(vecs).groupby(points["j"].to_numpy()).transform("mean").to_numpy()
+    xy = pca_2d(vecs)
+    return points.assign(pc1=xy[:, 0], pc2=xy[:, 1]).drop(columns=["i", "j", "k"]), scores

@@ -1,0 +1,72 @@
+"""Simulation runs in background threads, polled by the dashboard.
+
+The dashboard asks the runner to run (never the model directly, ../shared/DESIGN.md): a
+:class:`Job` calls ``simulate(scenario, on_epoch=...)`` in a daemon thread and keeps the latest
+partial result, which the Run page's ``dcc.Interval`` callback reads to redraw figures as epochs
+arrive. When the run ends it is written with ``results.write_run`` so the CLI and other pages see it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass
+class Job:
+    """One background simulation; fields are written by the worker thread, read by callbacks."""
+
+    id: str
+    scenario: Any
+    epoch: int = 0
+    total: int = 0
+    result: Any = None
+    error: str | None = None
+    done: bool = False
+    run_dir: Path | None = None
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        return self.epoch / self.total if self.total else 0.0
+
+
+class JobRegistry:
+    """Starts and tracks :class:`Job` threads; one registry per app (no module-level state)."""
+
+    def __init__(self, simulate: Callable, write_run: Callable | None, results_root: Path):
+        self._simulate, self._write_run, self._root = simulate, write_run, Path(results_root)
+        self._jobs: dict[str, Job] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def start(self, scenario: Any) -> Job:
+        with self._lock:
+            job = Job(id=f"job{next(self._ids)}", scenario=scenario)
+            self._jobs[job.id] = job
+        threading.Thread(target=self._work, args=(job,), name=f"gaia-sim {job.id}", daemon=True).start()
+        return job
+
+    def get(self, job_id: str | None) -> Job | None:
+        return self._jobs.get(job_id) if job_id else None
+
+    def _work(self, job: Job) -> None:
+        def on_epoch(epoch: int, total: int, so_far: Any) -> None:
+            job.result, job.total, job.epoch = so_far, total, epoch
+
+        try:
+            result = self._simulate(job.scenario, on_epoch=on_epoch)
+            job.result, job.epoch = result, max(job.epoch, job.total)
+            if self._write_run is not None:
+                job.run_dir = self._write_run(result, root=self._root)
+        except Exception as err:  # shown on the page; the server keeps running
+            job.error = f"{type(err).__name__}: {err}"
+            traceback.print_exc()
+        finally:
+            job.finished, job.done = time.monotonic(), True

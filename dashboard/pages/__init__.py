@@ -1,0 +1,1 @@
+"""Dashboard pages: each module exposes ``layout(ctx)`` and ``register(app, ctx)``."""

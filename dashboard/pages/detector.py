@@ -1,0 +1,91 @@
+"""Detector page: what validators see. Each node of a domain of the current run answers the chosen
+questions with the configuration its behaviour serves (answers drawn from the shipped bank); the
+answers' embeddings are projected on two principal components (answer text on hover) and the
+scenario's detector (``gaia_sim.assess``) gives each node a score and a p-value."""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, dcc, html
+
+from dashboard import data, figures
+from dashboard.pages.network import current_run
+from gaia_sim.errors import UserError
+
+
+def layout(ctx):
+    from gaia_sim.params import field_info
+
+    samples = field_info("probes.samples_per_question")
+    return html.Div([
+        html.Div(className="controls", children=[
+            _control("Questions", dcc.Dropdown(id="det-questions", multi=True, style={"width": "420px"})),
+            _control(f"Samples per question (default {samples['default']})",
+                     dcc.Input(id="det-samples", type="number", value=samples["default"], step=1)),
+            _control("Domain", dcc.Dropdown(id="det-domain", value=0, clearable=False, style={"width": "120px"})),
+            _control("Behaviour", dcc.RadioItems(id="det-when", value="behaviour_initial", inline=True, options=[
+                {"label": "at start", "value": "behaviour_initial"}, {"label": "at end", "value": "behaviour"}])),
+            _control("Colour by", dcc.RadioItems(id="det-colour", value="behaviour", inline=True,
+                                                 options=["behaviour", "node"])),
+            html.Button("Draw answers and assess", id="det-go", n_clicks=0),
+        ]),
+        html.Div(id="det-message", className="message"),
+        html.Div(className="grid2", children=[dcc.Graph(id="fig-pca"), dcc.Graph(id="fig-scores")]),
+    ])
+
+
+def _control(label, component):
+    return html.Div(className="control", children=[html.Label(label), component])
+
+
+def register(app, ctx):
+    @app.callback(Output("det-questions", "options"), Output("det-questions", "value"),
+                  Output("det-domain", "options"), Input("tabs", "value"), State("det-questions", "value"))
+    def options(tab, chosen):
+        bank, _ = _bank(ctx)
+        result, _ = current_run(ctx)
+        domains = sorted(int(d) for d in result.nodes["domain"].unique()) if result is not None else []
+        if bank is None:
+            return [], [], domains
+        qs = list(bank.question_ids)
+        return qs, chosen or qs[:3], domains
+
+    @app.callback(Output("fig-pca", "figure"), Output("fig-scores", "figure"), Output("det-message", "children"),
+                  Output("det-message", "className"),
+                  Input("det-go", "n_clicks"), Input("det-colour", "value"), Input("det-questions", "value"),
+                  State("det-samples", "value"), State("det-domain", "value"), State("det-when", "value"))
+    def draw(_clicks, colour, questions, samples, domain, when):
+        empty = (figures.fig_answer_pca(data.pd.DataFrame()), figures.fig_node_scores(data.pd.DataFrame()))
+        bank, why = _bank(ctx)
+        if bank is None:
+            return (*empty, f"Detector page unavailable: {why}", "message error")
+        result, label = current_run(ctx)
+        if result is None or not questions:
+            return (*empty, "Choose at least one question.", "message")
+        try:
+            points, scores = _view(ctx, bank, result, label, tuple(questions), samples, domain, when)
+        except (UserError, ValueError, KeyError, TypeError, ImportError) as err:
+            return (*empty, f"Could not assess: {type(err).__name__}: {err}", "message error")
+        flagged = scores[scores["flagged"]]
+        msg = (f"{label}: domain {domain}, {len(scores)} nodes, {len(questions)} questions x {samples} samples; "
+               f"detector '{result.scenario.detector.name}' at alpha {result.scenario.detector.alpha:g} flags "
+               f"{len(flagged)}: {', '.join(f'{n} ({b})' for n, b in zip(flagged['node'], flagged['behaviour'])) or 'none'}")
+        return (figures.fig_answer_pca(points, colour_by=colour),
+                figures.fig_node_scores(scores, alpha=result.scenario.detector.alpha), msg, "message")
+
+
+def _bank(ctx):
+    if "bank" not in ctx.cache:
+        ctx.cache["bank"] = data.load_bank()
+    return ctx.cache["bank"]
+
+
+def _view(ctx, bank, result, label, questions, samples, domain, when):
+    if not isinstance(samples, (int, float)) or samples < 1 or samples != int(samples):
+        raise UserError(f"samples per question: a whole number >= 1 (got {samples!r})")
+    key = ("detector", label, id(result), questions, int(samples), domain, when)
+    if key not in ctx.cache:
+        nodes = result.nodes[(result.nodes["role"] == "node") & (result.nodes["domain"] == (domain or 0))]
+        nodes = nodes.assign(behaviour=nodes[when])
+        ctx.cache[key] = data.detector_view(bank, result.scenario, nodes, list(questions), int(samples),
+                                            seed=result.scenario.seed)
+    return ctx.cache[key]

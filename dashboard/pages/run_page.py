@@ -1,0 +1,179 @@
+"""Run page: pick a scenario, change its key parameters, run it in the background and watch the
+equilibrium form as epochs arrive.
+
+Controls are built from the parameter schema (``gaia_sim.params.field_info``: default, unit, bounds,
+docstring) and filled with the chosen scenario's values; nothing here restates a default or a bound.
+Input is validated by ``Scenario.with_overrides``; a ``UserError`` is shown as the message and
+nothing runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dash import ALL, Input, Output, State, dcc, html, no_update
+
+from dashboard import data, figures
+from gaia_sim.errors import UserError
+
+#: parameter path -> label on the page (defaults, units and bounds come from the schema)
+CONTROLS = {
+    "staking.node_stake": "stake per node",
+    "slashing.slash_fraction": "slash fraction",
+    "detector.alpha": "detector alpha",
+    "probes.questions_per_epoch": "question budget (per node per epoch)",
+    "probes.samples_per_question": "samples per question",
+    "epochs": "epochs",
+}
+MIX_PREFIX = "population."
+GRAPHS = ("fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc")
+
+
+def control_paths() -> dict[str, str]:
+    """Controls shown: the fixed knobs above plus one per node behaviour of the population mix."""
+    from gaia_sim.params import NODE_BEHAVIOURS
+
+    return {**CONTROLS, **{f"{MIX_PREFIX}{b}": f"mix: {b}" for b in NODE_BEHAVIOURS}}
+
+
+def layout(ctx):
+    scenarios = [str(p) for p in data.list_scenarios(ctx.scenarios_dir)]
+    initial = str(ctx.initial_scenario)
+    result = ctx.initial_result
+    return html.Div([
+        html.Div(className="controls", children=[
+            html.Div(className="control", children=[
+                html.Label("Scenario"),
+                dcc.Dropdown(id="run-scenario", options=sorted(set(scenarios) | {initial}), value=initial,
+                             clearable=False, style={"width": "320px"})]),
+        ]),
+        html.Div(className="controls", children=[_control(path, label) for path, label in control_paths().items()]),
+        html.Div(className="controls", children=[
+            html.Button("Run", id="run-button", n_clicks=0, style={"fontWeight": "bold", "padding": "4px 24px"}),
+            html.Progress(id="run-progress", value="0", max="1"),
+            html.Span(id="run-status", children=_opened_on(ctx)),
+        ]),
+        html.Div(id="run-message", className="message"),
+        dcc.Interval(id="run-poll", interval=500, disabled=True),
+        dcc.Store(id="run-job"), dcc.Store(id="run-drawn", data=-1),
+        html.Div(className="grid2", children=[
+            dcc.Graph(id=gid, figure=fig) for gid, fig in zip(GRAPHS, _figures(result))]),
+        html.Div(id="run-summary", children=_summary(result)),
+    ])
+
+
+def _control(path: str, label: str):
+    from gaia_sim.params import field_info
+
+    info = field_info(path)
+    bounds = " and ".join(f"{sym} {info[k]:g}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+                          if k in info)
+    unit = f" [{info['unit']}]" if info["unit"] else ""
+    return html.Div(className="control", title=info["doc"], children=[
+        html.Label(f"{label}{unit}"),
+        dcc.Input(id={"type": "param", "path": path}, type="number", debounce=False, step="any",
+                  value=info["default"]),
+        html.Small(f"{path}; allowed {bounds or 'any'}; default {info['default']:g}"),
+    ])
+
+
+def _opened_on(ctx) -> str:
+    return f"showing {ctx.initial_run_dir}" if ctx.initial_run_dir else "no run yet"
+
+
+def _figures(result):
+    if result is None:
+        return [figures._empty(t) for t in ("shares", "stake and balance", "slashes", "revenue and cost", "ROC")]
+    return [figures.fig_behaviour_shares(result.steps), figures.fig_stake_balance(result.steps),
+            figures.fig_slashes(result.steps), figures.fig_revenue_cost(result.steps), figures.fig_roc(result.events)]
+
+
+def _summary(result):
+    if result is None or not getattr(result, "summary", None):
+        return html.Div()
+    rows = [html.Tr([html.Td(k), html.Td(f"{v:.4g}" if isinstance(v, float) else str(v))])
+            for k, v in result.summary.items()]
+    return html.Details([html.Summary("summary of this run"), html.Table(rows, id="run-summary-table")], open=True)
+
+
+def overrides_from_inputs(ids: list[dict], values: list) -> dict:
+    """``{"group.key": value}`` from the controls, ints kept int where the schema field is an int."""
+    from gaia_sim.params import field_info
+
+    out = {}
+    for ident, value in zip(ids, values):
+        path = ident["path"]
+        if value is None or value == "":
+            raise UserError(f"{path}: no value (empty or not a number)")
+        is_int = isinstance(field_info(path)["default"], int) and not isinstance(field_info(path)["default"], bool)
+        out[path] = int(value) if is_int and float(value).is_integer() else (value if is_int else float(value))
+    return out
+
+
+def register(app, ctx):
+    @app.callback(Output({"type": "param", "path": ALL}, "value"), Output("run-message", "children", allow_duplicate=True),
+                  Output("run-message", "className", allow_duplicate=True),
+                  Input("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
+                  prevent_initial_call="initial_duplicate")
+    def fill_controls(scenario_path, ids):
+        from gaia_sim.scenario import load_scenario
+
+        try:
+            values = load_scenario(scenario_path).to_dict()
+        except UserError as err:
+            return [no_update] * len(ids), str(err), "message error"
+        return [_get(values, i["path"]) for i in ids], "", "message"
+
+    @app.callback(Output("run-job", "data"), Output("run-poll", "disabled"), Output("run-message", "children"),
+                  Output("run-message", "className"), Output("run-progress", "value"), Output("run-progress", "max"),
+                  Output("run-status", "children"), Output("run-drawn", "data"),
+                  *[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"),
+                  Input("run-button", "n_clicks"), Input("run-poll", "n_intervals"),
+                  State("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
+                  State({"type": "param", "path": ALL}, "value"), State("run-job", "data"), State("run-drawn", "data"),
+                  prevent_initial_call=True)
+    def run_or_poll(_clicks, _ticks, scenario_path, ids, values, job_id, drawn):
+        from dash import ctx as trigger
+
+        if trigger.triggered_id == "run-button":
+            return _start(ctx, scenario_path, ids, values)
+        return _poll(ctx, ctx.jobs.get(job_id), drawn)
+
+
+def _get(values: dict, path: str):
+    for part in path.split("."):
+        values = values[part]
+    return values
+
+
+_UNCHANGED = (no_update,) * (len(GRAPHS) + 1)
+
+
+def _start(ctx, scenario_path, ids, values):
+    from gaia_sim.scenario import load_scenario
+
+    try:
+        scenario = load_scenario(scenario_path).with_overrides(overrides_from_inputs(ids, values), source="dashboard")
+    except (UserError, ValueError, TypeError) as err:
+        return (no_update, True, f"Not run: {err}", "message error", no_update, no_update, "not run", no_update,
+                *_UNCHANGED)
+    job = ctx.jobs.start(scenario)
+    status = f"{job.id}: starting {scenario.name} ({scenario.epochs} epochs, hash {scenario.hash})"
+    return (job.id, False, "", "message", "0", str(scenario.epochs), status, 0, *_UNCHANGED)
+
+
+def _poll(ctx, job, drawn):
+    if job is None:
+        return (no_update, True, no_update, no_update, no_update, no_update, no_update, no_update, *_UNCHANGED)
+    elapsed = (job.finished or time.monotonic()) - job.started
+    status = f"{job.id}: epoch {job.epoch}/{job.total or '?'} ({elapsed:.1f} s)"
+    if job.error:
+        return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status,
+                drawn, *_UNCHANGED)
+    if job.done:
+        ctx.cache["current"] = (job.result, f"run {job.run_dir or job.id}")
+        status = f"{status}: done, written to {job.run_dir}"
+    redraw = job.result is not None and (job.epoch != drawn or job.done)
+    figs = (*_figures(job.result), _summary(job.result) if job.done else no_update) if redraw else _UNCHANGED
+    return (no_update, job.done, no_update, no_update, str(job.epoch), str(job.total or 1), status,
+            job.epoch if redraw else drawn, *figs)

@@ -1,0 +1,91 @@
+"""Dashboard data preparation: sweep loading, network graph, PCA (no Dash server needed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import data
+from gaia_sim.errors import UserError
+
+
+def _nodes() -> pd.DataFrame:
+    rows = [dict(id=i, role="node", domain=i % 2, behaviour_initial=b, behaviour=b if i != 3 else "honest",
+                 status="ejected" if i == 1 else "active", stake=100.0, balance=5.0,
+                 slashed_total=50.0 if i in (1, 3) else 0.0, ring=0 if b == "colluding" else -1)
+             for i, b in enumerate(["honest", "lazy", "colluding", "colluding", "colluding", "colluding", "honest", "honest"])]
+    rows += [dict(id=100 + v, role="validator", domain=v % 2, behaviour_initial="honest", behaviour="honest",
+                  status="active", stake=500.0, balance=1.0, slashed_total=0.0, ring=-1) for v in range(2)]
+    return pd.DataFrame(rows)
+
+
+def _events() -> pd.DataFrame:
+    return pd.DataFrame(dict(epoch=1, kind="probe", node=[0, 2, 4, 6, 1], validator=[100, 100, 100, 100, 101],
+                             behaviour="honest", amount=0.0, score=np.nan, p_value=np.nan, flagged=False, detail=""))
+
+
+def test_network_graph_has_sets_members_probes_and_ring():
+    vertices, edges = data.network_graph(_nodes(), _events())
+    assert (vertices["kind"] == "operator_set").sum() == 2
+    assert set(vertices["id"]) >= {"set0", "set1", "n0", "v100"}
+    assert vertices.set_index("id").loc["n3", "slashed"]
+    assert not vertices.set_index("id").loc["n0", "slashed"]
+    assert vertices.set_index("id").loc["n3", "behaviour"] == "honest"
+    counts = edges["kind"].value_counts()
+    assert counts["member"] == 10 and counts["probe"] == 5
+    assert counts["ring"] == 4  # ring of the four colluders, closed
+    assert np.isfinite(vertices[["x", "y"]].to_numpy()).all()
+
+
+def test_network_layout_is_deterministic():
+    a, _ = data.network_graph(_nodes(), _events(), seed=3)
+    b, _ = data.network_graph(_nodes(), _events(), seed=3)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_pca_2d_recovers_the_dominant_direction():
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=300)
+    x = np.outer(t, [3.0, 4.0, 0, 0]) / 5 * 10 + rng.normal(scale=0.1, size=(300, 4))
+    xy = data.pca_2d(x)
+    assert xy.shape == (300, 2)
+    assert abs(np.corrcoef(xy[:, 0], t)[0, 1]) > 0.99
+    assert xy[:, 0].var() > 50 * xy[:, 1].var()
+
+
+def _write_sweep(root, with_toml=True):
+    root.mkdir(parents=True)
+    rows = [dict(point=i, replicate=r, seed=r, scenario_hash=f"h{i}{r}", **{"staking.node_stake": s,
+                 "slashing.slash_fraction": f, "detector.alpha": 0.01}, final_honest_share=s * f / 100)
+            for i, (s, f) in enumerate([(s, f) for s in (10, 100) for f in (0.1, 0.5)]) for r in range(3)]
+    pd.DataFrame(rows).to_parquet(root / "results.parquet")
+    (root / "manifest.json").write_text(json.dumps({"name": "demo"}))
+    if with_toml:
+        (root / "sweep.toml").write_text('[sweep]\nmode = "grid"\n[axes.staking]\nnode_stake = [10, 100]\n'
+                                         '[axes]\n"slashing.slash_fraction" = [0.1, 0.5]\n')
+
+
+def test_load_sweep_reads_axes_from_sweep_file(tmp_path):
+    _write_sweep(tmp_path / "sweeps" / "demo")
+    rows, params, outcomes = data.load_sweep(tmp_path / "sweeps" / "demo")
+    assert len(rows) == 12
+    assert params == ["staking.node_stake", "slashing.slash_fraction"]
+    assert outcomes == ["final_honest_share"]
+    assert data.find_sweeps([tmp_path]) == [tmp_path / "sweeps" / "demo"]
+
+
+def test_load_sweep_without_sweep_file_uses_varying_dotted_columns(tmp_path):
+    _write_sweep(tmp_path / "s", with_toml=False)
+    _, params, _ = data.load_sweep(tmp_path / "s")
+    assert sorted(params) == ["slashing.slash_fraction", "staking.node_stake"]  # detector.alpha is constant
+
+
+def test_load_sweep_missing_dir_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="no such sweep result"):
+        data.load_sweep(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no Parquet"):
+        data.load_sweep(tmp_path / "empty")
