@@ -1,0 +1,163 @@
+"""Per-epoch metrics: the catalogue (name, unit, description) and the recorder that fills it.
+
+Rows are tidy: ``steps`` has one row per (epoch, role, behaviour), ``network`` one per epoch,
+``events`` one per probe, verdict, slash or strategy switch. Column names are the contract in
+docs/TEAM.md; the catalogue below documents each one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gaia_sim.params import NODE_BEHAVIOURS, VALIDATOR_BEHAVIOURS
+
+if TYPE_CHECKING:
+    from gaia_sim.model import GaiaModel, Traffic
+
+#: column -> (unit, description)
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "count": ("operators", "active operators with this behaviour during the epoch"),
+    "share": ("fraction", "count / active operators of the same role"),
+    "stake": ("tokens", "stake held (allocated and slashable) at the end of the epoch"),
+    "balance": ("tokens", "liquid balance at the end of the epoch"),
+    "revenue": ("tokens", "income this epoch: user payments (nodes) or protocol rewards (validators)"),
+    "cost": ("tokens", "compute and fixed costs (nodes) or probe bills (validators) this epoch"),
+    "profit": ("tokens", "revenue - cost - slashed this epoch"),
+    "slashed": ("tokens", "stake slashed this epoch"),
+    "slashed_count": ("operators", "operators slashed this epoch"),
+    "flagged": ("nodes", "nodes found guilty by the stake-weighted verdict this epoch"),
+    "wrongly_flagged": ("nodes", "honest nodes found guilty this epoch"),
+    "wrongly_slashed": ("tokens", "stake slashed from honest nodes this epoch"),
+    "probed": ("nodes", "nodes probed by validators this epoch"),
+    "requests_served": ("requests", "user requests answered this epoch"),
+    "requests_timed_out": ("requests", "user requests that timed out in the queue this epoch"),
+    "honest_share": ("fraction", "share of active nodes that are honest"),
+    "cost_of_corruption": ("tokens", "validator stake an attacker must add to block a guilty verdict in the weakest domain"),
+    "settled": ("flag", "strategy shares have stayed within the tolerance over the settling window"),
+}
+
+SETTLE_WINDOW, SETTLE_TOL = 20, 0.02
+
+
+class EpochRecorder:
+    """Collects tidy rows from a running :class:`GaiaModel`."""
+
+    def __init__(self, model: "GaiaModel"):
+        self.model = model
+        self.steps: list[dict[str, Any]] = []
+        self.network: list[dict[str, Any]] = []
+        self.events: list[pd.DataFrame] = []
+        self.node_epochs = {"honest_probed": 0, "honest_flagged": 0, "cheater_probed": 0, "cheater_flagged": 0}
+
+    def record(self, traffic: "Traffic", guilty, scores, p_values, slashed, revenue, cost, behaviour) -> None:
+        m, e = self.model, self.model.epoch
+        probed_mask = np.zeros(len(m.nodes), dtype=bool)
+        probed_mask[traffic.probed] = True
+        guilty_mask = np.zeros(len(m.nodes), dtype=bool)
+        guilty_mask[traffic.probed[guilty]] = True
+        for b in NODE_BEHAVIOURS:
+            self.steps.append(self._node_row(e, b, behaviour == b, probed_mask, guilty_mask, slashed, revenue, cost, traffic))
+        for b in VALIDATOR_BEHAVIOURS:
+            self.steps.append(self._validator_row(e, b))
+        self.network.append(self._network_row(e, behaviour, revenue, traffic))
+        self.events.append(self._events(e, traffic, guilty, scores, p_values, slashed, behaviour))
+        self._count_verdicts(behaviour, probed_mask, guilty_mask)
+
+    def _node_row(self, e, b, mask, probed, guilty, slashed, revenue, cost, traffic) -> dict[str, Any]:
+        m = self.model
+        mask = mask & m.active
+        flagged = int((guilty & mask).sum())
+        return {
+            "epoch": e, "role": "node", "behaviour": b, "count": int(mask.sum()),
+            "share": float(mask.sum() / max(m.active.sum(), 1)),
+            "stake": float(m.node_stake[mask].sum()), "balance": float(m.node_balance[mask].sum()),
+            "revenue": float(revenue[mask].sum()), "cost": float(cost[mask].sum()),
+            "profit": float((revenue - cost - slashed)[mask].sum()), "slashed": float(slashed[mask].sum()),
+            "slashed_count": int(((slashed > 0) & mask).sum()), "flagged": flagged,
+            "wrongly_flagged": flagged if b == "honest" else 0,
+            "wrongly_slashed": float(slashed[mask].sum()) if b == "honest" else 0.0,
+            "probed": int((probed & mask).sum()), "requests_served": int(traffic.answered[mask].sum()),
+            "requests_timed_out": int(traffic.timed_out[mask].sum()),
+        }
+
+    def _validator_row(self, e, b) -> dict[str, Any]:
+        m = self.model
+        mask = np.array([v.behaviour.name == b for v in m.validators])
+        pnl = m.validator_pnl[mask]
+        reward = m.scenario.rewards.validator_reward * mask.sum()
+        return {
+            "epoch": e, "role": "validator", "behaviour": b, "count": int(mask.sum()),
+            "share": float(mask.mean()), "stake": float(m.validator_stake[mask].sum()),
+            "balance": float(m.validator_balance[mask].sum()), "revenue": float(reward),
+            "cost": float(reward - pnl.sum()), "profit": float(pnl.sum()), "slashed": 0.0, "slashed_count": 0,
+            "flagged": 0, "wrongly_flagged": 0, "wrongly_slashed": 0.0, "probed": 0,
+            "requests_served": 0, "requests_timed_out": 0,
+        }
+
+    def _network_row(self, e, behaviour, revenue, traffic) -> dict[str, Any]:
+        m = self.model
+        active = m.active.sum()
+        return {
+            "epoch": e, "active_nodes": int(active),
+            "honest_share": float(((behaviour == "honest") & m.active).sum() / max(active, 1)),
+            "total_stake": float(m.node_stake.sum() + m.validator_stake.sum()),
+            "total_balance": float(m.node_balance.sum() + m.validator_balance.sum()),
+            "minted": float(m.minted), "burned": float(m.burned), "escrow": 0.0,
+            "revenue": float(revenue.sum()), "cost_of_corruption": cost_of_corruption(m),
+            "mean_latency_s": traffic.latency_s, "timeouts": int(traffic.timed_out.sum()), "settled": False,
+        }
+
+    def _events(self, e, traffic, guilty, scores, p_values, slashed, behaviour) -> pd.DataFrame:
+        probed = traffic.probed
+        answers = np.isfinite(traffic.embeddings[..., 0]).sum(axis=(1, 2)).astype(float)
+        slash_ids = np.flatnonzero(slashed > 0)
+        n_p, n_s = len(probed), len(slash_ids)
+        return pd.DataFrame({
+            "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
+            "kind": ["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s,
+            "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
+            "validator": np.full(2 * n_p + n_s, -1, dtype=np.int64),
+            "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
+            "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
+            "score": np.concatenate([np.full(n_p, np.nan), scores, np.full(n_s, np.nan)]),
+            "p_value": np.concatenate([np.full(n_p, np.nan), p_values, np.full(n_s, np.nan)]),
+            "flagged": np.concatenate([np.zeros(n_p, bool), guilty, np.ones(n_s, bool)]),
+            "detail": [""] * (2 * n_p + n_s),
+        })
+
+    def _count_verdicts(self, behaviour, probed, guilty) -> None:
+        honest = behaviour == "honest"
+        self.node_epochs["honest_probed"] += int((probed & honest).sum())
+        self.node_epochs["honest_flagged"] += int((guilty & honest).sum())
+        self.node_epochs["cheater_probed"] += int((probed & ~honest).sum())
+        self.node_epochs["cheater_flagged"] += int((guilty & ~honest).sum())
+
+
+def cost_of_corruption(model: "GaiaModel") -> float:
+    """Stake an attacker must add to block a guilty verdict in the weakest domain.
+
+    A verdict needs ``quorum`` of validator stake voting guilty, so holding more than
+    ``(1 - quorum)`` of the stake blocks it; stake already held by colluding validators counts.
+    """
+    q = model.scenario.validation.quorum
+    need = []
+    for d in range(model.scenario.network.domains):
+        vs = model.validator_domain == d
+        colluding = np.array([v.behaviour.name == "colluding" for v in model.validators]) & vs
+        total, held = model.validator_stake[vs].sum(), model.validator_stake[colluding].sum()
+        # blocking needs x with (held + x) > (1 - q) (total + x)  <=>  x > ((1 - q) total - held) / q
+        need.append(max(0.0, ((1 - q) * total - held) / q))
+    return float(min(need))
+
+
+def settled_epoch(shares: np.ndarray, window: int = SETTLE_WINDOW, tol: float = SETTLE_TOL) -> int:
+    """First epoch (1-based) from which every behaviour's share stays within ``tol`` of its value
+    for ``window`` epochs up to the end of the run; -1 if it never settles. ``shares`` is (epochs, behaviours)."""
+    epochs = len(shares)
+    for start in range(max(epochs - window + 1, 0)):
+        if np.all(np.abs(shares[start:] - shares[start]) <= tol):
+            return start + 1
+    return -1

@@ -1,0 +1,62 @@
+"""Node behaviours: one small class each, registered by name, with trait metadata (after Axelrod).
+
+A behaviour has one decision method, :meth:`NodeBehaviour.plan`, that says which configuration of
+the answer bank the node actually serves to user requests and to validator probes. The claimed
+configuration is always the bank's ``claimed`` role; cheating is serving something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from gaia_sim.params import ScenarioParams
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """What a node serves. Roles name bank configurations (see ``bank.roles``).
+
+    ``user_role`` answers user requests; ``probe_role`` answers requests the node believes are
+    probes (only used when probes are distinguishable); ``cheat_rate`` is the share of requests on
+    which ``user_role`` is used when the node cannot tell probes apart (else ``honest_role``).
+    ``None`` as a role means no answer at all (the request is dropped).
+    """
+
+    honest_role: str | None
+    user_role: str | None
+    probe_role: str | None
+    cheat_rate: float = 1.0
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """What a behaviour may know about the node it drives."""
+
+    stack_role: str  # "claimed" or the honest variant this node's hardware/software stack gives
+    params: ScenarioParams
+
+
+class NodeBehaviour:
+    """Base class. Subclasses set ``name`` and ``traits`` and implement :meth:`plan`."""
+
+    name: ClassVar[str]
+    traits: ClassVar[dict[str, bool]] = {}
+    source: ClassVar[str] = ""
+
+    def plan(self, ctx: NodeContext) -> ServingPlan:
+        raise NotImplementedError
+
+
+NODE_BEHAVIOURS: dict[str, type[NodeBehaviour]] = {}
+
+
+def register(cls: type[NodeBehaviour]) -> type[NodeBehaviour]:
+    """Class decorator: make a behaviour available by its ``name``."""
+    NODE_BEHAVIOURS[cls.name] = cls
+    return cls
+
+
+def with_trait(trait: str, value: bool = True) -> list[str]:
+    """Names of the registered behaviours whose ``traits[trait] == value``."""
+    return [n for n, c in NODE_BEHAVIOURS.items() if c.traits.get(trait, False) == value]

@@ -1,0 +1,238 @@
+"""The one parameter schema: every knob of a scenario, typed, frozen, with a default, a unit and a docstring.
+
+A scenario TOML file maps one-to-one onto :class:`ScenarioParams`: each ``[table]`` is a parameter
+group below, each key a field. Unknown keys, wrong types and out-of-range values are rejected by
+:mod:`gaia_sim.scenario` with a message naming the file and key path. The dashboard and the docs read
+defaults, units and bounds from here (``field_info``); nothing else may restate them.
+
+Units: ``tokens`` are the staking token; ``count`` is a number of operators or items; ``fraction`` is
+in [0, 1]; ``hours`` / ``days`` / ``seconds`` are wall-clock time; ``epochs`` are simulation steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NODE_BEHAVIOURS = ("honest", "lazy", "colluding", "model_swapping", "kb_swapping")
+VALIDATOR_BEHAVIOURS = ("honest", "lazy", "colluding")
+
+
+def F(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
+    """A schema field: default, unit and one-line docstring, plus pydantic bounds (ge, le, gt, ...)."""
+    return Field(default, description=doc, json_schema_extra={"unit": unit}, **bounds)
+
+
+def fraction(default: float, doc: str) -> Any:
+    return F(default, "fraction", doc, ge=0.0, le=1.0)
+
+
+class Group(BaseModel):
+    """Base of every parameter group: frozen, strict types, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+
+
+class NetworkParams(Group):
+    """Shape of the simulated Gaia network."""
+
+    domains: int = F(1, "count", "Gaia domains; each domain is one EigenLayer operator set", ge=1, le=100)
+    nodes_per_domain: int = F(30, "count", "node operators per domain at the start", ge=3, le=100_000)
+    validators: int = F(5, "count", "validators per domain", ge=1, le=1_000)
+    epoch_hours: float = F(24.0, "hours", "wall-clock length of one epoch (one model step)", gt=0.0, le=24.0 * 365)
+
+
+class _Mix(Group):
+    """A population mix: fractions by behaviour that must sum to 1."""
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> "_Mix":
+        total = sum(self.model_dump().values())
+        if abs(total - 1.0) > 1e-9:
+            parts = ", ".join(f"{k}={v:g}" for k, v in self.model_dump().items())
+            raise ValueError(f"fractions must sum to 1 (got {total:g}: {parts})")
+        return self
+
+
+class PopulationParams(_Mix):
+    """Node mix at the start: fraction of node operators by behaviour."""
+
+    honest: float = fraction(1.0, "share of nodes that run the claimed model and knowledge base")
+    lazy: float = fraction(0.0, "share of nodes that skip inference (replay, truncate, refuse or drop answers)")
+    colluding: float = fraction(0.0, "share of nodes in a ring that runs one cheap model and is shielded by colluding validators")
+    model_swapping: float = fraction(0.0, "share of nodes that serve a cheaper model than the one they claim")
+    kb_swapping: float = fraction(0.0, "share of nodes that serve the right model with a wrong or missing knowledge base")
+
+
+class ValidatorMixParams(_Mix):
+    """Validator mix: fraction of validators (by count) by behaviour."""
+
+    honest: float = fraction(1.0, "share of validators that probe and vote on the detector's verdict")
+    lazy: float = fraction(0.0, "share of validators that do not probe and approve every node")
+    colluding: float = fraction(0.0, "share of validators that vote to shield the colluding ring")
+
+
+class HonestParams(Group):
+    """Honest nodes: the claimed configuration, on varied hardware and software stacks."""
+
+    stack_variation: float = fraction(0.5, "share of honest nodes that run an honest variant (other seed, batch or dtype)")
+
+
+class LazyParams(Group):
+    """Lazy nodes: skip inference on some requests."""
+
+    mode: Literal["replay", "truncated", "refusal", "missing"] = F(
+        "replay", "choice", "what a lazy node returns instead of a real answer"
+    )
+    skip_rate: float = fraction(1.0, "share of requests on which a lazy node skips inference")
+
+
+class ModelSwapParams(Group):
+    """Model-swapping nodes: serve a cheaper model than claimed."""
+
+    swap_to: Literal["cheaper_model", "low_precision"] = F("cheaper_model", "choice", "the cheaper computation served")
+    when: Literal["always", "unprobed"] = F(
+        "always", "choice", "cheat always, or only on requests the node believes are not probes"
+    )
+    cheat_rate: float = fraction(1.0, "with when='unprobed' and indistinguishable probes: share of requests cheated on")
+
+
+class KbSwapParams(Group):
+    """Knowledge-base-swapping nodes: right model, wrong or no knowledge base."""
+
+    swap_to: Literal["wrong_kb", "no_kb"] = F("wrong_kb", "choice", "the knowledge base actually used")
+
+
+class CollusionParams(Group):
+    """Colluding ring: nodes share one cheap model; colluding validators vouch for them."""
+
+    ring_model: Literal["cheaper_model", "low_precision"] = F("low_precision", "choice", "the cheap model the ring runs")
+
+
+class BehaviourParams(Group):
+    """Per-behaviour knobs."""
+
+    honest: HonestParams = HonestParams()
+    lazy: LazyParams = LazyParams()
+    model_swapping: ModelSwapParams = ModelSwapParams()
+    kb_swapping: KbSwapParams = KbSwapParams()
+    colluding: CollusionParams = CollusionParams()
+
+
+class TrafficParams(Group):
+    """Traffic inside an epoch (simulated with SimPy)."""
+
+    requests_per_node: float = F(500.0, "requests/epoch", "mean user requests arriving at each node per epoch", ge=0.0)
+    utilisation: float = F(0.7, "fraction", "offered load of a node running the claimed model (arrival rate x service time)", gt=0.0, le=5.0)
+    timeout_s: float = F(30.0, "seconds", "a request still queued or in service after this long times out", gt=0.0)
+    simulated_requests: int = F(48, "requests", "arrivals simulated per serving profile per epoch (results scale to the full load)", ge=8, le=100_000)
+    service_time_scale: float = F(1.0, "ratio", "node service time = this x the bank's measured seconds per answer", gt=0.0)
+    probes_distinguishable: bool = F(False, "flag", "whether nodes can tell validator probes from user requests")
+
+
+class ProbeParams(Group):
+    """What validators ask each epoch."""
+
+    probe_fraction: float = fraction(1.0, "share of a domain's nodes probed each epoch")
+    questions_per_epoch: int = F(5, "questions", "questions asked of every probed node per epoch", ge=1, le=1_000)
+    samples_per_question: int = F(3, "answers", "repeats of each question per probed node", ge=1, le=1_000)
+
+
+class DetectorParams(Group):
+    """The statistical detector validators apply to the answers they collected."""
+
+    name: str = F("default", "choice", "detector from gaia_sim.detector.DETECTORS")
+    alpha: float = F(0.01, "probability", "per-verdict false-positive (false-discovery) target", gt=0.0, le=1.0)
+    sequential: bool = F(True, "flag", "accumulate evidence across epochs before flagging")
+
+
+class ValidationParams(Group):
+    """How validators' votes become the protocol's verdict."""
+
+    quorum: float = F(2 / 3, "fraction", "share of validator stake that must vote guilty for a verdict", gt=0.0, le=1.0)
+
+
+class StakingParams(Group):
+    """Stake with EigenLayer semantics."""
+
+    node_stake: float = F(1000.0, "tokens", "stake each node operator deposits and allocates to its domain", ge=0.0)
+    validator_stake: float = F(5000.0, "tokens", "stake each validator deposits and allocates", ge=0.0)
+    initial_balance: float = F(100.0, "tokens", "liquid balance of every operator at the start", ge=0.0)
+
+
+class SlashingParams(Group):
+    """Slashing rule applied to flagged nodes."""
+
+    rule: str = F("fixed_fraction", "choice", "slashing rule from gaia_sim.slashing.RULES")
+    slash_fraction: float = fraction(0.5, "share of a flagged node's allocated stake slashed")
+
+
+class RewardParams(Group):
+    """Payments."""
+
+    price_per_request: float = F(0.01, "tokens/request", "what users pay a node per answered request", ge=0.0)
+    validator_reward: float = F(5.0, "tokens/epoch", "protocol reward to each validator that votes in an epoch", ge=0.0)
+
+
+class CostParams(Group):
+    """Operating costs."""
+
+    compute_price: float = F(0.004, "tokens/second", "price of one second of a node's compute", ge=0.0)
+    fixed_cost: float = F(0.5, "tokens/epoch", "fixed cost of running a node for an epoch", ge=0.0)
+    probe_cost: float = F(0.01, "tokens/answer", "what a validator pays for each probe answer", ge=0.0)
+
+
+class StrategyParams(Group):
+    """Strategy revision by node operators (evolutionary dynamics)."""
+
+    revision_rate: float = fraction(0.05, "share of node operators that consider switching each epoch")
+    dynamics: Literal["logit", "replicator", "none"] = F("logit", "choice", "how a reviser picks its next behaviour")
+    noise: float = F(1.0, "tokens", "logit temperature: profit difference at which switching odds are e:1", gt=0.0)
+    profit_memory: float = fraction(0.2, "weight of the latest epoch in each operator's profit average")
+
+
+class ScenarioParams(Group):
+    """A whole scenario."""
+
+    name: str = F("scenario", "text", "scenario name; results go to results/<name>/<hash>/")
+    seed: int = F(0, "integer", "master random seed; same seed, same results", ge=0)
+    epochs: int = F(100, "epochs", "number of epochs (model steps) to simulate", ge=1, le=1_000_000)
+    answers: str = F("default", "text", "answer source: 'default' (shipped bank), 'stand-in', or a bank directory")
+    network: NetworkParams = NetworkParams()
+    population: PopulationParams = PopulationParams()
+    validator_population: ValidatorMixParams = ValidatorMixParams()
+    behaviours: BehaviourParams = BehaviourParams()
+    traffic: TrafficParams = TrafficParams()
+    probes: ProbeParams = ProbeParams()
+    detector: DetectorParams = DetectorParams()
+    validation: ValidationParams = ValidationParams()
+    staking: StakingParams = StakingParams()
+    slashing: SlashingParams = SlashingParams()
+    rewards: RewardParams = RewardParams()
+    costs: CostParams = CostParams()
+    strategy: StrategyParams = StrategyParams()
+
+
+def field_info(path: str) -> dict[str, Any]:
+    """Default, unit, docstring and bounds of a parameter path such as ``"staking.node_stake"``."""
+    group: type[BaseModel] = ScenarioParams
+    *parents, leaf = path.split(".")
+    for part in parents:
+        group = group.model_fields[part].annotation  # type: ignore[assignment]
+    info = group.model_fields[leaf]
+    bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "le", "gt", "lt") if hasattr(m, k)}
+    extra = info.json_schema_extra or {}
+    return {"default": info.default, "unit": extra.get("unit", ""), "doc": info.description, **bounds}
+
+
+def leaf_paths(group: type[BaseModel] = ScenarioParams, prefix: str = "") -> list[str]:
+    """Every parameter path of the schema, e.g. ``["name", "seed", ..., "network.domains", ...]``."""
+    paths: list[str] = []
+    for name, info in group.model_fields.items():
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            paths += leaf_paths(sub, f"{prefix}{name}.")
+        else:
+            paths.append(f"{prefix}{name}")
+    return paths

@@ -1,0 +1,22 @@
+"""``gaia-sim report DIR``: summary tables and phase diagrams (PNG + HTML) for a sweep directory."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="sweep directory, e.g. results/sweeps/stake_x_slash")
+    parser.add_argument("--metric", action="append", dest="metrics", metavar="NAME",
+                        help="metric to tabulate and plot (repeatable; default: the sweep's [report] metrics)")
+    parser.add_argument("-x", metavar="PATH", help="parameter on the x axis (default: [report] x or first axis)")
+    parser.add_argument("-y", metavar="PATH", help="parameter on the y axis (default: [report] y or second axis)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from gaia_sim.sweep.report import write_report
+
+    out = write_report(args.dir, metrics=args.metrics, x=args.x, y=args.y)
+    print(f"report: {out}")
+    print((out / "summary.md").read_text(encoding="utf-8")[:4000])
+    return 0

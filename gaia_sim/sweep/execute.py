@@ -1,0 +1,171 @@
+"""Run cells serially, on a local process pool, or on Dask distributed; same rows whichever is used.
+
+Every executor calls the same pure task, :func:`run_cell` (scenario in, summary metrics out), and
+yields ``(key, row)`` or ``(key, Failure)`` as cells finish, in completion order. The caller stores each
+result as it arrives, so an interrupted sweep keeps everything finished. At most ``window`` cells are in
+flight at once so huge sweeps do not flood the scheduler.
+
+Dask: ``scheduler="tcp://host:8786"`` uses an existing cluster (``dask scheduler`` / ``dask worker``;
+workers need gaia-sim installed); ``scheduler="local"`` starts a ``distributed.LocalCluster`` of
+``workers`` single-threaded worker processes for the duration of the sweep.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+Task = tuple[str, Any]  # (cell key, scenario)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A cell whose ``simulate()`` raised; it is not stored, so a rerun retries it."""
+
+    key: str
+    error: str
+
+
+def run_cell(backend: str, scenario: Any, metrics: tuple[str, ...] = ()) -> dict[str, float]:
+    """Simulate one scenario and reduce it to summary metrics (plus ``cell_wall_s``, the only timing)."""
+    module = importlib.import_module(backend)
+    start = time.perf_counter()
+    result = module.simulate(scenario, progress=False)
+    row = reduce_result(result, metrics)
+    row["cell_wall_s"] = time.perf_counter() - start
+    return row
+
+
+def reduce_result(result: Any, metrics: tuple[str, ...] = ()) -> dict[str, float]:
+    """``result.summary`` (numeric values) plus honest-share trajectory metrics from ``result.network``."""
+    row = {k: float(v) for k, v in result.summary.items() if _is_number(v)}
+    row.update(_trajectory(getattr(result, "network", None)))
+    if metrics:
+        missing = [m for m in metrics if m not in row]
+        row = {m: row.get(m, math.nan) for m in metrics}
+        row.update({f"missing:{m}": 1.0 for m in missing})
+    return row
+
+
+def _trajectory(network) -> dict[str, float]:
+    """First/last honest share and its change over the run (network.parquet, one row per epoch)."""
+    if network is None or len(network) == 0 or "honest_share" not in network:
+        return {}
+    share = network.sort_values("epoch")["honest_share"].to_numpy(dtype=float)
+    return {"honest_share_first": share[0], "honest_share_last": share[-1],
+            "honest_share_change": share[-1] - share[0], "epochs_run": float(len(share))}
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(v, (str, bytes))
+
+
+def _safe(backend: str, key: str, scenario: Any, metrics: tuple[str, ...]):
+    try:
+        return key, run_cell(backend, scenario, metrics)
+    except Exception:  # a model bug in one cell must not lose the others
+        return key, Failure(key, traceback.format_exc())
+
+
+def limit_threads() -> None:
+    """One BLAS / torch thread per worker process: the pool already uses every core."""
+    for var in THREAD_VARS:
+        os.environ[var] = "1"
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def execute(tasks: list[Task], backend: str, metrics: tuple[str, ...] = (), executor: str = "pool",
+            workers: int | None = None, scheduler: str | None = None) -> Iterator[tuple[str, Any]]:
+    """Yield ``(key, row | Failure)`` for each task as it finishes."""
+    if executor == "serial":
+        return (_safe(backend, k, s, metrics) for k, s in tasks)
+    if executor == "pool":
+        return _pool(tasks, backend, metrics, workers or os.cpu_count() or 1)
+    if executor == "dask":
+        return _dask(tasks, backend, metrics, workers or os.cpu_count() or 1, scheduler or "local")
+    raise ValueError(f"unknown executor {executor!r}")
+
+
+def _pool(tasks, backend, metrics, workers) -> Iterator[tuple[str, Any]]:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with _thread_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=limit_threads) as pool:
+        try:
+            submit = lambda t: pool.submit(_safe, backend, t[0], t[1], metrics)  # noqa: E731
+            yield from _windowed(tasks, submit, 4 * workers)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _windowed(tasks: Iterable[Task], submit, window: int) -> Iterator[tuple[str, Any]]:
+    queue, pending = iter(tasks), set()
+    while True:
+        while len(pending) < window and (task := next(queue, None)) is not None:
+            pending.add(submit(task))
+        if not pending:
+            return
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+
+
+@contextmanager
+def _thread_env():
+    """Spawned workers inherit single-threaded BLAS settings; the parent's are restored after."""
+    saved = {v: os.environ.get(v) for v in THREAD_VARS}
+    os.environ.update({v: "1" for v in THREAD_VARS})
+    try:
+        yield
+    finally:
+        for var, value in saved.items():
+            os.environ.pop(var, None) if value is None else os.environ.__setitem__(var, value)
+
+
+def _dask(tasks, backend, metrics, workers, scheduler) -> Iterator[tuple[str, Any]]:
+    from distributed import as_completed
+
+    with _dask_client(scheduler, workers) as client:
+        client.run(limit_threads)
+        window = 4 * max(1, len(client.scheduler_info().get("workers", {})) or workers)
+        queue, pending = iter(tasks), set()
+        submit = lambda t: client.submit(_safe, backend, t[0], t[1], metrics, pure=False)  # noqa: E731
+        pending.update(submit(t) for _, t in zip(range(window), queue))
+        futures = as_completed(pending)
+        try:
+            for future in futures:
+                pending.discard(future)
+                yield future.result()
+                if (task := next(queue, None)) is not None:
+                    pending.add(new := submit(task))
+                    futures.add(new)
+        finally:
+            if pending:
+                client.cancel(list(pending))
+
+
+@contextmanager
+def _dask_client(scheduler: str, workers: int):
+    from distributed import Client, LocalCluster
+
+    if scheduler != "local":
+        with Client(scheduler, timeout="30s") as client:
+            yield client
+        return
+    with _thread_env(), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client

@@ -1,0 +1,110 @@
+"""A sweep directory on disk: nothing finished is ever lost.
+
+Layout of ``results/sweeps/<name>/``::
+
+    sweep.toml          copy of the sweep file that produced it
+    cells/<key>.parquet one row of metrics per finished cell, written atomically as it finishes
+    results.parquet     consolidated: one row per cell, parameters as columns (sorted by point, replicate)
+    sensitivity.parquet Sobol indices (mode = "sobol" only)
+    manifest.json       what ran, with what, how long, and package versions
+
+Every file is written to a temporary name in the same directory and then ``os.replace``-d, so a
+killed sweep leaves only whole files (and maybe stray ``*.tmp``, removed on the next start).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from gaia_sim.sweep.cells import Cell
+
+CELL_COLUMNS = ("point", "replicate", "seed", "scenario_hash")
+
+
+def atomic_write(path: Path, write) -> Path:
+    """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def atomic_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def atomic_parquet(path: Path, frame: pd.DataFrame) -> Path:
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+class SweepStore:
+    """Reads and writes one sweep directory."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.cells_dir = self.root / "cells"
+
+    def prepare(self, sweep_file: Path, fresh: bool = False) -> None:
+        """Create the directory, drop stray temporary files (and all cells when ``fresh``)."""
+        if fresh and self.cells_dir.exists():
+            shutil.rmtree(self.cells_dir)
+        self.cells_dir.mkdir(parents=True, exist_ok=True)
+        for stray in self.cells_dir.glob(".*.tmp"):
+            stray.unlink(missing_ok=True)
+        atomic_text(self.root / "sweep.toml", Path(sweep_file).read_text(encoding="utf-8"))
+
+    def cell_path(self, key: str) -> Path:
+        return self.cells_dir / f"{key}.parquet"
+
+    def done_keys(self) -> set[str]:
+        return {p.stem for p in self.cells_dir.glob("*.parquet")}
+
+    def write_cell(self, key: str, row: dict[str, Any]) -> None:
+        atomic_parquet(self.cell_path(key), pd.DataFrame([{"scenario_hash": key, **row}]))
+
+    def read_cells(self, keys: Iterable[str]) -> pd.DataFrame:
+        frames = [pd.read_parquet(self.cell_path(k)) for k in sorted(set(keys)) if self.cell_path(k).exists()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"scenario_hash": []})
+
+    def consolidate(self, cells: list[Cell]) -> pd.DataFrame:
+        """One row per finished cell: cell columns, parameters as columns, then metrics."""
+        design = pd.DataFrame([_design_row(c) for c in cells])
+        metrics = self.read_cells(c.key for c in cells)
+        frame = design.merge(metrics, on="scenario_hash", how="inner")
+        frame = frame.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+        atomic_parquet(self.root / "results.parquet", frame)
+        return frame
+
+    def write_manifest(self, manifest: dict[str, Any]) -> Path:
+        return atomic_text(self.root / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+
+def _design_row(cell: Cell) -> dict[str, Any]:
+    row = {"point": cell.point, "replicate": cell.replicate, "seed": cell.seed, "scenario_hash": cell.key}
+    row.update({k: _column_value(v) for k, v in cell.params.items()})
+    return row
+
+
+def _column_value(value: Any) -> Any:
+    """Scalars stay as they are; lists and tables become canonical JSON text (one type per column)."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def read_results(root: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The consolidated results and manifest of a sweep directory."""
+    root = Path(root)
+    return pd.read_parquet(root / "results.parquet"), json.loads((root / "manifest.json").read_text())
