@@ -1,0 +1,42 @@
+"""Deterrence condition at hand-checked points (closed form only; simulation check in test_economics)."""
+
+import numpy as np
+import pytest
+
+from gaia_sim.deterrence import Deterrence, detection_probability, margin_grid, posp_bound
+
+
+def test_posp_bound_hand_checked():
+    # C = 10, r = 0.2, R = 5, S = 45: p* = 10 / (0.8 * 50) = 0.25
+    assert posp_bound(10, 0.2, 5, 45) == pytest.approx(0.25)
+    d = Deterrence(p_detect=0.25, slash_fraction=0.45, stake=100, reward=5, cost_saving=10, colluding_share=0.2)
+    assert d.critical_p == pytest.approx(0.25)
+    assert d.margin == pytest.approx(0.0)
+    assert d.deters
+    assert not Deterrence(0.24, 0.45, 100, 5, 10, 0.2).deters
+
+
+@pytest.mark.parametrize("p, f, S, R, C, q, deters", [
+    (0.5, 0.1, 1000, 0, 40, 0.0, True),     # 0.5*100 = 50 >= 40
+    (0.3, 0.1, 1000, 0, 40, 0.0, False),    # 30 < 40
+    (0.5, 0.1, 1000, 0, 40, 0.2, False),    # (0.5-0.2)*100 = 30 < 40
+    (0.1, 1.0, 500, 10, 50, 0.0, True),     # 0.1*510 = 51 >= 50
+    (0.0, 1.0, 1e9, 1e9, 1e-6, 0.0, False),  # never detected
+])
+def test_condition_table(p, f, S, R, C, q, deters):
+    assert Deterrence(p, f, S, R, C, false_positive=q).deters is deters
+
+
+def test_min_stake_and_committee():
+    d = Deterrence(p_detect=0.2, slash_fraction=0.5, stake=0, reward=10, cost_saving=20)
+    assert d.min_stake == pytest.approx((20 / 0.2 - 10) / 0.5)  # 180
+    assert Deterrence(0.2, 0.5, 180, 10, 20).margin == pytest.approx(0.0)
+    # colluders holding a blocking third of every 3-committee make detection worthless
+    assert Deterrence(1.0, 1.0, 1e6, 0, 1, colluding_share=1.0, committee=3).critical_p == float("inf")
+
+
+def test_detection_probability_and_grid():
+    assert detection_probability(0.5, 0.8, 1) == pytest.approx(0.4)
+    assert detection_probability(0.5, 0.8, 2) == pytest.approx(1 - 0.6 ** 2)
+    g = margin_grid(np.array([0.1, 0.5])[:, None], 0.1, np.array([100.0, 1000.0]), 0.0, 20.0)
+    assert g == pytest.approx(np.array([[-19.0, -10.0], [-15.0, 30.0]]))
