@@ -1,0 +1,93 @@
+"""Real Gaia answers: loader, paper statistics reproduced to 4 decimals, AnswerSource over them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gaia_sim.answers import gaia_real
+from gaia_sim.detector import paper
+from gaia_sim.errors import UserError
+
+REASON = gaia_real.missing_reason()
+needs_data = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+pytestmark = pytest.mark.gaia_data
+
+
+@needs_data
+def test_run_grid_shapes():
+    r19, r26 = gaia_real.load_run("2025-03-19"), gaia_real.load_run("2025-03-26")
+    assert r19.texts.shape == (3, 20, 5) and r26.texts.shape == (3, 20, 25)
+    assert r19.nodes == ("llama-3-1-8b", "gemma-2-9b", "gemma-2-27b")
+    assert r19.question_ids[0] == "Q1" and r19.question_ids[-1] == "Q20"
+    assert "Apollo 11" in r19.questions[0]
+
+
+@needs_data
+def test_paper_figures_2025_03_19_reproduced_to_4_decimals():
+    """README figures of the paper's analysis (nomic embeddings shipped with the data)."""
+    run = gaia_real.load_run("2025-03-19")
+    x = gaia_real.nomic_embeddings(run)
+    idx = {n: i for i, n in enumerate(run.nodes)}
+    dist = paper.pair_distances(x)
+
+    def pair(a, b):
+        i, j = sorted((idx[a], idx[b]))
+        return round(dist[(i, j)], 4)
+
+    assert pair("gemma-2-9b", "gemma-2-27b") == 0.1290
+    assert pair("llama-3-1-8b", "gemma-2-27b") == 0.3008
+    assert pair("llama-3-1-8b", "gemma-2-9b") == 0.3057
+    mean_std = paper.mean_std(x).mean(1)
+    rms = paper.rms_scatter(x).mean(1)
+    expected = {"gemma-2-27b": (0.0032, 0.0037), "gemma-2-9b": (0.0045, 0.0052), "llama-3-1-8b": (0.0054, 0.0059)}
+    for node, (ms, rs) in expected.items():
+        assert round(float(mean_std[idx[node]]), 4) == ms
+        assert round(float(rms[idx[node]]), 4) == rs
+
+
+def test_missing_data_gives_clear_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv(gaia_real.ENV_VAR, str(tmp_path))
+    assert "GAIA_DATA_DIR" in gaia_real.missing_reason()
+    with pytest.raises(UserError, match="not found"):
+        gaia_real.load_run("2025-03-19")
+
+
+def test_bad_line_names_file_and_key(tmp_path):
+    for name in (*gaia_real.RUN_FILES.values(), gaia_real.NOMIC_FILE):
+        (tmp_path / name).write_text("")
+    row = {"run": "x", "node": "gpt-9", "question_id": "Q1", "question": "q", "repeat": 1, "response": "a"}
+    (tmp_path / gaia_real.RUN_FILES["2025-03-19"]).write_text(json.dumps(row) + "\n")
+    with pytest.raises(UserError, match="line 1: key 'node'"):
+        gaia_real.load_run("2025-03-19", root=tmp_path)
+
+
+@needs_data
+def test_minilm_cache_is_keyed_and_reused(tmp_path):
+    run = gaia_real.load_run("2025-03-19")
+    calls = []
+
+    def fake_embed(texts):
+        calls.append(len(texts))
+        return np.ones((len(texts), 384), dtype=np.float32)
+
+    a = gaia_real.minilm_embeddings(run, cache_dir=tmp_path, embedder=fake_embed)
+    b = gaia_real.minilm_embeddings(run, cache_dir=tmp_path, embedder=fake_embed)
+    assert a.shape == (3, 20, 5, 384) and np.array_equal(a, b) and calls == [300]
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+@needs_data
+def test_source_draws_real_answers():
+    data = gaia_real.load_real()
+    src = gaia_real.GaiaRealSource(data, claimed="gemma-2-27b")
+    assert src.role_config("cheaper_model").startswith("gemma-2-9b")
+    rng = np.random.default_rng(0)
+    d = src.draw("gemma-2-27b@2025-03-26", "Q3", 4, rng)
+    assert d.embeddings.shape == (4, 384) and len(d.texts) == 4
+    assert np.allclose(np.linalg.norm(d.embeddings, axis=1), 1.0, atol=1e-4)
+    idx = src.draw_indices("gemma-2-27b", "Q3", 100, rng)
+    assert set(idx) <= set(src.rows("gemma-2-27b", "Q3")) and len(src.rows("gemma-2-27b", "Q3")) == 30
+    assert src.cost("gemma-2-27b@2025-03-26").seconds_per_answer > src.cost("gemma-2-9b@2025-03-26").seconds_per_answer
