@@ -221,17 +221,27 @@ class GaiaModel(mesa.Model):
         return np.where(cheat, self.user_cfg[probed][:, None, None], self.honest_cfg[probed][:, None, None])
 
     def _gather(self, cfg: np.ndarray, rng) -> np.ndarray:
-        """Embeddings of the probe answers; NaN rows where no answer came back."""
-        matrix = self.answers.embedding_matrix()
+        """Embeddings of the probe answers; NaN rows where no answer came back.
+
+        Each node's answers to one question are distinct answers of the bank's pool (drawn without
+        replacement), because a node that generates fresh samples does not repeat itself.
+        """
         rows = np.full(cfg.shape, -1, dtype=np.int64)
         for c in np.unique(cfg[cfg != NO_ANSWER]):
             for qi, q in enumerate(self.epoch_questions):
                 mask = cfg[:, qi, :] == c
                 if mask.any():
-                    rows[:, qi, :][mask] = self.answers.draw_indices(self.config_ids[c], q, int(mask.sum()), rng)
-        out = matrix[np.maximum(rows, 0)].astype(np.float64)
+                    rows[:, qi, :][mask] = self._distinct_draws(c, q, mask.shape, rng)[mask]
+        out = self.answers.embedding_matrix()[np.maximum(rows, 0)].astype(np.float64)
         out[rows < 0] = np.nan
         return out
+
+    def _distinct_draws(self, c: int, question: str, shape: tuple[int, int], rng) -> np.ndarray:
+        """(nodes, samples) pool rows, distinct within each node while the pool is large enough."""
+        pool = self.answers.pool(self.config_ids[c], question)
+        if len(pool) < shape[1]:
+            return rng.choice(pool, size=shape)
+        return pool[np.argsort(rng.random((shape[0], len(pool))), axis=1)[:, : shape[1]]]
 
     # b. judge -------------------------------------------------------------------------------
     def phase_judge(self, traffic: Traffic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -55,6 +55,15 @@ class AnswerSource(Protocol):
         """Like :meth:`draw` but only the row indices into :meth:`embedding_matrix` (fast path)."""
         ...
 
+    def pool(self, config: str, question: str) -> np.ndarray:
+        """Row indices (into :meth:`embedding_matrix`) of every stored answer of ``config`` to ``question``.
+
+        The simulation draws each node's answers to a question from this pool *without*
+        replacement, as a node generating fresh samples never repeats itself exactly; drawing with
+        replacement from a small pool fakes replayed answers, which the detector rightly flags.
+        """
+        ...
+
     def embedding_matrix(self) -> np.ndarray:
         """All stored embeddings, (rows, dim) float32; rows addressed by :meth:`draw_indices`."""
         ...

@@ -71,6 +71,10 @@ class StandInAnswerSource:
         base = (self._configs.index(config) * len(self._questions) + self._questions.index(question)) * self._samples
         return base + rng.integers(0, self._samples, size=n)
 
+    def pool(self, config: str, question: str) -> np.ndarray:
+        base = (self._configs.index(config) * len(self._questions) + self._questions.index(question)) * self._samples
+        return np.arange(base, base + self._samples)
+
     def embedding_matrix(self) -> np.ndarray:
         return self._matrix
 
