@@ -163,7 +163,7 @@ def _dask_client(scheduler: str, workers: int):
     from distributed import Client, LocalCluster
 
     if scheduler != "local":
-        with Client(scheduler, timeout="30s") as client:
+        with Client(scheduler) as client:  # connect timeout: dask config distributed.comm.timeouts.connect
             yield client
         return
     with _thread_env(), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
