@@ -138,6 +138,7 @@ class GaiaModel(mesa.Model):
         self.minted = self.burned = self.inflow = self.outflow = 0.0
         self.profit_avg = np.zeros(n)
         self.slashed_total = np.zeros(n)
+        self.ever_guilty = np.zeros(n, dtype=bool)
         self.initial_behaviour = self.behaviour.copy()
         self.evidence = self._new_evidence()
 
@@ -160,6 +161,15 @@ class GaiaModel(mesa.Model):
     def total_tokens(self) -> float:
         return float(self.node_stake.sum() + self.node_balance.sum() + self.validator_stake.sum()
                      + self.validator_balance.sum())
+
+    def check_invariants(self, rtol: float = 1e-9) -> None:
+        """Raise AssertionError unless: tokens are conserved (stake + balances + burned = initial
+        + minted + inflow - outflow), no stake is negative, and no slash happened without a verdict."""
+        expected = self.initial_tokens + self.minted + self.inflow - self.outflow
+        actual = self.total_tokens() + self.burned
+        assert abs(actual - expected) <= rtol * max(1.0, abs(expected)), f"tokens not conserved: {actual} != {expected}"
+        assert (self.node_stake >= 0).all() and (self.validator_stake >= 0).all(), "negative stake"
+        assert not (self.slashed_total > 0)[~self.ever_guilty].any(), "slash without a guilty verdict"
 
     # ---- one epoch ----------------------------------------------------------------------
     def step(self) -> None:
@@ -270,6 +280,7 @@ class GaiaModel(mesa.Model):
         """Fixed-fraction slash of each guilty node's stake; slashed tokens are burned."""
         slashed = np.zeros(len(self.nodes))
         ids = probed[guilty]
+        self.ever_guilty[ids] = True
         slashed[ids] = self.scenario.slashing.slash_fraction * self.node_stake[ids]
         self.node_stake -= slashed
         self.slashed_total += slashed

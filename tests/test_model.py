@@ -1,0 +1,99 @@
+"""The Mesa model: phases run in order, invariants hold in real runs, behaviours do what they say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaia_sim.model import GaiaModel, apportion
+from gaia_sim.nodes import NODE_BEHAVIOURS, with_trait
+from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
+from gaia_sim.runner import simulate
+from gaia_sim.scenario import load_scenario
+from gaia_sim.validators import VALIDATOR_BEHAVIOURS, stake_weighted_verdict
+
+
+def small(path, **over):
+    s = load_scenario(path).with_overrides({"answers": "stand-in", "epochs": 15, **over})
+    return s
+
+
+def test_every_behaviour_is_registered_with_traits():
+    assert set(NODE_BEHAVIOURS) == set(NODE_NAMES)
+    assert set(VALIDATOR_BEHAVIOURS) == {"honest", "lazy", "colluding"}
+    assert with_trait("cheats", False) == ["honest"]
+    assert with_trait("colludes") == ["colluding"]
+
+
+@pytest.mark.parametrize("total,shares", [(30, {"a": 0.8, "b": 0.2}), (7, {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}), (5, {"a": 1.0, "b": 0.0})])
+def test_apportion_gives_exact_total(total, shares):
+    seats = apportion(total, shares)
+    assert len(seats) == total
+    for name, share in shares.items():
+        assert abs(seats.count(name) - share * total) < 1
+
+
+@pytest.mark.parametrize("name", ["baseline", "lazy_nodes", "model_swap", "kb_swap", "collusion_ring"])
+def test_invariants_hold_every_epoch(scenarios_dir, standin, name):
+    model = GaiaModel(small(scenarios_dir / f"{name}.toml"), standin)
+    for _ in range(15):
+        model.step()
+        model.check_invariants()
+
+
+def test_invariant_check_can_fail(scenarios_dir, standin):
+    model = GaiaModel(small(scenarios_dir / "baseline.toml"), standin)
+    model.step()
+    model.node_balance[0] += 1.0  # tokens from nowhere
+    with pytest.raises(AssertionError, match="conserved"):
+        model.check_invariants()
+
+
+def test_cheaters_are_caught_and_honest_nodes_mostly_not(scenarios_dir, standin):
+    result = simulate(small(scenarios_dir / "model_swap.toml", epochs=30), answers=standin)
+    assert result.summary["tpr_cheaters"] > 0.5
+    assert result.summary["flag_rate_honest"] < 0.05
+    nodes = result.steps[result.steps.role == "node"].groupby("behaviour")[["slashed", "count"]].sum()
+    assert nodes.loc["model_swapping", "slashed"] / nodes.loc["model_swapping", "count"] > \
+        nodes.loc["honest", "slashed"] / nodes.loc["honest", "count"]
+
+
+def test_cheaper_model_answers_faster_so_fewer_timeouts(scenarios_dir, standin):
+    s = small(scenarios_dir / "model_swap.toml", **{"traffic.utilisation": 1.2, "strategy.dynamics": "none"})
+    steps = simulate(s, answers=standin).steps
+    nodes = steps[steps.role == "node"].groupby("behaviour")[["requests_timed_out", "requests_served"]].sum()
+    share = nodes.requests_timed_out / (nodes.requests_timed_out + nodes.requests_served)
+    assert share["model_swapping"] < share["honest"]
+
+
+def test_lazy_missing_answers_are_nan_and_unpaid(scenarios_dir, standin):
+    s = small(scenarios_dir / "lazy_nodes.toml", **{"behaviours.lazy.mode": "missing", "strategy.dynamics": "none"})
+    steps = simulate(s, answers=standin).steps
+    lazy = steps[(steps.role == "node") & (steps.behaviour == "lazy")]
+    assert lazy.requests_served.sum() == 0 and lazy.revenue.sum() == 0
+
+
+def test_distinguishable_probes_let_unprobed_swappers_hide(scenarios_dir, standin):
+    base = {"behaviours.model_swapping.when": "unprobed", "strategy.dynamics": "none", "epochs": 20}
+    hidden = simulate(small(scenarios_dir / "model_swap.toml", **base, **{"traffic.probes_distinguishable": True}), answers=standin)
+    seen = simulate(small(scenarios_dir / "model_swap.toml", **base), answers=standin)
+    assert hidden.summary["tpr_cheaters"] < 0.05 < seen.summary["tpr_cheaters"]
+
+
+def test_colluding_validators_with_blocking_stake_shield_the_ring(scenarios_dir, standin):
+    over = {"validator_population.honest": 0.5, "validator_population.colluding": 0.5, "strategy.dynamics": "none"}
+    shielded = simulate(small(scenarios_dir / "collusion_ring.toml", **over), answers=standin)
+    watched = simulate(small(scenarios_dir / "collusion_ring.toml", **{"strategy.dynamics": "none"}), answers=standin)
+    ring = lambda r: r.steps[(r.steps.role == "node") & (r.steps.behaviour == "colluding")].flagged.sum()
+    assert ring(shielded) == 0 < ring(watched)
+
+
+def test_stake_weighted_verdict_quorum():
+    votes = np.array([[True, False], [True, True], [False, True]])
+    assert stake_weighted_verdict(votes, np.array([1.0, 1.0, 1.0]), 2 / 3).tolist() == [True, True]
+    assert stake_weighted_verdict(votes, np.array([1.0, 1.0, 2.0]), 2 / 3).tolist() == [False, True]
+
+
+def test_no_cheating_no_strategy_drift(scenarios_dir, standin):
+    result = simulate(small(scenarios_dir / "baseline.toml"), answers=standin)
+    assert (result.network.honest_share == 1.0).all()
