@@ -24,6 +24,9 @@ def F(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
     return Field(default, description=doc, json_schema_extra={"unit": unit}, **bounds)
 
 
+SlashRule = Literal["fixed_fraction", "fixed", "graduated", "evidence_threshold", "jail_eject", "dispute"]
+
+
 def fraction(default: float, doc: str) -> Any:
     return F(default, "fraction", doc, ge=0.0, le=1.0)
 
@@ -151,6 +154,12 @@ class ValidationParams(Group):
     """How validators' votes become the protocol's verdict."""
 
     quorum: float = F(2 / 3, "fraction", "share of validator stake that must vote guilty for a verdict", gt=0.0, le=1.0)
+    deviation_slash: float = fraction(0.0, "share of a validator's stake slashed per vote against a decided verdict")
+    canaries_per_epoch: int = F(0, "nodes", "known-bad canary nodes the protocol plants per domain each epoch", ge=0, le=1_000)
+    canaries_per_validator: int = F(1, "nodes", "canaries each validator is asked to judge per epoch", ge=0, le=1_000)
+    canary_flag_prob: float = fraction(0.95, "probability a validator that queries flags a canary (detector power on known-bad answers)")
+    canary_slash: float = fraction(0.05, "share of a validator's stake slashed per missed canary")
+    appeal_accuracy: float = fraction(0.95, "probability an honest validator's appeal vote (dispute rule) matches the truth")
 
 
 class StakingParams(Group):
@@ -159,13 +168,38 @@ class StakingParams(Group):
     node_stake: float = F(1000.0, "tokens", "stake each node operator deposits and allocates to its domain", ge=0.0)
     validator_stake: float = F(5000.0, "tokens", "stake each validator deposits and allocates", ge=0.0)
     initial_balance: float = F(100.0, "tokens", "liquid balance of every operator at the start", ge=0.0)
+    domain_operator_stake: float = F(0.0, "tokens", "stake each domain operator allocates to vouch for its nodes (0: no domain operators)", ge=0.0)
+    top_up: bool = F(True, "flag", "after a slash, node operators restore their stake to node_stake from their balance (minimum stake)")
+    allocation_days: float = F(0.0, "days", "EigenLayer ALLOCATION_DELAY: new allocations become slashable after this", ge=0.0)
+    deallocation_days: float = F(14.0, "days", "EigenLayer DEALLOCATION_DELAY: deallocated stake stays slashable this long", ge=0.0)
+    withdrawal_days: float = F(14.0, "days", "EigenLayer WITHDRAWAL_DELAY: queued withdrawals stay slashable this long", ge=0.0)
+    escrow_days: float = F(7.0, "days", "EigenLayer slash resolution delay: slashed stake waits in escrow this long", ge=0.0)
+    slashed_to: Literal["burn", "treasury"] = F("burn", "choice", "where escrowed slashes go: burned, or the AVS treasury that pays validator rewards first")
 
 
 class SlashingParams(Group):
     """Slashing rule applied to flagged nodes."""
 
-    rule: str = F("fixed_fraction", "choice", "slashing rule from gaia_sim.slashing.RULES")
+    rule: SlashRule = F("fixed_fraction", "choice", "slashing rule from gaia_sim.slashing.RULES")
     slash_fraction: float = fraction(0.5, "share of a flagged node's allocated stake slashed")
+    graduated_step: float = F(2.0, "ratio", "graduated rule: slash fraction multiplier per prior upheld offence", ge=1.0)
+    max_fraction: float = fraction(1.0, "cap on any single slash (and the slash on ejection)")
+    evidence_threshold: float = F(6.9, "log e-value", "evidence_threshold rule: sequential evidence (ln e-value) needed to slash", ge=0.0)
+    jail_epochs: int = F(7, "epochs", "jail_eject rule: epochs a slashed node sits out", ge=0)
+    eject_after: int = F(3, "offences", "jail_eject rule: upheld offences after which a node is ejected", ge=1)
+    dispute_bond: float = F(50.0, "tokens", "dispute rule: bond a challenger locks and loses if the slash is upheld", ge=0.0)
+    dispute_majority: float = fraction(0.5, "dispute rule: appeal stake share voting innocent needed to overturn")
+    dispute_base: SlashRule = F("fixed_fraction", "choice", "dispute rule: the rule whose slash a challenge can overturn")
+    cheater_challenge_rate: float = fraction(0.0, "share of slashed cheaters that challenge anyway (honest nodes always do)")
+    forfeit_revenue: bool = F(True, "flag", "a node found guilty earns nothing for the epoch (users are refunded)")
+    domain_threshold: float = fraction(0.2, "share of a domain's nodes slashed in an epoch above which its operator is liable")
+    domain_share: float = fraction(0.5, "share of its nodes' slashed tokens a liable domain operator is slashed")
+
+    @model_validator(mode="after")
+    def _dispute_base_not_dispute(self) -> "SlashingParams":
+        if self.dispute_base == "dispute":
+            raise ValueError("dispute_base must name another rule (not 'dispute')")
+        return self
 
 
 class RewardParams(Group):
@@ -173,6 +207,7 @@ class RewardParams(Group):
 
     price_per_request: float = F(0.01, "tokens/request", "what users pay a node per answered request", ge=0.0)
     validator_reward: float = F(5.0, "tokens/epoch", "protocol reward to each validator that votes in an epoch", ge=0.0)
+    protocol_fee: float = fraction(0.0, "share of user payments the protocol keeps for the validator reward pool")
 
 
 class CostParams(Group):
@@ -190,6 +225,11 @@ class StrategyParams(Group):
     dynamics: Literal["logit", "replicator", "none"] = F("logit", "choice", "how a reviser picks its next behaviour")
     noise: float = F(1.0, "tokens", "logit temperature: profit difference at which switching odds are e:1", gt=0.0)
     profit_memory: float = fraction(0.2, "weight of the latest epoch in each operator's profit average")
+    mutation: float = fraction(0.0, "share of revisers that try a random behaviour present at the start (exploration)")
+    exit_rate: float = fraction(0.0, "probability per epoch that an operator whose average profit is below the outside option leaves")
+    entry_rate: float = F(0.0, "share/epoch", "newcomers per epoch as a share of active nodes, while some behaviour beats the outside option", ge=0.0, le=1.0)
+    outside_option: float = F(0.0, "tokens/epoch", "profit an operator could earn elsewhere: below it, it may leave", ge=-1e9)
+    warmup_epochs: int = F(10, "epochs", "no exit or entry before this epoch (profit averages need history)", ge=0)
 
 
 class ScenarioParams(Group):

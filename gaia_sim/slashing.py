@@ -25,7 +25,7 @@ ACTIVE, JAILED, EJECTED = 0, 1, 2
 class RuleParams:
     """Defaults of the rule parameters (``SlashingParams`` in params.py carries the same names)."""
 
-    fraction: float = 0.1  # share of slashable stake taken per upheld offence
+    slash_fraction: float = 0.1  # share of slashable stake taken per upheld offence
     graduated_step: float = 2.0  # multiplier per prior offence (graduated rule)
     max_fraction: float = 1.0  # cap on any single slash
     evidence_threshold: float = 4.605  # log e-value needed (ln(1/0.01)) for the evidence rule
@@ -33,7 +33,7 @@ class RuleParams:
     eject_after: int = 3  # upheld offences that eject a node for good
     dispute_bond: float = 10.0  # tokens a challenger locks
     dispute_majority: float = 0.5  # stake share voting innocent needed to overturn
-    dispute_base: str = "fixed"  # rule whose decision a dispute can overturn
+    dispute_base: str = "fixed_fraction"  # rule whose decision a dispute can overturn
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def fixed(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     The plain EigenLayer slash (ELIP-002 ``slashOperator`` with a constant ``wadsToSlash``), as in
     Proof of Sampling's fixed penalty S (Zhang et al., arXiv 2405.00295).
     """
-    d = _base(inp, np.full(np.asarray(inp.verdict).size, p.fraction))
+    d = _base(inp, np.full(np.asarray(inp.verdict).size, p.slash_fraction))
     d.events = _slash_events(inp, d, "fixed")
     return d
 
@@ -102,7 +102,7 @@ def graduated(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     principle 5; first offences of honest nodes hit by false positives cost little.
     """
     k = inp.get("offences", 0, np.int64)
-    d = _base(inp, np.minimum(p.max_fraction, p.fraction * p.graduated_step ** k.astype(float)))
+    d = _base(inp, np.minimum(p.max_fraction, p.slash_fraction * p.graduated_step ** k.astype(float)))
     d.events = _slash_events(inp, d, "graduated")
     return d
 
@@ -115,7 +115,7 @@ def evidence_threshold(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     Wald's SPRT, 1945). The quorum verdict is still required.
     """
     ev = inp.get("evidence", 0.0, float)
-    d = _base(inp, np.where(ev >= p.evidence_threshold, p.fraction, 0.0))
+    d = _base(inp, np.where(ev >= p.evidence_threshold, p.slash_fraction, 0.0))
     d.events = _slash_events(inp, d, "evidence_threshold")
     return d
 
@@ -172,6 +172,7 @@ def _ids(inp: SlashInput) -> np.ndarray:
 
 
 RULES = {
+    "fixed_fraction": fixed,
     "fixed": fixed,
     "graduated": graduated,
     "evidence_threshold": evidence_threshold,

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from gaia_sim.slashing import RULES, RuleParams, SlashInput
 
-P = RuleParams(fraction=0.1, graduated_step=2.0, max_fraction=1.0, evidence_threshold=4.0,
+P = RuleParams(slash_fraction=0.1, graduated_step=2.0, max_fraction=1.0, evidence_threshold=4.0,
                jail_epochs=5, eject_after=3, dispute_bond=7.0, dispute_majority=0.5)
 
 V = np.array([True, True, False, True])
@@ -58,9 +58,20 @@ def test_no_slash_without_verdict_and_fraction_in_unit_interval(data, rule):
     inp = SlashInput(verdict=arr(st.booleans()), epoch=3, offences=arr(st.integers(0, 10)),
                      evidence=arr(st.floats(-10, 20)), challenge=arr(st.booleans()),
                      dispute_guilty_share=arr(st.floats(0, 1)))
-    p = RuleParams(fraction=data.draw(st.floats(0, 1)), graduated_step=data.draw(st.floats(1, 4)))
+    p = RuleParams(slash_fraction=data.draw(st.floats(0, 1)), graduated_step=data.draw(st.floats(1, 4)))
     d = RULES[rule](inp, p)
     assert np.all((d.fraction >= 0) & (d.fraction <= 1))
     assert np.all(d.fraction[~inp.verdict] == 0)
     assert np.all(d.bond_lost[~inp.verdict] == 0)
     assert not np.any(d.eject & ~inp.verdict)
+
+
+def test_rule_names_match_schema():
+    from typing import get_args
+
+    from gaia_sim.params import SlashRule, SlashingParams
+
+    assert set(get_args(SlashRule)) == set(RULES)
+    # the schema object is a valid parameter object for every rule
+    for name in RULES:
+        RULES[name](SlashInput(np.array([True, False]), epoch=1), SlashingParams(rule=name))
