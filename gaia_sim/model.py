@@ -26,7 +26,7 @@ from gaia_sim import rng as rngs
 from gaia_sim.answers.source import AnswerSource
 from gaia_sim.detector import DETECTORS, EvidenceAccumulator
 from gaia_sim.metrics import EpochRecorder
-from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext, ServingPlan
+from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
 from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
 from gaia_sim.params import VALIDATOR_BEHAVIOURS as VALIDATOR_NAMES
 from gaia_sim.scenario import Scenario
@@ -43,9 +43,6 @@ class NodeAgent(mesa.Agent):
         super().__init__(model)
         self.node_id, self.domain, self.stack_role = node_id, domain, stack_role
         self.behaviour = NODE_BEHAVIOURS[behaviour]()
-
-    def plan(self) -> ServingPlan:
-        return self.behaviour.plan(NodeContext(self.stack_role, self.model.scenario))
 
 
 class ValidatorAgent(mesa.Agent):
@@ -114,6 +111,8 @@ class GaiaModel(mesa.Model):
                 self.nodes.append(NodeAgent(self, len(self.nodes), d, str(name), self._stack_role(rng)))
         self.node_domain = np.array([n.domain for n in self.nodes])
         self.active = np.ones(len(self.nodes), dtype=bool)
+        self.queue_outcomes: dict[ServingProfile, object] = {}
+        self._plan_cache: dict[tuple[str, str], tuple[int, int, int, float]] = {}
         self._refresh_plans()
 
     def _stack_role(self, rng: np.random.Generator) -> str:
@@ -139,7 +138,7 @@ class GaiaModel(mesa.Model):
         self.profit_avg = np.zeros(n)
         self.slashed_total = np.zeros(n)
         self.ever_guilty = np.zeros(n, dtype=bool)
-        self.initial_behaviour = self.behaviour.copy()
+        self.initial_behaviour = self.behaviour.astype(str)
         self.evidence = self._new_evidence()
 
     def _new_evidence(self):
@@ -148,15 +147,29 @@ class GaiaModel(mesa.Model):
             return None
         return EvidenceAccumulator(alpha=det.alpha)
 
-    def _refresh_plans(self) -> None:
-        """Cache each node's serving plan as config-index arrays (plans change only on a switch)."""
-        plans = [n.plan() for n in self.nodes]
-        self.honest_cfg = np.array([self._config_index(p.honest_role) for p in plans])
-        self.user_cfg = np.array([self._config_index(p.user_role) for p in plans])
-        self.probe_cfg = np.array([self._config_index(p.probe_role) for p in plans])
-        self.cheat_rate = np.array([p.cheat_rate for p in plans])
-        self.behaviour = np.array([n.behaviour.name for n in self.nodes])
+    def _refresh_plans(self, ids: np.ndarray | None = None) -> None:
+        """Cache serving plans as config-index arrays; only ``ids`` changed (all when None)."""
+        if ids is None:
+            n = len(self.nodes)
+            self.honest_cfg, self.user_cfg, self.probe_cfg = (np.zeros(n, dtype=np.int64) for _ in range(3))
+            self.cheat_rate, self.behaviour = np.zeros(n), np.empty(n, dtype=object)
+            self.profiles: list[ServingProfile] = [None] * n  # type: ignore[list-item]
+            ids = np.arange(n)
+        for i in ids:
+            node = self.nodes[i]
+            self.honest_cfg[i], self.user_cfg[i], self.probe_cfg[i], self.cheat_rate[i] = self._plan_row(
+                node.behaviour.name, node.stack_role)
+            self.behaviour[i] = node.behaviour.name
+            self.profiles[i] = self._profile(i)
         self.ring_member = self.behaviour == "colluding"
+
+    def _plan_row(self, behaviour: str, stack_role: str) -> tuple[int, int, int, float]:
+        key = (behaviour, stack_role)
+        if key not in self._plan_cache:
+            p = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack_role, self.scenario))
+            self._plan_cache[key] = (self._config_index(p.honest_role), self._config_index(p.user_role),
+                                     self._config_index(p.probe_role), p.cheat_rate)
+        return self._plan_cache[key]
 
     def total_tokens(self) -> float:
         return float(self.node_stake.sum() + self.node_balance.sum() + self.validator_stake.sum()
@@ -186,7 +199,8 @@ class GaiaModel(mesa.Model):
     def phase_traffic(self) -> Traffic:
         s, rng = self.scenario, rngs.stream(self.scenario.seed, "traffic", self.epoch)
         outcomes, profile_of = self._simulate_profiles(rng)
-        timeout_share = np.array([outcomes[p].timeout_share for p in profile_of])
+        share_of = {p: o.timeout_share for p, o in outcomes.items()}
+        timeout_share = np.array([share_of[p] for p in profile_of])
         arrivals = rng.poisson(s.traffic.requests_per_node, size=len(self.nodes)) * self.active
         dropped = rng.binomial(arrivals, np.where(self.user_cfg == NO_ANSWER, self.cheat_rate, 0.0))
         timed_out = rng.binomial(arrivals - dropped, timeout_share)
@@ -194,7 +208,7 @@ class GaiaModel(mesa.Model):
         cheated = rng.binomial(answered, np.where(self.user_cfg == NO_ANSWER, 0.0, self.cheat_rate))
         compute_s = cheated * self._secs(self.user_cfg) + (answered - cheated) * self._secs(self.honest_cfg)
         probed, embeddings = self._collect_probe_answers(timeout_share, rng)
-        latency = float(np.nanmean([o.mean_latency_s for o in outcomes.values()] or [np.nan]))
+        latency = float(np.nanmean([outcomes[p].mean_latency_s for p in set(profile_of)]))
         return Traffic(answered, timed_out, compute_s, probed, embeddings, latency)
 
     def _secs(self, cfg: np.ndarray) -> np.ndarray:
@@ -206,12 +220,19 @@ class GaiaModel(mesa.Model):
         return ServingProfile(secs, (1.0 - r, r))
 
     def _simulate_profiles(self, rng):
+        """Queue outcome of every node's serving profile.
+
+        Arrivals are stationary (same rate every epoch), so each distinct profile's queue is run
+        through SimPy once, with ``simulated_requests`` arrivals and its own seeded stream, and the
+        measured timeout share is reused; epoch-to-epoch variation comes from the binomial draws in
+        :meth:`phase_traffic`. This keeps SimPy's event count independent of the number of epochs.
+        """
         t = self.scenario.traffic
-        profiles = [self._profile(i) for i in range(len(self.nodes))]
         rate = t.utilisation / self.service_s[self.config_ids.index(self.role_to_config["claimed"])]
-        unique = sorted(set(profiles), key=lambda p: (p.service_s, p.weights))
-        outcomes = {p: simulate_queue(p, rate, t.timeout_s, t.simulated_requests, rng) for p in unique}
-        return outcomes, profiles
+        for p in set(self.profiles) - set(self.queue_outcomes):
+            stream = rngs.stream(self.scenario.seed, "queue", *p.service_s, *p.weights)
+            self.queue_outcomes[p] = simulate_queue(p, rate, t.timeout_s, t.simulated_requests, stream)
+        return self.queue_outcomes, self.profiles
 
     def _collect_probe_answers(self, timeout_share: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
         p, s = self.scenario.probes, self.scenario
@@ -334,7 +355,7 @@ class GaiaModel(mesa.Model):
         for i in np.flatnonzero(switch):
             self.nodes[i].behaviour = NODE_BEHAVIOURS[self.behaviour[peer[i]]]()
         if switch.any():
-            self._refresh_plans()
+            self._refresh_plans(np.flatnonzero(switch))
         return switch
 
     def _random_peer(self, rng) -> np.ndarray:

@@ -129,7 +129,7 @@ class TrafficParams(Group):
     requests_per_node: float = F(500.0, "requests/epoch", "mean user requests arriving at each node per epoch", ge=0.0)
     utilisation: float = F(0.7, "fraction", "offered load of a node running the claimed model (arrival rate x service time)", gt=0.0, le=5.0)
     timeout_s: float = F(30.0, "seconds", "a request still queued or in service after this long times out", gt=0.0)
-    simulated_requests: int = F(48, "requests", "arrivals simulated per serving profile per epoch (results scale to the full load)", ge=8, le=100_000)
+    simulated_requests: int = F(2000, "requests", "arrivals simulated through SimPy per serving profile (its timeout share then applies to the full load)", ge=8, le=1_000_000)
     service_time_scale: float = F(1.0, "ratio", "node service time = this x the bank's measured seconds per answer", gt=0.0)
     probes_distinguishable: bool = F(False, "flag", "whether nodes can tell validator probes from user requests")
 
