@@ -31,7 +31,9 @@ DESIGN_KEY = 2**31 - 1
 
 def replicate_seeds(base_seed: int, replications: int) -> list[int]:
     """Seed of each replicate, spawned from the base scenario's seed (``SeedSequence`` spawn keys)."""
-    return [_child_seed(base_seed, r) for r in range(replications)]
+    from gaia_sim.rng import spawn_seeds
+
+    return spawn_seeds(int(base_seed), replications)
 
 
 def _child_seed(base_seed: int, key: int) -> int:
