@@ -7,9 +7,19 @@ quorum rule here). A validator's one decision is :meth:`ValidatorBehaviour.vote`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """What a validator knows when it votes on this epoch's probed nodes (arrays, one per node)."""
+
+    evidence_flags: np.ndarray  # the detector's (sequential) verdict on the answers collected
+    ring_member: np.ndarray  # whether the node belongs to the colluding ring (known to colluders)
+    last_verdict: np.ndarray  # the public record: was the node found guilty when last judged
 
 VALIDATOR_BEHAVIOURS: dict[str, type["ValidatorBehaviour"]] = {}
 
@@ -26,8 +36,8 @@ class ValidatorBehaviour:
     queries: ClassVar[bool] = True
     traits: ClassVar[dict[str, bool]] = {}
 
-    def vote(self, evidence_flags: np.ndarray, ring_member: np.ndarray) -> np.ndarray:
-        """Votes (True = guilty) for the probed nodes, given the detector's flags and ring membership."""
+    def vote(self, ballot: Ballot) -> np.ndarray:
+        """Votes (True = guilty), one per probed node."""
         raise NotImplementedError
 
 
@@ -38,20 +48,25 @@ class HonestValidator(ValidatorBehaviour):
     name = "honest"
     traits = {"honest": True}
 
-    def vote(self, evidence_flags, ring_member):
-        return evidence_flags.copy()
+    def vote(self, ballot):
+        return ballot.evidence_flags.copy()
 
 
 @register
 class LazyValidator(ValidatorBehaviour):
-    """Does not probe; approves every node (the free-riding validator canaries are meant to catch)."""
+    """Does not probe; copies the public record (each node's last verdict) instead of judging.
+
+    Votes are committed before they are revealed, so a lazy validator cannot copy this epoch's
+    votes of others; it copies the last published verdicts. Canaries (fresh known-bad nodes) expose
+    it (Trust, but verify, arXiv 2504.13443; the verifier's dilemma of Luu et al., CCS 2015).
+    """
 
     name = "lazy"
     queries = False
     traits = {"honest": False}
 
-    def vote(self, evidence_flags, ring_member):
-        return np.zeros_like(evidence_flags)
+    def vote(self, ballot):
+        return ballot.last_verdict.copy()
 
 
 @register
@@ -61,8 +76,8 @@ class ColludingValidator(ValidatorBehaviour):
     name = "colluding"
     traits = {"honest": False}
 
-    def vote(self, evidence_flags, ring_member):
-        return evidence_flags & ~ring_member
+    def vote(self, ballot):
+        return ballot.evidence_flags & ~ballot.ring_member
 
 
 def plan_probes(active: np.ndarray, probe_fraction: float, rng: np.random.Generator) -> np.ndarray:
