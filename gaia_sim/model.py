@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from gaia_sim import rng as rngs
 from gaia_sim.answers.source import AnswerSource
@@ -31,7 +32,11 @@ from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
 from gaia_sim.params import VALIDATOR_BEHAVIOURS as VALIDATOR_NAMES
 from gaia_sim.scenario import Scenario
 from gaia_sim.traffic import ServingProfile, simulate_queue
-from gaia_sim.validators import VALIDATOR_BEHAVIOURS, choose_questions, plan_probes, stake_weighted_verdict
+from gaia_sim.validators import VALIDATOR_BEHAVIOURS, Ballot, choose_questions, plan_probes
+from gaia_sim import costs, quorum, rewards, strategy
+from gaia_sim.slashing import ACTIVE, EJECTED, EXITED, JAILED, STATUS_NAMES, SlashInput
+from gaia_sim.slashing import RULES as SLASHING_RULES
+from gaia_sim.staking import BURN, TREASURY, Delays, StakeLedger
 
 NO_ANSWER = -1  # config index of a dropped request
 
@@ -138,6 +143,7 @@ class GaiaModel(mesa.Model):
         self.profit_avg = np.zeros(n)
         self.slashed_total = np.zeros(n)
         self.ever_guilty = np.zeros(n, dtype=bool)
+        self.last_verdict = np.zeros(n, dtype=bool)
         self.initial_behaviour = self.behaviour.astype(str)
         self.evidence = self._new_evidence()
 
@@ -179,10 +185,12 @@ class GaiaModel(mesa.Model):
         """Raise AssertionError unless: tokens are conserved (stake + balances + burned = initial
         + minted + inflow - outflow), no stake is negative, and no slash happened without a verdict."""
         expected = self.initial_tokens + self.minted + self.inflow - self.outflow
-        actual = self.total_tokens() + self.burned
+        actual = self.total_tokens() + self.burned + self.tokens_elsewhere()
         assert abs(actual - expected) <= rtol * max(1.0, abs(expected)), f"tokens not conserved: {actual} != {expected}"
         assert (self.node_stake >= 0).all() and (self.validator_stake >= 0).all(), "negative stake"
         assert not (self.slashed_total > 0)[~self.ever_guilty].any(), "slash without a guilty verdict"
+        if getattr(self, "ledger", None) is not None:
+            self.ledger.check_invariants(rtol)
 
     # ---- one epoch ----------------------------------------------------------------------
     def step(self) -> None:
@@ -288,75 +296,362 @@ class GaiaModel(mesa.Model):
         return self._verdict(probed, flags), scores, p_values
 
     def _verdict(self, probed: np.ndarray, evidence_flags: np.ndarray) -> np.ndarray:
+        """Phase c, verdict: per domain, validators vote and a stake-weighted quorum decides
+        (:func:`gaia_sim.quorum.tally`, stake = what each validator allocated to the domain's operator
+        set). Votes are kept for deviation penalties."""
+        self._economy()
+        stake, ring = self._validator_allocated(), self.ring_member[probed]
+        last = self.last_verdict[probed]
         guilty = np.zeros(len(probed), dtype=bool)
+        self._votes = []
         for d in range(self.scenario.network.domains):
-            m, vs = self.node_domain[probed] == d, [v for v in self.validators if v.domain == d]
-            votes = np.array([v.behaviour.vote(evidence_flags[m], self.ring_member[probed][m]) for v in vs])
-            stake = self.validator_stake[[v.validator_id for v in vs]]
-            guilty[m] = stake_weighted_verdict(votes, stake, self.scenario.validation.quorum)
+            m, vs = self.node_domain[probed] == d, np.flatnonzero(self.validator_domain == d)
+            ballot = Ballot(evidence_flags[m], ring[m], last[m])
+            votes = np.array([self.validators[i].behaviour.vote(ballot) for i in vs],
+                             dtype=float).reshape(len(vs), int(m.sum()))
+            outcome = quorum.tally(votes, stake[vs], self.scenario.validation.quorum)
+            guilty[m] = outcome.verdict
+            self._votes.append((vs, votes, outcome))
+        self.last_verdict[probed] = guilty
         return guilty
 
     # c. slashing ----------------------------------------------------------------------------
     def phase_slash(self, probed: np.ndarray, guilty: np.ndarray) -> np.ndarray:
-        """Fixed-fraction slash of each guilty node's stake; slashed tokens are burned."""
-        slashed = np.zeros(len(self.nodes))
-        ids = probed[guilty]
-        self.ever_guilty[ids] = True
-        slashed[ids] = self.scenario.slashing.slash_fraction * self.node_stake[ids]
-        self.node_stake -= slashed
-        self.slashed_total += slashed
-        self.burned += slashed.sum()
-        if self.evidence is not None and len(ids):
-            self.evidence.reset(ids)
+        """Phase c, slashing: the scenario's rule (:data:`gaia_sim.slashing.RULES`) turns verdicts into
+        slashes of allocated stake on the :class:`~gaia_sim.staking.StakeLedger` (EigenLayer
+        semantics: escrow, then burn or treasury), jails or ejects, forfeits dispute bonds; validators
+        lose stake for deviating votes and missed canaries; liable domain operators share the slash;
+        node operators top their stake back up. Returns tokens slashed per node."""
+        led, e, sp = self._economy(), self.epoch, self.scenario.slashing
+        rng = rngs.stream(self.scenario.seed, "slash", e)
+        self._release_jail()
+        self.ever_guilty[probed[guilty]] = True
+        decision = SLASHING_RULES[sp.rule](self._slash_input(probed, guilty, rng), sp)
+        slashed = self._apply_node_slash(probed, decision)
+        self._apply_sanctions(probed, decision)
+        self._guilty_now = probed[guilty]
+        self._slash_validators(rng)
+        self._slash_domains(slashed)
+        if self.evidence is not None and guilty.any():
+            self.evidence.reset(probed[guilty])
+        self._top_up()
+        self._sync_accounts()
+        self._econ_events.append(self._node_events(decision.events))
         return slashed
+
+    def _economy(self) -> StakeLedger:
+        """The stake ledger, built on first use from the accounts set up at construction: every node,
+        validator and (optional) domain operator is an EigenLayer operator; domain d is operator set d."""
+        if getattr(self, "ledger", None) is not None:
+            return self.ledger
+        st, nd = self.scenario.staking, self.scenario.network.domains
+        n, v = len(self.nodes), len(self.validators)
+        led = StakeLedger(np.r_[self.node_stake, self.validator_stake], nd, np.r_[self.node_balance, self.validator_balance],
+                          Delays(epoch_hours=self.scenario.network.epoch_hours))
+        self._lid_node, self._lid_val = np.arange(n), n + np.arange(v)
+        self._lid_dom, _ = led.add_operators(np.full(nd, st.domain_operator_stake), 0)
+        led.allocate(np.r_[self._lid_node, self._lid_val, self._lid_dom],
+                     np.r_[self.node_domain, self.validator_domain, np.arange(nd)],
+                     np.r_[self.node_stake, self.validator_stake, np.full(nd, st.domain_operator_stake)], 0)
+        led.delays = Delays(self.scenario.network.epoch_hours, st.allocation_days, st.deallocation_days,
+                            st.withdrawal_days, st.escrow_days)
+        self.ledger, self.status = led, np.zeros(n, np.int8)
+        self.last_verdict = getattr(self, "last_verdict", np.zeros(n, bool))
+        self.offences, self.jail_until = np.zeros(n, np.int64), np.full(n, -1, np.int64)
+        self.validator_slashed, self.validator_reward_paid = np.zeros(v), np.zeros(v)
+        self._val_weight, self._bonds, self._guilty_now = np.ones(v), np.zeros(n), np.zeros(0, np.int64)
+        self._econ_events, self.escrow, self.treasury = [], 0.0, 0.0
+        self._minted_before = self.minted
+        self._initial_codes = sorted(set(self.initial_behaviour))
+        return led
+
+    def _validator_allocated(self) -> np.ndarray:
+        return self.ledger.allocated[self._lid_val, self.validator_domain]
+
+    def _dest(self) -> int:
+        return TREASURY if self.scenario.staking.slashed_to == "treasury" else BURN
+
+    def _release_jail(self) -> None:
+        free = (self.status == JAILED) & (self.jail_until <= self.epoch)
+        self.status[free], self.active[free] = ACTIVE, True
+
+    def _slash_input(self, ids: np.ndarray, guilty: np.ndarray, rng) -> SlashInput:
+        sp = self.scenario.slashing
+        cheater = self.behaviour[ids] != "honest"
+        uses = {sp.rule, sp.dispute_base}
+        evidence = share = None
+        if "evidence_threshold" in uses:
+            evidence = (np.log(self.evidence.evidence(ids)) if self.evidence is not None
+                        else np.where(guilty, np.inf, 0.0))
+        if sp.rule == "dispute":
+            share = self._appeal_guilty_share(ids, cheater, rng)
+        challenge = ~cheater | (rng.random(len(ids)) < sp.cheater_challenge_rate)
+        return SlashInput(verdict=guilty, epoch=self.epoch, offences=self.offences[ids], evidence=evidence,
+                          status=self.status[ids], challenge=challenge, dispute_guilty_share=share, node_ids=ids)
+
+    def _appeal_guilty_share(self, ids: np.ndarray, cheater: np.ndarray, rng) -> np.ndarray:
+        """Appeal vote of a dispute: honest validators re-judge with accuracy ``appeal_accuracy``;
+        colluding ones shield ring members; lazy ones approve. Stake-weighted guilty share."""
+        acc, stake = self.scenario.validation.appeal_accuracy, self._validator_allocated()
+        kind = np.array([v.behaviour.name for v in self.validators])
+        share = np.ones(len(ids))
+        for d in range(self.scenario.network.domains):
+            m, vs = self.node_domain[ids] == d, np.flatnonzero(self.validator_domain == d)
+            truth = cheater[m]
+            judged = np.where(rng.random((len(vs), int(m.sum()))) < acc, truth, ~truth)
+            votes = np.where((kind[vs] == "honest")[:, None], judged, False)
+            shield = (kind[vs] == "colluding")[:, None]
+            votes = np.where(shield, judged & ~self.ring_member[ids[m]], votes)
+            share[m] = quorum.tally(votes.astype(float), stake[vs], 0.5).guilty_share
+        return share
+
+    def _apply_node_slash(self, ids: np.ndarray, decision) -> np.ndarray:
+        led, e = self.ledger, self.epoch
+        slashed, hit = np.zeros(len(self.nodes)), decision.fraction > 0
+        if hit.any():
+            ev = led.slash(self._lid_node[ids[hit]], self.node_domain[ids[hit]], decision.fraction[hit], e, self._dest())
+            slashed[ids[hit]] = ev["amount"]
+            self._econ_events.append(self._node_events(ev))
+        self.slashed_total += slashed
+        self.offences[ids] = decision.offences
+        self._bonds = np.zeros(len(self.nodes))
+        self._bonds[ids] = decision.bond_lost
+        lost = decision.bond_lost > 0
+        if lost.any():
+            led.burn_balance(self._lid_node[ids[lost]], decision.bond_lost[lost], e, self._dest())
+        return slashed
+
+    def _apply_sanctions(self, ids: np.ndarray, decision) -> None:
+        jail = decision.jail_until >= 0
+        self.jail_until[ids[jail]] = decision.jail_until[jail]
+        self.status[ids[jail]], self.active[ids[jail]] = JAILED, False
+        out = ids[decision.eject]
+        if len(out):
+            self.status[out], self.active[out] = EJECTED, False
+            self._econ_events.append(self._node_events(self.ledger.exit(self._lid_node[out], self.epoch)))
+
+    def _slash_validators(self, rng) -> None:
+        """Validators lose reward weight for votes against decided verdicts (and stake if
+        ``deviation_slash`` > 0), and stake for canaries they fail to flag (quorum.py)."""
+        vp, led = self.scenario.validation, self.ledger
+        frac, self._val_weight = np.zeros(len(self.validators)), np.ones(len(self.validators))
+        for vs, votes, outcome in self._votes:
+            dev = quorum.deviations(votes, outcome).sum(1)
+            cast = (~np.isnan(votes) & outcome.decided[None, :]).sum(1)
+            self._val_weight[vs] = np.where(cast > 0, (cast - dev) / np.maximum(cast, 1), 1.0)
+            frac[vs] += dev * vp.deviation_slash
+        if vp.canaries_per_epoch > 0:
+            frac += quorum.canary_penalties(self._canary_misses(rng), vp.canary_slash)
+        frac = np.minimum(frac, 1.0)
+        self.validator_slashed = np.zeros(len(self.validators))
+        hit = np.flatnonzero(frac > 0)
+        if len(hit):
+            ev = led.slash(self._lid_val[hit], self.validator_domain[hit], frac[hit], self.epoch, self._dest())
+            self.validator_slashed[hit] = ev["amount"]
+            self._econ_events.append(self._validator_events(ev))
+
+    def _canary_misses(self, rng) -> np.ndarray:
+        vp, misses = self.scenario.validation, np.zeros(len(self.validators), np.int64)
+        queries = np.array([v.behaviour.queries for v in self.validators])
+        for d in range(self.scenario.network.domains):
+            vs = np.flatnonzero(self.validator_domain == d)
+            given = quorum.plant_canaries(rng, len(vs), vp.canaries_per_epoch, vp.canaries_per_validator)
+            flagged = given & queries[vs][:, None] & (rng.random(given.shape) < vp.canary_flag_prob)
+            misses[vs] = quorum.canary_misses(given, flagged)
+        return misses
+
+    def _slash_domains(self, slashed: np.ndarray) -> None:
+        """Domain operators vouch for their nodes: liable when too many were slashed (rewards.py)."""
+        st, sp, led = self.scenario.staking, self.scenario.slashing, self.ledger
+        if st.domain_operator_stake <= 0:
+            return
+        nd = self.scenario.network.domains
+        owed = rewards.domain_liability(self.node_domain, slashed > 0, slashed, nd, sp.domain_threshold,
+                                        sp.domain_share, self.active | (slashed > 0))
+        have = led.slashable(self._lid_dom, np.arange(nd))
+        frac = np.divide(owed, have, out=np.zeros(nd), where=have > 0)
+        hit = np.flatnonzero(frac > 0)
+        if len(hit):
+            led.slash(self._lid_dom[hit], hit, np.minimum(frac[hit], 1.0), self.epoch, self._dest())
+
+    def _top_up(self) -> None:
+        """Operators keep the domain's minimum stake: re-deposit from the balance and re-allocate."""
+        if not self.scenario.staking.top_up:
+            return
+        led, keep = self.ledger, (self.status == ACTIVE) | (self.status == JAILED)
+        ids = np.flatnonzero(keep)
+        lid, dom = self._lid_node[ids], self.node_domain[ids]
+        short = self.scenario.staking.node_stake - led.allocated[lid, dom] - led.pending_alloc[lid, dom]
+        need = short > 1e-9
+        if need.any():
+            led.deposit(lid[need], short[need], self.epoch, from_balance=True)
+            led.allocate(lid[need], dom[need], short[need], self.epoch)
+
+    def _sync_accounts(self) -> None:
+        """Mirror the ledger into the arrays the recorder and invariant checks read."""
+        led = self.ledger
+        self.node_stake, self.node_balance = led.stake[self._lid_node], led.balance[self._lid_node]
+        self.validator_stake, self.validator_balance = led.stake[self._lid_val], led.balance[self._lid_val]
+        self.burned, self.escrow, self.treasury = led.burned, led.escrow, led.treasury
+        self.outflow = led.outflow
+        self.inflow = led.inflow - (self.minted - self._minted_before)
+
+    def tokens_elsewhere(self) -> float:
+        """Tokens outside node/validator stake and balances: escrow, treasury, domain operators."""
+        if getattr(self, "ledger", None) is None:
+            return 0.0
+        led = self.ledger
+        return float(led.escrow + led.treasury + led.stake[self._lid_dom].sum() + led.balance[self._lid_dom].sum())
+
+    def _node_events(self, ev: dict) -> dict[str, np.ndarray]:
+        return self._event_frame(ev, "node")
+
+    def _validator_events(self, ev: dict) -> dict[str, np.ndarray]:
+        return self._event_frame(ev, "validator")
+
+    def _event_frame(self, ev: dict, role: str) -> dict[str, np.ndarray]:
+        """Economics events (ledger / rule records) as columns of events.parquet (arrays)."""
+        lid = np.asarray(ev["operator"], np.int64)
+        ids = self._lid_node if role == "node" else self._lid_val
+        pos = np.full(self.ledger.n, -1, np.int64)
+        pos[ids] = np.arange(len(ids))
+        who = pos[lid] if len(lid) else lid
+        names = np.asarray(self.behaviour if role == "node" else [v.behaviour.name for v in self.validators], dtype=str)
+        beh = np.where(who >= 0, names[np.maximum(who, 0)], "") if len(lid) else np.zeros(0, dtype=str)
+        k, none = len(lid), np.full(len(lid), -1, np.int64)
+        return ({
+            "epoch": np.full(k, self.epoch, np.int64), "kind": np.asarray(ev["kind"], dtype=str),
+            "node": who if role == "node" else none, "validator": who if role == "validator" else none,
+            "behaviour": beh, "amount": np.asarray(ev["amount"], float), "score": np.full(k, np.nan),
+            "p_value": np.full(k, np.nan), "flagged": np.zeros(k, bool), "detail": np.asarray(ev["detail"]).astype(str),
+        })
+
+    def take_econ_events(self) -> pd.DataFrame:
+        """Economics events since the last call (slashes, jail, eject, disputes, escrow, exits)."""
+        frames = [f for f in getattr(self, "_econ_events", []) if len(f["epoch"])]
+        self._econ_events = []
+        if not frames:
+            return pd.DataFrame()
+        return pd.DataFrame({k: np.concatenate([f[k] for f in frames]) for k in frames[0]})
+
+    @property
+    def node_status(self) -> np.ndarray:
+        """Status name per node: active, jailed, ejected or exited."""
+        status = getattr(self, "status", np.zeros(len(self.nodes), np.int8))
+        return np.array(STATUS_NAMES, dtype=object)[status]
 
     # d. settlement --------------------------------------------------------------------------
     def phase_settle(self, traffic: Traffic) -> tuple[np.ndarray, np.ndarray]:
-        """Users pay per answered request; nodes pay compute; validators get rewards, pay probes."""
-        r, c = self.scenario.rewards, self.scenario.costs
-        revenue = traffic.answered * r.price_per_request
-        cost = traffic.compute_s * c.compute_price + c.fixed_cost * self.active
-        self.node_balance += revenue - cost
-        self.inflow += revenue.sum()
-        self.outflow += cost.sum()
-        self._settle_validators(traffic)
+        """Phase d: users pay per answered request (rewards.node_revenue; a node found guilty this
+        epoch forfeits it when ``forfeit_revenue``), nodes pay compute at the bank's measured seconds
+        per answer x compute price (costs.py), validators share the reward pool by stake x share of
+        their votes that agreed with decided verdicts and pay for probes; then the ledger advances
+        (deallocations, withdrawals, exits and escrow complete). Returns (revenue, cost) per node."""
+        r, c, led, e = self.scenario.rewards, self.scenario.costs, self._economy(), self.epoch
+        paid = traffic.answered.astype(float)
+        if self.scenario.slashing.forfeit_revenue:
+            paid[self._guilty_now] = 0.0
+        revenue = rewards.node_revenue(paid, r.price_per_request, r.protocol_fee)
+        cost = costs.cost_per_answer(traffic.compute_s, c.compute_price) + c.fixed_cost * self.active
+        led.credit(self._lid_node, revenue, e, "revenue")
+        led.debit(self._lid_node, cost, e, "cost")
+        self._settle_validators(traffic, rewards.protocol_fees(paid, r.price_per_request, r.protocol_fee))
+        self._econ_events.append(self._escrow_events(led.advance(e)))
+        self._sync_accounts()
         return revenue, cost
 
-    def _settle_validators(self, traffic: Traffic) -> None:
-        r, c = self.scenario.rewards, self.scenario.costs
+    def _settle_validators(self, traffic: Traffic, fees: float) -> None:
+        r, c, led, e = self.scenario.rewards, self.scenario.costs, self.ledger, self.epoch
         answers = np.isfinite(traffic.embeddings[..., 0]).sum(axis=(1, 2))
         per_domain = np.bincount(self.node_domain[traffic.probed], weights=answers, minlength=self.scenario.network.domains)
         queries = np.array([v.behaviour.queries for v in self.validators])
         probe_bill = queries * per_domain[self.validator_domain] * c.probe_cost
-        self.validator_balance += r.validator_reward - probe_bill
-        self.minted += r.validator_reward * len(self.validators)
-        self.outflow += probe_bill.sum()
-        self.validator_pnl = r.validator_reward - probe_bill
+        pool = rewards.validator_pool(fees, r.validator_reward * len(self.validators))
+        reward = rewards.split_by_stake(pool, self._validator_allocated(), self._val_weight)
+        total = float(reward.sum())
+        from_fees = min(fees, total)
+        from_treasury = min(led.treasury, total - from_fees)
+        share_t = from_treasury / total if total > 0 else 0.0
+        led.pay_from_treasury(self._lid_val, reward * share_t, e)
+        led.credit(self._lid_val, reward * (1 - share_t), e, "reward")
+        if fees > from_fees:  # undistributed fees go to the treasury
+            led.treasury += fees - from_fees
+            led.inflow += fees - from_fees
+        self.minted += total - from_fees - from_treasury
+        led.debit(self._lid_val, probe_bill, e, "probe_cost")
+        self.validator_reward_paid = reward
+        self.validator_pnl = reward - probe_bill - self.validator_slashed
+
+    def _escrow_events(self, ev: dict) -> dict[str, np.ndarray]:
+        keep = np.isin(ev["kind"], ["escrow_release", "exited", "withdrawn"]) & np.isin(ev["operator"], self._lid_node)
+        return self._node_events({k: v[keep] for k, v in ev.items()})
 
     # e. strategy revision -------------------------------------------------------------------
     def phase_revise(self, profit: np.ndarray) -> np.ndarray:
-        """Logit imitation (Blume 1993; Sandholm, *Population Games*, 2010, ch. 6): a reviser meets a
-        random peer of its domain and adopts the peer's behaviour with probability
-        1 / (1 + exp(-(profit_peer - profit_own) / noise))."""
+        """Phase e: node operators revise behaviour by imitating a random peer of their domain
+        (strategy.py: pairwise proportional imitation -> replicator dynamics, Schlag 1998; or the
+        logit/Fermi rule, Blume 1993), optionally explore (mutation), leave when their average profit
+        is below the outside option, and newcomers take vacated slots while some behaviour pays."""
         st = self.scenario.strategy
+        profit = profit - getattr(self, "_bonds", 0.0)
         w = st.profit_memory
         self.profit_avg = np.where(self.epoch == 1, profit, (1 - w) * self.profit_avg + w * profit)
-        if st.dynamics == "none":
-            return np.zeros(len(self.nodes), dtype=bool)
         rng = rngs.stream(self.scenario.seed, "revise", self.epoch)
+        switch = self._imitate(rng) if st.dynamics != "none" else np.zeros(len(self.nodes), dtype=bool)
+        if self.epoch > st.warmup_epochs:
+            self._exit_and_enter(rng)
+        return switch
+
+    def _imitate(self, rng) -> np.ndarray:
+        st = self.scenario.strategy
         peer = self._random_peer(rng)
-        gain = self.profit_avg[peer] - self.profit_avg
-        if st.dynamics == "logit":
-            p_switch = 1.0 / (1.0 + np.exp(-np.clip(gain / st.noise, -50, 50)))
-        else:  # replicator: pairwise proportional imitation (Schlag 1998)
-            p_switch = np.clip(gain / max(np.abs(gain).max(), 1e-12), 0.0, 1.0)
+        p_switch = strategy.switch_probability(self.profit_avg[peer] - self.profit_avg, st.dynamics, st.noise)
         revise = (rng.random(len(self.nodes)) < st.revision_rate) & self.active
-        switch = revise & (rng.random(len(self.nodes)) < p_switch) & (self.behaviour[peer] != self.behaviour)
+        new = np.where(revise & (rng.random(len(self.nodes)) < p_switch), self.behaviour[peer], self.behaviour)
+        if st.mutation > 0:
+            explore = revise & (rng.random(len(self.nodes)) < st.mutation)
+            new = np.where(explore, rng.choice(self._initial_codes, size=len(self.nodes)), new)
+        switch = new != self.behaviour
         for i in np.flatnonzero(switch):
-            self.nodes[i].behaviour = NODE_BEHAVIOURS[self.behaviour[peer[i]]]()
+            self.nodes[i].behaviour = NODE_BEHAVIOURS[new[i]]()
         if switch.any():
             self._refresh_plans(np.flatnonzero(switch))
         return switch
+
+    def _exit_and_enter(self, rng) -> None:
+        st, led = self.scenario.strategy, self.ledger
+        if st.exit_rate > 0:
+            out = np.flatnonzero(strategy.exits(rng, self.profit_avg, self.active, st.outside_option, st.exit_rate))
+            if len(out):
+                self.status[out], self.active[out] = EXITED, False
+                self._econ_events.append(self._node_events(led.exit(self._lid_node[out], self.epoch)))
+        vacant = np.flatnonzero(self.status >= EJECTED)
+        if st.entry_rate > 0 and len(vacant):
+            mean, cnt = strategy.behaviour_means(self._codes(), self.profit_avg, self.active, len(NODE_NAMES))
+            new = strategy.entrants(rng, mean, cnt, st.outside_option, st.entry_rate, int(self.active.sum()), len(vacant))
+            self._enter(vacant[: len(new)], [NODE_NAMES[k] for k in new], rng)
+
+    def _codes(self) -> np.ndarray:
+        return np.array([NODE_NAMES.index(b) for b in self.behaviour], np.int64)
+
+    def _enter(self, slots: np.ndarray, names: list[str], rng) -> None:
+        """Newcomers take vacated node slots: a fresh operator (new ledger id) with fresh stake."""
+        if not len(slots):
+            return
+        st, led = self.scenario.staking, self.ledger
+        lids, ev = led.add_operators(np.full(len(slots), st.node_stake), self.epoch, np.full(len(slots), st.initial_balance))
+        led.allocate(lids, self.node_domain[slots], np.full(len(slots), st.node_stake), self.epoch)
+        for i, name in zip(slots, names):
+            self.nodes[i] = NodeAgent(self, int(i), int(self.node_domain[i]), name, self._stack_role(rng))
+        self._lid_node[slots] = lids
+        self.status[slots], self.active[slots], self.offences[slots], self.jail_until[slots] = ACTIVE, True, 0, -1
+        self.profit_avg[slots], self.slashed_total[slots], self.ever_guilty[slots] = 0.0, 0.0, False
+        self.last_verdict[slots] = False
+        if self.evidence is not None:
+            self.evidence.reset(slots)
+        self._refresh_plans(slots)
+        self._econ_events.append(self._node_events(ev))
+        self._sync_accounts()
 
     def _random_peer(self, rng) -> np.ndarray:
         peer = np.empty(len(self.nodes), dtype=np.int64)
@@ -364,6 +659,5 @@ class GaiaModel(mesa.Model):
             ids = np.flatnonzero(self.node_domain == d)
             peer[ids] = rng.choice(ids, size=len(ids))
         return peer
-
 
 __all__ = ["GaiaModel", "NodeAgent", "ValidatorAgent", "NODE_NAMES", "VALIDATOR_NAMES", "apportion"]

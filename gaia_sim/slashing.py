@@ -18,7 +18,8 @@ import numpy as np
 
 from gaia_sim.staking import concat_events, event_batch
 
-ACTIVE, JAILED, EJECTED = 0, 1, 2
+ACTIVE, JAILED, EJECTED, EXITED = 0, 1, 2, 3
+STATUS_NAMES = ("active", "jailed", "ejected", "exited")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,22 @@ from __future__ import annotations
 import numpy as np
 
 
+def switch_probability(gain: np.ndarray, mode: str, noise: float = 1.0) -> np.ndarray:
+    """Probability a reviser copies a peer that earned ``gain`` more (tokens).
+
+    ``replicator``: proportional imitation, ``max(0, gain) / max|gain|`` (Schlag 1998), linear in
+    the payoff difference so expected shares follow the replicator dynamics; ``logit``: the Fermi
+    rule ``1 / (1 + exp(-gain / noise))`` (Blume 1993; Szabo & Toke 1998).
+    """
+    gain = np.asarray(gain, float)
+    if mode == "logit":
+        return 1.0 / (1.0 + np.exp(-np.clip(gain / noise, -50, 50)))
+    if mode == "replicator":
+        scale = max(float(np.abs(gain).max(initial=0.0)), 1e-12)
+        return np.clip(gain / scale, 0.0, 1.0)
+    raise ValueError(f"unknown revision mode {mode!r}; allowed: replicator, logit")
+
+
 def behaviour_means(behaviour: np.ndarray, profit: np.ndarray, eligible: np.ndarray, n_behaviours: int):
     """(mean profit, count) per behaviour code over eligible operators (mean NaN where count 0)."""
     b = np.asarray(behaviour, np.int64)[eligible]
