@@ -159,7 +159,7 @@ def _vertex_key(role: str, ident) -> str:
 def _probe_pairs(events: pd.DataFrame, limit: int) -> list[tuple[str, str]]:
     if events.empty:
         return []
-    probes = events[(events["kind"] == "probe") & (events["node"] >= 0) & (events["validator"] >= 0)]
+    probes = events[events["kind"].isin(["probe", "verdict"]) & (events["node"] >= 0) & (events["validator"] >= 0)]
     pairs = probes[["validator", "node"]].drop_duplicates().head(limit)
     return [(f"v{v}", f"n{n}") for v, n in zip(pairs["validator"], pairs["node"])]
 

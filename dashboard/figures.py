@@ -186,7 +186,7 @@ def fig_replication_bands(sweep: pd.DataFrame, x: str, outcome: str, group: str 
 
     One line per value of ``group`` (another swept parameter) when given.
     """
-    title = f"{outcome} against {x} (mean, {band[0]:.0%}-{band[1]:.0%} band over replications)"
+    title = f"{outcome} against {x}<br><sup>mean and {band[0]:.0%}-{band[1]:.0%} band over replications</sup>"
     if sweep.empty or not {x, outcome} <= set(sweep.columns):
         return _empty(title, "choose a swept parameter and an outcome")
     fig = go.Figure()

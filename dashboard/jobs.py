@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from gaia_sim.errors import UserError
+
 
 @dataclass
 class Job:
@@ -66,7 +68,8 @@ class JobRegistry:
             if self._write_run is not None:
                 job.run_dir = self._write_run(result, root=self._root)
         except Exception as err:  # shown on the page; the server keeps running
-            job.error = f"{type(err).__name__}: {err}"
+            job.error = str(err) if isinstance(err, UserError) else f"{type(err).__name__}: {err}"
             traceback.print_exc()
         finally:
-            job.finished, job.done = time.monotonic(), True
+            job.finished = time.monotonic()
+            job.done = True  # last: pollers read done first, then the other fields

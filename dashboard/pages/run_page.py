@@ -55,7 +55,7 @@ def layout(ctx):
         ]),
         html.Div(id="run-message", className="message"),
         dcc.Interval(id="run-poll", interval=500, disabled=True),
-        dcc.Store(id="run-job"), dcc.Store(id="run-drawn", data=-1),
+        dcc.Store(id="run-job"), dcc.Store(id="run-version"),
         html.Div(className="grid2", children=[
             dcc.Graph(id=gid, figure=fig) for gid, fig in zip(GRAPHS, _figures(result))]),
         html.Div(id="run-summary", children=_summary(result)),
@@ -126,18 +126,28 @@ def register(app, ctx):
 
     @app.callback(Output("run-job", "data"), Output("run-poll", "disabled"), Output("run-message", "children"),
                   Output("run-message", "className"), Output("run-progress", "value"), Output("run-progress", "max"),
-                  Output("run-status", "children"), Output("run-drawn", "data"),
-                  *[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"),
+                  Output("run-status", "children"), Output("run-version", "data"),
                   Input("run-button", "n_clicks"), Input("run-poll", "n_intervals"),
                   State("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
-                  State({"type": "param", "path": ALL}, "value"), State("run-job", "data"), State("run-drawn", "data"),
-                  prevent_initial_call=True)
-    def run_or_poll(_clicks, _ticks, scenario_path, ids, values, job_id, drawn):
+                  State({"type": "param", "path": ALL}, "value"), State("run-job", "data"),
+                  State("run-version", "data"), prevent_initial_call=True)
+    def run_or_poll(_clicks, _ticks, scenario_path, ids, values, job_id, version):
+        """Cheap on purpose (no figures): starts a job, or reports its progress every tick."""
         from dash import ctx as trigger
 
         if trigger.triggered_id == "run-button":
             return _start(ctx, scenario_path, ids, values)
-        return _poll(ctx, ctx.jobs.get(job_id), drawn)
+        return _poll(ctx, ctx.jobs.get(job_id), version)
+
+    @app.callback(*[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"),
+                  Input("run-version", "data"), State("run-job", "data"), prevent_initial_call=True)
+    def redraw(version, job_id):
+        """Figures from the job's latest partial result; runs when the poll reports a new epoch."""
+        job = ctx.jobs.get(job_id)
+        if job is None or job.result is None:
+            return _UNCHANGED
+        result = job.result
+        return (*_figures(result), _summary(result) if version and version.endswith("done") else no_update)
 
 
 def _get(values: dict, path: str):
@@ -155,25 +165,24 @@ def _start(ctx, scenario_path, ids, values):
     try:
         scenario = load_scenario(scenario_path).with_overrides(overrides_from_inputs(ids, values), source="dashboard")
     except (UserError, ValueError, TypeError) as err:
-        return (no_update, True, f"Not run: {err}", "message error", no_update, no_update, "not run", no_update,
-                *_UNCHANGED)
+        return (no_update, True, f"Not run: {err}", "message error", no_update, no_update, "not run", no_update)
     job = ctx.jobs.start(scenario)
     status = f"{job.id}: starting {scenario.name} ({scenario.epochs} epochs, hash {scenario.hash})"
-    return (job.id, False, "", "message", "0", str(scenario.epochs), status, 0, *_UNCHANGED)
+    return (job.id, False, "", "message", "0", str(scenario.epochs), status, f"{job.id}:0")
 
 
-def _poll(ctx, job, drawn):
+def _poll(ctx, job, version):
+    """Progress and status of ``job``; ``run-version`` changes (and figures redraw) only on a new epoch."""
     if job is None:
-        return (no_update, True, no_update, no_update, no_update, no_update, no_update, no_update, *_UNCHANGED)
-    elapsed = (job.finished or time.monotonic()) - job.started
+        return (no_update, True) + (no_update,) * 6
+    done = job.done  # read once: the worker sets it last
+    elapsed = (job.finished if done else time.monotonic()) - job.started
     status = f"{job.id}: epoch {job.epoch}/{job.total or '?'} ({elapsed:.1f} s)"
-    if job.error:
-        return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status,
-                drawn, *_UNCHANGED)
-    if job.done:
+    if done and job.error:
+        return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status, no_update)
+    if done:
         ctx.cache["current"] = (job.result, f"run {job.run_dir or job.id}")
         status = f"{status}: done, written to {job.run_dir}"
-    redraw = job.result is not None and (job.epoch != drawn or job.done)
-    figs = (*_figures(job.result), _summary(job.result) if job.done else no_update) if redraw else _UNCHANGED
-    return (no_update, job.done, no_update, no_update, str(job.epoch), str(job.total or 1), status,
-            job.epoch if redraw else drawn, *figs)
+    new_version = f"{job.id}:{job.epoch}" + (":done" if done else "")
+    return (no_update, done, no_update, no_update, str(job.epoch), str(job.total or 1), status,
+            new_version if new_version != version and job.result is not None else no_update)

@@ -1,0 +1,260 @@
+"""The dashboard in a real headless browser (Debian chromium + chromedriver, selenium 4).
+
+Starts the real server (``python -m gaia_sim.cli dashboard``) on a free port over a temporary
+results root with small scenarios, with all network access except localhost blocked in the browser
+(so a CDN asset would fail to load), then: the page opens on the baseline results; an invalid
+control value is refused with a message; a changed control and a short run update the figures
+epoch by epoch; the Network, Detector and Sweep pages draw. Screenshots go to
+tests/browser/screenshots/ (gitignored) or $GAIA_SCREENSHOT_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("GAIA_SCREENSHOT_DIR", Path(__file__).parent / "screenshots"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                       reason="needs Debian chromium and chromedriver: apt-get install -y chromium chromium-driver"),
+]
+
+RUN_EPOCHS = 120  # long enough (a few seconds) that the page polls mid-run
+
+
+def _answers() -> str:
+    """The shipped bank when it loads here, else the named stand-in answer source."""
+    try:
+        from gaia_sim.answers.bank import load_default_bank
+
+        load_default_bank()
+        return "default"
+    except Exception:
+        return "stand-in"
+
+
+def _scenario(name: str, mix: str, epochs: int, answers: str) -> str:
+    return (f'name = "{name}"\nseed = 7\nepochs = {epochs}\nanswers = "{answers}"\n'
+            f'[network]\ndomains = 1\nnodes_per_domain = 16\nvalidators = 3\n[population]\n{mix}\n')
+
+
+def _sweep(root: Path) -> None:
+    """A small sweep result in the layout of gaia_sim.sweep.store (results.parquet + sweep.toml)."""
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = [{"point": i, "replicate": r, "seed": r, "scenario_hash": f"{i}-{r}", "staking.node_stake": s,
+             "slashing.slash_fraction": f, "final_honest_share": min(1, s * f / 400) + rng.normal(scale=0.02)}
+            for i, (s, f) in enumerate((s, f) for s in (0, 200, 800) for f in (0.1, 0.5, 1.0)) for r in range(3)]
+    pd.DataFrame(rows).to_parquet(root / "results.parquet")
+    (root / "sweep.toml").write_text('[sweep]\nmode = "grid"\n[axes]\n"staking.node_stake" = [0, 200, 800]\n'
+                                     '"slashing.slash_fraction" = [0.1, 0.5, 1.0]\n')
+    (root / "manifest.json").write_text(json.dumps({"name": "demo"}))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dash")
+    answers = _answers()
+    (tmp / "scenarios").mkdir()
+    (tmp / "scenarios" / "baseline.toml").write_text(_scenario("baseline", "honest = 0.75\nlazy = 0.25", 4, answers))
+    (tmp / "scenarios" / "lazy_nodes.toml").write_text(_scenario("lazy_nodes", "honest = 0.5\nlazy = 0.5", 4, answers))
+    _sweep(tmp / "results" / "sweeps" / "demo")
+    port = _free_port()
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "gaia_sim.cli", "dashboard", "--port", str(port),
+                             "--results", str(tmp / "results"), "--scenarios", str(tmp / "scenarios"),
+                             "--sweeps", str(tmp / "results")], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_http(url, proc, tmp / "server.log")
+        yield url, tmp
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+        print(f"server log: {tmp / 'server.log'}")
+
+
+def _wait_http(url: str, proc, log: Path, timeout: float = 90) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            pytest.fail(f"dashboard exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"dashboard did not answer within {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--window-size=1400,1000",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+                 # no network but localhost: any CDN asset would fail and show up in the console log
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(60)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def _shot(driver, name: str) -> None:
+    path = SHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+
+
+def _wait(driver, predicate, timeout: float = 30, what: str = "condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            value = predicate(driver)
+            if value:
+                return value
+        except Exception:  # element not there yet / stale while React re-renders
+            pass
+        time.sleep(0.1)
+    _shot(driver, "failed_" + what.replace(" ", "_"))
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; page says: {driver.find_element('css selector', 'body').text[:1500]}")
+
+
+def _trace_lengths(driver, graph_id: str) -> list[int]:
+    return driver.execute_script(
+        "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return g && g._fullData ? g._fullData.map(t => t._length === undefined ? null : t._length) : null;", f"#{graph_id}")
+
+
+def _param(driver, path: str):
+    from selenium.webdriver.common.by import By
+
+    ident = json.dumps({"path": path, "type": "param"}, separators=(",", ":"))
+    return driver.find_element(By.CSS_SELECTOR, f"input[id='{ident}']")
+
+
+def _type(driver, path: str, value: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    box = _param(driver, path)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(value)
+
+
+def _text(driver, css: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+def _click(driver, css: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, css).click()
+
+
+def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browser):
+    url, tmp = server
+    browser.get(url)
+    _wait(browser, lambda d: _trace_lengths(d, "fig-shares"), 60, "the baseline figures")
+    assert _trace_lengths(browser, "fig-shares")[0] == 4  # opened on the stored 4-epoch baseline run
+    assert "baseline" in _text(browser, "#run-status")
+    _wait(browser, lambda d: _param(d, "detector.alpha").get_attribute("value") != "", 10, "controls filled")
+    _shot(browser, "01_run_page_opened")
+
+    _type(browser, "detector.alpha", "2")
+    _click(browser, "#run-button")
+    msg = _wait(browser, lambda d: _text(d, "#run-message"), 15, "a refusal message")
+    assert "detector.alpha" in msg and "1" in msg, msg
+    assert "error" in browser.find_element("css selector", "#run-message").get_attribute("class")
+    _shot(browser, "02_run_page_refused_alpha")
+
+    _type(browser, "detector.alpha", "0.05")
+    _type(browser, "staking.node_stake", "250")
+    _type(browser, "epochs", str(RUN_EPOCHS))
+    _click(browser, "#run-button")
+    seen_lengths, seen_progress = set(), set()
+
+    def finished(d):
+        lengths = _trace_lengths(d, "fig-shares")
+        if lengths:
+            seen_lengths.add(lengths[0])
+        seen_progress.add(d.find_element("css selector", "#run-progress").get_attribute("value"))
+        return "done" in _text(d, "#run-status")
+
+    _wait(browser, finished, 120, "the run to finish")
+    _wait(browser, lambda d: _trace_lengths(d, "fig-shares")[0] == RUN_EPOCHS, 10, "the final redraw")
+    assert _text(browser, "#run-message") == ""
+    progress = browser.find_element("css selector", "#run-progress")
+    assert progress.get_attribute("value") == progress.get_attribute("max") == str(RUN_EPOCHS)
+    partial = {n for n in seen_lengths if 0 < n < RUN_EPOCHS and n != 4}
+    assert partial, f"figures never showed a partial run (lengths seen: {sorted(seen_lengths)})"
+    for graph in ("fig-stake", "fig-slashes", "fig-revenue"):
+        assert max(_trace_lengths(browser, graph)) == RUN_EPOCHS, graph
+    assert list((tmp / "results").glob("baseline/*/steps.parquet")), "finished run was not written"
+    _shot(browser, "03_run_page_after_run")
+    print(f"figure lengths seen while running: {sorted(seen_lengths)}; progress values: {sorted(seen_progress)}")
+
+
+def test_other_pages_draw(server, browser):
+    url, _ = server
+    if not browser.current_url.startswith(url):
+        browser.get(url)
+    _click(browser, "#tab-network")
+    _wait(browser, lambda d: _trace_lengths(d, "fig-network"), 30, "the network graph")
+    assert "domain 0" in _text(browser, "#network-message")
+    _shot(browser, "04_network_page")
+
+    _click(browser, "#tab-detector")
+    msg = _wait(browser, lambda d: _text(d, "#det-message"), 90, "the detector page")
+    if "unavailable" not in msg:
+        assert _trace_lengths(browser, "fig-pca") and _trace_lengths(browser, "fig-scores"), msg
+    _shot(browser, "05_detector_page")
+
+    _click(browser, "#tab-sweep")
+    _wait(browser, lambda d: "demo" in _text(d, "#sweep-message"), 30, "the sweep to open")
+    kinds = browser.execute_script("return document.querySelector('#fig-phase .js-plotly-plot').data.map(t => t.type)")
+    assert "heatmap" in kinds
+    _shot(browser, "06_sweep_page")
+
+
+def test_no_console_errors_and_no_remote_assets(server, browser):
+    url, _ = server
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
+    remote = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => !n.startsWith(arguments[0]))", url)
+    assert not remote, remote
