@@ -116,13 +116,7 @@ def register(app, ctx):
                   Input("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
                   prevent_initial_call="initial_duplicate")
     def fill_controls(scenario_path, ids):
-        from gaia_sim.scenario import load_scenario
-
-        try:
-            values = load_scenario(scenario_path).to_dict()
-        except UserError as err:
-            return [no_update] * len(ids), str(err), "message error"
-        return [_get(values, i["path"]) for i in ids], "", "message"
+        return control_values(scenario_path, ids)
 
     @app.callback(Output("run-job", "data"), Output("run-poll", "disabled"), Output("run-message", "children"),
                   Output("run-message", "className"), Output("run-progress", "value"), Output("run-progress", "max"),
@@ -148,6 +142,17 @@ def register(app, ctx):
             return _UNCHANGED
         result = job.result
         return (*_figures(result), _summary(result) if version and version.endswith("done") else no_update)
+
+
+def control_values(scenario_path: str, ids: list[dict]):
+    """The chosen scenario's value for each control, or its UserError as the page message."""
+    from gaia_sim.scenario import load_scenario
+
+    try:
+        values = load_scenario(scenario_path).to_dict()
+    except UserError as err:
+        return [no_update] * len(ids), str(err), "message error"
+    return [_get(values, i["path"]) for i in ids], "", "message"
 
 
 def _get(values: dict, path: str):

@@ -1,0 +1,133 @@
+"""The Dash app without a browser: assets served locally, controls from the schema, bad input refused,
+background jobs, the CLI entry point."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard import app as dash_app
+from dashboard.jobs import JobRegistry
+from dashboard.pages import run_page
+from gaia_sim.errors import UserError
+
+SCENARIO = 'name = "baseline"\nseed = 3\nepochs = 3\nanswers = "stand-in"\n' \
+           '[network]\nnodes_per_domain = 8\nvalidators = 3\n[population]\nhonest = 0.75\nlazy = 0.25\n'
+
+
+@pytest.fixture
+def scenarios(tmp_path) -> Path:
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "baseline.toml").write_text(SCENARIO)
+    (tmp_path / "scenarios" / "lazy.toml").write_text(SCENARIO.replace("0.75", "0.5").replace("0.25", "0.5")
+                                                      .replace('"baseline"', '"lazy"'))
+    return tmp_path / "scenarios"
+
+
+def test_index_page_loads_only_local_assets(scenarios, tmp_path):
+    app = dash_app.create_app(tmp_path / "results", scenarios, load_initial=False)
+    client = app.server.test_client()
+    page = client.get("/").data.decode()
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    assert app.config.serve_locally and app.scripts.config.serve_locally
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/_dash-layout").status_code == 200
+
+
+def test_controls_come_from_the_schema():
+    from gaia_sim.params import NODE_BEHAVIOURS, field_info
+
+    paths = run_page.control_paths()
+    assert {"staking.node_stake", "slashing.slash_fraction", "detector.alpha", "probes.questions_per_epoch"} <= set(paths)
+    assert {f"population.{b}" for b in NODE_BEHAVIOURS} <= set(paths)
+    control = run_page._control("detector.alpha", "alpha")
+    box = control.children[1]
+    assert box.value == field_info("detector.alpha")["default"]
+    assert "<= 1" in control.children[2].children
+
+
+def _inputs(**changes):
+    ids = [{"type": "param", "path": p} for p in run_page.control_paths()]
+    from gaia_sim.scenario import Scenario
+
+    values = Scenario().to_dict()
+    vals = [run_page._get(values, i["path"]) for i in ids]
+    for k, v in changes.items():
+        vals[[i["path"] for i in ids].index(k.replace("__", "."))] = v
+    return ids, vals
+
+
+@pytest.mark.parametrize("changes, needle", [
+    ({"staking__node_stake": -5}, "staking.node_stake"),
+    ({"detector__alpha": 1.5}, "detector.alpha"),
+    ({"population__honest": 0.5}, "sum to 1"),
+    ({"epochs": None}, "epochs: no value"),
+])
+def test_bad_input_is_refused_with_the_user_error_text(scenarios, changes, needle):
+    ctx = dash_app.AppContext(scenarios.parent / "results", scenarios, [], scenarios / "baseline.toml")
+    ctx.jobs = _FailIfStarted()
+    out = run_page._start(ctx, str(scenarios / "baseline.toml"), *_inputs(**changes))
+    assert out[3] == "message error" and needle in out[2], out[2]
+    assert out[1] is True  # polling stays off: nothing runs
+
+
+class _FailIfStarted:
+    def start(self, scenario):
+        raise AssertionError("a refused input must not start a run")
+
+
+def test_int_fields_stay_int_and_floats_become_float():
+    ids = [{"type": "param", "path": "epochs"}, {"type": "param", "path": "staking.node_stake"}]
+    assert run_page.overrides_from_inputs(ids, [5.0, 100]) == {"epochs": 5, "staking.node_stake": 100.0}
+    with pytest.raises(UserError):
+        run_page.overrides_from_inputs(ids, [None, 100])
+
+
+def test_scenario_choice_fills_the_controls(scenarios):
+    ids = [{"type": "param", "path": p} for p in run_page.control_paths()]
+    values, message, _ = run_page.control_values(str(scenarios / "lazy.toml"), ids)
+    got = dict(zip(run_page.control_paths(), values))
+    assert got["population.lazy"] == 0.5 and got["epochs"] == 3 and message == ""
+    _, message, kind = run_page.control_values(str(scenarios / "nope.toml"), ids)
+    assert "no such scenario file" in message and kind == "message error"
+
+
+def test_job_runs_in_background_reports_epochs_and_writes(scenarios, tmp_path):
+    from gaia_sim.results import write_run
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    jobs = JobRegistry(simulate, write_run, tmp_path / "results")
+    seen = []
+    job = jobs.start(load_scenario(scenarios / "baseline.toml"))
+    while not job.done:
+        seen.append(job.epoch)
+        time.sleep(0.01)
+    assert job.error is None and job.epoch == job.total == 3
+    assert (job.run_dir / "steps.parquet").exists()
+    assert job.result.steps["epoch"].max() == 3
+    assert seen == sorted(seen)
+
+
+def test_failed_job_reports_its_error(tmp_path):
+    def boom(scenario, on_epoch=None):
+        on_epoch(1, 2, None)
+        raise UserError("answers = 'x': not available")
+
+    job = JobRegistry(boom, None, tmp_path).start(object())
+    while not job.done:
+        time.sleep(0.01)
+    assert job.error == "answers = 'x': not available" and job.epoch == 1
+
+
+def test_cli_dashboard_missing_scenario_exits_2(tmp_path, capsys):
+    from gaia_sim.cli import main
+
+    code = main(["dashboard", "--scenarios", str(tmp_path), "--results", str(tmp_path / "r")])
+    assert code == 2
+    assert "baseline.toml: scenario file not found" in capsys.readouterr().err
