@@ -191,23 +191,75 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
     return out if out.shape[1] == 2 else np.column_stack([out, np.zeros(len(out))])
 
 
-def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_dir) -> tuple[pd.DataFrame | None, str]:
-    """The analytic deterrence boundary over the ``x`` x ``y`` plane, from ``gaia_sim.deterrence``.
+def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_dir,
+                        resolution: int = 60) -> tuple[pd.DataFrame | None, str]:
+    """The analytic deterrence margin over the ``x`` x ``y`` plane of a sweep, for the boundary overlay.
 
-    Returns ``(frame with columns x, y, or None, note for the page)``.
+    For each point of a ``resolution``-square grid spanning the swept ranges, the sweep's base
+    scenario (``manifest.json: base_scenario``) with ``x`` and ``y`` overridden is turned into the
+    closed-form condition by ``gaia_sim.deterrence.from_scenario`` (Proof of Sampling, Zhang et al.
+    arXiv 2405.00295, extended with slashing, false positives and quorum); the boundary is the zero
+    contour of its ``margin``. Detector rates: the sweep's mean ``tpr_cheaters`` and
+    ``flag_rate_honest`` when recorded, else power 1 and the scenario's alpha.
+    Returns ``(frame with columns x, y, margin, or None, note for the page)``.
     """
     try:
         from gaia_sim import deterrence
-    except ImportError:
-        return None, "Analytic deterrence boundary: gaia_sim.deterrence is not available yet."
-    curve = getattr(deterrence, "boundary_curve", None)
-    if curve is None or not x or not y:
-        return None, "Analytic deterrence boundary: not defined for these axes."
+        from gaia_sim.runner import load_answers
+        from gaia_sim.scenario import load_scenario
+    except ImportError as err:
+        return None, f"Analytic deterrence boundary unavailable ({err})."
+    if not x or not y or x == y or not all(pd.api.types.is_numeric_dtype(rows[c]) for c in (x, y)):
+        return None, "Analytic deterrence boundary: choose two different numeric swept parameters."
+    base = _base_scenario_path(sweep_dir)
+    if base is None:
+        return None, "Analytic deterrence boundary: the sweep's manifest names no base scenario file found here."
     try:
-        frame = curve(rows, x, y)
-    except (ValueError, KeyError, TypeError) as err:
-        return None, f"Analytic deterrence boundary: not drawn ({err})."
-    return frame, "Dashed line: analytic deterrence boundary (gaia_sim.deterrence)."
+        scenario = load_scenario(base)
+        answers = load_answers(scenario.answers)
+        tpr, fpr = _measured_rates(rows)
+        xs = np.linspace(rows[x].min(), rows[x].max(), resolution)
+        ys = np.linspace(rows[y].min(), rows[y].max(), resolution)
+        margin = [[_margin(deterrence, scenario, answers, {x: _like(scenario, x, a), y: _like(scenario, y, b)}, tpr, fpr)
+                   for a in xs] for b in ys]
+    except Exception as err:  # a parameter the condition does not depend on, a missing bank, ...
+        return None, f"Analytic deterrence boundary: not drawn ({type(err).__name__}: {err})."
+    grid = pd.DataFrame([dict(x=a, y=b, margin=m) for b, row in zip(ys, margin) for a, m in zip(xs, row)])
+    if not ((grid["margin"] > 0).any() and (grid["margin"] < 0).any()):
+        side = "deters everywhere" if (grid["margin"] >= 0).all() else "deters nowhere"
+        return grid, f"Analytic deterrence condition {side} on this plane (no boundary to draw); base {base}."
+    rates = f"tpr {tpr:.3g}, fpr {fpr:.3g} (measured)" if fpr is not None else "tpr 1, fpr = alpha"
+    return grid, f"Dashed line: analytic deterrence boundary (gaia_sim.deterrence, base {base}, {rates})."
+
+
+def _base_scenario_path(sweep_dir) -> Path | None:
+    here = Path(sweep_dir)
+    manifest = here / "manifest.json"
+    if not manifest.exists():
+        return None
+    base = json.loads(manifest.read_text()).get("base_scenario")
+    for candidate in (Path(base), here / base) if base else ():
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _measured_rates(rows: pd.DataFrame) -> tuple[float, float | None]:
+    tpr = rows["tpr_cheaters"].mean() if "tpr_cheaters" in rows else np.nan
+    fpr = rows["flag_rate_honest"].mean() if "flag_rate_honest" in rows else np.nan
+    return (1.0 if np.isnan(tpr) else float(tpr)), (None if np.isnan(fpr) else float(fpr))
+
+
+def _like(scenario, path: str, value: float):
+    """``value`` as the schema type of ``path`` (ints rounded)."""
+    current = scenario.to_dict()
+    for part in path.split("."):
+        current = current[part]
+    return int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
+
+
+def _margin(deterrence, scenario, answers, overrides, tpr, fpr) -> float:
+    return float(deterrence.from_scenario(scenario.with_overrides(overrides), answers, tpr=tpr, fpr=fpr).margin)
 
 
 def load_bank():

@@ -174,10 +174,20 @@ def fig_phase_diagram(sweep: pd.DataFrame, x: str, y: str, outcome: str,
                                colorscale="Viridis", colorbar_title=outcome,
                                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{outcome}=%{{z:.3f}}<extra></extra>"))
     if boundary is not None and not boundary.empty:
-        fig.add_trace(go.Scatter(x=boundary["x"], y=boundary["y"], mode="lines", name="deterrence boundary",
-                                 line={"color": "white", "width": 3, "dash": "dash"}))
+        fig.add_trace(_boundary_trace(boundary))
     fig.update_layout(title=title, template="plotly_white", xaxis_title=x, yaxis_title=y)
     return fig
+
+
+def _boundary_trace(boundary: pd.DataFrame) -> go.BaseTraceType:
+    """A boundary given as a curve (columns x, y) or as the zero contour of a margin grid (x, y, margin)."""
+    line = {"color": "white", "width": 3, "dash": "dash"}
+    if "margin" not in boundary:
+        return go.Scatter(x=boundary["x"], y=boundary["y"], mode="lines", name="deterrence boundary", line=line)
+    grid = boundary.pivot_table(index="y", columns="x", values="margin")
+    return go.Contour(x=grid.columns.to_numpy(), y=grid.index.to_numpy(), z=grid.to_numpy(), showscale=False,
+                      contours={"start": 0, "end": 0, "size": 1, "coloring": "none"}, line=line,
+                      name="deterrence boundary", showlegend=True, hoverinfo="skip")
 
 
 def fig_replication_bands(sweep: pd.DataFrame, x: str, outcome: str, group: str | None = None,

@@ -89,3 +89,32 @@ def test_load_sweep_missing_dir_is_a_user_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no Parquet"):
         data.load_sweep(tmp_path / "empty")
+
+
+def test_deterrence_boundary_is_the_closed_form_margin_over_the_swept_plane(tmp_path):
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+
+    base = tmp_path / "base.toml"
+    base.write_text('name = "b"\nanswers = "stand-in"\n[population]\nhonest = 0.7\nmodel_swapping = 0.3\n')
+    _write_sweep(tmp_path / "sw")
+    (tmp_path / "sw" / "manifest.json").write_text(json.dumps({"base_scenario": str(base)}))
+    rows, _, _ = data.load_sweep(tmp_path / "sw")
+    grid, note = data.deterrence_boundary(rows, "staking.node_stake", "slashing.slash_fraction", tmp_path / "sw",
+                                          resolution=7)
+    assert grid is not None and len(grid) == 49, note
+    corner = grid[(grid.x == 100) & (grid.y == 0.5)].margin.item()
+    scenario = load_scenario(base).with_overrides({"staking.node_stake": 100.0, "slashing.slash_fraction": 0.5})
+    expected = deterrence.from_scenario(scenario, load_answers("stand-in"), tpr=1.0).margin
+    assert corner == pytest.approx(expected)
+    # more stake at the same slash fraction never weakens deterrence
+    row = grid[grid.y == 0.5].sort_values("x").margin.to_numpy()
+    assert np.all(np.diff(row) >= -1e-9)
+
+
+def test_deterrence_boundary_without_a_base_scenario_says_why(tmp_path):
+    _write_sweep(tmp_path / "sw")
+    rows, _, _ = data.load_sweep(tmp_path / "sw")
+    grid, note = data.deterrence_boundary(rows, "staking.node_stake", "slashing.slash_fraction", tmp_path / "sw")
+    assert grid is None and "base scenario" in note

@@ -182,3 +182,12 @@ def test_network_marks_slashed_and_kinds():
     assert lazy.marker.line.width[0] == 3 and lazy.marker.opacity[0] < 1
     assert _trace(fig, "node: honest").marker.line.width[0] < 3
     assert list(_trace(fig, "member edge").x[:2]) == [0, 2]
+
+
+def test_phase_diagram_draws_a_margin_grid_as_its_zero_contour():
+    xs, ys = np.linspace(10, 100, 5), np.linspace(0.1, 1.0, 4)
+    grid = pd.DataFrame([dict(x=a, y=b, margin=a * b - 30) for b in ys for a in xs])
+    fig = F.fig_phase_diagram(_sweep(), "staking.node_stake", "slashing.fraction", "final_honest_share", grid)
+    contour = _trace(fig, "deterrence boundary")
+    assert contour.type == "contour" and contour.contours.start == contour.contours.end == 0
+    assert np.asarray(contour.z).shape == (4, 5) and contour.z[0][0] == pytest.approx(10 * 0.1 - 30)

@@ -53,7 +53,7 @@ def _scenario(name: str, mix: str, epochs: int, answers: str) -> str:
             f'[network]\ndomains = 1\nnodes_per_domain = 16\nvalidators = 3\n[population]\n{mix}\n')
 
 
-def _sweep(root: Path) -> None:
+def _sweep(root: Path, base: Path) -> None:
     """A small sweep result in the layout of gaia_sim.sweep.store (results.parquet + sweep.toml)."""
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -63,7 +63,7 @@ def _sweep(root: Path) -> None:
     pd.DataFrame(rows).to_parquet(root / "results.parquet")
     (root / "sweep.toml").write_text('[sweep]\nmode = "grid"\n[axes]\n"staking.node_stake" = [0, 200, 800]\n'
                                      '"slashing.slash_fraction" = [0.1, 0.5, 1.0]\n')
-    (root / "manifest.json").write_text(json.dumps({"name": "demo"}))
+    (root / "manifest.json").write_text(json.dumps({"name": "demo", "base_scenario": str(base)}))
 
 
 def _free_port() -> int:
@@ -79,7 +79,7 @@ def server(tmp_path_factory):
     (tmp / "scenarios").mkdir()
     (tmp / "scenarios" / "baseline.toml").write_text(_scenario("baseline", "honest = 0.75\nlazy = 0.25", 4, answers))
     (tmp / "scenarios" / "lazy_nodes.toml").write_text(_scenario("lazy_nodes", "honest = 0.5\nlazy = 0.5", 4, answers))
-    _sweep(tmp / "results" / "sweeps" / "demo")
+    _sweep(tmp / "results" / "sweeps" / "demo", tmp / "scenarios" / "lazy_nodes.toml")
     port = _free_port()
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "gaia_sim.cli", "dashboard", "--port", str(port),
@@ -247,6 +247,7 @@ def test_other_pages_draw(server, browser):
     _wait(browser, lambda d: "demo" in _text(d, "#sweep-message"), 30, "the sweep to open")
     kinds = browser.execute_script("return document.querySelector('#fig-phase .js-plotly-plot').data.map(t => t.type)")
     assert "heatmap" in kinds
+    assert "deterrence" in _text(browser, "#sweep-boundary-note")
     _shot(browser, "06_sweep_page")
 
 
