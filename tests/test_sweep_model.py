@@ -9,6 +9,7 @@ import pandas as pd
 from gaia_sim.rng import spawn_seeds
 from gaia_sim.scenario import load_scenario
 from gaia_sim.sweep.engine import run_sweep
+from gaia_sim.sweep.execute import TIMING_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = f"""[sweep]
@@ -31,7 +32,7 @@ def test_real_model_sweep_is_identical_on_serial_pool_and_dask(tmp_path):
     spec = tmp_path / "tiny.toml"
     spec.write_text(SWEEP)
     runs = {ex: run_sweep(spec, tmp_path / ex, executor=ex, workers=2, scheduler="local" if ex == "dask" else None,
-                          progress=False).frame.drop(columns="cell_wall_s") for ex in ("serial", "pool", "dask")}
+                          progress=False).frame.drop(columns=list(TIMING_COLUMNS)) for ex in ("serial", "pool", "dask")}
     pd.testing.assert_frame_equal(runs["serial"], runs["pool"])
     pd.testing.assert_frame_equal(runs["serial"], runs["dask"])
     frame = runs["serial"]

@@ -21,6 +21,7 @@ from gaia_sim.cli import main
 from gaia_sim.errors import UserError
 from gaia_sim.sweep import store as store_mod
 from gaia_sim.sweep.engine import run_sweep
+from gaia_sim.sweep.execute import TIMING_COLUMNS
 from gaia_sim.sweep.report import write_report
 from gaia_sim.sweep.spec import load_sweep
 
@@ -47,7 +48,7 @@ def make(tmp_path: Path, body: str = GRID, base: str = BASE) -> Path:
 
 
 def deterministic(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.drop(columns=["cell_wall_s"]).reset_index(drop=True)
+    return frame.drop(columns=list(TIMING_COLUMNS)).reset_index(drop=True)
 
 
 def test_grid_rows_have_parameters_as_columns_and_a_manifest(tmp_path):
@@ -226,3 +227,18 @@ def test_spec_round_trip_in_sweep_dir(tmp_path):
     run_sweep(spec, tmp_path / "out", executor="serial", progress=False, backend=TOY)
     assert load_sweep(spec).name == "toygrid"
     assert (tmp_path / "out" / "sweep.toml").read_text() == spec.read_text()
+
+
+def test_red_team_search_finds_the_most_profitable_attack_and_is_seeded():
+    from gaia_sim.sweep import redteam, toy
+
+    base = toy.ToyScenario().with_overrides({"epochs": 5})
+    space = {"cheating.gain": {"low": 0.0, "high": 10.0}, "detection.p": {"low": 0.0, "high": 0.5},
+             "epochs": [5, 6]}
+    gain = lambda result, params: result.summary["profit_per_node_cheater"] - result.summary["profit_per_node_honest"]  # noqa: E731
+    out = redteam.search(base, space, gain, trials=25, seed=3, replications=1, backend=TOY)
+    assert out.best_params["cheating.gain"] > 8.0 and out.best_params["detection.p"] < 0.15
+    assert out.best_value == pytest.approx(out.trials["objective"].max())
+    assert len(out.trials) == 25 and {"cheating.gain", "objective", "final_honest_share"} <= set(out.trials.columns)
+    again = redteam.search(base, space, gain, trials=25, seed=3, replications=1, backend=TOY)
+    assert again.best_params == out.best_params

@@ -152,7 +152,7 @@ def _manifest(spec: SweepSpec, all_cells, frame: pd.DataFrame, sens, info: dict)
 
 
 def _meta(spec: SweepSpec) -> set[str]:
-    return {"point", "replicate", "seed", "scenario_hash", "cell_wall_s", *spec.axis_paths}
+    return {"point", "replicate", "seed", "scenario_hash", "cell_wall_s", "cell_cpu_s", *spec.axis_paths}
 
 
 def _axis_info(axis) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Iterator
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 Task = tuple[str, Any]  # (cell key, scenario)
+TIMING_COLUMNS = ("cell_wall_s", "cell_cpu_s")  # the only columns that differ between identical runs
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,21 @@ class Failure:
 
 
 def run_cell(backend: str, scenario: Any, metrics: tuple[str, ...] = ()) -> dict[str, float]:
-    """Simulate one scenario and reduce it to summary metrics (plus ``cell_wall_s``, the only timing)."""
+    """Simulate one scenario and reduce it to summary metrics (plus :data:`TIMING_COLUMNS`)."""
     module = importlib.import_module(backend)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = module.simulate(scenario, progress=False)
     row = reduce_result(result, metrics)
-    row["cell_wall_s"] = time.perf_counter() - start
+    row["cell_wall_s"], row["cell_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu
     return row
 
 
 def reduce_result(result: Any, metrics: tuple[str, ...] = ()) -> dict[str, float]:
-    """``result.summary`` (numeric values) plus honest-share trajectory metrics from ``result.network``."""
+    """``result.summary`` (numeric values), honest-share trajectory (``result.network``) and
+    per-behaviour economics (``result.steps``); ``metrics`` keeps only the named ones."""
     row = {k: float(v) for k, v in result.summary.items() if _is_number(v)}
     row.update(_trajectory(getattr(result, "network", None)))
+    row.update(_per_behaviour(getattr(result, "steps", None)))
     if metrics:
         missing = [m for m in metrics if m not in row]
         row = {m: row.get(m, math.nan) for m in metrics}
@@ -63,6 +66,25 @@ def _trajectory(network) -> dict[str, float]:
     share = network.sort_values("epoch")["honest_share"].to_numpy(dtype=float)
     return {"honest_share_first": share[0], "honest_share_last": share[-1],
             "honest_share_change": share[-1] - share[0], "epochs_run": float(len(share))}
+
+
+def _per_behaviour(steps) -> dict[str, float]:
+    """Per node-epoch revenue, cost and slash, guilty-verdict rate per probe (nodes), and profit and
+    slash per validator-epoch, for every behaviour present (steps.parquet columns, docs/TEAM.md)."""
+    if steps is None or len(steps) == 0 or "role" not in steps:
+        return {}
+    out: dict[str, float] = {}
+    sums = steps.groupby(["role", "behaviour"])[["count", "revenue", "cost", "profit", "slashed", "flagged",
+                                                  "probed"]].sum()
+    for (role, b), r in sums.iterrows():
+        if r["count"] <= 0:
+            continue
+        if role == "node":
+            out.update({f"{k}_per_node_{b}": r[k] / r["count"] for k in ("revenue", "cost", "slashed")})
+            out[f"verdict_rate_{b}"] = r["flagged"] / r["probed"] if r["probed"] else math.nan
+        else:
+            out.update({f"{k}_per_validator_{b}": r[k] / r["count"] for k in ("profit", "slashed")})
+    return out
 
 
 def _is_number(v: Any) -> bool:

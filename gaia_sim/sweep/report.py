@@ -27,7 +27,7 @@ from gaia_sim.sweep.store import atomic_text, atomic_write, read_results
 
 DEFAULT_METRICS = ("final_honest_share", "mean_honest_share_last_10pct", "honest_share_change",
                    "tpr_cheaters", "flag_rate_honest", "wrongly_slashed_total")
-META = {"point", "replicate", "seed", "scenario_hash", "cell_wall_s"}
+META = {"point", "replicate", "seed", "scenario_hash", "cell_wall_s", "cell_cpu_s"}
 Boundary = Sequence[tuple[float, float]]
 
 

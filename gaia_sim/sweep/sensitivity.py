@@ -15,7 +15,7 @@ import pandas as pd
 from gaia_sim.sweep.design import salib_problem
 from gaia_sim.sweep.spec import SweepSpec
 
-META = {"point", "replicate", "seed", "scenario_hash", "cell_wall_s"}
+META = {"point", "replicate", "seed", "scenario_hash", "cell_wall_s", "cell_cpu_s"}
 
 
 def sobol_indices(spec: SweepSpec, frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
