@@ -175,7 +175,8 @@ def fig_phase_diagram(sweep: pd.DataFrame, x: str, y: str, outcome: str,
                                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{outcome}=%{{z:.3f}}<extra></extra>"))
     if boundary is not None and not boundary.empty:
         fig.add_trace(_boundary_trace(boundary))
-    fig.update_layout(title=title, template="plotly_white", xaxis_title=x, yaxis_title=y)
+    fig.update_layout(title=title, template="plotly_white", xaxis_title=x, yaxis_title=y,
+                      legend={"orientation": "h", "y": -0.2})
     return fig
 
 

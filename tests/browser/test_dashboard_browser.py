@@ -54,15 +54,17 @@ def _scenario(name: str, mix: str, epochs: int, answers: str) -> str:
 
 
 def _sweep(root: Path, base: Path) -> None:
-    """A small sweep result in the layout of gaia_sim.sweep.store (results.parquet + sweep.toml)."""
+    """A small sweep result in the layout of gaia_sim.sweep.store (results.parquet + sweep.toml +
+    manifest naming the base scenario, from which the page computes the deterrence boundary)."""
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
+    stakes, fractions = (0, 5, 10, 20, 40), (0.1, 0.25, 0.5, 1.0)
     rows = [{"point": i, "replicate": r, "seed": r, "scenario_hash": f"{i}-{r}", "staking.node_stake": s,
-             "slashing.slash_fraction": f, "final_honest_share": min(1, s * f / 400) + rng.normal(scale=0.02)}
-            for i, (s, f) in enumerate((s, f) for s in (0, 200, 800) for f in (0.1, 0.5, 1.0)) for r in range(3)]
+             "slashing.slash_fraction": f, "final_honest_share": float(s * f > 4) + rng.normal(scale=0.05)}
+            for i, (s, f) in enumerate((s, f) for s in stakes for f in fractions) for r in range(3)]
     pd.DataFrame(rows).to_parquet(root / "results.parquet")
-    (root / "sweep.toml").write_text('[sweep]\nmode = "grid"\n[axes]\n"staking.node_stake" = [0, 200, 800]\n'
-                                     '"slashing.slash_fraction" = [0.1, 0.5, 1.0]\n')
+    (root / "sweep.toml").write_text(f'[sweep]\nmode = "grid"\n[axes]\n"staking.node_stake" = {list(stakes)}\n'
+                                     f'"slashing.slash_fraction" = {list(fractions)}\n')
     (root / "manifest.json").write_text(json.dumps({"name": "demo", "base_scenario": str(base)}))
 
 
@@ -79,7 +81,9 @@ def server(tmp_path_factory):
     (tmp / "scenarios").mkdir()
     (tmp / "scenarios" / "baseline.toml").write_text(_scenario("baseline", "honest = 0.75\nlazy = 0.25", 4, answers))
     (tmp / "scenarios" / "lazy_nodes.toml").write_text(_scenario("lazy_nodes", "honest = 0.5\nlazy = 0.5", 4, answers))
-    _sweep(tmp / "results" / "sweeps" / "demo", tmp / "scenarios" / "lazy_nodes.toml")
+    (tmp / "sweep_base.toml").write_text(_scenario("sweep_base", "honest = 0.5\nlazy = 0.5", 4, answers)
+                                         + "[slashing]\nforfeit_revenue = false\n")
+    _sweep(tmp / "results" / "sweeps" / "demo", tmp / "sweep_base.toml")
     port = _free_port()
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "gaia_sim.cli", "dashboard", "--port", str(port),
