@@ -1,108 +1,193 @@
-"""The calibrated default detector: robust consensus, peer-normalised statistics, empirical null, BH.
+"""The calibrated default detector.
 
-Steps (each a small pure function below):
-
-1. per question, a robust centre of the node means (coordinate-wise median refined by
-   concentration steps over the closest half) that tolerates up to half of the nodes
-   colluding on one model;
-2. per (node, question), a location statistic (log squared distance of the node's mean to the
-   centre, relative to the expected honest distance) and a dispersion statistic (log of the
-   node's within-question scatter relative to the honest median);
-3. each standardised across the nodes answering that question (robust z) and combined across
-   questions with a weighted Stouffer sum;
-4. calibrated p-values from the empirical null of the peers (``calibration``), Bonferroni over the
-   location and the two-sided dispersion test, then Benjamini-Hochberg across the domain.
+1. **Consensus** per question: a robust centre of the node means (coordinate-wise median refined
+   by concentration steps over the closest half) that a colluding minority cannot move.
+2. **Per-question p-values by bootstrap over peers**: each node's squared distance to the centre
+   (location) and its within-question scatter (dispersion: too consistent = replaying a cached
+   answer, too scattered = random answers) are compared with pseudo-honest nodes whose answers
+   are resampled from the answers of trusted peers. This probability integral transform puts
+   questions with identical honest answers, rare alternative answers or wide scatter on one scale,
+   which the real Gaia answers need (many questions have 1-3 distinct honest answers).
+3. **Two passes**: pass 1 uses all nodes as peers; nodes significant at ``screen`` in pass 1 are
+   left out of the peer pool of pass 2 (so up to a third of colluding nodes do not widen the null).
+4. **Combination across questions**: weighted Fisher statistic (question weights = question
+   selection), referred to its Satterthwaite scaled chi-square null.
+5. **Empirical null across peers**: the combined p-values' normal scores are compared with the
+   peers' (median / MAD, exact pivot distribution for N nodes), so honest variation between
+   hardware/software stacks widens the null instead of producing flags (Efron 2010, ch. 6).
+6. **Decision**: Bonferroni over the location and dispersion tests, then Benjamini-Hochberg across
+   the nodes of the domain (false discovery rate <= alpha; with all nodes honest, P(any flag) <= alpha).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
+from scipy import stats as sps
 
 from gaia_sim.detector import calibration
 from gaia_sim.detector._common import Assessment, Summary, bh_reject, robust_z, summarize
 from gaia_sim.errors import UserError
 
-EPS_SQ = 1e-4  # squared-distance floor (unit-norm embeddings): distances below 0.01 carry no meaning
-LOG_MAD_FLOOR = 0.1  # per-question robust-z scale floor in log units (guards deterministic answers)
-NODE_MAD_FLOOR = 0.5  # node-level robust-z scale floor (in units of combined question z)
+TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identical answers)
 MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries no verdict
+SCALE_FLOOR = 1.0  # the null is never narrower than theory (ties and discreteness would fake precision)
 
 
 def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
     """Per-question consensus of node means, (N, Q, D) -> (Q, D), NaN nodes ignored.
 
-    Start from the coordinate-wise median (breakdown 50%; Huber & Ronchetti 2009, sec. 3.2), then
-    apply concentration steps: average the half of the nodes closest to the current centre
-    (the C-step of FAST-MCD, Rousseeuw & Van Driessen 1999, Technometrics 41:212), which keeps
-    the efficiency of a mean while a colluding minority (< 1/2, in particular 1/3) stays out.
+    Start from the coordinate-wise median (breakdown 50%; Huber & Ronchetti, *Robust
+    Statistics*, 2009, sec. 3.2), then apply concentration steps: average the half of the nodes
+    closest to the current centre (the C-step of FAST-MCD, Rousseeuw & Van Driessen 1999,
+    Technometrics 41:212), which keeps the efficiency of a mean while a colluding minority
+    (< 1/2, in particular 1/3) stays out.
     """
     valid = ~np.isnan(mean[..., 0])
-    centre = np.nanmedian(mean, axis=0) if not valid.all() else np.median(mean, axis=0)
-    for _ in range(steps):
-        d = np.where(valid, ((mean - centre) ** 2).sum(-1), np.nan)
-        keep = valid & (d <= np.nanmedian(d, axis=0, keepdims=True))
-        w = keep[..., None]
-        centre = np.where(w, np.nan_to_num(mean), 0.0).sum(0) / np.maximum(keep.sum(0), 1)[:, None]
+    centre = np.median(mean, axis=0) if valid.all() else np.nanmedian(mean, axis=0)
+    for _ in range(steps - 1):
+        centre, _ = _c_step(mean, valid, centre)
     return centre
 
 
-def location_terms(s: Summary, centre: np.ndarray) -> np.ndarray:
-    """log of squared distance to the centre over its honest expectation, (N, Q).
+def _c_step(mean, valid, centre):
+    """One concentration step: mean of the closer half; also returns that half (N, Q)."""
+    d = np.where(valid, ((mean - centre) ** 2).sum(-1), np.nan)
+    keep = valid & (d <= np.nanmedian(d, axis=0, keepdims=True))
+    total = np.where(keep[..., None], np.nan_to_num(mean), 0.0).sum(0)
+    return total / np.maximum(keep.sum(0), 1)[:, None], keep
 
-    E||xbar - mu||^2 = tr(Sigma)/n (+ the between-stack variance tau^2), e.g. Anderson,
-    *An Introduction to Multivariate Statistical Analysis*, 3rd ed., sec. 3.3; tr(Sigma) is
-    estimated by the median over nodes of the within-node scatter and tau^2 by the median excess.
-    The log makes the chi-square-like distance nearly symmetric (Wilson-Hilferty style).
+
+def distances(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """(N, Q) squared distance of each node's mean to the final consensus (one more C-step)."""
+    c = _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
+    return ((mean - c[None]) ** 2).sum(-1)
+
+
+def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
+    """(boot, n) pool indices: without replacement within a pseudo-node (a node's answers are
+    distinct generations) when the pool is small enough for it to matter, else with replacement."""
+    if pool_size >= 20 * n or n > pool_size:
+        return rng.integers(0, pool_size, size=(boot, n))
+    return np.argpartition(rng.random((boot, pool_size)), n - 1, axis=1)[:, :n]
+
+
+def _pseudo_nodes(pool, sq, n: int, centre, offsets, d_peers, boot: int, rng):
+    """Squared distance to the centre and within scatter of ``boot`` pseudo-honest nodes.
+
+    Each pseudo-node draws ``n`` answers with replacement from the peers' pooled answers
+    (nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted by a peer's offset
+    from the centre shrunk to the between-node variance component, B / (B + W/n) (random-effects
+    model; method-of-moments estimate B = mean peer distance - mean pooled-bootstrap distance,
+    DerSimonian & Laird 1986, Control. Clin. Trials 7:177; shrinkage as in empirical Bayes,
+    Efron & Morris 1975). With exchangeable honest nodes B is ~0 and this is the plain pooled
+    bootstrap; honest variation between stacks widens the null by what the peers show.
     """
-    d = ((s.mean - centre[None]) ** 2).sum(-1)
-    trace = np.nanmedian(s.within, axis=0)  # (Q,), NaN when no node has 2 answers
-    noise = np.where(np.isnan(trace)[None], 0.0, np.nan_to_num(trace)[None] / np.maximum(s.count, 1))
-    tau2 = np.maximum(np.nanmedian(d - noise, axis=0), 0.0)
-    return np.log((d + EPS_SQ) / (noise + tau2[None] + EPS_SQ))
+    idx = _draw(rng, len(pool), boot, n)
+    m = pool[idx].mean(1)
+    within = (sq[idx].sum(1) - n * (m ** 2).sum(-1)) / (n - 1) if n > 1 else np.full(boot, np.nan)
+    d0 = ((m - centre) ** 2).sum(-1)
+    excess = max(0.0, float(np.mean(d_peers)) - float(d0.mean())) if len(d_peers) else 0.0
+    if excess > 0.0 and len(offsets):
+        shrink = np.sqrt(excess / max(float(np.mean(d_peers)), 1e-300))
+        m = m + shrink * offsets[rng.integers(0, len(offsets), size=boot)]
+        d0 = ((m - centre) ** 2).sum(-1)
+    return d0, np.maximum(within, 0.0)
 
 
-def dispersion_terms(s: Summary) -> np.ndarray:
-    """log of the node's within-question scatter over the median of its peers', (N, Q).
+def _upper_p(value: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """Bootstrap mid-p-value (1 + #{null > v} + #{null = v} / 2) / (B + 1).
 
-    Scale test on log variances (Bartlett 1937 uses the same log-variance contrast); replaying
-    one cached answer gives scatter 0 (too consistent), random answers give too much.
+    Monte Carlo p-value (Davison & Hinkley 1997, eq. 4.11) with ties split in half (Lancaster's
+    mid-p, 1961, JASA 56:223): values within ``TIE_TOL`` are ties (identical answers), so a
+    question on which every honest node gives the same answer maps honest nodes to p ~ 1/2,
+    not to an extreme.
     """
-    ref = np.nanmedian(s.within, axis=0, keepdims=True)
-    return np.log((s.within + EPS_SQ) / (ref + EPS_SQ))
+    null = np.sort(null)
+    gt = len(null) - np.searchsorted(null, value + TIE_TOL, side="right")
+    ge = len(null) - np.searchsorted(null, value - TIE_TOL, side="left")
+    return (1.0 + gt + 0.5 * (ge - gt)) / (len(null) + 1.0)
 
 
-def standardise(terms: np.ndarray) -> np.ndarray:
-    """Robust z of each (node, question) term across the nodes answering the question.
+def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rng):
+    """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided).
 
-    Questions with fewer than ``MIN_PEERS`` answering nodes are dropped (NaN).
+    Pseudo-honest nodes with the same number of answers as the node are drawn from the answers
+    of the ``peers`` (bool (N,)) to that question. The floor 1 / (B + 1) bounds any one
+    question's weight in the combination.
     """
-    z = robust_z(terms, axis=0, floor=LOG_MAD_FLOOR)
-    enough = (~np.isnan(terms)).sum(0) >= MIN_PEERS
-    return np.where(enough[None], z, np.nan)
+    n_nodes, n_q = s.count.shape
+    p_loc, p_disp = np.full((n_nodes, n_q), np.nan), np.full((n_nodes, n_q), np.nan)
+    c = _c_step(s.mean, s.count > 0, centre)[0]  # the centre ``distances`` refers to
+    for q in range(n_q):
+        pool = x[peers, q].reshape(-1, x.shape[-1])
+        pool = pool[~np.isnan(pool).any(-1)].astype(np.float64)
+        answered = s.count[:, q] > 0
+        if answered.sum() < MIN_PEERS or len(pool) < 2:
+            continue
+        sq = (pool ** 2).sum(-1)
+        for n in np.unique(s.count[answered, q]):
+            rows = s.count[:, q] == n
+            same = peers & rows
+            offsets = s.mean[same, q] - c[q]
+            null_d, null_w = _pseudo_nodes(pool, sq, int(n), c[q], offsets, d[same, q], boot, rng)
+            p_loc[rows, q] = _upper_p(d[rows, q], null_d)
+            if n > 1:
+                w = s.within[rows, q]
+                p_disp[rows, q] = np.minimum(1.0, 2.0 * np.minimum(_upper_p(w, null_w), _upper_p(-w, -null_w)))
+    return p_loc, p_disp
 
 
-def combine(z: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted Stouffer combination over answered questions: sum w z / sqrt(sum w^2).
+def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted Fisher combination over answered questions -> one p-value per node.
 
-    Stouffer et al. 1949; weighted form Liptak 1958 (Whitlock 2005, J. Evol. Biol. 18:1368).
-    A node with no usable question gets NaN.
+    T = sum_q w_q (-2 ln p_q) is chi-square with 2k degrees of freedom for k independent uniform
+    p-values and equal weights (Fisher 1925, *Statistical Methods for Research Workers*, sec.
+    21.1); for unequal weights we use the Satterthwaite (1946, Biometrics Bull. 2:110) scaled
+    chi-square c chi2_nu with c = sum w^2 / sum w and nu = 2 (sum w)^2 / sum w^2. Nodes without a
+    usable question get NaN.
     """
-    ok = ~np.isnan(z) & (weights[None] > 0)
-    num = np.where(ok, z * weights[None], 0.0).sum(1)
-    den = np.sqrt(np.where(ok, weights[None] ** 2, 0.0).sum(1))
+    ok = ~np.isnan(p) & (weights[None] > 0)
+    w = np.where(ok, weights[None], 0.0)
+    t = (w * -2.0 * np.log(np.where(ok, p, 1.0))).sum(1)
+    s1, s2 = w.sum(1), (w ** 2).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
+        c, nu = s2 / s1, 2.0 * s1 ** 2 / s2
+        return np.where(s1 > 0, sps.chi2.sf(t / c, nu), np.nan)
 
 
-def node_p_values(stat: np.ndarray, two_sided: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Robust z across nodes and its calibrated p-value from the empirical null (see calibration)."""
-    valid = ~np.isnan(stat)
+def empirical_null_p(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calibrate node p-values against the peers: normal scores, robust z, pivot p-value.
+
+    u = Phi^-1(1 - p) is N(0, 1) when the per-question bootstrap is exact. Honest variation
+    between hardware/software stacks widens and shifts u, identical honest answers narrow it; so
+    the null is learned from the peers (Efron's empirical null, *Large-Scale Inference*, 2010,
+    ch. 6): robust z = (u - median) / (1.4826 MAD), the MAD floored at ``SCALE_FLOOR`` of the
+    theoretical 1, referred to the exact distribution of that pivot for N normal peers
+    (:mod:`gaia_sim.detector.calibration`). Returns (robust z, p), NaN/1 where p is NaN.
+    """
+    valid = ~np.isnan(p)
     n = int(valid.sum())
     if n < MIN_PEERS:
-        return np.full(stat.shape, np.nan), np.ones(stat.shape)
-    z = robust_z(stat, axis=0, floor=NODE_MAD_FLOOR)
-    p = calibration.two_sided_p(z, n) if two_sided else calibration.upper_p(z, n)
-    return z, np.where(valid, p, 1.0)
+        return np.full(p.shape, np.nan), np.ones(p.shape)
+    u = special.ndtri(1.0 - np.clip(p, 1e-300, 1.0 - 1e-16))
+    z = robust_z(u, floor=SCALE_FLOOR)
+    return z, np.where(valid, calibration.upper_p(z, n), 1.0)
+
+
+def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool):
+    """Location and dispersion p-value per node (empirical null) and their robust z-scores."""
+    q_loc, q_disp = question_p_values(x, s, centre, d, peers, boot, rng)
+    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights))
+    nan = np.full_like(p_loc, np.nan)
+    z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights)) if dispersion else (nan, nan)
+    return p_loc, p_disp, z_loc, z_disp
+
+
+def bonferroni_pair(p_loc: np.ndarray, p_disp: np.ndarray) -> np.ndarray:
+    """min(1, 2 min(p_loc, p_disp)) where both exist, else the one that exists (Bonferroni 1936)."""
+    both = np.minimum(1.0, 2.0 * np.fmin(p_loc, p_disp))
+    return np.where(np.isnan(p_disp), p_loc, np.where(np.isnan(p_loc), p_disp, both))
 
 
 def _weights(weights, n_questions: int) -> np.ndarray:
@@ -116,24 +201,33 @@ def _weights(weights, n_questions: int) -> np.ndarray:
     return w
 
 
-def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh") -> Assessment:
-    """The calibrated detector; see the module docstring. Options: ``weights`` (Q,) question
-    weights (question selection), ``dispersion`` (also test within-node scatter), ``fdr``
-    ("bh": Benjamini-Hochberg across nodes, "none": each node at level alpha)."""
+def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh",
+                   boot: int = 400, screen: float = 0.05, seed: int = 0) -> Assessment:
+    """The calibrated detector; see the module docstring.
+
+    Options: ``weights`` (Q,) question weights (question selection); ``dispersion`` (also test the
+    within-node scatter); ``fdr`` ("bh": Benjamini-Hochberg across nodes, "none": each node at
+    level alpha); ``boot`` pseudo-nodes per question; ``screen`` pass-1 level for leaving a node
+    out of the peer pool; ``seed`` of the bootstrap (the result is deterministic given the seed).
+    """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
     w = _weights(weights, x.shape[1])
+    rng = np.random.default_rng(seed)
     s = summarize(x)
     centre = robust_centre(s.mean)
-    z_loc, p_loc = node_p_values(combine(standardise(location_terms(s, centre)), w), two_sided=False)
-    p = p_loc
-    z_disp = np.full_like(z_loc, np.nan)
-    if dispersion:
-        z_disp, p_disp = node_p_values(combine(standardise(dispersion_terms(s)), w), two_sided=True)
-        has_disp = ~np.isnan(z_disp)
-        p = np.where(has_disp, np.minimum(1.0, 2.0 * np.minimum(p_loc, p_disp)), p_loc)  # Bonferroni
+    d = distances(s.mean, centre)
+    answered = (s.count > 0).any(1)
+    p1 = bonferroni_pair(*node_p_values(x, s, centre, d, answered, w, max(boot // 2, 100), rng, dispersion)[:2])
+    peers = answered & ~(np.nan_to_num(p1, nan=1.0) < screen)
+    if peers.sum() < max(MIN_PEERS, answered.sum() / 2):
+        peers = answered & (np.nan_to_num(p1, nan=1.0) >= np.nanmedian(p1))  # keep at least half
+    p_loc, p_disp, z_loc, z_disp = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion)
+    p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
+    if answered.sum() < MIN_PEERS:
+        p = np.ones_like(p)
     flagged = bh_reject(p, alpha) if fdr == "bh" else p <= alpha
-    with np.errstate(divide="ignore"):
-        score = np.where(np.isnan(z_loc), np.nan, -np.log10(np.maximum(p, 1e-300)))
+    score = np.where(answered, -np.log10(np.maximum(p, 1e-300)), np.nan)
     return Assessment(score=score, p_value=p, flagged=flagged,
-                      details={"z_location": z_loc, "z_dispersion": z_disp, "p_location": p_loc})
+                      details={"p_location": p_loc, "p_dispersion": p_disp,
+                               "z_location": z_loc, "z_dispersion": z_disp})
