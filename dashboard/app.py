@@ -25,6 +25,7 @@ class AppContext:
     initial_scenario: Path
     initial_result: Any = None
     initial_run_dir: Path | None = None
+    initial_error: str = ""
     jobs: Any = None
     cache: dict = field(default_factory=dict)
 
@@ -65,13 +66,18 @@ def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path(
     from dashboard import data
     from dashboard.jobs import JobRegistry
     from dashboard.pages import detector, network, run_page, sweep
+    from gaia_sim.errors import UserError
 
     results_root, scenarios_dir = Path(results_root), Path(scenarios_dir)
     ctx = AppContext(results_root=results_root, scenarios_dir=scenarios_dir,
                      sweep_roots=[Path(p) for p in (sweep_roots or [results_root, Path("experiments")])],
                      initial_scenario=Path(initial_scenario or scenarios_dir / "baseline.toml"))
     if load_initial:
-        ctx.initial_result, ctx.initial_run_dir = data.baseline_run(results_root, ctx.initial_scenario)
+        try:
+            ctx.initial_result, ctx.initial_run_dir = data.baseline_run(results_root, ctx.initial_scenario)
+        except UserError as err:  # e.g. its answer source is missing: serve anyway, say why on the Run page
+            ctx.initial_error = f"Could not open on {ctx.initial_scenario}: {err}"
+            print(f"gaia-sim dashboard: {ctx.initial_error}", flush=True)
     ctx.jobs = _job_registry(JobRegistry, results_root)
     app = Dash("dashboard", serve_locally=True, title="gaia-sim dashboard", suppress_callback_exceptions=False,
                assets_folder=str(Path(__file__).parent / "assets"))

@@ -131,3 +131,10 @@ def test_cli_dashboard_missing_scenario_exits_2(tmp_path, capsys):
     code = main(["dashboard", "--scenarios", str(tmp_path), "--results", str(tmp_path / "r")])
     assert code == 2
     assert "baseline.toml: scenario file not found" in capsys.readouterr().err
+
+
+def test_app_still_serves_when_the_baseline_cannot_run(scenarios, tmp_path):
+    (scenarios / "baseline.toml").write_text(SCENARIO.replace('"stand-in"', '"/nonexistent/bank"'))
+    app = dash_app.create_app(tmp_path / "results", scenarios)
+    layout = app.server.test_client().get("/_dash-layout").data.decode()
+    assert "Could not open on" in layout and "nonexistent" in layout

@@ -118,3 +118,21 @@ def test_deterrence_boundary_without_a_base_scenario_says_why(tmp_path):
     rows, _, _ = data.load_sweep(tmp_path / "sw")
     grid, note = data.deterrence_boundary(rows, "staking.node_stake", "slashing.slash_fraction", tmp_path / "sw")
     assert grid is None and "base scenario" in note
+
+
+def test_detector_view_draws_each_nodes_served_answers_and_assesses_them():
+    """Through the AnswerSource interface only (the named stand-in source here; the page uses the bank)."""
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import from_dict
+
+    source = load_answers("stand-in")
+    scenario = from_dict(dict(name="d", answers="stand-in", behaviours={"honest": {"stack_variation": 0.0}}))
+    nodes = pd.DataFrame(dict(id=range(8), behaviour=["honest"] * 5 + ["lazy", "model_swapping", "model_swapping"]))
+    questions = list(source.question_ids)[:2]
+    points, scores = data.detector_view(source, scenario, nodes, questions, samples=2, seed=1)
+    assert len(points) == 8 * 2 * 2 and set(points["question"]) == set(questions)
+    assert points["text"].map(len).gt(0).all() and np.isfinite(points[["pc1", "pc2"]]).all().all()
+    assert list(scores["node"]) == list(range(8)) and scores["p_value"].between(0, 1).all()
+    assert list(scores["served"][:5]) == ["claimed"] * 5 and scores["served"][6] == "cheaper_model"
+    # the projection is of answers centred per question: each question's cloud is centred at 0
+    assert points.groupby("question")[["pc1", "pc2"]].mean().abs().max().max() < 1e-9

@@ -53,7 +53,8 @@ def layout(ctx):
             html.Progress(id="run-progress", value="0", max="1"),
             html.Span(id="run-status", children=_opened_on(ctx)),
         ]),
-        html.Div(id="run-message", className="message"),
+        html.Div(id="run-message", className="message error" if ctx.initial_error else "message",
+                 children=ctx.initial_error),
         dcc.Interval(id="run-poll", interval=500, disabled=True),
         dcc.Store(id="run-job"), dcc.Store(id="run-version"),
         html.Div(className="grid2", children=[
