@@ -97,3 +97,96 @@ def margin_grid(p_detect, slash_fraction, stake, reward, cost_saving, colluding_
     pp = 1.0 - np.asarray(colluding_share, float) if pass_probability is None else pass_probability
     penalty = np.asarray(reward, float) + np.asarray(slash_fraction, float) * np.asarray(stake, float) + jail_loss
     return (np.asarray(p_detect, float) * pp - false_positive) * penalty - np.asarray(cost_saving, float)
+
+
+def _serving(scenario, answers, behaviour: str) -> tuple[float, float]:
+    """(seconds of compute per request, share of requests dropped) for a behaviour's serving plan."""
+    from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
+
+    plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext("claimed", scenario))
+    roles = answers.roles
+
+    def secs(role):
+        return 0.0 if role is None else answers.cost(roles[role] if isinstance(roles[role], str) else roles[role][0]).seconds_per_answer
+
+    r = float(plan.cheat_rate)
+    drop = r if plan.user_role is None else 0.0
+    return (1 - r) * secs(plan.honest_role) + r * secs(plan.user_role), drop
+
+
+def verdict_pass_share(scenario, behaviour: str) -> float:
+    """1 if the validators that vote guilty on a caught ``behaviour`` node hold the quorum, else 0.
+
+    Every validator of the domain votes (committee = all); honest validators follow the detector,
+    colluding ones shield ring members, lazy ones copy the last public verdict (counted as not
+    voting guilty: the conservative side). Equal validator stakes.
+    """
+    mix = scenario.validator_population
+    guilty_share = mix.honest + (mix.colluding if behaviour != "colluding" else 0.0)
+    return 1.0 if guilty_share >= scenario.validation.quorum - 1e-12 else 0.0
+
+
+def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 1.0,
+                  fpr: float | None = None, verdict_rates: bool = False) -> Deterrence:
+    """The deterrence inputs a scenario implies for its main cheating behaviour, per epoch.
+
+    C = requests x (compute seconds honest - cheater) x compute price - revenue lost to dropped
+    requests; R = a request's price x requests (forfeited with an upheld verdict when
+    ``forfeit_revenue``); p = probe_fraction x ``tpr`` (per-probe detector power); q = probe_fraction
+    x ``fpr`` (default: the detector's alpha); f S = slash_fraction x node_stake (kept constant by
+    ``top_up``); J = jail_epochs x honest profit for the jail_eject rule. Timeouts are ignored (low
+    utilisation). Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
+    when the detector's power is not known in closed form. ``verdict_rates``: ``tpr``/``fpr`` are
+    rates of guilty *verdicts* (the quorum already applied), so no further pass probability.
+    """
+    if behaviour is None:
+        mix = {k: v for k, v in scenario.population.model_dump().items() if k != "honest"}
+        behaviour = max(mix, key=mix.get)
+    t, r, c, sp = scenario.traffic, scenario.rewards, scenario.costs, scenario.slashing
+    s_h, _ = _serving(scenario, answers, "honest")
+    s_c, drop = _serving(scenario, answers, behaviour)
+    price = r.price_per_request * (1 - r.protocol_fee)
+    saving = t.requests_per_node * ((s_h - s_c) * c.compute_price - drop * price)
+    reward = t.requests_per_node * price if sp.forfeit_revenue else 0.0
+    honest_profit = t.requests_per_node * (price - s_h * c.compute_price) - c.fixed_cost
+    jail = sp.jail_epochs * max(honest_profit, 0.0) if sp.rule == "jail_eject" else 0.0
+    probe = scenario.probes.probe_fraction
+    q = probe * (scenario.detector.alpha if fpr is None else fpr)
+    return Deterrence(p_detect=probe * tpr, slash_fraction=sp.slash_fraction, stake=scenario.staking.node_stake,
+                      reward=reward, cost_saving=saving,
+                      colluding_share=0.0 if verdict_rates else 1.0 - verdict_pass_share(scenario, behaviour),
+                      false_positive=q, jail_loss=jail)
+
+
+def early_rates(result, epochs: int = 10) -> tuple[float, float]:
+    """(guilty-verdict rate of cheaters, of honest nodes) per probe over the first ``epochs`` epochs:
+    the detector's power under the initial population, before strategy revision changes the mix
+    (later rates are endogenous: a cheating majority shifts the consensus the detector relies on)."""
+    ev = result.events
+    v = ev[(ev["kind"] == "verdict") & (ev["epoch"] <= epochs)]
+    honest = v["behaviour"] == "honest"
+    tpr = float(v.loc[~honest, "flagged"].mean()) if (~honest).any() else float("nan")
+    fpr = float(v.loc[honest, "flagged"].mean()) if honest.any() else float("nan")
+    return tpr, fpr
+
+
+def check_cell(result, answers, threshold: float = 0.5, rates: str = "early", early_epochs: int = 5) -> dict:
+    """Does a finished run land on the side of the boundary the condition predicts?
+
+    Prediction: deterred (margin >= 0) -> long-run honest share (mean over the last 10% of epochs)
+    above ``threshold``; not deterred -> below it. Detector rates: ``early`` (first epochs of the
+    run, :func:`early_rates`), ``summary`` (whole run) or ``ideal`` (tpr 1, fpr = alpha).
+    """
+    s = result.summary
+    if rates == "early":
+        tpr, fpr = early_rates(result, early_epochs)
+    elif rates == "summary":
+        tpr, fpr = s.get("tpr_cheaters", float("nan")), s.get("flag_rate_honest", float("nan"))
+    else:
+        tpr, fpr = 1.0, None
+    tpr = 1.0 if tpr != tpr else tpr
+    fpr = None if fpr is not None and fpr != fpr else fpr
+    d = from_scenario(result.scenario, answers, tpr=tpr, fpr=fpr, verdict_rates=rates != "ideal")
+    honest = float(s["mean_honest_share_last_10pct"])
+    return {"margin": d.margin, "predicted_deterred": d.deters, "honest_share": honest,
+            "agree": d.deters == (honest > threshold), "critical_p": d.critical_p, "p_detect": d.p_detect}

@@ -497,11 +497,13 @@ class GaiaModel(mesa.Model):
         self.inflow = led.inflow - (self.minted - self._minted_before)
 
     def tokens_elsewhere(self) -> float:
-        """Tokens outside node/validator stake and balances: escrow, treasury, domain operators."""
+        """Tokens outside the current nodes' and validators' stake and balances: escrow, treasury,
+        domain operators and operators who left a node slot to a newcomer."""
         if getattr(self, "ledger", None) is None:
             return 0.0
-        led = self.ledger
-        return float(led.escrow + led.treasury + led.stake[self._lid_dom].sum() + led.balance[self._lid_dom].sum())
+        led, mask = self.ledger, np.ones(self.ledger.n, bool)
+        mask[self._lid_node], mask[self._lid_val] = False, False
+        return float(led.escrow + led.treasury + led.stake[mask].sum() + led.balance[mask].sum())
 
     def _node_events(self, ev: dict) -> dict[str, np.ndarray]:
         return self._event_frame(ev, "node")

@@ -222,7 +222,7 @@ class StrategyParams(Group):
     """Strategy revision by node operators (evolutionary dynamics)."""
 
     revision_rate: float = fraction(0.05, "share of node operators that consider switching each epoch")
-    dynamics: Literal["logit", "replicator", "none"] = F("logit", "choice", "how a reviser picks its next behaviour")
+    dynamics: Literal["logit", "replicator", "none"] = F("replicator", "choice", "how a reviser picks its next behaviour: replicator (proportional imitation, follows expected profit) or logit (Fermi rule)")
     noise: float = F(1.0, "tokens", "logit temperature: profit difference at which switching odds are e:1", gt=0.0)
     profit_memory: float = fraction(0.2, "weight of the latest epoch in each operator's profit average")
     mutation: float = fraction(0.0, "share of revisers that try a random behaviour present at the start (exploration)")

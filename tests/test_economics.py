@@ -1,0 +1,179 @@
+"""Economics inside real runs (stand-in answers: plumbing and economics, not detector results)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaia_sim.deterrence import check_cell, from_scenario
+from gaia_sim.model import GaiaModel
+from gaia_sim.runner import simulate
+from gaia_sim.scenario import load_scenario
+from gaia_sim.slashing import RULES
+
+
+def scen(scenarios_dir, name, **over):
+    return load_scenario(scenarios_dir / f"{name}.toml").with_overrides({"answers": "stand-in", "epochs": 12, **over})
+
+
+def oracle_judge(tpr: float, fpr: float):
+    """A detector with known power: flags a probed cheater w.p. ``tpr``, an honest node w.p. ``fpr``.
+    Validators still vote on its flags and the quorum still decides (phase c is the real one)."""
+    def judge(self, traffic):
+        probed = traffic.probed
+        rng = np.random.default_rng([self.scenario.seed, self.epoch, 99])
+        cheat = self.behaviour[probed] != "honest"
+        flags = np.where(cheat, rng.random(len(probed)) < tpr, rng.random(len(probed)) < fpr)
+        return self._verdict(probed, flags), np.zeros(len(probed)), np.where(flags, 0.0, 1.0)
+    return judge
+
+
+def run_model(scenario, answers, epochs=None):
+    m = GaiaModel(scenario, answers)
+    for _ in range(epochs or scenario.epochs):
+        m.step()
+        m.check_invariants()
+    return m
+
+
+@pytest.mark.parametrize("rule", sorted(set(RULES) - {"fixed"}))
+def test_every_rule_keeps_invariants_in_a_real_run(scenarios_dir, standin, rule):
+    m = run_model(scen(scenarios_dir, "model_swap", **{"slashing.rule": rule, "slashing.evidence_threshold": 1.0}), standin)
+    cheat = m.behaviour != "honest"
+    assert m.slashed_total[cheat].sum() > 0
+    assert (m.ledger.stake >= -1e-9).all()
+
+
+def test_jail_then_eject(scenarios_dir, standin):
+    s = scen(scenarios_dir, "model_swap", **{"slashing.rule": "jail_eject", "slashing.jail_epochs": 2,
+                                             "slashing.eject_after": 2, "strategy.dynamics": "none", "epochs": 25,
+                                             "detector.sequential": False})
+    m = run_model(s, standin)
+    names = m.node_status
+    assert "ejected" in set(names[m.behaviour == "model_swapping"])
+    assert set(names[m.behaviour == "honest"]) <= {"active", "jailed"}
+    ejected = names == "ejected"
+    assert not m.active[ejected].any()
+
+
+def test_escrow_delays_burning(scenarios_dir, standin):
+    s = scen(scenarios_dir, "model_swap", **{"staking.escrow_days": 3.0, "network.epoch_hours": 24.0,
+                                             "detector.sequential": False, "strategy.dynamics": "none"})
+    m = GaiaModel(s, standin)
+    seen = []
+    for _ in range(8):
+        m.step()
+        seen.append((m.escrow, m.burned, m.slashed_total.sum()))
+    first = next(i for i, (_, _, tot) in enumerate(seen) if tot > 0)
+    assert seen[first][0] > 0 and seen[first][1] == 0.0
+    assert seen[first + 1][1] == 0.0 and seen[first + 2][1] == 0.0  # released at first + 3 epochs
+    assert seen[first + 3][1] > 0
+
+
+def test_treasury_pays_validators_before_minting(scenarios_dir, standin):
+    base = {"detector.sequential": False, "strategy.dynamics": "none", "epochs": 15, "staking.escrow_days": 1.0}
+    burn = run_model(scen(scenarios_dir, "model_swap", **base), standin)
+    treas = run_model(scen(scenarios_dir, "model_swap", **base, **{"staking.slashed_to": "treasury"}), standin)
+    assert treas.minted < burn.minted and treas.burned == 0.0 < burn.burned
+
+
+def test_dispute_overturns_wrong_slashes(monkeypatch, scenarios_dir, standin):
+    monkeypatch.setattr(GaiaModel, "phase_judge", oracle_judge(1.0, 0.2))  # 20% false positives
+    base = {"detector.sequential": False, "strategy.dynamics": "none", "epochs": 15}
+    fixed = simulate(scen(scenarios_dir, "model_swap", **base), answers=standin)
+    disp = simulate(scen(scenarios_dir, "model_swap", **base, **{"slashing.rule": "dispute"}), answers=standin)
+    assert fixed.summary["wrongly_slashed_total"] > 0
+    assert disp.summary["wrongly_slashed_total"] < 0.2 * fixed.summary["wrongly_slashed_total"]
+    assert disp.summary["slashed_total"] > 0  # cheaters still pay
+
+
+def test_canaries_expose_lazy_validators(scenarios_dir, standin):
+    s = scen(scenarios_dir, "model_swap", **{"validator_population.honest": 0.6, "validator_population.lazy": 0.4,
+                                             "validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2,
+                                             "validation.canary_slash": 0.05, "strategy.dynamics": "none"})
+    m = run_model(s, standin)
+    lazy = np.array([v.behaviour.name == "lazy" for v in m.validators])
+    start = s.staking.validator_stake
+    assert (m.validator_stake[lazy] < 0.6 * start).all()
+    assert (m.validator_stake[~lazy] > 0.8 * start).all()  # honest ones miss only at 1 - canary_flag_prob
+
+
+def test_deviating_validators_earn_less(scenarios_dir, standin):
+    s = scen(scenarios_dir, "collusion_ring", **{"strategy.dynamics": "none", "detector.sequential": False})
+    m = run_model(s, standin)
+    coll = np.array([v.behaviour.name == "colluding" for v in m.validators])
+    assert m.validator_balance[coll].mean() < m.validator_balance[~coll].mean()
+
+
+def test_domain_operator_shares_the_slash(scenarios_dir, standin):
+    s = scen(scenarios_dir, "model_swap", **{"staking.domain_operator_stake": 2000.0, "slashing.domain_threshold": 0.05,
+                                             "detector.sequential": False, "strategy.dynamics": "none"})
+    m = run_model(s, standin)
+    assert m.ledger.slashed_total[m._lid_dom].sum() > 0
+
+
+def test_exit_and_entry_use_vacated_slots(scenarios_dir, standin):
+    s = scen(scenarios_dir, "model_swap", **{"strategy.exit_rate": 1.0, "strategy.outside_option": 1e6,
+                                             "strategy.warmup_epochs": 2, "epochs": 6})
+    m = run_model(s, standin)
+    assert (m.node_status == "exited").all() and not m.active.any()
+    s2 = scen(scenarios_dir, "model_swap", **{"strategy.exit_rate": 1.0, "strategy.outside_option": 0.0,
+                                              "strategy.entry_rate": 0.2, "strategy.warmup_epochs": 2, "epochs": 10,
+                                              "detector.sequential": False, "strategy.dynamics": "none"})
+    m2 = run_model(s2, standin)
+    assert m2.ledger.n > len(m2.nodes) + len(m2.validators) + 1  # newcomers got fresh ledger ids
+
+
+def test_top_up_keeps_stake_constant(scenarios_dir, standin):
+    s = scen(scenarios_dir, "model_swap", **{"detector.sequential": False, "strategy.dynamics": "none"})
+    m = run_model(s, standin)
+    lid = m._lid_node
+    assert np.allclose(m.ledger.allocated[lid, m.node_domain], s.staking.node_stake)
+    assert m.node_balance[m.behaviour == "model_swapping"].mean() < m.node_balance[m.behaviour == "honest"].mean()
+
+
+# ---- deterrence condition vs simulation --------------------------------------------------------
+DET = {"answers": "stand-in", "epochs": 100, "network.nodes_per_domain": 60, "traffic.utilisation": 0.3,
+       "population.honest": 0.8, "population.model_swapping": 0.2, "detector.sequential": False,
+       "strategy.dynamics": "replicator", "strategy.revision_rate": 0.3, "probes.probe_fraction": 0.3}
+
+
+def test_deterrence_inputs_hand_checked(scenarios_dir, standin):
+    # stand-in costs: claimed 2.0 s, cheaper_model 1.0 s per answer; 500 requests; 0.004 tokens/s; 0.01 tokens/request
+    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": 0.01})
+    d = from_scenario(s, standin, tpr=1.0, fpr=0.0)
+    assert d.cost_saving == pytest.approx(500 * 1.0 * 0.004)  # C = 2
+    assert d.reward == pytest.approx(5.0)  # R
+    assert d.margin == pytest.approx(0.3 * (5.0 + 0.01 * 1000) - 2.0)  # +2.5: deterred
+    assert from_scenario(s.with_overrides({"slashing.slash_fraction": 0.0}), standin, tpr=1.0, fpr=0.0).margin == pytest.approx(-0.5)
+
+
+# (scenario, overrides, oracle power, predicted deterred); margins by hand with C = 2 (1.2 for the
+# low-precision ring), R = 5, S = 1000, p = probe_fraction x tpr:
+ORACLE_POINTS = [
+    ("model_swap", {"slashing.slash_fraction": 0.0}, 1.0, False),  # 0.3 x 5 - 2 = -0.5
+    ("model_swap", {"slashing.slash_fraction": 0.01}, 1.0, True),  # 0.3 x 15 - 2 = +2.5
+    ("model_swap", {"slashing.slash_fraction": 0.01}, 0.2, False),  # 0.06 x 15 - 2 = -1.1
+    ("model_swap", {"slashing.slash_fraction": 0.05, "probes.probe_fraction": 0.2}, 0.5, True),  # 0.1 x 55 - 2 = +3.5
+    ("collusion_ring", {"slashing.slash_fraction": 0.5, "validator_population.honest": 0.5,
+                        "validator_population.colluding": 0.5}, 1.0, False),  # verdicts blocked: -1.2
+    ("collusion_ring", {"slashing.slash_fraction": 0.5}, 1.0, True),  # 5 of 7 validators honest: +150
+]
+
+
+@pytest.mark.parametrize("name, over, tpr, deterred", ORACLE_POINTS)
+def test_deterrence_condition_matches_simulation(monkeypatch, scenarios_dir, standin, name, over, tpr, deterred):
+    monkeypatch.setattr(GaiaModel, "phase_judge", oracle_judge(tpr, 0.0))
+    ring = {"population.model_swapping": 0.0, "population.colluding": 0.2} if name == "collusion_ring" else {}
+    s = load_scenario(scenarios_dir / f"{name}.toml").with_overrides({**DET, **ring, **over})
+    assert from_scenario(s, standin, tpr=tpr, fpr=0.0).deters is deterred  # the closed form, ex ante
+    cell = check_cell(simulate(s, answers=standin), standin)  # measured verdict rates, simulated outcome
+    assert cell["predicted_deterred"] is deterred
+    assert cell["agree"], cell
+
+
+@pytest.mark.parametrize("fraction, deterred", [(0.0, False), (0.02, True)])
+def test_deterrence_with_the_real_stand_in_detector(scenarios_dir, standin, fraction, deterred):
+    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": fraction})
+    cell = check_cell(simulate(s, answers=standin), standin)
+    assert cell["predicted_deterred"] is deterred and cell["agree"], cell
