@@ -31,6 +31,7 @@ from gaia_sim.errors import UserError
 
 TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identical answers)
 MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries no verdict
+TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # the null is never narrower than theory (ties and discreteness would fake precision)
 
 
@@ -67,7 +68,7 @@ def distances(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
 def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
     """(boot, n) pool indices: without replacement within a pseudo-node (a node's answers are
     distinct generations) when the pool is small enough for it to matter, else with replacement."""
-    if pool_size >= 20 * n or n > pool_size:
+    if pool_size >= 200 * n or n > pool_size:
         return rng.integers(0, pool_size, size=(boot, n))
     return np.argpartition(rng.random((boot, pool_size)), n - 1, axis=1)[:, :n]
 
@@ -103,14 +104,20 @@ def _upper_p(value: np.ndarray, null: np.ndarray) -> np.ndarray:
     question on which every honest node gives the same answer maps honest nodes to p ~ 1/2,
     not to an extreme.
     """
+    return _mid_p(value, null)[0]
+
+
+def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-p-value and whether the value tied with part of the null (see ``_upper_p``)."""
     null = np.sort(null)
     gt = len(null) - np.searchsorted(null, value + TIE_TOL, side="right")
     ge = len(null) - np.searchsorted(null, value - TIE_TOL, side="left")
-    return (1.0 + gt + 0.5 * (ge - gt)) / (len(null) + 1.0)
+    return (1.0 + gt + 0.5 * (ge - gt)) / (len(null) + 1.0), ge > gt
 
 
 def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rng):
-    """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided).
+    """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided), and which
+    location values tied with the null (identical answers).
 
     Pseudo-honest nodes with the same number of answers as the node are drawn from the answers
     of the ``peers`` (bool (N,)) to that question. The floor 1 / (B + 1) bounds any one
@@ -118,6 +125,7 @@ def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rn
     """
     n_nodes, n_q = s.count.shape
     p_loc, p_disp = np.full((n_nodes, n_q), np.nan), np.full((n_nodes, n_q), np.nan)
+    tied = np.zeros((n_nodes, n_q), dtype=bool)
     c = _c_step(s.mean, s.count > 0, centre)[0]  # the centre ``distances`` refers to
     for q in range(n_q):
         pool = x[peers, q].reshape(-1, x.shape[-1])
@@ -131,11 +139,11 @@ def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rn
             same = peers & rows
             offsets = s.mean[same, q] - c[q]
             null_d, null_w = _pseudo_nodes(pool, sq, int(n), c[q], offsets, d[same, q], boot, rng)
-            p_loc[rows, q] = _upper_p(d[rows, q], null_d)
+            p_loc[rows, q], tied[rows, q] = _mid_p(d[rows, q], null_d)
             if n > 1:
                 w = s.within[rows, q]
                 p_disp[rows, q] = np.minimum(1.0, 2.0 * np.minimum(_upper_p(w, null_w), _upper_p(-w, -null_w)))
-    return p_loc, p_disp
+    return p_loc, p_disp, tied
 
 
 def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -156,14 +164,14 @@ def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.where(s1 > 0, sps.chi2.sf(t / c, nu), np.nan)
 
 
-def empirical_null_p(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def empirical_null_p(p: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
     """Calibrate node p-values against the peers: normal scores, robust z, pivot p-value.
 
     u = Phi^-1(1 - p) is N(0, 1) when the per-question bootstrap is exact. Honest variation
     between hardware/software stacks widens and shifts u, identical honest answers narrow it; so
     the null is learned from the peers (Efron's empirical null, *Large-Scale Inference*, 2010,
-    ch. 6): robust z = (u - median) / (1.4826 MAD), the MAD floored at ``SCALE_FLOOR`` of the
-    theoretical 1, referred to the exact distribution of that pivot for N normal peers
+    ch. 6): robust z = (u - median) / (1.4826 MAD), the MAD floored at ``floor`` (see
+    ``scale_floor``), referred to the exact distribution of that pivot for N normal peers
     (:mod:`gaia_sim.detector.calibration`). Returns (robust z, p), NaN/1 where p is NaN.
     """
     valid = ~np.isnan(p)
@@ -171,16 +179,27 @@ def empirical_null_p(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n < MIN_PEERS:
         return np.full(p.shape, np.nan), np.ones(p.shape)
     u = special.ndtri(1.0 - np.clip(p, 1e-300, 1.0 - 1e-16))
-    z = robust_z(u, floor=SCALE_FLOOR)
+    z = robust_z(u, floor=floor)
     return z, np.where(valid, calibration.upper_p(z, n), 1.0)
+
+
+def scale_floor(tied: np.ndarray, answered: np.ndarray) -> float:
+    """Floor for the peers' spread of normal scores: ``SCALE_FLOOR`` (the theoretical 1) when
+    more than ``TIED_SHARE`` of the answered (node, question) cells tie with the bootstrap null
+    (identical answers: the statistics are discrete and the MAD can collapse), else ~0 (continuous
+    answers: the pure empirical null, which is then calibrated, see tests/test_detector_theory.py).
+    """
+    share = tied[answered].mean() if answered.any() else 0.0
+    return SCALE_FLOOR if share > TIED_SHARE else 1e-9
 
 
 def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool):
     """Location and dispersion p-value per node (empirical null) and their robust z-scores."""
-    q_loc, q_disp = question_p_values(x, s, centre, d, peers, boot, rng)
-    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights))
+    q_loc, q_disp, tied = question_p_values(x, s, centre, d, peers, boot, rng)
+    floor = scale_floor(tied, s.count > 0)
+    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor)
     nan = np.full_like(p_loc, np.nan)
-    z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights)) if dispersion else (nan, nan)
+    z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor) if dispersion else (nan, nan)
     return p_loc, p_disp, z_loc, z_disp
 
 
