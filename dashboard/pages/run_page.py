@@ -94,7 +94,10 @@ def _summary(result):
         return html.Div()
     rows = [html.Tr([html.Td(k), html.Td(f"{v:.4g}" if isinstance(v, float) else str(v))])
             for k, v in result.summary.items()]
-    return html.Details([html.Summary("summary of this run"), html.Table(rows, id="run-summary-table")], open=True)
+    scenario = result.scenario
+    epochs = int(result.steps["epoch"].max()) if not result.steps.empty else 0
+    title = f"summary of {scenario.name} ({scenario.hash}, {epochs} epochs)"
+    return html.Details([html.Summary(title), html.Table(rows, id="run-summary-table")], open=True)
 
 
 def overrides_from_inputs(ids: list[dict], values: list) -> dict:

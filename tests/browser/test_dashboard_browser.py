@@ -34,7 +34,7 @@ pytestmark = [
                        reason="needs Debian chromium and chromedriver: apt-get install -y chromium chromium-driver"),
 ]
 
-RUN_EPOCHS = 120  # long enough (a few seconds) that the page polls mid-run
+RUN_EPOCHS = 60  # long enough (several seconds) that the page polls mid-run
 
 
 def _answers() -> str:
@@ -122,7 +122,7 @@ def browser(tmp_path_factory):
     opts.binary_location = str(CHROMIUM)
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1400,1000",
+                 "--no-first-run", "--window-size=1400,2200",
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
                  # no network but localhost: any CDN asset would fail and show up in the console log
                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
@@ -219,7 +219,8 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
         return "done" in _text(d, "#run-status")
 
     _wait(browser, finished, 120, "the run to finish")
-    _wait(browser, lambda d: _trace_lengths(d, "fig-shares")[0] == RUN_EPOCHS, 10, "the final redraw")
+    _wait(browser, lambda d: _trace_lengths(d, "fig-shares")[0] == RUN_EPOCHS, 20, "the final redraw")
+    _wait(browser, lambda d: f"{RUN_EPOCHS} epochs)" in _text(d, "#run-summary"), 20, "the run's summary")
     assert _text(browser, "#run-message") == ""
     progress = browser.find_element("css selector", "#run-progress")
     assert progress.get_attribute("value") == progress.get_attribute("max") == str(RUN_EPOCHS)
