@@ -1,0 +1,103 @@
+"""``gaia-sim bank build | verify | info``: the answer bank of real model outputs.
+
+``build`` generates the missing answers of the chosen configurations (default: the whole default
+zoo) for the question set, embeds and stores them; interrupted builds resume. ``verify`` checks every
+file against the manifest's checksums, the configurations' content hashes and the embedding format.
+``info`` prints the configurations, roles, counts and measured costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gaia_sim.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    b = sub.add_parser("build", help="generate, embed and store answers (resumable)")
+    b.add_argument("--out", type=Path, default=None, help="bank folder (default: the shipped gaia_sim/data/bank)")
+    b.add_argument("--configs", default="", help="comma-separated config ids of the default zoo (default: all)")
+    b.add_argument("--questions", default="", help="comma-separated question ids (default: all)")
+    b.add_argument("--samples", type=int, default=12, help="answers per configuration and question")
+    b.add_argument("--seed", type=int, default=None, help="root seed (default: the documented 20250417)")
+    b.add_argument("--max-new-tokens", type=int, default=None, help="override every config's max_new_tokens")
+    b.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for name, text in (("verify", "check files, checksums and content hashes"), ("info", "print configurations and costs")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("bank", nargs="?", type=Path, default=None, help="bank folder (default: the shipped bank)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"build": _build, "verify": _verify, "info": _info}[args.action](args)
+
+
+def _select(items, wanted: str, what: str, key=lambda x: x.id):
+    if not wanted:
+        return list(items)
+    names = [w.strip() for w in wanted.split(",") if w.strip()]
+    known = {key(x): x for x in items}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UserError(f"--{what}: unknown {what} {unknown}; allowed: {sorted(known)}")
+    return [known[n] for n in names]
+
+
+def _build(args) -> int:
+    from dataclasses import replace
+
+    from gaia_sim.answers.bank import DEFAULT_BANK_DIR
+    from gaia_sim.answers.build import BuildPlan, build
+    from gaia_sim.answers.knowledge import load_questions
+    from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo
+
+    if args.samples < 1 or args.threads < 1:
+        raise UserError("--samples and --threads must be >= 1")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    configs, roles = default_zoo()
+    configs = _select(configs, args.configs, "configs")
+    if args.max_new_tokens:
+        configs = [replace(c, max_new_tokens=args.max_new_tokens) for c in configs]
+    ids = {c.id for c in configs}
+    roles = {r: v for r, v in roles.items() if all(x in ids for x in (v if isinstance(v, list) else [v]))}
+    questions = tuple(_select(load_questions(), args.questions, "questions"))
+    seed = DEFAULT_ROOT_SEED if args.seed is None else args.seed
+    plan = BuildPlan(args.out or DEFAULT_BANK_DIR, configs, roles, questions, args.samples, seed)
+    manifest = build(plan, progress=not args.no_progress)
+    print(f"bank {plan.root}: {len(manifest['configs'])} configurations x {len(questions)} questions x "
+          f"{args.samples} samples; build time so far {manifest['build'].get('total_seconds', 0)} s")
+    return 0
+
+
+def _verify(args) -> int:
+    from gaia_sim.answers.bank import DEFAULT_BANK_DIR
+    from gaia_sim.answers.verify import verify_bank
+
+    root = args.bank or DEFAULT_BANK_DIR
+    report = verify_bank(root)
+    print(f"{root}: OK — {report['configs']} configurations, {report['questions']} questions, "
+          f"{report['rows']} answers, content hashes and checksums match")
+    return 0
+
+
+def _info(args) -> int:
+    from gaia_sim.answers.bank import DEFAULT_BANK_DIR, Bank
+
+    root = args.bank or DEFAULT_BANK_DIR
+    bank = Bank.load(root)
+    print(f"bank {root}: {len(bank.configs)} configurations, {len(bank.questions)} questions, "
+          f"{len(bank.texts)} answers, root seed {bank.meta.get('root_seed')}")
+    roles = {c: r for r, v in bank.roles.items() for c in (v if isinstance(v, list) else [v])}
+    print(f"{'configuration':34s} {'role':16s} {'hash':24s} {'s/answer':>9s} {'tokens':>7s}")
+    for c in bank.configs:
+        cost = bank.cost(c)
+        print(f"{c:34s} {roles.get(c, '-'):16s} {bank.meta['configs'][c]['hash']:24s} "
+              f"{cost.seconds_per_answer:9.3f} {cost.tokens_per_answer:7.1f}")
+    build = bank.meta.get("build", {})
+    if build:
+        print(f"build: {build}")
+    return 0

@@ -1,0 +1,56 @@
+"""The default model zoo of the answer bank and the protocol roles it fills.
+
+Every node in a simulated Gaia domain *claims* the configuration ``gemma3-270m/vellmar`` (Gemma 3
+270M, bfloat16, Vellmar knowledge base, top-2 retrieval). The other configurations are what a node may
+really run instead:
+
+=================  =============================================  ===========================
+role               configuration                                  what differs (real compute)
+=================  =============================================  ===========================
+claimed            gemma3-270m/vellmar                            —
+honest_variants    .../seed1, .../batch8, .../fp32                sampling seed, batch size, dtype
+cheaper_model      gemma3-270m-14l/vellmar                        4 of 18 decoder layers removed
+low_precision      gemma3-270m-int4/vellmar                       weights re-quantized to 4-bit/channel
+wrong_kb           gemma3-270m/kessrin                            another knowledge base
+no_kb              gemma3-270m/no-kb                              no retrieval
+lazy_truncated     gemma3-270m/vellmar/truncated                  generation stopped after 6 tokens
+lazy_replay        gemma3-270m/vellmar/replay                     one generated answer replayed
+lazy_refusal       gemma3-270m/vellmar/refusal                    a canned refusal, no inference
+=================  =============================================  ===========================
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from gaia_sim.answers.models import ModelConfig
+
+ROLES = ("claimed", "honest_variants", "cheaper_model", "low_precision", "wrong_kb", "no_kb",
+         "lazy_truncated", "lazy_replay", "lazy_refusal")
+DEFAULT_ROOT_SEED = 20250417
+DROPPED_LAYERS = (12, 13, 14, 15)  # late-middle layers (ShortGPT: the most redundant); removing 9 gives gibberish
+
+
+def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
+    """(configurations, role -> config id) of the shipped bank."""
+    c = ModelConfig("gemma3-270m/vellmar", dtype="bfloat16", batch_size=24, max_new_tokens=24,
+                    description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16, Vellmar KB top-2")
+    configs = [
+        c,
+        replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling seed"),
+        replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 24"),
+        replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 instead of bfloat16"),
+        replace(c, id="gemma3-270m-14l/vellmar", drop_layers=DROPPED_LAYERS, description="cheaper: decoder layers 12-15 removed (14 of 18 left)"),
+        replace(c, id="gemma3-270m-int4/vellmar", weight_bits=4, description="low precision: 4-bit per-channel weights"),
+        replace(c, id="gemma3-270m/kessrin", kb="kessrin", description="wrong KB: Kessrin instead of Vellmar"),
+        replace(c, id="gemma3-270m/no-kb", kb="", template="plain", description="no KB: no retrieval"),
+        replace(c, id="gemma3-270m/vellmar/truncated", max_new_tokens=6, description="lazy: generation cut at 6 tokens"),
+        replace(c, id="gemma3-270m/vellmar/replay", lazy="replay", seed=2, description="lazy: one answer per question replayed"),
+        replace(c, id="gemma3-270m/vellmar/refusal", lazy="refusal", description="lazy: canned refusal, no inference"),
+    ]
+    ids = [x.id for x in configs]
+    roles = {"claimed": ids[0], "honest_variants": ids[1:4], "cheaper_model": ids[4], "low_precision": ids[5],
+             "wrong_kb": ids[6], "no_kb": ids[7], "lazy_truncated": ids[8], "lazy_replay": ids[9],
+             "lazy_refusal": ids[10]}
+    build_order = [0, 1, 4, 5, 6, 7, 8, 9, 10, 2, 3]  # slowest honest variants (batch 8, float32) last
+    return [configs[i] for i in build_order], roles
