@@ -46,7 +46,8 @@ def baseline_run(results_root: Path, scenario_path: Path):
 
 
 # --------------------------------------------------------------------------- sweeps
-SWEEP_BOOKKEEPING = {"point", "replicate", "replication", "seed", "scenario_hash", "cell", "run", "epoch"}
+SWEEP_BOOKKEEPING = {"point", "replicate", "replication", "seed", "scenario_hash", "cell", "run", "epoch",
+                     "cell_wall_s", "cell_cpu_s"}
 
 
 def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -215,7 +216,7 @@ def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_
     if base is None:
         return None, "Analytic deterrence boundary: the sweep's manifest names no base scenario file found here."
     try:
-        scenario = load_scenario(base)
+        scenario = load_scenario(base).with_overrides(_manifest(sweep_dir).get("fixed") or {}, source="sweep fixed")
         answers = load_answers(scenario.answers)
         tpr, fpr = _measured_rates(rows)
         xs = np.linspace(rows[x].min(), rows[x].max(), resolution)
@@ -232,13 +233,15 @@ def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_
     return grid, f"Dashed line: analytic deterrence boundary (gaia_sim.deterrence, base {base}, {rates})."
 
 
+def _manifest(sweep_dir) -> dict:
+    path = Path(sweep_dir) / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def _base_scenario_path(sweep_dir) -> Path | None:
-    here = Path(sweep_dir)
-    manifest = here / "manifest.json"
-    if not manifest.exists():
-        return None
-    base = json.loads(manifest.read_text()).get("base_scenario")
-    for candidate in (Path(base), here / base) if base else ():
+    """The base scenario file named in the manifest (its ``fixed`` parameters are applied on top)."""
+    base = _manifest(sweep_dir).get("base_scenario")
+    for candidate in (Path(base), Path(sweep_dir) / base) if base else ():
         if candidate.is_file():
             return candidate
     return None

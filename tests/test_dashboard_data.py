@@ -99,13 +99,14 @@ def test_deterrence_boundary_is_the_closed_form_margin_over_the_swept_plane(tmp_
     base = tmp_path / "base.toml"
     base.write_text('name = "b"\nanswers = "stand-in"\n[population]\nhonest = 0.7\nmodel_swapping = 0.3\n')
     _write_sweep(tmp_path / "sw")
-    (tmp_path / "sw" / "manifest.json").write_text(json.dumps({"base_scenario": str(base)}))
+    fixed = {"slashing.forfeit_revenue": False, "population": {"honest": 0.5, "lazy": 0.5}}
+    (tmp_path / "sw" / "manifest.json").write_text(json.dumps({"base_scenario": str(base), "fixed": fixed}))
     rows, _, _ = data.load_sweep(tmp_path / "sw")
     grid, note = data.deterrence_boundary(rows, "staking.node_stake", "slashing.slash_fraction", tmp_path / "sw",
                                           resolution=7)
     assert grid is not None and len(grid) == 49, note
     corner = grid[(grid.x == 100) & (grid.y == 0.5)].margin.item()
-    scenario = load_scenario(base).with_overrides({"staking.node_stake": 100.0, "slashing.slash_fraction": 0.5})
+    scenario = load_scenario(base).with_overrides({**fixed, "staking.node_stake": 100.0, "slashing.slash_fraction": 0.5})
     expected = deterrence.from_scenario(scenario, load_answers("stand-in"), tpr=1.0).margin
     assert corner == pytest.approx(expected)
     # more stake at the same slash fraction never weakens deterrence
