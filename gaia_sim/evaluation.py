@@ -74,11 +74,13 @@ class TrialSpec:
 
 
 def make_trial(pools: dict[str, Pool], spec: TrialSpec, rng: np.random.Generator,
-               question_pool: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Embeddings (nodes, questions, samples, dim) and labels (True = cheater) for one trial."""
+               question_pool: np.ndarray | None = None, questions: np.ndarray | None = None):
+    """Embeddings (nodes, questions, samples, dim), labels (True = cheater) and the question
+    indices of one trial: ``questions`` if given, else ``spec.questions`` drawn from ``question_pool``."""
     honest, cheat = pools[spec.honest], pools[spec.cheat]
     qpool = np.arange(len(honest.emb)) if question_pool is None else np.asarray(question_pool)
-    qs = rng.choice(qpool, size=min(spec.questions, len(qpool)), replace=False)
+    qs = np.asarray(questions) if questions is not None else np.sort(
+        rng.choice(qpool, size=min(spec.questions, len(qpool)), replace=False))
     labels = np.zeros(spec.nodes, dtype=bool)
     labels[rng.choice(spec.nodes, size=spec.cheaters, replace=False)] = True
     x = np.stack([
@@ -86,7 +88,7 @@ def make_trial(pools: dict[str, Pool], spec: TrialSpec, rng: np.random.Generator
                   int(rng.choice(spec.cheat_runs if bad else spec.honest_runs)))
         for bad in labels
     ])
-    return x, labels
+    return x, labels, qs
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -140,7 +142,28 @@ def evaluate_setting(pools, spec: TrialSpec, detectors: dict, trials: int, rng: 
     """Run ``trials`` trials of one setting through every detector (name -> assess options)."""
     out = {name: Outcome() for name in detectors}
     for _ in range(trials):
-        x, labels = make_trial(pools, spec, rng, question_pool)
+        x, labels, _ = make_trial(pools, spec, rng, question_pool)
         for name, opts in detectors.items():
             out[name].add(assess(x, alpha=alpha, **opts), labels)
     return out
+
+
+def selection_gain(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator,
+                   explore: float = 0.2, alpha: float = 0.01) -> dict[str, np.ndarray]:
+    """Per-epoch TPR at FPR 1% (pooled over ``reps`` independent networks) of validators that learn
+    question selection (:class:`QuestionSelector`) against validators asking random questions."""
+    from gaia_sim.detector.selection import QuestionSelector
+
+    n_q = len(pools[spec.honest].emb)
+    outcomes = {"learned": [Outcome() for _ in range(epochs)], "random": [Outcome() for _ in range(epochs)]}
+    for _ in range(reps):
+        selector = QuestionSelector(n_q, explore=explore)
+        for epoch in range(epochs):
+            qs = selector.choose(spec.questions, rng)
+            x, labels, _ = make_trial(pools, spec, rng, questions=qs)
+            verdict = assess(x, alpha=alpha)
+            outcomes["learned"][epoch].add(verdict, labels)
+            selector.update(qs, verdict)
+            x, labels, _ = make_trial(pools, spec, rng)
+            outcomes["random"][epoch].add(assess(x, alpha=alpha), labels)
+    return {k: np.array([o.summary()["tpr_at_fpr"] for o in v]) for k, v in outcomes.items()}

@@ -3,7 +3,7 @@
 ``embeddings`` has shape (nodes, questions, samples, dim) with NaN rows for missing answers.
 Named detectors in :data:`DETECTORS`: "default" (calibrated, see ``default``), "paper" (the
 paper's separation rule), "median_rank" (the issue's simple reference). Sequential evidence
-across epochs: :class:`EvidenceAccumulator`.
+across epochs: :class:`EvidenceAccumulator`. Learned question selection: :class:`QuestionSelector`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from gaia_sim.detector._common import Assessment, bh_reject, check_alpha, check_
 from gaia_sim.detector.default import assess_default
 from gaia_sim.detector.paper import assess_paper
 from gaia_sim.detector.reference import assess_median_rank
+from gaia_sim.detector.selection import QuestionSelector
 from gaia_sim.detector.sequential import EvidenceAccumulator, ebh_reject, mixture_calibrator
 from gaia_sim.errors import UserError
 
@@ -40,5 +41,5 @@ def assess(embeddings, alpha: float = 0.01, detector: str = "default", **options
 
 
 __all__ = [
-    "Assessment", "DETECTORS", "EvidenceAccumulator", "assess", "bh_reject", "ebh_reject", "mixture_calibrator",
+    "Assessment", "DETECTORS", "EvidenceAccumulator", "QuestionSelector", "assess", "bh_reject", "ebh_reject", "mixture_calibrator",
 ]

@@ -72,13 +72,13 @@ def summarize(x: np.ndarray) -> Summary:
     """
     present = ~np.isnan(x).any(axis=-1)  # (N, Q, S)
     count = present.sum(axis=-1)  # (N, Q)
-    x0 = np.where(present[..., None], x, 0.0)
+    x0 = x if present.all() else np.where(present[..., None], x, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = x0.sum(axis=2, dtype=np.float64) / count[..., None]
-        resid = np.where(present[..., None], x0 - mean[:, :, None, :].astype(x0.dtype), 0.0)
-        ss = np.einsum("nqsd,nqsd->nq", resid, resid, dtype=np.float64)
-        within = np.where(count >= 2, ss / (count - 1), np.nan)
-    return Summary(count=count, mean=mean, within=within)
+        mean = x0.sum(axis=2) / count[..., None].astype(x0.dtype)  # in the input precision
+        sq = np.einsum("nqsd,nqsd->nq", x0, x0)  # sum of squared norms (missing rows are 0)
+        ss = sq.astype(np.float64) - count * np.einsum("nqd,nqd->nq", mean, mean).astype(np.float64)
+        within = np.where(count >= 2, np.maximum(ss, 0.0) / (count - 1), np.nan)
+    return Summary(count=count, mean=mean.astype(np.float64), within=within)
 
 
 def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:

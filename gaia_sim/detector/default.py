@@ -45,24 +45,39 @@ def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
     (< 1/2, in particular 1/3) stays out.
     """
     valid = ~np.isnan(mean[..., 0])
-    centre = np.median(mean, axis=0) if valid.all() else np.nanmedian(mean, axis=0)
+    centre = _coordinate_median(mean, valid)
     for _ in range(steps - 1):
         centre, _ = _c_step(mean, valid, centre)
     return centre
 
 
+def _coordinate_median(mean: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D) (node axis made contiguous for speed)."""
+    m = np.ascontiguousarray(np.moveaxis(mean, 0, -1), dtype=np.float32)  # (Q, D, N)
+    return (np.median(m, axis=-1) if valid.all() else np.nanmedian(m, axis=-1)).astype(np.float64)
+
+
 def _c_step(mean, valid, centre):
     """One concentration step: mean of the closer half; also returns that half (N, Q)."""
-    d = np.where(valid, ((mean - centre) ** 2).sum(-1), np.nan)
+    d = np.where(valid, _sqdist(mean, centre), np.nan)
     keep = valid & (d <= np.nanmedian(d, axis=0, keepdims=True))
-    total = np.where(keep[..., None], np.nan_to_num(mean), 0.0).sum(0)
+    filled = mean if valid.all() else np.nan_to_num(mean)
+    total = np.einsum("nq,nqd->qd", keep.astype(np.float64), filled)
     return total / np.maximum(keep.sum(0), 1)[:, None], keep
+
+
+def _sqdist(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """(N, Q) squared Euclidean distance of node means to per-question centres, via the
+    expansion |m|^2 - 2 m.c + |c|^2 (no (N, Q, D) temporary)."""
+    mm = np.einsum("nqd,nqd->nq", mean, mean)
+    mc = np.einsum("nqd,qd->nq", mean, centre)
+    return np.maximum(mm - 2.0 * mc + (centre * centre).sum(-1)[None], 0.0)
 
 
 def distances(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """(N, Q) squared distance of each node's mean to the final consensus (one more C-step)."""
     c = _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
-    return ((mean - c[None]) ** 2).sum(-1)
+    return _sqdist(mean, c)
 
 
 def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
@@ -200,7 +215,7 @@ def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool):
     z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor)
     nan = np.full_like(p_loc, np.nan)
     z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor) if dispersion else (nan, nan)
-    return p_loc, p_disp, z_loc, z_disp
+    return p_loc, p_disp, z_loc, z_disp, q_loc
 
 
 def bonferroni_pair(p_loc: np.ndarray, p_disp: np.ndarray) -> np.ndarray:
@@ -241,7 +256,7 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     peers = answered & ~(np.nan_to_num(p1, nan=1.0) < screen)
     if peers.sum() < max(MIN_PEERS, answered.sum() / 2):
         peers = answered & (np.nan_to_num(p1, nan=1.0) >= np.nanmedian(p1))  # keep at least half
-    p_loc, p_disp, z_loc, z_disp = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion)
+    p_loc, p_disp, z_loc, z_disp, q_loc = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion)
     p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
@@ -249,4 +264,4 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     score = np.where(answered, -np.log10(np.maximum(p, 1e-300)), np.nan)
     return Assessment(score=score, p_value=p, flagged=flagged,
                       details={"p_location": p_loc, "p_dispersion": p_disp,
-                               "z_location": z_loc, "z_dispersion": z_disp})
+                               "z_location": z_loc, "z_dispersion": z_disp, "question_p_location": q_loc})

@@ -1,0 +1,83 @@
+"""Question selection: validators learn which questions discriminate and spend the budget there.
+
+Questions differ in how well they separate configurations (the paper's knowledge-base
+experiment; on the real Gaia answers, questions on which the claimed model always gives the same
+answer expose any other model at once, while open questions scatter too much to tell 9B from 27B).
+
+Two pure pieces:
+
+* :func:`discrimination` - label-free, per question, from one assessment: the mean standardised
+  Fisher term (-2 ln p - 2) / 2 of the question's bootstrap location p-values over the most
+  suspicious nodes (lowest node p-values, top ``top`` share). Zero in expectation for questions
+  that carry no evidence against them, large where the suspicious nodes stand out. Conditioning on
+  the suspicious nodes (not on all nodes' spread, as an ANOVA F would) keeps honest variation
+  between stacks, spread over many nodes, from steering the budget.
+* :class:`QuestionSelector` - keeps the running mean of that discrimination per question across epochs and
+  picks the epoch's questions greedily with optimistic initialisation (every question is tried
+  once) and an exploration share (epsilon-greedy; Sutton & Barto, *Reinforcement Learning*,
+  2nd ed., sec. 2.2-2.3), so a new kind of cheating on other questions is still found.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaia_sim.errors import UserError
+
+def discrimination(assessment, top: float = 0.1) -> np.ndarray:
+    """(Q,) mean standardised Fisher term over the ``top`` share of most suspicious nodes.
+
+    Needs ``assessment.details["question_p_location"]`` (the default detector provides it).
+    """
+    q_p = assessment.details.get("question_p_location") if assessment.details else None
+    if q_p is None:
+        raise UserError("QuestionSelector.update: the assessment lacks per-question p-values (use the default detector)")
+    m = max(1, int(np.ceil(top * len(q_p))))
+    worst = np.argsort(np.nan_to_num(assessment.p_value, nan=1.0), kind="stable")[:m]
+    terms = (-2.0 * np.log(q_p[worst]) - 2.0) / 2.0
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(terms, axis=0) if (~np.isnan(terms)).any() else np.full(q_p.shape[1], np.nan)
+
+
+class QuestionSelector:
+    """Learns per-question discrimination over epochs and chooses where to spend the budget.
+
+    ``choose(k, rng)`` -> indices of ``k`` questions; ``update(question_idx, assessment)`` feeds
+    the verdict on the batch the validators just collected (assessment of embeddings
+    (nodes, len(question_idx), samples, dim) by the default detector).
+    ``explore``: share of the ``k`` questions drawn uniformly from the rest.
+    """
+
+    def __init__(self, n_questions: int, explore: float = 0.2):
+        if n_questions < 1:
+            raise UserError(f"QuestionSelector(n_questions={n_questions}): need at least one question")
+        if not 0.0 <= explore <= 1.0:
+            raise UserError(f"QuestionSelector(explore={explore}): must lie in [0, 1]")
+        self.n_questions, self.explore = int(n_questions), float(explore)
+        self.total = np.zeros(self.n_questions)
+        self.count = np.zeros(self.n_questions, dtype=int)
+
+    @property
+    def score(self) -> np.ndarray:
+        """Running mean discrimination per question; +inf for questions never asked (optimistic start)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 0, self.total / self.count, np.inf)
+
+    def choose(self, k: int, rng: np.random.Generator) -> np.ndarray:
+        k = min(int(k), self.n_questions)
+        n_explore = int(round(self.explore * k))
+        # random tie-breaking among equal scores (e.g. all never asked)
+        order = np.lexsort((rng.random(self.n_questions), -self.score))
+        greedy = order[: k - n_explore]
+        rest = np.setdiff1d(np.arange(self.n_questions), greedy)
+        extra = rng.choice(rest, size=min(n_explore, len(rest)), replace=False) if n_explore else []
+        return np.sort(np.concatenate([greedy, np.asarray(extra, dtype=int)]).astype(int))
+
+    def update(self, question_idx, assessment) -> None:
+        q = np.asarray(question_idx, dtype=int)
+        f = discrimination(assessment)
+        if f.shape != q.shape:
+            raise UserError(f"QuestionSelector.update: {len(q)} question ids but embeddings for {f.shape[0]} questions")
+        ok = ~np.isnan(f)
+        np.add.at(self.total, q[ok], f[ok])
+        np.add.at(self.count, q[ok], 1)
