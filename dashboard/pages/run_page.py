@@ -10,6 +10,7 @@ nothing runs.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from dash import ALL, Input, Output, State, dcc, html, no_update
 
@@ -44,7 +45,8 @@ def layout(ctx):
         html.Div(className="controls", children=[
             html.Div(className="control", children=[
                 html.Label("Scenario"),
-                dcc.Dropdown(id="run-scenario", options=sorted(set(scenarios) | {initial}), value=initial,
+                dcc.Dropdown(id="run-scenario", value=initial,
+                             options=[{"label": Path(f).name, "value": f} for f in sorted(set(scenarios) | {initial})],
                              clearable=False, style={"width": "320px"})]),
         ]),
         html.Div(className="controls", children=[_control(path, label) for path, label in control_paths().items()]),

@@ -233,6 +233,22 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
     print(f"figure lengths seen while running: {sorted(seen_lengths)}; progress values: {sorted(seen_progress)}")
 
 
+def test_picking_a_scenario_fills_the_controls_with_its_values(server, browser):
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    if not browser.current_url.startswith(url):
+        browser.get(url)
+    _click(browser, "#tab-run")
+    browser.find_element(By.CSS_SELECTOR, "#run-scenario").click()
+    option = _wait(browser, lambda d: d.find_element(By.XPATH, "//*[normalize-space(text())='lazy_nodes.toml']"),
+                   10, "the scenario list")
+    option.click()
+    _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.5", 15,
+          "the lazy_nodes mix in the controls")
+    assert _param(browser, "population.honest").get_attribute("value") == "0.5"
+
+
 def test_other_pages_draw(server, browser):
     url, _ = server
     if not browser.current_url.startswith(url):
