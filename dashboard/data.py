@@ -122,7 +122,8 @@ def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
     """Vertices and edges of the domain graph with a networkx spring layout (fixed seed).
 
     Operator sets (one per domain) join their validators and nodes; validators join the nodes they
-    probed (from probe events); members of one collusion ring are joined to each other.
+    probed or judged (events with both ids); members of one collusion ring are joined in a cycle
+    (``ring``) and colluding validators of their domain to each member (``shield``).
     Returns frames in the shape :func:`dashboard.figures.fig_network` draws.
     """
     import networkx as nx
@@ -150,6 +151,9 @@ def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
     for _, members in rings:
         keys = [_vertex_key(r, i) for r, i in zip(members["role"], members["id"])]
         g.add_edges_from(((a, b) for a, b in zip(keys, keys[1:] + keys[:1]) if a != b), kind="ring")
+        shields = nodes[(nodes["role"] == "validator") & (nodes["behaviour"] == "colluding")
+                        & nodes["domain"].isin(members["domain"])]
+        g.add_edges_from(((f"v{v}", k) for v in shields["id"] for k in keys), kind="shield")
     return _positions(g, pd.DataFrame(vertices), seed)
 
 

@@ -277,6 +277,10 @@ def fig_node_scores(scores: pd.DataFrame, alpha: float | None = None) -> go.Figu
     return fig
 
 
+_EDGE_STYLES = {"member": {"width": 0.6, "color": "#bbbbbb"}, "probe": {"width": 0.6, "color": "#9ecae1"},
+                "ring": {"width": 2.5, "color": "#d62728"}, "shield": {"width": 1, "color": "#d62728", "dash": "dot"}}
+
+
 def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
     """The domain as a graph: operator sets, validators and nodes at laid-out positions.
 
@@ -292,8 +296,7 @@ def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
         xs = np.column_stack([part["x0"], part["x1"], np.full(len(part), np.nan)]).ravel()
         ys = np.column_stack([part["y0"], part["y1"], np.full(len(part), np.nan)]).ravel()
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{kind} edge", hoverinfo="skip",
-                                 line={"width": 0.6 if kind != "ring" else 2,
-                                       "color": "#bbbbbb" if kind != "ring" else "#d62728"}))
+                                 line=_EDGE_STYLES.get(kind, _EDGE_STYLES["member"])))
     shapes = {"operator_set": "hexagon", "validator": "square", "node": "circle"}
     for (kind, name), part in vertices.groupby(["kind", "behaviour"], sort=True):
         active = part["status"].isin(["active", ""]).to_numpy()

@@ -17,13 +17,14 @@ def _nodes() -> pd.DataFrame:
                  status="ejected" if i == 1 else "active", stake=100.0, balance=5.0,
                  slashed_total=50.0 if i in (1, 3) else 0.0, ring=0 if b == "colluding" else -1)
              for i, b in enumerate(["honest", "lazy", "colluding", "colluding", "colluding", "colluding", "honest", "honest"])]
-    rows += [dict(id=100 + v, role="validator", domain=v % 2, behaviour_initial="honest", behaviour="honest",
-                  status="active", stake=500.0, balance=1.0, slashed_total=0.0, ring=-1) for v in range(2)]
+    rows += [dict(id=100 + v, role="validator", domain=v % 2, behaviour_initial="honest", behaviour=b,
+                  status="active", stake=500.0, balance=1.0, slashed_total=0.0, ring=-1)
+             for v, b in enumerate(["colluding", "honest"])]
     return pd.DataFrame(rows)
 
 
 def _events() -> pd.DataFrame:
-    return pd.DataFrame(dict(epoch=1, kind="probe", node=[0, 2, 4, 6, 1], validator=[100, 100, 100, 100, 101],
+    return pd.DataFrame(dict(epoch=1, kind="probe", node=[0, 6, 7, 1], validator=[100, 100, 100, 101],
                              behaviour="honest", amount=0.0, score=np.nan, p_value=np.nan, flagged=False, detail=""))
 
 
@@ -35,8 +36,9 @@ def test_network_graph_has_sets_members_probes_and_ring():
     assert not vertices.set_index("id").loc["n0", "slashed"]
     assert vertices.set_index("id").loc["n3", "behaviour"] == "honest"
     counts = edges["kind"].value_counts()
-    assert counts["member"] == 10 and counts["probe"] == 5
+    assert counts["member"] == 10 and counts["probe"] == 4
     assert counts["ring"] == 4  # ring of the four colluders, closed
+    assert counts["shield"] == 4  # the colluding validator of domain 0 shields every ring member
     assert np.isfinite(vertices[["x", "y"]].to_numpy()).all()
 
 
