@@ -167,3 +167,268 @@ def selection_gain(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.rando
             x, labels, _ = make_trial(pools, spec, rng)
             outcomes["random"][epoch].add(assess(x, alpha=alpha), labels)
     return {k: np.array([o.summary()["tpr_at_fpr"] for o in v]) for k, v in outcomes.items()}
+
+
+def learn_questions(pools, spec: TrialSpec, k: int, epochs: int, rng: np.random.Generator) -> np.ndarray:
+    """The ``k`` questions a :class:`QuestionSelector` ranks highest after ``epochs`` epochs of
+    live verdicts on independent draws (what validators would have learned before this verdict)."""
+    from gaia_sim.detector.selection import QuestionSelector
+
+    selector = QuestionSelector(len(pools[spec.honest].emb), explore=0.2)
+    for _ in range(epochs):
+        qs = selector.choose(spec.questions, rng)
+        x, _, _ = make_trial(pools, spec, rng, questions=qs)
+        selector.update(qs, assess(x))
+    order = np.lexsort((np.arange(selector.n_questions), -selector.score))
+    return np.sort(order[:k])
+
+
+def sequential_run(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator,
+                   alpha: float = 0.01) -> dict:
+    """Small per-epoch budgets accumulated with :class:`EvidenceAccumulator` (e-values, Ville):
+    share of cheaters flagged by each epoch and share of honest nodes ever flagged."""
+    from gaia_sim.detector import EvidenceAccumulator
+
+    caught = np.zeros(epochs)
+    honest_ever = 0
+    n_honest = 0
+    for _ in range(reps):
+        acc = EvidenceAccumulator(alpha=alpha)
+        labels = np.zeros(spec.nodes, dtype=bool)
+        labels[: spec.cheaters] = True
+        ever = np.zeros(spec.nodes, dtype=bool)
+        for epoch in range(epochs):
+            x, _, _ = _trial_with_labels(pools, spec, rng, labels)
+            ever |= acc.update(np.arange(spec.nodes), assess(x, alpha=alpha, fdr="none").p_value)
+            caught[epoch] += ever[labels].sum()
+        honest_ever += int(ever[~labels].sum())
+        n_honest += int((~labels).sum())
+    return {"cheaters_flagged_by_epoch": (caught / (reps * spec.cheaters)).tolist(),
+            "honest_ever_flagged": honest_ever / max(n_honest, 1)}
+
+
+def _trial_with_labels(pools, spec: TrialSpec, rng, labels: np.ndarray):
+    """Like :func:`make_trial` with fixed node roles (the same nodes cheat in every epoch)."""
+    honest, cheat = pools[spec.honest], pools[spec.cheat]
+    qs = np.sort(rng.choice(len(honest.emb), size=min(spec.questions, len(honest.emb)), replace=False))
+    x = np.stack([draw_node(cheat if bad else honest, qs, spec.samples, rng,
+                            int(rng.choice(spec.cheat_runs if bad else spec.honest_runs))) for bad in labels])
+    return x, labels, qs
+
+
+# ----------------------------------------------------------------------------- sources
+REAL_PAIRINGS = (("gemma-2-27b", "gemma-2-9b"), ("gemma-2-9b", "gemma-2-27b"),
+                 ("gemma-2-27b", "llama-3-1-8b"), ("gemma-2-9b", "llama-3-1-8b"))
+BANK_CHEATS = ("cheaper_model", "low_precision", "wrong_kb", "no_kb", "lazy_truncated", "lazy_replay", "lazy_refusal")
+
+
+def bank_pools(bank) -> tuple[dict[str, Pool], list[tuple[str, str]], tuple]:
+    """Pools per bank role: "honest" = the claimed config plus its honest variants (one block
+    each: honest variation), one pool per cheating role; returns pools, pairings, honest blocks."""
+    honest_cfgs = [bank.role_config("claimed"), *bank.roles.get("honest_variants", [])]
+
+    def block(cfg, q):
+        return bank.embeddings[bank.rows_of(cfg, q)].astype(np.float32)
+
+    pools = {"honest": Pool("honest", tuple([block(c, q) for c in honest_cfgs] for q in bank.questions))}
+    pairings = []
+    for role in BANK_CHEATS:
+        if role in bank.roles:
+            cfg = bank.role_config(role)
+            pools[role] = Pool(role, tuple([block(cfg, q)] for q in bank.questions))
+            pairings.append(("honest", role))
+    return pools, pairings, tuple(range(len(honest_cfgs)))
+
+
+def _load_source(name: str):
+    if name == "real":
+        from gaia_sim.answers import gaia_real
+
+        reason = gaia_real.missing_reason()
+        if reason:
+            raise UserError(reason)
+        pools = real_pools(gaia_real.load_real())
+        return pools, list(REAL_PAIRINGS), (0, 1), (0, 1)
+    from gaia_sim.answers.bank import load_default_bank
+
+    pools, pairings, honest_runs = bank_pools(load_default_bank())
+    return pools, pairings, honest_runs, (0,)
+
+
+# ----------------------------------------------------------------------------- figures and files
+def _atomic_json(path: Path, obj) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _atomic_png(fig, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    os.replace(tmp, path)
+
+
+def plot_roc(curves: dict, title: str, path: Path) -> None:
+    """ROC curves (one per detector) on log-FPR axes, the FPR = 1% line marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 4.0))
+    for name, (f, t) in curves.items():
+        ax.step(np.maximum(f, 1e-4), t, where="post", label=name)
+    ax.axvline(0.01, color="grey", ls=":", lw=1)
+    ax.set(xscale="log", xlim=(1e-4, 1), ylim=(0, 1.02), xlabel="false-positive rate (honest nodes)",
+           ylabel="true-positive rate (cheaters)", title=title)
+    ax.legend(loc="lower right", fontsize=8)
+    _atomic_png(fig, path)
+    plt.close(fig)
+
+
+def plot_budget(rows: list[dict], title: str, path: Path) -> None:
+    """TPR at FPR = 1% against answers per node, one line per (pairing, detector, questions)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    keys = sorted({(r["pairing"], r["detector"], r["questions_mode"]) for r in rows})
+    for key in keys:
+        pts = sorted((r["answers"], r["tpr_at_fpr"]) for r in rows if (r["pairing"], r["detector"], r["questions_mode"]) == key)
+        ax.plot(*zip(*pts), marker="o", ls="-" if key[1] == "default" else "--", label=" / ".join(key))
+    ax.axhline(0.99, color="grey", ls=":", lw=1)
+    ax.set(xlabel="answers per node per verdict", ylabel="TPR at FPR = 1%", ylim=(0, 1.02), title=title)
+    ax.legend(fontsize=6, ncol=2)
+    _atomic_png(fig, path)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", choices=("real", "bank", "both"), default="real",
+                        help="answers to evaluate on: the real Gaia answers, the shipped answer bank, or both")
+    parser.add_argument("--trials", type=int, default=200, help="simulated verdicts per setting (default 200)")
+    parser.add_argument("--nodes", type=int, default=30, help="nodes per domain (default 30)")
+    parser.add_argument("--cheaters", type=int, default=3, help="cheating nodes per domain (default 3)")
+    parser.add_argument("--questions", type=int, default=5, help="questions per verdict (default 5)")
+    parser.add_argument("--budgets", default="5,10,15,25", help="answers per node per verdict, comma-separated")
+    parser.add_argument("--alpha", type=float, default=0.01, help="detector level (default 0.01)")
+    parser.add_argument("--detectors", default="default,median_rank,paper", help="detectors to compare")
+    parser.add_argument("--epochs", type=int, default=12, help="epochs of live verdicts (largest budget) to learn question selection")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", default="results/evaluation", help="output folder (default results/evaluation)")
+
+
+def _check_args(args) -> None:
+    for name in ("trials", "nodes", "questions", "epochs"):
+        if getattr(args, name) < 1:
+            raise UserError(f"gaia-sim evaluate: --{name} must be >= 1, got {getattr(args, name)}")
+    if not 0 <= args.cheaters < args.nodes:
+        raise UserError(f"gaia-sim evaluate: --cheaters must lie in [0, --nodes), got {args.cheaters}")
+    unknown = [d for d in args.detectors.split(",") if d not in DETECTORS]
+    if unknown:
+        raise UserError(f"gaia-sim evaluate: --detectors: unknown {unknown}; allowed {sorted(DETECTORS)}")
+
+
+def _budgets(text: str, questions: int) -> list[int]:
+    try:
+        budgets = sorted({int(b) for b in text.split(",")})
+    except ValueError:
+        raise UserError(f"gaia-sim evaluate: --budgets must be integers separated by commas, got {text!r}") from None
+    if not budgets or budgets[0] < questions:
+        raise UserError(f"gaia-sim evaluate: --budgets must be >= --questions ({questions}), got {text!r}")
+    return budgets
+
+
+def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> list[dict]:
+    """All settings of one source -> result rows; writes ROC figures for the largest budget."""
+    pools, pairings, honest_runs, cheat_runs = _load_source(source)
+    detectors = {d: {"detector": d} for d in args.detectors.split(",")}
+    rows = []
+    for honest, cheat in pairings:
+        base = TrialSpec(honest, cheat, args.nodes, args.cheaters, args.questions,
+                         max(1, max(_budgets(args.budgets, args.questions)) // args.questions), honest_runs, cheat_runs)
+        learned = learn_questions(pools, base, args.questions, args.epochs, rng)
+        for mode, qpool in (("random", None), ("learned", learned)):
+            for budget in _budgets(args.budgets, args.questions):
+                spec = TrialSpec(honest, cheat, args.nodes, args.cheaters, args.questions,
+                                 budget // args.questions, honest_runs, cheat_runs)
+                res = evaluate_setting(pools, spec, detectors, args.trials, rng, args.alpha, qpool)
+                for name, outcome in res.items():
+                    rows.append({"source": source, "pairing": f"{cheat} as {honest}", "detector": name,
+                                 "questions_mode": mode, "answers": spec.questions * spec.samples,
+                                 "questions": [int(q) for q in (qpool if qpool is not None else [])],
+                                 **outcome.summary()})
+                if budget == max(_budgets(args.budgets, args.questions)):
+                    curves = {n: roc_curve(np.concatenate(o.honest), np.concatenate(o.cheat)) for n, o in res.items()}
+                    plot_roc(curves, f"{source}: {cheat} as {honest}, {mode} q, {budget} answers",
+                             out / f"roc_{source}_{cheat}_as_{honest}_{mode}.png")
+    return rows
+
+
+def honest_null(source: str, args, rng: np.random.Generator) -> list[dict]:
+    """All nodes honest (honest variation included): flag rate of the default detector at alpha."""
+    pools, pairings, honest_runs, _ = _load_source(source)
+    rows = []
+    for honest in sorted({h for h, _ in pairings}):
+        spec = TrialSpec(honest, honest, args.nodes, 0, args.questions, max(1, 25 // args.questions), honest_runs, honest_runs)
+        res = evaluate_setting(pools, spec, {"default": {"detector": "default"}}, args.trials, rng, args.alpha)
+        summary = res["default"]
+        n = sum(len(h) for h in summary.honest)
+        rows.append({"source": source, "honest": honest, "nodes_judged": n,
+                     "honest_flag_rate": summary.flagged_honest / max(n, 1)})
+    return rows
+
+
+def dynamics(source: str, args, rng: np.random.Generator) -> dict:
+    """Across epochs, for each pairing: learned vs random question selection (TPR at FPR 1% per
+    epoch, 5 questions x 5 answers) and sequential evidence with a small budget (2 x 3 answers)."""
+    pools, pairings, honest_runs, cheat_runs = _load_source(source)
+    reps = max(4, args.trials // 20)
+    out = {}
+    for honest, cheat in pairings:
+        spec = TrialSpec(honest, cheat, args.nodes, args.cheaters, 5, 5, honest_runs, cheat_runs)
+        gain = selection_gain(pools, spec, args.epochs, reps, rng, alpha=args.alpha)
+        small = TrialSpec(honest, cheat, args.nodes, args.cheaters, 2, 3, honest_runs, cheat_runs)
+        out[f"{cheat} as {honest}"] = {"selection": {k: np.round(v, 3).tolist() for k, v in gain.items()},
+                                       "sequential_2x3": sequential_run(pools, small, args.epochs, reps, rng, args.alpha)}
+    return out
+
+
+def run(args) -> int:
+    _check_args(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    sources = ("real", "bank") if args.source == "both" else (args.source,)
+    started = time.perf_counter()
+    rows, null_rows, extra = [], [], {}
+    for source in sources:
+        rows += evaluate_source(source, args, rng, out)
+        null_rows += honest_null(source, args, rng)
+        plot_budget([r for r in rows if r["source"] == source and r["detector"] != "paper"],
+                    f"{source}: TPR at FPR 1% vs budget", out / f"tpr_vs_answers_{source}.png")
+        extra[source] = dynamics(source, args, rng)
+    _atomic_json(out / "evaluation.json", {"settings": {k: v for k, v in vars(args).items() if k != "func"},
+                                           "rows": rows, "honest_null": null_rows, "dynamics": extra,
+                                           "seconds": time.perf_counter() - started})
+    _print_table(rows, null_rows)
+    for source, per in extra.items():
+        for pairing, d in per.items():
+            print(f"{source} {pairing}: TPR@1% per epoch learned {d['selection']['learned']} "
+                  f"random {d['selection']['random']}; sequential 2x3 answers/epoch: cheaters flagged by epoch "
+                  f"{np.round(d['sequential_2x3']['cheaters_flagged_by_epoch'], 2).tolist()}, "
+                  f"honest ever flagged {d['sequential_2x3']['honest_ever_flagged']:.4f}")
+    print(f"wrote {out}/evaluation.json and figures in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _print_table(rows: list[dict], null_rows: list[dict]) -> None:
+    print(f"{'source':6} {'pairing':34} {'questions':9} {'answers':>7} {'detector':12} {'TPR@1%':>7} {'honest flag':>11}")
+    for r in rows:
+        print(f"{r['source']:6} {r['pairing']:34} {r['questions_mode']:9} {r['answers']:7d} {r['detector']:12} "
+              f"{r['tpr_at_fpr']:7.3f} {r['honest_flag_rate']:11.4f}")
+    for r in null_rows:
+        print(f"all honest ({r['source']}, {r['honest']}): flag rate {r['honest_flag_rate']:.4f} over {r['nodes_judged']} node verdicts")
