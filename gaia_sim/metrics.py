@@ -64,6 +64,9 @@ class EpochRecorder:
             self.steps.append(self._validator_row(e, b))
         self.network.append(self._network_row(e, behaviour, revenue, traffic))
         self.events.append(self._events(e, traffic, guilty, scores, p_values, slashed, behaviour))
+        econ = m.take_econ_events() if hasattr(m, "take_econ_events") else None  # jail, disputes, escrow, exits
+        if econ is not None and len(econ):
+            self.events.append(econ)
         self._count_verdicts(behaviour, probed_mask, guilty_mask)
 
     def _node_row(self, e, b, mask, probed, guilty, slashed, revenue, cost, traffic) -> dict[str, Any]:
@@ -87,12 +90,15 @@ class EpochRecorder:
         m = self.model
         mask = np.array([v.behaviour.name == b for v in m.validators])
         pnl = m.validator_pnl[mask]
-        reward = m.scenario.rewards.validator_reward * mask.sum()
+        paid = getattr(m, "validator_reward_paid", None)  # economics: stake-weighted pool share
+        reward = m.scenario.rewards.validator_reward * mask.sum() if paid is None else paid[mask].sum()
+        cut = getattr(m, "validator_slashed", np.zeros(len(m.validators)))[mask]
         return {
             "epoch": e, "role": "validator", "behaviour": b, "count": int(mask.sum()),
             "share": float(mask.mean()), "stake": float(m.validator_stake[mask].sum()),
             "balance": float(m.validator_balance[mask].sum()), "revenue": float(reward),
-            "cost": float(reward - pnl.sum()), "profit": float(pnl.sum()), "slashed": 0.0, "slashed_count": 0,
+            "cost": float(reward - pnl.sum() - cut.sum()), "profit": float(pnl.sum()),
+            "slashed": float(cut.sum()), "slashed_count": int((cut > 0).sum()),
             "flagged": 0, "wrongly_flagged": 0, "wrongly_slashed": 0.0, "probed": 0,
             "requests_served": 0, "requests_timed_out": 0,
         }
@@ -105,7 +111,7 @@ class EpochRecorder:
             "honest_share": float(((behaviour == "honest") & m.active).sum() / max(active, 1)),
             "total_stake": float(m.node_stake.sum() + m.validator_stake.sum()),
             "total_balance": float(m.node_balance.sum() + m.validator_balance.sum()),
-            "minted": float(m.minted), "burned": float(m.burned), "escrow": 0.0,
+            "minted": float(m.minted), "burned": float(m.burned), "escrow": float(getattr(m, "escrow", 0.0)),
             "revenue": float(revenue.sum()), "cost_of_corruption": cost_of_corruption(m),
             "mean_latency_s": traffic.latency_s, "timeouts": int(traffic.timed_out.sum()), "settled": False,
         }

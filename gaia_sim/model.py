@@ -336,7 +336,9 @@ class GaiaModel(mesa.Model):
             self.evidence.reset(probed[guilty])
         self._top_up()
         self._sync_accounts()
-        self._econ_events.append(self._node_events(decision.events))
+        ev = decision.events
+        keep = ev["kind"] != "slash_decision"  # the recorder writes one 'slash' row per slashed node
+        self._econ_events.append(self._node_events({k: v[keep] for k, v in ev.items()}))
         return slashed
 
     def _economy(self) -> StakeLedger:
@@ -411,7 +413,6 @@ class GaiaModel(mesa.Model):
         if hit.any():
             ev = led.slash(self._lid_node[ids[hit]], self.node_domain[ids[hit]], decision.fraction[hit], e, self._dest())
             slashed[ids[hit]] = ev["amount"]
-            self._econ_events.append(self._node_events(ev))
         self.slashed_total += slashed
         self.offences[ids] = decision.offences
         self._bonds = np.zeros(len(self.nodes))
@@ -535,6 +536,13 @@ class GaiaModel(mesa.Model):
         if not frames:
             return pd.DataFrame()
         return pd.DataFrame({k: np.concatenate([f[k] for f in frames]) for k in frames[0]})
+
+    @property
+    def validator_slashed_total(self) -> np.ndarray:
+        """Tokens slashed from each validator over the run."""
+        if getattr(self, "ledger", None) is None:
+            return np.zeros(len(self.validators))
+        return self.ledger.slashed_total[self._lid_val]
 
     @property
     def node_status(self) -> np.ndarray:

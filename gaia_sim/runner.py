@@ -95,7 +95,7 @@ def node_table(model) -> pd.DataFrame:
     nodes = pd.DataFrame({
         "id": np.arange(n), "role": "node", "domain": model.node_domain,
         "behaviour_initial": model.initial_behaviour if hasattr(model, "initial_behaviour") else model.behaviour,
-        "behaviour": model.behaviour, "status": np.where(model.active, "active", "exited"),
+        "behaviour": model.behaviour, "status": getattr(model, "node_status", np.where(model.active, "active", "exited")),
         "stake": model.node_stake, "balance": model.node_balance,
         "slashed_total": model.slashed_total, "ring": np.where(model.ring_member, model.node_domain, -1),
     })
@@ -104,7 +104,7 @@ def node_table(model) -> pd.DataFrame:
         "behaviour_initial": [v.behaviour.name for v in model.validators],
         "behaviour": [v.behaviour.name for v in model.validators], "status": "active",
         "stake": model.validator_stake, "balance": model.validator_balance,
-        "slashed_total": 0.0, "ring": -1,
+        "slashed_total": getattr(model, "validator_slashed_total", 0.0), "ring": -1,
     })
     return pd.concat([nodes, validators], ignore_index=True)
 
