@@ -68,6 +68,10 @@ class Bank:
             raise UserError(f"answer bank: unknown question {question!r}; allowed: {list(self.questions)}")
         return self._cells[ci][qi]
 
+    def pool(self, config: str, question: str) -> np.ndarray:
+        """All row indices of ``config``'s answers to ``question`` (the pool draws come from)."""
+        return self.rows_of(config, question)
+
     def draw_indices(self, config: str, question: str, n: int, rng: np.random.Generator) -> np.ndarray:
         rows = self.rows_of(config, question)
         if len(rows) == 0:
@@ -82,7 +86,11 @@ class Bank:
         return self.embeddings
 
     def cost(self, config: str) -> CostProfile:
-        rows = self.config_index == self._cpos[self.role_config(config) if config in self.roles else config]
+        """Mean measured seconds and generated tokens per answer of ``config`` (a config id or a role)."""
+        config = self.role_config(config) if config in self.roles and config not in self._cpos else config
+        if config not in self._cpos:
+            raise UserError(f"answer bank: unknown configuration {config!r}; allowed: {list(self.configs)}")
+        rows = self.config_index == self._cpos[config]
         return CostProfile(float(self.latency_s[rows].mean()), float(self.tokens[rows].mean()))
 
     # --- roles --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--out", type=Path, default=None, help="bank folder (default: the shipped gaia_sim/data/bank)")
     b.add_argument("--configs", default="", help="comma-separated config ids of the default zoo (default: all)")
     b.add_argument("--questions", default="", help="comma-separated question ids (default: all)")
-    b.add_argument("--samples", type=int, default=12, help="answers per configuration and question")
+    b.add_argument("--samples", type=int, default=8, help="answers per configuration and question")
     b.add_argument("--seed", type=int, default=None, help="root seed (default: the documented 20250417)")
     b.add_argument("--max-new-tokens", type=int, default=None, help="override every config's max_new_tokens")
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads")

@@ -33,12 +33,12 @@ DROPPED_LAYERS = (12, 13, 14, 15)  # late-middle layers (ShortGPT: the most redu
 
 def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
     """(configurations, role -> config id) of the shipped bank."""
-    c = ModelConfig("gemma3-270m/vellmar", dtype="bfloat16", batch_size=24, max_new_tokens=24,
+    c = ModelConfig("gemma3-270m/vellmar", dtype="bfloat16", batch_size=16, max_new_tokens=20,
                     description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16, Vellmar KB top-2")
     configs = [
         c,
         replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling seed"),
-        replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 24"),
+        replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 16"),
         replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 instead of bfloat16"),
         replace(c, id="gemma3-270m-14l/vellmar", drop_layers=DROPPED_LAYERS, description="cheaper: decoder layers 12-15 removed (14 of 18 left)"),
         replace(c, id="gemma3-270m-int4/vellmar", weight_bits=4, description="low precision: 4-bit per-channel weights"),

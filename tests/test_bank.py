@@ -1,0 +1,181 @@
+"""Answer bank: in-memory construction, write/load/verify round trip, draws, corruption, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaia_sim.answers import build as build_mod
+from gaia_sim.answers.bank import Bank
+from gaia_sim.answers.build import BuildPlan, build
+from gaia_sim.answers.knowledge import Question
+from gaia_sim.answers.models import ModelConfig
+from gaia_sim.answers.verify import verify_bank
+from gaia_sim.errors import UserError
+
+
+def _toy_bank(rng=np.random.default_rng(0)) -> Bank:
+    configs, questions, rows = ["a", "b"], ["q1", "q2", "q3"], []
+    for c in range(2):
+        for q in range(3):
+            rows += [(c, q)] * 5
+    ci, qi = np.array(rows).T
+    emb = rng.normal(size=(len(rows), 8)) + 3 * ci[:, None]
+    texts = [f"answer {i}" for i in range(len(rows))]
+    return Bank.from_arrays(configs, questions, ci, qi, emb, texts, np.arange(len(rows)), np.full(len(rows), 0.5),
+                            roles={"claimed": "a", "honest_variants": ["b"]})
+
+
+def test_from_arrays_normalises_and_indexes():
+    bank = _toy_bank()
+    np.testing.assert_allclose(np.linalg.norm(bank.embedding_matrix(), axis=1), 1, atol=1e-6)
+    assert bank.dim == 8 and bank.config_ids == ("a", "b") and bank.question_ids == ("q1", "q2", "q3")
+    rows = bank.pool("b", "q2")
+    assert len(rows) == 5 and np.all(bank.config_index[rows] == 1) and np.all(bank.question_index[rows] == 1)
+    assert bank.role_config("claimed") == "a" and bank.role_config("honest_variants") == "b"
+    assert bank.cost("a").seconds_per_answer == pytest.approx(0.5)
+
+
+def test_draws_distinct_until_pool_exhausted():
+    bank, rng = _toy_bank(), np.random.default_rng(1)
+    idx = bank.draw_indices("a", "q3", 5, rng)
+    assert sorted(idx) == sorted(bank.pool("a", "q3"))
+    assert len(bank.draw_indices("a", "q3", 12, rng)) == 12
+    d = bank.draw("b", "q1", 3, rng)
+    assert len(d.texts) == 3 and d.embeddings.shape == (3, 8) and d.tokens.shape == (3,)
+    with pytest.raises(UserError, match="unknown configuration"):
+        bank.draw("zzz", "q1", 1, rng)
+
+
+def test_from_arrays_rejects_bad_input():
+    with pytest.raises(UserError):
+        Bank.from_arrays(["a"], ["q"], [0, 1], [0, 0], np.ones((2, 4)))
+    with pytest.raises(UserError, match="role"):
+        Bank.from_arrays(["a"], ["q"], [0], [0], np.ones((1, 4)), roles={"claimed": "x"})
+
+
+def test_save_load_round_trip(tmp_path):
+    bank = _toy_bank()
+    bank.save(tmp_path / "b")
+    back = Bank.load(tmp_path / "b")
+    assert back.configs == bank.configs and back.questions == bank.questions and back.roles == bank.roles
+    for c in bank.configs:
+        for q in bank.questions:
+            a, b = bank.pool(c, q), back.pool(c, q)
+            assert [bank.texts[i] for i in a] == [back.texts[i] for i in b]
+            np.testing.assert_allclose(bank.embeddings[a], back.embeddings[b], atol=2e-3)  # float16 storage
+
+
+def test_corrupted_file_detected(tmp_path):
+    root = _toy_bank().save(tmp_path / "b")
+    f = next((root / "answers").glob("*.npz"))
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    f.write_bytes(bytes(data))
+    with pytest.raises(UserError, match="sha256"):
+        Bank.load(root)
+    f.write_bytes(bytes(data[: len(data) // 2]))  # truncated: caught even without checksums
+    with pytest.raises(UserError, match="unreadable|inconsistent|not a bank"):
+        Bank.load(root, check_hashes=False)
+
+
+def test_missing_and_mismatched_files_detected(tmp_path):
+    root = _toy_bank().save(tmp_path / "b")
+    manifest = json.loads((root / "manifest.json").read_text())
+    ha, hb = manifest["configs"]["a"]["hash"], manifest["configs"]["b"]["hash"]
+    # swap the two files and their checksums: each is intact but belongs to the other configuration
+    fa, fb = root / "answers" / f"{ha}.npz", root / "answers" / f"{hb}.npz"
+    da, db = fa.read_bytes(), fb.read_bytes()
+    fa.write_bytes(db), fb.write_bytes(da)
+    manifest["files"][ha], manifest["files"][hb] = manifest["files"][hb], manifest["files"][ha]
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="belongs to configuration"):
+        Bank.load(root)
+    fa.unlink()
+    with pytest.raises(UserError, match="missing"):
+        Bank.load(root)
+    (root / "manifest.json").write_text("{not json")
+    with pytest.raises(UserError, match="manifest"):
+        Bank.load(root)
+    with pytest.raises(UserError, match="no answer bank"):
+        Bank.load(tmp_path / "nowhere")
+
+
+class _FakeModel:
+    """Stands in for the language model so build/resume logic is tested without generation."""
+
+    calls: list[list[str]] = []
+    fail_after: int | None = None
+
+
+def _fake_rows(plan, cfg, model, chunk, per_prompt):
+    _FakeModel.calls.append((cfg.id, [q.id for q in chunk]))
+    if _FakeModel.fail_after is not None and len(_FakeModel.calls) > _FakeModel.fail_after:
+        raise KeyboardInterrupt
+    texts = [f"{cfg.id} says {q.text} #{k}" for q in chunk for k in range(per_prompt)]
+    return texts, [len(t) for t in texts], [0.01] * len(texts)
+
+
+@pytest.fixture
+def fake_generation(monkeypatch):
+    monkeypatch.setattr(build_mod, "_load", lambda cfg, log: object())
+    monkeypatch.setattr(build_mod, "_generate_rows", _fake_rows)
+    _FakeModel.calls, _FakeModel.fail_after = [], None
+    return _FakeModel
+
+
+def _plan(root: Path) -> BuildPlan:
+    qs = tuple(Question(f"q{i}", f"question {i}?") for i in range(5))
+    configs = [ModelConfig("x", kb="", template="plain", batch_size=4),
+               ModelConfig("y", kb="", template="plain", batch_size=4, seed=1),
+               ModelConfig("z", kb="", template="plain", lazy="refusal")]
+    return BuildPlan(root, configs, {"claimed": "x", "honest_variants": ["y"], "lazy_refusal": "z"}, qs, 2, 7)
+
+
+def test_build_resumes_without_redoing_work(tmp_path, fake_generation):
+    plan = _plan(tmp_path / "bank")
+    fake_generation.fail_after = 4  # x has 3 chunks (2 questions each, 2 samples); fail in y's second chunk
+    with pytest.raises(KeyboardInterrupt):
+        build(plan, progress=False, log=lambda s: None)
+    done_before = list(fake_generation.calls[:4])
+    fake_generation.calls, fake_generation.fail_after = [], None
+    build(plan, progress=False, log=lambda s: None)
+    redone = [c for c in fake_generation.calls if c in done_before]
+    assert redone == [], f"finished chunks were generated again: {redone}"
+    assert sum(len(c[1]) for c in fake_generation.calls) == 3  # only y's last 3 questions were left
+    report = verify_bank(plan.root)
+    assert report == {"configs": 3, "questions": 5, "rows": 30}
+    bank = Bank.load(plan.root)
+    assert bank.answers("z", "q0") == [build_mod.REFUSAL_TEXT] * 2
+    assert bank.answers("y", "q4") == ["y says question 4? #0", "y says question 4? #1"]
+    assert not (plan.root / "partial").exists()
+
+
+def test_rerun_of_finished_build_generates_nothing(tmp_path, fake_generation):
+    plan = _plan(tmp_path / "bank")
+    build(plan, progress=False, log=lambda s: None)
+    first = (plan.root / "manifest.json").read_text()
+    fake_generation.calls = []
+    build(plan, progress=False, log=lambda s: None)
+    assert fake_generation.calls == []
+    assert json.loads(first)["files"] == json.loads((plan.root / "manifest.json").read_text())["files"]
+
+
+def test_build_refuses_other_samples_in_same_folder(tmp_path, fake_generation):
+    plan = _plan(tmp_path / "bank")
+    build(plan, progress=False, log=lambda s: None)
+    with pytest.raises(UserError, match="samples"):
+        build(BuildPlan(plan.root, plan.configs, plan.roles, plan.questions, 3, 7), progress=False)
+
+
+def test_verify_detects_changed_spec(tmp_path, fake_generation):
+    plan = _plan(tmp_path / "bank")
+    build(plan, progress=False, log=lambda s: None)
+    manifest = json.loads((plan.root / "manifest.json").read_text())
+    manifest["configs"]["x"]["spec"]["temperature"] = 0.1
+    (plan.root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="hash"):
+        verify_bank(plan.root)
