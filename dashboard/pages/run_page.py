@@ -58,7 +58,7 @@ def layout(ctx):
         html.Div(id="run-message", className="message error" if ctx.initial_error else "message",
                  children=ctx.initial_error),
         dcc.Interval(id="run-poll", interval=500, disabled=True),
-        dcc.Store(id="run-job"), dcc.Store(id="run-version"),
+        dcc.Store(id="run-job"), dcc.Store(id="run-version"), dcc.Store(id="run-drawn"),
         html.Div(className="grid2", children=[
             dcc.Graph(id=gid, figure=fig) for gid, fig in zip(GRAPHS, _figures(result))]),
         html.Div(id="run-summary", children=_summary(result)),
@@ -130,24 +130,28 @@ def register(app, ctx):
                   Input("run-button", "n_clicks"), Input("run-poll", "n_intervals"),
                   State("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
                   State({"type": "param", "path": ALL}, "value"), State("run-job", "data"),
-                  State("run-version", "data"), prevent_initial_call=True)
-    def run_or_poll(_clicks, _ticks, scenario_path, ids, values, job_id, version):
+                  State("run-version", "data"), State("run-drawn", "data"), prevent_initial_call=True)
+    def run_or_poll(_clicks, _ticks, scenario_path, ids, values, job_id, version, drawn):
         """Cheap on purpose (no figures): starts a job, or reports its progress every tick."""
         from dash import ctx as trigger
 
+        running = ctx.jobs.get(job_id)
+        if trigger.triggered_id == "run-button" and running is not None and not running.done:
+            return (no_update, False, f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'});"
+                    " wait for it to finish", "message error") + (no_update,) * 4
         if trigger.triggered_id == "run-button":
             return _start(ctx, scenario_path, ids, values)
-        return _poll(ctx, ctx.jobs.get(job_id), version)
+        return _poll(ctx, ctx.jobs.get(job_id), version, drawn)
 
-    @app.callback(*[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"),
+    @app.callback(*[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"), Output("run-drawn", "data"),
                   Input("run-version", "data"), State("run-job", "data"), prevent_initial_call=True)
     def redraw(version, job_id):
         """Figures from the job's latest partial result; runs when the poll reports a new epoch."""
         job = ctx.jobs.get(job_id)
         if job is None or job.result is None:
-            return _UNCHANGED
+            return (*_UNCHANGED, version)
         result = job.result
-        return (*_figures(result), _summary(result) if version and version.endswith("done") else no_update)
+        return (*_figures(result), _summary(result) if version and version.endswith("done") else no_update, version)
 
 
 def control_values(scenario_path: str, ids: list[dict]):
@@ -182,8 +186,13 @@ def _start(ctx, scenario_path, ids, values):
     return (job.id, False, "", "message", "0", str(scenario.epochs), status, f"{job.id}:0")
 
 
-def _poll(ctx, job, version):
-    """Progress and status of ``job``; ``run-version`` changes (and figures redraw) only on a new epoch."""
+def _poll(ctx, job, version, drawn=None):
+    """Progress and status of ``job``; ``run-version`` changes (and figures redraw) on a new epoch.
+
+    Back-pressure: while the previous version is still being drawn (``drawn != version``) the
+    version is not bumped, so a slow redraw is never superseded and figures keep moving under load;
+    the final (done) version is always emitted.
+    """
     if job is None:
         return (no_update, True) + (no_update,) * 6
     done = job.done  # read once: the worker sets it last
@@ -195,5 +204,8 @@ def _poll(ctx, job, version):
         ctx.cache["current"] = (job.result, f"run {job.run_dir or job.id}")
         status = f"{status}: done, written to {job.run_dir}"
     new_version = f"{job.id}:{job.epoch}" + (":done" if done else "")
-    return (no_update, done, no_update, no_update, str(job.epoch), str(job.total or 1), status,
-            new_version if new_version != version and job.result is not None else no_update)
+    message = ("", "message") if done else (no_update, no_update)
+    ready = done or version is None or drawn == version or not str(version).startswith(f"{job.id}:")
+    bump = new_version != version and job.result is not None and ready
+    return (no_update, done, *message, str(job.epoch), str(job.total or 1), status,
+            new_version if bump else no_update)

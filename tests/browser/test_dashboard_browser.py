@@ -209,6 +209,9 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
     _type(browser, "staking.node_stake", "250")
     _type(browser, "epochs", str(RUN_EPOCHS))
     _click(browser, "#run-button")
+    _wait(browser, lambda d: "epoch" in _text(d, "#run-status"), 20, "the run to start")
+    _click(browser, "#run-button")  # a second click while running is refused, the run goes on
+    assert "still running" in _wait(browser, lambda d: _text(d, "#run-message"), 10, "the busy message")
     seen_lengths, seen_progress = set(), set()
 
     def finished(d):
