@@ -70,7 +70,10 @@ def register(app, ctx):
             empty = figures.fig_phase_diagram(data.pd.DataFrame(), "x", "y", "outcome")
             return empty, figures.fig_replication_bands(data.pd.DataFrame(), "x", "outcome"), ""
         rows, _, _ = _load(ctx, sweep_dir)
-        boundary, note = data.deterrence_boundary(rows, x, y, sweep_dir)
+        key = ("boundary", sweep_dir, x, y, len(rows))
+        if key not in ctx.cache:
+            ctx.cache[key] = data.deterrence_boundary(rows, x, y, sweep_dir)
+        boundary, note = ctx.cache[key]
         return (figures.fig_phase_diagram(rows, x, y, outcome, boundary),
                 figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None), note)
 
