@@ -242,3 +242,20 @@ def test_red_team_search_finds_the_most_profitable_attack_and_is_seeded():
     assert len(out.trials) == 25 and {"cheating.gain", "objective", "final_honest_share"} <= set(out.trials.columns)
     again = redteam.search(base, space, gain, trials=25, seed=3, replications=1, backend=TOY)
     assert again.best_params == out.best_params
+
+
+def test_set_adds_fixed_parameters_from_the_command_line(tmp_path, capsys):
+    from gaia_sim.sweep.cli_sweep import parse_sets
+
+    assert parse_sets(["epochs=5", "answers=stand-in", "x.y=0.5", "flag=true"]) == \
+        {"epochs": 5, "answers": "stand-in", "x.y": 0.5, "flag": True}
+    with pytest.raises(UserError, match="PATH=VALUE"):
+        parse_sets(["epochs"])
+    spec = make(tmp_path)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--serial", "--no-progress", "--backend", TOY,
+                 "--set", "epochs=3"]) == 0
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["fixed"]["epochs"] == 3
+    assert (pd.read_parquet(tmp_path / "o" / "results.parquet")["epochs_run"] == 3).all()
+    assert main(["sweep", str(spec), "--backend", TOY, "--set", "slashing.fraction=1.0"]) == 2
+    assert "is an axis" in capsys.readouterr().err

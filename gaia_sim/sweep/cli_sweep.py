@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tomllib
+from typing import Any
 
 from gaia_sim.errors import UserError
 
@@ -20,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
     where.add_argument("--local-dask", action="store_true",
                        help="start a local Dask cluster (same code path as a remote one)")
+    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets",
+                        help="extra fixed parameter for every cell, VALUE in TOML syntax "
+                             "(e.g. --set epochs=5 --set answers='\"stand-in\"'; bare words are strings)")
     parser.add_argument("--fresh", action="store_true", help="discard finished cells and recompute everything")
     parser.add_argument("--report", action="store_true", help="also write the report (gaia-sim report DIR)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -34,13 +39,28 @@ def run(args: argparse.Namespace) -> int:
     executor = "serial" if args.serial else "dask" if (args.scheduler or args.local_dask) else "pool"
     outcome = run_sweep(args.file, args.out, executor=executor, workers=args.workers,
                         scheduler=args.scheduler or ("local" if args.local_dask else None),
-                        progress=not args.no_progress, fresh=args.fresh, backend=args.backend)
+                        progress=not args.no_progress, fresh=args.fresh, backend=args.backend,
+                        overrides=parse_sets(args.sets))
     _print_summary(outcome, executor, args.workers)
     if args.report:
         from gaia_sim.sweep.report import write_report
 
         print(f"report: {write_report(outcome.root)}")
     return 1 if outcome.failures else 0
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``["a.b=3", "answers=stand-in"]`` -> ``{"a.b": 3, "answers": "stand-in"}`` (TOML values)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        path, sep, text = item.partition("=")
+        if not sep or not path.strip():
+            raise UserError(f"--set {item!r}: expected PATH=VALUE, e.g. --set staking.node_stake=100")
+        try:
+            out[path.strip()] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[path.strip()] = text
+    return out
 
 
 def _print_summary(outcome, executor: str, workers: int | None) -> None:

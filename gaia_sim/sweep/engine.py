@@ -6,7 +6,7 @@ import datetime as dt
 import platform
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,13 @@ def default_dir(spec: SweepSpec, results: str | Path = "results") -> Path:
 
 def run_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *, executor: str = "pool",
               workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-              fresh: bool = False, backend: str = cells_mod.DEFAULT_BACKEND) -> SweepOutcome:
-    """Run every unfinished cell of ``spec`` and consolidate ``results.parquet`` + ``manifest.json``."""
+              fresh: bool = False, backend: str = cells_mod.DEFAULT_BACKEND,
+              overrides: dict[str, Any] | None = None) -> SweepOutcome:
+    """Run every unfinished cell of ``spec`` and consolidate ``results.parquet`` + ``manifest.json``.
+
+    ``overrides`` are extra fixed parameters (``--set`` on the command line), recorded in the manifest."""
     spec = spec if isinstance(spec, SweepSpec) else load_sweep(spec)
+    spec = with_fixed(spec, overrides or {})
     if executor not in EXECUTORS:
         raise UserError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
     started, t0 = _now(), time.perf_counter()
@@ -72,6 +76,14 @@ def _finish(spec, store, all_cells, info, t0):
     info["wall_s"] = round(time.perf_counter() - t0, 3)
     store.write_manifest(_manifest(spec, all_cells, frame, sens, dict(info)))
     return frame, sens
+
+
+def with_fixed(spec: SweepSpec, overrides: dict[str, Any]) -> SweepSpec:
+    """``spec`` with more fixed parameters; a swept parameter cannot also be set."""
+    clash = sorted(set(overrides) & set(spec.axis_paths))
+    if clash:
+        raise UserError(f"--set {clash[0]}: is an axis of {spec.path}; a parameter is either fixed or swept")
+    return replace(spec, fixed={**spec.fixed, **overrides}) if overrides else spec
 
 
 def _unfinished(all_cells, done: set[str]) -> list[tuple[str, Any]]:

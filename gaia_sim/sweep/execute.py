@@ -25,6 +25,7 @@ from typing import Any, Iterable, Iterator
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 Task = tuple[str, Any]  # (cell key, scenario)
+EARLY_EPOCHS = 5  # epochs over which early_* detection rates are measured
 TIMING_COLUMNS = ("cell_wall_s", "cell_cpu_s")  # the only columns that differ between identical runs
 
 
@@ -52,6 +53,7 @@ def reduce_result(result: Any, metrics: tuple[str, ...] = ()) -> dict[str, float
     row = {k: float(v) for k, v in result.summary.items() if _is_number(v)}
     row.update(_trajectory(getattr(result, "network", None)))
     row.update(_per_behaviour(getattr(result, "steps", None)))
+    row.update(_early_rates(result))
     if metrics:
         missing = [m for m in metrics if m not in row]
         row = {m: row.get(m, math.nan) for m in metrics}
@@ -85,6 +87,18 @@ def _per_behaviour(steps) -> dict[str, float]:
         else:
             out.update({f"{k}_per_validator_{b}": r[k] / r["count"] for k in ("profit", "slashed")})
     return out
+
+
+def _early_rates(result: Any, epochs: int = EARLY_EPOCHS) -> dict[str, float]:
+    """Guilty-verdict rates per probe of cheaters and of honest nodes over the first epochs, before
+    strategy revision moves the mix (:func:`gaia_sim.deterrence.early_rates`; events.parquet)."""
+    events = getattr(result, "events", None)
+    if events is None or len(events) == 0 or "kind" not in events:
+        return {}
+    from gaia_sim.deterrence import early_rates
+
+    tpr, fpr = early_rates(result, epochs)
+    return {"early_tpr_cheaters": tpr, "early_flag_rate_honest": fpr}
 
 
 def _is_number(v: Any) -> bool:

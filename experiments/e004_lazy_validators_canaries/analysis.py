@@ -1,0 +1,56 @@
+"""e004 analysis: at what canary rate does laziness stop paying for validators, and do verdicts recover?
+
+    gaia-sim sweep experiments/e004_lazy_validators_canaries/sweep.toml
+    .venv/bin/python experiments/e004_lazy_validators_canaries/analysis.py [results/sweeps/e004_lazy_validators_canaries]
+
+Per cell: profit per validator-epoch of lazy and honest validators (rewards - probe costs - slashes),
+their difference, and the guilty-verdict rate per probe of cheating nodes (tpr_cheaters) over the run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+K, MIX = "validation.canaries_per_epoch", "validator_population"
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.assign(lazy_share=frame[MIX].map(lambda m: json.loads(m)["lazy"]))
+    cols = ["profit_per_validator_lazy", "profit_per_validator_honest", "slashed_per_validator_lazy", "tpr_cheaters"]
+    t = frame.groupby(["lazy_share", K], as_index=False)[cols].mean()
+    t["lazy_minus_honest"] = t["profit_per_validator_lazy"] - t["profit_per_validator_honest"]
+    return t
+
+
+def figure(t: pd.DataFrame, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
+    a, b = fig.subplots(1, 2)
+    for share, part in t.groupby("lazy_share"):
+        a.plot(part[K], part["lazy_minus_honest"], "o-", label=f"lazy share {share:.1f}")
+        b.plot(part[K], part["tpr_cheaters"], "o-", label=f"lazy share {share:.1f}")
+    a.axhline(0, color="k", lw=0.8)
+    a.set(xlabel="canaries per epoch", ylabel="lazy - honest validator profit (tokens/epoch)",
+          title="does laziness pay?", xscale="symlog")
+    b.set(xlabel="canaries per epoch", ylabel="guilty verdicts per cheater probe", title="verdict correctness",
+          xscale="symlog", ylim=(-0.02, 1.02))
+    a.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+
+
+def main(root: Path) -> None:
+    t = table(pd.read_parquet(root / "results.parquet"))
+    figure(t, HERE / "figure.png")
+    print(t.round(3).to_string(index=False))
+    pays = t[t["lazy_minus_honest"] > 0]
+    print("cells where laziness pays:", pays[["lazy_share", K]].to_dict("records"))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("results/sweeps/e004_lazy_validators_canaries"))
