@@ -33,6 +33,8 @@ class Job:
     run_dir: Path | None = None
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    stop_requested: bool = False
+    stopped: bool = False
 
     @property
     def fraction(self) -> float:
@@ -58,18 +60,33 @@ class JobRegistry:
     def get(self, job_id: str | None) -> Job | None:
         return self._jobs.get(job_id) if job_id else None
 
+    def stop(self, job_id: str | None) -> Job | None:
+        """Ask a running job to stop after its current epoch (its partial result is kept, not written)."""
+        job = self.get(job_id)
+        if job is not None and not job.done:
+            job.stop_requested = True
+        return job
+
     def _work(self, job: Job) -> None:
         def on_epoch(epoch: int, total: int, so_far: Any) -> None:
             job.result, job.total, job.epoch = so_far, total, epoch
+            if job.stop_requested:
+                raise _Stop
 
         try:
             result = self._simulate(job.scenario, on_epoch=on_epoch)
             job.result, job.epoch = result, max(job.epoch, job.total)
             if self._write_run is not None:
                 job.run_dir = self._write_run(result, root=self._root)
+        except _Stop:
+            job.stopped = True
         except Exception as err:  # shown on the page; the server keeps running
             job.error = str(err) if isinstance(err, UserError) else f"{type(err).__name__}: {err}"
             traceback.print_exc()
         finally:
             job.finished = time.monotonic()
             job.done = True  # last: pollers read done first, then the other fields
+
+
+class _Stop(Exception):
+    """Raised from ``on_epoch`` to end a run the user stopped (the runner has no other way in)."""

@@ -138,3 +138,25 @@ def test_app_still_serves_when_the_baseline_cannot_run(scenarios, tmp_path):
     app = dash_app.create_app(tmp_path / "results", scenarios)
     layout = app.server.test_client().get("/_dash-layout").data.decode()
     assert "Could not open on" in layout and "nonexistent" in layout
+
+
+def test_a_stopped_job_ends_after_the_current_epoch_and_is_not_written(tmp_path):
+    import threading
+
+    gate, written = threading.Event(), []
+
+    def slow(scenario, on_epoch=None):
+        for epoch in range(1, 1001):
+            on_epoch(epoch, 1000, f"partial {epoch}")
+            gate.wait(0.01)
+        return "full"
+
+    jobs = JobRegistry(slow, lambda result, root: written.append(result), tmp_path)
+    job = jobs.start(object())
+    while job.epoch < 3:
+        time.sleep(0.005)
+    jobs.stop(job.id)
+    while not job.done:
+        time.sleep(0.005)
+    assert job.stopped and job.error is None and 3 <= job.epoch < 1000
+    assert job.result == f"partial {job.epoch}" and written == []

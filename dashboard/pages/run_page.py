@@ -52,6 +52,7 @@ def layout(ctx):
         html.Div(className="controls", children=[_control(path, label) for path, label in control_paths().items()]),
         html.Div(className="controls", children=[
             html.Button("Run", id="run-button", n_clicks=0, style={"fontWeight": "bold", "padding": "4px 24px"}),
+            html.Button("Stop", id="run-stop", n_clicks=0),
             html.Progress(id="run-progress", value="0", max="1"),
             html.Span(id="run-status", children=_opened_on(ctx)),
         ]),
@@ -127,14 +128,16 @@ def register(app, ctx):
     @app.callback(Output("run-job", "data"), Output("run-poll", "disabled"), Output("run-message", "children"),
                   Output("run-message", "className"), Output("run-progress", "value"), Output("run-progress", "max"),
                   Output("run-status", "children"), Output("run-version", "data"),
-                  Input("run-button", "n_clicks"), Input("run-poll", "n_intervals"),
+                  Input("run-button", "n_clicks"), Input("run-poll", "n_intervals"), Input("run-stop", "n_clicks"),
                   State("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
                   State({"type": "param", "path": ALL}, "value"), State("run-job", "data"),
                   State("run-version", "data"), State("run-drawn", "data"), prevent_initial_call=True)
-    def run_or_poll(_clicks, _ticks, scenario_path, ids, values, job_id, version, drawn):
+    def run_or_poll(_clicks, _ticks, _stops, scenario_path, ids, values, job_id, version, drawn):
         """Cheap on purpose (no figures): starts a job, or reports its progress every tick."""
         from dash import ctx as trigger
 
+        if trigger.triggered_id == "run-stop":
+            ctx.jobs.stop(job_id)
         running = ctx.jobs.get(job_id)
         if trigger.triggered_id == "run-button" and running is not None and not running.done:
             return (no_update, False, f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'});"
@@ -151,7 +154,8 @@ def register(app, ctx):
         if job is None or job.result is None:
             return (*_UNCHANGED, version)
         result = job.result
-        return (*_figures(result), _summary(result) if version and version.endswith("done") else no_update, version)
+        final = version and version.endswith(("done", "stopped"))
+        return (*_figures(result), _summary(result) if final else no_update, version)
 
 
 def control_values(scenario_path: str, ids: list[dict]):
@@ -198,6 +202,10 @@ def _poll(ctx, job, version, drawn=None):
     done = job.done  # read once: the worker sets it last
     elapsed = (job.finished if done else time.monotonic()) - job.started
     status = f"{job.id}: epoch {job.epoch}/{job.total or '?'} ({elapsed:.1f} s)"
+    if done and job.stopped:
+        ctx.cache["current"] = (job.result, f"{job.id} (stopped at epoch {job.epoch})")
+        return (no_update, True, f"Stopped at epoch {job.epoch}; the partial run is shown, not written.", "message",
+                str(job.epoch), str(job.total or 1), f"{status}: stopped", f"{job.id}:{job.epoch}:stopped")
     if done and job.error:
         return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status, no_update)
     if done:

@@ -236,6 +236,24 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
     print(f"figure lengths seen while running: {sorted(seen_lengths)}; progress values: {sorted(seen_progress)}")
 
 
+def test_stop_ends_a_run_early(server, browser):
+    url, _ = server
+    if not browser.current_url.startswith(url):
+        browser.get(url)
+    _click(browser, "#tab-run")
+    _type(browser, "epochs", "400")
+    _click(browser, "#run-button")
+    _wait(browser, lambda d: "epoch" in _text(d, "#run-status") and "/400" in _text(d, "#run-status"), 20,
+          "the long run to start")
+    _click(browser, "#run-stop")
+    status = _wait(browser, lambda d: "stopped" in _text(d, "#run-status") and _text(d, "#run-status"), 30,
+                   "the run to stop")
+    epoch = int(status.split("epoch ")[1].split("/")[0])
+    assert 0 < epoch < 400, status
+    assert "not written" in _text(browser, "#run-message")
+    _type(browser, "epochs", "4")
+
+
 def test_picking_a_scenario_fills_the_controls_with_its_values(server, browser):
     from selenium.webdriver.common.by import By
 
