@@ -3,7 +3,7 @@ the analytic deterrence boundary when ``gaia_sim.deterrence`` provides one) and 
 
 from __future__ import annotations
 
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, dcc, html, no_update
 
 from dashboard import data, figures
 from gaia_sim.errors import UserError
