@@ -160,3 +160,18 @@ def test_a_stopped_job_ends_after_the_current_epoch_and_is_not_written(tmp_path)
         time.sleep(0.005)
     assert job.stopped and job.error is None and 3 <= job.epoch < 1000
     assert job.result == f"partial {job.epoch}" and written == []
+
+
+def test_picking_a_scenario_shows_its_stored_run(scenarios, tmp_path):
+    from gaia_sim.results import write_run
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    out = run_page._stored(ctx, str(scenarios / "lazy.toml"), "v")
+    assert out[-1] == "no stored run of lazy.toml yet: press Run" and out[0] is run_page.no_update
+    run_dir = write_run(simulate(load_scenario(scenarios / "lazy.toml")), root=tmp_path / "results")
+    out = run_page._stored(ctx, str(scenarios / "lazy.toml"), "v")
+    assert str(run_dir) in out[-1]
+    assert list(out[0].data[0].x) == [1, 2, 3]  # the stored 3-epoch run's shares
+    assert ctx.cache["current"][1] == f"run {run_dir}"

@@ -54,8 +54,9 @@ def layout(ctx):
             html.Button("Run", id="run-button", n_clicks=0, style={"fontWeight": "bold", "padding": "4px 24px"}),
             html.Button("Stop", id="run-stop", n_clicks=0),
             html.Progress(id="run-progress", value="0", max="1"),
-            html.Span(id="run-status", children=_opened_on(ctx)),
+            html.Span(id="run-status", children="no run started here yet"),
         ]),
+        html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
         html.Div(id="run-message", className="message error" if ctx.initial_error else "message",
                  children=ctx.initial_error),
         dcc.Interval(id="run-poll", interval=500, disabled=True),
@@ -82,7 +83,7 @@ def _control(path: str, label: str):
 
 
 def _opened_on(ctx) -> str:
-    return f"showing {ctx.initial_run_dir}" if ctx.initial_run_dir else "no run yet"
+    return f"figures: stored run {ctx.initial_run_dir}" if ctx.initial_run_dir else "no run to show yet"
 
 
 def _figures(result):
@@ -147,15 +148,43 @@ def register(app, ctx):
         return _poll(ctx, ctx.jobs.get(job_id), version, drawn)
 
     @app.callback(*[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"), Output("run-drawn", "data"),
-                  Input("run-version", "data"), State("run-job", "data"), prevent_initial_call=True)
-    def redraw(version, job_id):
-        """Figures from the job's latest partial result; runs when the poll reports a new epoch."""
+                  Output("run-shown", "children"),
+                  Input("run-version", "data"), Input("run-scenario", "value"), State("run-job", "data"),
+                  prevent_initial_call=True)
+    def redraw(version, scenario_path, job_id):
+        """Figures from the job's latest partial result when the poll reports a new epoch, or from the
+        newest stored run of a newly picked scenario."""
+        from dash import ctx as trigger
+
+        if trigger.triggered_id == "run-scenario":
+            return _stored(ctx, scenario_path, version)
         job = ctx.jobs.get(job_id)
         if job is None or job.result is None:
-            return (*_UNCHANGED, version)
+            return (*_UNCHANGED, version, no_update)
         result = job.result
         final = version and version.endswith(("done", "stopped"))
-        return (*_figures(result), _summary(result) if final else no_update, version)
+        return (*_figures(result), _summary(result) if final else no_update, version,
+                f"figures: {job.id} ({job.scenario.name}, {job.scenario.hash})")
+
+
+def _stored(ctx, scenario_path: str, version):
+    """Figures of the stored run of ``scenario_path`` as written (results/<name>/<hash>/), if any."""
+    from gaia_sim.results import read_run
+    from gaia_sim.scenario import load_scenario
+
+    try:
+        scenario = load_scenario(scenario_path)
+    except UserError:
+        return (*_UNCHANGED, version, no_update)
+    run_dir = Path(ctx.results_root, scenario.name, scenario.hash)
+    if not (run_dir / "manifest.json").exists():
+        return (*_UNCHANGED, version, f"no stored run of {Path(scenario_path).name} yet: press Run")
+    key = ("stored", str(run_dir))
+    if key not in ctx.cache:
+        ctx.cache[key] = read_run(run_dir)
+    result = ctx.cache[key]
+    ctx.cache["current"] = (result, f"run {run_dir}")
+    return (*_figures(result), _summary(result), version, f"figures: stored run {run_dir}")
 
 
 def control_values(scenario_path: str, ids: list[dict]):

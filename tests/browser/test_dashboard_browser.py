@@ -194,7 +194,7 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
     browser.get(url)
     _wait(browser, lambda d: _trace_lengths(d, "fig-shares"), 60, "the baseline figures")
     assert _trace_lengths(browser, "fig-shares")[0] == 4  # opened on the stored 4-epoch baseline run
-    assert "baseline" in _text(browser, "#run-status")
+    assert "baseline" in _text(browser, "#run-shown")
     _wait(browser, lambda d: _param(d, "detector.alpha").get_attribute("value") != "", 10, "controls filled")
     _shot(browser, "01_run_page_opened")
 
@@ -268,6 +268,7 @@ def test_picking_a_scenario_fills_the_controls_with_its_values(server, browser):
     _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.5", 15,
           "the lazy_nodes mix in the controls")
     assert _param(browser, "population.honest").get_attribute("value") == "0.5"
+    assert "no stored run of lazy_nodes.toml" in _text(browser, "#run-shown")
 
 
 def test_other_pages_draw(server, browser):
