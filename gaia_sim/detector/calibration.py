@@ -22,26 +22,29 @@ _TAIL_COUNT = 20  # below this many exceedances, extrapolate with a Student-t ta
 _SEED = 20250413  # fixed: the table is a deterministic function of N
 
 
-@lru_cache(maxsize=64)
-def pivot_table(n_nodes: int) -> np.ndarray:
-    """Sorted Monte Carlo draws of the robust z of one of ``n_nodes`` i.i.d. N(0, 1) scores."""
+@lru_cache(maxsize=256)
+def pivot_table(n_nodes: int, screened: int = 0) -> np.ndarray:
+    """Sorted Monte Carlo draws of the robust z of one of ``n_nodes`` i.i.d. N(0, 1) scores whose
+    median and MAD were taken over the ``n_nodes - screened`` lowest (the top ``screened`` having
+    been set aside as suspects before estimating the null)."""
     reps = max(50, -(-_PIVOT_DRAWS // n_nodes))
-    rng = np.random.default_rng([_SEED, n_nodes])
-    x = rng.standard_normal((reps, n_nodes))
-    med = np.median(x, axis=1, keepdims=True)
-    mad = 1.4826 * np.median(np.abs(x - med), axis=1, keepdims=True)
+    rng = np.random.default_rng([_SEED, n_nodes, screened])
+    x = np.sort(rng.standard_normal((reps, n_nodes)), axis=1)
+    ref = x[:, : n_nodes - screened]
+    med = np.median(ref, axis=1, keepdims=True)
+    mad = 1.4826 * np.median(np.abs(ref - med), axis=1, keepdims=True)
     z = (x - med) / np.maximum(mad, 1e-12)
     return np.sort(z.ravel())
 
 
-def upper_p(z: np.ndarray, n_nodes: int) -> np.ndarray:
-    """P(pivot >= z) for the robust z of one of ``n_nodes`` i.i.d. normal scores.
+def upper_p(z: np.ndarray, n_nodes: int, screened: int = 0) -> np.ndarray:
+    """P(pivot >= z) for the robust z of one of ``n_nodes`` i.i.d. normal scores (see pivot_table).
 
     Monte Carlo p-value (1 + #exceedances) / (M + 1) (Davison & Hinkley, *Bootstrap Methods*,
     1997, eq. 4.11); beyond the last ``_TAIL_COUNT`` draws the tail is continued with a Student-t
     on N - 1 degrees of freedom matched at that point, so scores stay ordered far in the tail.
     """
-    table = pivot_table(int(n_nodes))
+    table = pivot_table(int(n_nodes), int(screened))
     m = table.size
     z = np.asarray(z, dtype=float)
     exceed = m - np.searchsorted(table, z, side="left")
@@ -55,6 +58,6 @@ def upper_p(z: np.ndarray, n_nodes: int) -> np.ndarray:
 
 
 def two_sided_p(z: np.ndarray, n_nodes: int) -> np.ndarray:
-    """Two-sided p-value 2 min(P(pivot >= z), P(pivot <= z)), capped at 1 (the pivot is symmetric)."""
+    """Two-sided p-value 2 P(pivot >= |z|), capped at 1 (the unscreened pivot is symmetric)."""
     z = np.asarray(z, dtype=float)
     return np.minimum(1.0, 2.0 * upper_p(np.abs(z), n_nodes))

@@ -26,7 +26,7 @@ from scipy import special
 from scipy import stats as sps
 
 from gaia_sim.detector import calibration
-from gaia_sim.detector._common import Assessment, Summary, bh_reject, robust_z, summarize
+from gaia_sim.detector._common import Assessment, Summary, bh_reject, summarize
 from gaia_sim.errors import UserError
 
 TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identical answers)
@@ -179,14 +179,19 @@ def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.where(s1 > 0, sps.chi2.sf(t / c, nu), np.nan)
 
 
-def empirical_null_p(p: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+def empirical_null_p(p: np.ndarray, floor: float, reference: np.ndarray,
+                     screen: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Calibrate node p-values against the peers: normal scores, robust z, pivot p-value.
 
     u = Phi^-1(1 - p) is N(0, 1) when the per-question bootstrap is exact. Honest variation
     between hardware/software stacks widens and shifts u, identical honest answers narrow it; so
     the null is learned from the peers (Efron's empirical null, *Large-Scale Inference*, 2010,
-    ch. 6): robust z = (u - median) / (1.4826 MAD), the MAD floored at ``floor`` (see
-    ``scale_floor``), referred to the exact distribution of that pivot for N normal peers
+    ch. 6): robust z = (u - median) / (1.4826 MAD) with median and MAD over the ``reference``
+    nodes (the peers kept after screening, so that up to a third of colluders cannot inflate the
+    null), the MAD floored at ``floor`` (see ``scale_floor``), referred to the exact distribution
+    of that pivot for N normal peers of which the top ``min(k, ceil(screen N))`` were set aside
+    (k nodes were screened; beyond the share an all-honest domain would screen they count as
+    suspects, not as honest extremes)
     (:mod:`gaia_sim.detector.calibration`). Returns (robust z, p), NaN/1 where p is NaN.
     """
     valid = ~np.isnan(p)
@@ -194,8 +199,14 @@ def empirical_null_p(p: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarra
     if n < MIN_PEERS:
         return np.full(p.shape, np.nan), np.ones(p.shape)
     u = special.ndtri(1.0 - np.clip(p, 1e-300, 1.0 - 1e-16))
-    z = robust_z(u, floor=floor)
-    return z, np.where(valid, calibration.upper_p(z, n), 1.0)
+    ref = valid & reference
+    if ref.sum() < MIN_PEERS:
+        ref = valid
+    med = np.median(u[ref])
+    mad = max(1.4826 * np.median(np.abs(u[ref] - med)), floor)
+    z = (u - med) / mad
+    screened = min(n - int(ref.sum()), int(np.ceil(screen * n)))
+    return z, np.where(valid, calibration.upper_p(z, n, screened), 1.0)
 
 
 def scale_floor(tied: np.ndarray, answered: np.ndarray) -> float:
@@ -208,13 +219,13 @@ def scale_floor(tied: np.ndarray, answered: np.ndarray) -> float:
     return SCALE_FLOOR if share > TIED_SHARE else 1e-9
 
 
-def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool):
+def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool, screen: float = 0.05):
     """Location and dispersion p-value per node (empirical null) and their robust z-scores."""
     q_loc, q_disp, tied = question_p_values(x, s, centre, d, peers, boot, rng)
     floor = scale_floor(tied, s.count > 0)
-    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor)
+    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor, peers, screen)
     nan = np.full_like(p_loc, np.nan)
-    z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor) if dispersion else (nan, nan)
+    z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor, peers, screen) if dispersion else (nan, nan)
     return p_loc, p_disp, z_loc, z_disp, q_loc
 
 
@@ -252,11 +263,11 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     centre = robust_centre(s.mean)
     d = distances(s.mean, centre)
     answered = (s.count > 0).any(1)
-    p1 = bonferroni_pair(*node_p_values(x, s, centre, d, answered, w, max(boot // 2, 100), rng, dispersion)[:2])
+    p1 = bonferroni_pair(*node_p_values(x, s, centre, d, answered, w, max(boot // 2, 100), rng, dispersion, screen)[:2])
     peers = answered & ~(np.nan_to_num(p1, nan=1.0) < screen)
     if peers.sum() < max(MIN_PEERS, answered.sum() / 2):
         peers = answered & (np.nan_to_num(p1, nan=1.0) >= np.nanmedian(p1))  # keep at least half
-    p_loc, p_disp, z_loc, z_disp, q_loc = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion)
+    p_loc, p_disp, z_loc, z_disp, q_loc = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion, screen)
     p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)

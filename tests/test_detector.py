@@ -1,0 +1,138 @@
+"""The detector's contract, decisions on clear cases, and the sequential evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaia_sim.detector import DETECTORS, Assessment, EvidenceAccumulator, QuestionSelector, assess, bh_reject, ebh_reject
+from gaia_sim.detector.sequential import mixture_calibrator
+from gaia_sim.errors import UserError
+from test_detector_synth import network
+
+
+def test_public_api_and_registry():
+    import gaia_sim
+
+    assert gaia_sim.assess is assess
+    assert {"default", "paper", "median_rank"} <= set(DETECTORS)
+    x, _ = network(np.random.default_rng(0), nodes=12, questions=4, samples=3)
+    for name in DETECTORS:
+        a = assess(x, detector=name)
+        assert isinstance(a, Assessment) and len(a) == 12
+        assert a.score.shape == a.p_value.shape == a.flagged.shape == (12,)
+        assert a.flagged.dtype == bool and np.all((a.p_value >= 0) & (a.p_value <= 1))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(embeddings=np.zeros((3, 4, 5))), "shape"),
+    (dict(alpha=1.5), "alpha"),
+    (dict(detector="nope"), "allowed"),
+    (dict(frobnicate=True), "frobnicate"),
+    (dict(weights=np.ones(3)), "weights"),
+    (dict(fdr="maybe"), "fdr"),
+])
+def test_bad_input_is_a_user_error(bad, match):
+    x, _ = network(np.random.default_rng(0), nodes=8, questions=4, samples=2)
+    kwargs = {"embeddings": x} | bad
+    with pytest.raises(UserError, match=match):
+        assess(**kwargs)
+
+
+def test_deterministic_given_seed_and_missing_answers():
+    x, _ = network(np.random.default_rng(1), nodes=20, questions=6, samples=4)
+    x[3, 2, 1] = np.nan  # one missing answer
+    x[4] = np.nan  # a node that did not answer at all
+    a, b = assess(x), assess(x)
+    assert np.array_equal(a.p_value, b.p_value)
+    assert a.p_value[4] == 1.0 and not a.flagged[4] and np.isnan(a.score[4])
+    assert np.isfinite(a.p_value).all()
+
+
+def test_catches_model_swap_replay_and_random_answers():
+    rng = np.random.default_rng(2)
+    x, labels = network(rng, nodes=30, questions=8, samples=5, cheaters=3, shift=0.5, replay=(10,), random_answer=(11,))
+    a = assess(x)
+    assert a.flagged[labels].all()
+    assert a.flagged[10] and a.flagged[11]  # too consistent, too scattered
+    honest = ~labels & ~np.isin(np.arange(30), [10, 11])
+    assert not a.flagged[honest].any()
+
+
+@pytest.mark.parametrize("colluders", [3, 6, 9])
+def test_correct_verdicts_with_up_to_30_percent_colluding(colluders):
+    """Colluders all serve one cheaper model; the robust consensus must stay with the honest 70%."""
+    hits, false = 0, 0
+    for seed in range(5):
+        x, labels = network(np.random.default_rng(100 + seed), nodes=30, questions=10, samples=5,
+                            cheaters=colluders, shift=0.35)
+        a = assess(x)
+        hits += a.flagged[labels].sum()
+        false += a.flagged[~labels].sum()
+    assert hits / (5 * colluders) >= 0.95
+    assert false <= 1
+
+
+def test_reference_detectors_rank_the_cheater_first():
+    x, labels = network(np.random.default_rng(3), nodes=20, questions=8, samples=5, cheaters=1, shift=0.6)
+    for name in ("median_rank", "paper"):
+        assert np.argmax(assess(x, detector=name).score) == 0
+
+
+def test_benjamini_hochberg_matches_definition():
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        p = rng.uniform(size=20) ** 3
+        k = max([i + 1 for i, v in enumerate(np.sort(p)) if v <= 0.05 * (i + 1) / 20], default=0)
+        assert bh_reject(p, 0.05).sum() == k
+        assert set(np.flatnonzero(bh_reject(p, 0.05))) == set(np.argsort(p)[:k])
+
+
+def test_mixture_calibrator_is_an_e_value():
+    """E[e(U)] = 1 for uniform U (integral of the calibrator over (0, 1))."""
+    from scipy.integrate import quad
+
+    # substitute p = exp(-t): the mass near 0 decays only like 1 / |ln p|
+    total, _ = quad(lambda t: float(mixture_calibrator(np.array([np.exp(-t)]))[0]) * np.exp(-t), 0, 30, limit=200)
+    tail = 1.0 / 30  # integral_0^exp(-30) dp / (p ln^2 p)
+    assert abs(total + tail - 1.0) < 0.01
+    assert mixture_calibrator(np.array([np.nan]))[0] == 1.0
+
+
+def test_sequential_evidence_is_anytime_valid_and_accumulates():
+    rng = np.random.default_rng(5)
+    nodes, epochs, alpha = 4000, 30, 0.05
+    acc = EvidenceAccumulator(alpha=alpha)
+    ever = np.zeros(nodes, dtype=bool)
+    for _ in range(epochs):  # null: uniform p-values, checked after every epoch
+        ever |= acc.update(range(nodes), rng.uniform(size=nodes))
+    assert ever.mean() <= alpha + 3 * np.sqrt(alpha / nodes)  # Ville's inequality
+    cheat = EvidenceAccumulator(alpha=0.01)
+    for epoch in range(10):  # each epoch alone is not significant at 0.01 ...
+        flags = cheat.update([7], [0.03])
+    assert flags[0] and cheat.epochs([7])[0] == 10  # ... but ten of them are
+    cheat.reset([7])
+    assert cheat.evidence([7])[0] == 1.0
+
+
+def test_ebh_and_accumulator_errors():
+    e = np.array([1000.0, 50.0, 1.0, 0.5])
+    assert ebh_reject(e, 0.1).tolist() == [True, True, False, False]
+    with pytest.raises(UserError):
+        EvidenceAccumulator(alpha=2)
+    with pytest.raises(UserError):
+        EvidenceAccumulator().update([1, 2], [0.5])
+
+
+def test_question_selector_learns_discriminating_questions():
+    """Only questions 0-3 separate the cheaters; after some epochs the selector asks those."""
+    rng = np.random.default_rng(6)
+    n_q = 12
+    sel = QuestionSelector(n_q, explore=0.0)
+    for _ in range(10):
+        qs = sel.choose(4, rng)
+        x, labels = network(rng, nodes=20, questions=n_q, samples=4, cheaters=2, shift=0.5)
+        honest_x, _ = network(rng, nodes=20, questions=n_q, samples=4)
+        x[:, 4:] = honest_x[:, 4:]  # questions 4.. do not discriminate
+        sel.update(qs, assess(x[:, qs]))
+    assert set(sel.choose(4, rng)) == {0, 1, 2, 3}

@@ -1,0 +1,76 @@
+"""The default detector against theory: flag rate under the null, power, the pivot table."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from gaia_sim.detector import assess
+from gaia_sim.detector import calibration
+from test_detector_synth import network
+
+ALPHA = 0.01
+
+
+def _binomial_ci(k: int, n: int, level: float = 0.99) -> tuple[float, float]:
+    """Clopper-Pearson interval for a binomial proportion."""
+    lo = stats.beta.ppf((1 - level) / 2, k, n - k + 1) if k else 0.0
+    hi = stats.beta.ppf(1 - (1 - level) / 2, k + 1, n - k) if k < n else 1.0
+    return lo, hi
+
+
+def _null_flags(stack: float, trials: int, seed: int, **opts) -> tuple[int, int]:
+    rng = np.random.default_rng(seed)
+    flags = 0
+    for t in range(trials):
+        x, _ = network(rng, nodes=30, questions=10, samples=5, stack=stack)
+        flags += int(assess(x, alpha=ALPHA, fdr="none", seed=t, **opts).flagged.sum())
+    return flags, trials * 30
+
+
+def test_null_flag_rate_within_binomial_ci_of_alpha():
+    """All nodes honest, each tested at level alpha: the flag rate must match alpha (not only stay
+    below it: a detector that never flags would pass that)."""
+    k, n = _null_flags(stack=0.0, trials=150, seed=11, dispersion=False)
+    lo, hi = _binomial_ci(k, n)
+    assert lo <= ALPHA <= hi, (k, n, lo, hi)
+
+
+def test_null_flag_rate_with_honest_stack_variation_at_most_alpha():
+    """Honest nodes on different stacks (per-node offsets as large as the sampling noise of a
+    node mean): still at most alpha, location and dispersion together."""
+    k, n = _null_flags(stack=0.3, trials=100, seed=12)
+    assert _binomial_ci(k, n)[0] <= ALPHA, (k, n)
+
+
+def test_bh_controls_the_familywise_rate_under_the_global_null():
+    """With every node honest, Benjamini-Hochberg at alpha flags any node in at most ~alpha of domains."""
+    rng = np.random.default_rng(13)
+    any_flag = sum(assess(network(rng, nodes=30, questions=8, samples=4)[0], alpha=0.05, seed=t).flagged.any()
+                   for t in range(80))
+    assert _binomial_ci(any_flag, 80)[0] <= 0.05
+
+
+def test_power_increases_with_samples():
+    """TPR of a weak model swap at FPR ~ alpha grows with the answers per question."""
+    rates = []
+    for samples in (2, 4, 8):
+        rng = np.random.default_rng(14)
+        hits = 0
+        for t in range(12):
+            x, labels = network(rng, nodes=30, questions=6, samples=samples, cheaters=3, shift=0.15)
+            hits += int(assess(x, alpha=ALPHA, seed=t).flagged[labels].sum())
+        rates.append(hits / 36)
+    assert rates[0] < rates[1] < rates[2], rates
+    assert rates[2] >= 0.85
+
+
+def test_pivot_table_gives_uniform_p_values_for_normal_peers():
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((400, 30))
+    med = np.median(x, axis=1, keepdims=True)
+    z = (x - med) / (1.4826 * np.median(np.abs(x - med), axis=1, keepdims=True))
+    p = calibration.upper_p(z.ravel(), 30)
+    for level in (0.01, 0.05, 0.2, 0.5):
+        lo, hi = _binomial_ci(int((p <= level).sum()), p.size, 0.999)
+        assert lo <= level <= hi
