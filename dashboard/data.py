@@ -21,14 +21,8 @@ def list_scenarios(scenarios_dir: Path) -> list[Path]:
     return sorted(Path(scenarios_dir).glob("*.toml"))
 
 
-def latest_run_dir(results_root: Path, name: str) -> Path | None:
-    """Newest ``results/<name>/<hash>/`` holding a manifest, or None."""
-    runs = [p.parent for p in Path(results_root, name).glob("*/manifest.json")]
-    return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
-
-
 def baseline_run(results_root: Path, scenario_path: Path):
-    """The run the dashboard opens on: the newest stored run of ``scenario_path``, else run it now.
+    """The run the dashboard opens on: the stored run of ``scenario_path`` (results/<name>/<hash>/), else run it now.
 
     Returns ``(RunResult, run_dir)``; a fresh run is written with ``results.write_run``.
     """
