@@ -91,3 +91,22 @@ def test_source_draws_real_answers():
     idx = src.draw_indices("gemma-2-27b", "Q3", 100, rng)
     assert set(idx) <= set(src.rows("gemma-2-27b", "Q3")) and len(src.rows("gemma-2-27b", "Q3")) == 30
     assert src.cost("gemma-2-27b@2025-03-26").seconds_per_answer > src.cost("gemma-2-9b@2025-03-26").seconds_per_answer
+
+
+@needs_data
+def test_real_answers_convert_to_the_bank_format(tmp_path):
+    from gaia_sim.answers.bank import Bank
+
+    bank = gaia_real.to_bank(gaia_real.load_real(), claimed="gemma-2-9b")
+    assert len(bank.configs) == 6 and len(bank.questions) == 20
+    assert len(bank.rows_of("gemma-2-9b@2025-03-26", "Q1")) == 25
+    assert bank.role_config("claimed") == "gemma-2-9b@2025-03-26"
+    assert bank.role_config("cheaper_model").startswith("gemma-2-27b")  # the other Gemma
+    assert bank.cost("claimed").seconds_per_answer > 0
+    d = bank.draw("gemma-2-9b@2025-03-19", "Q2", 3, np.random.default_rng(0))
+    assert d.embeddings.shape == (3, 384) and all(d.texts)
+    loaded = Bank.load(bank.save(tmp_path / "real"))
+    assert sorted(loaded.configs) == sorted(bank.configs)
+    c, q = "llama-3-1-8b@2025-03-19", "Q7"
+    assert np.allclose(np.sort(loaded.embeddings[loaded.rows_of(c, q)], axis=0),
+                       np.sort(bank.embeddings[bank.rows_of(c, q)], axis=0), atol=1e-6)

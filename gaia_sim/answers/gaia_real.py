@@ -265,3 +265,26 @@ class GaiaRealSource:
 
 def _tokens(text: str) -> int:
     return max(1, round(len(text.split()) * 4 / 3))
+
+
+def to_bank(data: GaiaRealData, claimed: str = "gemma-2-27b", claimed_run: str = "2025-03-26"):
+    """The real answers as an answer :class:`~gaia_sim.answers.bank.Bank` (same format as the
+    shipped bank), so every detector and simulation can run on them.
+
+    Configurations ``"<node>@<run>"``; roles as in :class:`GaiaRealSource` ("claimed", "honest_variants"
+    = the claimed model's other run, "cheaper_model" = the other Gemma, "other_model" = the third
+    model). Tokens and latencies are modelled (see :meth:`GaiaRealSource.cost`), not measured.
+    """
+    from gaia_sim.answers.bank import Bank
+
+    src = GaiaRealSource(data, claimed=claimed, claimed_run=claimed_run)
+    configs = [c for c in src.config_ids if "@" in c]
+    rows = [(ci, qi, r) for ci, c in enumerate(configs) for qi, q in enumerate(src.question_ids) for r in src.rows(c, q)]
+    ci, qi, idx = (np.array(v) for v in zip(*rows))
+    texts = [str(t) for t in src._all_texts[idx]]
+    tokens = np.array([_tokens(t) for t in texts])
+    latency = tokens * np.array([src._seconds_per_token(configs[c]) for c in ci])
+    meta = {"source": "gaia-verifiable-inference", "sha256": {d: r.sha256 for d, r in data.runs.items()},
+            "embedder": "all-MiniLM-L6-v2", "costs": "modelled: tokens ~ 4/3 words, bf16 weight bytes / 1 TB/s"}
+    return Bank.from_arrays(configs, list(src.question_ids), ci, qi, src.embedding_matrix()[idx], texts=texts,
+                            tokens=tokens, latency_s=latency, roles=src.roles, meta=meta)
