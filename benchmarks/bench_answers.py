@@ -1,0 +1,187 @@
+"""Benchmark of the answers area: generation speed vs machine limits, embedding speed, variant distances.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_answers.py [--bank DIR] [--steps 12] [--skip-generation] [--json out.json]
+
+1. Generation tokens/s of Gemma 3 270M (bfloat16 and float32) at batch 1, 8 and 32 (decode steps
+   after a shared prefill), next to the machine's limits: at batch 1 every decode step reads all weights
+   once, so tokens/s <= memory bandwidth / weight bytes; and every token costs ~2 FLOPs per weight used
+   (all parameters incl. the 262k-token LM head; Kaplan et al. 2020), so tokens/s <= matmul FLOP/s /
+   (2 * params). Bandwidth is measured with a large array copy, matmul throughput with a 2048^3 GEMM.
+2. Embeddings per second of all-MiniLM-L6-v2 on answer-sized texts.
+3. Per configuration of the bank: distance of its mean answer embedding from the claimed configuration's,
+   per question, averaged, next to the claimed configuration's own spread (RMS distance of single
+   answers to their question mean, and the split-half distance between two halves of its own answers,
+   which is the distance two honest nodes would see), with sample answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def measure_bandwidth(mb: int = 512, repeats: int = 5) -> float:
+    """Bytes/s of a large array copy (read + write counted)."""
+    a = np.ones(mb * 2**20 // 8)
+    b = np.empty_like(a)
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * a.nbytes / best
+
+
+def measure_matmul(dtype: str = "float32", n: int = 2048, repeats: int = 3) -> float:
+    """FLOP/s of an n x n x n torch matmul (2 n^3 FLOPs)."""
+    import torch
+
+    a = torch.randn(n, n, dtype=getattr(torch, dtype))
+    b = torch.randn(n, n, dtype=getattr(torch, dtype))
+    a @ b
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best
+
+
+def decode_speed(model, tok, batch: int, steps: int) -> float:
+    """Generated tokens/s over ``steps`` decode steps at ``batch`` rows after one shared prefill."""
+    import torch
+
+    with torch.inference_mode():
+        enc = tok(["Question: Why is the sky blue?\nAnswer:"], return_tensors="pt")
+        out = model(**enc, use_cache=True, logits_to_keep=1)
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(batch)
+        mask = enc.attention_mask.repeat_interleave(batch, 0)
+        pos = torch.full((batch, 1), enc.input_ids.shape[1] - 1)
+        nxt = out.logits[:, -1].argmax(-1).repeat_interleave(batch)[:, None]
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            mask = torch.cat([mask, mask.new_ones(batch, 1)], 1)
+            pos = pos + 1
+            logits = model(input_ids=nxt, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True).logits
+            nxt = logits[:, -1].argmax(-1)[:, None]
+        return batch * steps / (time.perf_counter() - t0)
+
+
+def bench_generation(steps: int) -> list[dict]:
+    import torch
+
+    from gaia_sim.answers.models import converted_dir, load_pretrained, weight_bytes
+
+    bw = measure_bandwidth()
+    rows = []
+    for dtype in ("bfloat16", "float32"):
+        model, tok = load_pretrained(str(converted_dir()), dtype)
+        wbytes, params = weight_bytes(model), sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values())
+        flops = measure_matmul(dtype)
+        for batch in (1, 8, 32):
+            tps = decode_speed(model, tok, batch, steps)
+            rows.append({"dtype": dtype, "batch": batch, "tokens_per_s": tps, "weight_bytes": wbytes, "params": params,
+                         "bandwidth_Bps": bw, "bandwidth_bound_tps": bw / wbytes * batch,
+                         "matmul_flops": flops, "compute_bound_tps": flops / (2 * params)})
+        del model
+        torch.set_num_threads(torch.get_num_threads())
+    return rows
+
+
+def bench_embeddings(n: int = 256) -> float:
+    from gaia_sim.answers.embed import embed
+
+    texts = [f"The Long Arm breakwater was designed by the engineer Maren Holt in {1800 + i}." for i in range(n)]
+    embed(texts[:8])
+    t0 = time.perf_counter()
+    embed(texts)
+    return n / (time.perf_counter() - t0)
+
+
+def variant_table(bank) -> list[dict]:
+    """Per config: mean over questions of |mean_c - mean_claimed|, next to the claimed spread."""
+    claimed = bank.role_config("claimed")
+    role_of = {c: r for r, v in bank.roles.items() for c in (v if isinstance(v, list) else [v])}
+    rows = []
+    for c in bank.configs:
+        d, within, half = [], [], []
+        for q in bank.questions:
+            e_c, e_h = bank.embeddings[bank.pool(c, q)], bank.embeddings[bank.pool(claimed, q)]
+            d.append(np.linalg.norm(e_c.mean(0) - e_h.mean(0)))
+            within.append(np.sqrt(((e_c - e_c.mean(0)) ** 2).sum(1).mean()))
+            k = len(e_c) // 2
+            half.append(np.linalg.norm(e_c[:k].mean(0) - e_c[k:2 * k].mean(0)))
+        cost = bank.cost(c)
+        rows.append({"config": c, "role": role_of.get(c, "-"), "dist_to_claimed": float(np.mean(d)),
+                     "rms_spread": float(np.mean(within)), "split_half": float(np.mean(half)),
+                     "s_per_answer": cost.seconds_per_answer, "tokens": cost.tokens_per_answer})
+    return rows
+
+
+def samples(bank, question: str, k: int = 1) -> dict[str, list[str]]:
+    return {c: bank.answers(c, question)[:k] for c in bank.configs}
+
+
+def main(argv=None) -> int:
+    import torch
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bank", type=Path, default=None)
+    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--skip-generation", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}"}
+    print(f"machine: {report['machine']}; load average {os.getloadavg()}")
+    if not args.skip_generation:
+        report["generation"] = bench_generation(args.steps)
+        _print_generation(report["generation"])
+    report["embeddings_per_s"] = bench_embeddings()
+    print(f"\nembeddings: {report['embeddings_per_s']:.0f} texts/s (all-MiniLM-L6-v2, ~15-word answers)")
+    from gaia_sim.answers.bank import DEFAULT_BANK_DIR, Bank
+
+    bank = Bank.load(args.bank or DEFAULT_BANK_DIR)
+    report["variants"] = variant_table(bank)
+    _print_variants(report["variants"])
+    report["samples"] = samples(bank, "vel-breakwater")
+    print("\nsample answers to 'Who designed the Long Arm breakwater of Vellmar?':")
+    for c, ts in report["samples"].items():
+        print(f"  {c:32s} {ts[0][:90]!r}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=float))
+    return 0
+
+
+def _print_generation(rows) -> None:
+    print("\ngeneration (decode after shared prefill):")
+    print(f"{'dtype':9s} {'batch':>5s} {'tok/s':>7s} {'bw-bound':>9s} {'flop-bound':>10s}   weights, bandwidth, matmul")
+    for r in rows:
+        print(f"{r['dtype']:9s} {r['batch']:5d} {r['tokens_per_s']:7.1f} {r['bandwidth_bound_tps']:9.1f} "
+              f"{r['compute_bound_tps']:10.1f}   {r['weight_bytes'] / 1e6:.0f} MB, {r['bandwidth_Bps'] / 1e9:.1f} GB/s, "
+              f"{r['matmul_flops'] / 1e9:.0f} GFLOP/s")
+
+
+def _print_variants(rows) -> None:
+    claimed = next(r for r in rows if r["role"] == "claimed")
+    print(f"\nvariants vs claimed (honest split-half distance {claimed['split_half']:.3f}, "
+          f"RMS spread {claimed['rms_spread']:.3f}):")
+    print(f"{'configuration':32s} {'role':16s} {'dist':>6s} {'ratio':>6s} {'spread':>7s} {'s/ans':>6s} {'tokens':>6s}")
+    for r in rows:
+        print(f"{r['config']:32s} {r['role']:16s} {r['dist_to_claimed']:6.3f} "
+              f"{r['dist_to_claimed'] / claimed['split_half']:6.2f} {r['rms_spread']:7.3f} "
+              f"{r['s_per_answer']:6.2f} {r['tokens']:6.1f}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
