@@ -179,3 +179,21 @@ def test_verify_detects_changed_spec(tmp_path, fake_generation):
     (plan.root / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(UserError, match="hash"):
         verify_bank(plan.root)
+
+
+def test_cli_build_verify_info(tmp_path, capsys):
+    from gaia_sim.cli import main
+
+    out = tmp_path / "cli-bank"
+    refusal = "gemma3-270m/vellmar/refusal"  # needs no language model
+    assert main(["bank", "build", "--out", str(out), "--configs", refusal, "--questions", "gen-sky,vel-dish",
+                 "--samples", "2", "--no-progress"]) == 0
+    assert main(["bank", "verify", str(out)]) == 0
+    assert "OK" in capsys.readouterr().out
+    assert main(["bank", "info", str(out)]) == 0
+    assert "lazy_refusal" in capsys.readouterr().out
+    assert main(["bank", "build", "--out", str(out), "--configs", "nope"]) == 2
+    assert "unknown configs" in capsys.readouterr().err
+    next((out / "answers").glob("*.npz")).write_bytes(b"garbage")
+    assert main(["bank", "verify", str(out)]) == 2
+    assert "sha256" in capsys.readouterr().err
