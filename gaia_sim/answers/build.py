@@ -70,9 +70,15 @@ def _done_questions(plan: BuildPlan, h: str, manifest: dict) -> tuple[list[Answe
     parts, done = [], set()
     entry = manifest["files"].get(h)
     final = plan.root / "answers" / f"{h}.npz"
-    if entry and final.is_file():
-        ans, _ = read_answers(final, entry["sha256"])
-        parts.append(ans)
+    if final.is_file():  # listed in the manifest, or written by a build that stopped before the manifest
+        try:
+            ans, meta = read_answers(final, entry["sha256"] if entry else None)
+        except UserError:
+            if entry:
+                raise
+            ans, meta = None, {}
+        if ans is not None and meta.get("hash") == h and meta.get("samples") == plan.samples:
+            parts.append(ans)
     for shard in sorted((plan.root / "partial" / h).glob("*.npz")):
         try:
             parts.append(read_answers(shard)[0])
@@ -101,8 +107,15 @@ def build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None] = p
     bar.close()
     _record(manifest, time.perf_counter() - started, total)
     atomic_write_json(plan.root / "manifest.json", manifest)
-    shutil.rmtree(plan.root / "partial", ignore_errors=True)
+    _remove_if_empty(plan.root / "partial")
     return manifest
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # absent, or holds chunks of another configuration still being built
 
 
 def _work(plan: BuildPlan, manifest: dict) -> list[tuple[ModelConfig, str, list[Question]]]:
