@@ -615,7 +615,8 @@ class GaiaModel(mesa.Model):
     def _imitate(self, rng) -> np.ndarray:
         st = self.scenario.strategy
         peer = self._random_peer(rng)
-        p_switch = strategy.switch_probability(self.profit_avg[peer] - self.profit_avg, st.dynamics, st.noise)
+        gain = self.profit_avg[peer] - self.profit_avg
+        p_switch = strategy.switch_probability(gain, st.dynamics, st.noise, self._imitation_scale())
         revise = (rng.random(len(self.nodes)) < st.revision_rate) & self.active
         new = np.where(revise & (rng.random(len(self.nodes)) < p_switch), self.behaviour[peer], self.behaviour)
         if st.mutation > 0:
@@ -627,6 +628,19 @@ class GaiaModel(mesa.Model):
         if switch.any():
             self._refresh_plans(np.flatnonzero(switch))
         return switch
+
+    def _imitation_scale(self) -> float:
+        """Fixed bound on profit-average gaps for proportional imitation (Schlag 1998 needs a known
+        payoff range): ``imitation_scale`` if set, else what one upheld verdict moves a profit average
+        (``profit_memory`` x (slash + forfeited revenue)) plus an epoch's revenue and fixed cost.
+        A per-epoch bound (the epoch's largest gap) would amplify quiet epochs over epochs with a
+        slash and bias the flow toward cheating."""
+        s = self.scenario
+        if s.strategy.imitation_scale > 0:
+            return s.strategy.imitation_scale
+        revenue = s.traffic.requests_per_node * s.rewards.price_per_request
+        at_risk = s.slashing.slash_fraction * s.staking.node_stake + revenue
+        return s.strategy.profit_memory * at_risk + revenue + s.costs.fixed_cost
 
     def _exit_and_enter(self, rng) -> None:
         st, led = self.scenario.strategy, self.ledger

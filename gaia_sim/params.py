@@ -225,6 +225,7 @@ class StrategyParams(Group):
     dynamics: Literal["logit", "replicator", "none"] = F("replicator", "choice", "how a reviser picks its next behaviour: replicator (proportional imitation, follows expected profit) or logit (Fermi rule)")
     noise: float = F(1.0, "tokens", "logit temperature: profit difference at which switching odds are e:1", gt=0.0)
     profit_memory: float = fraction(0.2, "weight of the latest epoch in each operator's profit average")
+    imitation_scale: float = F(0.0, "tokens", "replicator: profit-average gap at which a reviser surely copies its peer; 0 = profit_memory x (slash + an epoch's revenue) + revenue + fixed cost", ge=0.0)
     mutation: float = fraction(0.0, "share of revisers that try a random behaviour present at the start (exploration)")
     exit_rate: float = fraction(0.0, "probability per epoch that an operator whose average profit is below the outside option leaves")
     entry_rate: float = F(0.0, "share/epoch", "newcomers per epoch as a share of active nodes, while some behaviour beats the outside option", ge=0.0, le=1.0)

@@ -18,19 +18,22 @@ from __future__ import annotations
 import numpy as np
 
 
-def switch_probability(gain: np.ndarray, mode: str, noise: float = 1.0) -> np.ndarray:
+def switch_probability(gain: np.ndarray, mode: str, noise: float = 1.0, scale: float | None = None) -> np.ndarray:
     """Probability a reviser copies a peer that earned ``gain`` more (tokens).
 
-    ``replicator``: proportional imitation, ``max(0, gain) / max|gain|`` (Schlag 1998), linear in
-    the payoff difference so expected shares follow the replicator dynamics; ``logit``: the Fermi
-    rule ``1 / (1 + exp(-gain / noise))`` (Blume 1993; Szabo & Toke 1998).
+    ``replicator``: proportional imitation, ``max(0, gain) / scale`` (Schlag 1998), linear in the
+    payoff difference so expected shares follow the replicator dynamics. ``scale`` must be a fixed
+    bound on payoff differences: normalizing by each epoch's own largest difference (``scale=None``)
+    amplifies quiet epochs (no slash) over epochs with a slash and biases the flow toward cheating.
+    ``logit``: the Fermi rule ``1 / (1 + exp(-gain / noise))`` (Blume 1993; Szabo & Toke 1998).
     """
     gain = np.asarray(gain, float)
     if mode == "logit":
         return 1.0 / (1.0 + np.exp(-np.clip(gain / noise, -50, 50)))
     if mode == "replicator":
-        scale = max(float(np.abs(gain).max(initial=0.0)), 1e-12)
-        return np.clip(gain / scale, 0.0, 1.0)
+        if scale is None:
+            scale = float(np.abs(gain).max(initial=0.0))
+        return np.clip(gain / max(scale, 1e-12), 0.0, 1.0)
     raise ValueError(f"unknown revision mode {mode!r}; allowed: replicator, logit")
 
 

@@ -133,9 +133,9 @@ def test_top_up_keeps_stake_constant(scenarios_dir, standin):
 
 
 # ---- deterrence condition vs simulation --------------------------------------------------------
-DET = {"answers": "stand-in", "epochs": 100, "network.nodes_per_domain": 60, "traffic.utilisation": 0.3,
+DET = {"answers": "stand-in", "epochs": 150, "network.nodes_per_domain": 60, "traffic.utilisation": 0.3,
        "population.honest": 0.8, "population.model_swapping": 0.2, "detector.sequential": False,
-       "strategy.dynamics": "replicator", "strategy.revision_rate": 0.3, "probes.probe_fraction": 0.3}
+       "strategy.dynamics": "replicator", "strategy.revision_rate": 1.0, "probes.probe_fraction": 0.3}
 
 
 def test_deterrence_inputs_hand_checked(scenarios_dir, standin):
@@ -149,15 +149,15 @@ def test_deterrence_inputs_hand_checked(scenarios_dir, standin):
 
 
 # (scenario, overrides, oracle power, predicted deterred); margins by hand with C = 2 (1.2 for the
-# low-precision ring), R = 5, S = 1000, p = probe_fraction x tpr:
+# low-precision ring), R = 5, S = 1000, p = probe_fraction x tpr (every node revises every epoch):
 ORACLE_POINTS = [
     ("model_swap", {"slashing.slash_fraction": 0.0}, 1.0, False),  # 0.3 x 5 - 2 = -0.5
     ("model_swap", {"slashing.slash_fraction": 0.01}, 1.0, True),  # 0.3 x 15 - 2 = +2.5
     ("model_swap", {"slashing.slash_fraction": 0.01}, 0.2, False),  # 0.06 x 15 - 2 = -1.1
     ("model_swap", {"slashing.slash_fraction": 0.05, "probes.probe_fraction": 0.2}, 0.5, True),  # 0.1 x 55 - 2 = +3.5
-    ("collusion_ring", {"slashing.slash_fraction": 0.5, "validator_population.honest": 0.5,
+    ("collusion_ring", {"slashing.slash_fraction": 0.05, "validator_population.honest": 0.5,
                         "validator_population.colluding": 0.5}, 1.0, False),  # verdicts blocked: -1.2
-    ("collusion_ring", {"slashing.slash_fraction": 0.5}, 1.0, True),  # 5 of 7 validators honest: +150
+    ("collusion_ring", {"slashing.slash_fraction": 0.05}, 1.0, True),  # 5 of 7 validators honest: 55 - 1.2
 ]
 
 
@@ -167,12 +167,12 @@ def test_deterrence_condition_matches_simulation(monkeypatch, scenarios_dir, sta
     ring = {"population.model_swapping": 0.0, "population.colluding": 0.2} if name == "collusion_ring" else {}
     s = load_scenario(scenarios_dir / f"{name}.toml").with_overrides({**DET, **ring, **over})
     assert from_scenario(s, standin, tpr=tpr, fpr=0.0).deters is deterred  # the closed form, ex ante
-    cell = check_cell(simulate(s, answers=standin), standin)  # measured verdict rates, simulated outcome
+    cell = check_cell(simulate(s, answers=standin), standin, rates="summary")  # measured verdict rates
     assert cell["predicted_deterred"] is deterred
     assert cell["agree"], cell
 
 
-@pytest.mark.parametrize("fraction, deterred", [(0.0, False), (0.02, True)])
+@pytest.mark.parametrize("fraction, deterred", [(0.0, False), (0.1, True)])
 def test_deterrence_with_the_real_stand_in_detector(scenarios_dir, standin, fraction, deterred):
     s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": fraction})
     cell = check_cell(simulate(s, answers=standin), standin)
