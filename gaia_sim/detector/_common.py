@@ -38,12 +38,13 @@ class Summary:
 
     ``count`` (N, Q) answers present; ``mean`` (N, Q, D) float64 mean embedding (NaN where count 0);
     ``within`` (N, Q) unbiased within-node scatter sum_k ||x_k - mean||^2 / (count - 1), i.e. the
-    trace of the sample covariance (NaN where count < 2).
+    trace of the sample covariance (NaN where count < 2); ``present`` (N, Q, S) which rows exist.
     """
 
     count: np.ndarray
     mean: np.ndarray
     within: np.ndarray
+    present: np.ndarray  # (N, Q, S) bool: answer row present
 
 
 def check_embeddings(embeddings, where: str = "assess(embeddings)") -> np.ndarray:
@@ -78,7 +79,7 @@ def summarize(x: np.ndarray) -> Summary:
         sq = np.einsum("nqsd,nqsd->nq", x0, x0)  # sum of squared norms (missing rows are 0)
         ss = sq.astype(np.float64) - count * np.einsum("nqd,nqd->nq", mean, mean).astype(np.float64)
         within = np.where(count >= 2, np.maximum(ss, 0.0) / (count - 1), np.nan)
-    return Summary(count=count, mean=mean.astype(np.float64), within=within)
+    return Summary(count=count, mean=mean.astype(np.float64), within=within, present=present)
 
 
 def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:

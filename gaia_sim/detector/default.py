@@ -88,7 +88,22 @@ def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
     return np.argpartition(rng.random((boot, pool_size)), n - 1, axis=1)[:, :n]
 
 
-def _pseudo_nodes(pool, sq, n: int, centre, offsets, d_peers, boot: int, rng):
+class _Pool:
+    """The present answers of the peers to one question, addressed without copying them."""
+
+    def __init__(self, x: np.ndarray, present: np.ndarray, peers: np.ndarray, q: int):
+        flat = np.flatnonzero(present[:, q, :] & peers[:, None])
+        self.x, self.q = x, q
+        self.node, self.sample = np.divmod(flat, present.shape[2])
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        return self.x[self.node[idx], self.q, self.sample[idx]].astype(np.float64)
+
+
+def _pseudo_nodes(pool: _Pool, n: int, centre, offsets, d_peers, boot: int, rng):
     """Squared distance to the centre and within scatter of ``boot`` pseudo-honest nodes.
 
     Each pseudo-node draws ``n`` answers with replacement from the peers' pooled answers
@@ -99,9 +114,9 @@ def _pseudo_nodes(pool, sq, n: int, centre, offsets, d_peers, boot: int, rng):
     Efron & Morris 1975). With exchangeable honest nodes B is ~0 and this is the plain pooled
     bootstrap; honest variation between stacks widens the null by what the peers show.
     """
-    idx = _draw(rng, len(pool), boot, n)
-    m = pool[idx].mean(1)
-    within = (sq[idx].sum(1) - n * (m ** 2).sum(-1)) / (n - 1) if n > 1 else np.full(boot, np.nan)
+    rows = pool.take(_draw(rng, len(pool), boot, n))  # (boot, n, D)
+    m = rows.mean(1)
+    within = ((rows - m[:, None]) ** 2).sum((1, 2)) / (n - 1) if n > 1 else np.full(boot, np.nan)
     d0 = ((m - centre) ** 2).sum(-1)
     excess = max(0.0, float(np.mean(d_peers)) - float(d0.mean())) if len(d_peers) else 0.0
     if excess > 0.0 and len(offsets):
@@ -143,17 +158,15 @@ def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rn
     tied = np.zeros((n_nodes, n_q), dtype=bool)
     c = _c_step(s.mean, s.count > 0, centre)[0]  # the centre ``distances`` refers to
     for q in range(n_q):
-        pool = x[peers, q].reshape(-1, x.shape[-1])
-        pool = pool[~np.isnan(pool).any(-1)].astype(np.float64)
+        pool = _Pool(x, s.present, peers, q)
         answered = s.count[:, q] > 0
         if answered.sum() < MIN_PEERS or len(pool) < 2:
             continue
-        sq = (pool ** 2).sum(-1)
         for n in np.unique(s.count[answered, q]):
             rows = s.count[:, q] == n
             same = peers & rows
             offsets = s.mean[same, q] - c[q]
-            null_d, null_w = _pseudo_nodes(pool, sq, int(n), c[q], offsets, d[same, q], boot, rng)
+            null_d, null_w = _pseudo_nodes(pool, int(n), c[q], offsets, d[same, q], boot, rng)
             p_loc[rows, q], tied[rows, q] = _mid_p(d[rows, q], null_d)
             if n > 1:
                 w = s.within[rows, q]

@@ -1,0 +1,77 @@
+"""Evaluation harness: metrics, bank pools, and the `gaia-sim evaluate` command end to end."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from gaia_sim import evaluation as ev
+from gaia_sim.answers import gaia_real
+from gaia_sim.errors import UserError
+
+
+def test_tpr_at_fpr_and_roc():
+    honest = np.arange(100.0)  # 99th percentile (method "higher") = 99
+    assert ev.tpr_at_fpr(honest, np.array([98.0, 99.0, 100.0, 150.0]), 0.01) == 0.5
+    f, t = ev.roc_curve(np.zeros(10), np.ones(10))
+    assert ev.auc(f, t) == pytest.approx(1.0)
+    f, t = ev.roc_curve(np.arange(50.0), np.arange(50.0))
+    assert ev.auc(f, t) == pytest.approx(0.5, abs=0.05)
+
+
+def _tiny_bank():
+    from gaia_sim.answers.bank import Bank
+
+    rng = np.random.default_rng(0)
+    configs = ["claimed", "seed1", "cheap"]
+    centres = rng.standard_normal((3, 4, 16))
+    centres[1] = centres[0]  # honest variant: same model
+    rows = [(c, q) for c in range(3) for q in range(4) for _ in range(6)]
+    ci, qi = map(np.array, zip(*rows))
+    emb = centres[ci, qi] + 0.3 * rng.standard_normal((len(rows), 16))
+    return Bank.from_arrays(configs, ["Q1", "Q2", "Q3", "Q4"], ci, qi, emb,
+                            roles={"claimed": "claimed", "honest_variants": ["seed1"], "cheaper_model": "cheap"})
+
+
+def test_bank_pools_and_settings():
+    pools, pairings, honest_runs = ev.bank_pools(_tiny_bank())
+    assert pairings == [("honest", "cheaper_model")] and honest_runs == (0, 1)
+    spec = ev.TrialSpec("honest", "cheaper_model", nodes=12, cheaters=2, questions=4, samples=3,
+                        honest_runs=honest_runs, cheat_runs=(0,))
+    x, labels, qs = ev.make_trial(pools, spec, np.random.default_rng(1))
+    assert x.shape == (12, 4, 3, 16) and labels.sum() == 2 and len(qs) == 4
+    out = ev.evaluate_setting(pools, spec, {"default": {"detector": "default"}}, 5, np.random.default_rng(2))
+    summary = out["default"].summary()
+    assert summary["n_honest"] == 50 and summary["n_cheat"] == 10 and summary["tpr_at_fpr"] >= 0.8
+
+
+def _args(tmp_path, **kw):
+    parser = argparse.ArgumentParser()
+    ev.add_arguments(parser)
+    argv = ["--out", str(tmp_path), "--trials", "3", "--budgets", "10", "--questions", "5", "--epochs", "2",
+            "--nodes", "12", "--cheaters", "2"]
+    for k, v in kw.items():
+        argv += [f"--{k}", str(v)]
+    return parser.parse_args(argv)
+
+
+@pytest.mark.parametrize("bad", [{"trials": 0}, {"cheaters": 12}, {"detectors": "nope"}, {"budgets": "2"}])
+def test_bad_arguments_are_user_errors(tmp_path, bad):
+    with pytest.raises(UserError):
+        ev.run(_args(tmp_path, **bad))
+
+
+@pytest.mark.gaia_data
+@pytest.mark.skipif(gaia_real.missing_reason() is not None, reason=gaia_real.missing_reason() or "")
+def test_evaluate_real_end_to_end(tmp_path, capsys):
+    assert ev.run(_args(tmp_path)) == 0
+    result = json.loads((tmp_path / "evaluation.json").read_text())
+    assert {r["pairing"] for r in result["rows"]} == {f"{c} as {h}" for h, c in ev.REAL_PAIRINGS}
+    assert {r["detector"] for r in result["rows"]} == {"default", "median_rank", "paper"}
+    assert (tmp_path / "tpr_vs_answers_real.png").stat().st_size > 1000
+    assert len(list(tmp_path.glob("roc_real_*.png"))) == 8
+    assert not list(tmp_path.glob(".*tmp*"))
+    assert "TPR@1%" in capsys.readouterr().out
