@@ -16,7 +16,9 @@ Every Gaia node runner and every validator is an EigenLayer *operator*; every Ga
   ``SLASH_RESOLUTION_DELAY_BLOCKS`` = 50400 blocks (~7 days) between a slash and the moment its
   shares can be burned or redistributed.
 - ELIP-006 "Redistributable Slashing": slashed funds are either burned or redistributed to a
-  recipient chosen by the AVS (here: the AVS treasury or named operators).
+  recipient chosen by the AVS (here: the AVS treasury or named operators); ELIP-016 "Slash
+  Resolution Delay" (eigenlayer-contracts v1.13.0): slashed shares become clearable only
+  ``SLASH_RESOLUTION_DELAY_BLOCKS`` after the slash, which is the escrow modelled here.
 
 Units: tokens for amounts, epochs for time (``epoch_hours`` converts the day-denominated delays).
 Token conservation is an invariant: ``stake + balances + escrow + burned + treasury == initial +
