@@ -287,20 +287,34 @@ def plot_roc(curves: dict, title: str, path: Path) -> None:
 
 
 def plot_budget(rows: list[dict], title: str, path: Path) -> None:
-    """TPR at FPR = 1% against answers per node, one line per (pairing, detector, questions)."""
+    """TPR at FPR = 1% against answers per node: one panel per pairing, one line per
+    (detector, question selection)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    keys = sorted({(r["pairing"], r["detector"], r["questions_mode"]) for r in rows})
-    for key in keys:
-        pts = sorted((r["answers"], r["tpr_at_fpr"]) for r in rows if (r["pairing"], r["detector"], r["questions_mode"]) == key)
-        ax.plot(*zip(*pts), marker="o", ls="-" if key[1] == "default" else "--", label=" / ".join(key))
-    ax.axhline(0.99, color="grey", ls=":", lw=1)
-    ax.set(xlabel="answers per node per verdict", ylabel="TPR at FPR = 1%", ylim=(0, 1.02), title=title)
-    ax.legend(fontsize=6, ncol=2)
+    pairings = sorted({r["pairing"] for r in rows})
+    cols = min(2, len(pairings))
+    nrows = -(-len(pairings) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False, sharey=True)
+    styles = {"default": ("tab:blue", "-"), "median_rank": ("tab:orange", "--"), "paper": ("tab:grey", ":")}
+    for ax, pairing in zip(axes.ravel(), pairings):
+        for det in sorted({r["detector"] for r in rows}):
+            for mode, marker in (("learned", "o"), ("random", "x")):
+                pts = sorted((r["answers"], r["tpr_at_fpr"]) for r in rows
+                             if (r["pairing"], r["detector"], r["questions_mode"]) == (pairing, det, mode))
+                if pts:
+                    color, ls = styles.get(det, ("black", "-"))
+                    ax.plot(*zip(*pts), color=color, ls=ls, marker=marker, alpha=1.0 if mode == "learned" else 0.6,
+                            label=f"{det}, {mode} questions")
+        ax.axhline(0.99, color="grey", ls=":", lw=1)
+        ax.set(title=pairing, xlabel="answers per node per verdict", ylabel="TPR at FPR = 1%", ylim=(0, 1.03))
+    for ax in axes.ravel()[len(pairings):]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
     _atomic_png(fig, path)
     plt.close(fig)
 
@@ -386,7 +400,7 @@ def dynamics(source: str, args, rng: np.random.Generator) -> dict:
     """Across epochs, for each pairing: learned vs random question selection (TPR at FPR 1% per
     epoch, 5 questions x 5 answers) and sequential evidence with a small budget (2 x 3 answers)."""
     pools, pairings, honest_runs, cheat_runs = _load_source(source)
-    reps = max(4, args.trials // 20)
+    reps = max(4, args.trials // 10)
     out = {}
     for honest, cheat in pairings:
         spec = TrialSpec(honest, cheat, args.nodes, args.cheaters, 5, 5, honest_runs, cheat_runs)

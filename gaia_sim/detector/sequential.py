@@ -60,18 +60,23 @@ class EvidenceAccumulator:
 
     ``update(node_ids, p_values)`` multiplies each node's e-process by the calibrated e-value of
     its p-value this epoch and returns which of these nodes are flagged (evidence >= 1/alpha, or
-    e-BH across all tracked nodes when ``fdr="ebh"``). ``reset(node_ids)`` restarts nodes (e.g.
+    e-BH across all tracked nodes when ``fdr="ebh"``). ``p_floor`` caps one epoch's evidence at
+    e(p_floor): raising p to p_floor only makes it more conservative (a p-value stays valid), and
+    it bounds the damage of a miscalibrated extreme tail in one epoch (the same idea as truncating
+    the log-likelihood ratio of an SPRT). ``reset(node_ids)`` restarts nodes (e.g.
     after a verdict has been acted upon). Only log-evidence is stored (no overflow).
     """
 
-    def __init__(self, alpha: float = 0.01, calibrator: str = "mixture", fdr: str = "none"):
+    def __init__(self, alpha: float = 0.01, calibrator: str = "mixture", fdr: str = "none", p_floor: float = 1e-3):
         if not 0.0 < alpha < 1.0:
             raise UserError(f"EvidenceAccumulator(alpha={alpha!r}): alpha must lie strictly between 0 and 1")
         if calibrator not in CALIBRATORS:
             raise UserError(f"EvidenceAccumulator(calibrator={calibrator!r}): allowed {sorted(CALIBRATORS)}")
         if fdr not in ("none", "ebh"):
             raise UserError(f"EvidenceAccumulator(fdr={fdr!r}): allowed 'none' and 'ebh'")
-        self.alpha, self.calibrator, self.fdr = float(alpha), calibrator, fdr
+        if not 0.0 <= p_floor < 1.0:
+            raise UserError(f"EvidenceAccumulator(p_floor={p_floor!r}): must lie in [0, 1)")
+        self.alpha, self.calibrator, self.fdr, self.p_floor = float(alpha), calibrator, fdr, float(p_floor)
         self._log_e: dict[int, float] = {}
         self._epochs: dict[int, int] = {}
 
@@ -80,7 +85,7 @@ class EvidenceAccumulator:
         p = np.asarray(p_values, dtype=float).reshape(-1)
         if len(ids) != p.size:
             raise UserError(f"EvidenceAccumulator.update: {len(ids)} node ids but {p.size} p-values")
-        log_e = np.log(CALIBRATORS[self.calibrator](p))
+        log_e = np.log(CALIBRATORS[self.calibrator](np.where(np.isnan(p), p, np.maximum(p, self.p_floor))))
         for i, le, pi in zip(ids, log_e, p):
             self._log_e[i] = self._log_e.get(i, 0.0) + float(le)
             self._epochs[i] = self._epochs.get(i, 0) + int(not np.isnan(pi))
