@@ -51,7 +51,7 @@ def _build(args) -> int:
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR
     from gaia_sim.answers.build import BuildPlan, build
     from gaia_sim.answers.knowledge import load_questions
-    from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo
+    from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo, extra_configs
 
     if args.samples < 1 or args.threads < 1:
         raise UserError("--samples and --threads must be >= 1")
@@ -59,7 +59,7 @@ def _build(args) -> int:
 
     torch.set_num_threads(args.threads)
     configs, roles = default_zoo()
-    configs = _select(configs, args.configs, "configs")
+    configs = _select(configs + extra_configs(), args.configs, "configs") if args.configs else configs
     if args.max_new_tokens:
         configs = [replace(c, max_new_tokens=args.max_new_tokens) for c in configs]
     ids = {c.id for c in configs}
