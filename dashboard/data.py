@@ -263,14 +263,19 @@ def _margin(deterrence, scenario, answers, overrides, tpr, fpr) -> float:
     return float(deterrence.from_scenario(scenario.with_overrides(overrides), answers, tpr=tpr, fpr=fpr).margin)
 
 
-def load_bank():
-    """The shipped answer bank, or ``(None, reason)`` while it is not available."""
+def load_answer_source(spec: str = "default"):
+    """The answer source a run used (its scenario's ``answers`` key: ``"default"`` is the shipped bank,
+    ``load_default_bank``), or ``(None, reason)`` while it is not available."""
     try:
-        from gaia_sim.answers.bank import load_default_bank
+        if spec == "default":
+            from gaia_sim.answers.bank import load_default_bank
 
-        return load_default_bank(), ""
-    except Exception as err:  # ImportError until it lands; a missing/corrupt bank raises others
-        return None, f"The answer bank is not available ({type(err).__name__}: {err})."
+            return load_default_bank(), ""
+        from gaia_sim.runner import load_answers
+
+        return load_answers(spec), ""
+    except Exception as err:  # ImportError until it lands; a missing/unfinished bank raises UserError
+        return None, f"the answer source {spec!r} is not available ({type(err).__name__}: {err})"
 
 
 def served_roles(scenario, behaviours: list[str], rng: np.random.Generator, bank) -> list[str | None]:

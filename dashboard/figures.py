@@ -271,7 +271,7 @@ def fig_node_scores(scores: pd.DataFrame, alpha: float | None = None) -> go.Figu
     if alpha is not None:
         fig.add_hline(y=alpha, line_dash="dot", line_color="grey", row=2, col=1,
                       annotation_text=f"alpha = {alpha:g}")
-    fig.update_yaxes(type="log", row=2, col=1)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=2, col=1)
     fig.update_xaxes(type="category", title_text="node", row=2, col=1)
     fig.update_layout(title=title, template="plotly_white", height=520)
     return fig

@@ -1,5 +1,6 @@
 """Detector page: what validators see. Each node of a domain of the current run answers the chosen
-questions with the configuration its behaviour serves (answers drawn from the shipped bank); the
+questions with the configuration its behaviour serves (answers drawn from the run's answer source:
+the shipped bank for ``answers = "default"``); the
 answers' embeddings are projected on two principal components (answer text on hover) and the
 scenario's detector (``gaia_sim.assess``) gives each node a score and a p-value."""
 
@@ -41,8 +42,8 @@ def register(app, ctx):
     @app.callback(Output("det-questions", "options"), Output("det-questions", "value"),
                   Output("det-domain", "options"), Input("tabs", "value"), State("det-questions", "value"))
     def options(tab, chosen):
-        bank, _ = _bank(ctx)
         result, _ = current_run(ctx)
+        bank, _ = _bank(ctx, result)
         domains = sorted(int(d) for d in result.nodes["domain"].unique()) if result is not None else []
         if bank is None:
             return [], [], domains
@@ -55,10 +56,10 @@ def register(app, ctx):
                   State("det-samples", "value"), State("det-domain", "value"), State("det-when", "value"))
     def draw(_clicks, colour, questions, samples, domain, when):
         empty = (figures.fig_answer_pca(data.pd.DataFrame()), figures.fig_node_scores(data.pd.DataFrame()))
-        bank, why = _bank(ctx)
+        result, label = current_run(ctx)
+        bank, why = _bank(ctx, result)
         if bank is None:
             return (*empty, f"Detector page unavailable: {why}", "message error")
-        result, label = current_run(ctx)
         if result is None or not questions:
             return (*empty, "Choose at least one question.", "message")
         try:
@@ -66,17 +67,22 @@ def register(app, ctx):
         except (UserError, ValueError, KeyError, TypeError, ImportError) as err:
             return (*empty, f"Could not assess: {type(err).__name__}: {err}", "message error")
         flagged = scores[scores["flagged"]]
-        msg = (f"{label}: domain {domain}, {len(scores)} nodes, {len(questions)} questions x {samples} samples; "
+        msg = (f"{label} (answers: {result.scenario.answers}): domain {domain}, {len(scores)} nodes, {len(questions)} questions x {samples} samples; "
                f"detector '{result.scenario.detector.name}' at alpha {result.scenario.detector.alpha:g} flags "
                f"{len(flagged)}: {', '.join(f'{n} ({b})' for n, b in zip(flagged['node'], flagged['behaviour'])) or 'none'}")
         return (figures.fig_answer_pca(points, colour_by=colour),
                 figures.fig_node_scores(scores, alpha=result.scenario.detector.alpha), msg, "message")
 
 
-def _bank(ctx):
-    if "bank" not in ctx.cache:
-        ctx.cache["bank"] = data.load_bank()
-    return ctx.cache["bank"]
+def _bank(ctx, result):
+    """The answer source of the run shown (cached per source; an unavailable one is retried later)."""
+    if result is None:
+        return None, "no run to take the nodes from yet"
+    spec = result.scenario.answers
+    key = ("answers", spec)
+    if key not in ctx.cache or ctx.cache[key][0] is None:
+        ctx.cache[key] = data.load_answer_source(spec)
+    return ctx.cache[key]
 
 
 def _view(ctx, bank, result, label, questions, samples, domain, when):

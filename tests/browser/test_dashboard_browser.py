@@ -281,9 +281,10 @@ def test_other_pages_draw(server, browser):
     _shot(browser, "04_network_page")
 
     _click(browser, "#tab-detector")
-    msg = _wait(browser, lambda d: _text(d, "#det-message"), 90, "the detector page")
-    if "unavailable" not in msg:
-        assert _trace_lengths(browser, "fig-pca") and _trace_lengths(browser, "fig-scores"), msg
+    msg = _wait(browser, lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"), 90,
+                "the detector's verdict")
+    assert "detector 'default'" in msg, msg
+    _wait(browser, lambda d: _trace_lengths(d, "fig-pca") and _trace_lengths(d, "fig-scores"), 20, "detector figures")
     _shot(browser, "05_detector_page")
 
     _click(browser, "#tab-sweep")
