@@ -139,3 +139,10 @@ def test_detector_view_draws_each_nodes_served_answers_and_assesses_them():
     assert list(scores["served"][:5]) == ["claimed"] * 5 and scores["served"][6] == "cheaper_model"
     # the projection is of answers centred per question: each question's cloud is centred at 0
     assert points.groupby("question")[["pc1", "pc2"]].mean().abs().max().max() < 1e-9
+
+
+def test_answer_source_of_a_run_or_the_reason_it_is_missing(tmp_path):
+    source, why = data.load_answer_source("stand-in")
+    assert source is not None and why == "" and source.dim > 0
+    source, why = data.load_answer_source(str(tmp_path / "no-bank"))
+    assert source is None and "not available" in why and "no-bank" in why
