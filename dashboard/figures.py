@@ -66,7 +66,7 @@ def fig_behaviour_shares(steps: pd.DataFrame) -> go.Figure:
 
 def fig_stake_balance(steps: pd.DataFrame) -> go.Figure:
     """Total stake (top) and balance (bottom) held by each node behaviour over epochs."""
-    title = "Stake and balance by behaviour"
+    title = "Total stake and balance by behaviour"
     if steps.empty:
         return _empty(title)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("stake", "balance"))
