@@ -39,8 +39,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "settled": ("flag", "strategy shares have stayed within the tolerance over the settling window"),
 }
 
-SETTLE_WINDOW, SETTLE_TOL = 20, 0.02
-
 
 class EpochRecorder:
     """Collects tidy rows from a running :class:`GaiaModel`."""
@@ -158,12 +156,3 @@ def cost_of_corruption(model: "GaiaModel") -> float:
         need.append(max(0.0, ((1 - q) * total - held) / q))
     return float(min(need))
 
-
-def settled_epoch(shares: np.ndarray, window: int = SETTLE_WINDOW, tol: float = SETTLE_TOL) -> int:
-    """First epoch (1-based) from which every behaviour's share stays within ``tol`` of its value
-    for ``window`` epochs up to the end of the run; -1 if it never settles. ``shares`` is (epochs, behaviours)."""
-    epochs = len(shares)
-    for start in range(max(epochs - window + 1, 0)):
-        if np.all(np.abs(shares[start:] - shares[start]) <= tol):
-            return start + 1
-    return -1

@@ -231,6 +231,8 @@ class StrategyParams(Group):
     entry_rate: float = F(0.0, "share/epoch", "newcomers per epoch as a share of active nodes, while some behaviour beats the outside option", ge=0.0, le=1.0)
     outside_option: float = F(0.0, "tokens/epoch", "profit an operator could earn elsewhere: below it, it may leave", ge=-1e9)
     warmup_epochs: int = F(10, "epochs", "no exit or entry before this epoch (profit averages need history)", ge=0)
+    settle_window: int = F(20, "epochs", "shares count as settled once every later window this long keeps each share within settle_tolerance", ge=2)
+    settle_tolerance: float = fraction(0.02, "largest range (max - min) of a behaviour's share within a settled window")
 
 
 class ScenarioParams(Group):

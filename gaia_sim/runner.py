@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from gaia_sim.answers.source import AnswerSource
 from gaia_sim.errors import UserError
-from gaia_sim.metrics import settled_epoch
+from gaia_sim.strategy import settled_epoch
 from gaia_sim.params import NODE_BEHAVIOURS
 from gaia_sim.scenario import Scenario
 
@@ -70,18 +70,17 @@ def collect(model) -> RunResult:
     steps = pd.DataFrame(rec.steps)
     network = pd.DataFrame(rec.network)
     events = pd.concat(rec.events, ignore_index=True) if rec.events else pd.DataFrame()
-    if len(network):
-        network["settled"] = _settled_flags(steps)
     result = RunResult(model.scenario, steps, network, events, node_table(model))
+    if len(network):
+        first = _settled_epoch(result)
+        network["settled"] = (first > 0) & (network["epoch"].to_numpy() >= first)
     result.summary = summarize(result, rec.node_epochs)
     return result
 
 
-def _settled_flags(steps: pd.DataFrame) -> np.ndarray:
-    shares = _share_matrix(steps)
-    first = settled_epoch(shares)
-    epochs = np.arange(1, len(shares) + 1)
-    return (first > 0) & (epochs >= first)
+def _settled_epoch(result: RunResult) -> int:
+    st = result.scenario.strategy
+    return settled_epoch(_share_matrix(result.steps), st.settle_window, st.settle_tolerance)
 
 
 def _share_matrix(steps: pd.DataFrame) -> np.ndarray:
@@ -123,11 +122,18 @@ def summarize(result: RunResult, node_epochs: dict[str, int]) -> dict[str, float
         "wrongly_slashed_total": float(nodes["wrongly_slashed"].sum()),
         "flag_rate_honest": _ratio(node_epochs["honest_flagged"], node_epochs["honest_probed"]),
         "tpr_cheaters": _ratio(node_epochs["cheater_flagged"], node_epochs["cheater_probed"]),
-        "settled_epoch": float(settled_epoch(_share_matrix(steps))),
+        "settled_epoch": float(_settled_epoch(result)),
     }
+    out |= _settled_shares(nodes, int(out["settled_epoch"]))
     for b, g in nodes.groupby("behaviour"):
         out[f"profit_per_node_{b}"] = _ratio(g["profit"].sum(), g["count"].sum())
     return out
+
+
+def _settled_shares(nodes: pd.DataFrame, epoch: int) -> dict[str, float]:
+    """Where the run settled: each behaviour's share at the settled epoch (NaN if it never settled)."""
+    at = nodes[nodes["epoch"] == epoch].set_index("behaviour")["share"]
+    return {f"settled_share_{b}": float(at.get(b, np.nan)) for b in NODE_BEHAVIOURS}
 
 
 def _ratio(num: float, den: float) -> float:

@@ -49,10 +49,14 @@ def test_invariant_check_can_fail(scenarios_dir, standin):
         model.check_invariants()
 
 
-def test_cheaters_are_caught_and_honest_nodes_mostly_not(scenarios_dir, standin):
+def test_every_cheater_is_found_guilty_early_and_honest_nodes_are_not(scenarios_dir, standin):
     result = simulate(small(scenarios_dir / "model_swap.toml", epochs=30), answers=standin)
-    assert result.summary["tpr_cheaters"] > 0.5
-    assert result.summary["flag_rate_honest"] < 0.05
+    verdicts = result.events[result.events.kind == "verdict"]
+    first_guilty = verdicts[verdicts.flagged].groupby("node").epoch.min()
+    swappers = result.nodes[(result.nodes.role == "node") & (result.nodes.behaviour_initial == "model_swapping")].id
+    assert set(swappers) <= set(first_guilty.index)
+    assert first_guilty.loc[list(swappers)].max() <= 5
+    assert result.summary["flag_rate_honest"] < 0.02
     nodes = result.steps[result.steps.role == "node"].groupby("behaviour")[["slashed", "count"]].sum()
     assert nodes.loc["model_swapping", "slashed"] / nodes.loc["model_swapping", "count"] > \
         nodes.loc["honest", "slashed"] / nodes.loc["honest", "count"]
