@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = (("serial", "serial", 1), ("pool, 1 worker", "pool", 1), ("pool, 2 workers", "pool", 2),
-           ("local Dask, 2 workers", "dask", 2))
+CONFIGS = (("pool, 1 worker", "pool", 1), ("pool, 2 workers", "pool", 2), ("local Dask, 2 workers", "dask", 2))
+SERIAL = ("serial (in-process)", "serial", 1)
 
 
-def sweep_file(tmp: Path, runs: int, nodes: int, epochs: int, answers: str) -> Path:
+def sweep_file(tmp: Path, runs: int, nodes: int, epochs: int, answers: str, sim_requests: int = 200) -> Path:
     stakes = ", ".join(f"{1000.0 * i / max(1, runs - 1):.3f}" for i in range(runs))
     path = tmp / "bench.toml"
     path.write_text(f"""[sweep]
@@ -37,6 +37,7 @@ epochs = {epochs}
 answers = "{answers}"
 "network.nodes_per_domain" = {nodes}
 "network.validators" = 3
+"traffic.simulated_requests" = {sim_requests}
 [axes]
 "staking.node_stake" = [{stakes}]
 """)
@@ -71,11 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=8, help="nodes per domain in each run")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--answers", default="stand-in", help="answer source of each run (default: stand-in)")
+    parser.add_argument("--sim-requests", type=int, default=200,
+                        help="traffic.simulated_requests per run (SimPy arrivals per serving profile; default 200)")
+    parser.add_argument("--with-serial", action="store_true", help="also time the in-process serial executor")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        spec = sweep_file(Path(tmp), args.runs, args.nodes, args.epochs, args.answers)
-        rows = bench(spec, Path(tmp), CONFIGS)
+        spec = sweep_file(Path(tmp), args.runs, args.nodes, args.epochs, args.answers, args.sim_requests)
+        rows = bench(spec, Path(tmp), ((SERIAL,) if args.with_serial else ()) + CONFIGS)
     by = {r["config"]: r["wall_s"] for r in rows}
     summary = {
         "speedup_2_vs_1_workers": round(by["pool, 1 worker"] / by["pool, 2 workers"], 2),

@@ -259,3 +259,17 @@ def test_set_adds_fixed_parameters_from_the_command_line(tmp_path, capsys):
     assert (pd.read_parquet(tmp_path / "o" / "results.parquet")["epochs_run"] == 3).all()
     assert main(["sweep", str(spec), "--backend", TOY, "--set", "slashing.fraction=1.0"]) == 2
     assert "is an axis" in capsys.readouterr().err
+
+
+def test_scheduler_address_runs_on_an_existing_dask_cluster(tmp_path):
+    from distributed import LocalCluster
+
+    spec = make(tmp_path)
+    serial = run_sweep(spec, tmp_path / "serial", executor="serial", progress=False, backend=TOY)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        assert main(["sweep", str(spec), "--out", str(tmp_path / "remote"), "--scheduler", cluster.scheduler_address,
+                     "--no-progress", "--backend", TOY]) == 0
+    remote = pd.read_parquet(tmp_path / "remote" / "results.parquet")
+    pd.testing.assert_frame_equal(deterministic(serial.frame), deterministic(remote))
+    manifest = json.loads((tmp_path / "remote" / "manifest.json").read_text())
+    assert manifest["scheduler"] == cluster.scheduler_address and manifest["executor"] == "dask"

@@ -121,3 +121,31 @@ def test_replicate_seeds_are_spawned_and_stable():
     expected = np.random.SeedSequence(42, spawn_key=(1,)).generate_state(1, dtype=np.uint32)[0]
     assert seeds[1] == int(expected)
     assert design.replicate_seeds(43, 4) != seeds
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted([*ROOT.glob("scenarios/sweeps/*.toml"), *ROOT.glob("experiments/*/sweep.toml"),
+                  *ROOT.glob("experiments/*/defence.toml")])
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_sweep_files_are_valid_for_the_real_scenario_schema(path):
+    from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep.cells import build_cells
+
+    spec = load_sweep(path)
+    cells = build_cells(spec, load_scenario(spec.base))  # validates every cell's scenario
+    assert len(cells) == n_points(spec) * spec.replications
+    assert len({c.key for c in cells}) == len(cells)
+
+
+def test_red_team_search_file_is_valid():
+    import tomllib
+
+    from gaia_sim.scenario import load_scenario
+
+    path = ROOT / "experiments" / "e005_red_team" / "search.toml"
+    cfg = tomllib.loads(path.read_text())
+    base = load_scenario((path.parent / cfg["search"]["base"]).resolve()).with_overrides(cfg["protocol"])
+    for change in cfg["defences"].values():
+        base.with_overrides(change)

@@ -12,6 +12,7 @@ workers need gaia-sim installed); ``scheduler="local"`` starts a ``distributed.L
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import os
@@ -41,10 +42,20 @@ def run_cell(backend: str, scenario: Any, metrics: tuple[str, ...] = ()) -> dict
     """Simulate one scenario and reduce it to summary metrics (plus :data:`TIMING_COLUMNS`)."""
     module = importlib.import_module(backend)
     start, cpu = time.perf_counter(), time.process_time()
-    result = module.simulate(scenario, progress=False)
+    extra = {"answers": _answers(scenario.answers)} if backend == "gaia_sim" else {}
+    result = module.simulate(scenario, progress=False, **extra)
     row = reduce_result(result, metrics)
     row["cell_wall_s"], row["cell_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu
     return row
+
+
+@functools.lru_cache(maxsize=4)
+def _answers(spec: str):
+    """The answer source, loaded once per worker process and reused by every cell that names it
+    (answer sources are read-only; draws take the run's own Generator)."""
+    from gaia_sim.runner import load_answers
+
+    return load_answers(spec)
 
 
 def reduce_result(result: Any, metrics: tuple[str, ...] = ()) -> dict[str, float]:
