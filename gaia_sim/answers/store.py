@@ -148,9 +148,10 @@ def read_manifest(root: Path) -> dict:
 def concat_answers(parts: list[Answers], question_ids: list[str]) -> Answers:
     """Merge chunks into one Answers over ``question_ids``, sorted by (question, sample)."""
     pos = {q: i for i, q in enumerate(question_ids)}
-    q = np.concatenate([np.array([pos[p.question_ids[i]] for i in p.question], dtype=np.int64) for p in parts])
+    q = np.concatenate([np.array([pos.get(p.question_ids[i], -1) for i in p.question], dtype=np.int64) for p in parts])
     cat = {k: np.concatenate([getattr(p, k) for p in parts]) for k in ("sample", "tokens", "latency_s", "embeddings")}
     texts = [t for p in parts for t in p.texts]
     order = np.lexsort((cat["sample"], q))
+    order = order[q[order] >= 0]  # answers to questions no longer in the set are dropped
     return Answers(list(question_ids), q[order], cat["sample"][order], cat["tokens"][order],
                    cat["latency_s"][order], cat["embeddings"][order], [texts[i] for i in order])
