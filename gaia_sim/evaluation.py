@@ -74,15 +74,18 @@ class TrialSpec:
 
 
 def make_trial(pools: dict[str, Pool], spec: TrialSpec, rng: np.random.Generator,
-               question_pool: np.ndarray | None = None, questions: np.ndarray | None = None):
+               question_pool: np.ndarray | None = None, questions: np.ndarray | None = None,
+               labels: np.ndarray | None = None):
     """Embeddings (nodes, questions, samples, dim), labels (True = cheater) and the question
-    indices of one trial: ``questions`` if given, else ``spec.questions`` drawn from ``question_pool``."""
+    indices of one trial: ``questions`` if given, else ``spec.questions`` drawn from ``question_pool``;
+    ``labels`` if given (the same nodes cheat every epoch), else ``spec.cheaters`` random nodes."""
     honest, cheat = pools[spec.honest], pools[spec.cheat]
     qpool = np.arange(len(honest.emb)) if question_pool is None else np.asarray(question_pool)
     qs = np.asarray(questions) if questions is not None else np.sort(
         rng.choice(qpool, size=min(spec.questions, len(qpool)), replace=False))
-    labels = np.zeros(spec.nodes, dtype=bool)
-    labels[rng.choice(spec.nodes, size=spec.cheaters, replace=False)] = True
+    if labels is None:
+        labels = np.zeros(spec.nodes, dtype=bool)
+        labels[rng.choice(spec.nodes, size=spec.cheaters, replace=False)] = True
     x = np.stack([
         draw_node(cheat if bad else honest, qs, spec.samples, rng,
                   int(rng.choice(spec.cheat_runs if bad else spec.honest_runs)))
@@ -184,36 +187,29 @@ def learn_questions(pools, spec: TrialSpec, k: int, epochs: int, rng: np.random.
 
 
 def sequential_run(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator,
-                   alpha: float = 0.01) -> dict:
+                   alpha: float = 0.01, learn: bool = False) -> dict:
     """Small per-epoch budgets accumulated with :class:`EvidenceAccumulator` (e-values, Ville):
-    share of cheaters flagged by each epoch and share of honest nodes ever flagged."""
-    from gaia_sim.detector import EvidenceAccumulator
+    share of cheaters flagged by each epoch and share of honest nodes ever flagged. The same nodes
+    cheat in every epoch; with ``learn`` the validators choose questions with a QuestionSelector."""
+    from gaia_sim.detector import EvidenceAccumulator, QuestionSelector
 
-    caught = np.zeros(epochs)
-    honest_ever = 0
-    n_honest = 0
+    caught, honest_ever, n_honest = np.zeros(epochs), 0, 0
+    labels = np.arange(spec.nodes) < spec.cheaters
     for _ in range(reps):
-        acc = EvidenceAccumulator(alpha=alpha)
-        labels = np.zeros(spec.nodes, dtype=bool)
-        labels[: spec.cheaters] = True
-        ever = np.zeros(spec.nodes, dtype=bool)
+        acc, ever = EvidenceAccumulator(alpha=alpha), np.zeros(spec.nodes, dtype=bool)
+        selector = QuestionSelector(len(pools[spec.honest].emb)) if learn else None
         for epoch in range(epochs):
-            x, _, _ = _trial_with_labels(pools, spec, rng, labels)
-            ever |= acc.update(np.arange(spec.nodes), assess(x, alpha=alpha, fdr="none").p_value)
+            qs = selector.choose(spec.questions, rng) if learn else None
+            x, _, qs = make_trial(pools, spec, rng, questions=qs, labels=labels)
+            verdict = assess(x, alpha=alpha, fdr="none")
+            ever |= acc.update(np.arange(spec.nodes), verdict.p_value)
+            if learn:
+                selector.update(qs, verdict)
             caught[epoch] += ever[labels].sum()
         honest_ever += int(ever[~labels].sum())
         n_honest += int((~labels).sum())
-    return {"cheaters_flagged_by_epoch": (caught / (reps * spec.cheaters)).tolist(),
-            "honest_ever_flagged": honest_ever / max(n_honest, 1)}
-
-
-def _trial_with_labels(pools, spec: TrialSpec, rng, labels: np.ndarray):
-    """Like :func:`make_trial` with fixed node roles (the same nodes cheat in every epoch)."""
-    honest, cheat = pools[spec.honest], pools[spec.cheat]
-    qs = np.sort(rng.choice(len(honest.emb), size=min(spec.questions, len(honest.emb)), replace=False))
-    x = np.stack([draw_node(cheat if bad else honest, qs, spec.samples, rng,
-                            int(rng.choice(spec.cheat_runs if bad else spec.honest_runs))) for bad in labels])
-    return x, labels, qs
+    return {"cheaters_flagged_by_epoch": np.round(caught / (reps * spec.cheaters), 3).tolist(),
+            "honest_ever_flagged": honest_ever / max(n_honest, 1), "honest_node_histories": n_honest}
 
 
 # ----------------------------------------------------------------------------- sources
@@ -398,7 +394,8 @@ def honest_null(source: str, args, rng: np.random.Generator) -> list[dict]:
 
 def dynamics(source: str, args, rng: np.random.Generator) -> dict:
     """Across epochs, for each pairing: learned vs random question selection (TPR at FPR 1% per
-    epoch, 5 questions x 5 answers) and sequential evidence with a small budget (2 x 3 answers)."""
+    epoch, 5 questions x 5 answers) and sequential evidence with a small budget (2 x 3 answers),
+    with random and with learned questions."""
     pools, pairings, honest_runs, cheat_runs = _load_source(source)
     reps = max(4, args.trials // 10)
     out = {}
@@ -406,8 +403,10 @@ def dynamics(source: str, args, rng: np.random.Generator) -> dict:
         spec = TrialSpec(honest, cheat, args.nodes, args.cheaters, 5, 5, honest_runs, cheat_runs)
         gain = selection_gain(pools, spec, args.epochs, reps, rng, alpha=args.alpha)
         small = TrialSpec(honest, cheat, args.nodes, args.cheaters, 2, 3, honest_runs, cheat_runs)
-        out[f"{cheat} as {honest}"] = {"selection": {k: np.round(v, 3).tolist() for k, v in gain.items()},
-                                       "sequential_2x3": sequential_run(pools, small, args.epochs, reps, rng, args.alpha)}
+        out[f"{cheat} as {honest}"] = {
+            "selection": {k: np.round(v, 3).tolist() for k, v in gain.items()},
+            "sequential_2x3": sequential_run(pools, small, args.epochs, reps, rng, args.alpha),
+            "sequential_2x3_learned": sequential_run(pools, small, args.epochs, reps, rng, args.alpha, learn=True)}
     return out
 
 
@@ -432,9 +431,10 @@ def run(args) -> int:
     for source, per in extra.items():
         for pairing, d in per.items():
             print(f"{source} {pairing}: TPR@1% per epoch learned {d['selection']['learned']} "
-                  f"random {d['selection']['random']}; sequential 2x3 answers/epoch: cheaters flagged by epoch "
-                  f"{np.round(d['sequential_2x3']['cheaters_flagged_by_epoch'], 2).tolist()}, "
-                  f"honest ever flagged {d['sequential_2x3']['honest_ever_flagged']:.4f}")
+                  f"random {d['selection']['random']}")
+            for key in ("sequential_2x3", "sequential_2x3_learned"):
+                print(f"  {key}: cheaters flagged by epoch {d[key]['cheaters_flagged_by_epoch']}, honest ever "
+                      f"flagged {d[key]['honest_ever_flagged']:.4f} of {d[key]['honest_node_histories']}")
     print(f"wrote {out}/evaluation.json and figures in {time.perf_counter() - started:.0f} s")
     return 0
 
