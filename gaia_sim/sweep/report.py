@@ -106,12 +106,16 @@ def _figures(out, frame, manifest, axes, metrics, x, y, boundary) -> list[Path]:
     for metric in metrics:
         if y is None:
             figs = fig_line(frame, x, metric)
-        elif manifest["mode"] in ("grid", "zip"):
+        elif manifest["mode"] in ("grid", "zip") or not _numeric(frame, x, y):
             figs = fig_phase(frame, x, y, metric, boundary)
         else:
             figs = fig_scatter(frame, x, y, metric, boundary)
         written += save_figure(out, f"{'phase' if y else 'line'}_{metric}", *figs)
     return written
+
+
+def _numeric(frame: pd.DataFrame, *columns: str) -> bool:
+    return all(pd.api.types.is_numeric_dtype(frame[c]) for c in columns)
 
 
 def _report_axes(frame, manifest, axes, x, y) -> tuple[str, str | None]:
@@ -136,7 +140,7 @@ def fig_phase(frame: pd.DataFrame, x: str, y: str, metric: str, boundary: Bounda
     import plotly.graph_objects as go
 
     grid = _grid(frame, x, y, metric)
-    xs, ys = [str(v) for v in grid.columns], [str(v) for v in grid.index]
+    xs, ys = [_fmt(v) for v in grid.columns], [_fmt(v) for v in grid.index]
     png = _mpl_heatmap(grid, x, y, metric, boundary)
     html = go.Figure(go.Heatmap(z=grid.to_numpy(), x=xs, y=ys, colorscale="Viridis", colorbar={"title": metric},
                                 hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.3f}}<extra></extra>"))
@@ -178,9 +182,12 @@ def _mpl_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, boundary: Boun
 def _annotate(ax, grid: pd.DataFrame) -> None:
     if grid.size > 144:
         return
-    for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+    z = grid.to_numpy(dtype=float)
+    lo, hi = np.nanmin(z), np.nanmax(z)
+    for (i, j), v in np.ndenumerate(z):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="w" if v < 0.5 else "k")
+            dark = (v - lo) / (hi - lo) < 0.5 if hi > lo else True
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="w" if dark else "k")
 
 
 def fig_scatter(frame: pd.DataFrame, x: str, y: str, metric: str, boundary: Boundary | None = None):
@@ -255,7 +262,16 @@ def _plotly_js(out: Path) -> None:
 
 
 def _fmt(v: Any) -> str:
-    return f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v)
+    """Tick label: 3 significant digits, or ``k=v`` pairs (non-zero) for a table-valued axis."""
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.3g}"
+    if isinstance(v, str) and v.startswith("{"):
+        try:
+            return " ".join(f"{k}={x:g}" if isinstance(x, (int, float)) else f"{k}={x}"
+                            for k, x in json.loads(v).items() if x != 0)
+        except (ValueError, TypeError):
+            return v
+    return str(v)
 
 
 def _index(manifest: dict, frame: pd.DataFrame, written: list[Path]) -> str:
