@@ -15,6 +15,27 @@ from pathlib import Path
 from typing import Any
 
 
+#: page styles, inlined in the index page (nothing to package or fetch besides Dash's own bundles)
+STYLE = """
+.controls { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: flex-end; margin: 8px 0; }
+.control { display: flex; flex-direction: column; min-width: 160px; }
+.control label { font-weight: 600; font-size: 13px; }
+.control small { color: #666; font-size: 11px; max-width: 240px; }
+.control input { width: 140px; }
+.message { margin: 6px 0; font-size: 14px; }
+.message.error { color: #b00020; font-weight: 600; }
+.grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
+progress { width: 320px; height: 18px; }
+"""
+
+#: Dash's default index template plus the styles above
+INDEX = """<!DOCTYPE html>
+<html>
+  <head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}<style>/*STYLE*/</style></head>
+  <body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
+</html>"""
+
+
 @dataclass
 class AppContext:
     """Everything the pages share; built once by :func:`create_app` (no module-level state)."""
@@ -80,7 +101,8 @@ def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path(
             print(f"gaia-sim dashboard: {ctx.initial_error}", flush=True)
     ctx.jobs = _job_registry(JobRegistry, results_root)
     app = Dash("dashboard", serve_locally=True, title="gaia-sim dashboard", suppress_callback_exceptions=False,
-               assets_folder=str(Path(__file__).parent / "assets"))
+               include_assets_files=False)
+    app.index_string = INDEX.replace("/*STYLE*/", STYLE)
     pages = [("run", "Run", run_page), ("sweep", "Sweep", sweep), ("detector", "Detector", detector),
              ("network", "Network", network)]
     app.layout = html.Div([
