@@ -112,9 +112,12 @@ def test_killed_sweep_resumes_computing_only_unfinished_cells(tmp_path, how):
     spec = make(tmp_path, GRID.replace('"detection.p" = 0.3', '"detection.p" = 0.3\n"toy.sleep_s" = 0.15'))
     out = tmp_path / "out"
     args = [str(spec), "--out", str(out)] + (["--serial"] if mode == "serial" else ["--workers", "2"])
-    proc = _cli(*args)
+    proc = _cli(*args, start_new_session=True)
     _wait_for_cells(out / "cells", 3, proc)
-    os.kill(proc.pid, getattr(signal, sig))
+    if sig == "SIGINT":  # like Ctrl-C in a terminal: the whole process group, pool workers included
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     if sig == "SIGINT":
         assert proc.returncode == 130 and "run again to resume" in err

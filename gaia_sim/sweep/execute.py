@@ -16,6 +16,7 @@ import functools
 import importlib
 import math
 import os
+import signal
 import sys
 import time
 import traceback
@@ -135,6 +136,13 @@ def limit_threads() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+def _pool_worker_init() -> None:
+    """Pool workers: single-threaded, and Ctrl-C is the parent's to handle (it cancels the rest and
+    keeps what finished), so a terminal's SIGINT to the whole process group does not kill workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_threads()
+
+
 def execute(tasks: list[Task], backend: str, metrics: tuple[str, ...] = (), executor: str = "pool",
             workers: int | None = None, scheduler: str | None = None) -> Iterator[tuple[str, Any]]:
     """Yield ``(key, row | Failure)`` for each task as it finishes."""
@@ -151,7 +159,7 @@ def _pool(tasks, backend, metrics, workers) -> Iterator[tuple[str, Any]]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    with _thread_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=limit_threads) as pool:
+    with _thread_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_worker_init) as pool:
         try:
             submit = lambda t: pool.submit(_safe, backend, t[0], t[1], metrics)  # noqa: E731
             yield from _windowed(tasks, submit, 4 * workers)
