@@ -8,6 +8,8 @@
 - :mod:`gaia_sim.sweep.engine`: :func:`run_sweep` ties them together.
 - :mod:`gaia_sim.sweep.sensitivity`: Sobol indices (SALib).
 - :mod:`gaia_sim.sweep.report`: summary tables and phase diagrams (PNG via matplotlib, HTML via plotly).
+- :mod:`gaia_sim.sweep.redteam`: an optimiser (Optuna) searching the attack that pays a cheater most.
+- :mod:`gaia_sim.sweep.toy`: a toy stand-in backend for testing and benchmarking the machinery only.
 
 Nothing is imported at package import time; import the submodule you need.
 """
