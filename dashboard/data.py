@@ -60,12 +60,30 @@ def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
     target = _sweep_dataset(sweep_dir)
     if target is None:
         raise UserError(f"{sweep_dir}: no Parquet dataset found (expected results.parquet)")
-    rows = pd.read_parquet(target)
+    rows = _readable_tables(pd.read_parquet(target))
     params = [c for c in _declared_axes(sweep_dir) if c in rows.columns] or [
         c for c in rows.columns if "." in c and rows[c].nunique() > 1]
     numeric = rows.select_dtypes(include=[np.number, "bool"]).columns
     outcomes = [c for c in numeric if c not in set(params) | SWEEP_BOOKKEEPING and "." not in c]
     return rows, params, outcomes
+
+
+def _readable_tables(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table-valued axes are stored as canonical JSON text; show them as ``key=value, ...`` labels."""
+    out = rows.copy()
+    for column in rows.columns[rows.dtypes == object]:
+        values = rows[column].dropna().astype(str)
+        if len(values) and values.str.startswith("{").all():
+            out[column] = rows[column].map(_table_label)
+    return out
+
+
+def _table_label(text) -> str:
+    try:
+        table = json.loads(text)
+    except (TypeError, ValueError):
+        return str(text)
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in table.items() if v != 0)
 
 
 def _sweep_dataset(sweep_dir: Path) -> Path | None:
@@ -208,7 +226,8 @@ def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_
         from gaia_sim.scenario import load_scenario
     except ImportError as err:
         return None, f"Analytic deterrence boundary unavailable ({err})."
-    if not x or not y or x == y or not all(pd.api.types.is_numeric_dtype(rows[c]) for c in (x, y)):
+    numeric = [pd.api.types.is_numeric_dtype(rows[c]) and not pd.api.types.is_bool_dtype(rows[c]) for c in (x, y) if c]
+    if not x or not y or x == y or not all(numeric):
         return None, "Analytic deterrence boundary: choose two different numeric swept parameters."
     base = _base_scenario_path(sweep_dir)
     if base is None:

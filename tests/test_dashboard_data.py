@@ -146,3 +146,14 @@ def test_answer_source_of_a_run_or_the_reason_it_is_missing(tmp_path):
     assert source is not None and why == "" and source.dim > 0
     source, why = data.load_answer_source(str(tmp_path / "no-bank"))
     assert source is None and "not available" in why and "no-bank" in why
+
+
+def test_table_valued_axes_get_readable_labels(tmp_path):
+    root = tmp_path / "t"
+    root.mkdir()
+    mixes = ['{"honest": 0.75, "lazy": 0.25, "colluding": 0.0}', '{"honest": 1.0}']
+    pd.DataFrame({"population": mixes, "final_honest_share": [0.5, 1.0]}).to_parquet(root / "results.parquet")
+    (root / "sweep.toml").write_text('[axes]\npopulation = [{honest = 0.75, lazy = 0.25}, {honest = 1.0}]\n')
+    rows, params, outcomes = data.load_sweep(root)
+    assert params == ["population"] and outcomes == ["final_honest_share"]
+    assert list(rows["population"]) == ["honest=0.75, lazy=0.25", "honest=1"]
