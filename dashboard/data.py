@@ -71,7 +71,7 @@ def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
 def _readable_tables(rows: pd.DataFrame) -> pd.DataFrame:
     """Table-valued axes are stored as canonical JSON text; show them as ``key=value, ...`` labels."""
     out = rows.copy()
-    for column in rows.columns[rows.dtypes == object]:
+    for column in [c for c in rows.columns if pd.api.types.is_string_dtype(rows[c])]:
         values = rows[column].dropna().astype(str)
         if len(values) and values.str.startswith("{").all():
             out[column] = rows[column].map(_table_label)
