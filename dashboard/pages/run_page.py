@@ -124,7 +124,12 @@ def register(app, ctx):
                   Input("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
                   prevent_initial_call="initial_duplicate")
     def fill_controls(scenario_path, ids):
-        return control_values(scenario_path, ids)
+        from dash import ctx as trigger
+
+        values, message, kind = control_values(scenario_path, ids)
+        if trigger.triggered_id is None and kind == "message":  # page load: keep a startup message
+            return values, no_update, no_update
+        return values, message, kind
 
     @app.callback(Output("run-job", "data"), Output("run-poll", "disabled"), Output("run-message", "children"),
                   Output("run-message", "className"), Output("run-progress", "value"), Output("run-progress", "max"),
