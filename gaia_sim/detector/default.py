@@ -8,8 +8,9 @@
    are resampled from the answers of trusted peers. This probability integral transform puts
    questions with identical honest answers, rare alternative answers or wide scatter on one scale,
    which the real Gaia answers need (many questions have 1-3 distinct honest answers).
-3. **Two passes**: pass 1 uses all nodes as peers; nodes significant at ``screen`` in pass 1 are
-   left out of the peer pool of pass 2 (so up to a third of colluding nodes do not widen the null).
+3. **Passes**: pass 1 uses all nodes as peers; nodes significant at ``screen`` are left out of
+   the peer pool (and of the empirical null) of the next pass, so up to a third of colluding
+   nodes neither widen the null nor hide among the pseudo-honest nodes.
 4. **Combination across questions**: weighted Fisher statistic (question weights = question
    selection), referred to its Satterthwaite scaled chi-square null.
 5. **Empirical null across peers**: the combined p-values' normal scores are compared with the
@@ -259,14 +260,24 @@ def _weights(weights, n_questions: int) -> np.ndarray:
     return w
 
 
+def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
+    """Peers for the next pass: answering nodes not significant at ``screen``, at least half."""
+    p1 = np.nan_to_num(p1, nan=1.0)
+    peers = answered & (p1 >= screen)
+    if peers.sum() < max(MIN_PEERS, answered.sum() / 2):
+        peers = answered & (p1 >= np.median(p1[answered]))
+    return peers
+
+
 def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh",
-                   boot: int = 400, screen: float = 0.05, seed: int = 0) -> Assessment:
+                   boot: int = 400, screen: float = 0.05, passes: int = 2, seed: int = 0) -> Assessment:
     """The calibrated detector; see the module docstring.
 
     Options: ``weights`` (Q,) question weights (question selection); ``dispersion`` (also test the
     within-node scatter); ``fdr`` ("bh": Benjamini-Hochberg across nodes, "none": each node at
-    level alpha); ``boot`` pseudo-nodes per question; ``screen`` pass-1 level for leaving a node
-    out of the peer pool; ``seed`` of the bootstrap (the result is deterministic given the seed).
+    level alpha); ``boot`` pseudo-nodes per question; ``screen`` level at which a node is left out
+    of the peer pool of the next pass; ``passes`` (>= 2; more passes peel off a larger colluding
+    minority); ``seed`` of the bootstrap (the result is deterministic given the seed).
     """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
@@ -276,10 +287,10 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     centre = robust_centre(s.mean)
     d = distances(s.mean, centre)
     answered = (s.count > 0).any(1)
-    p1 = bonferroni_pair(*node_p_values(x, s, centre, d, answered, w, max(boot // 2, 100), rng, dispersion, screen)[:2])
-    peers = answered & ~(np.nan_to_num(p1, nan=1.0) < screen)
-    if peers.sum() < max(MIN_PEERS, answered.sum() / 2):
-        peers = answered & (np.nan_to_num(p1, nan=1.0) >= np.nanmedian(p1))  # keep at least half
+    peers = answered
+    for _ in range(max(int(passes), 2) - 1):
+        p1 = bonferroni_pair(*node_p_values(x, s, centre, d, peers, w, max(boot // 2, 100), rng, dispersion, screen)[:2])
+        peers = _screen(p1, answered, screen)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion, screen)
     p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
     if answered.sum() < MIN_PEERS:
