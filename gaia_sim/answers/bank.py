@@ -86,12 +86,18 @@ class Bank:
         return self.embeddings
 
     def cost(self, config: str) -> CostProfile:
-        """Mean measured seconds and generated tokens per answer of ``config`` (a config id or a role)."""
+        """Seconds and generated tokens per answer of ``config`` (a config id or a role).
+
+        Seconds are the interleaved calibration of :mod:`gaia_sim.answers.calibrate` when the bank has
+        one (comparable across configurations), else the mean latency recorded while building.
+        """
         config = self.role_config(config) if config in self.roles and config not in self._cpos else config
         if config not in self._cpos:
             raise UserError(f"answer bank: unknown configuration {config!r}; allowed: {list(self.configs)}")
         rows = self.config_index == self._cpos[config]
-        return CostProfile(float(self.latency_s[rows].mean()), float(self.tokens[rows].mean()))
+        calibrated = self.meta.get("calibrated_cost", {}).get("seconds_per_answer", {})
+        secs = calibrated.get(config, float(np.nanmean(self.latency_s[rows])) if rows.any() else float("nan"))
+        return CostProfile(float(secs), float(self.tokens[rows].mean()))
 
     # --- roles --------------------------------------------------------------------------------
     def role_config(self, role: str) -> str:
@@ -152,6 +158,8 @@ class Bank:
         manifest = {"format": FORMAT, "root_seed": self.meta.get("root_seed"), "samples": self.meta.get("samples"),
                     "questions": self.meta.get("questions") or [{"id": q, "text": "", "kb": ""} for q in self.questions],
                     "configs": {}, "roles": self.roles, "files": {}, "build": self.meta.get("build", {})}
+        if "calibrated_cost" in self.meta:
+            manifest["calibrated_cost"] = self.meta["calibrated_cost"]
         for ci, c in enumerate(self.configs):
             h = hashes.get(c) or self.meta.get("configs", {}).get(c, {}).get("hash") or _name_hash(c)
             rows = np.flatnonzero(self.config_index == ci)

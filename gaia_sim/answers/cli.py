@@ -3,7 +3,8 @@
 ``build`` generates the missing answers of the chosen configurations (default: the whole default
 zoo) for the question set, embeds and stores them; interrupted builds resume. ``verify`` checks every
 file against the manifest's checksums, the configurations' content hashes and the embedding format.
-``info`` prints the configurations, roles, counts and measured costs.
+``info`` prints the configurations, roles, counts and measured costs. ``calibrate`` measures all
+configurations' costs interleaved, so they are comparable (see :mod:`gaia_sim.answers.calibrate`).
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--max-new-tokens", type=int, default=None, help="override every config's max_new_tokens")
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
-    for name, text in (("verify", "check files, checksums and content hashes"), ("info", "print configurations and costs")):
+    for name, text in (("verify", "check files, checksums and content hashes"), ("info", "print configurations and costs"),
+                       ("calibrate", "measure every configuration's cost per answer, interleaved (comparable)")):
         p = sub.add_parser(name, help=text)
         p.add_argument("bank", nargs="?", type=Path, default=None, help="bank folder (default: the shipped bank)")
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"build": _build, "verify": _verify, "info": _info}[args.action](args)
+    return {"build": _build, "verify": _verify, "info": _info, "calibrate": _calibrate}[args.action](args)
 
 
 def _select(items, wanted: str, what: str, key=lambda x: x.id):
@@ -100,4 +102,17 @@ def _info(args) -> int:
     build = bank.meta.get("build", {})
     if build:
         print(f"build: {build}")
+    return 0
+
+
+def _calibrate(args) -> int:
+    import torch
+
+    from gaia_sim.answers.bank import DEFAULT_BANK_DIR
+    from gaia_sim.answers.calibrate import calibrate
+
+    torch.set_num_threads(2)
+    root = args.bank or DEFAULT_BANK_DIR
+    for c, secs in calibrate(root).items():
+        print(f"{c:34s} {secs:8.3f} s/answer")
     return 0

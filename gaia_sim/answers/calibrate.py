@@ -1,0 +1,85 @@
+"""Cost per answer of every configuration, measured interleaved so machine load cancels out.
+
+The latencies recorded while building a bank depend on what else the machine was doing at that
+moment (configurations are built minutes apart). For the simulation only *relative* costs matter
+(how much a cheater saves), so this measures all generating configurations under the same conditions:
+round-robin over configurations, each round one prefill of a bank prompt plus ``steps`` decode steps at
+the configuration's batch size; the median time per decode step and per prefill give
+
+    seconds_per_answer(c) = prefill(c) / samples_per_prompt + step(c) / batch(c) * tokens_per_answer(c)
+
+with ``tokens_per_answer`` from the bank. Replay costs one generation per question spread over the
+replays; a refusal costs nothing. Results go to the manifest key ``calibrated_cost`` (atomic rewrite)
+and :meth:`gaia_sim.answers.bank.Bank.cost` prefers them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gaia_sim.answers.models import ModelConfig
+from gaia_sim.answers.store import atomic_write_json, read_manifest
+
+
+def _spec_config(cid: str, spec: dict) -> ModelConfig:
+    return ModelConfig(id=cid, **dict(spec, drop_layers=tuple(spec.get("drop_layers", ()))))
+
+
+def _time_round(model, tok, cfg: ModelConfig, prompt: str, rows: int, steps: int) -> tuple[float, float]:
+    """(prefill seconds, seconds per decode step at ``rows`` rows)."""
+    import torch
+
+    with torch.inference_mode():
+        enc = tok([prompt], return_tensors="pt")
+        t0 = time.perf_counter()
+        out = model(**enc, use_cache=True, logits_to_keep=1)
+        prefill = time.perf_counter() - t0
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(rows)
+        mask = enc.attention_mask.repeat_interleave(rows, 0)
+        pos = torch.full((rows, 1), enc.input_ids.shape[1] - 1)
+        nxt = out.logits[:, -1].argmax(-1).repeat_interleave(rows)[:, None]
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            mask, pos = torch.cat([mask, mask.new_ones(rows, 1)], 1), pos + 1
+            nxt = model(input_ids=nxt, attention_mask=mask, position_ids=pos, cache=cache,
+                        use_cache=True).logits[:, -1].argmax(-1)[:, None]
+        return prefill, (time.perf_counter() - t0) / steps
+
+
+def calibrate(root: Path, rounds: int = 3, steps: int = 6, log=print) -> dict[str, float]:
+    """Measure and store ``calibrated_cost`` (seconds per answer) for every configuration of the bank."""
+    from gaia_sim.answers.bank import Bank
+    from gaia_sim.answers.generate import build_prompt
+    from gaia_sim.answers.models import load_model
+
+    bank, manifest = Bank.load(root), read_manifest(root)
+    samples, question = manifest["samples"], manifest["questions"][0]["text"]
+    configs = {c: _spec_config(c, manifest["configs"][c]["spec"]) for c in bank.configs}
+    live = [c for c, cfg in configs.items() if not cfg.lazy]
+    models = {c: load_model(configs[c]) for c in live}
+    timings: dict[str, list[tuple[float, float]]] = {c: [] for c in live}
+    for r in range(rounds):
+        for c in live:
+            model, tok = models[c]
+            rows = min(configs[c].batch_size, samples)
+            timings[c].append(_time_round(model, tok, configs[c], build_prompt(configs[c], question), rows, steps))
+        log(f"calibration round {r + 1}/{rounds} done")
+    cost = {}
+    for c in live:
+        pre, step = np.median(np.array(timings[c]), axis=0)
+        rows = min(configs[c].batch_size, samples)
+        cost[c] = float(pre / samples + step / rows * bank.cost(c).tokens_per_answer)
+    for c, cfg in configs.items():
+        if cfg.lazy == "refusal":
+            cost[c] = 0.0
+        elif cfg.lazy == "replay":
+            base = _spec_config(c, dict(manifest["configs"][c]["spec"], lazy="", seed=0))
+            twin = next((x for x in live if configs[x].spec() == base.spec()), live[0])
+            cost[c] = cost[twin] / samples
+    manifest["calibrated_cost"] = {"seconds_per_answer": cost, "rounds": rounds, "decode_steps": steps}
+    atomic_write_json(Path(root) / "manifest.json", manifest)
+    return cost
