@@ -197,3 +197,12 @@ def test_cli_build_verify_info(tmp_path, capsys):
     next((out / "answers").glob("*.npz")).write_bytes(b"garbage")
     assert main(["bank", "verify", str(out)]) == 2
     assert "sha256" in capsys.readouterr().err
+
+
+def test_cost_prefers_calibration_and_survives_save(tmp_path):
+    bank = _toy_bank()
+    assert bank.cost("claimed").seconds_per_answer == pytest.approx(0.5)  # a role name resolves to its config
+    bank.meta["calibrated_cost"] = {"seconds_per_answer": {"a": 2.0}}
+    assert bank.cost("a").seconds_per_answer == 2.0 and bank.cost("b").seconds_per_answer == pytest.approx(0.5)
+    back = Bank.load(bank.save(tmp_path / "c"))
+    assert back.cost("a").seconds_per_answer == 2.0
