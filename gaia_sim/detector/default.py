@@ -33,7 +33,7 @@ from gaia_sim.errors import UserError
 TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identical answers)
 MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries no verdict
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
-SCALE_FLOOR = 1.0  # the null is never narrower than theory (ties and discreteness would fake precision)
+SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
 
 
 def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
@@ -147,8 +147,9 @@ def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rng):
-    """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided), and which
-    location values tied with the null (identical answers).
+    """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided), which
+    location values tied with the null (identical answers), and (B, Q) the same p-values of the
+    pseudo-nodes themselves (their combination is the exchangeable null of a node's score).
 
     Pseudo-honest nodes with the same number of answers as the node are drawn from the answers
     of the ``peers`` (bool (N,)) to that question. The floor 1 / (B + 1) bounds any one
@@ -157,6 +158,7 @@ def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rn
     n_nodes, n_q = s.count.shape
     p_loc, p_disp = np.full((n_nodes, n_q), np.nan), np.full((n_nodes, n_q), np.nan)
     tied = np.zeros((n_nodes, n_q), dtype=bool)
+    pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
     c = _c_step(s.mean, s.count > 0, centre)[0]  # the centre ``distances`` refers to
     for q in range(n_q):
         pool = _Pool(x, s.present, peers, q)
@@ -169,10 +171,14 @@ def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rn
             offsets = s.mean[same, q] - c[q]
             null_d, null_w = _pseudo_nodes(pool, int(n), c[q], offsets, d[same, q], boot, rng)
             p_loc[rows, q], tied[rows, q] = _mid_p(d[rows, q], null_d)
+            if n == np.max(s.count[:, q]):  # pseudo-nodes' own p-values: the exchangeable null of u
+                pseudo_loc[:, q] = _upper_p(null_d, null_d)
+                if n > 1:
+                    pseudo_disp[:, q] = np.minimum(1.0, 2.0 * np.minimum(_upper_p(null_w, null_w), _upper_p(-null_w, -null_w)))
             if n > 1:
                 w = s.within[rows, q]
                 p_disp[rows, q] = np.minimum(1.0, 2.0 * np.minimum(_upper_p(w, null_w), _upper_p(-w, -null_w)))
-    return p_loc, p_disp, tied
+    return p_loc, p_disp, tied, pseudo_loc, pseudo_disp
 
 
 def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -223,23 +229,35 @@ def empirical_null_p(p: np.ndarray, floor: float, reference: np.ndarray,
     return z, np.where(valid, calibration.upper_p(z, n, screened), 1.0)
 
 
-def scale_floor(tied: np.ndarray, answered: np.ndarray) -> float:
-    """Floor for the peers' spread of normal scores: ``SCALE_FLOOR`` (the theoretical 1) when
-    more than ``TIED_SHARE`` of the answered (node, question) cells tie with the bootstrap null
-    (identical answers: the statistics are discrete and the MAD can collapse), else ~0 (continuous
-    answers: the pure empirical null, which is then calibrated, see tests/test_detector_theory.py).
+def scale_floor(tied: np.ndarray, answered: np.ndarray, pseudo_p: np.ndarray, weights: np.ndarray) -> float:
+    """Floor for the peers' spread of normal scores.
+
+    Continuous answers (at most ``TIED_SHARE`` of the answered cells tie with the bootstrap null):
+    ~0, the pure empirical null, which is then calibrated (tests/test_detector_theory.py).
+    Discrete answers (identical honest answers are common, so the peers' MAD can collapse): the
+    spread the pseudo-honest nodes themselves show when scored the same way (the exchangeable null,
+    discreteness included), but at least ``SCALE_FLOOR``.
     """
     share = tied[answered].mean() if answered.any() else 0.0
-    return SCALE_FLOOR if share > TIED_SHARE else 1e-9
+    if share <= TIED_SHARE:
+        return 1e-9
+    p = fisher_combine(pseudo_p, weights)
+    u = special.ndtri(1.0 - np.clip(p[~np.isnan(p)], 1e-300, 1.0 - 1e-16))
+    spread = 1.4826 * float(np.median(np.abs(u - np.median(u)))) if len(u) else 1.0
+    return max(SCALE_FLOOR, spread)
 
 
 def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool, screen: float = 0.05):
     """Location and dispersion p-value per node (empirical null) and their robust z-scores."""
-    q_loc, q_disp, tied = question_p_values(x, s, centre, d, peers, boot, rng)
-    floor = scale_floor(tied, s.count > 0)
-    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor, peers, screen)
+    q_loc, q_disp, tied, pseudo_loc, pseudo_disp = question_p_values(x, s, centre, d, peers, boot, rng)
+    floor_loc = scale_floor(tied, s.count > 0, pseudo_loc, weights)
+    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor_loc, peers, screen)
     nan = np.full_like(p_loc, np.nan)
-    z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor, peers, screen) if dispersion else (nan, nan)
+    if dispersion:
+        floor_disp = scale_floor(tied, s.count > 0, pseudo_disp, weights)
+        z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor_disp, peers, screen)
+    else:
+        z_disp, p_disp = nan, nan
     return p_loc, p_disp, z_loc, z_disp, q_loc
 
 
