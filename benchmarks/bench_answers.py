@@ -11,9 +11,9 @@ Usage::
    (2 * params). Bandwidth is measured with a large array copy, matmul throughput with a 2048^3 GEMM.
 2. Embeddings per second of all-MiniLM-L6-v2 on answer-sized texts.
 3. Per configuration of the bank: distance of its mean answer embedding from the claimed configuration's,
-   per question, averaged, next to the claimed configuration's own spread (RMS distance of single
-   answers to their question mean, and the split-half distance between two halves of its own answers,
-   which is the distance two honest nodes would see), with sample answers.
+   per question, averaged, next to what honest sampling noise alone gives: two means of n answers of
+   the same configuration differ by about sqrt(2/n) x the RMS spread of single answers around their
+   question mean (the honest variants measure it directly), with sample answers.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
 
     bank = Bank.load(args.bank or DEFAULT_BANK_DIR)
     report["variants"] = variant_table(bank)
-    _print_variants(report["variants"])
+    _print_variants(report["variants"], int(bank.meta.get("samples") or 8))
     report["samples"] = samples(bank, "vel-breakwater")
     print("\nsample answers to 'Who designed the Long Arm breakwater of Vellmar?':")
     for c, ts in report["samples"].items():
@@ -172,15 +172,16 @@ def _print_generation(rows) -> None:
               f"{r['matmul_flops'] / 1e9:.0f} GFLOP/s")
 
 
-def _print_variants(rows) -> None:
+def _print_variants(rows, samples: int) -> None:
     claimed = next(r for r in rows if r["role"] == "claimed")
-    print(f"\nvariants vs claimed (honest split-half distance {claimed['split_half']:.3f}, "
-          f"RMS spread {claimed['rms_spread']:.3f}):")
-    print(f"{'configuration':32s} {'role':16s} {'dist':>6s} {'ratio':>6s} {'spread':>7s} {'s/ans':>6s} {'tokens':>6s}")
+    ref = np.sqrt(2 / samples) * claimed["rms_spread"]  # expected |mean_a - mean_b| of two honest n-sample means
+    print(f"\nvariants vs claimed, per question, averaged over questions ({samples} answers per configuration):")
+    print(f"honest reference sqrt(2/n) x RMS spread = {ref:.3f}; claimed split-half ({samples // 2} vs {samples // 2}) "
+          f"= {claimed['split_half']:.3f}; RMS spread of single answers = {claimed['rms_spread']:.3f}")
+    print(f"{'configuration':32s} {'role':16s} {'dist':>6s} {'/ref':>5s} {'spread':>7s} {'s/ans':>6s} {'tokens':>6s}")
     for r in rows:
-        print(f"{r['config']:32s} {r['role']:16s} {r['dist_to_claimed']:6.3f} "
-              f"{r['dist_to_claimed'] / claimed['split_half']:6.2f} {r['rms_spread']:7.3f} "
-              f"{r['s_per_answer']:6.2f} {r['tokens']:6.1f}")
+        print(f"{r['config']:32s} {r['role']:16s} {r['dist_to_claimed']:6.3f} {r['dist_to_claimed'] / ref:5.2f} "
+              f"{r['rms_spread']:7.3f} {r['s_per_answer']:6.2f} {r['tokens']:6.1f}")
 
 
 if __name__ == "__main__":

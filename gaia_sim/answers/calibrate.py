@@ -8,7 +8,8 @@ the configuration's batch size; the median time per decode step and per prefill 
 
     seconds_per_answer(c) = prefill(c) / samples_per_prompt + step(c) / batch(c) * tokens_per_answer(c)
 
-with ``tokens_per_answer`` from the bank. Replay costs one generation per question spread over the
+with ``tokens_per_answer`` from the bank (configurations differing only in seed share one
+measurement: same computation). Replay costs one generation per question spread over the
 replays; a refusal costs nothing. Results go to the manifest key ``calibrated_cost`` (atomic rewrite)
 and :meth:`gaia_sim.answers.bank.Bank.cost` prefers them.
 """
@@ -50,8 +51,23 @@ def _time_round(model, tok, cfg: ModelConfig, prompt: str, rows: int, steps: int
         return prefill, (time.perf_counter() - t0) / steps
 
 
-def calibrate(root: Path, rounds: int = 3, steps: int = 6, log=print) -> dict[str, float]:
-    """Measure and store ``calibrated_cost`` (seconds per answer) for every configuration of the bank."""
+def _computation(cfg: ModelConfig) -> str:
+    """Configurations that differ only in sampling seed or laziness run the same computation."""
+    import json
+
+    spec = cfg.spec()
+    for k in ("seed", "lazy"):
+        spec.pop(k)
+    return json.dumps(spec, sort_keys=True)
+
+
+def calibrate(root: Path, rounds: int = 4, steps: int = 4, log=print) -> dict[str, float]:
+    """Measure and store ``calibrated_cost`` (seconds per answer) for every configuration of the bank.
+
+    Each round times every distinct computation once, in a fixed order; a computation's cost is its
+    median over rounds of (time / time of the claimed computation in the same round) times the claimed
+    computation's median time, which cancels load that drifts between rounds.
+    """
     from gaia_sim.answers.bank import Bank
     from gaia_sim.answers.generate import build_prompt
     from gaia_sim.answers.models import load_model
@@ -59,27 +75,28 @@ def calibrate(root: Path, rounds: int = 3, steps: int = 6, log=print) -> dict[st
     bank, manifest = Bank.load(root), read_manifest(root)
     samples, question = manifest["samples"], manifest["questions"][0]["text"]
     configs = {c: _spec_config(c, manifest["configs"][c]["spec"]) for c in bank.configs}
-    live = [c for c, cfg in configs.items() if not cfg.lazy]
-    models = {c: load_model(configs[c]) for c in live}
-    timings: dict[str, list[tuple[float, float]]] = {c: [] for c in live}
+    claimed = bank.role_config("claimed")
+    keys = {c: _computation(cfg) for c, cfg in configs.items() if cfg.lazy != "refusal"}
+    reps = {k: next(c for c in configs if keys.get(c) == k) for k in dict.fromkeys(keys.values())}
+    models = {k: load_model(configs[c]) for k, c in reps.items()}
+    t = {k: [] for k in reps}
     for r in range(rounds):
-        for c in live:
-            model, tok = models[c]
-            rows = min(configs[c].batch_size, samples)
-            timings[c].append(_time_round(model, tok, configs[c], build_prompt(configs[c], question), rows, steps))
+        for k, c in reps.items():
+            cfg = configs[c]
+            rows = min(cfg.batch_size, samples)
+            pre, step = _time_round(*models[k], cfg, build_prompt(cfg, question), rows, steps)
+            t[k].append(pre / samples + step / rows * _tokens(bank, configs, k, keys))
         log(f"calibration round {r + 1}/{rounds} done")
-    cost = {}
-    for c in live:
-        pre, step = np.median(np.array(timings[c]), axis=0)
-        rows = min(configs[c].batch_size, samples)
-        cost[c] = float(pre / samples + step / rows * bank.cost(c).tokens_per_answer)
-    for c, cfg in configs.items():
-        if cfg.lazy == "refusal":
-            cost[c] = 0.0
-        elif cfg.lazy == "replay":
-            base = _spec_config(c, dict(manifest["configs"][c]["spec"], lazy="", seed=0))
-            twin = next((x for x in live if configs[x].spec() == base.spec()), live[0])
-            cost[c] = cost[twin] / samples
+    ref = np.array(t[keys[claimed]])
+    per_key = {k: float(np.median(np.array(v) / ref) * np.median(ref)) for k, v in t.items()}
+    cost = {c: (0.0 if cfg.lazy == "refusal" else per_key[keys[c]] / (samples if cfg.lazy == "replay" else 1))
+            for c, cfg in configs.items()}
     manifest["calibrated_cost"] = {"seconds_per_answer": cost, "rounds": rounds, "decode_steps": steps}
     atomic_write_json(Path(root) / "manifest.json", manifest)
     return cost
+
+
+def _tokens(bank, configs, key, keys) -> float:
+    """Mean generated tokens per answer over the non-lazy configurations running computation ``key``."""
+    live = [c for c in configs if keys.get(c) == key and not configs[c].lazy]
+    return float(np.mean([bank.cost(c).tokens_per_answer for c in live])) if live else 1.0
