@@ -6,7 +6,7 @@ scenario's detector (``gaia_sim.assess``) gives each node a score and a p-value.
 
 from __future__ import annotations
 
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import data, figures
 from dashboard.pages.network import current_run
@@ -40,8 +40,12 @@ def _control(label, component):
 
 def register(app, ctx):
     @app.callback(Output("det-questions", "options"), Output("det-questions", "value"),
-                  Output("det-domain", "options"), Input("tabs", "value"), State("det-questions", "value"))
+                  Output("det-domain", "options"), Input("tabs", "value"), State("det-questions", "value"),
+                  prevent_initial_call=True)
     def options(tab, chosen):
+        """Filled when the page is shown; setting the questions (re)draws from the run current then."""
+        if tab != "detector":
+            return no_update, no_update, no_update
         result, _ = current_run(ctx)
         bank, _ = _bank(ctx, result)
         domains = sorted(int(d) for d in result.nodes["domain"].unique()) if result is not None else []
@@ -53,7 +57,8 @@ def register(app, ctx):
     @app.callback(Output("fig-pca", "figure"), Output("fig-scores", "figure"), Output("det-message", "children"),
                   Output("det-message", "className"),
                   Input("det-go", "n_clicks"), Input("det-colour", "value"), Input("det-questions", "value"),
-                  State("det-samples", "value"), State("det-domain", "value"), State("det-when", "value"))
+                  State("det-samples", "value"), State("det-domain", "value"), State("det-when", "value"),
+                  prevent_initial_call=True)
     def draw(_clicks, colour, questions, samples, domain, when):
         empty = (figures.fig_answer_pca(data.pd.DataFrame()), figures.fig_node_scores(data.pd.DataFrame()))
         result, label = current_run(ctx)

@@ -3,7 +3,7 @@ nodes, coloured by behaviour, slashed operators outlined, from the current run's
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, dcc, html, no_update
 
 from dashboard import data, figures
 
@@ -24,8 +24,11 @@ def layout(ctx):
 def register(app, ctx):
     @app.callback(Output("fig-network", "figure"), Output("network-message", "children"),
                   Output("network-domain", "options"),
-                  Input("tabs", "value"), Input("network-refresh", "n_clicks"), Input("network-domain", "value"))
+                  Input("tabs", "value"), Input("network-refresh", "n_clicks"), Input("network-domain", "value"),
+                  prevent_initial_call=True)
     def draw(tab, _clicks, domain):
+        if tab != "network":  # drawn when shown, from the run current then
+            return no_update, no_update, no_update
         result, label = current_run(ctx)
         if result is None or result.nodes.empty:
             return figures.fig_network(data.pd.DataFrame(), data.pd.DataFrame()), "No run yet.", []

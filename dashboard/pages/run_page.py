@@ -243,7 +243,7 @@ def _poll(ctx, job, version, drawn=None):
     if done and job.error:
         return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status, no_update)
     if done:
-        ctx.cache["current"] = (job.result, f"run {job.run_dir or job.id}")
+        ctx.cache["current"] = (job.result, f"{job.id}: run {job.run_dir}")
         status = f"{status}: done, written to {job.run_dir}"
     new_version = f"{job.id}:{job.epoch}" + (":done" if done else "")
     message = ("", "message") if done else (no_update, no_update)

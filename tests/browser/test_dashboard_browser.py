@@ -276,6 +276,8 @@ def test_other_pages_draw(server, browser):
     if not browser.current_url.startswith(url):
         browser.get(url)
     _click(browser, "#tab-network")
+    # the run current now is the one the previous test stopped (or the 60-epoch one when run alone)
+    _wait(browser, lambda d: "job" in _text(d, "#network-message"), 30, "the network of the run made here")
     _wait(browser, lambda d: _trace_lengths(d, "fig-network"), 30, "the network graph")
     assert "domain 0" in _text(browser, "#network-message")
     _shot(browser, "04_network_page")
@@ -283,7 +285,7 @@ def test_other_pages_draw(server, browser):
     _click(browser, "#tab-detector")
     msg = _wait(browser, lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"), 90,
                 "the detector's verdict")
-    assert "detector 'default'" in msg, msg
+    assert "detector 'default'" in msg and "job" in msg, msg
     _wait(browser, lambda d: _trace_lengths(d, "fig-pca") and _trace_lengths(d, "fig-scores"), 20, "detector figures")
     _shot(browser, "05_detector_page")
 
