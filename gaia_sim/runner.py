@@ -6,6 +6,7 @@ no file I/O (``gaia_sim.results`` writes). Same scenario and seed -> identical r
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -49,17 +50,26 @@ def load_answers(spec: str) -> AnswerSource:
 
 
 def simulate(scenario: Scenario, progress: bool = False, on_epoch: OnEpoch | None = None,
-             answers: AnswerSource | None = None) -> RunResult:
-    """Simulate ``scenario.epochs`` epochs; ``on_epoch(epoch, total, partial_result)`` after each."""
+             answers: AnswerSource | None = None, on_epoch_interval_s: float = 0.5) -> RunResult:
+    """Simulate ``scenario.epochs`` epochs.
+
+    ``on_epoch(epoch, total, partial_result)`` is called after an epoch when at least
+    ``on_epoch_interval_s`` seconds have passed since the last call, and always after the last
+    epoch: building a partial result costs time that grows with the run, so a live view gets a
+    fresh one about twice a second rather than after every epoch (0 = after every epoch).
+    """
     from gaia_sim.model import GaiaModel
 
     model = GaiaModel(scenario, answers or load_answers(scenario.answers))
     bar = tqdm(total=scenario.epochs, desc=f"{scenario.name}", unit="epoch", disable=not progress)
+    last_call = time.monotonic()
     for _ in range(scenario.epochs):
         model.step()
         bar.update(1)
-        if on_epoch is not None:
+        now = time.monotonic()
+        if on_epoch is not None and (now - last_call >= on_epoch_interval_s or model.epoch == scenario.epochs):
             on_epoch(model.epoch, scenario.epochs, collect(model))
+            last_call = time.monotonic()
     bar.close()
     return collect(model)
 
