@@ -131,7 +131,7 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
     """The deterrence inputs a scenario implies for its main cheating behaviour, per epoch.
 
     C = requests x (compute seconds honest - cheater) x compute price - revenue lost to dropped
-    requests; R = a request's price x requests (forfeited with an upheld verdict when
+    requests + the knowledge-base cost a kb_swapping node skips; R = a request's price x requests (forfeited with an upheld verdict when
     ``forfeit_revenue``); p = probe_fraction x ``tpr`` (per-probe detector power); q = probe_fraction
     x ``fpr`` (default: the detector's alpha); f S = slash_fraction x node_stake (kept constant by
     ``top_up``); J = jail_epochs x honest profit for the jail_eject rule. Timeouts are ignored (low
@@ -146,9 +146,9 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
     s_h, _ = _serving(scenario, answers, "honest")
     s_c, drop = _serving(scenario, answers, behaviour)
     price = r.price_per_request * (1 - r.protocol_fee)
-    saving = t.requests_per_node * ((s_h - s_c) * c.compute_price - drop * price)
+    saving = t.requests_per_node * ((s_h - s_c) * c.compute_price - drop * price) + _kb_saving(scenario, behaviour)
     reward = t.requests_per_node * price if sp.forfeit_revenue else 0.0
-    honest_profit = t.requests_per_node * (price - s_h * c.compute_price) - c.fixed_cost
+    honest_profit = t.requests_per_node * (price - s_h * c.compute_price) - c.fixed_cost - c.kb_cost
     jail = sp.jail_epochs * max(honest_profit, 0.0) if sp.rule == "jail_eject" else 0.0
     probe = scenario.probes.probe_fraction
     q = probe * (scenario.detector.alpha if fpr is None else fpr)
@@ -156,6 +156,13 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
                       reward=reward, cost_saving=saving,
                       colluding_share=0.0 if verdict_rates else 1.0 - verdict_pass_share(scenario, behaviour),
                       false_positive=q, jail_loss=jail)
+
+
+def _kb_saving(scenario, behaviour: str) -> float:
+    """Knowledge-base hosting cost a behaviour skips per epoch (``costs.kb_cost``)."""
+    from gaia_sim.nodes import NODE_BEHAVIOURS
+
+    return scenario.costs.kb_cost if NODE_BEHAVIOURS[behaviour].traits.get("skips_kb") else 0.0
 
 
 def early_rates(result, epochs: int = 10) -> tuple[float, float]:

@@ -27,7 +27,7 @@ from gaia_sim import rng as rngs
 from gaia_sim.answers.source import AnswerSource
 from gaia_sim.detector import DETECTORS, EvidenceAccumulator
 from gaia_sim.metrics import EpochRecorder
-from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
+from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext, with_trait
 from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
 from gaia_sim.params import VALIDATOR_BEHAVIOURS as VALIDATOR_NAMES
 from gaia_sim.scenario import Scenario
@@ -168,6 +168,7 @@ class GaiaModel(mesa.Model):
             self.behaviour[i] = node.behaviour.name
             self.profiles[i] = self._profile(i)
         self.ring_member = self.behaviour == "colluding"
+        self.pays_kb = ~np.isin(self.behaviour, with_trait("skips_kb"))
 
     def _plan_row(self, behaviour: str, stack_role: str) -> tuple[int, int, int, float]:
         key = (behaviour, stack_role)
@@ -562,7 +563,7 @@ class GaiaModel(mesa.Model):
         if self.scenario.slashing.forfeit_revenue:
             paid[self._guilty_now] = 0.0
         revenue = rewards.node_revenue(paid, r.price_per_request, r.protocol_fee)
-        cost = costs.cost_per_answer(traffic.compute_s, c.compute_price) + c.fixed_cost * self.active
+        cost = costs.cost_per_answer(traffic.compute_s, c.compute_price) + (c.fixed_cost + c.kb_cost * self.pays_kb) * self.active
         led.credit(self._lid_node, revenue, e, "revenue")
         led.debit(self._lid_node, cost, e, "cost")
         self._settle_validators(traffic, rewards.protocol_fees(paid, r.price_per_request, r.protocol_fee))

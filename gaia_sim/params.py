@@ -213,8 +213,9 @@ class RewardParams(Group):
 class CostParams(Group):
     """Operating costs."""
 
-    compute_price: float = F(0.004, "tokens/second", "price of one second of a node's compute", ge=0.0)
+    compute_price: float = F(0.002, "tokens/second", "price of one second of a node's compute (default: the claimed model costs about half of what users pay per answer)", ge=0.0)
     fixed_cost: float = F(0.5, "tokens/epoch", "fixed cost of running a node for an epoch", ge=0.0)
+    kb_cost: float = F(1.0, "tokens/epoch", "cost of hosting, updating and curating the claimed knowledge base (a node that swaps it skips this)", ge=0.0)
     probe_cost: float = F(0.01, "tokens/answer", "what a validator pays for each probe answer", ge=0.0)
 
 

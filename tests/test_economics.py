@@ -135,7 +135,8 @@ def test_top_up_keeps_stake_constant(scenarios_dir, standin):
 # ---- deterrence condition vs simulation --------------------------------------------------------
 DET = {"answers": "stand-in", "epochs": 150, "network.nodes_per_domain": 60, "traffic.utilisation": 0.3,
        "population.honest": 0.8, "population.model_swapping": 0.2, "detector.sequential": False,
-       "strategy.dynamics": "replicator", "strategy.revision_rate": 1.0, "probes.probe_fraction": 0.3}
+       "strategy.dynamics": "replicator", "strategy.revision_rate": 1.0, "probes.probe_fraction": 0.3,
+       "costs.compute_price": 0.004}  # the hand-checked margins below assume 0.004 tokens/s
 
 
 def test_deterrence_inputs_hand_checked(scenarios_dir, standin):

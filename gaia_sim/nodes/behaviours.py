@@ -12,7 +12,7 @@ class Honest(NodeBehaviour):
     """Runs the claimed model and knowledge base on its own hardware/software stack."""
 
     name = "honest"
-    traits = {"cheats": False, "saves_compute": False, "colludes": False}
+    traits = {"cheats": False, "saves_compute": False, "colludes": False, "skips_kb": False}
     source = _PAPER
 
     def plan(self, ctx: NodeContext) -> ServingPlan:
@@ -66,7 +66,7 @@ class KbSwapping(NodeBehaviour):
     """Serves the claimed model with a wrong or no knowledge base (skips retrieval)."""
 
     name = "kb_swapping"
-    traits = {"cheats": True, "saves_compute": True, "colludes": False}
+    traits = {"cheats": True, "saves_compute": False, "colludes": False, "skips_kb": True}
     source = _PAPER + " (knowledge-base experiment: a node with the wrong or no KB)"
 
     def plan(self, ctx: NodeContext) -> ServingPlan:
