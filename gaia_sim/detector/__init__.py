@@ -16,8 +16,15 @@ from gaia_sim.detector.selection import QuestionSelector
 from gaia_sim.detector.sequential import EvidenceAccumulator, ebh_reject, mixture_calibrator
 from gaia_sim.errors import UserError
 
+def assess_default_core(x, alpha, **options):
+    """The default detector with a geometric first pass (``first_pass="core"``): experimental; ranks
+    cheaters better when up to a third collude, but its decisions are conservative."""
+    return assess_default(x, alpha, **({"first_pass": "core"} | options))
+
+
 DETECTORS = {
     "default": assess_default,
+    "default_core": assess_default_core,
     "paper": assess_paper,
     "median_rank": assess_median_rank,
 }

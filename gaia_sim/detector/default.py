@@ -278,6 +278,16 @@ def _weights(weights, n_questions: int) -> np.ndarray:
     return w
 
 
+def geometric_core(d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3) -> np.ndarray:
+    """Nodes whose mean rank (over questions) of distance to the consensus is among the lowest
+    ``keep`` share: with at most a third colluding and the colluders farther out, these are honest
+    (the trimming idea of least trimmed squares, Rousseeuw 1984, JASA 79:871)."""
+    ranks = np.argsort(np.argsort(np.where(np.isnan(d), np.inf, d), axis=0), axis=0).astype(float)
+    mean_rank = np.where(answered, np.nanmean(np.where(np.isnan(d), np.nan, ranks), axis=1), np.inf)
+    cut = np.sort(mean_rank[answered])[max(MIN_PEERS, int(np.ceil(keep * answered.sum()))) - 1]
+    return answered & (mean_rank <= cut)
+
+
 def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
     """Peers for the next pass: answering nodes not significant at ``screen``, at least half."""
     p1 = np.nan_to_num(p1, nan=1.0)
@@ -288,14 +298,17 @@ def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
 
 
 def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh",
-                   boot: int = 400, screen: float = 0.05, passes: int = 2, seed: int = 0) -> Assessment:
+                   boot: int = 400, screen: float = 0.05, passes: int = 2, first_pass: str = "all",
+                   seed: int = 0) -> Assessment:
     """The calibrated detector; see the module docstring.
 
     Options: ``weights`` (Q,) question weights (question selection); ``dispersion`` (also test the
     within-node scatter); ``fdr`` ("bh": Benjamini-Hochberg across nodes, "none": each node at
     level alpha); ``boot`` pseudo-nodes per question; ``screen`` level at which a node is left out
     of the peer pool of the next pass; ``passes`` (>= 2; more passes peel off a larger colluding
-    minority); ``seed`` of the bootstrap (the result is deterministic given the seed).
+    minority); ``first_pass`` ("all": every answering node is a peer in pass 1; "core": only the
+    two thirds closest to the consensus, see :func:`geometric_core` - experimental, for large
+    colluding minorities); ``seed`` of the bootstrap (the result is deterministic given the seed).
     """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
@@ -305,11 +318,16 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     centre = robust_centre(s.mean)
     d = distances(s.mean, centre)
     answered = (s.count > 0).any(1)
-    peers = answered
+    if first_pass not in ("all", "core"):
+        raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
+    peers = answered if first_pass == "all" else geometric_core(d, answered)
     for _ in range(max(int(passes), 2) - 1):
         p1 = bonferroni_pair(*node_p_values(x, s, centre, d, peers, w, max(boot // 2, 100), rng, dispersion, screen)[:2])
         peers = _screen(p1, answered, screen)
-    p_loc, p_disp, z_loc, z_disp, q_loc = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion, screen)
+    # with a geometric first pass every screened node is treated as an honest extreme in the pivot
+    # (conservative under collusion, calibrated under the null); see empirical_null_p
+    cap = screen if first_pass == "all" else 1.0
+    p_loc, p_disp, z_loc, z_disp, q_loc = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion, cap)
     p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
