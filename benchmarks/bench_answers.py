@@ -55,8 +55,9 @@ def measure_matmul(dtype: str = "float32", n: int = 2048, repeats: int = 3) -> f
     return 2 * n**3 / best
 
 
-def decode_speed(model, tok, batch: int, steps: int) -> float:
-    """Generated tokens/s over ``steps`` decode steps at ``batch`` rows after one shared prefill."""
+def decode_speed(model, tok, batch: int, steps: int) -> tuple[float, float]:
+    """Generated tokens per wall second and per CPU second per thread (load-insensitive), ``steps`` decode
+    steps at ``batch`` rows after one shared prefill."""
     import torch
 
     with torch.inference_mode():
@@ -67,13 +68,14 @@ def decode_speed(model, tok, batch: int, steps: int) -> float:
         mask = enc.attention_mask.repeat_interleave(batch, 0)
         pos = torch.full((batch, 1), enc.input_ids.shape[1] - 1)
         nxt = out.logits[:, -1].argmax(-1).repeat_interleave(batch)[:, None]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             mask = torch.cat([mask, mask.new_ones(batch, 1)], 1)
             pos = pos + 1
             logits = model(input_ids=nxt, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True).logits
             nxt = logits[:, -1].argmax(-1)[:, None]
-        return batch * steps / (time.perf_counter() - t0)
+        wall, cpu = time.perf_counter() - t0, (time.process_time() - c0) / torch.get_num_threads()
+        return batch * steps / wall, batch * steps / cpu
 
 
 def bench_generation(steps: int) -> list[dict]:
@@ -88,8 +90,8 @@ def bench_generation(steps: int) -> list[dict]:
         wbytes, params = weight_bytes(model), sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values())
         flops = measure_matmul(dtype)
         for batch in (1, 8, 32):
-            tps = decode_speed(model, tok, batch, steps)
-            rows.append({"dtype": dtype, "batch": batch, "tokens_per_s": tps, "weight_bytes": wbytes, "params": params,
+            tps, cpu_tps = decode_speed(model, tok, batch, steps)
+            rows.append({"dtype": dtype, "batch": batch, "tokens_per_s": tps, "tokens_per_cpu_s": cpu_tps, "weight_bytes": wbytes, "params": params,
                          "bandwidth_Bps": bw, "bandwidth_bound_tps": bw / wbytes * batch,
                          "matmul_flops": flops, "compute_bound_tps": flops / (2 * params)})
         del model
@@ -165,9 +167,11 @@ def main(argv=None) -> int:
 
 def _print_generation(rows) -> None:
     print("\ngeneration (decode after shared prefill):")
-    print(f"{'dtype':9s} {'batch':>5s} {'tok/s':>7s} {'bw-bound':>9s} {'flop-bound':>10s}   weights, bandwidth, matmul")
+    print(f"{'dtype':9s} {'batch':>5s} {'tok/s':>7s} {'tok/cpu-s':>9s} {'bw-bound':>9s} {'flop-bound':>10s}   "
+          "weights, bandwidth, matmul")
     for r in rows:
-        print(f"{r['dtype']:9s} {r['batch']:5d} {r['tokens_per_s']:7.1f} {r['bandwidth_bound_tps']:9.1f} "
+        print(f"{r['dtype']:9s} {r['batch']:5d} {r['tokens_per_s']:7.1f} {r['tokens_per_cpu_s']:9.1f} "
+              f"{r['bandwidth_bound_tps']:9.1f} "
               f"{r['compute_bound_tps']:10.1f}   {r['weight_bytes'] / 1e6:.0f} MB, {r['bandwidth_Bps'] / 1e9:.1f} GB/s, "
               f"{r['matmul_flops'] / 1e9:.0f} GFLOP/s")
 

@@ -4,7 +4,8 @@ The latencies recorded while building a bank depend on what else the machine was
 moment (configurations are built minutes apart). For the simulation only *relative* costs matter
 (how much a cheater saves), so this measures all generating configurations under the same conditions:
 round-robin over configurations, each round one prefill of a bank prompt plus ``steps`` decode steps at
-the configuration's batch size; the median time per decode step and per prefill give
+the configuration's batch size; the minimum over rounds of the CPU time (all threads, per torch thread: see ``_clock``) per decode
+step and per prefill give
 
     seconds_per_answer(c) = prefill(c) / samples_per_prompt + step(c) / batch(c) * tokens_per_answer(c)
 
@@ -29,26 +30,37 @@ def _spec_config(cid: str, spec: dict) -> ModelConfig:
     return ModelConfig(id=cid, **dict(spec, drop_layers=tuple(spec.get("drop_layers", ()))))
 
 
+def _clock() -> float:
+    """CPU seconds of this process over all its threads, divided by the torch thread count.
+
+    Unlike wall time this barely moves when other processes share the cores, so costs measured on a
+    busy machine stay comparable; on an idle machine it equals wall time when all threads are busy.
+    """
+    import torch
+
+    return time.process_time() / max(torch.get_num_threads(), 1)
+
+
 def _time_round(model, tok, cfg: ModelConfig, prompt: str, rows: int, steps: int) -> tuple[float, float]:
     """(prefill seconds, seconds per decode step at ``rows`` rows)."""
     import torch
 
     with torch.inference_mode():
         enc = tok([prompt], return_tensors="pt")
-        t0 = time.perf_counter()
+        t0 = _clock()
         out = model(**enc, use_cache=True, logits_to_keep=1)
-        prefill = time.perf_counter() - t0
+        prefill = _clock() - t0
         cache = out.past_key_values
         cache.batch_repeat_interleave(rows)
         mask = enc.attention_mask.repeat_interleave(rows, 0)
         pos = torch.full((rows, 1), enc.input_ids.shape[1] - 1)
         nxt = out.logits[:, -1].argmax(-1).repeat_interleave(rows)[:, None]
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(steps):
             mask, pos = torch.cat([mask, mask.new_ones(rows, 1)], 1), pos + 1
             nxt = model(input_ids=nxt, attention_mask=mask, position_ids=pos, cache=cache,
                         use_cache=True).logits[:, -1].argmax(-1)[:, None]
-        return prefill, (time.perf_counter() - t0) / steps
+        return prefill, (_clock() - t0) / steps
 
 
 def _computation(cfg: ModelConfig) -> str:
@@ -61,12 +73,13 @@ def _computation(cfg: ModelConfig) -> str:
     return json.dumps(spec, sort_keys=True)
 
 
-def calibrate(root: Path, rounds: int = 4, steps: int = 4, log=print) -> dict[str, float]:
+def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[str, float]:
     """Measure and store ``calibrated_cost`` (seconds per answer) for every configuration of the bank.
 
     Each round times every distinct computation once, in a fixed order; a computation's cost is its
-    median over rounds of (time / time of the claimed computation in the same round) times the claimed
-    computation's median time, which cancels load that drifts between rounds.
+    minimum over rounds, the least disturbed measurement (on a shared machine interference only ever
+    adds time; identical computations measured here varied by up to 5x between rounds, while minima
+    over rounds agreed within ~30%).
     """
     from gaia_sim.answers.bank import Bank
     from gaia_sim.answers.generate import build_prompt
@@ -75,7 +88,6 @@ def calibrate(root: Path, rounds: int = 4, steps: int = 4, log=print) -> dict[st
     bank, manifest = Bank.load(root), read_manifest(root)
     samples, question = manifest["samples"], manifest["questions"][0]["text"]
     configs = {c: _spec_config(c, manifest["configs"][c]["spec"]) for c in bank.configs}
-    claimed = bank.role_config("claimed")
     keys = {c: _computation(cfg) for c, cfg in configs.items() if cfg.lazy != "refusal"}
     reps = {k: next(c for c in configs if keys.get(c) == k) for k in dict.fromkeys(keys.values())}
     models = {k: load_model(configs[c]) for k, c in reps.items()}
@@ -87,8 +99,7 @@ def calibrate(root: Path, rounds: int = 4, steps: int = 4, log=print) -> dict[st
             pre, step = _time_round(*models[k], cfg, build_prompt(cfg, question), rows, steps)
             t[k].append(pre / samples + step / rows * _tokens(bank, configs, k, keys))
         log(f"calibration round {r + 1}/{rounds} done")
-    ref = np.array(t[keys[claimed]])
-    per_key = {k: float(np.median(np.array(v) / ref) * np.median(ref)) for k, v in t.items()}
+    per_key = {k: float(np.min(v)) for k, v in t.items()}
     cost = {c: (0.0 if cfg.lazy == "refusal" else per_key[keys[c]] / (samples if cfg.lazy == "replay" else 1))
             for c, cfg in configs.items()}
     manifest["calibrated_cost"] = {"seconds_per_answer": cost, "rounds": rounds, "decode_steps": steps}
