@@ -81,5 +81,5 @@ def test_default_zoo_fills_every_role():
     assert set(roles) == set(ROLES)
     for role, value in roles.items():
         assert all(v in ids for v in (value if isinstance(value, list) else [value])), role
-    assert len(roles["honest_variants"]) == 2
+    assert len(roles["honest_variants"]) == 3
     assert len({c.content_hash(DEFAULT_ROOT_SEED) for c in configs}) == len(configs)

@@ -206,3 +206,16 @@ def test_cost_prefers_calibration_and_survives_save(tmp_path):
     assert bank.cost("a").seconds_per_answer == 2.0 and bank.cost("b").seconds_per_answer == pytest.approx(0.5)
     back = Bank.load(bank.save(tmp_path / "c"))
     assert back.cost("a").seconds_per_answer == 2.0
+
+
+def test_rebuild_keeps_calibration_of_unchanged_configs(tmp_path, fake_generation):
+    plan = _plan(tmp_path / "bank")
+    build(plan, progress=False, log=lambda s: None)
+    path = plan.root / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["calibrated_cost"] = {"seconds_per_answer": {"x": 1.5, "y": 2.5}, "rounds": 1}
+    path.write_text(json.dumps(manifest))
+    changed = [plan.configs[0], ModelConfig("y", kb="", template="plain", batch_size=4, seed=9), plan.configs[2]]
+    build(BuildPlan(plan.root, changed, plan.roles, plan.questions, 2, 7), progress=False, log=lambda s: None)
+    kept = json.loads(path.read_text())["calibrated_cost"]["seconds_per_answer"]
+    assert kept == {"x": 1.5}  # y now runs another computation: its old cost no longer applies

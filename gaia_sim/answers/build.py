@@ -62,7 +62,17 @@ def _manifest(plan: BuildPlan, old: dict | None) -> dict:
         "files": {h: f for h, f in (old or {}).get("files", {}).items() if h in hashes.values()},
         "build": (old or {}).get("build", {}),
         "embed_model": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384,
+        **_kept_calibration(old, hashes),
     }
+
+
+def _kept_calibration(old: dict | None, hashes: dict[str, str]) -> dict:
+    """The old manifest's calibrated costs of configurations that are unchanged (same id and hash)."""
+    cal = (old or {}).get("calibrated_cost")
+    if not cal:
+        return {}
+    same = {c for c, h in hashes.items() if (old or {}).get("configs", {}).get(c, {}).get("hash") == h}
+    return {"calibrated_cost": dict(cal, seconds_per_answer={c: v for c, v in cal["seconds_per_answer"].items() if c in same})}
 
 
 def _done_questions(plan: BuildPlan, h: str, manifest: dict) -> tuple[list[Answers], set[str]]:

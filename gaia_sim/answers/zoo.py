@@ -8,7 +8,7 @@ really run instead:
 role               configuration                                  what differs (real compute)
 =================  =============================================  ===========================
 claimed            gemma3-270m/vellmar                            —
-honest_variants    .../seed1, .../fp32                            sampling seed, dtype
+honest_variants    .../seed1, .../fp32, .../batch8                sampling seed, dtype, batch size
 cheaper_model      gemma3-270m-14l/vellmar                        4 of 18 decoder layers removed
 low_precision      gemma3-270m-int4/vellmar                       weights re-quantized to 4-bit/channel
 wrong_kb           gemma3-270m/kessrin                            another knowledge base
@@ -39,6 +39,7 @@ def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
         c,
         replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling seed"),
         replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 instead of bfloat16"),
+        replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 16"),
         replace(c, id="gemma3-270m-14l/vellmar", drop_layers=DROPPED_LAYERS, description="cheaper: decoder layers 12-15 removed (14 of 18 left)"),
         replace(c, id="gemma3-270m-int4/vellmar", weight_bits=4, description="low precision: 4-bit per-channel weights"),
         replace(c, id="gemma3-270m/kessrin", kb="kessrin", description="wrong KB: Kessrin instead of Vellmar"),
@@ -48,13 +49,12 @@ def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
         replace(c, id="gemma3-270m/vellmar/refusal", lazy="refusal", description="lazy: canned refusal, no inference"),
     ]
     ids = [x.id for x in configs]
-    roles = {"claimed": ids[0], "honest_variants": ids[1:3], "cheaper_model": ids[3], "low_precision": ids[4],
-             "wrong_kb": ids[5], "no_kb": ids[6], "lazy_truncated": ids[7], "lazy_replay": ids[8],
-             "lazy_refusal": ids[9]}
+    roles = {"claimed": ids[0], "honest_variants": ids[1:4], "cheaper_model": ids[4], "low_precision": ids[5],
+             "wrong_kb": ids[6], "no_kb": ids[7], "lazy_truncated": ids[8], "lazy_replay": ids[9],
+             "lazy_refusal": ids[10]}
     return configs, roles
 
 
 def extra_configs() -> list[ModelConfig]:
-    """Configurations defined but not in the shipped bank (build time on 2 shared cores): batch size 8."""
-    c = default_zoo()[0][0]
-    return [replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 16")]
+    """Configurations defined but not in the shipped bank (none at present; build them with --configs)."""
+    return []
