@@ -8,8 +8,9 @@ Per cell (mean of its replicates): the scenario's deterrence inputs come from
 ``deterrence.from_scenario`` (cost saving C and forfeited revenue R from the answer bank's measured
 costs and the scenario's prices; f and S from the cell), with the detector's per-probe guilty-verdict
 rates measured in the first epochs of the same runs (``early_tpr_cheaters``, ``early_flag_rate_honest``).
-Predicted: deterred iff margin >= 0. Simulated: honest iff mean honest share over the last 10% of
-epochs > 0.5. The boundary drawn is ``min_stake`` per slash fraction with the sweep-wide mean rates.
+Predicted: deterred iff margin >= 0. Simulated: honest iff the mean honest share over the last 10% of
+epochs is above the initial honest share (the runs are short, so the direction of the dynamics,
+not where it ends, is what the condition predicts). The boundary drawn is ``min_stake`` per slash fraction with the sweep-wide mean rates.
 Writes figure.png (and the sweep report's phase diagram with the boundary).
 """
 
@@ -24,7 +25,6 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 S, F = "staking.node_stake", "slashing.slash_fraction"
-THRESHOLD = 0.5
 
 
 def cells(root: Path) -> tuple[pd.DataFrame, object, object]:
@@ -44,7 +44,7 @@ def cells(root: Path) -> tuple[pd.DataFrame, object, object]:
                                      fpr=_nz(r["early_flag_rate_honest"], fpr), verdict_rates=True)
         rows.append({"margin": d.margin, "predicted_deterred": d.deters})
     means = pd.concat([means, pd.DataFrame(rows)], axis=1)
-    means["simulated_honest"] = means["mean_honest_share_last_10pct"] > THRESHOLD
+    means["simulated_honest"] = means["mean_honest_share_last_10pct"] > base.population.honest
     means["agree"] = means["predicted_deterred"] == means["simulated_honest"]
     typical = deterrence.from_scenario(base, answers, tpr=tpr, fpr=fpr, verdict_rates=True)
     return means, typical, base

@@ -7,7 +7,8 @@ that defeats it.
    [protocol]; objective: profit per node-epoch of the attacking behaviour (mean over replicates).
 2. The best attack is re-run under each candidate change in [defences]; a change defeats it when the
    attacker then earns less per node-epoch than honest nodes in the same runs.
-3. A second, shorter search under the winning change checks the attacker cannot adapt around it.
+3. A second, shorter search under the winning change checks whether the attacker adapts around it;
+   if it does, each other change is added on top and tried against the adapted attack.
 Writes figure.png (trials) and result.json here.
 """
 
@@ -113,6 +114,18 @@ def main(argv=None) -> int:
                                                    "advantage": advantage(m2, rb["behaviour"])}
         print(f"defence '{win['defence']}': re-searched attack {rb} earns {again.best_value:.3f}"
               f" (advantage {advantage(m2, rb['behaviour']):+.3f})")
+        if advantage(m2, rb["behaviour"]) >= 0:  # the attacker adapted: add a second change on top
+            combos = []
+            for name, change in cfg["defences"].items():
+                if name == win["defence"]:
+                    continue
+                both = {**win["change"], **change}
+                _, m3 = redteam.evaluate(base.with_overrides(both), translate(again.best_params), cheater_profit, seeds)
+                combos.append({"defence": f"{win['defence']} + {name}", "advantage": advantage(m3, rb["behaviour"]),
+                               "cheater_profit": m3.get(f"profit_per_node_{rb['behaviour']}", np.nan)})
+            c = pd.DataFrame(combos)
+            print("against the adapted attack:\n" + c.round(3).to_string(index=False))
+            result["combined_defences_vs_adapted_attack"] = combos
     figure(found.trials, HERE / "figure.png")
     (HERE / "result.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     return 0
