@@ -40,6 +40,9 @@ def figure(t: pd.DataFrame, path: Path) -> None:
           title="does laziness pay?", xscale="symlog")
     b.set(xlabel="canaries per epoch", ylabel="guilty verdicts per cheater probe", title="verdict correctness",
           xscale="symlog", ylim=(-0.02, 1.02))
+    ticks = sorted(t[K].unique())
+    for ax in (a, b):
+        ax.set_xticks(ticks, [str(int(k)) for k in ticks])
     a.legend(fontsize=8)
     fig.savefig(path, dpi=110)
 
