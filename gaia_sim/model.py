@@ -25,11 +25,12 @@ import pandas as pd
 
 from gaia_sim import rng as rngs
 from gaia_sim.answers.source import AnswerSource
-from gaia_sim.detector import DETECTORS, EvidenceAccumulator
+from gaia_sim.detector import DETECTORS, EvidenceAccumulator, QuestionSelector
 from gaia_sim.metrics import EpochRecorder
 from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext, with_trait
 from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
 from gaia_sim.params import VALIDATOR_BEHAVIOURS as VALIDATOR_NAMES
+from gaia_sim.errors import UserError
 from gaia_sim.scenario import Scenario
 from gaia_sim.traffic import ServingProfile, simulate_queue
 from gaia_sim.validators import VALIDATOR_BEHAVIOURS, Ballot, choose_questions, plan_probes
@@ -146,6 +147,11 @@ class GaiaModel(mesa.Model):
         self.last_verdict = np.zeros(n, dtype=bool)
         self.initial_behaviour = self.behaviour.astype(str)
         self.evidence = self._new_evidence()
+        learned = self.scenario.probes.question_selection == "learned"
+        if learned and not self.scenario.detector.name.startswith("default"):
+            raise UserError(f"probes.question_selection = 'learned' needs detector.name 'default' or "
+                            f"'default_core' (per-question p-values); got {self.scenario.detector.name!r}")
+        self.question_selector = QuestionSelector(len(self.answers.question_ids)) if learned else None
 
     def _new_evidence(self):
         det = self.scenario.detector
@@ -247,7 +253,7 @@ class GaiaModel(mesa.Model):
         p, s = self.scenario.probes, self.scenario
         probed = np.concatenate([plan_probes(np.flatnonzero(self.active & (self.node_domain == d)),
                                              p.probe_fraction, rng) for d in range(s.network.domains)])
-        self.epoch_questions = choose_questions(self.answers.question_ids, p.questions_per_epoch, rng)
+        self.epoch_questions = self._choose_questions(p.questions_per_epoch, rng)
         shape = (len(probed), len(self.epoch_questions), p.samples_per_question)
         cfg = self._probe_configs(probed, shape, rng)
         lost = rng.random(shape) < timeout_share[probed][:, None, None]
@@ -283,6 +289,14 @@ class GaiaModel(mesa.Model):
             return rng.choice(pool, size=shape)
         return pool[np.argsort(rng.random((shape[0], len(pool))), axis=1)[:, : shape[1]]]
 
+    def _choose_questions(self, k: int, rng) -> list[str]:
+        """The epoch's questions: uniform, or learned from past verdicts (detector.QuestionSelector)."""
+        ids = list(self.answers.question_ids)
+        if self.question_selector is None:
+            return choose_questions(ids, k, rng)
+        self.epoch_question_idx = self.question_selector.choose(k, rng)
+        return [ids[i] for i in self.epoch_question_idx]
+
     # b. judge -------------------------------------------------------------------------------
     def phase_judge(self, traffic: Traffic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Detector per domain, sequential evidence, validator votes -> guilty verdict per probed node."""
@@ -292,6 +306,8 @@ class GaiaModel(mesa.Model):
             m = self.node_domain[probed] == d
             result = DETECTORS[det.name](traffic.embeddings[m], alpha=det.alpha)
             scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
+            if self.question_selector is not None:
+                self.question_selector.update(self.epoch_question_idx, result)
         if self.evidence is not None:
             flags = self.evidence.update(probed, p_values)
         return self._verdict(probed, flags), scores, p_values

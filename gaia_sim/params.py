@@ -140,6 +140,9 @@ class ProbeParams(Group):
     probe_fraction: float = fraction(1.0, "share of a domain's nodes probed each epoch")
     questions_per_epoch: int = F(5, "questions", "questions asked of every probed node per epoch", ge=1, le=1_000)
     samples_per_question: int = F(3, "answers", "repeats of each question per probed node", ge=1, le=1_000)
+    question_selection: Literal["random", "learned"] = F(
+        "learned", "choice", "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration)"
+    )
 
 
 class DetectorParams(Group):

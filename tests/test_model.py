@@ -101,3 +101,24 @@ def test_stake_weighted_verdict_quorum():
 def test_no_cheating_no_strategy_drift(scenarios_dir, standin):
     result = simulate(small(scenarios_dir / "baseline.toml"), answers=standin)
     assert (result.network.honest_share == 1.0).all()
+
+
+def test_learned_question_selection_concentrates_the_budget(scenarios_dir, standin):
+    s = small(scenarios_dir / "kb_swap.toml", epochs=25, **{"probes.question_selection": "learned", "strategy.dynamics": "none"})
+    model = GaiaModel(s, standin)
+    asked = []
+    for _ in range(25):
+        model.step()
+        model.check_invariants()
+        asked += list(model.epoch_questions)
+    counts = sorted((asked.count(q) for q in set(asked)), reverse=True)
+    assert model.question_selector.count.sum() == 25 * s.probes.questions_per_epoch
+    assert counts[0] > 25 * s.probes.questions_per_epoch / len(standin.question_ids)  # above uniform
+
+
+def test_learned_selection_needs_a_detector_with_question_p_values(scenarios_dir, standin):
+    from gaia_sim.errors import UserError
+
+    s = small(scenarios_dir / "kb_swap.toml", **{"probes.question_selection": "learned", "detector.name": "paper"})
+    with pytest.raises(UserError, match="question_selection"):
+        GaiaModel(s, standin)
