@@ -141,7 +141,7 @@ class ProbeParams(Group):
     questions_per_epoch: int = F(5, "questions", "questions asked of every probed node per epoch", ge=1, le=1_000)
     samples_per_question: int = F(3, "answers", "repeats of each question per probed node", ge=1, le=1_000)
     question_selection: Literal["random", "learned"] = F(
-        "learned", "choice", "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration)"
+        "random", "choice", "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; raises the honest flag rate, see README)"
     )
 
 
@@ -216,9 +216,9 @@ class RewardParams(Group):
 class CostParams(Group):
     """Operating costs."""
 
-    compute_price: float = F(0.002, "tokens/second", "price of one second of a node's compute (default: the claimed model costs about half of what users pay per answer)", ge=0.0)
+    compute_price: float = F(0.025, "tokens/second", "price of one second of a node's compute (default: the claimed model costs about half of what users pay per answer)", ge=0.0)
     fixed_cost: float = F(0.5, "tokens/epoch", "fixed cost of running a node for an epoch", ge=0.0)
-    kb_cost: float = F(1.0, "tokens/epoch", "cost of hosting, updating and curating the claimed knowledge base (a node that swaps it skips this)", ge=0.0)
+    kb_cost: float = F(0.5, "tokens/epoch", "cost of hosting, updating and curating the claimed knowledge base (a node that swaps it skips this)", ge=0.0)
     probe_cost: float = F(0.01, "tokens/answer", "what a validator pays for each probe answer", ge=0.0)
 
 

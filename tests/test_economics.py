@@ -136,14 +136,14 @@ def test_top_up_keeps_stake_constant(scenarios_dir, standin):
 DET = {"answers": "stand-in", "epochs": 150, "network.nodes_per_domain": 60, "traffic.utilisation": 0.3,
        "population.honest": 0.8, "population.model_swapping": 0.2, "detector.sequential": False,
        "strategy.dynamics": "replicator", "strategy.revision_rate": 1.0, "probes.probe_fraction": 0.3,
-       "costs.compute_price": 0.004}  # the hand-checked margins below assume 0.004 tokens/s
+       "costs.compute_price": 0.04}  # the hand-checked margins below assume 0.04 tokens/s
 
 
 def test_deterrence_inputs_hand_checked(scenarios_dir, standin):
-    # stand-in costs: claimed 2.0 s, cheaper_model 1.0 s per answer; 500 requests; 0.004 tokens/s; 0.01 tokens/request
+    # stand-in costs: claimed 0.2 s, cheaper_model 0.1 s per answer; 500 requests; 0.04 tokens/s; 0.01 tokens/request
     s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": 0.01})
     d = from_scenario(s, standin, tpr=1.0, fpr=0.0)
-    assert d.cost_saving == pytest.approx(500 * 1.0 * 0.004)  # C = 2
+    assert d.cost_saving == pytest.approx(500 * 0.1 * 0.04)  # C = 2
     assert d.reward == pytest.approx(5.0)  # R
     assert d.margin == pytest.approx(0.3 * (5.0 + 0.01 * 1000) - 2.0)  # +2.5: deterred
     assert from_scenario(s.with_overrides({"slashing.slash_fraction": 0.0}), standin, tpr=1.0, fpr=0.0).margin == pytest.approx(-0.5)

@@ -8,6 +8,7 @@ Shape of the stand-in, after the figures of real Gaia nodes in
 ``shared/data/gaia-verifiable-inference/README.md``: answers of one configuration to one question
 scatter around a per-question centre; a different model's centre sits about 0.13-0.30 away (Gemma
 9B vs 27B, Llama vs Gemma); honest variants (another seed or stack) sit a little closer than that.
+Seconds per answer are of the order the shipped bank's calibrated costs give (claimed ~0.2 s).
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from gaia_sim.answers.source import AnswerDraw, CostProfile
 
 #: role -> (distance of its centre from the claimed one, within-config scatter per answer, seconds per answer)
 _ROLES: dict[str, tuple[float, float, float]] = {
-    "claimed": (0.0, 0.25, 2.0),
-    "honest_seed": (0.02, 0.25, 2.0),
-    "honest_bf16": (0.04, 0.25, 1.8),
-    "cheaper_model": (0.30, 0.30, 1.0),
-    "low_precision": (0.20, 0.28, 1.4),
-    "wrong_kb": (0.25, 0.25, 1.6),
-    "no_kb": (0.22, 0.25, 1.5),
-    "lazy_truncated": (0.35, 0.30, 0.4),
-    "lazy_replay": (0.05, 0.0, 0.01),
-    "lazy_refusal": (0.60, 0.02, 0.05),
+    "claimed": (0.0, 0.25, 0.20),
+    "honest_seed": (0.02, 0.25, 0.20),
+    "honest_bf16": (0.04, 0.25, 0.18),
+    "cheaper_model": (0.30, 0.30, 0.10),
+    "low_precision": (0.20, 0.28, 0.14),
+    "wrong_kb": (0.25, 0.25, 0.16),
+    "no_kb": (0.22, 0.25, 0.15),
+    "lazy_truncated": (0.35, 0.30, 0.04),
+    "lazy_replay": (0.05, 0.0, 0.001),
+    "lazy_refusal": (0.60, 0.02, 0.005),
 }
 
 
