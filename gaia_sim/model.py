@@ -304,13 +304,20 @@ class GaiaModel(mesa.Model):
         scores, p_values, flags = (np.full(len(probed), np.nan), np.ones(len(probed)), np.zeros(len(probed), bool))
         for d in range(self.scenario.network.domains):
             m = self.node_domain[probed] == d
-            result = DETECTORS[det.name](traffic.embeddings[m], alpha=det.alpha)
+            result = DETECTORS[det.name](traffic.embeddings[m], alpha=det.alpha, **self._detector_options(d))
             scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
             if self.question_selector is not None:
                 self.question_selector.update(self.epoch_question_idx, result)
         if self.evidence is not None:
             flags = self.evidence.update(probed, p_values)
         return self._verdict(probed, flags), scores, p_values
+
+    def _detector_options(self, domain: int) -> dict:
+        """Bootstrap size and a fresh bootstrap seed per epoch and domain for the default detectors."""
+        if not self.scenario.detector.name.startswith("default"):
+            return {}
+        seed = int(rngs.stream(self.scenario.seed, "detector", self.epoch, domain).integers(2**31))
+        return {"boot": self.scenario.detector.bootstrap, "seed": seed}
 
     def _verdict(self, probed: np.ndarray, evidence_flags: np.ndarray) -> np.ndarray:
         """Phase c, verdict: per domain, validators vote and a stake-weighted quorum decides

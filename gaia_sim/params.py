@@ -151,6 +151,7 @@ class DetectorParams(Group):
     name: str = F("default", "choice", "detector from gaia_sim.detector.DETECTORS")
     alpha: float = F(0.01, "probability", "per-verdict false-positive (false-discovery) target", gt=0.0, le=1.0)
     sequential: bool = F(True, "flag", "accumulate evidence across epochs before flagging")
+    bootstrap: int = F(400, "pseudo-nodes", "default detector: bootstrap pseudo-honest nodes per question (p-value resolution 1/(bootstrap+1); cost grows linearly)", ge=20, le=100_000)
 
 
 class ValidationParams(Group):
