@@ -25,7 +25,7 @@ BASELINE_STAKE = 1000.0
 
 @pytest.fixture(scope="module")
 def means(tmp_path_factory) -> pd.DataFrame:
-    out = run_sweep(CLAIMS, tmp_path_factory.mktemp("claims"), executor="serial", progress=False)
+    out = run_sweep(CLAIMS, tmp_path_factory.mktemp("claims"), executor="pool", progress=False)
     assert not out.failures, out.failures[0].error
     frame = out.frame.assign(cheater=[_cheater(p) for p in out.frame["population"]],
                              initial_honest=[json.loads(p)["honest"] for p in out.frame["population"]])
