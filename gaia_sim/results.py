@@ -10,9 +10,7 @@ only on the data (no timestamps), so the same scenario and seed give byte-identi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,25 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gaia_sim.atomic import atomic_write_bytes
 from gaia_sim.errors import UserError
 
 TABLES = ("steps", "network", "events", "nodes")
 PACKAGES = ("gaia-sim", "mesa", "simpy", "numpy", "pandas", "pyarrow", "torch", "transformers", "sentence-transformers")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:

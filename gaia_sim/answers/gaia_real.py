@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from gaia_sim.answers.source import AnswerDraw, CostProfile
+from gaia_sim.atomic import atomic_write
 from gaia_sim.errors import UserError
 
 ENV_VAR = "GAIA_DATA_DIR"
@@ -124,11 +125,11 @@ def nomic_embeddings(run: GaiaRun, root: Path | None = None) -> np.ndarray:
 
 
 def _atomic_save(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-    os.replace(tmp, path)
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+
+    atomic_write(path, write)
 
 
 def minilm_embeddings(run: GaiaRun, cache_dir: Path | None = None,

@@ -15,30 +15,17 @@ killed sweep leaves only whole files (and maybe stray ``*.tmp``, removed on the 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
+from gaia_sim.atomic import atomic_write
+
 from gaia_sim.sweep.cells import Cell
 
 CELL_COLUMNS = ("point", "replicate", "seed", "scenario_hash")
-
-
-def atomic_write(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def atomic_text(path: Path, text: str) -> Path:
