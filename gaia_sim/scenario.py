@@ -67,10 +67,10 @@ def load_scenario(path: str | Path) -> Scenario:
     return from_dict(data, str(path))
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str = "scenario file") -> dict[str, Any]:
     """Parse a TOML file, turning a missing file or a syntax error into a UserError."""
     if not path.is_file():
-        raise UserError(f"{path}: no such scenario file")
+        raise UserError(f"{path}: no such {what}")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:

@@ -66,7 +66,7 @@ def test_bad_sweep_files_name_file_key_and_allowed(tmp_path, body, needles):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(UserError, match="not found"):
+    with pytest.raises(UserError, match="no such sweep file"):
         load_sweep(tmp_path / "absent.toml")
 
 

@@ -31,12 +31,12 @@ Nested tables are flattened into dotted paths (``[axes.staking] node_stake = [..
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gaia_sim.errors import UserError
+from gaia_sim.scenario import read_toml
 
 MODES = {
     "grid": "Cartesian product of the axes' value lists",
@@ -93,7 +93,7 @@ class SweepSpec:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; every problem is a :class:`UserError` naming file and key path."""
     path = Path(path)
-    raw = _read_toml(path)
+    raw = read_toml(path, "sweep file")
     return parse_sweep(raw, path)
 
 
@@ -125,17 +125,6 @@ def parse_sweep(raw: dict, path: Path) -> SweepSpec:
     )
     _check_size(spec, err)
     return spec
-
-
-def _read_toml(path: Path) -> dict:
-    if not path.is_file():
-        raise UserError(f"{path}: sweep file not found")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a UTF-8 text file") from None
 
 
 class _Errors:
