@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import subprocess
 import time
 from dataclasses import dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from gaia_sim.errors import UserError
 from gaia_sim.sweep import cells as cells_mod
 from gaia_sim.sweep.execute import Failure, execute
 from gaia_sim.sweep.spec import SweepSpec, load_sweep, n_points
+from gaia_sim.results import git_revision, package_versions
 from gaia_sim.sweep.store import SweepStore, atomic_parquet
 
 EXECUTORS = ("serial", "pool", "dask")
@@ -178,20 +177,5 @@ def _now() -> str:
 
 
 def _environment() -> dict[str, Any]:
-    versions = {}
-    for name in VERSIONED:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
     return {"python": platform.python_version(), "machine": platform.machine(),
-            "git_revision": _git_revision(), "versions": versions}
-
-
-def _git_revision() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+            "git_revision": git_revision(), "versions": package_versions(VERSIONED)}
