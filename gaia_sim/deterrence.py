@@ -99,19 +99,59 @@ def margin_grid(p_detect, slash_fraction, stake, reward, cost_saving, colluding_
     return (np.asarray(p_detect, float) * pp - false_positive) * penalty - np.asarray(cost_saving, float)
 
 
-def _serving(scenario, answers, behaviour: str) -> tuple[float, float]:
-    """(seconds of compute per request, share of requests dropped) for a behaviour's serving plan."""
+def stack_mix(scenario, answers) -> list[tuple[str, float]]:
+    """(stack role, share of nodes) as the model draws them (``GaiaModel._stack_role``): each node
+    runs an honest variant with probability ``behaviours.honest.stack_variation``, uniformly among
+    the bank's ``honest_variants``, else the claimed configuration. Behaviours serve honestly on
+    their own stack, so an honest node's cost depends on it (fp32 costs twice the claimed model)."""
+    variants = list(answers.roles.get("honest_variants", []))
+    sv = scenario.behaviours.honest.stack_variation if variants else 0.0
+    return [("claimed", 1.0 - sv)] + [(v, sv / len(variants)) for v in variants]
+
+
+def _secs(scenario, answers, role: str | None) -> float:
+    """Seconds per answer the model charges for ``role`` (bank cost x ``service_time_scale``)."""
+    if role is None:
+        return 0.0
+    cfg = answers.roles.get(role, role)
+    cfg = cfg if isinstance(cfg, str) else cfg[0]
+    return answers.cost(cfg).seconds_per_answer * scenario.traffic.service_time_scale
+
+
+def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -> tuple[float, float]:
+    """(expected revenue, expected cost) in tokens per epoch of an active ``behaviour`` node on
+    ``stack``, before any penalty: phases a and d of ``GaiaModel`` in expectation.
+
+    Requests arrive at ``requests_per_node``; a share ``cheat_rate`` is dropped when the behaviour
+    drops requests; the rest time out with the share measured by the same seeded SimPy queue the
+    model runs for this serving profile (:func:`gaia_sim.traffic.simulate_queue`, M/M/1 with
+    reneging; an fp32 stack at utilisation 0.7 is overloaded and loses requests); answered requests
+    pay ``price x (1 - fee)`` and cost their compute seconds x ``compute_price``; fixed cost and
+    knowledge-base cost (unless the behaviour skips it) are paid every active epoch.
+    """
+    from gaia_sim import rng as rngs
     from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
+    from gaia_sim.traffic import ServingProfile, simulate_queue
 
-    plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext("claimed", scenario))
-    roles = answers.roles
+    t, r, c = scenario.traffic, scenario.rewards, scenario.costs
+    plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack, scenario))
+    drop = float(plan.cheat_rate) if plan.user_role is None else 0.0
+    rc = 0.0 if plan.user_role is None else float(plan.cheat_rate)
+    profile = ServingProfile((_secs(scenario, answers, plan.honest_role), _secs(scenario, answers, plan.user_role)), (1.0 - rc, rc))
+    rate = t.utilisation / _secs(scenario, answers, "claimed")
+    stream = rngs.stream(scenario.seed, "queue", *profile.service_s, *profile.weights)
+    timeout = simulate_queue(profile, rate, t.timeout_s, t.simulated_requests, stream).timeout_share
+    answered = t.requests_per_node * (1.0 - drop) * (1.0 - timeout)
+    revenue = answered * r.price_per_request * (1.0 - r.protocol_fee)
+    kb = 0.0 if NODE_BEHAVIOURS[behaviour].traits.get("skips_kb") else c.kb_cost
+    return revenue, answered * profile.mean_service_s() * c.compute_price + c.fixed_cost + kb
 
-    def secs(role):
-        return 0.0 if role is None else answers.cost(roles[role] if isinstance(roles[role], str) else roles[role][0]).seconds_per_answer
 
-    r = float(plan.cheat_rate)
-    drop = r if plan.user_role is None else 0.0
-    return (1 - r) * secs(plan.honest_role) + r * secs(plan.user_role), drop
+def mean_economics(scenario, answers, behaviour: str) -> tuple[float, float]:
+    """:func:`epoch_economics` averaged over the stack mix (:func:`stack_mix`): what a node of
+    ``behaviour`` earns and pays on average while the stacks are spread as at the start."""
+    parts = [(w, epoch_economics(scenario, answers, behaviour, s)) for s, w in stack_mix(scenario, answers) if w > 0]
+    return sum(w * rv for w, (rv, _) in parts), sum(w * co for w, (_, co) in parts)
 
 
 def verdict_pass_share(scenario, behaviour: str) -> float:
@@ -130,39 +170,31 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
                   fpr: float | None = None, verdict_rates: bool = False) -> Deterrence:
     """The deterrence inputs a scenario implies for its main cheating behaviour, per epoch.
 
-    C = requests x (compute seconds honest - cheater) x compute price - revenue lost to dropped
-    requests + the knowledge-base cost a kb_swapping node skips; R = a request's price x requests (forfeited with an upheld verdict when
-    ``forfeit_revenue``); p = probe_fraction x ``tpr`` (per-probe detector power); q = probe_fraction
-    x ``fpr`` (default: the detector's alpha); f S = slash_fraction x node_stake (kept constant by
-    ``top_up``); J = jail_epochs x honest profit for the jail_eject rule. Timeouts are ignored (low
-    utilisation). Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
+    C = cheater's expected pre-penalty profit - honest node's (:func:`mean_economics`: compute
+    saved, knowledge-base cost skipped, revenue lost to dropped or timed-out requests, averaged over
+    the honest stack mix, so honest variants' costs and timeouts count); R = the cheater's epoch
+    revenue (forfeited with an upheld verdict when ``forfeit_revenue``); p = probe_fraction x ``tpr``
+    (per-probe detector power); q = probe_fraction x ``fpr`` (default: the detector's alpha);
+    f S = slash_fraction x node_stake (kept constant by ``top_up``); J = jail_epochs x honest profit
+    for the jail_eject rule. Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
     when the detector's power is not known in closed form. ``verdict_rates``: ``tpr``/``fpr`` are
     rates of guilty *verdicts* (the quorum already applied), so no further pass probability.
     """
     if behaviour is None:
         mix = {k: v for k, v in scenario.population.model_dump().items() if k != "honest"}
         behaviour = max(mix, key=mix.get)
-    t, r, c, sp = scenario.traffic, scenario.rewards, scenario.costs, scenario.slashing
-    s_h, _ = _serving(scenario, answers, "honest")
-    s_c, drop = _serving(scenario, answers, behaviour)
-    price = r.price_per_request * (1 - r.protocol_fee)
-    saving = t.requests_per_node * ((s_h - s_c) * c.compute_price - drop * price) + _kb_saving(scenario, behaviour)
-    reward = t.requests_per_node * price if sp.forfeit_revenue else 0.0
-    honest_profit = t.requests_per_node * (price - s_h * c.compute_price) - c.fixed_cost - c.kb_cost
-    jail = sp.jail_epochs * max(honest_profit, 0.0) if sp.rule == "jail_eject" else 0.0
+    sp = scenario.slashing
+    rev_h, cost_h = mean_economics(scenario, answers, "honest")
+    rev_c, cost_c = mean_economics(scenario, answers, behaviour)
+    saving = (rev_c - cost_c) - (rev_h - cost_h)
+    reward = rev_c if sp.forfeit_revenue else 0.0
+    jail = sp.jail_epochs * max(rev_h - cost_h, 0.0) if sp.rule == "jail_eject" else 0.0
     probe = scenario.probes.probe_fraction
     q = probe * (scenario.detector.alpha if fpr is None else fpr)
     return Deterrence(p_detect=probe * tpr, slash_fraction=sp.slash_fraction, stake=scenario.staking.node_stake,
                       reward=reward, cost_saving=saving,
                       colluding_share=0.0 if verdict_rates else 1.0 - verdict_pass_share(scenario, behaviour),
                       false_positive=q, jail_loss=jail)
-
-
-def _kb_saving(scenario, behaviour: str) -> float:
-    """Knowledge-base hosting cost a behaviour skips per epoch (``costs.kb_cost``)."""
-    from gaia_sim.nodes import NODE_BEHAVIOURS
-
-    return scenario.costs.kb_cost if NODE_BEHAVIOURS[behaviour].traits.get("skips_kb") else 0.0
 
 
 def early_rates(result, epochs: int = 10) -> tuple[float, float]:

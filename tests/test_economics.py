@@ -140,25 +140,43 @@ DET = {"answers": "stand-in", "epochs": 150, "network.nodes_per_domain": 60, "tr
 
 
 def test_deterrence_inputs_hand_checked(scenarios_dir, standin):
-    # stand-in costs: claimed 0.2 s, cheaper_model 0.1 s per answer; 500 requests; 0.04 tokens/s; 0.01 tokens/request
+    # stand-in costs: claimed 0.2 s, honest_seed 0.2 s, honest_bf16 0.18 s, cheaper_model 0.1 s per
+    # answer; half the nodes run a variant (stack_variation 0.5): honest mean 0.5 x 0.2 + 0.25 x 0.2
+    # + 0.25 x 0.18 = 0.195 s; 500 requests (no timeouts at utilisation 0.3); 0.04 tokens/s; 0.01 tokens/request
     s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": 0.01})
     d = from_scenario(s, standin, tpr=1.0, fpr=0.0)
-    assert d.cost_saving == pytest.approx(500 * 0.1 * 0.04)  # C = 2
+    assert d.cost_saving == pytest.approx(500 * (0.195 - 0.1) * 0.04)  # C = 1.9
     assert d.reward == pytest.approx(5.0)  # R
-    assert d.margin == pytest.approx(0.3 * (5.0 + 0.01 * 1000) - 2.0)  # +2.5: deterred
-    assert from_scenario(s.with_overrides({"slashing.slash_fraction": 0.0}), standin, tpr=1.0, fpr=0.0).margin == pytest.approx(-0.5)
+    assert d.margin == pytest.approx(0.3 * (5.0 + 0.01 * 1000) - 1.9)  # +2.6: deterred
+    assert from_scenario(s.with_overrides({"slashing.slash_fraction": 0.0}), standin, tpr=1.0, fpr=0.0).margin == pytest.approx(-0.4)
+    # one stack only: the claimed model's 0.2 s
+    one = s.with_overrides({"behaviours.honest.stack_variation": 0.0})
+    assert from_scenario(one, standin, tpr=1.0, fpr=0.0).cost_saving == pytest.approx(500 * 0.1 * 0.04)
 
 
-# (scenario, overrides, oracle power, predicted deterred); margins by hand with C = 2 (1.2 for the
+def test_cost_saving_counts_timeouts_of_an_overloaded_stack(scenarios_dir, standin):
+    # service 2x slower: at utilisation 0.9 the claimed model's queue (rho 0.9) loses few requests,
+    # but a node that must serve 1.8x its capacity loses about 1 - 1/1.8 of them to the timeout
+    from gaia_sim.deterrence import epoch_economics
+
+    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "traffic.utilisation": 0.9, "traffic.timeout_s": 5.0})
+    slow = s.with_overrides({"traffic.utilisation": 1.8})
+    rev_ok, _ = epoch_economics(s, standin, "honest")
+    rev_slow, _ = epoch_economics(slow, standin, "honest")
+    assert rev_ok > 0.8 * 5.0
+    assert rev_slow == pytest.approx(5.0 / 1.8, rel=0.15)
+
+
+# (scenario, overrides, oracle power, predicted deterred); margins by hand with C = 1.9 (1.1 for the
 # low-precision ring), R = 5, S = 1000, p = probe_fraction x tpr (every node revises every epoch):
 ORACLE_POINTS = [
-    ("model_swap", {"slashing.slash_fraction": 0.0}, 1.0, False),  # 0.3 x 5 - 2 = -0.5
-    ("model_swap", {"slashing.slash_fraction": 0.01}, 1.0, True),  # 0.3 x 15 - 2 = +2.5
-    ("model_swap", {"slashing.slash_fraction": 0.01}, 0.2, False),  # 0.06 x 15 - 2 = -1.1
-    ("model_swap", {"slashing.slash_fraction": 0.05, "probes.probe_fraction": 0.2}, 0.5, True),  # 0.1 x 55 - 2 = +3.5
+    ("model_swap", {"slashing.slash_fraction": 0.0}, 1.0, False),  # 0.3 x 5 - 1.9 = -0.4
+    ("model_swap", {"slashing.slash_fraction": 0.01}, 1.0, True),  # 0.3 x 15 - 1.9 = +2.6
+    ("model_swap", {"slashing.slash_fraction": 0.01}, 0.2, False),  # 0.06 x 15 - 1.9 = -1.0
+    ("model_swap", {"slashing.slash_fraction": 0.05, "probes.probe_fraction": 0.2}, 0.5, True),  # 0.1 x 55 - 1.9 = +3.6
     ("collusion_ring", {"slashing.slash_fraction": 0.05, "validator_population.honest": 0.5,
-                        "validator_population.colluding": 0.5}, 1.0, False),  # verdicts blocked: -1.2
-    ("collusion_ring", {"slashing.slash_fraction": 0.05}, 1.0, True),  # 5 of 7 validators honest: 55 - 1.2
+                        "validator_population.colluding": 0.5}, 1.0, False),  # verdicts blocked: -1.1
+    ("collusion_ring", {"slashing.slash_fraction": 0.05}, 1.0, True),  # 5 of 7 validators honest: 55 - 1.1
 ]
 
 
