@@ -1,23 +1,31 @@
 """e002 analysis: does the simulated long-run honest share land on the side of the closed-form
 deterrence boundary that gaia_sim.deterrence predicts, in at least 95% of cells?
 
-    gaia-sim sweep experiments/e002_deterrence_phase/sweep.toml
+    gaia-sim sweep experiments/e002_deterrence_phase/sweep.toml --workers 1
     .venv/bin/python experiments/e002_deterrence_phase/analysis.py [results/sweeps/e002_deterrence_phase]
 
-Per cell (mean of its replicates): the scenario's deterrence inputs come from
-``deterrence.from_scenario`` (cost saving C and forfeited revenue R from the answer bank's measured
-costs and the scenario's prices; f and S from the cell), with the detector's per-probe guilty-verdict
-rates measured in the first epochs of the same runs (``early_tpr_cheaters``, ``early_flag_rate_honest``).
-Predicted: deterred iff margin >= 0. Simulated: honest iff the mean honest share over the last 10% of
-epochs is above the initial honest share (the runs are short, so the direction of the dynamics,
-not where it ends, is what the condition predicts). The boundary drawn is ``min_stake`` per slash fraction with the sweep-wide mean rates.
-Writes figure.png (and the sweep report's phase diagram with the boundary).
+Rule, fixed before the sweep ran (README):
+
+- **Predicted side** of a cell: deterred iff margin = (p - q) f S - C >= 0 (``deterrence.from_scenario``
+  with ``verdict_rates``). C (tokens/epoch cheating saves) is the closed form (``mean_economics``:
+  the answer bank's measured costs over the honest stack mix, the model's queue timeouts); f and S
+  are the cell's; p and q (guilty verdicts per probe of lazy and of honest nodes) do not depend on
+  f or S and are measured once, in calibration runs of the same scenario with strategies frozen
+  (``strategy.dynamics = none``) at the initial mix: 4 seeds x 30 epochs, pooled (the per-cell rates
+  of the first 5 epochs are too noisy: 10 lazy nodes x 5 epochs per run).
+- **Simulated side**: honest iff the mean over the replicates of the honest share averaged over the
+  last 10% of epochs is above the initial honest share, cheating iff below; no movement (equal) is a
+  miss. Headline: share of all cells on the predicted side. Also reported: the decisive cells
+  (|margin| >= 10% of C) and the share of single replicates on the predicted side.
+
+Writes figure.png and cells.csv next to this file, and the sweep report's phase diagram with the boundary.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,82 +33,120 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 S, F = "staking.node_stake", "slashing.slash_fraction"
+CALIBRATION_SEEDS = (1001, 1002, 1003, 1004)
+CALIBRATION_EPOCHS = 30
+DECISIVE = 0.10  # |margin| >= this share of C
 
 
-def cells(root: Path) -> tuple[pd.DataFrame, object, object]:
+def calibrate(base, answers) -> dict[str, float]:
+    """p, q (guilty verdicts per probe) and the measured C (lazy minus honest revenue - cost per node
+    epoch) with strategies frozen at the initial mix, pooled over the calibration seeds."""
+    from gaia_sim.runner import simulate
+
+    steps = []
+    for seed in CALIBRATION_SEEDS:
+        s = base.with_overrides({"strategy.dynamics": "none", "epochs": CALIBRATION_EPOCHS, "seed": seed})
+        steps.append(simulate(s, answers=answers).steps)
+    nodes = pd.concat(steps).query("role == 'node'").groupby("behaviour")[["count", "revenue", "cost", "flagged", "probed"]].sum()
+    net = (nodes["revenue"] - nodes["cost"]) / nodes["count"]
+    return {"p": float(nodes.loc["lazy", "flagged"] / nodes.loc["lazy", "probed"]),
+            "q": float(nodes.loc["honest", "flagged"] / nodes.loc["honest", "probed"]),
+            "C_measured": float(net["lazy"] - net["honest"]),
+            "verdicts_lazy": int(nodes.loc["lazy", "probed"]), "verdicts_honest": int(nodes.loc["honest", "probed"])}
+
+
+def side(delta: float) -> int:
+    """+1 honest side, -1 cheating side, 0 no movement (the simulated-side rule)."""
+    return int(np.sign(delta))
+
+
+def cells(frame: pd.DataFrame, base, answers, cal: dict) -> pd.DataFrame:
+    """One row per (stake, slash fraction): margin, predicted and simulated sides, agreement."""
     from gaia_sim import deterrence
+
+    initial = base.population.honest
+    frame = frame.assign(delta=frame["mean_honest_share_last_10pct"] - initial)
+    frame["rep_side"] = frame["delta"].map(side)
+    rows = []
+    for (s, f), g in frame.groupby([S, F]):
+        d = deterrence.from_scenario(base.with_overrides({S: s, F: f}), answers, tpr=cal["p"], fpr=cal["q"], verdict_rates=True)
+        pred = 1 if d.deters else -1
+        rows.append({S: s, F: f, "margin": d.margin, "margin_over_C": d.margin / d.cost_saving, "predicted": pred,
+                     "honest_share": g["mean_honest_share_last_10pct"].mean(), "simulated": side(g["delta"].mean()),
+                     "replicates": len(g), "replicates_agree": int((g["rep_side"] == pred).sum()),
+                     "early_tpr": g["early_tpr_cheaters"].mean()})
+    out = pd.DataFrame(rows)
+    out["agree"] = out["predicted"] == out["simulated"]
+    out["decisive"] = out["margin_over_C"].abs() >= DECISIVE
+    return out
+
+
+def boundary(typical, fractions) -> list[tuple[float, float]]:
+    """(min stake, slash fraction) along the boundary."""
+    return [(replace(typical, slash_fraction=f).min_stake, f) for f in fractions]
+
+
+def figure(c: pd.DataFrame, line, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from gaia_sim.atomic import atomic_write
+
+    grid = c.pivot(index=F, columns=S, values="honest_share")
+    xs, ys = np.asarray(grid.columns, float), np.asarray(grid.index, float)
+    fig = Figure(figsize=(9.0, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    fig.colorbar(im, ax=ax, label="long-run honest share (last 10% of epochs, mean of replicates)")
+    miss = c[~c["agree"]]
+    ax.scatter(np.searchsorted(xs, miss[S]), np.searchsorted(ys, miss[F]), marker="x", c="red", s=70,
+               label="cell on the wrong side")
+    logx = np.log(np.maximum(xs, 1e-9))
+    pts = [(np.interp(np.log(s), logx[1:], np.arange(1, len(xs))), np.interp(f, ys, np.arange(len(ys))))
+           for s, f in line if np.isfinite(s) and xs[1] <= s <= xs[-1]]
+    if pts:
+        ax.plot(*zip(*pts), "w--", lw=2, label="closed-form boundary (min stake)")
+    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45)
+    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
+    ax.set(xlabel="node stake (tokens, log-spaced after 0)", ylabel="slash fraction",
+           title="e002: deterrence phase diagram (lazy nodes, initial honest share 0.8)")
+    ax.legend(fontsize=8, loc="upper left")
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+
+
+def main(root: Path) -> None:
+    from gaia_sim import deterrence
+    from gaia_sim.atomic import atomic_write
     from gaia_sim.runner import load_answers
     from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep.report import write_report
 
     frame = pd.read_parquet(root / "results.parquet")
     manifest = json.loads((root / "manifest.json").read_text())
     base = load_scenario(manifest["base_scenario"]).with_overrides(manifest["fixed"])
     answers = load_answers(base.answers)
-    means = frame.groupby([S, F], as_index=False).mean(numeric_only=True)
-    tpr, fpr = np.nanmean(means["early_tpr_cheaters"]), np.nanmean(means["early_flag_rate_honest"])
-    rows = []
-    for _, r in means.iterrows():
-        d = deterrence.from_scenario(base.with_overrides({S: r[S], F: r[F]}), answers, tpr=_nz(r["early_tpr_cheaters"], tpr),
-                                     fpr=_nz(r["early_flag_rate_honest"], fpr), verdict_rates=True)
-        rows.append({"margin": d.margin, "predicted_deterred": d.deters})
-    means = pd.concat([means, pd.DataFrame(rows)], axis=1)
-    means["simulated_honest"] = means["mean_honest_share_last_10pct"] > base.population.honest
-    means["agree"] = means["predicted_deterred"] == means["simulated_honest"]
-    typical = deterrence.from_scenario(base, answers, tpr=tpr, fpr=fpr, verdict_rates=True)
-    return means, typical, base
-
-
-def _nz(v: float, default: float) -> float:
-    return default if not np.isfinite(v) else float(v)
-
-
-def boundary(typical, fractions) -> list[tuple[float, float]]:
-    from dataclasses import replace
-
-    return [(replace(typical, slash_fraction=f).min_stake, f) for f in fractions]
-
-
-def figure(means: pd.DataFrame, line, path: Path) -> None:
-    from matplotlib.figure import Figure
-
-    grid = means.pivot(index=F, columns=S, values="mean_honest_share_last_10pct")
-    xs, ys = np.asarray(grid.columns, float), np.asarray(grid.index, float)
-    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
-    ax = fig.add_subplot()
-    im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1)
-    fig.colorbar(im, ax=ax, label="long-run honest share (last 10% of epochs)")
-    miss = means[~means["agree"]]
-    ax.scatter(np.searchsorted(xs, miss[S]), np.searchsorted(ys, miss[F]), marker="x", c="red", s=60,
-               label="cell on the wrong side")
-    pts = [(np.interp(s, xs, np.arange(len(xs)), right=np.inf), np.interp(f, ys, np.arange(len(ys))))
-           for s, f in line if np.isfinite(s)]
-    pts = [(x, y) for x, y in pts if x <= len(xs) - 0.5]
-    if pts:
-        ax.plot(*zip(*pts), "w--", lw=2, label="analytic boundary (min stake)")
-    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
-    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
-    ax.set(xlabel="node stake (tokens)", ylabel="slash fraction", title="e002: deterrence phase diagram")
-    ax.legend(fontsize=8, loc="upper left")
-    fig.savefig(path, dpi=110)
-
-
-def main(root: Path) -> None:
-    from gaia_sim.sweep.report import write_report
-
-    means, typical, _ = cells(root)
-    fractions = sorted(means[F].unique())
-    line = boundary(typical, fractions)
-    figure(means, line, HERE / "figure.png")
+    cal = calibrate(base, answers)
+    c = cells(frame, base, answers, cal)
+    typical = deterrence.from_scenario(base, answers, tpr=cal["p"], fpr=cal["q"], verdict_rates=True)
+    line = boundary(typical, sorted(c[F].unique()))
+    figure(c, line, HERE / "figure.png")
+    atomic_write(HERE / "cells.csv", lambda tmp: c.round(4).to_csv(tmp, index=False))
     write_report(root, boundary=[(s, f) for s, f in line if np.isfinite(s)])
-    print(f"deterrence inputs (sweep means): p_detect={typical.p_detect:.3f} q={typical.false_positive:.4f} "
-          f"C={typical.cost_saving:.3f} R={typical.reward:.3f} tokens/epoch")
+    print(f"git revision of the sweep: {manifest.get('git_revision')}")
+    print(f"calibration (strategies frozen, {len(CALIBRATION_SEEDS)} seeds x {CALIBRATION_EPOCHS} epochs): "
+          f"p={cal['p']:.3f} ({cal['verdicts_lazy']} verdicts) q={cal['q']:.4f} ({cal['verdicts_honest']}) "
+          f"C measured={cal['C_measured']:.3f}; closed form C={typical.cost_saving:.3f} tokens/epoch")
+    print(f"sweep-mean early (first 5 epochs) guilty rate of lazy nodes: {frame['early_tpr_cheaters'].mean():.3f}")
     print("boundary (min stake per slash fraction):", {f: round(s, 2) for s, f in line})
-    print(f"cells on the predicted side: {means['agree'].sum()} / {len(means)} = {means['agree'].mean():.1%}")
-    print("predicted deterred:", int(means["predicted_deterred"].sum()), "| simulated honest:", int(means["simulated_honest"].sum()))
-    grid = means.pivot(index=F, columns=S, values="mean_honest_share_last_10pct").round(2)
-    print(grid.to_string())
-    if len(means[~means["agree"]]):
-        print("cells on the wrong side:\n", means.loc[~means["agree"], [S, F, "margin", "mean_honest_share_last_10pct"]].round(3).to_string(index=False))
+    dec = c[c["decisive"]]
+    print(f"ALL cells on the predicted side: {c['agree'].sum()} / {len(c)} = {c['agree'].mean():.1%}")
+    print(f"decisive cells (|margin| >= {DECISIVE:.0%} of C): {dec['agree'].sum()} / {len(dec)} = {dec['agree'].mean():.1%}")
+    print(f"single replicates on the predicted side: {c['replicates_agree'].sum()} / {c['replicates'].sum()}")
+    print("predicted deterred:", int((c["predicted"] > 0).sum()), "| simulated honest:", int((c["simulated"] > 0).sum()),
+          "| no movement:", int((c["simulated"] == 0).sum()))
+    print(c.pivot(index=F, columns=S, values="honest_share").round(2).to_string())
+    miss = c[~c["agree"]]
+    if len(miss):
+        print("cells on the wrong side:\n", miss[[S, F, "margin", "margin_over_C", "honest_share", "replicates_agree"]].round(3).to_string(index=False))
 
 
 if __name__ == "__main__":
