@@ -204,7 +204,7 @@ class GaiaModel(mesa.Model):
         self.epoch += 1
         traffic = self.phase_traffic()
         flags, scores, p_values = self.phase_judge(traffic)
-        slashed = self.phase_slash(traffic.probed, flags)
+        slashed = self.phase_slash(traffic.probed, flags, traffic)
         revenue, cost = self.phase_settle(traffic)
         behaviour = self.behaviour.copy()
         self.phase_revise(revenue - cost - slashed)
@@ -340,12 +340,13 @@ class GaiaModel(mesa.Model):
         return guilty
 
     # c. slashing ----------------------------------------------------------------------------
-    def phase_slash(self, probed: np.ndarray, guilty: np.ndarray) -> np.ndarray:
+    def phase_slash(self, probed: np.ndarray, guilty: np.ndarray, traffic: Traffic | None = None) -> np.ndarray:
         """Phase c, slashing: the scenario's rule (:data:`gaia_sim.slashing.RULES`) turns verdicts into
         slashes of allocated stake on the :class:`~gaia_sim.staking.StakeLedger` (EigenLayer
         semantics: escrow, then burn or treasury), jails or ejects, forfeits dispute bonds; validators
-        lose stake for deviating votes and missed canaries; liable domain operators share the slash;
-        node operators top their stake back up. Returns tokens slashed per node."""
+        lose stake for deviating votes and for canaries they fail to flag (judged among ``traffic``'s
+        probe answers); liable domain operators share the slash; node operators top their stake back
+        up. Returns tokens slashed per node."""
         led, e, sp = self._economy(), self.epoch, self.scenario.slashing
         rng = rngs.stream(self.scenario.seed, "slash", e)
         self._release_jail()
@@ -354,7 +355,7 @@ class GaiaModel(mesa.Model):
         slashed = self._apply_node_slash(probed, decision)
         self._apply_sanctions(probed, decision)
         self._guilty_now = probed[guilty]
-        self._slash_validators(rng)
+        self._slash_validators(rng, traffic)
         self._slash_domains(slashed)
         if self.evidence is not None and guilty.any():
             self.evidence.reset(probed[guilty])
@@ -455,7 +456,7 @@ class GaiaModel(mesa.Model):
             self.status[out], self.active[out] = EJECTED, False
             self._econ_events.append(self._node_events(self.ledger.exit(self._lid_node[out], self.epoch)))
 
-    def _slash_validators(self, rng) -> None:
+    def _slash_validators(self, rng, traffic: Traffic | None = None) -> None:
         """Validators lose reward weight for votes against decided verdicts (and stake if
         ``deviation_slash`` > 0), and stake for canaries they fail to flag (quorum.py)."""
         vp, led = self.scenario.validation, self.ledger
@@ -466,7 +467,7 @@ class GaiaModel(mesa.Model):
             self._val_weight[vs] = np.where(cast > 0, (cast - dev) / np.maximum(cast, 1), 1.0)
             frac[vs] += dev * vp.deviation_slash
         if vp.canaries_per_epoch > 0:
-            frac += quorum.canary_penalties(self._canary_misses(rng), vp.canary_slash)
+            frac += quorum.canary_penalties(self._canary_misses(rng, traffic), vp.canary_slash)
         frac = np.minimum(frac, 1.0)
         self.validator_slashed = np.zeros(len(self.validators))
         hit = np.flatnonzero(frac > 0)
@@ -475,15 +476,41 @@ class GaiaModel(mesa.Model):
             self.validator_slashed[hit] = ev["amount"]
             self._econ_events.append(self._validator_events(ev))
 
-    def _canary_misses(self, rng) -> np.ndarray:
+    def _canary_misses(self, rng, traffic: Traffic | None) -> np.ndarray:
+        """int[v]: canaries each validator was assigned (:func:`quorum.plant_canaries`) and did not
+        vote guilty. Every validator votes on its canaries with its own rule on a fresh ballot: an
+        honest (or colluding) validator votes the detector's verdict on the canary judged among the
+        domain's probed nodes (:meth:`_canary_flags`); a lazy one copies the canary's public record,
+        which is empty (a canary is a fresh node), so it misses every canary it is given."""
         vp, misses = self.scenario.validation, np.zeros(len(self.validators), np.int64)
-        queries = np.array([v.behaviour.queries for v in self.validators])
+        k = vp.canaries_per_epoch
         for d in range(self.scenario.network.domains):
             vs = np.flatnonzero(self.validator_domain == d)
-            given = quorum.plant_canaries(rng, len(vs), vp.canaries_per_epoch, vp.canaries_per_validator)
-            flagged = given & queries[vs][:, None] & (rng.random(given.shape) < vp.canary_flag_prob)
-            misses[vs] = quorum.canary_misses(given, flagged)
+            given = quorum.plant_canaries(rng, len(vs), k, vp.canaries_per_validator)
+            ballot = Ballot(self._canary_flags(d, traffic), np.zeros(k, bool), np.zeros(k, bool))
+            votes = np.array([self.validators[i].behaviour.vote(ballot) for i in vs], dtype=bool).reshape(len(vs), k)
+            misses[vs] = quorum.canary_misses(given, given & votes)
         return misses
+
+    def _canary_flags(self, domain: int, traffic: Traffic | None) -> np.ndarray:
+        """bool[k]: the detector's single-epoch verdict on the ``canaries_per_epoch`` canaries the
+        protocol plants in ``domain``: known-bad nodes whose answers to this epoch's probe questions
+        are drawn from the answer source's ``canary_role`` configuration, judged together with the
+        domain's probed nodes (the canaries look like any other probed node to a validator). The
+        real nodes' verdicts come from phase b's run without canaries."""
+        vp, det = self.scenario.validation, self.scenario.detector
+        k = vp.canaries_per_epoch
+        if traffic is None or k == 0:
+            return np.zeros(k, bool)
+        if vp.canary_role not in self.role_to_config:
+            raise UserError(f"validation.canary_role = {vp.canary_role!r}: the answer source has no such role; "
+                            f"allowed: {sorted(r for r in self.role_to_config if r != 'claimed')}")
+        rng = rngs.stream(self.scenario.seed, "canary", self.epoch, domain)
+        shape = (k, len(self.epoch_questions), self.scenario.probes.samples_per_question)
+        canaries = self._gather(np.full(shape, self._config_index(vp.canary_role), np.int64), rng)
+        real = traffic.embeddings[self.node_domain[traffic.probed] == domain]
+        result = DETECTORS[det.name](np.concatenate([real, canaries]), alpha=det.alpha, **self._detector_options(domain))
+        return np.asarray(result.flagged, bool)[len(real):]
 
     def _slash_domains(self, slashed: np.ndarray) -> None:
         """Domain operators vouch for their nodes: liable when too many were slashed (rewards.py)."""

@@ -161,7 +161,8 @@ class ValidationParams(Group):
     deviation_slash: float = fraction(0.0, "share of a validator's stake slashed per vote against a decided verdict")
     canaries_per_epoch: int = F(0, "nodes", "known-bad canary nodes the protocol plants per domain each epoch", ge=0, le=1_000)
     canaries_per_validator: int = F(1, "nodes", "canaries each validator is asked to judge per epoch", ge=0, le=1_000)
-    canary_flag_prob: float = fraction(0.95, "probability a validator that queries flags a canary (detector power on known-bad answers)")
+    canary_role: Literal["cheaper_model", "low_precision", "wrong_kb", "no_kb", "lazy_truncated", "lazy_replay", "lazy_refusal"] = F(
+        "cheaper_model", "choice", "bank role whose answers a canary gives (known-bad); validators judge it with the detector among the probed nodes")
     canary_slash: float = fraction(0.05, "share of a validator's stake slashed per missed canary")
     appeal_accuracy: float = fraction(0.95, "probability an honest validator's appeal vote (dispute rule) matches the truth")
 

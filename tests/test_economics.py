@@ -95,7 +95,38 @@ def test_canaries_expose_lazy_validators(scenarios_dir, standin):
     lazy = np.array([v.behaviour.name == "lazy" for v in m.validators])
     start = s.staking.validator_stake
     assert (m.validator_stake[lazy] < 0.6 * start).all()
-    assert (m.validator_stake[~lazy] > 0.8 * start).all()  # honest ones miss only at 1 - canary_flag_prob
+    assert (m.validator_stake[~lazy] > 0.8 * start).all()  # honest ones miss only what the detector misses
+
+
+def test_canaries_are_judged_by_the_detector(monkeypatch, scenarios_dir, standin):
+    # a detector that never flags: honest validators now miss every canary too (no probability knob)
+    from gaia_sim import model as model_mod
+    from gaia_sim.detector._common import Assessment
+
+    def blind(emb, alpha=0.01, **_):
+        n = emb.shape[0]
+        return Assessment(np.zeros(n), np.ones(n), np.zeros(n, bool))
+
+    s = scen(scenarios_dir, "model_swap", **{"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2,
+                                             "validation.canary_slash": 0.05, "strategy.dynamics": "none", "epochs": 3})
+    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, blind)
+    m = run_model(s, standin)
+    assert np.allclose(m.validator_stake, s.staking.validator_stake * 0.9 ** 3)  # 2 misses x 5% per epoch
+
+
+def test_canary_flags_come_from_the_canary_configuration(scenarios_dir, standin):
+    # canaries that refuse every question are flagged (almost) always by the real stand-in detector
+    def flag_rate(role):
+        s = scen(scenarios_dir, "baseline", **{"validation.canaries_per_epoch": 2, "validation.canary_role": role,
+                                                     "detector.sequential": False, "epochs": 6})
+        m = GaiaModel(s, standin)
+        flags = []
+        for _ in range(s.epochs):
+            traffic = m.phase_traffic()
+            m.phase_judge(traffic)
+            flags.append(m._canary_flags(0, traffic))
+        return np.mean(flags)
+    assert flag_rate("lazy_refusal") >= 0.9
 
 
 def test_deviating_validators_earn_less(scenarios_dir, standin):
