@@ -132,6 +132,14 @@ class Outcome:
         self.flagged_honest += int(a.flagged[~labels].sum())
         self.flagged_cheat += int(a.flagged[labels].sum())
 
+    def merge(self, other: "Outcome") -> "Outcome":
+        """Pool another outcome's verdicts into this one (same setting and detector)."""
+        self.honest += other.honest
+        self.cheat += other.cheat
+        self.flagged_honest += other.flagged_honest
+        self.flagged_cheat += other.flagged_cheat
+        return self
+
     def summary(self, fpr: float = 0.01) -> dict:
         h, c = np.concatenate(self.honest), np.concatenate(self.cheat)
         f, t = roc_curve(h, c)
@@ -170,6 +178,20 @@ def selection_gain(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.rando
             x, labels, _ = make_trial(pools, spec, rng)
             outcomes["random"][epoch].add(assess(x, alpha=alpha), labels)
     return {k: np.array([o.summary()["tpr_at_fpr"] for o in v]) for k, v in outcomes.items()}
+
+
+def evaluate_learned(pools, spec: TrialSpec, detectors: dict, trials: int, rng: np.random.Generator,
+                     question_sets: list, alpha: float = 0.01) -> dict[str, Outcome]:
+    """``trials`` verdicts split evenly over independently learned question sets (one per validator
+    history), pooled: the TPR then averages over what validators may have learned, not one lucky
+    or unlucky set."""
+    out = {name: Outcome() for name in detectors}
+    sets = question_sets[:max(trials, 1)]  # fewer trials than histories: one trial per set
+    for i, qs in enumerate(sets):
+        share = trials // len(sets) + (i < trials % len(sets))
+        for name, outcome in evaluate_setting(pools, spec, detectors, share, rng, alpha, qs).items():
+            out[name].merge(outcome)
+    return out
 
 
 def learn_questions(pools, spec: TrialSpec, k: int, epochs: int, rng: np.random.Generator) -> np.ndarray:
@@ -323,12 +345,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=0.01, help="detector level (default 0.01)")
     parser.add_argument("--detectors", default="default,median_rank,paper", help="detectors to compare")
     parser.add_argument("--epochs", type=int, default=12, help="epochs of live verdicts (largest budget) to learn question selection")
+    parser.add_argument("--histories", type=int, default=5,
+                        help="independent validator histories that learn question sets; learned-question trials are split over them (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default="results/evaluation", help="output folder (default results/evaluation)")
 
 
 def _check_args(args) -> None:
-    for name in ("trials", "nodes", "questions", "epochs"):
+    for name in ("trials", "nodes", "questions", "epochs", "histories"):
         if getattr(args, name) < 1:
             raise UserError(f"gaia-sim evaluate: --{name} must be >= 1, got {getattr(args, name)}")
     if not 0 <= args.cheaters < args.nodes:
@@ -356,16 +380,17 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
     for honest, cheat in pairings:
         base = TrialSpec(honest, cheat, args.nodes, args.cheaters, args.questions,
                          max(1, max(_budgets(args.budgets, args.questions)) // args.questions), honest_runs, cheat_runs)
-        learned = learn_questions(pools, base, args.questions, args.epochs, rng)
-        for mode, qpool in (("random", None), ("learned", learned)):
+        learned = [learn_questions(pools, base, args.questions, args.epochs, rng) for _ in range(args.histories)]
+        for mode, qsets in (("random", None), ("learned", learned)):
             for budget in _budgets(args.budgets, args.questions):
                 spec = TrialSpec(honest, cheat, args.nodes, args.cheaters, args.questions,
                                  budget // args.questions, honest_runs, cheat_runs)
-                res = evaluate_setting(pools, spec, detectors, args.trials, rng, args.alpha, qpool)
+                res = (evaluate_setting(pools, spec, detectors, args.trials, rng, args.alpha) if qsets is None
+                       else evaluate_learned(pools, spec, detectors, args.trials, rng, qsets, args.alpha))
                 for name, outcome in res.items():
                     rows.append({"source": source, "pairing": f"{cheat} as {honest}", "detector": name,
                                  "questions_mode": mode, "answers": spec.questions * spec.samples,
-                                 "questions": [int(q) for q in (qpool if qpool is not None else [])],
+                                 "questions": [[int(q) for q in qs] for qs in (qsets or [])],
                                  **outcome.summary()})
                 if budget == max(_budgets(args.budgets, args.questions)):
                     curves = {n: roc_curve(np.concatenate(o.honest), np.concatenate(o.cheat)) for n, o in res.items()}

@@ -58,7 +58,7 @@ def _args(tmp_path, **kw):
     return parser.parse_args(argv)
 
 
-@pytest.mark.parametrize("bad", [{"trials": 0}, {"cheaters": 12}, {"detectors": "nope"}, {"budgets": "2"}])
+@pytest.mark.parametrize("bad", [{"trials": 0}, {"cheaters": 12}, {"detectors": "nope"}, {"budgets": "2"}, {"histories": 0}])
 def test_bad_arguments_are_user_errors(tmp_path, bad):
     with pytest.raises(UserError):
         ev.run(_args(tmp_path, **bad))
@@ -71,6 +71,10 @@ def test_evaluate_real_end_to_end(tmp_path, capsys):
     result = json.loads((tmp_path / "evaluation.json").read_text())
     assert {r["pairing"] for r in result["rows"]} == {f"{c} as {h}" for h, c in ev.REAL_PAIRINGS}
     assert {r["detector"] for r in result["rows"]} == {"default", "median_rank", "paper"}
+    learned = [r for r in result["rows"] if r["questions_mode"] == "learned"]
+    assert all(len(r["questions"]) == result["settings"]["histories"] for r in learned)
+    trials, cheaters = result["settings"]["trials"], result["settings"]["cheaters"]
+    assert all(r["n_cheat"] == trials * cheaters for r in result["rows"])  # split over histories, none lost
     assert (tmp_path / "tpr_vs_answers_real.png").stat().st_size > 1000
     assert len(list(tmp_path.glob("roc_real_*.png"))) == 8
     assert not list(tmp_path.glob(".*tmp*"))
