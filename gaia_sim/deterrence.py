@@ -209,11 +209,12 @@ def early_rates(result, epochs: int = 10) -> tuple[float, float]:
     return tpr, fpr
 
 
-def check_cell(result, answers, threshold: float = 0.5, rates: str = "early", early_epochs: int = 5) -> dict:
+def check_cell(result, answers, threshold: float | None = 0.5, rates: str = "early", early_epochs: int = 5) -> dict:
     """Does a finished run land on the side of the boundary the condition predicts?
 
     Prediction: deterred (margin >= 0) -> long-run honest share (mean over the last 10% of epochs)
-    above ``threshold``; not deterred -> below it. Detector rates: ``early`` (first epochs of the
+    above ``threshold``; not deterred -> below it. ``threshold=None``: the initial honest share
+    (the direction of the dynamics; no movement agrees with neither side). Detector rates: ``early`` (first epochs of the
     run, :func:`early_rates`), ``summary`` (whole run) or ``ideal`` (tpr 1, fpr = alpha).
     """
     s = result.summary
@@ -227,11 +228,16 @@ def check_cell(result, answers, threshold: float = 0.5, rates: str = "early", ea
     fpr = None if fpr is not None and fpr != fpr else fpr
     d = from_scenario(result.scenario, answers, tpr=tpr, fpr=fpr, verdict_rates=rates != "ideal")
     honest = float(s["mean_honest_share_last_10pct"])
+    if threshold is None:
+        start = result.scenario.population.honest
+        agree = (honest > start) if d.deters else (honest < start)
+        return {"margin": d.margin, "predicted_deterred": d.deters, "honest_share": honest,
+                "agree": bool(agree), "critical_p": d.critical_p, "p_detect": d.p_detect}
     return {"margin": d.margin, "predicted_deterred": d.deters, "honest_share": honest,
             "agree": d.deters == (honest > threshold), "critical_p": d.critical_p, "p_detect": d.p_detect}
 
 
-def grid_check(scenario, answers, axes: dict, threshold: float = 0.5, rates: str = "early"):
+def grid_check(scenario, answers, axes: dict, threshold: float | None = 0.5, rates: str = "early"):
     """Run ``scenario`` over the grid ``axes`` ({parameter path: values}) and compare each cell's
     simulated long-run honest share with the condition's prediction (:func:`check_cell`).
 

@@ -222,6 +222,25 @@ def test_deterrence_condition_matches_simulation(monkeypatch, scenarios_dir, sta
     assert cell["agree"], cell
 
 
+# Near the boundary (f S* = 1.9 / 0.3 - 5 = 1.33 tokens), judged by the direction of the dynamics
+# (long-run honest share above / below the initial 0.8, check_cell(threshold=None)), as in e002.
+# Closer in, single runs are not decisive: at +0.2 (10% of C) the profit memory's survivor bias
+# (lucky cheaters' records outlive their luck) drove seed 0 to cheating; with profit_memory 1 the
+# noise of single-epoch profits decides (e002 README).
+NEAR_POINTS = [(0.0005, False),  # 0.3 x (5 + 0.5) - 1.9 = -0.25
+               (0.003, True)]    # 0.3 x (5 + 3) - 1.9 = +0.5
+
+
+@pytest.mark.parametrize("fraction, deterred", NEAR_POINTS)
+def test_deterrence_near_the_boundary(monkeypatch, scenarios_dir, standin, fraction, deterred):
+    monkeypatch.setattr(GaiaModel, "phase_judge", oracle_judge(1.0, 0.0))
+    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": fraction})
+    d = from_scenario(s, standin, tpr=1.0, fpr=0.0)
+    assert d.deters is deterred and abs(d.margin) < 0.3 * d.cost_saving  # hand-checked margins above
+    cell = check_cell(simulate(s, answers=standin), standin, threshold=None, rates="summary")
+    assert cell["agree"], cell
+
+
 @pytest.mark.parametrize("fraction, deterred", [(0.0, False), (0.1, True)])
 def test_deterrence_with_the_real_stand_in_detector(scenarios_dir, standin, fraction, deterred):
     s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": fraction})
