@@ -131,7 +131,9 @@ def main(root: Path) -> None:
     figure(c, line, HERE / "figure.png")
     atomic_write(HERE / "cells.csv", lambda tmp: c.round(4).to_csv(tmp, index=False))
     write_report(root, boundary=[(s, f) for s, f in line if np.isfinite(s)])
-    print(f"git revision of the sweep: {manifest.get('git_revision')}")
+    env = manifest.get("environment", {})
+    print(f"sweep {manifest['name']}: git {env.get('git_revision')}, {manifest.get('n_rows')} runs, "
+          f"{manifest.get('wall_s', float('nan')):.0f} s wall, {manifest.get('workers')} worker(s)")
     print(f"calibration (strategies frozen, {len(CALIBRATION_SEEDS)} seeds x {CALIBRATION_EPOCHS} epochs): "
           f"p={cal['p']:.3f} ({cal['verdicts_lazy']} verdicts) q={cal['q']:.4f} ({cal['verdicts_honest']}) "
           f"C measured={cal['C_measured']:.3f}; closed form C={typical.cost_saving:.3f} tokens/epoch")

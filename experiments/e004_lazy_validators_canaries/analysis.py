@@ -4,7 +4,11 @@
     .venv/bin/python experiments/e004_lazy_validators_canaries/analysis.py [results/sweeps/e004_lazy_validators_canaries]
 
 Per cell: profit per validator-epoch of lazy and honest validators (rewards - probe costs - slashes),
-their difference, and the guilty-verdict rate per probe of cheating nodes (tpr_cheaters) over the run.
+their difference, the guilty-verdict rate per probe of cheating nodes (tpr_cheaters) over the run, and
+the honest validators' canary miss rate: canaries are planted known-bad nodes answering from the bank's
+``validation.canary_role`` configuration and judged by the detector among the probed nodes, so an honest
+validator misses what the detector misses. Estimated from the stake it lost: slash per validator-epoch /
+(canary_slash x validator_stake x canaries per epoch); exact while honest validators lose little stake.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ HERE = Path(__file__).resolve().parent
 K, MIX = "validation.canaries_per_epoch", "validator_population"
 
 
-def table(frame: pd.DataFrame) -> pd.DataFrame:
+def table(frame: pd.DataFrame, slash: float, stake: float) -> pd.DataFrame:
     frame = frame.assign(lazy_share=frame[MIX].map(lambda m: json.loads(m)["lazy"]))
-    cols = ["profit_per_validator_lazy", "profit_per_validator_honest", "slashed_per_validator_lazy", "tpr_cheaters"]
+    cols = ["profit_per_validator_lazy", "profit_per_validator_honest", "slashed_per_validator_lazy",
+            "slashed_per_validator_honest", "tpr_cheaters"]
     t = frame.groupby(["lazy_share", K], as_index=False)[cols].mean()
     t["lazy_minus_honest"] = t["profit_per_validator_lazy"] - t["profit_per_validator_honest"]
+    t["honest_canary_miss_rate"] = t["slashed_per_validator_honest"] / (slash * stake * t[K].where(t[K] > 0))
     return t
 
 
@@ -44,11 +50,19 @@ def figure(t: pd.DataFrame, path: Path) -> None:
     for ax in (a, b):
         ax.set_xticks(ticks, [str(int(k)) for k in ticks])
     a.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
+    from gaia_sim.atomic import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
 
 
 def main(root: Path) -> None:
-    t = table(pd.read_parquet(root / "results.parquet"))
+    from gaia_sim.scenario import load_scenario
+
+    manifest = json.loads((root / "manifest.json").read_text())
+    base = load_scenario(manifest["base_scenario"]).with_overrides(manifest["fixed"])
+    print(f"git revision of the sweep: {manifest.get('environment', {}).get('git_revision')}, {manifest.get('n_rows')} runs, "
+          f"{manifest.get('wall_s', float('nan')):.0f} s wall; canary role: {base.validation.canary_role}")
+    t = table(pd.read_parquet(root / "results.parquet"), base.validation.canary_slash, base.staking.validator_stake)
     figure(t, HERE / "figure.png")
     print(t.round(3).to_string(index=False))
     pays = t[t["lazy_minus_honest"] > 0]
