@@ -20,14 +20,16 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-K, MIX = "validation.canaries_per_epoch", "validator_population"
+K, MIX, ROLE = "validation.canaries_per_epoch", "validator_population", "validation.canary_role"
 
 
 def table(frame: pd.DataFrame, slash: float, stake: float) -> pd.DataFrame:
     frame = frame.assign(lazy_share=frame[MIX].map(lambda m: json.loads(m)["lazy"]))
+    if ROLE not in frame:
+        frame = frame.assign(**{ROLE: "cheaper_model"})
     cols = ["profit_per_validator_lazy", "profit_per_validator_honest", "slashed_per_validator_lazy",
             "slashed_per_validator_honest", "tpr_cheaters"]
-    t = frame.groupby(["lazy_share", K], as_index=False)[cols].mean()
+    t = frame.groupby([ROLE, "lazy_share", K], as_index=False)[cols].mean()
     t["lazy_minus_honest"] = t["profit_per_validator_lazy"] - t["profit_per_validator_honest"]
     t["honest_canary_miss_rate"] = t["slashed_per_validator_honest"] / (slash * stake * t[K].where(t[K] > 0))
     return t
@@ -36,22 +38,28 @@ def table(frame: pd.DataFrame, slash: float, stake: float) -> pd.DataFrame:
 def figure(t: pd.DataFrame, path: Path) -> None:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
-    a, b = fig.subplots(1, 2)
-    for share, part in t.groupby("lazy_share"):
-        a.plot(part[K], part["lazy_minus_honest"], "o-", label=f"lazy share {share:.1f}")
-        b.plot(part[K], part["tpr_cheaters"], "o-", label=f"lazy share {share:.1f}")
+    from gaia_sim.atomic import atomic_write
+
+    fig = Figure(figsize=(13.0, 4.0), layout="constrained")
+    a, b, c = fig.subplots(1, 3)
+    for (role, share), part in t.groupby([ROLE, "lazy_share"]):
+        a.plot(part[K], part["lazy_minus_honest"], "o-", label=f"{role}, lazy share {share:.1f}")
+        c.plot(part[K], part["tpr_cheaters"], "o-", label=f"{role}, lazy share {share:.1f}")
+    for role, part in t.groupby(ROLE):
+        part = part.groupby(K, as_index=False)["honest_canary_miss_rate"].mean()
+        b.plot(part[K], part["honest_canary_miss_rate"], "o-", label=role)
     a.axhline(0, color="k", lw=0.8)
     a.set(xlabel="canaries per epoch", ylabel="lazy - honest validator profit (tokens/epoch)",
           title="does laziness pay?", xscale="symlog")
-    b.set(xlabel="canaries per epoch", ylabel="guilty verdicts per cheater probe", title="verdict correctness",
+    b.set(xlabel="canaries per epoch", ylabel="share of its canaries an honest validator misses",
+          title="canary misses (detector on canary answers)", xscale="symlog", ylim=(-0.02, 1.02))
+    c.set(xlabel="canaries per epoch", ylabel="guilty verdicts per cheater probe", title="verdict correctness",
           xscale="symlog", ylim=(-0.02, 1.02))
     ticks = sorted(t[K].unique())
-    for ax in (a, b):
+    for ax in (a, b, c):
         ax.set_xticks(ticks, [str(int(k)) for k in ticks])
-    a.legend(fontsize=8)
-    from gaia_sim.atomic import atomic_write
-
+    a.legend(fontsize=7)
+    b.legend(fontsize=7)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
 
 
@@ -66,7 +74,7 @@ def main(root: Path) -> None:
     figure(t, HERE / "figure.png")
     print(t.round(3).to_string(index=False))
     pays = t[t["lazy_minus_honest"] > 0]
-    print("cells where laziness pays:", pays[["lazy_share", K]].to_dict("records"))
+    print("cells where laziness pays:", pays[[ROLE, "lazy_share", K]].to_dict("records"))
 
 
 if __name__ == "__main__":
