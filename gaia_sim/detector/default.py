@@ -8,9 +8,13 @@
    are resampled from the answers of trusted peers. This probability integral transform puts
    questions with identical honest answers, rare alternative answers or wide scatter on one scale,
    which the real Gaia answers need (many questions have 1-3 distinct honest answers).
-3. **Passes**: pass 1 uses all nodes as peers; nodes significant at ``screen`` are left out of
-   the peer pool (and of the empirical null) of the next pass, so up to a third of colluding
-   nodes neither widen the null nor hide among the pseudo-honest nodes.
+3. **Passes**: in pass 1 the pseudo-honest nodes draw only from the *geometric core*, the two
+   thirds of nodes whose distances to the consensus rank lowest across questions, so up to a third
+   of colluders stay out of the pool. The final pass draws from the nodes not significant at
+   ``screen`` against the core's own null (a pure pool), and learns its empirical null over the
+   nodes not significant against the null of all answering nodes (so about ``screen`` of honest
+   nodes are set aside, as its pivot assumes). ``first_pass="all"`` (detector "default_all")
+   uses every node as a peer in pass 1 instead.
 4. **Combination across questions**: weighted Fisher statistic (question weights = question
    selection), referred to its Satterthwaite scaled chi-square null.
 5. **Empirical null across peers**: the combined p-values' normal scores are compared with the
@@ -249,13 +253,20 @@ def scale_floor(tied: np.ndarray, answered: np.ndarray, pseudo_p: np.ndarray, we
 
 def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool, screen: float = 0.05):
     """Location and dispersion p-value per node (empirical null) and their robust z-scores."""
-    q_loc, q_disp, tied, pseudo_loc, pseudo_disp = question_p_values(x, s, centre, d, peers, boot, rng)
+    q_values = question_p_values(x, s, centre, d, peers, boot, rng)
+    return node_level(q_values, s, weights, peers, dispersion, screen)
+
+
+def node_level(q_values, s, weights, reference, dispersion: bool, screen: float = 0.05):
+    """Per-node location and dispersion p-values from the per-question ones (Fisher, then the
+    empirical null learned over the ``reference`` nodes) and their robust z-scores."""
+    q_loc, q_disp, tied, pseudo_loc, pseudo_disp = q_values
     floor_loc = scale_floor(tied, s.count > 0, pseudo_loc, weights)
-    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor_loc, peers, screen)
+    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor_loc, reference, screen)
     nan = np.full_like(p_loc, np.nan)
     if dispersion:
         floor_disp = scale_floor(tied, s.count > 0, pseudo_disp, weights)
-        z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor_disp, peers, screen)
+        z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor_disp, reference, screen)
     else:
         z_disp, p_disp = nan, nan
     return p_loc, p_disp, z_loc, z_disp, q_loc
@@ -283,7 +294,8 @@ def geometric_core(d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3) -> 
     ``keep`` share: with at most a third colluding and the colluders farther out, these are honest
     (the trimming idea of least trimmed squares, Rousseeuw 1984, JASA 79:871)."""
     ranks = np.argsort(np.argsort(np.where(np.isnan(d), np.inf, d), axis=0), axis=0).astype(float)
-    mean_rank = np.where(answered, np.nanmean(np.where(np.isnan(d), np.nan, ranks), axis=1), np.inf)
+    ok = ~np.isnan(d)
+    mean_rank = np.where(answered, np.where(ok, ranks, 0.0).sum(1) / np.maximum(ok.sum(1), 1), np.inf)
     cut = np.sort(mean_rank[answered])[max(MIN_PEERS, int(np.ceil(keep * answered.sum()))) - 1]
     return answered & (mean_rank <= cut)
 
@@ -297,8 +309,31 @@ def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
     return peers
 
 
+def _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, first_pass):
+    """Screening pass -> (peers whose answers the pseudo-honest nodes draw from, reference nodes
+    the empirical null is learned over) for the next pass.
+
+    "all": every answering node is a peer; both sets are the nodes not significant at ``screen``.
+    "core": the pseudo-honest nodes draw from the :func:`geometric_core` only, so up to a third of
+    colluders stay out of the pool; the next pool drops every node significant against the core's
+    own null (aggressive: a pure pool), while the next reference drops only the nodes significant
+    against the null learned over all answering nodes (median/MAD, breakdown 50%), so that about
+    ``screen`` of honest nodes are set aside, as the pivot table assumes (see empirical_null_p).
+    """
+    half = max(boot // 2, 100)
+    if first_pass == "all":
+        peers = _screen(bonferroni_pair(*node_p_values(x, s, centre, d, answered, w, half, rng, dispersion, screen)[:2]),
+                        answered, screen)
+        return peers, peers
+    core = geometric_core(d, answered)
+    q_values = question_p_values(x, s, centre, d, core, half, rng)
+    pool = _screen(bonferroni_pair(*node_level(q_values, s, w, core, dispersion, screen)[:2]), answered, screen)
+    reference = _screen(bonferroni_pair(*node_level(q_values, s, w, answered, dispersion, screen)[:2]), answered, screen)
+    return pool, reference
+
+
 def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh",
-                   boot: int = 400, screen: float = 0.05, passes: int = 2, first_pass: str = "all",
+                   boot: int = 400, screen: float = 0.05, passes: int = 2, first_pass: str = "core",
                    seed: int = 0) -> Assessment:
     """The calibrated detector; see the module docstring.
 
@@ -306,9 +341,9 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     within-node scatter); ``fdr`` ("bh": Benjamini-Hochberg across nodes, "none": each node at
     level alpha); ``boot`` pseudo-nodes per question; ``screen`` level at which a node is left out
     of the peer pool of the next pass; ``passes`` (>= 2; more passes peel off a larger colluding
-    minority); ``first_pass`` ("all": every answering node is a peer in pass 1; "core": only the
-    two thirds closest to the consensus, see :func:`geometric_core` - experimental, for large
-    colluding minorities); ``seed`` of the bootstrap (the result is deterministic given the seed).
+    minority); ``first_pass`` ("core", default: pass 1 draws pseudo-honest nodes from the two
+    thirds closest to the consensus, see :func:`geometric_core` and :func:`_first_pass`; "all":
+    every answering node is a peer in pass 1); ``seed`` of the bootstrap (the result is deterministic given the seed).
     """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
@@ -320,14 +355,12 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     answered = (s.count > 0).any(1)
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
-    peers = answered if first_pass == "all" else geometric_core(d, answered)
-    for _ in range(max(int(passes), 2) - 1):
+    peers, reference = _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, first_pass)
+    for _ in range(max(int(passes), 2) - 2):
         p1 = bonferroni_pair(*node_p_values(x, s, centre, d, peers, w, max(boot // 2, 100), rng, dispersion, screen)[:2])
-        peers = _screen(p1, answered, screen)
-    # with a geometric first pass every screened node is treated as an honest extreme in the pivot
-    # (conservative under collusion, calibrated under the null); see empirical_null_p
-    cap = screen if first_pass == "all" else 1.0
-    p_loc, p_disp, z_loc, z_disp, q_loc = node_p_values(x, s, centre, d, peers, w, boot, rng, dispersion, cap)
+        peers = reference = _screen(p1, answered, screen)
+    q_values = question_p_values(x, s, centre, d, peers, boot, rng)
+    p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
     p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
