@@ -304,6 +304,8 @@ class GaiaModel(mesa.Model):
         scores, p_values, flags = (np.full(len(probed), np.nan), np.ones(len(probed)), np.zeros(len(probed), bool))
         for d in range(self.scenario.network.domains):
             m = self.node_domain[probed] == d
+            if not m.any():  # every node of the domain left: nothing to judge
+                continue
             result = DETECTORS[det.name](traffic.embeddings[m], alpha=det.alpha, **self._detector_options(d))
             scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
             if self.question_selector is not None:
@@ -487,17 +489,21 @@ class GaiaModel(mesa.Model):
         for d in range(self.scenario.network.domains):
             vs = np.flatnonzero(self.validator_domain == d)
             given = quorum.plant_canaries(rng, len(vs), k, vp.canaries_per_validator)
-            ballot = Ballot(self._canary_flags(d, traffic), np.zeros(k, bool), np.zeros(k, bool))
+            flags = self._canary_flags(d, traffic)
+            if flags is None:  # no node of the domain was probed: no canary round
+                continue
+            ballot = Ballot(flags, np.zeros(k, bool), np.zeros(k, bool))
             votes = np.array([self.validators[i].behaviour.vote(ballot) for i in vs], dtype=bool).reshape(len(vs), k)
             misses[vs] = quorum.canary_misses(given, given & votes)
         return misses
 
-    def _canary_flags(self, domain: int, traffic: Traffic | None) -> np.ndarray:
+    def _canary_flags(self, domain: int, traffic: Traffic | None) -> np.ndarray | None:
         """bool[k]: the detector's single-epoch verdict on the ``canaries_per_epoch`` canaries the
         protocol plants in ``domain``: known-bad nodes whose answers to this epoch's probe questions
         are drawn from the answer source's ``canary_role`` configuration, judged together with the
         domain's probed nodes (the canaries look like any other probed node to a validator). The
-        real nodes' verdicts come from phase b's run without canaries."""
+        real nodes' verdicts come from phase b's run without canaries. None when no node of the
+        domain was probed (nothing to hide a canary among)."""
         vp, det = self.scenario.validation, self.scenario.detector
         k = vp.canaries_per_epoch
         if traffic is None or k == 0:
@@ -509,6 +515,8 @@ class GaiaModel(mesa.Model):
         shape = (k, len(self.epoch_questions), self.scenario.probes.samples_per_question)
         canaries = self._gather(np.full(shape, self._config_index(vp.canary_role), np.int64), rng)
         real = traffic.embeddings[self.node_domain[traffic.probed] == domain]
+        if len(real) == 0:
+            return None
         result = DETECTORS[det.name](np.concatenate([real, canaries]), alpha=det.alpha, **self._detector_options(domain))
         return np.asarray(result.flagged, bool)[len(real):]
 
