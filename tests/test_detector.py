@@ -136,3 +136,12 @@ def test_question_selector_learns_discriminating_questions():
         x[:, 4:] = honest_x[:, 4:]  # questions 4.. do not discriminate
         sel.update(qs, assess(x[:, qs]))
     assert set(sel.choose(4, rng)) == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize("detector", ["default", "default_all"])
+@pytest.mark.parametrize("nodes", [1, 2, 4])
+def test_too_few_nodes_carry_no_verdict(detector, nodes):
+    """Fewer answering nodes than the detector needs for a consensus: p = 1, nobody flagged (no error)."""
+    x = np.random.default_rng(nodes).standard_normal((nodes, 3, 2, 8)).astype(np.float32)
+    a = assess(x, detector=detector)
+    assert np.all(a.p_value == 1.0) and not a.flagged.any()

@@ -296,7 +296,10 @@ def geometric_core(d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3) -> 
     ranks = np.argsort(np.argsort(np.where(np.isnan(d), np.inf, d), axis=0), axis=0).astype(float)
     ok = ~np.isnan(d)
     mean_rank = np.where(answered, np.where(ok, ranks, 0.0).sum(1) / np.maximum(ok.sum(1), 1), np.inf)
-    cut = np.sort(mean_rank[answered])[max(MIN_PEERS, int(np.ceil(keep * answered.sum()))) - 1]
+    n = int(answered.sum())
+    if n <= MIN_PEERS:  # too few nodes to trim: all of them (no verdict below MIN_PEERS anyway)
+        return answered
+    cut = np.sort(mean_rank[answered])[max(MIN_PEERS, int(np.ceil(keep * n))) - 1]
     return answered & (mean_rank <= cut)
 
 
