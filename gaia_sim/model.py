@@ -677,16 +677,33 @@ class GaiaModel(mesa.Model):
         gain = self.profit_avg[peer] - self.profit_avg
         p_switch = strategy.switch_probability(gain, st.dynamics, st.noise, self._imitation_scale())
         revise = (rng.random(len(self.nodes)) < st.revision_rate) & self.active
-        new = np.where(revise & (rng.random(len(self.nodes)) < p_switch), self.behaviour[peer], self.behaviour)
+        copied = revise & (rng.random(len(self.nodes)) < p_switch)
+        new = np.where(copied, self.behaviour[peer], self.behaviour)
+        record = np.where(copied, self.profit_avg[peer], self.profit_avg)
         if st.mutation > 0:
             explore = revise & (rng.random(len(self.nodes)) < st.mutation)
             new = np.where(explore, rng.choice(self._initial_codes, size=len(self.nodes)), new)
+            record = np.where(explore, self._behaviour_record(new), record)
         switch = new != self.behaviour
+        # a switcher's profit record is the record of the strategy it now plays (the imitated peer's,
+        # or its new behaviour's mean): keeping its old record would let an honest record vouch for
+        # cheating and bias imitation toward it (Schlag 1998 compares the payoffs of the strategies)
+        self.profit_avg = np.where(switch, record, self.profit_avg)
         for i in np.flatnonzero(switch):
             self.nodes[i].behaviour = NODE_BEHAVIOURS[new[i]]()
         if switch.any():
             self._refresh_plans(np.flatnonzero(switch))
         return switch
+
+    def _behaviour_record(self, names: np.ndarray) -> np.ndarray:
+        """Per node, the mean profit record of the active nodes playing behaviour ``names[i]``
+        (the node's own record where nobody plays it)."""
+        out = self.profit_avg.copy()
+        for name in np.unique(names.astype(str)):
+            players = self.active & (self.behaviour == name)
+            if players.any():
+                out[names == name] = self.profit_avg[players].mean()
+        return out
 
     def _imitation_scale(self) -> float:
         """Fixed bound on profit-average gaps for proportional imitation (Schlag 1998 needs a known

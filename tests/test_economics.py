@@ -246,3 +246,18 @@ def test_deterrence_with_the_real_stand_in_detector(scenarios_dir, standin, frac
     s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "slashing.slash_fraction": fraction})
     cell = check_cell(simulate(s, answers=standin), standin)
     assert cell["predicted_deterred"] is deterred and cell["agree"], cell
+
+
+def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, standin):
+    """After imitation a node's profit record is the record of a peer that played its new behaviour:
+    an honest record must not vouch for a switch to cheating (and vice versa)."""
+    s = scen(scenarios_dir, "lazy_nodes", **{"strategy.revision_rate": 1.0, "strategy.imitation_scale": 1.0})
+    m = run_model(s, standin, epochs=3)
+    m.profit_avg = 3.0 * np.random.default_rng(0).normal(size=len(m.nodes))  # distinct records
+    before_b, before_r = m.behaviour.copy(), m.profit_avg.copy()
+    switch = m._imitate(np.random.default_rng(1))
+    assert switch.any()
+    for i in np.flatnonzero(switch):
+        donors = (before_b == m.behaviour[i]) & np.isclose(before_r, m.profit_avg[i])
+        assert donors.any() and not np.isclose(before_r[i], m.profit_avg[i])
+    assert np.array_equal(m.profit_avg[~switch], before_r[~switch])
