@@ -289,18 +289,37 @@ def _weights(weights, n_questions: int) -> np.ndarray:
     return w
 
 
-def geometric_core(d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3) -> np.ndarray:
+def geometric_core(d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3,
+                   within: np.ndarray | None = None) -> np.ndarray:
     """Nodes whose mean rank (over questions) of distance to the consensus is among the lowest
     ``keep`` share: with at most a third colluding and the colluders farther out, these are honest
-    (the trimming idea of least trimmed squares, Rousseeuw 1984, JASA 79:871)."""
-    ranks = np.argsort(np.argsort(np.where(np.isnan(d), np.inf, d), axis=0), axis=0).astype(float)
-    ok = ~np.isnan(d)
-    mean_rank = np.where(answered, np.where(ok, ranks, 0.0).sum(1) / np.maximum(ok.sum(1), 1), np.inf)
+    (the trimming idea of least trimmed squares, Rousseeuw 1984, JASA 79:871). With ``within``
+    (N, Q) scatters, a node's rank is the larger of its location rank and its rank of
+    |log scatter - median log scatter|, so colluders that replay one answer (scatter 0, often *at*
+    the consensus) are trimmed too."""
+    rank = _mean_rank(d, answered)
+    if within is not None:
+        log_w = np.log(np.where(np.isnan(within), np.nan, within + 1e-12))
+        with np.errstate(invalid="ignore"):
+            dev = np.abs(log_w - np.nanmedian(np.where(answered[:, None], log_w, np.nan), axis=0, keepdims=True))
+        if (~np.isnan(dev)).any():
+            rank = np.maximum(rank, _mean_rank(dev, answered))
     n = int(answered.sum())
     if n <= MIN_PEERS:  # too few nodes to trim: all of them (no verdict below MIN_PEERS anyway)
         return answered
-    cut = np.sort(mean_rank[answered])[max(MIN_PEERS, int(np.ceil(keep * n))) - 1]
-    return answered & (mean_rank <= cut)
+    cut = np.sort(rank[answered])[max(MIN_PEERS, int(np.ceil(keep * n))) - 1]
+    return answered & (rank <= cut)
+
+
+def _mean_rank(v: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """Per node, the mean over questions of its rank (0 = lowest) of ``v`` (N, Q) among the nodes,
+    normalised by the number of nodes ranked on that question; NaN entries are skipped; +inf for
+    nodes that did not answer."""
+    ok = ~np.isnan(v)
+    ranks = np.argsort(np.argsort(np.where(ok, v, np.inf), axis=0), axis=0).astype(float)
+    ranks = ranks / np.maximum(ok.sum(0, keepdims=True) - 1, 1)
+    mean = np.where(ok, ranks, 0.0).sum(1) / np.maximum(ok.sum(1), 1)
+    return np.where(answered & ok.any(1), mean, np.where(answered, 0.5, np.inf))
 
 
 def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
@@ -328,7 +347,7 @@ def _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, fir
         peers = _screen(bonferroni_pair(*node_p_values(x, s, centre, d, answered, w, half, rng, dispersion, screen)[:2]),
                         answered, screen)
         return peers, peers
-    core = geometric_core(d, answered)
+    core = geometric_core(d, answered, within=s.within)
     q_values = question_p_values(x, s, centre, d, core, half, rng)
     pool = _screen(bonferroni_pair(*node_level(q_values, s, w, core, dispersion, screen)[:2]), answered, screen)
     reference = _screen(bonferroni_pair(*node_level(q_values, s, w, answered, dispersion, screen)[:2]), answered, screen)
