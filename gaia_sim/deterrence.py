@@ -23,6 +23,7 @@ which for q = 0, J = 0, committee = 1 is exactly PoSP's condition with S_PoSP = 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -129,9 +130,8 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     pay ``price x (1 - fee)`` and cost their compute seconds x ``compute_price``; fixed cost and
     knowledge-base cost (unless the behaviour skips it) are paid every active epoch.
     """
-    from gaia_sim import rng as rngs
     from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
-    from gaia_sim.traffic import ServingProfile, simulate_queue
+    from gaia_sim.traffic import ServingProfile
 
     t, r, c = scenario.traffic, scenario.rewards, scenario.costs
     plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack, scenario))
@@ -139,12 +139,23 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     rc = 0.0 if plan.user_role is None else float(plan.cheat_rate)
     profile = ServingProfile((_secs(scenario, answers, plan.honest_role), _secs(scenario, answers, plan.user_role)), (1.0 - rc, rc))
     rate = t.utilisation / _secs(scenario, answers, "claimed")
-    stream = rngs.stream(scenario.seed, "queue", *profile.service_s, *profile.weights)
-    timeout = simulate_queue(profile, rate, t.timeout_s, t.simulated_requests, stream).timeout_share
+    timeout = _timeout_share(profile, rate, t.timeout_s, t.simulated_requests, scenario.seed)
     answered = t.requests_per_node * (1.0 - drop) * (1.0 - timeout)
     revenue = answered * r.price_per_request * (1.0 - r.protocol_fee)
     kb = 0.0 if NODE_BEHAVIOURS[behaviour].traits.get("skips_kb") else c.kb_cost
     return revenue, answered * profile.mean_service_s() * c.compute_price + c.fixed_cost + kb
+
+
+@lru_cache(maxsize=4096)
+def _timeout_share(profile, rate: float, timeout_s: float, n_requests: int, seed: int) -> float:
+    """Share of requests that time out in the model's seeded queue for this serving profile: a pure
+    function of its arguments, cached (a dashboard boundary evaluates thousands of scenarios that
+    differ only in stake or slash fraction)."""
+    from gaia_sim import rng as rngs
+    from gaia_sim.traffic import simulate_queue
+
+    stream = rngs.stream(seed, "queue", *profile.service_s, *profile.weights)
+    return simulate_queue(profile, rate, timeout_s, n_requests, stream).timeout_share
 
 
 def mean_economics(scenario, answers, behaviour: str) -> tuple[float, float]:

@@ -109,7 +109,7 @@ def _wait_for_cells(cells: Path, n: int, proc: subprocess.Popen, timeout: float 
 @pytest.mark.parametrize("how", ["SIGKILL serial", "SIGINT pool"])
 def test_killed_sweep_resumes_computing_only_unfinished_cells(tmp_path, how):
     sig, mode = how.split()
-    spec = make(tmp_path, GRID.replace('"detection.p" = 0.3', '"detection.p" = 0.3\n"toy.sleep_s" = 0.15'))
+    spec = make(tmp_path, GRID.replace('"detection.p" = 0.3', '"detection.p" = 0.3\n"toy.sleep_s" = 0.4'))
     out = tmp_path / "out"
     args = [str(spec), "--out", str(out)] + (["--serial"] if mode == "serial" else ["--workers", "2"])
     proc = _cli(*args, start_new_session=True)

@@ -291,8 +291,8 @@ def test_other_pages_draw(server, browser):
 
     _click(browser, "#tab-sweep")
     _wait(browser, lambda d: "demo" in _text(d, "#sweep-message"), 30, "the sweep to open")
-    kinds = browser.execute_script("return document.querySelector('#fig-phase .js-plotly-plot').data.map(t => t.type)")
-    assert "heatmap" in kinds
+    kinds_js = "const g = document.querySelector('#fig-phase .js-plotly-plot'); return g && g.data ? g.data.map(t => t.type) : []"
+    _wait(browser, lambda d: "heatmap" in d.execute_script(kinds_js), 60, "the phase diagram (drawn with the analytic boundary)")
     assert "deterrence" in _text(browser, "#sweep-boundary-note")
     _shot(browser, "06_sweep_page")
 
