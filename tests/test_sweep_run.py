@@ -112,7 +112,9 @@ def test_killed_sweep_resumes_computing_only_unfinished_cells(tmp_path, how):
     spec = make(tmp_path, GRID.replace('"detection.p" = 0.3', '"detection.p" = 0.3\n"toy.sleep_s" = 0.4'))
     out = tmp_path / "out"
     args = [str(spec), "--out", str(out)] + (["--serial"] if mode == "serial" else ["--workers", "2"])
-    proc = _cli(*args, start_new_session=True)
+    # a shell starting jobs in the background (nohup, &) makes them ignore SIGINT, and the child would
+    # inherit that; restore the default so Ctrl-C behaves as in a terminal wherever the suite runs
+    proc = _cli(*args, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
     _wait_for_cells(out / "cells", 3, proc)
     if sig == "SIGINT":  # like Ctrl-C in a terminal: the whole process group, pool workers included
         os.killpg(proc.pid, signal.SIGINT)
