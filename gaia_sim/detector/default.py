@@ -251,12 +251,6 @@ def scale_floor(tied: np.ndarray, answered: np.ndarray, pseudo_p: np.ndarray, we
     return max(SCALE_FLOOR, spread)
 
 
-def node_p_values(x, s, centre, d, peers, weights, boot, rng, dispersion: bool, screen: float = 0.05):
-    """Location and dispersion p-value per node (empirical null) and their robust z-scores."""
-    q_values = question_p_values(x, s, centre, d, peers, boot, rng)
-    return node_level(q_values, s, weights, peers, dispersion, screen)
-
-
 def node_level(q_values, s, weights, reference, dispersion: bool, screen: float = 0.05):
     """Per-node location and dispersion p-values from the per-question ones (Fisher, then the
     empirical null learned over the ``reference`` nodes) and their robust z-scores."""
@@ -299,7 +293,7 @@ def geometric_core(d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3,
     the consensus) are trimmed too."""
     rank = _mean_rank(d, answered)
     if within is not None:
-        log_w = np.log(np.where(np.isnan(within), np.nan, within + 1e-12))
+        log_w = np.log(within + 1e-12)  # NaN (fewer than 2 answers) stays NaN
         with np.errstate(invalid="ignore"):
             dev = np.abs(log_w - np.nanmedian(np.where(answered[:, None], log_w, np.nan), axis=0, keepdims=True))
         if (~np.isnan(dev)).any():
@@ -331,6 +325,11 @@ def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
     return peers
 
 
+def _screened(q_values, s, w, reference, answered, dispersion, screen) -> np.ndarray:
+    """:func:`_screen` applied to the node p-values (empirical null over ``reference``) of one pass."""
+    return _screen(bonferroni_pair(*node_level(q_values, s, w, reference, dispersion, screen)[:2]), answered, screen)
+
+
 def _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, first_pass):
     """Screening pass -> (peers whose answers the pseudo-honest nodes draw from, reference nodes
     the empirical null is learned over) for the next pass.
@@ -342,16 +341,14 @@ def _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, fir
     against the null learned over all answering nodes (median/MAD, breakdown 50%), so that about
     ``screen`` of honest nodes are set aside, as the pivot table assumes (see empirical_null_p).
     """
-    half = max(boot // 2, 100)
     if first_pass == "all":
-        peers = _screen(bonferroni_pair(*node_p_values(x, s, centre, d, answered, w, half, rng, dispersion, screen)[:2]),
-                        answered, screen)
+        peers = _screened(question_p_values(x, s, centre, d, answered, boot, rng), s, w, answered, answered,
+                          dispersion, screen)
         return peers, peers
     core = geometric_core(d, answered, within=s.within)
-    q_values = question_p_values(x, s, centre, d, core, half, rng)
-    pool = _screen(bonferroni_pair(*node_level(q_values, s, w, core, dispersion, screen)[:2]), answered, screen)
-    reference = _screen(bonferroni_pair(*node_level(q_values, s, w, answered, dispersion, screen)[:2]), answered, screen)
-    return pool, reference
+    q_values = question_p_values(x, s, centre, d, core, boot, rng)
+    return (_screened(q_values, s, w, core, answered, dispersion, screen),
+            _screened(q_values, s, w, answered, answered, dispersion, screen))
 
 
 def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh",
@@ -377,10 +374,11 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     answered = (s.count > 0).any(1)
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
-    peers, reference = _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, first_pass)
+    half = max(boot // 2, 100)  # screening passes only decide who is a peer
+    peers, reference = _first_pass(x, s, centre, d, answered, w, half, rng, dispersion, screen, first_pass)
     for _ in range(max(int(passes), 2) - 2):
-        p1 = bonferroni_pair(*node_p_values(x, s, centre, d, peers, w, max(boot // 2, 100), rng, dispersion, screen)[:2])
-        peers = reference = _screen(p1, answered, screen)
+        q_values = question_p_values(x, s, centre, d, peers, half, rng)
+        peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
     q_values = question_p_values(x, s, centre, d, peers, boot, rng)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
     p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
