@@ -150,8 +150,12 @@ class GaiaModel(mesa.Model):
         learned = self.scenario.probes.question_selection == "learned"
         if learned and not self.scenario.detector.name.startswith("default"):
             raise UserError(f"probes.question_selection = 'learned' needs detector.name 'default' or "
-                            f"'default_core' (per-question p-values); got {self.scenario.detector.name!r}")
+                            f"'default_all' (per-question p-values); got {self.scenario.detector.name!r}")
         self.question_selector = QuestionSelector(len(self.answers.question_ids)) if learned else None
+        vp = self.scenario.validation
+        if vp.canaries_per_epoch > 0 and vp.canary_role not in self.role_to_config:
+            raise UserError(f"validation.canary_role = {vp.canary_role!r}: the answer source has no such role; "
+                            f"allowed: {sorted(r for r in self.role_to_config if r != 'claimed')}")
 
     def _new_evidence(self):
         det = self.scenario.detector
@@ -508,15 +512,12 @@ class GaiaModel(mesa.Model):
         k = vp.canaries_per_epoch
         if traffic is None or k == 0:
             return np.zeros(k, bool)
-        if vp.canary_role not in self.role_to_config:
-            raise UserError(f"validation.canary_role = {vp.canary_role!r}: the answer source has no such role; "
-                            f"allowed: {sorted(r for r in self.role_to_config if r != 'claimed')}")
-        rng = rngs.stream(self.scenario.seed, "canary", self.epoch, domain)
-        shape = (k, len(self.epoch_questions), self.scenario.probes.samples_per_question)
-        canaries = self._gather(np.full(shape, self._config_index(vp.canary_role), np.int64), rng)
         real = traffic.embeddings[self.node_domain[traffic.probed] == domain]
         if len(real) == 0:
             return None
+        rng = rngs.stream(self.scenario.seed, "canary", self.epoch, domain)
+        shape = (k, len(self.epoch_questions), self.scenario.probes.samples_per_question)
+        canaries = self._gather(np.full(shape, self._config_index(vp.canary_role), np.int64), rng)
         result = DETECTORS[det.name](np.concatenate([real, canaries]), alpha=det.alpha, **self._detector_options(domain))
         return np.asarray(result.flagged, bool)[len(real):]
 
