@@ -86,7 +86,7 @@ def boundary(typical, fractions) -> list[tuple[float, float]]:
     return [(replace(typical, slash_fraction=f).min_stake, f) for f in fractions]
 
 
-def figure(c: pd.DataFrame, line, path: Path) -> None:
+def figure(c: pd.DataFrame, line, path: Path, name: str = "e002") -> None:
     from matplotlib.figure import Figure
 
     from gaia_sim.atomic import atomic_write
@@ -108,12 +108,13 @@ def figure(c: pd.DataFrame, line, path: Path) -> None:
     ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45)
     ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
     ax.set(xlabel="node stake (tokens, log-spaced after 0)", ylabel="slash fraction",
-           title="e002: deterrence phase diagram (lazy nodes, initial honest share 0.8)")
+           title=f"{name}: deterrence phase diagram (lazy nodes, initial honest share 0.8)")
     ax.legend(fontsize=8, loc="center left")  # over the cheating cells, clear of any miss
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
 
 
-def main(root: Path) -> None:
+def main(root: Path, out: Path = HERE) -> None:
+    """Analyse the sweep in ``root``; write figure.png and cells.csv to ``out`` (e007 reuses this)."""
     from gaia_sim import deterrence
     from gaia_sim.atomic import atomic_write
     from gaia_sim.runner import load_answers
@@ -128,8 +129,8 @@ def main(root: Path) -> None:
     c = cells(frame, base, answers, cal)
     typical = deterrence.from_scenario(base, answers, tpr=cal["p"], fpr=cal["q"], verdict_rates=True)
     line = boundary(typical, sorted(c[F].unique()))
-    figure(c, line, HERE / "figure.png")
-    atomic_write(HERE / "cells.csv", lambda tmp: c.round(4).to_csv(tmp, index=False))
+    figure(c, line, out / "figure.png", manifest["name"].split("_")[0])
+    atomic_write(out / "cells.csv", lambda tmp: c.round(4).to_csv(tmp, index=False))
     write_report(root, boundary=[(s, f) for s, f in line if np.isfinite(s)])
     env = manifest.get("environment", {})
     print(f"sweep {manifest['name']}: git {env.get('git_revision')}, {manifest.get('n_rows')} runs, "
