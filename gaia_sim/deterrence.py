@@ -100,6 +100,36 @@ def margin_grid(p_detect, slash_fraction, stake, reward, cost_saving, colluding_
     return (np.asarray(p_detect, float) * pp - false_positive) * penalty - np.asarray(cost_saving, float)
 
 
+def basin_edge(shares, p_detect, slash_fraction: float, stake: float, cost_saving: float, reward: float = 0.0,
+               false_positive: float = 0.0, jail_loss: float = 0.0) -> float:
+    """Largest cheating share up to which cheating still does not pay, when the detection
+    probability depends on how many nodes cheat.
+
+    The detector judges nodes against the consensus of their peers, so its power p(x) falls as the
+    cheating share x grows (e002: lazy replayers flagged 0.80 per probe at 20%, 0.60 at 30%, 0 at
+    40%). In the mean-field replicator dynamics (Taylor & Jonker 1978) the cheating share falls
+    wherever the margin at the current mix, ``(p(x) - q)(R + f S + J) - C``, is positive, so the
+    honest state attracts every mix below the first share x* at which the margin turns negative:
+    the edge of its basin. A start at x0 < x* goes honest in the mean; x* - x0 is how far noise
+    (a run of blind epochs) must push the mix to tip it.
+
+    ``shares``: ascending cheating shares at which ``p_detect`` (per-epoch detection probability)
+    was measured; p is interpolated linearly between them. Returns ``shares[0]`` when cheating
+    pays already there, ``shares[-1]`` when it pays nowhere in the measured range.
+    """
+    x, p = np.asarray(shares, float), np.asarray(p_detect, float)
+    if x.ndim != 1 or x.shape != p.shape or len(x) < 2 or np.any(np.diff(x) <= 0):
+        raise ValueError("basin_edge: shares must be ascending, at least two, one p_detect per share")
+    m = (p - false_positive) * (reward + slash_fraction * stake + jail_loss) - cost_saving
+    if m[0] < 0:
+        return float(x[0])
+    below = np.flatnonzero(m < 0)
+    if not len(below):
+        return float(x[-1])
+    k = int(below[0])
+    return float(x[k - 1] + (x[k] - x[k - 1]) * m[k - 1] / (m[k - 1] - m[k]))
+
+
 def stack_mix(scenario, answers) -> list[tuple[str, float]]:
     """(stack role, share of nodes) as the model draws them (``GaiaModel._stack_role``): each node
     runs an honest variant with probability ``behaviours.honest.stack_variation``, uniformly among
@@ -235,8 +265,8 @@ def check_cell(result, answers, threshold: float | None = 0.5, rates: str = "ear
         tpr, fpr = s.get("tpr_cheaters", float("nan")), s.get("flag_rate_honest", float("nan"))
     else:
         tpr, fpr = 1.0, None
-    tpr = 1.0 if tpr != tpr else tpr
-    fpr = None if fpr is not None and fpr != fpr else fpr
+    tpr = 1.0 if np.isnan(tpr) else tpr
+    fpr = None if fpr is not None and np.isnan(fpr) else fpr
     d = from_scenario(result.scenario, answers, tpr=tpr, fpr=fpr, verdict_rates=rates != "ideal")
     honest = float(s["mean_honest_share_last_10pct"])
     if threshold is None:

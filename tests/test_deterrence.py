@@ -40,3 +40,20 @@ def test_detection_probability_and_grid():
     assert detection_probability(0.5, 0.8, 2) == pytest.approx(1 - 0.6 ** 2)
     g = margin_grid(np.array([0.1, 0.5])[:, None], 0.1, np.array([100.0, 1000.0]), 0.0, 20.0)
     assert g == pytest.approx(np.array([[-19.0, -10.0], [-15.0, 30.0]]))
+
+
+def test_basin_edge_hand_checked():
+    from gaia_sim.deterrence import basin_edge
+    shares, p = [0.2, 0.3, 0.4], [0.8, 0.6, 0.0]
+    # f S = 5, C = 2: margin 2.0 at 0.2, 1.0 at 0.3, -2.0 at 0.4 -> zero at 0.3 + 0.1 * 1 / 3
+    assert basin_edge(shares, p, 1.0, 5.0, 2.0) == pytest.approx(0.3 + 0.1 / 3)
+    # C = 3.5: margin 0.5 at 0.2, -0.5 at 0.3 -> edge halfway, 0.25
+    assert basin_edge(shares, p, 1.0, 5.0, 3.5) == pytest.approx(0.25)
+    assert basin_edge(shares, p, 1.0, 5.0, 4.5) == 0.2  # not deterred even at the smallest share
+    assert basin_edge(shares, [1.0, 1.0, 1.0], 1.0, 5.0, 1.0) == 0.4  # deterred over the whole range
+    # the edge agrees with the closed form at every measured share: deterred there iff share < edge
+    edge = basin_edge(shares, p, 0.5, 8.0, 2.2)
+    for x, px in zip(shares, p):
+        assert Deterrence(px, 0.5, 8.0, 0.0, 2.2).deters == (x < edge)
+    with pytest.raises(ValueError):
+        basin_edge([0.3, 0.2], [0.5, 0.5], 1.0, 1.0, 1.0)

@@ -36,6 +36,7 @@ S, F = "staking.node_stake", "slashing.slash_fraction"
 CALIBRATION_SEEDS = (1001, 1002, 1003, 1004)
 CALIBRATION_EPOCHS = 30
 DECISIVE = 0.10  # |margin| >= this share of C
+CURVE_SHARES = (0.2, 0.25, 0.3, 0.35, 0.4)  # lazy shares at which the detector's power is measured (explanatory)
 
 
 def calibrate(base, answers) -> dict[str, float]:
@@ -55,13 +56,33 @@ def calibrate(base, answers) -> dict[str, float]:
             "verdicts_lazy": int(nodes.loc["lazy", "probed"]), "verdicts_honest": int(nodes.loc["honest", "probed"])}
 
 
+def power_curve(base, answers) -> list[float]:
+    """Guilty verdicts per probe of lazy nodes at each of CURVE_SHARES (strategies frozen, the
+    calibration seeds and epochs). Explanatory only (added after e002's headline run, not part of
+    the rule): it gives each cell's basin edge (``deterrence.basin_edge``)."""
+    from gaia_sim.runner import simulate
+
+    out = []
+    for x in CURVE_SHARES:
+        flagged = probed = 0
+        for seed in CALIBRATION_SEEDS:
+            s = base.with_overrides({"strategy.dynamics": "none", "epochs": CALIBRATION_EPOCHS, "seed": seed,
+                                     "population.lazy": x, "population.honest": 1.0 - x})
+            n = simulate(s, answers=answers).steps.query("role == 'node' and behaviour == 'lazy'")
+            flagged, probed = flagged + n["flagged"].sum(), probed + n["probed"].sum()
+        out.append(float(flagged / probed))
+    return out
+
+
 def side(delta: float) -> int:
     """+1 honest side, -1 cheating side, 0 no movement (the simulated-side rule)."""
     return int(np.sign(delta))
 
 
-def cells(frame: pd.DataFrame, base, answers, cal: dict) -> pd.DataFrame:
-    """One row per (stake, slash fraction): margin, predicted and simulated sides, agreement."""
+def cells(frame: pd.DataFrame, base, answers, cal: dict, curve: list[float] | None = None) -> pd.DataFrame:
+    """One row per (stake, slash fraction): margin, predicted and simulated sides, agreement, and
+    (explanatory, when ``curve`` is given) the basin edge: the lazy share up to which the margin
+    stays positive with the detector's measured power at each share."""
     from gaia_sim import deterrence
 
     initial = base.population.honest
@@ -74,7 +95,9 @@ def cells(frame: pd.DataFrame, base, answers, cal: dict) -> pd.DataFrame:
         rows.append({S: s, F: f, "margin": d.margin, "margin_over_C": d.margin / d.cost_saving, "predicted": pred,
                      "honest_share": g["mean_honest_share_last_10pct"].mean(), "simulated": side(g["delta"].mean()),
                      "replicates": len(g), "replicates_agree": int((g["rep_side"] == pred).sum()),
-                     "early_tpr": g["early_tpr_cheaters"].mean()})
+                     "early_tpr": g["early_tpr_cheaters"].mean(),
+                     "basin_edge": np.nan if curve is None else deterrence.basin_edge(
+                         CURVE_SHARES, curve, f, s, d.cost_saving, d.reward, d.false_positive, d.jail_loss)})
     out = pd.DataFrame(rows)
     out["agree"] = out["predicted"] == out["simulated"]
     out["decisive"] = out["margin_over_C"].abs() >= DECISIVE
@@ -126,7 +149,8 @@ def main(root: Path, out: Path = HERE) -> None:
     base = load_scenario(manifest["base_scenario"]).with_overrides(manifest["fixed"])
     answers = load_answers(base.answers)
     cal = calibrate(base, answers)
-    c = cells(frame, base, answers, cal)
+    curve = power_curve(base, answers)
+    c = cells(frame, base, answers, cal, curve)
     typical = deterrence.from_scenario(base, answers, tpr=cal["p"], fpr=cal["q"], verdict_rates=True)
     line = boundary(typical, sorted(c[F].unique()))
     figure(c, line, out / "figure.png", manifest["name"].split("_")[0])
@@ -149,7 +173,15 @@ def main(root: Path, out: Path = HERE) -> None:
     print(c.pivot(index=F, columns=S, values="honest_share").round(2).to_string())
     miss = c[~c["agree"]]
     if len(miss):
-        print("cells on the wrong side:\n", miss[[S, F, "margin", "margin_over_C", "honest_share", "replicates_agree"]].round(3).to_string(index=False))
+        print("cells on the wrong side:\n", miss[[S, F, "margin", "margin_over_C", "basin_edge", "honest_share", "replicates_agree"]].round(3).to_string(index=False))
+    print("explanatory (not the rule): lazy nodes' guilty rate per probe at lazy shares",
+          dict(zip(CURVE_SHARES, np.round(curve, 3))))
+    deterred = c[c["predicted"] > 0]
+    for lo, hi in [(0.0, 0.25), (0.25, 0.3), (0.3, 0.35), (0.35, 1.0)]:
+        band = deterred[(deterred["basin_edge"] >= lo) & (deterred["basin_edge"] < hi)]
+        if len(band):
+            print(f"  predicted-deterred cells with basin edge in [{lo}, {hi}): {len(band)}, on the predicted side "
+                  f"{int(band['agree'].sum())}, replicates honest {int(band['replicates_agree'].sum())} / {int(band['replicates'].sum())}")
 
 
 if __name__ == "__main__":
