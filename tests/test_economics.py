@@ -261,3 +261,23 @@ def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, st
         donors = (before_b == m.behaviour[i]) & np.isclose(before_r, m.profit_avg[i])
         assert donors.any() and not np.isclose(before_r[i], m.profit_avg[i])
     assert np.array_equal(m.profit_avg[~switch], before_r[~switch])
+
+
+# The shipped bank of real Gemma 3 270M answers and the real default detector, in e008's setting
+# (experiments/e008_deterrence_8_questions: 20% lazy replayers, 50 nodes, 8 questions per probe,
+# single-epoch verdicts, revenue not forfeited; boundary f S* = C / (p - q) = 2.64 / 0.95 = 2.78
+# tokens). One cell on each side, about half of C from the line, judged like e002 by the direction
+# of the dynamics with the verdict rates of the first 5 epochs.
+E008 = {"network.nodes_per_domain": 50, "network.validators": 3, "probes.questions_per_epoch": 8,
+        "slashing.forfeit_revenue": False, "detector.sequential": False, "strategy.revision_rate": 0.3,
+        "slashing.slash_fraction": 1.0, "epochs": 30}
+
+
+@pytest.mark.parametrize("stake, deterred", [(1.5, False), (4.5, True)])
+def test_deterrence_matches_simulation_on_the_real_answer_bank(scenarios_dir, stake, deterred):
+    from gaia_sim.runner import load_answers
+    s = load_scenario(scenarios_dir / "lazy_nodes.toml").with_overrides({**E008, "staking.node_stake": stake})
+    bank = load_answers(s.answers)
+    cell = check_cell(simulate(s, answers=bank), bank, threshold=None)
+    assert cell["predicted_deterred"] is deterred and abs(cell["margin"]) > 0.3 * from_scenario(s, bank).cost_saving, cell
+    assert cell["agree"], cell
