@@ -115,8 +115,13 @@ class GaiaModel(mesa.Model):
             mix = apportion(s.network.nodes_per_domain, s.population.model_dump())
             for name in rng.permutation(mix):
                 self.nodes.append(NodeAgent(self, len(self.nodes), d, str(name), self._stack_role(rng)))
+        start = len(self.nodes)
+        for d in range(s.network.domains):  # free slots newcomers can take (after every starting node, so ids and draws do not move)
+            for _ in range(s.network.node_slots - s.network.nodes_per_domain):
+                self.nodes.append(NodeAgent(self, len(self.nodes), d, "honest", "claimed"))
         self.node_domain = np.array([n.domain for n in self.nodes])
-        self.active = np.ones(len(self.nodes), dtype=bool)
+        self.free_slot = np.arange(len(self.nodes)) >= start  # never held an operator yet
+        self.active = ~self.free_slot
         self.queue_outcomes: dict[ServingProfile, object] = {}
         self._plan_cache: dict[tuple[str, str], tuple[int, int, int, float]] = {}
         self._refresh_plans()
@@ -135,9 +140,9 @@ class GaiaModel(mesa.Model):
 
     def _build_accounts(self) -> None:
         st, n, v = self.scenario.staking, len(self.nodes), len(self.validators)
-        self.node_stake = np.full(n, st.node_stake)
+        self.node_stake = np.where(self.free_slot, 0.0, st.node_stake)  # a free slot's placeholder operator holds nothing
         self.validator_stake = np.full(v, st.validator_stake)
-        self.node_balance = np.full(n, st.initial_balance)
+        self.node_balance = np.where(self.free_slot, 0.0, st.initial_balance)
         self.validator_balance = np.full(v, st.initial_balance)
         self.initial_tokens = self.total_tokens()
         self.minted = self.burned = self.inflow = self.outflow = 0.0
@@ -145,7 +150,7 @@ class GaiaModel(mesa.Model):
         self.slashed_total = np.zeros(n)
         self.ever_guilty = np.zeros(n, dtype=bool)
         self.last_verdict = np.zeros(n, dtype=bool)
-        self.initial_behaviour = self.behaviour.astype(str)
+        self.initial_behaviour = np.where(self.free_slot, "", self.behaviour.astype(str))
         self.evidence = self._new_evidence()
         learned = self.scenario.probes.question_selection == "learned"
         if learned and not self.scenario.detector.name.startswith("default"):
@@ -383,19 +388,20 @@ class GaiaModel(mesa.Model):
                           Delays(epoch_hours=self.scenario.network.epoch_hours))
         self._lid_node, self._lid_val = np.arange(n), n + np.arange(v)
         self._lid_dom, _ = led.add_operators(np.full(nd, st.domain_operator_stake), 0)
-        led.allocate(np.r_[self._lid_node, self._lid_val, self._lid_dom],
-                     np.r_[self.node_domain, self.validator_domain, np.arange(nd)],
-                     np.r_[self.node_stake, self.validator_stake, np.full(nd, st.domain_operator_stake)], 0)
+        held = ~self.free_slot
+        led.allocate(np.r_[self._lid_node[held], self._lid_val, self._lid_dom],
+                     np.r_[self.node_domain[held], self.validator_domain, np.arange(nd)],
+                     np.r_[self.node_stake[held], self.validator_stake, np.full(nd, st.domain_operator_stake)], 0)
         led.delays = Delays(self.scenario.network.epoch_hours, st.allocation_days, st.deallocation_days,
                             st.withdrawal_days, st.escrow_days)
-        self.ledger, self.status = led, np.zeros(n, np.int8)
+        self.ledger, self.status = led, np.where(self.free_slot, EXITED, ACTIVE).astype(np.int8)
         self.last_verdict = getattr(self, "last_verdict", np.zeros(n, bool))
         self.offences, self.jail_until = np.zeros(n, np.int64), np.full(n, -1, np.int64)
         self.validator_slashed, self.validator_reward_paid = np.zeros(v), np.zeros(v)
         self._val_weight, self._bonds, self._guilty_now = np.ones(v), np.zeros(n), np.zeros(0, np.int64)
         self._econ_events, self.escrow, self.treasury = [], 0.0, 0.0
         self._minted_before = self.minted
-        self._initial_codes = sorted(set(self.initial_behaviour))
+        self._initial_codes = sorted(set(self.initial_behaviour[~self.free_slot]))
         return led
 
     def _validator_allocated(self) -> np.ndarray:
@@ -661,7 +667,8 @@ class GaiaModel(mesa.Model):
         """Phase e: node operators revise behaviour by imitating a random peer of their domain
         (strategy.py: pairwise proportional imitation -> replicator dynamics, Schlag 1998; or the
         logit/Fermi rule, Blume 1993), optionally explore (mutation), leave when their average profit
-        is below the outside option, and newcomers take vacated slots while some behaviour pays."""
+        is below the outside option, and newcomers take free or vacated slots while some behaviour
+        pays (``network.max_nodes_per_domain`` leaves room for the domain to grow)."""
         st = self.scenario.strategy
         profit = profit - getattr(self, "_bonds", 0.0)
         w = st.profit_memory
@@ -736,7 +743,7 @@ class GaiaModel(mesa.Model):
         return np.array([NODE_NAMES.index(b) for b in self.behaviour], np.int64)
 
     def _enter(self, slots: np.ndarray, names: list[str], rng) -> None:
-        """Newcomers take vacated node slots: a fresh operator (new ledger id) with fresh stake."""
+        """Newcomers take free or vacated node slots: a fresh operator (new ledger id) with fresh stake."""
         if not len(slots):
             return
         st, led = self.scenario.staking, self.ledger
@@ -745,6 +752,7 @@ class GaiaModel(mesa.Model):
         for i, name in zip(slots, names):
             self.nodes[i] = NodeAgent(self, int(i), int(self.node_domain[i]), name, self._stack_role(rng))
         self._lid_node[slots] = lids
+        self.free_slot[slots] = False
         self.status[slots], self.active[slots], self.offences[slots], self.jail_until[slots] = ACTIVE, True, 0, -1
         self.profit_avg[slots], self.slashed_total[slots], self.ever_guilty[slots] = 0.0, 0.0, False
         self.last_verdict[slots] = False
@@ -755,10 +763,16 @@ class GaiaModel(mesa.Model):
         self._sync_accounts()
 
     def _random_peer(self, rng) -> np.ndarray:
-        peer = np.empty(len(self.nodes), dtype=np.int64)
+        """A random peer per node among the operators in its domain (active or jailed): nobody
+        imitates an operator who left or a slot nobody holds."""
+        peer = np.arange(len(self.nodes))
+        status = getattr(self, "status", np.where(self.active, ACTIVE, EXITED))
+        present = (status == ACTIVE) | (status == JAILED)
         for d in range(self.scenario.network.domains):
             ids = np.flatnonzero(self.node_domain == d)
-            peer[ids] = rng.choice(ids, size=len(ids))
+            pool = ids[present[ids]]
+            if len(pool):
+                peer[ids] = rng.choice(pool, size=len(ids))
         return peer
 
 __all__ = ["GaiaModel", "NodeAgent", "ValidatorAgent", "NODE_NAMES", "VALIDATOR_NAMES", "apportion"]

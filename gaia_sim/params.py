@@ -44,6 +44,19 @@ class NetworkParams(Group):
     nodes_per_domain: int = F(30, "count", "node operators per domain at the start", ge=3, le=100_000)
     validators: int = F(5, "count", "validators per domain", ge=1, le=1_000)
     epoch_hours: float = F(24.0, "hours", "wall-clock length of one epoch (one model step)", gt=0.0, le=24.0 * 365)
+    max_nodes_per_domain: int = F(0, "count", "node slots per domain: newcomers (strategy.entry_rate) fill free slots up to this, so a profitable domain grows; 0 = nodes_per_domain (newcomers only replace operators who left)", ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _room_for_the_start(self) -> "NetworkParams":
+        if 0 < self.max_nodes_per_domain < self.nodes_per_domain:
+            raise ValueError(f"max_nodes_per_domain ({self.max_nodes_per_domain}) must be 0 or at least "
+                             f"nodes_per_domain ({self.nodes_per_domain})")
+        return self
+
+    @property
+    def node_slots(self) -> int:
+        """Node slots per domain (max_nodes_per_domain, or nodes_per_domain when 0)."""
+        return max(self.max_nodes_per_domain, self.nodes_per_domain)
 
 
 class _Mix(Group):

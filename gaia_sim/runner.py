@@ -115,7 +115,8 @@ def node_table(model) -> pd.DataFrame:
         "stake": model.validator_stake, "balance": model.validator_balance,
         "slashed_total": getattr(model, "validator_slashed_total", 0.0), "ring": -1,
     })
-    return pd.concat([nodes, validators], ignore_index=True)
+    held = ~getattr(model, "free_slot", np.zeros(n, bool))  # slots nobody ever held are not operators
+    return pd.concat([nodes[held], validators], ignore_index=True)
 
 
 def summarize(result: RunResult, node_epochs: dict[str, int]) -> dict[str, float]:

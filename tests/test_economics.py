@@ -9,7 +9,7 @@ from gaia_sim.deterrence import check_cell, from_scenario
 from gaia_sim.model import GaiaModel
 from gaia_sim.runner import simulate
 from gaia_sim.scenario import load_scenario
-from gaia_sim.slashing import RULES
+from gaia_sim.slashing import ACTIVE, JAILED, RULES
 
 
 def scen(scenarios_dir, name, **over):
@@ -153,6 +153,38 @@ def test_exit_and_entry_use_vacated_slots(scenarios_dir, standin):
                                               "detector.sequential": False, "strategy.dynamics": "none"})
     m2 = run_model(s2, standin)
     assert m2.ledger.n > len(m2.nodes) + len(m2.validators) + 1  # newcomers got fresh ledger ids
+
+
+def test_a_profitable_domain_grows_into_its_free_slots(scenarios_dir, standin):
+    """network.max_nodes_per_domain leaves free slots: while a behaviour beats the outside option,
+    newcomers take them (Poisson(entry_rate x active) per epoch after warm-up), up to the cap; free
+    slots hold no tokens, are nobody's peer and never appear in the node table."""
+    from gaia_sim.runner import node_table
+    over = {"network.nodes_per_domain": 10, "network.max_nodes_per_domain": 16, "strategy.entry_rate": 0.2,
+            "strategy.warmup_epochs": 2, "strategy.outside_option": -1e6, "detector.sequential": False, "epochs": 12}
+    m = GaiaModel(scen(scenarios_dir, "model_swap", **over), standin)
+    assert len(m.nodes) == 16 and m.active.sum() == 10 and m.free_slot.sum() == 6
+    assert m.node_stake[m.free_slot].sum() == 0 and m.node_balance[m.free_slot].sum() == 0
+    active = [int(m.active.sum())]
+    for _ in range(12):
+        m.step()
+        m.check_invariants()
+        active.append(int(m.active.sum()))
+        peers = m._random_peer(np.random.default_rng(0))[m.active]
+        assert np.isin(m.status[peers], [ACTIVE, JAILED]).all()  # never a free or vacated slot
+    assert active[:3] == [10, 10, 10] and active[-1] == 16 and all(a <= b for a, b in zip(active, active[1:]))
+    assert not m.free_slot.any()
+    table = node_table(m)
+    assert (table["role"] == "node").sum() == 16 and (table["behaviour_initial"] == "").sum() == 6
+    # no room: the default cap is the starting size, so the same run cannot grow
+    m0 = run_model(scen(scenarios_dir, "model_swap", **{**over, "network.max_nodes_per_domain": 0}), standin)
+    assert len(m0.nodes) == 10 and m0.active.sum() == 10
+
+
+def test_max_nodes_below_the_start_is_refused(scenarios_dir):
+    from gaia_sim.errors import UserError
+    with pytest.raises((UserError, ValueError), match="max_nodes_per_domain"):
+        scen(scenarios_dir, "model_swap", **{"network.nodes_per_domain": 10, "network.max_nodes_per_domain": 5})
 
 
 def test_top_up_keeps_stake_constant(scenarios_dir, standin):
