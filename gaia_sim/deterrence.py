@@ -221,9 +221,7 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
     when the detector's power is not known in closed form. ``verdict_rates``: ``tpr``/``fpr`` are
     rates of guilty *verdicts* (the quorum already applied), so no further pass probability.
     """
-    if behaviour is None:
-        mix = {k: v for k, v in scenario.population.model_dump().items() if k != "honest"}
-        behaviour = max(mix, key=mix.get)
+    behaviour = behaviour or main_cheater(scenario)
     sp = scenario.slashing
     rev_h, cost_h = mean_economics(scenario, answers, "honest")
     rev_c, cost_c = mean_economics(scenario, answers, behaviour)
@@ -236,6 +234,48 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
                       reward=reward, cost_saving=saving,
                       colluding_share=0.0 if verdict_rates else 1.0 - verdict_pass_share(scenario, behaviour),
                       false_positive=q, jail_loss=jail)
+
+
+def main_cheater(scenario) -> str:
+    """The scenario's most common cheating behaviour (the one the condition is about by default)."""
+    mix = {k: v for k, v in scenario.population.model_dump().items() if k != "honest"}
+    return max(mix, key=mix.get)
+
+
+def measured_rates(scenario, answers, behaviour: str | None = None, share: float | None = None,
+                   seeds=(1001, 1002, 1003, 1004), epochs: int = 30) -> dict:
+    """Per-probe guilty-verdict rates of ``behaviour`` (p) and of honest nodes (q), and the measured
+    cost saving (cheater's minus honest node's revenue - cost per node epoch; revenue forfeited on
+    guilty verdicts is already subtracted when ``slashing.forfeit_revenue``), from simulations of
+    ``scenario`` with strategies frozen (``strategy.dynamics = none``), pooled over ``seeds`` x ``epochs``.
+
+    ``share``: run with this share of ``behaviour`` and the rest honest instead of the scenario's mix
+    (the detector's power at another cheating share, for :func:`basin_edge`). These are the inputs
+    ``from_scenario(..., tpr=p, fpr=q, verdict_rates=True)`` expects (e002's calibration).
+    """
+    import pandas as pd
+
+    from gaia_sim.runner import simulate
+
+    behaviour = behaviour or main_cheater(scenario)
+    over = {"strategy.dynamics": "none", "epochs": int(epochs)}
+    if share is not None:
+        over |= {f"population.{k}": 0.0 for k in scenario.population.model_dump()}
+        over |= {f"population.{behaviour}": float(share), "population.honest": 1.0 - float(share)}
+    steps = [simulate(scenario.with_overrides({**over, "seed": int(seed)}), answers=answers).steps for seed in seeds]
+    nodes = pd.concat(steps).query("role == 'node'").groupby("behaviour")[["count", "revenue", "cost", "flagged", "probed"]].sum()
+    out = {"behaviour": behaviour, "p": float("nan"), "q": float("nan"), "C_measured": float("nan"),
+           "verdicts_cheater": 0, "verdicts_honest": 0}
+    if behaviour in nodes.index and nodes.loc[behaviour, "probed"] > 0:
+        out |= {"p": float(nodes.loc[behaviour, "flagged"] / nodes.loc[behaviour, "probed"]),
+                "verdicts_cheater": int(nodes.loc[behaviour, "probed"])}
+    if "honest" in nodes.index and nodes.loc["honest", "probed"] > 0:
+        out |= {"q": float(nodes.loc["honest", "flagged"] / nodes.loc["honest", "probed"]),
+                "verdicts_honest": int(nodes.loc["honest", "probed"])}
+    if {behaviour, "honest"} <= set(nodes.index):
+        net = (nodes["revenue"] - nodes["cost"]) / nodes["count"]
+        out["C_measured"] = float(net[behaviour] - net["honest"])
+    return out
 
 
 def early_rates(result, epochs: int = 10) -> tuple[float, float]:

@@ -41,37 +41,23 @@ CURVE_SHARES = (0.2, 0.25, 0.3, 0.35, 0.4)  # lazy shares at which the detector'
 
 def calibrate(base, answers) -> dict[str, float]:
     """p, q (guilty verdicts per probe) and the measured C (lazy minus honest revenue - cost per node
-    epoch) with strategies frozen at the initial mix, pooled over the calibration seeds."""
-    from gaia_sim.runner import simulate
+    epoch) with strategies frozen at the initial mix, pooled over the calibration seeds
+    (``deterrence.measured_rates``)."""
+    from gaia_sim.deterrence import measured_rates
 
-    steps = []
-    for seed in CALIBRATION_SEEDS:
-        s = base.with_overrides({"strategy.dynamics": "none", "epochs": CALIBRATION_EPOCHS, "seed": seed})
-        steps.append(simulate(s, answers=answers).steps)
-    nodes = pd.concat(steps).query("role == 'node'").groupby("behaviour")[["count", "revenue", "cost", "flagged", "probed"]].sum()
-    net = (nodes["revenue"] - nodes["cost"]) / nodes["count"]
-    return {"p": float(nodes.loc["lazy", "flagged"] / nodes.loc["lazy", "probed"]),
-            "q": float(nodes.loc["honest", "flagged"] / nodes.loc["honest", "probed"]),
-            "C_measured": float(net["lazy"] - net["honest"]),
-            "verdicts_lazy": int(nodes.loc["lazy", "probed"]), "verdicts_honest": int(nodes.loc["honest", "probed"])}
+    r = measured_rates(base, answers, "lazy", seeds=CALIBRATION_SEEDS, epochs=CALIBRATION_EPOCHS)
+    return {"p": r["p"], "q": r["q"], "C_measured": r["C_measured"],
+            "verdicts_lazy": r["verdicts_cheater"], "verdicts_honest": r["verdicts_honest"]}
 
 
 def power_curve(base, answers) -> list[float]:
     """Guilty verdicts per probe of lazy nodes at each of CURVE_SHARES (strategies frozen, the
     calibration seeds and epochs). Explanatory only (added after e002's headline run, not part of
     the rule): it gives each cell's basin edge (``deterrence.basin_edge``)."""
-    from gaia_sim.runner import simulate
+    from gaia_sim.deterrence import measured_rates
 
-    out = []
-    for x in CURVE_SHARES:
-        flagged = probed = 0
-        for seed in CALIBRATION_SEEDS:
-            s = base.with_overrides({"strategy.dynamics": "none", "epochs": CALIBRATION_EPOCHS, "seed": seed,
-                                     "population.lazy": x, "population.honest": 1.0 - x})
-            n = simulate(s, answers=answers).steps.query("role == 'node' and behaviour == 'lazy'")
-            flagged, probed = flagged + n["flagged"].sum(), probed + n["probed"].sum()
-        out.append(float(flagged / probed))
-    return out
+    return [measured_rates(base, answers, "lazy", share=x, seeds=CALIBRATION_SEEDS, epochs=CALIBRATION_EPOCHS)["p"]
+            for x in CURVE_SHARES]
 
 
 def side(delta: float) -> int:
