@@ -493,7 +493,8 @@ class GaiaModel(mesa.Model):
         vote guilty. Every validator votes on its canaries with its own rule on a fresh ballot: an
         honest (or colluding) validator votes the detector's verdict on the canary judged among the
         domain's probed nodes (:meth:`_canary_flags`); a lazy one copies the canary's public record,
-        which is empty (a canary is a fresh node), so it misses every canary it is given."""
+        which is empty (a canary is a fresh node), so it misses every canary it is given. With
+        ``canary_scoring = "detectable_miss"`` only misses of canaries the detector flags count."""
         vp, misses = self.scenario.validation, np.zeros(len(self.validators), np.int64)
         k = vp.canaries_per_epoch
         for d in range(self.scenario.network.domains):
@@ -504,6 +505,8 @@ class GaiaModel(mesa.Model):
                 continue
             ballot = Ballot(flags, np.zeros(k, bool), np.zeros(k, bool))
             votes = np.array([self.validators[i].behaviour.vote(ballot) for i in vs], dtype=bool).reshape(len(vs), k)
+            if vp.canary_scoring == "detectable_miss":  # the protocol knows the canaries' answers and reruns the detector
+                given = given & flags[None, :]
             misses[vs] = quorum.canary_misses(given, given & votes)
         return misses
 

@@ -177,6 +177,8 @@ class ValidationParams(Group):
     canary_role: Literal["cheaper_model", "low_precision", "wrong_kb", "no_kb", "lazy_truncated", "lazy_replay", "lazy_refusal"] = F(
         "cheaper_model", "choice", "bank role whose answers a canary gives (known-bad); validators judge it with the detector among the probed nodes")
     canary_slash: float = fraction(0.05, "share of a validator's stake slashed per missed canary")
+    canary_scoring: Literal["every_miss", "detectable_miss"] = F(
+        "every_miss", "choice", "every_miss: any canary a validator fails to flag is penalised; detectable_miss: only canaries the protocol's own run of the detector on the same answers flags (honest validators then never pay for the detector's misses)")
     appeal_accuracy: float = fraction(0.95, "probability an honest validator's appeal vote (dispute rule) matches the truth")
 
 

@@ -114,6 +114,33 @@ def test_canaries_are_judged_by_the_detector(monkeypatch, scenarios_dir, standin
     assert np.allclose(m.validator_stake, s.staking.validator_stake * 0.9 ** 3)  # 2 misses x 5% per epoch
 
 
+def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios_dir, standin):
+    """canary_scoring = detectable_miss: a canary the detector does not flag costs nobody anything
+    (a blind detector: no validator loses stake); one it flags costs the lazy validators who copy
+    the canary's empty record, and never the honest ones who vote the detector's verdict."""
+    from gaia_sim import model as model_mod
+    from gaia_sim.detector._common import Assessment
+
+    over = {"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2, "validation.canary_slash": 0.05,
+            "validation.canary_scoring": "detectable_miss", "strategy.dynamics": "none", "epochs": 3,
+            "validator_population.honest": 0.6, "validator_population.lazy": 0.4}
+
+    def always(flag):
+        def detector(emb, alpha=0.01, **_):
+            n = emb.shape[0]
+            return Assessment(np.zeros(n), np.ones(n), np.full(n, flag))
+        return detector
+
+    s = scen(scenarios_dir, "model_swap", **over)
+    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, always(False))
+    assert np.allclose(run_model(s, standin).validator_stake, s.staking.validator_stake)
+    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, always(True))
+    m = run_model(s, standin)
+    lazy = np.array([v.behaviour.name == "lazy" for v in m.validators])
+    assert np.allclose(m.validator_stake[~lazy], s.staking.validator_stake)
+    assert np.allclose(m.validator_stake[lazy], s.staking.validator_stake * 0.9 ** 3)  # 2 detectable misses x 5% per epoch
+
+
 def test_canary_flags_come_from_the_canary_configuration(scenarios_dir, standin):
     # canaries that refuse every question are flagged (almost) always by the real stand-in detector
     def flag_rate(role):
