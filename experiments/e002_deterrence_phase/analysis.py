@@ -2,7 +2,7 @@
 deterrence boundary that gaia_sim.deterrence predicts, in at least 95% of cells?
 
     gaia-sim sweep experiments/e002_deterrence_phase/sweep.toml --workers 1
-    .venv/bin/python experiments/e002_deterrence_phase/analysis.py [results/sweeps/e002_deterrence_phase]
+    .venv/bin/python experiments/e002_deterrence_phase/analysis.py [results/sweeps/e002_deterrence_phase] [OUT_DIR]
 
 Rule, fixed before the sweep ran (README):
 
@@ -171,4 +171,7 @@ def main(root: Path, out: Path = HERE) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("results/sweeps/e002_deterrence_phase"))
+    # analysis.py [SWEEP_DIR] [OUT_DIR]: e007 and e008 apply this rule to their own sweeps, e.g.
+    # analysis.py results/sweeps/e008_deterrence_8_questions experiments/e008_deterrence_8_questions
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("results/sweeps/e002_deterrence_phase"),
+         Path(sys.argv[2]) if len(sys.argv) > 2 else HERE)
