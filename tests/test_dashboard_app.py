@@ -175,3 +175,16 @@ def test_picking_a_scenario_shows_its_stored_run(scenarios, tmp_path):
     assert str(run_dir) in out[-1]
     assert list(out[0].data[0].x) == [1, 2, 3]  # the stored 3-epoch run's shares
     assert ctx.cache["current"][1] == f"run {run_dir}"
+
+
+def test_run_summary_says_what_the_closed_form_predicts(scenarios):
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    lazy = simulate(load_scenario(scenarios / "lazy.toml").with_overrides({"epochs": 6}))
+    line = run_page.deterrence_readout(lazy)
+    assert line.startswith("Closed form (gaia_sim.deterrence") and "margin" in line and "for lazy" in line
+    assert line.endswith(("agrees.", "revision_rate.", "e002, e008)."))
+    honest = simulate(load_scenario(scenarios / "baseline.toml").with_overrides(
+        {"population.honest": 1.0, "population.lazy": 0.0, "epochs": 2}))
+    assert run_page.deterrence_readout(honest) == "Closed form: no cheating behaviour in this scenario's mix."

@@ -101,7 +101,34 @@ def _summary(result):
     scenario = result.scenario
     epochs = int(result.steps["epoch"].max()) if not result.steps.empty else 0
     title = f"summary of {scenario.name} ({scenario.hash}, {epochs} epochs)"
-    return html.Details([html.Summary(title), html.Table(rows, id="run-summary-table")], open=True)
+    return html.Details([html.Summary(title), html.P(deterrence_readout(result), id="run-deterrence"),
+                         html.Table(rows, id="run-summary-table")], open=True)
+
+
+def deterrence_readout(result) -> str:
+    """One line: what the closed-form condition (gaia_sim.deterrence) predicts for this run, with the
+    detector's guilty-verdict rates of its first 5 epochs, and which way the honest share went."""
+    from gaia_sim import deterrence
+
+    scenario = result.scenario
+    cheaters = {k: v for k, v in scenario.population.model_dump().items() if k != "honest" and v > 0}
+    if not cheaters:
+        return "Closed form: no cheating behaviour in this scenario's mix."
+    answers, why = data.load_answer_source(scenario.answers)
+    if answers is None:
+        return f"Closed form: unavailable ({why})."
+    try:
+        c = deterrence.check_cell(result, answers, threshold=None)
+    except Exception as err:  # a run too short to probe anyone, ...
+        return f"Closed form: unavailable ({type(err).__name__}: {err})."
+    start, end = scenario.population.honest, c["honest_share"]
+    went = "rose" if end > start else "fell" if end < start else "did not move"
+    said = "deterred (cheating does not pay)" if c["predicted_deterred"] else "not deterred (cheating pays)"
+    return (f"Closed form (gaia_sim.deterrence, detector rates of the first 5 epochs: p = {c['p_detect']:.2f}): "
+            f"margin {c['margin']:+.3g} tokens/epoch for {deterrence.main_cheater(scenario)}, so {said}; "
+            f"the honest share {went} ({start:.2f} -> {end:.2f}, last 10% of epochs): "
+            + ("agrees." if c["agree"] else "not yet: run more epochs or raise strategy.revision_rate." if end == start
+               else "disagrees (near the line a run of noisy epochs can decide; experiments e002, e008)."))
 
 
 def overrides_from_inputs(ids: list[dict], values: list) -> dict:
