@@ -120,7 +120,8 @@ def basin_edge(shares, p_detect, slash_fraction: float, stake: float, cost_savin
     x, p = np.asarray(shares, float), np.asarray(p_detect, float)
     if x.ndim != 1 or x.shape != p.shape or len(x) < 2 or np.any(np.diff(x) <= 0):
         raise ValueError("basin_edge: shares must be ascending, at least two, one p_detect per share")
-    m = (p - false_positive) * (reward + slash_fraction * stake + jail_loss) - cost_saving
+    m = margin_grid(p, slash_fraction, stake, reward, cost_saving, false_positive=false_positive,
+                    jail_loss=jail_loss, pass_probability=1.0)
     if m[0] < 0:
         return float(x[0])
     below = np.flatnonzero(m < 0)
@@ -312,10 +313,10 @@ def check_cell(result, answers, threshold: float | None = 0.5, rates: str = "ear
     if threshold is None:
         start = result.scenario.population.honest
         agree = (honest > start) if d.deters else (honest < start)
-        return {"margin": d.margin, "predicted_deterred": d.deters, "honest_share": honest,
-                "agree": bool(agree), "critical_p": d.critical_p, "p_detect": d.p_detect}
+    else:
+        agree = d.deters == (honest > threshold)
     return {"margin": d.margin, "predicted_deterred": d.deters, "honest_share": honest,
-            "agree": d.deters == (honest > threshold), "critical_p": d.critical_p, "p_detect": d.p_detect}
+            "agree": bool(agree), "critical_p": d.critical_p, "p_detect": d.p_detect}
 
 
 def grid_check(scenario, answers, axes: dict, threshold: float | None = 0.5, rates: str = "early"):

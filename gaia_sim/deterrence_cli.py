@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from dataclasses import replace
 
 from gaia_sim.errors import UserError
 
@@ -88,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if shares:
         curve = [deterrence.measured_rates(scenario, answers, behaviour, share=x, seeds=seeds, epochs=args.epochs)["p"]
                  for x in shares]
-        worst = deterrence.Deterrence(min(curve), d.slash_fraction, d.stake, d.reward, d.cost_saving,
-                                      false_positive=d.false_positive, jail_loss=d.jail_loss)
+        worst = replace(d, p_detect=min(curve))  # the weakest measured power
         out |= {"power_by_share": dict(zip(map(str, shares), curve)),
                 "basin_edge": deterrence.basin_edge(shares, curve, d.slash_fraction, d.stake, d.cost_saving,
                                                     d.reward, d.false_positive, d.jail_loss),
@@ -102,8 +102,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _min_stake(d, f: float) -> float:
-    from dataclasses import replace
-
     return replace(d, slash_fraction=f).min_stake
 
 

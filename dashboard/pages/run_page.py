@@ -111,8 +111,8 @@ def deterrence_readout(result) -> str:
     from gaia_sim import deterrence
 
     scenario = result.scenario
-    cheaters = {k: v for k, v in scenario.population.model_dump().items() if k != "honest" and v > 0}
-    if not cheaters:
+    cheater = deterrence.main_cheater(scenario)
+    if scenario.population.model_dump()[cheater] <= 0:
         return "Closed form: no cheating behaviour in this scenario's mix."
     answers, why = data.load_answer_source(scenario.answers)
     if answers is None:
@@ -125,7 +125,7 @@ def deterrence_readout(result) -> str:
     went = "rose" if end > start else "fell" if end < start else "did not move"
     said = "deterred (cheating does not pay)" if c["predicted_deterred"] else "not deterred (cheating pays)"
     return (f"Closed form (gaia_sim.deterrence, detector rates of the first 5 epochs: p = {c['p_detect']:.2f}): "
-            f"margin {c['margin']:+.3g} tokens/epoch for {deterrence.main_cheater(scenario)}, so {said}; "
+            f"margin {c['margin']:+.3g} tokens/epoch for {cheater}, so {said}; "
             f"the honest share {went} ({start:.2f} -> {end:.2f}, last 10% of epochs): "
             + ("agrees." if c["agree"] else "not yet: run more epochs or raise strategy.revision_rate." if end == start
                else "disagrees (near the line a run of noisy epochs can decide; experiments e002, e008)."))
