@@ -1,23 +1,32 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   -> creates .venv if missing, installs gaia-sim, runs scenarios/baseline.toml
 #   make test  -> same set-up, then the whole test suite
+# The first install downloads/unpacks about 2.3 GB (torch alone ~750 MB) and prints pip's progress.
+# Where pip would pick a CUDA build of torch (e.g. plain PyPI on Linux x86_64), take the CPU build with
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SCENARIO ?= scenarios/baseline.toml
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
+TORCH_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
 .PHONY: run test install clean bench
 
 $(BIN)/python:
+	@echo "==> [1/3] creating the virtual environment $(VENV)"
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	# torch first and pinned: 2.13.0 is the CPU build on disk; anything looser pulls a CUDA build.
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	@echo "==> [2/3] installing $(TORCH) (CPU build; a looser pin can pull a multi-GB CUDA build)"
+	$(BIN)/pip install $(TORCH_ARGS) $(TORCH)
+	@echo "==> [3/3] installing gaia-sim and its dependencies (torch stays as installed)"
+	$(BIN)/pip install -e '.[test]' '$(TORCH)'
 	touch $(STAMP)
+	@echo "==> installed; the environment takes $$(du -sh $(VENV) | cut -f1) on disk"
 
 install: $(STAMP)
 
