@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"gaia-sim {chosen}: error: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # a file-system problem no command foresaw: one line, never a traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"gaia-sim {chosen}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"gaia-sim {chosen}: interrupted; finished work is kept, run again to resume", file=sys.stderr)
         return 130

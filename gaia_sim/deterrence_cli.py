@@ -56,21 +56,25 @@ def _check_args(args) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gaia_sim import deterrence
-    from gaia_sim.atomic import atomic_write
-    from gaia_sim.run_cli import parse_overrides
+    from gaia_sim.atomic import atomic_write, check_output_file
     from gaia_sim.runner import load_answers
-    from gaia_sim.scenario import load_scenario
+    from gaia_sim.scenario import load_scenario, parse_overrides
 
     _check_args(args)
     fractions = _floats(args.fractions, "--fractions", 1e-9, 1.0)
     shares = _floats(args.shares, "--shares", 0.0, 1.0) if args.shares else None
     scenario = load_scenario(args.scenario)
     if args.set:
-        scenario = scenario.with_overrides(parse_overrides(args.set, args.scenario), source=f"{args.scenario} (command-line overrides)")
+        scenario = scenario.with_overrides(parse_overrides(args.set), source=f"{args.scenario} (command-line overrides)")
     behaviour = args.behaviour or deterrence.main_cheater(scenario)
     if behaviour not in scenario.population.model_dump() or behaviour == "honest":
         allowed = sorted(k for k in scenario.population.model_dump() if k != "honest")
         raise UserError(f"--behaviour {behaviour!r}: allowed {allowed}")
+    if scenario.population.model_dump()[behaviour] <= 0 and (args.tpr is None or args.fpr is None):
+        raise UserError(f"{args.scenario}: no cheaters to measure (population.{behaviour} = 0); set a share, "
+                        f"e.g. --set population.{behaviour}=0.2 --set population.honest=0.8, or give --tpr and --fpr")
+    if args.json:
+        check_output_file(args.json, "--json file")  # before the calibration runs, not after
     answers = load_answers(scenario.answers)
     seeds = tuple(1001 + i for i in range(args.seeds))
     rates = {"p": args.tpr, "q": args.fpr, "C_measured": math.nan, "source": "given"}
@@ -117,6 +121,9 @@ def _report(o: dict, start_share: float) -> str:
              + ("DETERRED: cheating does not pay" if o["deters"] else "NOT deterred: cheating pays"),
              "  smallest deterring stake by slash fraction: "
              + ", ".join(f"f={f}: {_fmt(s)}" for f, s in o["min_stake"].items())]
+    if any(s == 0.0 for s in o["min_stake"].values()):
+        lines.append(f"  (a smallest stake of 0 means no stake is needed: the revenue forfeited and the jail loss on a "
+                     f"guilty verdict, R + J = {o['reward_R'] + o['jail_loss_J']:.3f}, already outweigh C at this p)")
     if "basin_edge" in o:
         pw = ", ".join(f"{x}: {p:.3f}" for x, p in o["power_by_share"].items())
         xs = [float(x) for x in o["power_by_share"]]

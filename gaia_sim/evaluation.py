@@ -18,13 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from gaia_sim.detector import DETECTORS, assess
-from gaia_sim.atomic import atomic_write
+from gaia_sim.atomic import atomic_write, check_output_dir
 from gaia_sim.errors import UserError
 
 
@@ -349,6 +351,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="independent validator histories that learn question sets; learned-question trials are split over them (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default="results/evaluation", help="output folder (default results/evaluation)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _check_args(args) -> None:
@@ -377,6 +380,9 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
     pools, pairings, honest_runs, cheat_runs = _load_source(source)
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
+    budgets = _budgets(args.budgets, args.questions)
+    bar = tqdm(total=len(pairings) * 2 * len(budgets), desc=f"evaluate {source}", unit="setting",
+               disable=getattr(args, "no_progress", False))
     for honest, cheat in pairings:
         base = TrialSpec(honest, cheat, args.nodes, args.cheaters, args.questions,
                          max(1, max(_budgets(args.budgets, args.questions)) // args.questions), honest_runs, cheat_runs)
@@ -396,6 +402,8 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
                     curves = {n: roc_curve(np.concatenate(o.honest), np.concatenate(o.cheat)) for n, o in res.items()}
                     plot_roc(curves, f"{source}: {cheat} as {honest}, {mode} q, {budget} answers",
                              out / f"roc_{source}_{cheat}_as_{honest}_{mode}.png")
+                bar.update(1)
+    bar.close()
     return rows
 
 
@@ -431,10 +439,31 @@ def dynamics(source: str, args, rng: np.random.Generator) -> dict:
     return out
 
 
+#: Fewer trials than this per setting and a TPR at FPR 1% rests on too few verdicts to mean much.
+FEW_TRIALS = 50
+
+
+def trials_note(trials: int, cheaters: int, nodes: int) -> str | None:
+    """A warning line when ``trials`` per setting are too few for TPR at FPR 1% to mean anything."""
+    if trials >= FEW_TRIALS:
+        return None
+    honest = trials * (nodes - cheaters)
+    return (f"note: only {trials} trial(s) per setting: each TPR rests on {trials * cheaters} cheater verdicts "
+            f"(steps of {1 / max(trials * cheaters, 1):.2f}) and the FPR 1% threshold on {honest} honest scores; "
+            f"use --trials {FEW_TRIALS} or more before reading these numbers")
+
+
 def run(args) -> int:
     _check_args(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # nodes that gave no answer to a question are NaN rows by design; numpy's reductions over them warn
+        warnings.filterwarnings("ignore", message="All-NaN slice encountered", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message="Mean of empty slice", category=RuntimeWarning)
+        return _run(args)
+
+
+def _run(args) -> int:
+    out = check_output_dir(args.out, "--out folder")
     rng = np.random.default_rng(args.seed)
     sources = ("real", "bank") if args.source == "both" else (args.source,)
     started = time.perf_counter()
@@ -456,6 +485,9 @@ def run(args) -> int:
             for key in ("sequential_2x3", "sequential_2x3_learned"):
                 print(f"  {key}: cheaters flagged by epoch {d[key]['cheaters_flagged_by_epoch']}, honest ever "
                       f"flagged {d[key]['honest_ever_flagged']:.4f} of {d[key]['honest_node_histories']}")
+    note = trials_note(args.trials, args.cheaters, args.nodes)
+    if note:
+        print(note)
     print(f"wrote {out}/evaluation.json and figures in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -11,9 +11,11 @@ in [0, 1]; ``hours`` / ``days`` / ``seconds`` are wall-clock time; ``epochs`` ar
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NODE_BEHAVIOURS = ("honest", "lazy", "colluding", "model_swapping", "kb_swapping")
 VALIDATOR_BEHAVIOURS = ("honest", "lazy", "colluding")
@@ -25,6 +27,12 @@ def F(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
 
 
 SlashRule = Literal["fixed_fraction", "fixed", "graduated", "evidence_threshold", "jail_eject", "dispute"]
+#: Named detectors; ``gaia_sim.detector.DETECTORS`` must hold exactly these (checked by a test).
+DetectorName = Literal["default", "default_all", "paper", "median_rank"]
+#: Answer sources that are not a bank directory.
+ANSWER_SOURCES = ("default", "stand-in")
+#: A scenario name becomes a folder name: letters, digits, '.', '_' and '-', not starting with '.'.
+SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$"
 
 
 def fraction(default: float, doc: str) -> Any:
@@ -161,7 +169,7 @@ class ProbeParams(Group):
 class DetectorParams(Group):
     """The statistical detector validators apply to the answers they collected."""
 
-    name: str = F("default", "choice", "detector from gaia_sim.detector.DETECTORS")
+    name: DetectorName = F("default", "choice", "detector from gaia_sim.detector.DETECTORS")
     alpha: float = F(0.01, "probability", "per-verdict false-positive (false-discovery) target", gt=0.0, le=1.0)
     sequential: bool = F(True, "flag", "accumulate evidence across epochs before flagging")
     bootstrap: int = F(400, "pseudo-nodes", "default detector: bootstrap pseudo-honest nodes per question (p-value resolution 1/(bootstrap+1); cost grows linearly)", ge=20, le=100_000)
@@ -259,10 +267,26 @@ class StrategyParams(Group):
 class ScenarioParams(Group):
     """A whole scenario."""
 
-    name: str = F("scenario", "text", "scenario name; results go to results/<name>/<hash>/")
+    name: str = F("scenario", "text", "scenario name; results go to results/<name>/<hash>/ (letters, digits, '.', '_', '-'; not starting with '.')")
     seed: int = F(0, "integer", "master random seed; same seed, same results", ge=0)
     epochs: int = F(100, "epochs", "number of epochs (model steps) to simulate", ge=1, le=1_000_000)
     answers: str = F("default", "text", "answer source: 'default' (shipped bank), 'stand-in', or a bank directory")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_for_a_folder(cls, value: str) -> str:
+        if re.fullmatch(SAFE_NAME, value):
+            return value
+        raise ValueError(f"{value!r} cannot be a folder name; allowed: 1-100 letters, digits, '.', '_' or '-', "
+                         "not starting with '.' (no '/' or '..')")
+
+    @field_validator("answers")
+    @classmethod
+    def _known_answer_source(cls, value: str) -> str:
+        if value in ANSWER_SOURCES or Path(value).is_dir():
+            return value
+        raise ValueError(f"unknown answer source {value!r}; allowed: {', '.join(repr(a) for a in ANSWER_SOURCES)} "
+                         "or an existing bank directory")
     network: NetworkParams = NetworkParams()
     population: PopulationParams = PopulationParams()
     validator_population: ValidatorMixParams = ValidatorMixParams()

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gaia_sim.atomic import atomic_write_bytes
+from gaia_sim.atomic import atomic_write_bytes, check_output_dir
 from gaia_sim.errors import UserError
 
 TABLES = ("steps", "network", "events", "nodes")
@@ -33,12 +33,22 @@ def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def run_dir(result, root: str | Path = "results") -> Path:
-    return Path(root) / result.scenario.name / result.scenario.hash
+    return scenario_dir(result.scenario, root)
+
+
+def scenario_dir(scenario, root: str | Path = "results") -> Path:
+    """``root/<name>/<hash>``: where a run of ``scenario`` is written."""
+    return Path(root) / scenario.name / scenario.hash
+
+
+def check_run_dir(scenario, root: str | Path = "results") -> Path:
+    """Before simulating: the run folder lies inside ``root`` and can be written (else UserError)."""
+    return check_output_dir(scenario_dir(scenario, root), "results folder", inside=root)
 
 
 def write_run(result, root: str | Path = "results") -> Path:
     """Write every table and then the manifest; returns the run folder."""
-    out = run_dir(result, root)
+    out = check_run_dir(result.scenario, root)
     for name in TABLES:
         atomic_write_parquet(getattr(result, name), out / f"{name}.parquet")
     atomic_write_bytes(out / "manifest.json", json.dumps(manifest(result), indent=2, sort_keys=True).encode())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
@@ -63,8 +64,14 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file. The scenario's name defaults to the file's stem."""
     path = Path(path)
     data = read_toml(path)
-    data.setdefault("name", path.stem)
+    data.setdefault("name", safe_name(path.stem))
     return from_dict(data, str(path))
+
+
+def safe_name(text: str) -> str:
+    """``text`` made a valid scenario name: characters outside ``[A-Za-z0-9._-]`` become '_'."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")[:100]
+    return name or "scenario"
 
 
 def read_toml(path: Path, what: str = "scenario file") -> dict[str, Any]:
@@ -111,3 +118,24 @@ def _unit_hint(path: str) -> str:
               for k, v in info.items() if k in ("ge", "le", "gt", "lt")]
     allowed = f"; allowed: {' and '.join(bounds)}" if bounds else ""
     return f"{allowed}; unit: {info['unit']}" if info["unit"] else allowed
+
+
+#: An unquoted --set value taken as a string: a word or a path, nothing TOML would parse otherwise.
+BARE_WORD = re.compile(r"[A-Za-z0-9_./~-]+")
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["a.b=1", "c=true"]`` -> ``{"a.b": 1, "c": True}``, values in TOML syntax."""
+    out = {}
+    for item in items:
+        path, sep, value = item.partition("=")
+        if not sep or not path.strip():
+            raise UserError(f"--set {item!r}: expected PATH=VALUE, e.g. --set staking.node_stake=500")
+        try:
+            out[path.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError as err:
+            if not BARE_WORD.fullmatch(value.strip()):
+                raise UserError(f"--set {item!r}: {value!r} is not a TOML value ({err}); quote strings as "
+                                f"{path.strip()}='\"text\"' or give a bare word (letters, digits, . _ - / ~)") from None
+            out[path.strip()] = value.strip()  # a bare word is taken as a string
+    return out

@@ -106,29 +106,11 @@ def _summary(result):
 
 
 def deterrence_readout(result) -> str:
-    """One line: what the closed-form condition (gaia_sim.deterrence) predicts for this run, with the
-    detector's guilty-verdict rates of its first 5 epochs, and which way the honest share went."""
-    from gaia_sim import deterrence
+    """One line: what the closed-form condition predicts for this run (gaia_sim.summary.closed_form_line)."""
+    from gaia_sim.summary import closed_form_line
 
-    scenario = result.scenario
-    cheater = deterrence.main_cheater(scenario)
-    if scenario.population.model_dump()[cheater] <= 0:
-        return "Closed form: no cheating behaviour in this scenario's mix."
-    answers, why = data.load_answer_source(scenario.answers)
-    if answers is None:
-        return f"Closed form: unavailable ({why})."
-    try:
-        c = deterrence.check_cell(result, answers, threshold=None)
-    except Exception as err:  # a run too short to probe anyone, ...
-        return f"Closed form: unavailable ({type(err).__name__}: {err})."
-    start, end = scenario.population.honest, c["honest_share"]
-    went = "rose" if end > start else "fell" if end < start else "did not move"
-    said = "deterred (cheating does not pay)" if c["predicted_deterred"] else "not deterred (cheating pays)"
-    return (f"Closed form (gaia_sim.deterrence, detector rates of the first 5 epochs: p = {c['p_detect']:.2f}): "
-            f"margin {c['margin']:+.3g} tokens/epoch for {cheater}, so {said}; "
-            f"the honest share {went} ({start:.2f} -> {end:.2f}, last 10% of epochs): "
-            + ("agrees." if c["agree"] else "not yet: run more epochs or raise strategy.revision_rate." if end == start
-               else "disagrees (near the line a run of noisy epochs can decide; experiments e002, e008)."))
+    answers, why = data.load_answer_source(result.scenario.answers)
+    return closed_form_line(result, answers, unavailable=why)
 
 
 def overrides_from_inputs(ids: list[dict], values: list) -> dict:

@@ -52,6 +52,7 @@ def _build(args) -> int:
 
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR
     from gaia_sim.answers.build import BuildPlan, build
+    from gaia_sim.atomic import check_output_dir
     from gaia_sim.answers.knowledge import load_questions
     from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo, extra_configs
 
@@ -68,7 +69,7 @@ def _build(args) -> int:
     roles = {r: v for r, v in roles.items() if all(x in ids for x in (v if isinstance(v, list) else [v]))}
     questions = tuple(_select(load_questions(), args.questions, "questions"))
     seed = DEFAULT_ROOT_SEED if args.seed is None else args.seed
-    plan = BuildPlan(args.out or DEFAULT_BANK_DIR, configs, roles, questions, args.samples, seed)
+    plan = BuildPlan(check_output_dir(args.out or DEFAULT_BANK_DIR, "bank folder"), configs, roles, questions, args.samples, seed)
     manifest = build(plan, progress=not args.no_progress)
     print(f"bank {plan.root}: {len(manifest['configs'])} configurations x {len(questions)} questions x "
           f"{args.samples} samples; build time so far {manifest['build'].get('total_seconds', 0)} s")
@@ -99,10 +100,22 @@ def _info(args) -> int:
         cost = bank.cost(c)
         print(f"{c:34s} {roles.get(c, '-'):16s} {bank.meta['configs'][c]['hash']:24s} "
               f"{cost.seconds_per_answer:9.3f} {cost.tokens_per_answer:7.1f}")
-    build = bank.meta.get("build", {})
-    if build:
-        print(f"build: {build}")
+    print("(s/answer: measured seconds of compute per answer; tokens: mean generated tokens per answer)")
+    for line in _build_lines(bank.meta.get("build", {})):
+        print(line)
     return 0
+
+
+def _build_lines(build: dict) -> list[str]:
+    """The bank's build record as readable lines (nested records indented), not a raw dict."""
+    lines = ["how it was built:"] if build else []
+    for key, value in build.items():
+        if isinstance(value, dict):
+            lines.append(f"  {key.replace('_', ' ')}:")
+            lines += [f"    {k.replace('_', ' ')}: {v}" for k, v in value.items()]
+        else:
+            lines.append(f"  {key.replace('_', ' ')}: {value}")
+    return lines
 
 
 def _calibrate(args) -> int:

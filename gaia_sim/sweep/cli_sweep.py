@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tomllib
 from typing import Any
 
 from gaia_sim.errors import UserError
+from gaia_sim.scenario import parse_overrides
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,17 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
-    """``["a.b=3", "answers=stand-in"]`` -> ``{"a.b": 3, "answers": "stand-in"}`` (TOML values)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        path, sep, text = item.partition("=")
-        if not sep or not path.strip():
-            raise UserError(f"--set {item!r}: expected PATH=VALUE, e.g. --set staking.node_stake=100")
-        try:
-            out[path.strip()] = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[path.strip()] = text
-    return out
+    """``["a.b=3", "answers=stand-in"]`` -> ``{"a.b": 3, "answers": "stand-in"}`` (scenario.parse_overrides)."""
+    return parse_overrides(items)
 
 
 def _print_summary(outcome, executor: str, workers: int | None) -> None:
