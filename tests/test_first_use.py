@@ -173,3 +173,12 @@ def test_answers_must_name_a_source_or_an_existing_folder(tmp_path):
     with pytest.raises(UserError, match="answers"):
         from_dict({"answers": str(tmp_path / "missing")})
     assert from_dict({"answers": str(tmp_path)}).answers == str(tmp_path)
+
+
+def test_a_sweep_checks_its_folder_and_name_before_any_cell(capsys, tmp_path):
+    (tmp_path / "blocker").write_text("")
+    claims = str(ROOT / "scenarios" / "sweeps" / "claims.toml")
+    refused(capsys, ["sweep", claims, "--serial", "--out", str(tmp_path / "blocker" / "s")], "is a file, not a folder")
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(f'[sweep]\nname = ".."\nbase = "{BASELINE}"\nmode = "grid"\n[axes]\nseed = [1, 2]\n')
+    refused(capsys, ["sweep", str(sweep), "--serial"], "sweep.name")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from gaia_sim.atomic import check_output_dir
 from gaia_sim.errors import UserError
 from gaia_sim.sweep import cells as cells_mod
 from gaia_sim.sweep.execute import Failure, execute
@@ -52,7 +53,7 @@ def run_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *, ex
     started, t0 = _now(), time.perf_counter()
     module = cells_mod.backend(backend)
     all_cells = cells_mod.build_cells(spec, module.load_scenario(spec.base))
-    store = SweepStore(out or default_dir(spec))
+    store = SweepStore(check_output_dir(out or default_dir(spec), "sweep folder"))
     store.prepare(spec.path, fresh=fresh)
     todo = _unfinished(all_cells, store.done_keys())
     info = dict(executor=executor, workers=workers, scheduler=scheduler, started=started, interrupted=False)

@@ -180,8 +180,8 @@ def _mode(sweep: dict, err: _Errors) -> str:
 
 def _name(sweep: dict, path: Path, err: _Errors) -> str:
     name = err.string(sweep, "name", default=path.stem)
-    if not name or not all(c.isalnum() or c in "-_." for c in name):
-        err.fail("sweep.name", f"{name!r} must be non-empty letters, digits, '-', '_' or '.'")
+    if not name or name.startswith(".") or not all(c.isalnum() or c in "-_." for c in name):
+        err.fail("sweep.name", f"{name!r} must be non-empty letters, digits, '-', '_' or '.', not starting with '.'")
     return name
 
 
