@@ -12,7 +12,7 @@ from gaia_sim.scenario import parse_overrides
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/stake_x_slash.toml")
+    parser.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/claims.toml")
     parser.add_argument("--out", metavar="DIR", help="sweep directory (default: results/sweeps/<name>)")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="worker processes (default: all cores; Dask: local cluster size)")
