@@ -1,6 +1,6 @@
 """Pure figure functions: ``fig_*(df, ...) -> plotly.graph_objects.Figure``.
 
-Every function takes tidy DataFrames in the results schema of docs/TEAM.md (steps, events, nodes,
+Every function takes tidy DataFrames in the results schema of docs/architecture.md (steps, events, nodes,
 a sweep dataset) or a small frame prepared by :mod:`dashboard.data`, and returns a Figure. They do no
 I/O, hold no state and never import Dash, so they are tested without a server
 (tests/test_dashboard_figures.py). An empty frame gives an empty figure with a note, never an error:

@@ -8,7 +8,7 @@ threshold at the 99th percentile of honest scores (issue 4's definition). The ho
 is the share of honest nodes the detector *flags* at ``alpha`` (its own calibrated decision).
 
 Sources: (a) the answer bank (``gaia_sim.answers.bank.load_default_bank``, roles from
-docs/TEAM.md), (b) the real Gaia answers (``gaia_sim.answers.gaia_real``): honest nodes draw
+docs/answers.md), (b) the real Gaia answers (``gaia_sim.answers.gaia_real``): honest nodes draw
 from the claimed model's answers, each honest node from the 2025-03-19 or the 2025-03-26 run
 (honest variation between runs/stacks), cheaters from another model's answers.
 """

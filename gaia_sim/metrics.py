@@ -2,7 +2,7 @@
 
 Rows are tidy: ``steps`` has one row per (epoch, role, behaviour), ``network`` one per epoch,
 ``events`` one per probe, verdict, slash or strategy switch. Column names are the contract in
-docs/TEAM.md; the catalogue below documents each one.
+docs/architecture.md; the catalogue below documents each one.
 """
 
 from __future__ import annotations

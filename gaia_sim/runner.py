@@ -23,7 +23,7 @@ from gaia_sim.scenario import Scenario
 
 @dataclass
 class RunResult:
-    """Everything one run produced (see docs/TEAM.md for the columns)."""
+    """Everything one run produced (see docs/architecture.md for the columns)."""
 
     scenario: Scenario
     steps: pd.DataFrame
@@ -120,7 +120,7 @@ def node_table(model) -> pd.DataFrame:
 
 
 def summarize(result: RunResult, node_epochs: dict[str, int]) -> dict[str, float]:
-    """Headline numbers of a run (keys listed in docs/TEAM.md)."""
+    """Headline numbers of a run (keys listed in docs/architecture.md)."""
     net, steps = result.network, result.steps
     if net.empty:
         return {}

@@ -13,7 +13,7 @@ BEHAVIOURS = ("honest", "lazy")
 
 
 def _steps(epochs: int = 5) -> pd.DataFrame:
-    """Synthetic steps.parquet rows (schema of docs/TEAM.md): lazy nodes die out, honest take over."""
+    """Synthetic steps.parquet rows (schema of docs/architecture.md): lazy nodes die out, honest take over."""
     rows = []
     for e in range(1, epochs + 1):
         lazy = max(0, 4 - e)

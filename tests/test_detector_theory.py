@@ -56,7 +56,7 @@ def test_power_increases_with_samples():
 
     Measured with 50 verdicts per point (seed 14): 0.05 / 0.38 / 0.72 with the default geometric
     first pass, 0.05 / 0.47 / 0.78 with ``first_pass="all"`` - the price of a pool that keeps a
-    colluding third out (README, detector section)."""
+    colluding third out (docs/detector.md)."""
     rates = []
     for samples in (2, 4, 8):
         rng = np.random.default_rng(14)

@@ -118,7 +118,7 @@ class Bank:
         """A bank from in-memory rows: one row per answer, indices into ``configs`` / ``questions``.
 
         Embeddings are re-normalised to unit length; missing texts, tokens or latencies become
-        "", 0 and NaN. ``roles`` maps protocol roles to config ids (see docs/TEAM.md).
+        "", 0 and NaN. ``roles`` maps protocol roles to config ids (see docs/answers.md).
         """
         emb = np.asarray(embeddings, dtype=np.float32)
         n = len(emb)

@@ -19,7 +19,7 @@ from gaia_sim.errors import UserError
 def assess_default_all(x, alpha, **options):
     """The default detector with every answering node a peer in the first pass
     (``first_pass="all"``): a little more power with few cheaters on continuous answers, much less
-    when a large minority colludes (README, detector section)."""
+    when a large minority colludes (docs/detector.md)."""
     return assess_default(x, alpha, **({"first_pass": "all"} | options))
 
 

@@ -84,7 +84,7 @@ def _trajectory(network) -> dict[str, float]:
 
 def _per_behaviour(steps) -> dict[str, float]:
     """Per node-epoch revenue, cost and slash, guilty-verdict rate per probe (nodes), and profit and
-    slash per validator-epoch, for every behaviour present (steps.parquet columns, docs/TEAM.md)."""
+    slash per validator-epoch, for every behaviour present (steps.parquet columns, docs/architecture.md)."""
     if steps is None or len(steps) == 0 or "role" not in steps:
         return {}
     out: dict[str, float] = {}
