@@ -145,3 +145,41 @@ def test_too_few_nodes_carry_no_verdict(detector, nodes):
     x = np.random.default_rng(nodes).standard_normal((nodes, 3, 2, 8)).astype(np.float32)
     a = assess(x, detector=detector)
     assert np.all(a.p_value == 1.0) and not a.flagged.any()
+
+
+def _convictions(p_of_epoch, epochs: int, nodes: int = 30, **options) -> np.ndarray:
+    """(epochs, nodes) convictions under the accumulator's policy, restarting a node after each
+    conviction as the simulation does (``p_of_epoch(t) -> p-values of the nodes``)."""
+    acc = EvidenceAccumulator(alpha=0.01, **options)
+    out = np.zeros((epochs, nodes), dtype=bool)
+    for t in range(epochs):
+        out[t] = acc.update(range(nodes), p_of_epoch(t))
+        acc.reset(np.flatnonzero(out[t]))
+    return out
+
+
+def test_a_blatant_cheater_is_convicted_every_epoch_it_cheats():
+    rng = np.random.default_rng(11)
+    blatant = lambda t: np.r_[1e-8, rng.uniform(size=29)]  # noqa: E731
+    assert _convictions(blatant, 20)[:, 0].all()
+    # the e-process alone (cap e(1e-3) = 20.8 < 1/alpha, restart after a verdict): every other epoch at best
+    assert _convictions(blatant, 20, epoch_alpha=0.0)[:, 0].sum() <= 10
+
+
+def test_a_burst_cheater_is_convicted_on_the_bursts_that_give_it_away():
+    rng = np.random.default_rng(12)
+    burst = lambda t: np.r_[1e-8 if t % 6 == 0 else rng.uniform(), rng.uniform(size=29)]  # noqa: E731
+    cheating = np.arange(120) % 6 == 0
+    assert _convictions(burst, 120)[cheating, 0].mean() == 1.0
+    assert _convictions(burst, 120, epoch_alpha=0.0)[cheating, 0].mean() <= 0.25
+
+
+def test_false_convictions_stay_within_the_policy_guarantee():
+    rng = np.random.default_rng(13)
+    epochs, nodes, alpha = 400, 30, 0.01
+    false = _convictions(lambda t: rng.uniform(size=nodes), epochs, nodes)
+    per_node = false.sum(0)  # expected <= (alpha + H epoch_alpha) / (1 - alpha) per node
+    bound = (alpha + epochs * alpha / 10) / (1 - alpha)
+    assert per_node.mean() <= bound
+    with pytest.raises(UserError):
+        EvidenceAccumulator(epoch_alpha=1.5)

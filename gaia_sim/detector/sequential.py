@@ -55,19 +55,62 @@ def ebh_reject(e: np.ndarray, alpha: float) -> np.ndarray:
     return out
 
 
+def decisive_this_epoch(p_values, level: float, groups=None) -> np.ndarray:
+    """Which nodes this epoch's p-values alone convict: Benjamini-Hochberg at ``level`` within each
+    group (a domain; one group when ``groups`` is None). NaN (not tested) never convicts.
+
+    With every node of a group honest and valid p-values, P(any conviction in the group this
+    epoch) <= ``level`` (BH's FDR equals its family-wise error under the global null; Benjamini &
+    Hochberg 1995, JRSS-B 57:289; valid under positive dependence, Benjamini & Yekutieli 2001).
+    """
+    p = np.nan_to_num(np.asarray(p_values, dtype=float).reshape(-1), nan=1.0)
+    out = np.zeros(p.size, dtype=bool)
+    if level <= 0 or p.size == 0:
+        return out
+    g = np.zeros(p.size, dtype=int) if groups is None else np.asarray(groups).reshape(-1)
+    for key in np.unique(g):
+        m = g == key
+        out[m] = _bh(p[m], level)
+    return out
+
+
+def _bh(p: np.ndarray, level: float) -> np.ndarray:
+    order = np.argsort(p, kind="stable")
+    ok = p[order] <= level * np.arange(1, p.size + 1) / p.size
+    k = np.flatnonzero(ok).max() + 1 if ok.any() else 0
+    out = np.zeros(p.size, dtype=bool)
+    out[order[:k]] = True
+    return out
+
+
 class EvidenceAccumulator:
     """Cumulative evidence per node id across epochs (kept by the simulation between epochs).
 
     ``update(node_ids, p_values)`` multiplies each node's e-process by the calibrated e-value of
-    its p-value this epoch and returns which of these nodes are flagged (evidence >= 1/alpha, or
-    e-BH across all tracked nodes when ``fdr="ebh"``). ``p_floor`` caps one epoch's evidence at
-    e(p_floor): raising p to p_floor only makes it more conservative (a p-value stays valid), and
-    it bounds the damage of a miscalibrated extreme tail in one epoch (the same idea as truncating
-    the log-likelihood ratio of an SPRT). ``reset(node_ids)`` restarts nodes (e.g.
-    after a verdict has been acted upon). Only log-evidence is stored (no overflow).
+    its p-value this epoch and returns which of these nodes are flagged. ``p_floor`` caps one
+    epoch's evidence at e(p_floor): raising p to p_floor only makes it more conservative (a p-value
+    stays valid), and it bounds the damage of a miscalibrated extreme tail in one epoch (the same
+    idea as truncating the log-likelihood ratio of an SPRT). ``reset(node_ids)`` restarts nodes
+    (after a verdict has been acted upon, or a new operator takes the slot). Only log-evidence is
+    stored (no overflow).
+
+    **Conviction policy.** A node is flagged in an epoch when either
+    (a) its e-process reaches 1/alpha (or e-BH across all tracked nodes when ``fdr="ebh"``): small
+        per-epoch budgets add up; or
+    (b) this epoch's p-values alone are decisive: BH at ``epoch_alpha`` (default alpha / 10) within
+        each group of ``update`` (:func:`decisive_this_epoch`).
+    Because of (b), the cap on one epoch's evidence and the restart after a verdict cost no power
+    against a blatant cheater: it is convicted in every epoch it cheats, and a node that cheats in
+    bursts (1 epoch in k) is convicted on each burst its answers give away, so its convictions
+    grow with its cheating. Guarantee for an honest node whose p-values are valid given the past:
+    between two restarts the e-process crosses 1/alpha with probability <= alpha (Ville's
+    inequality), and each epoch adds P(b) <= ``epoch_alpha`` per domain; so over H epochs its
+    expected number of false convictions is at most (alpha + H epoch_alpha) / (1 - alpha).
+    ``epoch_alpha = 0`` turns (b) off (the e-process alone, as before this policy).
     """
 
-    def __init__(self, alpha: float = 0.01, calibrator: str = "mixture", fdr: str = "none", p_floor: float = 1e-3):
+    def __init__(self, alpha: float = 0.01, calibrator: str = "mixture", fdr: str = "none", p_floor: float = 1e-3,
+                 epoch_alpha: float | None = None):
         if not 0.0 < alpha < 1.0:
             raise UserError(f"EvidenceAccumulator(alpha={alpha!r}): alpha must lie strictly between 0 and 1")
         if calibrator not in CALIBRATORS:
@@ -76,11 +119,16 @@ class EvidenceAccumulator:
             raise UserError(f"EvidenceAccumulator(fdr={fdr!r}): allowed 'none' and 'ebh'")
         if not 0.0 <= p_floor < 1.0:
             raise UserError(f"EvidenceAccumulator(p_floor={p_floor!r}): must lie in [0, 1)")
+        epoch_alpha = alpha / 10 if epoch_alpha is None else epoch_alpha
+        if not 0.0 <= epoch_alpha < 1.0:
+            raise UserError(f"EvidenceAccumulator(epoch_alpha={epoch_alpha!r}): must lie in [0, 1)")
         self.alpha, self.calibrator, self.fdr, self.p_floor = float(alpha), calibrator, fdr, float(p_floor)
+        self.epoch_alpha = float(epoch_alpha)
         self._log_e: dict[int, float] = {}
         self._epochs: dict[int, int] = {}
 
-    def update(self, node_ids: Iterable[int], p_values) -> np.ndarray:
+    def update(self, node_ids: Iterable[int], p_values, groups=None) -> np.ndarray:
+        """Add this epoch's evidence; flags by the conviction policy (``groups``: domain of each node)."""
         ids = [int(i) for i in node_ids]
         p = np.asarray(p_values, dtype=float).reshape(-1)
         if len(ids) != p.size:
@@ -89,7 +137,7 @@ class EvidenceAccumulator:
         for i, le, pi in zip(ids, log_e, p):
             self._log_e[i] = self._log_e.get(i, 0.0) + float(le)
             self._epochs[i] = self._epochs.get(i, 0) + int(not np.isnan(pi))
-        return self.flagged(ids)
+        return self.flagged(ids) | decisive_this_epoch(p, self.epoch_alpha, groups)
 
     def evidence(self, node_ids: Iterable[int]) -> np.ndarray:
         """Cumulative e-value (product over epochs) of each node; 1.0 for an unseen node."""
