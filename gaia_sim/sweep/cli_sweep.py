@@ -32,15 +32,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the sweep; SIGTERM / SIGHUP stop it like Ctrl-C (workers ended, finished cells kept) and
+    exit with 128 + the signal number after one line (Ctrl-C itself: ``gaia_sim.cli``, exit 130)."""
     from gaia_sim.sweep.engine import run_sweep
+    from gaia_sim.sweep.lifeline import Stopped, stop_signals
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers: must be >= 1, got {args.workers}")
     executor = "serial" if args.serial else "dask" if (args.scheduler or args.local_dask) else "pool"
-    outcome = run_sweep(args.file, args.out, executor=executor, workers=args.workers,
-                        scheduler=args.scheduler or ("local" if args.local_dask else None),
-                        progress=not args.no_progress, fresh=args.fresh, backend=args.backend,
-                        overrides=parse_sets(args.sets))
+    try:
+        with stop_signals():
+            outcome = run_sweep(args.file, args.out, executor=executor, workers=args.workers,
+                                scheduler=args.scheduler or ("local" if args.local_dask else None),
+                                progress=not args.no_progress, fresh=args.fresh, backend=args.backend,
+                                overrides=parse_sets(args.sets))
+    except Stopped as stop:
+        print(f"gaia-sim sweep: stopped by {stop}; finished cells are kept, run again to resume", file=sys.stderr)
+        return 128 + stop.signum
     _print_summary(outcome, executor, args.workers)
     if args.report:
         from gaia_sim.sweep.report import write_report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import time
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -103,14 +104,16 @@ def _run(store, todo, spec, backend, executor, workers, scheduler, progress, n_u
               disable=not progress, smoothing=0.1) as bar:
         if not todo:
             return 0, []
-        for key, row in _connect(execute, todo, backend, spec.metrics, executor, workers, scheduler):
-            if isinstance(row, Failure):
-                failures.append(row)
-                bar.set_postfix(failed=len(failures))
-            else:
-                store.write_cell(key, row)
-                computed += 1
-            bar.update(1)
+        # closing(): on an interrupt the executor ends its workers now, not when garbage is collected
+        with closing(_connect(execute, todo, backend, spec.metrics, executor, workers, scheduler)) as results:
+            for key, row in results:
+                if isinstance(row, Failure):
+                    failures.append(row)
+                    bar.set_postfix(failed=len(failures))
+                else:
+                    store.write_cell(key, row)
+                    computed += 1
+                bar.update(1)
     return computed, failures
 
 

@@ -21,9 +21,11 @@ import sys
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
+
+from gaia_sim.sweep.lifeline import deferred_signals, die_with_parent, stop_pool
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 Task = tuple[str, Any]  # (cell key, scenario)
@@ -162,10 +164,12 @@ def _dask_worker_init() -> None:
         tune_malloc()
 
 
-def _pool_worker_init() -> None:
-    """Pool workers: single-threaded, and Ctrl-C is the parent's to handle (it cancels the rest and
-    keeps what finished), so a terminal's SIGINT to the whole process group does not kill workers."""
+def _pool_worker_init(parent: int) -> None:
+    """Pool workers: single-threaded; Ctrl-C is the parent's to handle (it cancels the rest and
+    keeps what finished), so a terminal's SIGINT to the whole process group does not kill workers;
+    and they die with the sweep process ``parent`` even when it is SIGKILLed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
     _dask_worker_init()
 
 
@@ -185,10 +189,14 @@ def _pool(tasks, backend, metrics, workers) -> Iterator[tuple[str, Any]]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    with _thread_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_worker_init) as pool:
+    with _thread_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_worker_init,
+                                            initargs=(os.getpid(),)) as pool:
         try:
             submit = lambda t: pool.submit(_safe, backend, t[0], t[1], metrics)  # noqa: E731
             yield from _windowed(tasks, submit, 4 * workers)
+        except BaseException:  # Ctrl-C, SIGTERM (lifeline.Stopped), or the caller closed the generator
+            stop_pool(pool)
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -235,7 +243,7 @@ def _dask(tasks, backend, metrics, workers, scheduler) -> Iterator[tuple[str, An
                     pending.add(new := submit(task))
                     futures.add(new)
         finally:
-            if pending:
+            if pending and scheduler != "local":  # a local cluster's workers exit with it, mid-cell
                 client.cancel(list(pending))
 
 
@@ -243,10 +251,16 @@ def _dask(tasks, backend, metrics, workers, scheduler) -> Iterator[tuple[str, An
 def _dask_client(scheduler: str, workers: int):
     from distributed import Client, LocalCluster
 
+    from gaia_sim.sweep.dask_local import LocalWorkerLifeline
+
     if scheduler != "local":
         with Client(scheduler) as client:  # connect timeout: dask config distributed.comm.timeouts.connect
             yield client
         return
-    with _thread_env(), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                     dashboard_address=None) as cluster, Client(cluster) as client:
+    with _thread_env(), ExitStack() as stack:
+        with deferred_signals():  # a half-started cluster prints tracebacks at exit; starting takes seconds
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+            client.register_plugin(LocalWorkerLifeline(os.getpid()))
         yield client

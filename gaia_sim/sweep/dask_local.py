@@ -1,0 +1,34 @@
+"""The worker plugin of a sweep's local Dask cluster (``--local-dask``): its workers end with the sweep.
+
+Kept apart from :mod:`gaia_sim.sweep.execute` because it imports ``distributed`` at import time (a
+plugin must subclass ``WorkerPlugin`` to be registered), which pool and serial sweeps do not need.
+"""
+
+from __future__ import annotations
+
+import os
+
+from distributed import WorkerPlugin
+
+from gaia_sim.sweep.lifeline import die_with_parent
+
+
+class LocalWorkerLifeline(WorkerPlugin):
+    """Registered on a local cluster only, never on a remote one (those workers are not the sweep's).
+
+    ``setup``: the worker dies with the sweep process ``parent`` (its nannies run inside it, so it is
+    the worker's parent), on top of Dask's own parent-alive pipe. ``teardown``: a worker told to close
+    while a cell is still running exits at once; Dask would otherwise wait for the cell (4 s, then kill)
+    and print warnings, and the sweep has already given the cell up."""
+
+    name = "gaia-sim-local-worker-lifeline"
+
+    def __init__(self, parent: int):
+        self.parent = parent
+
+    def setup(self, worker) -> None:
+        die_with_parent(self.parent)
+
+    def teardown(self, worker) -> None:
+        if worker.state.executing:
+            os._exit(0)
