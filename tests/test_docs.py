@@ -232,3 +232,50 @@ def test_readme_worked_example_runs_and_prints_what_the_readme_shows(argv, shown
                          f"README:\n" + "\n".join(want) + "\n\nprinted:\n" + "\n".join(got))
     if args[0] == "run":
         assert list((tmp_path / "out").glob("*/*/manifest.json")), "the run wrote no manifest under --out"
+
+
+SCENARIO_FILES = sorted((ROOT / "scenarios").rglob("*.toml"))
+
+
+@pytest.mark.parametrize("words", [(c,) for c in COMMANDS] + [("bank", a) for a in ("build", "verify", "info", "calibrate")],
+                         ids=" ".join)
+def test_paths_named_in_help_texts_exist(words):
+    text = help_text(*words)
+    missing = [p for p in PATH_RE.findall(text) if not _exists(p)]
+    assert not missing, f"gaia-sim {' '.join(words)} --help names {missing}, which do not exist"
+
+
+def _choices(path: str) -> tuple | None:
+    """The allowed values of a Literal parameter at ``path`` (e.g. behaviours.lazy.mode), else None."""
+    import typing
+
+    from gaia_sim.params import ScenarioParams
+
+    model = ScenarioParams
+    for part in path.split("."):
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        model = field.annotation
+    return typing.get_args(model) if typing.get_origin(model) is typing.Literal else None
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_FILES, ids=rel)
+def test_scenario_comments_name_real_files_and_choices(scenario):
+    """Paths in a scenario's comments exist; ``key = "a"  # a | b`` lists exactly the allowed values."""
+    problems = path_problems(scenario)
+    table = ""
+    for line in scenario.read_text(encoding="utf-8").splitlines():
+        head = re.match(r"\s*\[+([\w.\"-]+)\]+", line)
+        if head:
+            table = head.group(1).replace('"', "")
+            continue
+        m = re.match(r"\s*([\w\"]+)\s*=.*#\s*([\w-]+(?:\s*\|\s*[\w-]+)+)\s*$", line)
+        if not m or table == "sweep":
+            continue
+        key = f"{table}.{m.group(1)}".strip(".")
+        allowed = _choices(key)
+        listed = tuple(w.strip() for w in m.group(2).split("|"))
+        if allowed is not None and set(listed) != set(allowed):
+            problems.append(f"{rel(scenario)}: {key}: comment lists {listed}, the schema allows {allowed}")
+    assert not problems, "\n".join(problems)
