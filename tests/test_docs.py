@@ -279,3 +279,22 @@ def test_scenario_comments_name_real_files_and_choices(scenario):
         if allowed is not None and set(listed) != set(allowed):
             problems.append(f"{rel(scenario)}: {key}: comment lists {listed}, the schema allows {allowed}")
     assert not problems, "\n".join(problems)
+
+
+def test_readme_false_slash_figures_are_current(tmp_path):
+    """The README's figures for the all-honest baseline at seed 2 are what the code gives now."""
+    import json
+
+    script = Path(sys.executable).with_name("gaia-sim")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "gaia_sim.cli"]
+    proc = subprocess.run(cmd + ["run", "scenarios/baseline.toml", "--seed", "2", "--json", "--quiet",
+                                 "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)["summary"]
+    text = re.sub(r"\s+", " ", README.read_text(encoding="utf-8"))
+    tokens, rate = f"{summary['wrongly_slashed_total']:,.0f} tokens", f"{summary['flag_rate_honest']:.4f}"
+    sentence = "gaia-sim run scenarios/baseline.toml --seed 2` slashes honest nodes"
+    assert sentence in text, "README.md no longer states the seed-2 baseline figures; update this test too"
+    assert f"{sentence} {tokens}" in text and f"rate {rate} per probed" in text, (
+        f"README.md: the seed-2 baseline now slashes honest nodes {tokens} at an honest guilty-verdict "
+        f"rate of {rate}; update the paragraph after the worked example")
