@@ -293,8 +293,8 @@ def test_readme_false_slash_figures_are_current(tmp_path):
     summary = json.loads(proc.stdout)["summary"]
     text = re.sub(r"\s+", " ", README.read_text(encoding="utf-8"))
     tokens, rate = f"{summary['wrongly_slashed_total']:,.0f} tokens", f"{summary['flag_rate_honest']:.4f}"
-    sentence = "gaia-sim run scenarios/baseline.toml --seed 2` slashes honest nodes"
+    sentence = "gaia-sim run scenarios/baseline.toml --seed 2`: honest nodes slashed"
     assert sentence in text, "README.md no longer states the seed-2 baseline figures; update this test too"
-    assert f"{sentence} {tokens}" in text and f"rate {rate} per probed" in text, (
+    assert f"{sentence} {tokens}, honest guilty-verdict rate {rate} per probed" in text, (
         f"README.md: the seed-2 baseline now slashes honest nodes {tokens} at an honest guilty-verdict "
         f"rate of {rate}; update the paragraph after the worked example")
