@@ -1,12 +1,23 @@
 """Sweep page: open a sweep result; phase diagram of two swept parameters against an outcome (with
-the analytic deterrence boundary when ``gaia_sim.deterrence`` provides one) and replication bands."""
+the analytic deterrence boundary when ``gaia_sim.deterrence`` provides one) and replication bands.
+
+The list of sweep results is re-read when the page is shown and every ``REFRESH_MS`` while it is
+(a sweep finished after the server started appears without a restart). The boundary takes seconds:
+the figures sit in a ``dcc.Loading`` (spinner, stale figure hidden) and a newly opened sweep clears
+the previous one's heat map at once. ``x = y`` is refused with a message, never a server error."""
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import data, figures
 from gaia_sim.errors import UserError
+
+#: how often the list of sweep results is re-read while the Sweep page is shown
+REFRESH_MS = 10_000
+#: points per axis of the analytic margin grid (its zero contour is the boundary; 24 x 24 calls of
+#: gaia_sim.deterrence take a few seconds, 60 x 60 took 11-18 s)
+BOUNDARY_RESOLUTION = 24
 
 
 def layout(ctx):
@@ -22,6 +33,7 @@ def layout(ctx):
         ]),
         html.Div(id="sweep-message", className="message"),
         dcc.Store(id="sweep-dir"),
+        dcc.Interval(id="sweep-refresh", interval=REFRESH_MS),
         html.Div(className="controls", children=[
             _control("x parameter", dcc.Dropdown(id="sweep-x", style={"width": "240px"})),
             _control("y parameter", dcc.Dropdown(id="sweep-y", style={"width": "240px"})),
@@ -29,7 +41,8 @@ def layout(ctx):
             _control("lines by (bands)", dcc.Dropdown(id="sweep-group", style={"width": "240px"})),
         ]),
         html.Div(id="sweep-boundary-note", className="message"),
-        html.Div(className="grid2", children=[dcc.Graph(id="fig-phase"), dcc.Graph(id="fig-bands")]),
+        dcc.Loading(id="sweep-loading", type="circle", delay_show=150, children=html.Div(
+            className="grid2", children=[dcc.Graph(id="fig-phase"), dcc.Graph(id="fig-bands")])),
     ])
 
 
@@ -38,44 +51,66 @@ def _control(label, component):
 
 
 def register(app, ctx):
+    @app.callback(Output("sweep-pick", "options"), Output("sweep-pick", "value", allow_duplicate=True),
+                  Input("tabs", "value"), Input("sweep-refresh", "n_intervals"), State("sweep-pick", "value"),
+                  State("sweep-pick", "options"), prevent_initial_call="initial_duplicate")
+    def list_sweeps(tab, _ticks, picked, shown):
+        """The sweep results on disk now (not only those found when the server started)."""
+        from dash import ctx as trigger
+
+        if tab != "sweep" and trigger.triggered_id is not None:
+            return no_update, no_update
+        sweeps = [str(p) for p in data.find_sweeps(ctx.sweep_roots)]
+        options = no_update if sweeps == list(shown or []) else sweeps
+        value = sweeps[0] if sweeps and picked not in sweeps else no_update
+        return options, value
+
     @app.callback(Output("sweep-dir", "data"), Output("sweep-message", "children"),
                   Output("sweep-message", "className"),
                   Output("sweep-x", "options"), Output("sweep-x", "value"), Output("sweep-y", "options"),
                   Output("sweep-y", "value"), Output("sweep-outcome", "options"), Output("sweep-outcome", "value"),
                   Output("sweep-group", "options"), Output("sweep-group", "value"),
-                  Input("sweep-open", "n_clicks"), Input("sweep-pick", "value"), Input("sweep-path", "value"))
+                  Output("fig-phase", "figure", allow_duplicate=True),
+                  Output("sweep-boundary-note", "children", allow_duplicate=True),
+                  Input("sweep-open", "n_clicks"), Input("sweep-pick", "value"), Input("sweep-path", "value"),
+                  prevent_initial_call="initial_duplicate")
     def open_sweep(_clicks, picked, typed):
         from dash import ctx as trigger
 
         chosen = typed if trigger.triggered_id in ("sweep-path", "sweep-open") and typed else picked
         if not chosen:
             return (None, "No sweep result yet: run `gaia-sim sweep scenarios/sweeps/FILE.toml`, then open "
-                    "its directory here.", "message") + (no_update,) * 8
+                    "its directory here.", "message") + (no_update,) * 10
         try:
             rows, params, outcomes = _load(ctx, chosen)
         except (UserError, OSError, ValueError) as err:
-            return (None, str(err), "message error") + (no_update,) * 8
+            return (None, str(err), "message error") + (no_update,) * 10
         outcome = "final_honest_share" if "final_honest_share" in outcomes else (outcomes or [None])[0]
         x, y = (params + [None, None])[:2]
         msg = f"{chosen}: {len(rows)} rows, swept {', '.join(params) or 'nothing'}"
+        cleared = figures._empty(f"{outcome} over {x} x {y}", "drawing (the deterrence boundary takes a few seconds) ...")
         return (str(chosen), msg, "message", params, x, params, y, outcomes, outcome, params,
-                params[2] if len(params) > 2 else y)
+                params[2] if len(params) > 2 else y, cleared, "Computing the analytic deterrence boundary ...")
 
     @app.callback(Output("fig-phase", "figure"), Output("fig-bands", "figure"),
-                  Output("sweep-boundary-note", "children"),
+                  Output("sweep-boundary-note", "children"), Output("sweep-boundary-note", "className"),
                   Input("sweep-dir", "data"), Input("sweep-x", "value"), Input("sweep-y", "value"),
                   Input("sweep-outcome", "value"), Input("sweep-group", "value"))
     def draw(sweep_dir, x, y, outcome, group):
         if not sweep_dir:
             empty = figures.fig_phase_diagram(data.pd.DataFrame(), "x", "y", "outcome")
-            return empty, figures.fig_replication_bands(data.pd.DataFrame(), "x", "outcome"), ""
+            return empty, figures.fig_replication_bands(data.pd.DataFrame(), "x", "outcome"), "", "message"
         rows, _, _ = _load(ctx, sweep_dir)
+        if x is not None and x == y:
+            refused = figures._empty(f"{outcome} over {x} x {y}", "x and y are the same parameter: choose two different ones")
+            return (refused, figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None),
+                    f"x and y are both {x}: choose two different parameters for the phase diagram.", "message error")
         key = ("boundary", sweep_dir, x, y, len(rows))
         if key not in ctx.cache:
-            ctx.cache[key] = data.deterrence_boundary(rows, x, y, sweep_dir)
+            ctx.cache[key] = data.deterrence_boundary(rows, x, y, sweep_dir, resolution=BOUNDARY_RESOLUTION)
         boundary, note = ctx.cache[key]
         return (figures.fig_phase_diagram(rows, x, y, outcome, boundary),
-                figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None), note)
+                figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None), note, "message")
 
 
 def _load(ctx, sweep_dir):

@@ -53,12 +53,12 @@ def _scenario(name: str, mix: str, epochs: int, answers: str) -> str:
             f'[network]\ndomains = 1\nnodes_per_domain = 16\nvalidators = 3\n[population]\n{mix}\n')
 
 
-def _sweep(root: Path, base: Path) -> None:
+def _sweep(root: Path, base: Path, stakes=(0, 5, 10, 20, 40)) -> None:
     """A small sweep result in the layout of gaia_sim.sweep.store (results.parquet + sweep.toml +
     manifest naming the base scenario, from which the page computes the deterrence boundary)."""
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    stakes, fractions = (0, 5, 10, 20, 40), (0.1, 0.25, 0.5, 1.0)
+    stakes, fractions = tuple(stakes), (0.1, 0.25, 0.5, 1.0)
     rows = [{"point": i, "replicate": r, "seed": r, "scenario_hash": f"{i}-{r}", "staking.node_stake": s,
              "slashing.slash_fraction": f, "final_honest_share": float(s * f > 4) + rng.normal(scale=0.05)}
             for i, (s, f) in enumerate((s, f) for s in stakes for f in fractions) for r in range(3)]
@@ -295,6 +295,101 @@ def test_other_pages_draw(server, browser):
     _wait(browser, lambda d: "heatmap" in d.execute_script(kinds_js), 60, "the phase diagram (drawn with the analytic boundary)")
     assert "deterrence" in _text(browser, "#sweep-boundary-note")
     _shot(browser, "06_sweep_page")
+
+
+# --------------------------------------------------------------------------- issue 17: defects
+def _tab(driver, key: str) -> None:
+    """Click a page tab once the page has rendered it."""
+    from selenium.webdriver.common.by import By
+
+    _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"#tab-{key}"), 30, f"the {key} tab").click()
+
+
+def _pick(driver, dropdown_id: str, label: str) -> None:
+    """Open a dcc.Dropdown and click the option whose text is ``label``."""
+    from selenium.webdriver.common.by import By
+
+    _click(driver, f"#{dropdown_id}")
+    option = _wait(driver, lambda d: next(o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                                          if o.text.strip() == label), 10, f"option {label} of {dropdown_id}")
+    option.click()
+
+
+def _option_texts(driver, dropdown_id: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _click(driver, f"#{dropdown_id}")
+    time.sleep(0.3)
+    texts = [o.text.strip() for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")]
+    driver.find_element(By.CSS_SELECTOR, "body").send_keys(Keys.ESCAPE)
+    return texts
+
+
+_PHASE_JS = ("const g = document.querySelector('#fig-phase .js-plotly-plot');"
+             "return g && g._fullData ? g._fullData.filter(t => t.type === 'heatmap').map(t => Array.from(t.x)) : null;")
+
+
+def _open_sweep_page(driver, url):
+    if not driver.current_url.startswith(url):
+        driver.get(url)
+    _tab(driver, "sweep")
+    _wait(driver, lambda d: "rows" in _text(d, "#sweep-message"), 30, "a sweep to open")
+
+
+def test_sweep_list_is_read_again_when_the_page_is_shown(server, browser):
+    """A sweep written after the server started is offered (the list was filled once at start)."""
+    url, tmp = server
+    _sweep(tmp / "results" / "sweeps" / "later", tmp / "sweep_base.toml")
+    browser.get(url)
+    _tab(browser, "sweep")
+    _wait(browser, lambda d: any(t.endswith("later") for t in _option_texts(d, "sweep-pick")), 20,
+          "the new sweep in the list")
+
+
+def test_sweep_refuses_x_equal_to_y_with_a_message(server, browser):
+    url, _ = server
+    _open_sweep_page(browser, url)
+    _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the phase diagram")
+    _pick(browser, "sweep-y", "staking.node_stake")  # x is staking.node_stake
+    note = _wait(browser, lambda d: "different" in _text(d, "#sweep-boundary-note") and _text(d, "#sweep-boundary-note"),
+                 15, "the x = y refusal")
+    assert "error" in browser.find_element("css selector", "#sweep-boundary-note").get_attribute("class"), note
+    _wait(browser, lambda d: d.execute_script(_PHASE_JS) == [], 10, "the stale heat map to go")
+    _shot(browser, "07_sweep_x_equals_y")
+    _pick(browser, "sweep-y", "slashing.slash_fraction")
+    _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the phase diagram again")
+
+
+def test_opening_another_sweep_clears_the_old_heat_map_and_shows_it_is_loading(server, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    url, tmp = server
+    _sweep(tmp / "results" / "sweeps" / "wide", tmp / "sweep_base.toml", stakes=(0, 50, 100, 200))
+    _open_sweep_page(browser, url)
+    old = _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the first phase diagram")
+    seen = {"old_shown": 0.0, "loading": False}
+    loading_js = ("const s = document.querySelector('#sweep-loading .dash-spinner, #sweep-loading .dash-spinner-container');"
+                  "const g = document.querySelector('#fig-phase');"
+                  "return !!s || (g && getComputedStyle(g).visibility === 'hidden');")
+    start = time.monotonic()
+    box = browser.find_element("css selector", "#sweep-path")
+    box.send_keys(str(tmp / "results" / "sweeps" / "wide"))
+    box.send_keys(Keys.ENTER)
+
+    def drawn(d):
+        now = d.execute_script(_PHASE_JS)
+        visible = d.execute_script("const g = document.querySelector('#fig-phase');"
+                                   "return g && getComputedStyle(g).visibility !== 'hidden';")
+        if now == old and visible:
+            seen["old_shown"] = time.monotonic() - start
+        seen["loading"] = seen["loading"] or d.execute_script(loading_js) or "Computing" in _text(d, "#sweep-boundary-note")
+        return now and now != old and [200] == [max(now[0])]
+
+    _wait(browser, drawn, 60, "the new phase diagram")
+    assert seen["old_shown"] < 1.5, f"the previous sweep's heat map stayed {seen['old_shown']:.1f} s under the new choice"
+    assert seen["loading"], "no loading sign while the boundary was computed"
+    _shot(browser, "08_sweep_other_opened")
 
 
 def test_no_console_errors_and_no_remote_assets(server, browser):
