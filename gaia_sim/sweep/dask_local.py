@@ -6,6 +6,7 @@ plugin must subclass ``WorkerPlugin`` to be registered), which pool and serial s
 
 from __future__ import annotations
 
+import logging
 import os
 
 from distributed import WorkerPlugin
@@ -13,11 +14,23 @@ from distributed import WorkerPlugin
 from gaia_sim.sweep.lifeline import die_with_parent
 
 
+STATE_MACHINE_LOGGER = "distributed.worker.state_machine"
+
+
+class CancelledCellNotices(logging.Filter):
+    """Drops Dask's "Async instruction for <Task ...> ended with CancelledError" warnings: a local
+    worker closing mid-cell logs one per running cell, and the sweep cancelled those cells itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().endswith("ended with CancelledError")
+
+
 class LocalWorkerLifeline(WorkerPlugin):
     """Registered on a local cluster only, never on a remote one (those workers are not the sweep's).
 
     ``setup``: the worker dies with the sweep process ``parent`` (its nannies run inside it, so it is
-    the worker's parent), on top of Dask's own parent-alive pipe. ``teardown``: a worker told to close
+    the worker's parent), on top of Dask's own parent-alive pipe, and its cancelled-cell notices are
+    dropped (:class:`CancelledCellNotices`). ``teardown``: a worker told to close
     while a cell is still running exits at once; Dask would otherwise wait for the cell (4 s, then kill)
     and print warnings, and the sweep has already given the cell up."""
 
@@ -28,6 +41,7 @@ class LocalWorkerLifeline(WorkerPlugin):
 
     def setup(self, worker) -> None:
         die_with_parent(self.parent)
+        logging.getLogger(STATE_MACHINE_LOGGER).addFilter(CancelledCellNotices())
 
     def teardown(self, worker) -> None:
         if worker.state.executing:
