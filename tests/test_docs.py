@@ -189,7 +189,8 @@ def test_path_check_can_fail(tmp_path):
 
 
 def _mask(line: str) -> str:
-    """A line's shape: paths, numbers and runs of spaces masked."""
+    """A line's shape: paths, numbers, runs of spaces and the prose after "Label:" masked."""
+    line = re.sub(r"^([A-Z][a-z]+(?: [a-z]+)*)\b[^:]*:\s.*", r"\1: <text>", line.strip())
     line = re.sub(r"\S*/\S*", "<path>", line)
     line = re.sub(r"\b[0-9a-f]{12}\b", "<hash>", line)
     line = re.sub(r"[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?", "#", line)
