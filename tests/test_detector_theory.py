@@ -31,9 +31,26 @@ def _null_flags(stack: float, trials: int, seed: int, **opts) -> tuple[int, int]
 def test_null_flag_rate_within_binomial_ci_of_alpha():
     """All nodes honest, each tested at level alpha: the flag rate must match alpha (not only stay
     below it: a detector that never flags would pass that)."""
-    k, n = _null_flags(stack=0.0, trials=150, seed=11, dispersion=False)
+    k, n = _null_flags(stack=0.0, trials=150, seed=11, dispersion=False, share_test=False)  # the location test alone
     lo, hi = _binomial_ci(k, n)
     assert lo <= ALPHA <= hi, (k, n, lo, hi)
+
+
+def test_the_outlying_answer_test_is_valid_under_the_null():
+    """All nodes honest (with stack offsets): the per-answer share test alone rejects at most alpha,
+    and its p-values are super-uniform at every level checked."""
+    from gaia_sim.detector._common import summarize
+    from gaia_sim.detector.default import answer_outlier_p, robust_centre
+
+    rng = np.random.default_rng(21)
+    ps = []
+    for _ in range(120):
+        x, _ = network(rng, nodes=30, questions=10, samples=5, stack=0.3)
+        s = summarize(x)
+        ps.append(answer_outlier_p(x, s, robust_centre(s.mean), np.ones(30, bool))[0])
+    p = np.concatenate(ps)
+    for level in (0.01, 0.05, 0.2):
+        assert _binomial_ci(int((p <= level).sum()), p.size)[0] <= level, level
 
 
 def test_null_flag_rate_with_honest_stack_variation_at_most_alpha():

@@ -38,6 +38,7 @@ TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identi
 MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries no verdict
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
+OUTLIER_LEVEL = 0.01  # per-answer test: an answer beyond this share of the peers' answers is outlying
 
 
 def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
@@ -272,6 +273,81 @@ def bonferroni_pair(p_loc: np.ndarray, p_disp: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(p_disp), p_loc, np.where(np.isnan(p_loc), p_disp, both))
 
 
+def bonferroni(*ps: np.ndarray) -> np.ndarray:
+    """min(1, k min_j p_j) over the k tests that exist for each node (NaN = test not run; Bonferroni 1936)."""
+    stack = np.vstack(ps)
+    k = (~np.isnan(stack)).sum(0)
+    with np.errstate(invalid="ignore"):
+        out = np.minimum(1.0, k * np.nanmin(np.where(np.isnan(stack), np.inf, stack), axis=0))
+    return np.where(k > 0, out, np.nan)
+
+
+def answer_outlier_p(x: np.ndarray, s: Summary, centre: np.ndarray, peers: np.ndarray,
+                     reference: np.ndarray | None = None, tau: float = OUTLIER_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """Per-answer test for diluted cheating: (N,) p-value of each node's count of outlying answers,
+    and (N,) that count.
+
+    A node that serves a share of its answers from a cheaper configuration (refusals, a smaller
+    model) moves its mean only by that share, which node-mean statistics dilute; its *answers*,
+    though, are outliers one by one. Each answer's squared distance to the question's consensus
+    gets a mid-p-value against the pooled answers of the ``peers`` to that question (a conformal
+    p-value, Vovk, Gammerman & Shafer 2005, *Algorithmic Learning in a Random World*, ch. 2); an
+    answer is outlying when that p is <= ``tau`` (or beyond every peer answer when the pool is too
+    small to resolve ``tau``). A node's count K of outlying answers among its n is referred to a
+    beta-binomial null fitted to the ``reference`` nodes' counts (default: the peers), see
+    :func:`_count_p`. NaN for nodes without an answer or questions with too few peers.
+    """
+    n_nodes, n_q = s.count.shape
+    dist = _answer_sqdist(x, centre)  # (N, Q, S), NaN for missing answers
+    outlying = np.zeros(dist.shape, dtype=bool)
+    usable, floors = np.zeros(n_q, dtype=bool), []
+    for q in range(n_q):
+        ref = dist[peers, q][s.present[peers, q]]
+        if len(ref) < 2 * MIN_PEERS:
+            continue
+        usable[q] = True
+        level = max(tau, 1.0 / (len(ref) + 1))  # an answer beyond every peer answer is outlying
+        floors.append(level)
+        p = _mid_p(np.nan_to_num(dist[:, q], nan=-np.inf).ravel(), ref)[0].reshape(dist[:, q].shape)
+        outlying[:, q] = s.present[:, q] & (p <= level)
+    counted = s.present & usable[None, :, None]
+    n, k = counted.sum((1, 2)), (outlying & counted).sum((1, 2))
+    ref = (reference if reference is not None else peers) & (n > 0)
+    floor = float(np.mean(floors)) if floors else tau
+    return np.where(n > 0, _count_p(k, n, ref, floor), np.nan), k
+
+
+def _count_p(k: np.ndarray, n: np.ndarray, ref: np.ndarray, floor: float) -> np.ndarray:
+    """P(count >= k) under a beta-binomial null fitted to the ``ref`` nodes' counts by moments.
+
+    Honest nodes on another stack sit off the consensus and have more outlying answers than the
+    average node: the counts are overdispersed, so a plain binomial would flag them. The
+    beta-binomial (Skellam 1948, JRSS-B 10:257) with mean rate m (at least ``floor``) and
+    intra-node correlation rho estimated by moments from the reference nodes (Kleinman 1973,
+    JASA 68:46) widens the null by the spread the honest population shows. Diluted cheaters that
+    the location and dispersion screens kept in the reference widen it too: that costs power, never
+    validity (screening them out by the count itself made honest offset nodes' flag rate 3x alpha).
+    """
+    m = max(floor, float(k[ref].sum()) / max(float(n[ref].sum()), 1.0))
+    rho = 0.0
+    if ref.sum() >= MIN_PEERS:
+        nbar = float(n[ref].mean())
+        var = float(np.var(k[ref] / n[ref], ddof=1))
+        binom_var = m * (1 - m) / nbar
+        rho = float(np.clip((var / binom_var - 1.0) / max(nbar - 1.0, 1.0), 0.0, 0.5)) if binom_var > 0 else 0.0
+    if rho <= 1e-9:
+        return sps.binom.sf(k - 1, n, m)
+    a, b = m * (1.0 / rho - 1.0), (1.0 - m) * (1.0 / rho - 1.0)
+    return sps.betabinom.sf(k - 1, n, a, b)
+
+
+def _answer_sqdist(x: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN)."""
+    xx = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
+    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype), dtype=np.float64)
+    return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
+
+
 def _weights(weights, n_questions: int) -> np.ndarray:
     if weights is None:
         return np.ones(n_questions)
@@ -353,7 +429,7 @@ def _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, fir
 
 def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh",
                    boot: int = 400, screen: float = 0.05, passes: int = 2, first_pass: str = "core",
-                   seed: int = 0) -> Assessment:
+                   seed: int = 0, share_test: bool = True) -> Assessment:
     """The calibrated detector; see the module docstring.
 
     Options: ``weights`` (Q,) question weights (question selection); ``dispersion`` (also test the
@@ -362,7 +438,9 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     of the peer pool of the next pass; ``passes`` (>= 2; more passes peel off a larger colluding
     minority); ``first_pass`` ("core", default: pass 1 draws pseudo-honest nodes from the two
     thirds closest to the consensus, see :func:`geometric_core` and :func:`_first_pass`; "all":
-    every answering node is a peer in pass 1); ``seed`` of the bootstrap (the result is deterministic given the seed).
+    every answering node is a peer in pass 1); ``seed`` of the bootstrap (the result is deterministic given the seed);
+    ``share_test`` (also test each node's count of outlying answers, :func:`answer_outlier_p`, for
+    diluted cheating; Bonferroni over the three tests).
     """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
@@ -381,11 +459,14 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
     q_values = question_p_values(x, s, centre, d, peers, boot, rng)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
-    p = np.nan_to_num(bonferroni_pair(p_loc, p_disp), nan=1.0)
+    p_share = answer_outlier_p(x, s, _c_step(s.mean, s.count > 0, centre)[0], peers, reference)[0] if share_test \
+        else np.full(len(p_loc), np.nan)
+    p = np.nan_to_num(bonferroni(p_loc, p_disp, p_share), nan=1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
     flagged = bh_reject(p, alpha) if fdr == "bh" else p <= alpha
     score = np.where(answered, -np.log10(np.maximum(p, 1e-300)), np.nan)
     return Assessment(score=score, p_value=p, flagged=flagged,
                       details={"p_location": p_loc, "p_dispersion": p_disp,
-                               "z_location": z_loc, "z_dispersion": z_disp, "question_p_location": q_loc})
+                               "z_location": z_loc, "z_dispersion": z_disp, "question_p_location": q_loc,
+                               "p_share": p_share})
