@@ -86,9 +86,9 @@ def _opened_on(ctx) -> str:
     return f"figures: stored run {ctx.initial_run_dir}" if ctx.initial_run_dir else "no run to show yet"
 
 
-def _figures(result):
+def _figures(result, note: str = "no data yet"):
     if result is None:
-        return [figures._empty(t) for t in ("shares", "stake and balance", "slashes", "revenue and cost", "ROC")]
+        return [figures._empty(t, note) for t in ("shares", "stake and balance", "slashes", "revenue and cost", "ROC")]
     return [figures.fig_behaviour_shares(result.steps), figures.fig_stake_balance(result.steps),
             figures.fig_slashes(result.steps), figures.fig_revenue_cost(result.steps), figures.fig_roc(result.events)]
 
@@ -191,8 +191,9 @@ def _stored(ctx, scenario_path: str, version):
     except UserError:
         return (*_UNCHANGED, version, no_update)
     run_dir = Path(ctx.results_root, scenario.name, scenario.hash)
-    if not (run_dir / "manifest.json").exists():
-        return (*_UNCHANGED, version, f"no stored run of {Path(scenario_path).name} yet: press Run")
+    if not (run_dir / "manifest.json").exists():  # clear the previous scenario's figures (not left on screen)
+        note = f"no stored run of {Path(scenario_path).name} yet: press Run"
+        return (*_figures(None, note), html.Div(), version, note)
     key = ("stored", str(run_dir))
     if key not in ctx.cache:
         ctx.cache[key] = read_run(run_dir)

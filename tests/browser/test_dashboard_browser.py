@@ -309,7 +309,8 @@ def _pick(driver, dropdown_id: str, label: str) -> None:
     """Open a dcc.Dropdown and click the option whose text is ``label``."""
     from selenium.webdriver.common.by import By
 
-    _click(driver, f"#{dropdown_id}")
+    if not [o for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.is_displayed()]:
+        _click(driver, f"#{dropdown_id}")
     option = _wait(driver, lambda d: next(o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
                                           if o.text.strip() == label), 10, f"option {label} of {dropdown_id}")
     option.click()
@@ -390,6 +391,24 @@ def test_opening_another_sweep_clears_the_old_heat_map_and_shows_it_is_loading(s
     assert seen["old_shown"] < 1.5, f"the previous sweep's heat map stayed {seen['old_shown']:.1f} s under the new choice"
     assert seen["loading"], "no loading sign while the boundary was computed"
     _shot(browser, "08_sweep_other_opened")
+
+
+def test_picking_a_scenario_without_a_stored_run_clears_the_old_figures(server, browser):
+    url, _ = server
+    if not browser.current_url.startswith(url):
+        browser.get(url)
+    _tab(browser, "run")
+    _pick(browser, "run-scenario", "baseline.toml")
+    _wait(browser, lambda d: _trace_lengths(d, "fig-shares") and "stored run" in _text(d, "#run-shown"), 20,
+          "the stored baseline figures")
+    _pick(browser, "run-scenario", "lazy_nodes.toml")
+    _wait(browser, lambda d: "no stored run of lazy_nodes.toml" in _text(d, "#run-shown"), 20, "the note")
+    for graph in ("fig-shares", "fig-stake", "fig-slashes", "fig-revenue"):
+        _wait(browser, lambda d: _trace_lengths(d, graph) == [], 10, f"{graph} to be cleared")
+    assert _text(browser, "#run-summary") == ""
+    _shot(browser, "09_run_page_other_scenario")
+    _pick(browser, "run-scenario", "baseline.toml")
+    _wait(browser, lambda d: _trace_lengths(d, "fig-shares"), 20, "the baseline figures again")
 
 
 def test_no_console_errors_and_no_remote_assets(server, browser):
