@@ -41,13 +41,13 @@ def behaviour_table(result) -> pd.DataFrame:
     for b in present_behaviours(result.steps):
         g = nodes[nodes["behaviour"] == b]
         node_epochs = g["count"].sum()
-        per = (lambda col: float(g[col].sum() / node_epochs)) if node_epochs else (lambda col: math.nan)
+        per = {col: float(g[col].sum() / node_epochs) if node_epochs else math.nan for col in ("revenue", "cost", "profit")}
         rows.append({
             "behaviour": b,
             "nodes_start": int(g.loc[g["epoch"] == first, "count"].sum()),
             "nodes_end": int(g.loc[g["epoch"] == last, "count"].sum()),
-            "revenue_per_node_epoch": per("revenue"), "cost_per_node_epoch": per("cost"),
-            "profit_per_node_epoch": per("profit"),
+            "revenue_per_node_epoch": per["revenue"], "cost_per_node_epoch": per["cost"],
+            "profit_per_node_epoch": per["profit"],
             "slashed_tokens": float(g["slashed"].sum()),
             "guilty_verdicts": int(g["flagged"].sum()), "probed_node_epochs": int(g["probed"].sum()),
         })

@@ -60,8 +60,8 @@ def main() -> None:
                 for _ in range(args.trials):
                     x, labels = trial(pools, role, share, q, s, rng)
                     flagged = assess(x, alpha=0.01, seed=int(rng.integers(2**31)), **options).flagged
-                    tp += int(flagged[labels].sum()); n_bad += int(labels.sum())
-                    fp += int(flagged[~labels].sum()); n_good += int((~labels).sum())
+                    tp, n_bad = tp + int(flagged[labels].sum()), n_bad + int(labels.sum())
+                    fp, n_good = fp + int(flagged[~labels].sum()), n_good + int((~labels).sum())
                 row = {"budget": budget, "role": role, "share": share, "tpr": tp / n_bad, "honest_flag": fp / n_good,
                        "trials": args.trials, "options": options, "seconds": round(time.perf_counter() - t0, 1)}
                 rows.append(row)
