@@ -80,10 +80,14 @@ def _sqdist(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return np.maximum(mm - 2.0 * mc + (centre * centre).sum(-1)[None], 0.0)
 
 
+def refined_centre(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """The final consensus (Q, D): one more C-step from :func:`robust_centre`'s ``centre``."""
+    return _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
+
+
 def distances(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """(N, Q) squared distance of each node's mean to the final consensus (one more C-step)."""
-    c = _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
-    return _sqdist(mean, c)
+    return _sqdist(mean, refined_centre(mean, centre))
 
 
 def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
@@ -151,20 +155,20 @@ def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return (1.0 + gt + 0.5 * (ge - gt)) / (len(null) + 1.0), ge > gt
 
 
-def question_p_values(x, s: Summary, centre, d, peers: np.ndarray, boot: int, rng):
+def question_p_values(x, s: Summary, c, d, peers: np.ndarray, boot: int, rng):
     """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided), which
     location values tied with the null (identical answers), and (B, Q) the same p-values of the
     pseudo-nodes themselves (their combination is the exchangeable null of a node's score).
 
     Pseudo-honest nodes with the same number of answers as the node are drawn from the answers
-    of the ``peers`` (bool (N,)) to that question. The floor 1 / (B + 1) bounds any one
+    of the ``peers`` (bool (N,)) to that question. ``c`` is the refined consensus (Q, D) the
+    distances ``d`` refer to (:func:`refined_centre`). The floor 1 / (B + 1) bounds any one
     question's weight in the combination.
     """
     n_nodes, n_q = s.count.shape
     p_loc, p_disp = np.full((n_nodes, n_q), np.nan), np.full((n_nodes, n_q), np.nan)
     tied = np.zeros((n_nodes, n_q), dtype=bool)
     pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
-    c = _c_step(s.mean, s.count > 0, centre)[0]  # the centre ``distances`` refers to
     for q in range(n_q):
         pool = _Pool(x, s.present, peers, q)
         answered = s.count[:, q] > 0
@@ -343,8 +347,8 @@ def _count_p(k: np.ndarray, n: np.ndarray, ref: np.ndarray, floor: float) -> np.
 
 def _answer_sqdist(x: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN)."""
-    xx = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
-    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype), dtype=np.float64)
+    xx = np.einsum("nqsd,nqsd->nqs", x, x).astype(np.float64)  # in the input precision: ranks are all we need
+    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype)).astype(np.float64)
     return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
 
 
@@ -406,7 +410,7 @@ def _screened(q_values, s, w, reference, answered, dispersion, screen) -> np.nda
     return _screen(bonferroni_pair(*node_level(q_values, s, w, reference, dispersion, screen)[:2]), answered, screen)
 
 
-def _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, first_pass):
+def _first_pass(x, s, c, d, answered, w, boot, rng, dispersion, screen, first_pass):
     """Screening pass -> (peers whose answers the pseudo-honest nodes draw from, reference nodes
     the empirical null is learned over) for the next pass.
 
@@ -418,11 +422,11 @@ def _first_pass(x, s, centre, d, answered, w, boot, rng, dispersion, screen, fir
     ``screen`` of honest nodes are set aside, as the pivot table assumes (see empirical_null_p).
     """
     if first_pass == "all":
-        peers = _screened(question_p_values(x, s, centre, d, answered, boot, rng), s, w, answered, answered,
+        peers = _screened(question_p_values(x, s, c, d, answered, boot, rng), s, w, answered, answered,
                           dispersion, screen)
         return peers, peers
     core = geometric_core(d, answered, within=s.within)
-    q_values = question_p_values(x, s, centre, d, core, boot, rng)
+    q_values = question_p_values(x, s, c, d, core, boot, rng)
     return (_screened(q_values, s, w, core, answered, dispersion, screen),
             _screened(q_values, s, w, answered, answered, dispersion, screen))
 
@@ -447,19 +451,19 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
     w = _weights(weights, x.shape[1])
     rng = np.random.default_rng(seed)
     s = summarize(x)
-    centre = robust_centre(s.mean)
-    d = distances(s.mean, centre)
+    c = refined_centre(s.mean, robust_centre(s.mean))  # computed once: every pass measures from it
+    d = _sqdist(s.mean, c)
     answered = (s.count > 0).any(1)
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
     half = max(boot // 2, 100)  # screening passes only decide who is a peer
-    peers, reference = _first_pass(x, s, centre, d, answered, w, half, rng, dispersion, screen, first_pass)
+    peers, reference = _first_pass(x, s, c, d, answered, w, half, rng, dispersion, screen, first_pass)
     for _ in range(max(int(passes), 2) - 2):
-        q_values = question_p_values(x, s, centre, d, peers, half, rng)
+        q_values = question_p_values(x, s, c, d, peers, half, rng)
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
-    q_values = question_p_values(x, s, centre, d, peers, boot, rng)
+    q_values = question_p_values(x, s, c, d, peers, boot, rng)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
-    p_share = answer_outlier_p(x, s, _c_step(s.mean, s.count > 0, centre)[0], peers, reference)[0] if share_test \
+    p_share = answer_outlier_p(x, s, c, peers, reference)[0] if share_test \
         else np.full(len(p_loc), np.nan)
     p = np.nan_to_num(bonferroni(p_loc, p_disp, p_share), nan=1.0)
     if answered.sum() < MIN_PEERS:
