@@ -43,11 +43,25 @@ def _nodes_only(steps: pd.DataFrame) -> pd.DataFrame:
     return steps[steps["role"] == "node"] if "role" in steps else steps
 
 
+def present(steps: pd.DataFrame) -> list[str]:
+    """Node behaviours with at least one node in some epoch (``gaia_sim.summary.present_behaviours``,
+    schema order, then any other name): the only ones a legend shows."""
+    rows = _nodes_only(steps)
+    if "count" not in rows:
+        return sorted(map(str, rows["behaviour"].unique()))
+    from gaia_sim.summary import present_behaviours
+
+    known = present_behaviours(steps) if "role" in steps else []
+    seen = set(rows.loc[rows["count"] > 0, "behaviour"].astype(str))
+    return known + sorted(seen - set(known))
+
+
 def _by_behaviour(steps: pd.DataFrame, column: str) -> dict[str, pd.Series]:
-    """``column`` per epoch for each node behaviour (summed over rows of the same epoch)."""
+    """``column`` per epoch for each node behaviour present in the run (summed over rows of the same epoch)."""
     rows = _nodes_only(steps)
     table = rows.pivot_table(index="epoch", columns="behaviour", values=column, aggfunc="sum")
-    return {str(b): table[b].fillna(0.0) for b in table.columns}
+    table.columns = table.columns.astype(str)
+    return {b: table[b].fillna(0.0) for b in present(steps) if b in table.columns}
 
 
 def fig_behaviour_shares(steps: pd.DataFrame) -> go.Figure:
@@ -64,12 +78,22 @@ def fig_behaviour_shares(steps: pd.DataFrame) -> go.Figure:
     return fig
 
 
+#: the balance panel's title: a node that switches behaviour takes its balance (debts included) along
+BALANCE_TITLE = ("balance of the nodes in each behaviour now<br><sup>a node that switched brings its balance,"
+                 " debts included (a cheater slashed into debt that turns honest counts under honest)</sup>")
+
+
 def fig_stake_balance(steps: pd.DataFrame) -> go.Figure:
-    """Total stake (top) and balance (bottom) held by each node behaviour over epochs."""
+    """Total stake (top) and balance (bottom) held by the nodes of each behaviour over epochs.
+
+    Balances belong to nodes, not behaviours: a node that switches brings its balance (negative after
+    topping up its stake from it, docs/economics.md) into its new behaviour, so the honest balance can go
+    below zero when slashed cheaters turn honest. The panel title says so."""
     title = "Total stake and balance by behaviour"
     if steps.empty:
         return _empty(title)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("stake", "balance"))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("stake", BALANCE_TITLE),
+                        vertical_spacing=0.16)
     for row, column in ((1, "stake"), (2, "balance")):
         for name, series in _by_behaviour(steps, column).items():
             fig.add_trace(go.Scatter(x=series.index, y=series.values, name=name, legendgroup=name,

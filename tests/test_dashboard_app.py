@@ -169,7 +169,8 @@ def test_picking_a_scenario_shows_its_stored_run(scenarios, tmp_path):
 
     ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
     out = run_page._stored(ctx, str(scenarios / "lazy.toml"), "v")
-    assert out[-1] == "no stored run of lazy.toml yet: press Run" and out[0] is run_page.no_update
+    assert out[-1] == "no stored run of lazy.toml yet: press Run"
+    assert out[0].data == () and "press Run" in out[0].layout.annotations[0].text  # the old figures cleared
     run_dir = write_run(simulate(load_scenario(scenarios / "lazy.toml")), root=tmp_path / "results")
     out = run_page._stored(ctx, str(scenarios / "lazy.toml"), "v")
     assert str(run_dir) in out[-1]

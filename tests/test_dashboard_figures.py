@@ -61,6 +61,18 @@ def test_stake_and_balance_have_two_panels_and_sum_per_behaviour():
     assert {t.name for t in balances} == set(BEHAVIOURS)
 
 
+def test_legends_only_show_behaviours_present_in_the_run():
+    steps = _steps()
+    absent = steps[steps["behaviour"] == "lazy"].assign(behaviour="colluding", count=0, share=0.0, stake=0.0,
+                                                         balance=0.0, revenue=0.0, cost=0.0, profit=0.0)
+    steps = pd.concat([steps, absent], ignore_index=True)
+    assert F.present(steps) == ["honest", "lazy"]
+    for fig in (F.fig_behaviour_shares(steps), F.fig_stake_balance(steps)):
+        assert {t.name for t in fig.data} == {"honest", "lazy"}
+    assert {t.legendgroup for t in F.fig_revenue_cost(steps).data} == {"honest", "lazy"}
+    assert "debts" in F.fig_stake_balance(steps).layout.annotations[1].text
+
+
 def test_slashes_split_right_and_wrong():
     fig = F.fig_slashes(_steps())
     wrong = _trace(fig, "wrong (honest)")

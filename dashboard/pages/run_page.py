@@ -93,16 +93,43 @@ def _figures(result, note: str = "no data yet"):
             figures.fig_slashes(result.steps), figures.fig_revenue_cost(result.steps), figures.fig_roc(result.events)]
 
 
+#: columns of the per-behaviour table (gaia_sim.summary.behaviour_table) and their headers
+BEHAVIOUR_COLUMNS = {"behaviour": "behaviour", "nodes_start": "nodes at start", "nodes_end": "nodes at end",
+                     "revenue_per_node_epoch": "revenue (tokens per node-epoch)", "cost_per_node_epoch": "cost (per node-epoch)",
+                     "profit_per_node_epoch": "profit (per node-epoch)", "slashed_tokens": "slashed (tokens)",
+                     "guilty_verdicts": "guilty verdicts", "probed_node_epochs": "node-epochs probed"}
+
+
 def _summary(result):
+    """The ``gaia-sim run`` summary (gaia_sim.summary): headline lines with units ('never' and 'n/a',
+    not -1 and NaN), one row per behaviour present in the run, and what happened in one sentence."""
+    from gaia_sim.summary import behaviour_table, conclusion, headline_lines
+
     if result is None or not getattr(result, "summary", None):
         return html.Div()
-    rows = [html.Tr([html.Td(k), html.Td(f"{v:.4g}" if isinstance(v, float) else str(v))])
-            for k, v in result.summary.items()]
     scenario = result.scenario
     epochs = int(result.steps["epoch"].max()) if not result.steps.empty else 0
     title = f"summary of {scenario.name} ({scenario.hash}, {epochs} epochs)"
-    return html.Details([html.Summary(title), html.P(deterrence_readout(result), id="run-deterrence"),
-                         html.Table(rows, id="run-summary-table")], open=True)
+    table = behaviour_table(result)
+    head = html.Tr([html.Th(BEHAVIOUR_COLUMNS.get(c, c)) for c in table.columns])
+    body = [html.Tr([html.Td(_cell(v)) for v in row]) for row in table.itertuples(index=False)]
+    return html.Details([
+        html.Summary(title),
+        html.P("What happened: " + conclusion(result), id="run-conclusion"),
+        html.P(deterrence_readout(result), id="run-deterrence"),
+        html.Pre("\n".join(headline_lines(result)), id="run-headline"),
+        html.Table([head, *body], id="run-summary-table"),
+        html.Small("Balances and debts go with a node when it switches behaviour: a row's totals are those of "
+                   "the nodes in that behaviour at each epoch."),
+    ], open=True)
+
+
+def _cell(value) -> str:
+    import math
+
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
 
 
 def deterrence_readout(result) -> str:

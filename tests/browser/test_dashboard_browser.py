@@ -411,6 +411,46 @@ def test_picking_a_scenario_without_a_stored_run_clears_the_old_figures(server, 
     _wait(browser, lambda d: _trace_lengths(d, "fig-shares"), 20, "the baseline figures again")
 
 
+def _trace_names(driver, graph_id: str) -> list[str]:
+    return driver.execute_script(
+        "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return g && g._fullData ? g._fullData.filter(t => t.showlegend !== false).map(t => t.name) : null;",
+        f"#{graph_id}")
+
+
+def _open_stored_baseline(driver, url) -> None:
+    if not driver.current_url.startswith(url):
+        driver.get(url)
+    _tab(driver, "run")
+    if "baseline/" not in _text(driver, "#run-shown"):
+        _pick(driver, "run-scenario", "baseline.toml")  # honest 0.75, lazy 0.25: three behaviours absent
+    _wait(driver, lambda d: "stored run" in _text(d, "#run-shown") and _trace_lengths(d, "fig-shares"), 30,
+          "the stored baseline run")
+
+
+def test_legends_show_only_the_behaviours_present_in_the_run(server, browser):
+    _open_stored_baseline(browser, server[0])
+    assert _trace_names(browser, "fig-shares") == ["honest", "lazy"]
+    assert _trace_names(browser, "fig-stake") == ["honest", "lazy"]
+    assert sorted(_trace_names(browser, "fig-revenue")) == ["honest cost", "honest revenue", "lazy cost", "lazy revenue"]
+
+
+def test_balance_panel_says_balances_and_debts_move_with_a_switching_node(server, browser):
+    _open_stored_baseline(browser, server[0])
+    titles = browser.execute_script("const g = document.querySelector('#fig-stake .js-plotly-plot');"
+                                    "return (g.layout.annotations || []).map(a => a.text).join(' ');")
+    assert "switched" in titles and "debts" in titles, titles
+
+
+def test_run_summary_says_never_and_what_happened_not_minus_one_and_nan(server, browser):
+    _open_stored_baseline(browser, server[0])
+    summary = _wait(browser, lambda d: _text(d, "#run-summary"), 20, "the summary")
+    assert "What happened:" in summary, summary
+    assert "shares settled" in summary and ("never" in summary or "from epoch" in summary), summary
+    assert "settled_epoch" not in summary and "nan" not in summary.lower().split(), summary
+    _shot(browser, "10_run_page_summary")
+
+
 def test_no_console_errors_and_no_remote_assets(server, browser):
     url, _ = server
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
