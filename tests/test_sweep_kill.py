@@ -1,12 +1,13 @@
 """Killing a sweep ends its workers within seconds (issue 19, item 3).
 
 A real ``gaia-sim sweep`` subprocess runs on a real process pool or a real local Dask cluster; two
-quick cells finish, then both workers are busy with minute-long cells when the sweep process gets
-SIGINT, SIGTERM or SIGKILL (sent to it alone, not to its process group). Every process it started,
-found by an environment tag its descendants inherit, must be gone within :data:`DEADLINE_S`: the
-workers (about 260 MB each with the real model) and the multiprocessing resource tracker. SIGINT and
-SIGTERM must also keep the finished cells and end with one line, no traceback. The cells use the toy
-stand-in backend (``toy.sleep_s``), so only the sweep machinery is timed.
+quick cells finish, then both workers are busy with minute-long cells when the sweep gets SIGINT
+(as a terminal's Ctrl-C sends it: to the whole process group, workers included), SIGTERM or SIGKILL
+(to the sweep process alone). Every process it started, found by an environment tag its descendants
+inherit, must be gone within :data:`DEADLINE_S`: the workers (about 260 MB each with the real model)
+and the multiprocessing resource tracker. SIGINT and SIGTERM must also keep the finished cells and
+end with one line, no traceback. The cells use the toy stand-in backend (``toy.sleep_s``), so only
+the sweep machinery is timed.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def test_killing_a_sweep_ends_its_workers_within_seconds(tmp_path, executor, how
         _wait_until_busy(sweep, tmp_path / "out" / "cells")
         workers = _tagged(tag, exclude=sweep.pid)
         assert len(workers) >= 2, [p.cmdline() for p in workers]  # two workers (+ the resource tracker)
-        os.kill(sweep.pid, getattr(signal, how))
+        (os.killpg if how == "SIGINT" else os.kill)(sweep.pid, getattr(signal, how))
         seconds, alive = _wait_gone(tag, sweep.pid, DEADLINE_S)
         assert not alive, f"{how}: still running after {seconds:.1f} s: {[p.cmdline() for p in alive]}"
         assert sweep.wait(timeout=DEADLINE_S) == EXIT[how]

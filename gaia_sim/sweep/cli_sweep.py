@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers: must be >= 1, got {args.workers}")
     executor = "serial" if args.serial else "dask" if (args.scheduler or args.local_dask) else "pool"
+    if executor == "dask":
+        quiet_dask_logs()
     try:
         with stop_signals():
             outcome = run_sweep(args.file, args.out, executor=executor, workers=args.workers,
@@ -55,6 +57,18 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"report: {write_report(outcome.root)}")
     return 1 if outcome.failures else 0
+
+
+def quiet_dask_logs() -> None:
+    """Dask's INFO messages off for this command (it prints its own progress): a local cluster restores
+    that level when it closes, and comms still closing after that log "Batched Comm Closed" at INFO
+    with a traceback, which after Ctrl-C or SIGTERM read as a crash. Warnings and errors still show."""
+    import logging
+
+    import distributed  # noqa: F401  (sets its loggers' levels on import, so import it first)
+
+    logger = logging.getLogger("distributed")
+    logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:

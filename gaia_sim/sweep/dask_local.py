@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 
 from distributed import WorkerPlugin
 
@@ -29,10 +30,11 @@ class LocalWorkerLifeline(WorkerPlugin):
     """Registered on a local cluster only, never on a remote one (those workers are not the sweep's).
 
     ``setup``: the worker dies with the sweep process ``parent`` (its nannies run inside it, so it is
-    the worker's parent), on top of Dask's own parent-alive pipe, and its cancelled-cell notices are
-    dropped (:class:`CancelledCellNotices`). ``teardown``: a worker told to close
-    while a cell is still running exits at once; Dask would otherwise wait for the cell (4 s, then kill)
-    and print warnings, and the sweep has already given the cell up."""
+    the worker's parent), on top of Dask's own parent-alive pipe; it ignores SIGINT, since Ctrl-C is
+    the sweep's to handle (a terminal sends it to the whole process group, and the worker would drop
+    its cell and log warnings); its cancelled-cell notices are dropped (:class:`CancelledCellNotices`).
+    ``teardown``: a worker told to close while a cell is still running exits at once; Dask would
+    otherwise wait for the cell (4 s, then kill) and print warnings, and the sweep has given it up."""
 
     name = "gaia-sim-local-worker-lifeline"
 
@@ -41,8 +43,17 @@ class LocalWorkerLifeline(WorkerPlugin):
 
     def setup(self, worker) -> None:
         die_with_parent(self.parent)
+        _ignore_sigint()
         logging.getLogger(STATE_MACHINE_LOGGER).addFilter(CancelledCellNotices())
 
     def teardown(self, worker) -> None:
         if worker.state.executing:
             os._exit(0)
+
+
+def _ignore_sigint() -> None:
+    """SIGINT ignored in this process; a no-op where handlers cannot be set (not the main thread)."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        pass
