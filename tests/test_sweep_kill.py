@@ -25,7 +25,7 @@ import pytest
 
 psutil = pytest.importorskip("psutil")  # a dependency of dask.distributed
 
-pytestmark = pytest.mark.slow  # about 5-10 s a case: a sweep process, its workers, then the kill
+from gaia_sim.sweep.lifeline import Stopped, deferred_signals, die_with_parent, stop_signals
 
 TOY = "gaia_sim.sweep.toy"
 DEADLINE_S = 10.0
@@ -86,6 +86,7 @@ def _wait_gone(tag: str, exclude: int, timeout: float) -> tuple[float, list]:
     return time.monotonic() - start, alive
 
 
+@pytest.mark.slow  # about 5-10 s a case: a sweep process, its workers, then the kill
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 @pytest.mark.parametrize("executor", list(EXECUTORS))
 def test_killing_a_sweep_ends_its_workers_within_seconds(tmp_path, executor, how):
@@ -110,3 +111,26 @@ def test_killing_a_sweep_ends_its_workers_within_seconds(tmp_path, executor, how
         noise = [line for line in lines[:-1] if "unresponsive" not in line]  # a loaded machine's event loop
         assert not noise, "\n".join(noise)
         assert json.loads((tmp_path / "out" / "manifest.json").read_text())["interrupted"] is True
+
+
+def test_sigterm_in_stop_signals_raises_stopped_and_the_old_handler_comes_back():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Stopped) as stop, stop_signals():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # interrupted by the handler
+    assert stop.value.signum == signal.SIGTERM and str(stop.value) == "SIGTERM"
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_deferred_signals_are_delivered_when_the_block_ends():
+    reached = False
+    with pytest.raises(Stopped), stop_signals():
+        with deferred_signals():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)
+            reached = True
+    assert reached
+
+
+def test_die_with_parent_leaves_a_process_that_is_not_its_child_alone():
+    assert die_with_parent(os.getpid()) is False  # this process is not its own child: nothing set
