@@ -22,7 +22,8 @@ def layout(ctx):
             _control("Questions", dcc.Dropdown(id="det-questions", multi=True, style={"width": "420px"})),
             _control(f"Samples per question (default {samples['default']})",
                      dcc.Input(id="det-samples", type="number", value=samples["default"], step=1)),
-            _control("Domain", dcc.Dropdown(id="det-domain", value=0, clearable=False, style={"width": "120px"})),
+            _control("Domain", dcc.Dropdown(id="det-domain", value=0, options=[0], clearable=False,
+                                            style={"width": "120px"})),
             _control("Behaviour", dcc.RadioItems(id="det-when", value="behaviour_initial", inline=True, options=[
                 {"label": "at start", "value": "behaviour_initial"}, {"label": "at end", "value": "behaviour"}])),
             _control("Colour by", dcc.RadioItems(id="det-colour", value="behaviour", inline=True,
@@ -40,19 +41,21 @@ def _control(label, component):
 
 def register(app, ctx):
     @app.callback(Output("det-questions", "options"), Output("det-questions", "value"),
-                  Output("det-domain", "options"), Input("tabs", "value"), State("det-questions", "value"),
-                  prevent_initial_call=True)
-    def options(tab, chosen):
-        """Filled when the page is shown; setting the questions (re)draws from the run current then."""
+                  Output("det-domain", "options"), Output("det-domain", "value"), Input("tabs", "value"),
+                  State("det-questions", "value"), State("det-domain", "value"), prevent_initial_call=True)
+    def options(tab, chosen, domain):
+        """Filled when the page is shown; setting the questions (re)draws from the run current then.
+        The domain stays set (the first of the run's domains when the chosen one is not in it)."""
         if tab != "detector":
-            return no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update
         result, _ = current_run(ctx)
         bank, _ = _bank(ctx, result)
-        domains = sorted(int(d) for d in result.nodes["domain"].unique()) if result is not None else []
+        domains = sorted(int(d) for d in result.nodes["domain"].unique()) if result is not None else [0]
+        domain = domain if domain in domains else domains[0] if domains else 0
         if bank is None:
-            return [], [], domains
+            return [], [], domains, domain
         qs = list(bank.question_ids)
-        return qs, chosen or qs[:3], domains
+        return qs, chosen or qs[:3], domains, domain
 
     @app.callback(Output("fig-pca", "figure"), Output("fig-scores", "figure"), Output("det-message", "children"),
                   Output("det-message", "className"),
@@ -60,6 +63,7 @@ def register(app, ctx):
                   State("det-samples", "value"), State("det-domain", "value"), State("det-when", "value"),
                   prevent_initial_call=True)
     def draw(_clicks, colour, questions, samples, domain, when):
+        domain = 0 if domain is None else domain
         empty = (figures.fig_answer_pca(data.pd.DataFrame()), figures.fig_node_scores(data.pd.DataFrame()))
         result, label = current_run(ctx)
         bank, why = _bank(ctx, result)
@@ -95,7 +99,7 @@ def _view(ctx, bank, result, label, questions, samples, domain, when):
         raise UserError(f"samples per question: a whole number >= 1 (got {samples!r})")
     key = ("detector", label, id(result), questions, int(samples), domain, when)
     if key not in ctx.cache:
-        nodes = result.nodes[(result.nodes["role"] == "node") & (result.nodes["domain"] == (domain or 0))]
+        nodes = result.nodes[(result.nodes["role"] == "node") & (result.nodes["domain"] == domain)]
         nodes = nodes.assign(behaviour=nodes[when])
         ctx.cache[key] = data.detector_view(bank, result.scenario, nodes, list(questions), int(samples),
                                             seed=result.scenario.seed)

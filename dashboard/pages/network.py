@@ -12,8 +12,8 @@ def layout(ctx):
     return html.Div([
         html.Div(className="controls", children=[
             html.Div(className="control", children=[html.Label("Domain"),
-                                                     dcc.Dropdown(id="network-domain", value=0, clearable=False,
-                                                                  style={"width": "160px"})]),
+                                                     dcc.Dropdown(id="network-domain", value=0, options=[0],
+                                                                  clearable=False, style={"width": "160px"})]),
             html.Button("Refresh from current run", id="network-refresh", n_clicks=0),
         ]),
         html.Div(id="network-message", className="message"),

@@ -451,6 +451,19 @@ def test_run_summary_says_never_and_what_happened_not_minus_one_and_nan(server, 
     _shot(browser, "10_run_page_summary")
 
 
+def test_domain_dropdowns_show_a_domain_and_the_detector_names_it(server, browser):
+    url, _ = server
+    browser.get(url)
+    _tab(browser, "network")
+    _wait(browser, lambda d: _trace_lengths(d, "fig-network"), 30, "the network graph")
+    _wait(browser, lambda d: _text(d, "#network-domain").strip() == "0", 10, "domain 0 shown in the Network dropdown")
+    _tab(browser, "detector")
+    _wait(browser, lambda d: _text(d, "#det-domain").strip() == "0", 20, "domain 0 shown in the Detector dropdown")
+    msg = _wait(browser, lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"), 90,
+                "the detector's verdict")
+    assert "domain 0" in msg and "domain None" not in msg, msg
+
+
 def test_no_console_errors_and_no_remote_assets(server, browser):
     url, _ = server
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
