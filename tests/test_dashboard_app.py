@@ -88,6 +88,16 @@ def test_int_fields_stay_int_and_floats_become_float():
         run_page.overrides_from_inputs(ids, [None, 100])
 
 
+def test_flags_stay_bool_and_quorum_and_revision_rate_are_controls():
+    assert {"slashing.forfeit_revenue", "validation.quorum", "strategy.revision_rate"} <= set(run_page.control_paths())
+    ids = [{"type": "param", "path": "slashing.forfeit_revenue"}, {"type": "param", "path": "validation.quorum"}]
+    assert run_page.overrides_from_inputs(ids, [False, 0.5]) == {"slashing.forfeit_revenue": False,
+                                                                 "validation.quorum": 0.5}
+    with pytest.raises(UserError, match="yes or no"):
+        run_page.overrides_from_inputs(ids, [1.0, 0.5])
+    assert run_page._control("slashing.forfeit_revenue", "forfeit").children[1].value is True
+
+
 def test_scenario_choice_fills_the_controls(scenarios):
     ids = [{"type": "param", "path": p} for p in run_page.control_paths()]
     values, message, _ = run_page.control_values(str(scenarios / "lazy.toml"), ids)

@@ -24,6 +24,9 @@ CONTROLS = {
     "detector.alpha": "detector alpha",
     "probes.questions_per_epoch": "question budget (per node per epoch)",
     "probes.samples_per_question": "samples per question",
+    "slashing.forfeit_revenue": "guilty node forfeits the epoch's revenue",
+    "validation.quorum": "verdict quorum (validator stake)",
+    "strategy.revision_rate": "revision rate (operators reconsidering per epoch)",
     "epochs": "epochs",
 }
 MIX_PREFIX = "population."
@@ -71,6 +74,13 @@ def _control(path: str, label: str):
     from gaia_sim.params import field_info
 
     info = field_info(path)
+    if isinstance(info["default"], bool):  # a flag: yes / no
+        return html.Div(className="control", title=info["doc"], children=[
+            html.Label(label),
+            dcc.RadioItems(id={"type": "param", "path": path}, value=info["default"], inline=True,
+                           options=[{"label": "yes", "value": True}, {"label": "no", "value": False}]),
+            html.Small(f"{path}: {info['doc']}; default {'yes' if info['default'] else 'no'}"),
+        ])
     bounds = " and ".join(f"{sym} {info[k]:g}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
                           if k in info)
     unit = f" [{info['unit']}]" if info["unit"] else ""
@@ -149,7 +159,13 @@ def overrides_from_inputs(ids: list[dict], values: list) -> dict:
         path = ident["path"]
         if value is None or value == "":
             raise UserError(f"{path}: no value (empty or not a number)")
-        is_int = isinstance(field_info(path)["default"], int) and not isinstance(field_info(path)["default"], bool)
+        default = field_info(path)["default"]
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise UserError(f"{path}: yes or no (got {value!r})")
+            out[path] = value
+            continue
+        is_int = isinstance(default, int)
         out[path] = int(value) if is_int and float(value).is_integer() else (value if is_int else float(value))
     return out
 

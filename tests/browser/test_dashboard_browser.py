@@ -464,6 +464,30 @@ def test_domain_dropdowns_show_a_domain_and_the_detector_names_it(server, browse
     assert "domain 0" in msg and "domain None" not in msg, msg
 
 
+def test_run_page_controls_forfeit_quorum_and_revision_rate(server, browser):
+    """The three levers that reach the regime where cheating wins are on the page and reach the run."""
+    from selenium.webdriver.common.by import By
+
+    url, tmp = server
+    _open_stored_baseline(browser, url)
+    _wait(browser, lambda d: _param(d, "validation.quorum").get_attribute("value") != "", 10, "a quorum control")
+    assert float(_param(browser, "strategy.revision_rate").get_attribute("value")) == 0.05
+    _type(browser, "validation.quorum", "0.5")
+    _type(browser, "strategy.revision_rate", "0.5")
+    _type(browser, "epochs", "3")
+    flag = json.dumps({"path": "slashing.forfeit_revenue", "type": "param"}, separators=(",", ":"))
+    browser.find_element(By.XPATH, f"//*[@id='{flag}']//label[normalize-space()='no']").click()
+    _click(browser, "#run-button")
+    status = _wait(browser, lambda d: "done" in _text(d, "#run-status") and _text(d, "#run-status"), 60, "the run")
+    manifest = json.loads((Path(status.split("written to ")[1].strip()) / "manifest.json").read_text())
+    scenario = manifest["scenario"]
+    assert scenario["slashing"]["forfeit_revenue"] is False
+    assert scenario["validation"]["quorum"] == 0.5 and scenario["strategy"]["revision_rate"] == 0.5
+    assert scenario["epochs"] == 3
+    _pick(browser, "run-scenario", "lazy_nodes.toml")  # the controls go back to the file's values
+    _wait(browser, lambda d: float(_param(d, "validation.quorum").get_attribute("value")) > 0.66, 15, "the file's quorum")
+
+
 def test_no_console_errors_and_no_remote_assets(server, browser):
     url, _ = server
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
