@@ -5,7 +5,11 @@
 - every repository path they mention (``scenarios/...``, ``gaia_sim/...``, ``experiments/...``, ...,
   and relative Markdown links, with their ``#anchors``) exists; ``tests/x.py::name`` names a test;
 - the README's worked example (the code block after ``<!-- docs-test: run -->``) runs in a temporary
-  folder and prints the lines the README shows, in the same order (numbers and paths masked).
+  folder and prints the lines the README shows, in the same order: first its shape (numbers, paths
+  and prose masked), then its figures (paths masked: same seed, same results);
+- the figures the README quotes for the seed-2 baseline are what the code gives;
+- paths named in every sub-command's ``--help`` and in scenario comments exist, and a scenario
+  comment listing a key's choices lists exactly the schema's.
 """
 
 from __future__ import annotations
@@ -231,6 +235,11 @@ def test_readme_worked_example_runs_and_prints_what_the_readme_shows(argv, shown
     assert got == want, ("README's output block no longer matches what the command prints "
                          "(numbers and paths masked); rerun it and paste the output.\n"
                          f"README:\n" + "\n".join(want) + "\n\nprinted:\n" + "\n".join(got))
+    exact = [re.sub(r"\S*/\S*", "<path>", ln).strip() for ln in shown]
+    printed = [re.sub(r"\S*/\S*", "<path>", ln).strip() for ln in proc.stdout.splitlines() if ln.strip()]
+    assert printed == exact, ("the figures in README's output block are no longer what the command prints "
+                              "(same seed, same results); paste the new output and check the prose after it.\n"
+                              + "\n".join(f"- {a}\n+ {b}" for a, b in zip(exact, printed) if a != b))
     if args[0] == "run":
         assert list((tmp_path / "out").glob("*/*/manifest.json")), "the run wrote no manifest under --out"
 
