@@ -21,9 +21,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil  # a dependency of dask.distributed
 import pytest
-
-psutil = pytest.importorskip("psutil")  # a dependency of dask.distributed
 
 from gaia_sim.sweep.lifeline import Stopped, deferred_signals, die_with_parent, stop_signals
 

@@ -4,6 +4,8 @@
 - :mod:`gaia_sim.sweep.design`: design points (grid, zip, Latin hypercube, Sobol) and replicate seeds.
 - :mod:`gaia_sim.sweep.cells`: one cell = one design point x one replicate = one ``simulate()`` call.
 - :mod:`gaia_sim.sweep.execute`: serial, local process pool or Dask distributed; same rows either way.
+- :mod:`gaia_sim.sweep.lifeline`, :mod:`gaia_sim.sweep.dask_local`: workers end with the sweep (signals,
+  parent death), on a pool and on a local Dask cluster.
 - :mod:`gaia_sim.sweep.store`: atomic per-cell files, resume, consolidated ``results.parquet`` + manifest.
 - :mod:`gaia_sim.sweep.engine`: :func:`run_sweep` ties them together.
 - :mod:`gaia_sim.sweep.sensitivity`: Sobol indices (SALib).

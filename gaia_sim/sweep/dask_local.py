@@ -14,7 +14,6 @@ from distributed import WorkerPlugin
 
 from gaia_sim.sweep.lifeline import die_with_parent
 
-
 STATE_MACHINE_LOGGER = "distributed.worker.state_machine"
 
 

@@ -8,6 +8,10 @@ flight at once so huge sweeps do not flood the scheduler.
 Dask: ``scheduler="tcp://host:8786"`` uses an existing cluster (``dask scheduler`` / ``dask worker``;
 workers need gaia-sim installed); ``scheduler="local"`` starts a ``distributed.LocalCluster`` of
 ``workers`` single-threaded worker processes for the duration of the sweep.
+
+Stopping: pool and local Dask workers die with the sweep process, even when it is SIGKILLed, and an
+interrupt ends them at once instead of waiting for their running cells (:mod:`gaia_sim.sweep.lifeline`,
+:mod:`gaia_sim.sweep.dask_local`). Workers of a remote cluster are never touched; their cells are cancelled.
 """
 
 from __future__ import annotations
