@@ -35,6 +35,7 @@ class Job:
     finished: float | None = None
     stop_requested: bool = False
     stopped: bool = False
+    source: str | None = None  # the scenario file it was started from (the page shows its figures only there)
 
     @property
     def fraction(self) -> float:
@@ -50,9 +51,9 @@ class JobRegistry:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def start(self, scenario: Any) -> Job:
+    def start(self, scenario: Any, source: str | None = None) -> Job:
         with self._lock:
-            job = Job(id=f"job{next(self._ids)}", scenario=scenario)
+            job = Job(id=f"job{next(self._ids)}", scenario=scenario, source=source)
             self._jobs[job.id] = job
         threading.Thread(target=self._work, args=(job,), name=f"gaia-sim {job.id}", daemon=True).start()
         return job
@@ -70,7 +71,7 @@ class JobRegistry:
     def _work(self, job: Job) -> None:
         def on_epoch(epoch: int, total: int, so_far: Any) -> None:
             job.result, job.total, job.epoch = so_far, total, epoch
-            if job.stop_requested:
+            if job.stop_requested and epoch < total:  # Stop on the last epoch: the run is complete, keep it
                 raise _Stop
 
         try:

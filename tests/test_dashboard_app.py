@@ -77,7 +77,7 @@ def test_bad_input_is_refused_with_the_user_error_text(scenarios, changes, needl
 
 
 class _FailIfStarted:
-    def start(self, scenario):
+    def start(self, scenario, source=None):
         raise AssertionError("a refused input must not start a run")
 
 
@@ -170,6 +170,38 @@ def test_a_stopped_job_ends_after_the_current_epoch_and_is_not_written(tmp_path)
         time.sleep(0.005)
     assert job.stopped and job.error is None and 3 <= job.epoch < 1000
     assert job.result == f"partial {job.epoch}" and written == []
+
+
+def test_stop_on_the_last_epoch_keeps_and_writes_the_complete_run(tmp_path):
+    written = []
+    jobs = JobRegistry(None, lambda result, root: written.append(result) or tmp_path, tmp_path)
+
+    def last_epoch_stopped(scenario, on_epoch=None):
+        for epoch in (1, 2, 3):
+            if epoch == 3:
+                jobs.stop("job1")  # Stop pressed while the last epoch ran
+            on_epoch(epoch, 3, f"partial {epoch}")
+        return "full"
+
+    jobs._simulate = last_epoch_stopped
+    job = jobs.start(object())
+    while not job.done:
+        time.sleep(0.005)
+    assert not job.stopped and job.error is None and job.result == "full" and written == ["full"]
+
+
+def test_run_time_estimate_and_refusal_of_a_run_of_hours(scenarios, tmp_path):
+    from gaia_sim.scenario import load_scenario
+
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    ctx.jobs = _FailIfStarted()
+    scenario = load_scenario(scenarios / "baseline.toml")
+    seconds, source = run_page.estimate_seconds(ctx, scenario)
+    assert 0 < seconds < 60 and "timing run" in source
+    ctx.cache["speed"][run_page._speed_key(scenario)] = (0.1, "a test")
+    assert run_page.estimate_seconds(ctx, scenario.with_overrides({"epochs": 1000}))[0] == pytest.approx(100)
+    out = run_page._start(ctx, str(scenarios / "baseline.toml"), *_inputs(epochs=1_000_000))
+    assert out[3] == "message error" and "command line" in out[2] and "epochs=1000000" in out[2], out[2]
 
 
 def test_picking_a_scenario_shows_its_stored_run(scenarios, tmp_path):

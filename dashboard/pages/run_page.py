@@ -30,6 +30,10 @@ CONTROLS = {
     "epochs": "epochs",
 }
 MIX_PREFIX = "population."
+#: runs estimated longer than this are refused on the page (the command line runs them)
+MAX_RUN_S = 3600.0
+#: epochs of the timing run that calibrates the estimate for a network size (first epoch not counted)
+CALIBRATION_EPOCHS = 4
 GRAPHS = ("fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc")
 
 
@@ -56,6 +60,7 @@ def layout(ctx):
         html.Div(className="controls", children=[
             html.Button("Run", id="run-button", n_clicks=0, style={"fontWeight": "bold", "padding": "4px 24px"}),
             html.Button("Stop", id="run-stop", n_clicks=0),
+            html.Span(id="run-estimate", className="message"),
             html.Progress(id="run-progress", value="0", max="1"),
             html.Span(id="run-status", children="no run started here yet"),
         ]),
@@ -204,6 +209,12 @@ def register(app, ctx):
             return _start(ctx, scenario_path, ids, values)
         return _poll(ctx, ctx.jobs.get(job_id), version, drawn)
 
+    @app.callback(Output("run-estimate", "children"), Input("run-scenario", "value"),
+                  Input({"type": "param", "path": ALL}, "value"), State({"type": "param", "path": ALL}, "id"))
+    def estimate(scenario_path, values, ids):
+        """Run time of the design on the page before Run (a short timing run the first time for a size)."""
+        return estimate_text(ctx, scenario_path, ids, values)
+
     @app.callback(*[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"), Output("run-drawn", "data"),
                   Output("run-shown", "children"),
                   Input("run-version", "data"), Input("run-scenario", "value"), State("run-job", "data"),
@@ -216,8 +227,8 @@ def register(app, ctx):
         if trigger.triggered_id == "run-scenario":
             return _stored(ctx, scenario_path, version)
         job = ctx.jobs.get(job_id)
-        if job is None or job.result is None:
-            return (*_UNCHANGED, version, no_update)
+        if job is None or job.result is None or (job.source and job.source != str(scenario_path)):
+            return (*_UNCHANGED, version, no_update)  # another scenario picked since: its figures stay
         result = job.result
         final = version and version.endswith(("done", "stopped"))
         return (*_figures(result), _summary(result) if final else no_update, version,
@@ -272,9 +283,70 @@ def _start(ctx, scenario_path, ids, values):
         scenario = load_scenario(scenario_path).with_overrides(overrides_from_inputs(ids, values), source="dashboard")
     except (UserError, ValueError, TypeError) as err:
         return (no_update, True, f"Not run: {err}", "message error", no_update, no_update, "not run", no_update)
-    job = ctx.jobs.start(scenario)
+    seconds, _ = estimate_seconds(ctx, scenario)
+    if seconds is not None and seconds > MAX_RUN_S:
+        why = (f"Not run: about {_duration(seconds)} estimated for {scenario.epochs:,} epochs; the dashboard runs up "
+               f"to {_duration(MAX_RUN_S)}. Run it from the command line: gaia-sim run {scenario_path} "
+               f"--set epochs={scenario.epochs}")
+        return (no_update, True, why, "message error", no_update, no_update, "not run", no_update)
+    job = ctx.jobs.start(scenario, source=str(scenario_path))
     status = f"{job.id}: starting {scenario.name} ({scenario.epochs} epochs, hash {scenario.hash})"
     return (job.id, False, "", "message", "0", str(scenario.epochs), status, f"{job.id}:0")
+
+
+def _speed_key(scenario) -> tuple:
+    """What the time per epoch depends on (not the economics): network size, probes, answer source."""
+    n, p = scenario.network, scenario.probes
+    return (scenario.answers, n.domains, n.nodes_per_domain, n.validators, p.questions_per_epoch,
+            p.samples_per_question)
+
+
+def estimate_seconds(ctx, scenario) -> tuple[float | None, str]:
+    """Rough wall time of ``scenario`` here: seconds per epoch measured on this server (the last
+    finished run of the same network size, else a short timing run, cached) times the epochs.
+    Returns ``(seconds or None, where the speed comes from)``."""
+    from gaia_sim.runner import simulate
+
+    speeds = ctx.cache.setdefault("speed", {})
+    key = _speed_key(scenario)
+    if key not in speeds:
+        stamps = []
+        try:
+            simulate(scenario.with_overrides({"epochs": CALIBRATION_EPOCHS}),
+                     on_epoch=lambda *_: stamps.append(time.monotonic()), on_epoch_interval_s=0)
+        except Exception as err:  # noqa: BLE001 - no estimate rather than no page
+            return None, f"no estimate ({type(err).__name__}: {err})"
+        speeds[key] = ((stamps[-1] - stamps[0]) / (len(stamps) - 1), f"a {CALIBRATION_EPOCHS}-epoch timing run")
+    per_epoch, source = speeds[key]
+    return per_epoch * scenario.epochs, source
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{max(seconds, 1):.0f} s"
+
+
+def _record_speed(ctx, job) -> None:
+    """A finished run's seconds per epoch replace the estimate for its network size."""
+    if job.total and job.finished:
+        ctx.cache.setdefault("speed", {})[_speed_key(job.scenario)] = (
+            (job.finished - job.started) / job.total, f"the run {job.id}")
+
+
+def estimate_text(ctx, scenario_path, ids, values) -> str:
+    from gaia_sim.scenario import load_scenario
+
+    try:
+        scenario = load_scenario(scenario_path).with_overrides(overrides_from_inputs(ids, values), source="dashboard")
+    except (UserError, ValueError, TypeError):
+        return ""
+    seconds, source = estimate_seconds(ctx, scenario)
+    if seconds is None:
+        return source
+    over = f" (over {_duration(MAX_RUN_S)}: use the command line)" if seconds > MAX_RUN_S else ""
+    return f"estimated run time: about {_duration(seconds)} for {scenario.epochs:,} epochs{over}; speed from {source}"
 
 
 def _poll(ctx, job, version, drawn=None):
@@ -297,9 +369,11 @@ def _poll(ctx, job, version, drawn=None):
         return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status, no_update)
     if done:
         ctx.cache["current"] = (job.result, f"{job.id}: run {job.run_dir}")
+        _record_speed(ctx, job)
         status = f"{status}: done, written to {job.run_dir}"
     new_version = f"{job.id}:{job.epoch}" + (":done" if done else "")
-    message = ("", "message") if done else (no_update, no_update)
+    message = (("Stop came at the last epoch: the run is complete, kept and written." if job.stop_requested else "",
+                "message") if done else (no_update, no_update))
     ready = done or version is None or drawn == version or not str(version).startswith(f"{job.id}:")
     bump = new_version != version and job.result is not None and ready
     return (no_update, done, *message, str(job.epoch), str(job.total or 1), status,

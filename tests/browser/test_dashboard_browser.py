@@ -488,6 +488,40 @@ def test_run_page_controls_forfeit_quorum_and_revision_rate(server, browser):
     _wait(browser, lambda d: float(_param(d, "validation.quorum").get_attribute("value")) > 0.66, 15, "the file's quorum")
 
 
+def test_run_page_estimates_the_run_time_and_refuses_a_run_of_hours(server, browser):
+    url, _ = server
+    _open_stored_baseline(browser, url)
+    _type(browser, "epochs", "1000000")
+    est = _wait(browser, lambda d: "1,000,000 epochs" in _text(d, "#run-estimate") and _text(d, "#run-estimate"),
+                20, "a run-time estimate")
+    assert "estimated run time: about" in est and ("h" in est or "days" in est), est
+    status = _text(browser, "#run-status")
+    _click(browser, "#run-button")
+    msg = _wait(browser, lambda d: "command line" in _text(d, "#run-message") and _text(d, "#run-message"), 15,
+                "the refusal")
+    assert "gaia-sim run" in msg and "epochs=1000000" in msg, msg
+    time.sleep(1)
+    assert _text(browser, "#run-status") in (status, "not run")  # nothing started
+    _type(browser, "epochs", "3")
+    _wait(browser, lambda d: "3 epochs" in _text(d, "#run-estimate"), 20, "the estimate for 3 epochs")
+
+
+def test_stop_on_the_last_epoch_keeps_the_complete_run(server, browser):
+    url, tmp = server
+    _open_stored_baseline(browser, url)
+    _type(browser, "epochs", "1")
+    _type(browser, "staking.node_stake", "123")  # a design not run yet here
+    _click(browser, "#run-button")
+    _click(browser, "#run-stop")  # arrives while the one (last) epoch runs
+    status = _wait(browser, lambda d: ("done" in _text(d, "#run-status") or "stopped" in _text(d, "#run-status"))
+                   and _text(d, "#run-status"), 30, "the run to end")
+    assert "done, written to" in status, f"{status} / {_text(browser, '#run-message')}"
+    assert "not written" not in _text(browser, "#run-message")
+    assert (Path(status.split("written to ")[1].strip()) / "steps.parquet").exists()
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
+
+
 def test_no_console_errors_and_no_remote_assets(server, browser):
     url, _ = server
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
