@@ -162,7 +162,7 @@ class ProbeParams(Group):
     questions_per_epoch: int = F(5, "questions", "questions asked of every probed node per epoch", ge=1, le=1_000)
     samples_per_question: int = F(3, "answers", "repeats of each question per probed node", ge=1, le=1_000)
     question_selection: Literal["random", "learned"] = F(
-        "random", "choice", "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; raises the honest flag rate, see README)"
+        "random", "choice", "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; raises the honest flag rate, see docs/detector.md)"
     )
 
 
