@@ -107,6 +107,8 @@ def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path(
              ("network", "Network", network)]
     app.layout = html.Div([
         html.H2("gaia-sim: verifying nodes of a Gaia domain", style={"margin": "8px 0"}),
+        # this browser tab's current run (Network and Detector pages): per tab, never shared by the server
+        dcc.Store(id="current-run", storage_type="memory"),
         dcc.Tabs(id="tabs", value="run", children=[
             dcc.Tab(label=label, value=key, id=f"tab-{key}", children=module.layout(ctx))
             for key, label, module in pages]),
@@ -117,7 +119,15 @@ def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path(
 
 
 def _job_registry(cls, results_root: Path):
-    """Jobs call the runner and the results writer (imported when a run starts, not at build time)."""
+    """Jobs call the runner and the results writer (imported when a run starts, not at build time).
+
+    Writes are serialised: two tabs (or browsers) that run the same design at once would otherwise
+    write the same folder ``results/<name>/<hash>/`` file by file together, so a reader could meet one
+    run's tables with the other's manifest. (Same hash, same seed: the same run, written twice in turn.)
+    """
+    import threading
+
+    lock = threading.Lock()
 
     def simulate(scenario, on_epoch=None):
         from gaia_sim.runner import simulate as run
@@ -127,6 +137,7 @@ def _job_registry(cls, results_root: Path):
     def write_run(result, root):
         from gaia_sim.results import write_run as write
 
-        return write(result, root=root)
+        with lock:
+            return write(result, root=root)
 
     return cls(simulate=simulate, write_run=write_run, results_root=results_root)

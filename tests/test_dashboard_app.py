@@ -211,13 +211,41 @@ def test_picking_a_scenario_shows_its_stored_run(scenarios, tmp_path):
 
     ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
     out = run_page._stored(ctx, str(scenarios / "lazy.toml"), "v")
-    assert out[-1] == "no stored run of lazy.toml yet: press Run"
+    assert out[-2] == "no stored run of lazy.toml yet: press Run" and out[-1] is run_page.no_update
     assert out[0].data == () and "press Run" in out[0].layout.annotations[0].text  # the old figures cleared
     run_dir = write_run(simulate(load_scenario(scenarios / "lazy.toml")), root=tmp_path / "results")
     out = run_page._stored(ctx, str(scenarios / "lazy.toml"), "v")
-    assert str(run_dir) in out[-1]
+    assert str(run_dir) in out[-2]
     assert list(out[0].data[0].x) == [1, 2, 3]  # the stored 3-epoch run's shares
-    assert ctx.cache["current"][1] == f"run {run_dir}"
+    assert out[-1] == {"run_dir": str(run_dir)}  # the tab's current run (current-run store), not the server's
+    from dashboard.pages.network import current_run
+
+    assert current_run(ctx, out[-1])[1] == f"run {run_dir}"
+    assert current_run(ctx, None)[0] is ctx.initial_result
+
+
+def test_runs_of_the_same_design_in_two_tabs_write_its_folder_one_after_the_other(monkeypatch, tmp_path):
+    import threading
+
+    import gaia_sim.results
+
+    inside, most = [0], [0]
+
+    def slow_write(result, root):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.2)
+        inside[0] -= 1
+        return tmp_path
+
+    monkeypatch.setattr(gaia_sim.results, "write_run", slow_write)
+    jobs = dash_app._job_registry(JobRegistry, tmp_path)
+    threads = [threading.Thread(target=jobs._write_run, args=("same run", tmp_path)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
 
 
 def test_run_summary_says_what_the_closed_form_predicts(scenarios):

@@ -42,13 +42,14 @@ def _control(label, component):
 def register(app, ctx):
     @app.callback(Output("det-questions", "options"), Output("det-questions", "value"),
                   Output("det-domain", "options"), Output("det-domain", "value"), Input("tabs", "value"),
-                  State("det-questions", "value"), State("det-domain", "value"), prevent_initial_call=True)
-    def options(tab, chosen, domain):
+                  State("det-questions", "value"), State("det-domain", "value"), State("current-run", "data"),
+                  prevent_initial_call=True)
+    def options(tab, chosen, domain, current):
         """Filled when the page is shown; setting the questions (re)draws from the run current then.
         The domain stays set (the first of the run's domains when the chosen one is not in it)."""
         if tab != "detector":
             return no_update, no_update, no_update, no_update
-        result, _ = current_run(ctx)
+        result, _ = current_run(ctx, current)
         bank, _ = _bank(ctx, result)
         domains = sorted(int(d) for d in result.nodes["domain"].unique()) if result is not None else [0]
         domain = domain if domain in domains else domains[0] if domains else 0
@@ -61,11 +62,11 @@ def register(app, ctx):
                   Output("det-message", "className"),
                   Input("det-go", "n_clicks"), Input("det-colour", "value"), Input("det-questions", "value"),
                   State("det-samples", "value"), State("det-domain", "value"), State("det-when", "value"),
-                  prevent_initial_call=True)
-    def draw(_clicks, colour, questions, samples, domain, when):
+                  State("current-run", "data"), prevent_initial_call=True)
+    def draw(_clicks, colour, questions, samples, domain, when, current):
         domain = 0 if domain is None else domain
         empty = (figures.fig_answer_pca(data.pd.DataFrame()), figures.fig_node_scores(data.pd.DataFrame()))
-        result, label = current_run(ctx)
+        result, label = current_run(ctx, current)
         bank, why = _bank(ctx, result)
         if bank is None:
             return (*empty, f"Detector page unavailable: {why}", "message error")

@@ -3,7 +3,7 @@ nodes, coloured by behaviour, slashed operators outlined, from the current run's
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import data, figures
 
@@ -25,11 +25,11 @@ def register(app, ctx):
     @app.callback(Output("fig-network", "figure"), Output("network-message", "children"),
                   Output("network-domain", "options"),
                   Input("tabs", "value"), Input("network-refresh", "n_clicks"), Input("network-domain", "value"),
-                  prevent_initial_call=True)
-    def draw(tab, _clicks, domain):
-        if tab != "network":  # drawn when shown, from the run current then
+                  State("current-run", "data"), prevent_initial_call=True)
+    def draw(tab, _clicks, domain, current):
+        if tab != "network":  # drawn when shown, from this tab's run current then
             return no_update, no_update, no_update
-        result, label = current_run(ctx)
+        result, label = current_run(ctx, current)
         if result is None or result.nodes.empty:
             return figures.fig_network(data.pd.DataFrame(), data.pd.DataFrame()), "No run yet.", []
         nodes = result.nodes
@@ -52,9 +52,31 @@ def _graph(ctx, result, label, domain):
     return ctx.cache[key]
 
 
-def current_run(ctx):
-    """The run the Detector and Network pages show: the last finished Run-page job, else the initial run."""
-    return ctx.cache.get("current", (ctx.initial_result, _label(ctx.initial_run_dir)))
+def current_run(ctx, ref: dict | None = None):
+    """The run the Detector and Network pages show: ``ref`` is the browser tab's ``current-run`` store
+    (``{"job": id}`` for the last run finished or stopped in that tab, ``{"run_dir": path}`` for the
+    stored run of the scenario picked there), else the initial run. Kept per tab, never per server, so
+    one browser never sees another's run. Returns ``(RunResult or None, label)``."""
+    from gaia_sim.errors import UserError
+
+    ref = ref or {}
+    job = ctx.jobs.get(ref.get("job")) if ctx.jobs is not None else None
+    if job is not None and job.done and job.result is not None:
+        label = f"{job.id} (stopped at epoch {job.epoch})" if job.stopped else f"{job.id}: run {job.run_dir}"
+        return job.result, label
+    if ref.get("run_dir"):
+        from pathlib import Path
+
+        from gaia_sim.results import read_run
+
+        try:
+            key = ("stored", str(ref["run_dir"]), (Path(ref["run_dir"]) / "manifest.json").stat().st_mtime_ns)
+            if key not in ctx.cache:
+                ctx.cache[key] = read_run(ref["run_dir"])
+        except (UserError, OSError, ValueError):
+            return ctx.initial_result, _label(ctx.initial_run_dir)
+        return ctx.cache[key], _label(ref["run_dir"])
+    return ctx.initial_result, _label(ctx.initial_run_dir)
 
 
 def _label(run_dir) -> str:

@@ -191,6 +191,7 @@ def register(app, ctx):
     @app.callback(Output("run-job", "data"), Output("run-poll", "disabled"), Output("run-message", "children"),
                   Output("run-message", "className"), Output("run-progress", "value"), Output("run-progress", "max"),
                   Output("run-status", "children"), Output("run-version", "data"),
+                  Output("current-run", "data", allow_duplicate=True),
                   Input("run-button", "n_clicks"), Input("run-poll", "n_intervals"), Input("run-stop", "n_clicks"),
                   State("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
                   State({"type": "param", "path": ALL}, "value"), State("run-job", "data"),
@@ -204,10 +205,12 @@ def register(app, ctx):
         running = ctx.jobs.get(job_id)
         if trigger.triggered_id == "run-button" and running is not None and not running.done:
             return (no_update, False, f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'});"
-                    " wait for it to finish", "message error") + (no_update,) * 4
+                    " wait for it to finish", "message error") + (no_update,) * 5
         if trigger.triggered_id == "run-button":
-            return _start(ctx, scenario_path, ids, values)
-        return _poll(ctx, ctx.jobs.get(job_id), version, drawn)
+            return (*_start(ctx, scenario_path, ids, values), no_update)
+        # a finished (or stopped) job becomes this tab's current run (Network and Detector pages)
+        current = {"job": running.id} if running is not None and running.done and not running.error else no_update
+        return (*_poll(ctx, running, version, drawn), current)
 
     @app.callback(Output("run-estimate", "children"), Input("run-scenario", "value"),
                   Input({"type": "param", "path": ALL}, "value"), State({"type": "param", "path": ALL}, "id"))
@@ -216,7 +219,7 @@ def register(app, ctx):
         return estimate_text(ctx, scenario_path, ids, values)
 
     @app.callback(*[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"), Output("run-drawn", "data"),
-                  Output("run-shown", "children"),
+                  Output("run-shown", "children"), Output("current-run", "data"),
                   Input("run-version", "data"), Input("run-scenario", "value"), State("run-job", "data"),
                   prevent_initial_call=True)
     def redraw(version, scenario_path, job_id):
@@ -228,32 +231,32 @@ def register(app, ctx):
             return _stored(ctx, scenario_path, version)
         job = ctx.jobs.get(job_id)
         if job is None or job.result is None or (job.source and job.source != str(scenario_path)):
-            return (*_UNCHANGED, version, no_update)  # another scenario picked since: its figures stay
+            return (*_UNCHANGED, version, no_update, no_update)  # another scenario picked since: its figures stay
         result = job.result
         final = version and version.endswith(("done", "stopped"))
         return (*_figures(result), _summary(result) if final else no_update, version,
-                f"figures: {job.id} ({job.scenario.name}, {job.scenario.hash})")
+                f"figures: {job.id} ({job.scenario.name}, {job.scenario.hash})", no_update)
 
 
 def _stored(ctx, scenario_path: str, version):
-    """Figures of the stored run of ``scenario_path`` as written (results/<name>/<hash>/), if any."""
+    """Figures of the stored run of ``scenario_path`` as written (results/<name>/<hash>/), if any; that
+    run becomes the tab's current run (``{"run_dir": ...}`` for the ``current-run`` store)."""
     from gaia_sim.results import read_run
     from gaia_sim.scenario import load_scenario
 
     try:
         scenario = load_scenario(scenario_path)
     except UserError:
-        return (*_UNCHANGED, version, no_update)
+        return (*_UNCHANGED, version, no_update, no_update)
     run_dir = Path(ctx.results_root, scenario.name, scenario.hash)
     if not (run_dir / "manifest.json").exists():  # clear the previous scenario's figures (not left on screen)
         note = f"no stored run of {Path(scenario_path).name} yet: press Run"
-        return (*_figures(None, note), html.Div(), version, note)
-    key = ("stored", str(run_dir))
+        return (*_figures(None, note), html.Div(), version, note, no_update)
+    key = ("stored", str(run_dir), (run_dir / "manifest.json").stat().st_mtime_ns)  # a rewritten run is re-read
     if key not in ctx.cache:
         ctx.cache[key] = read_run(run_dir)
     result = ctx.cache[key]
-    ctx.cache["current"] = (result, f"run {run_dir}")
-    return (*_figures(result), _summary(result), version, f"figures: stored run {run_dir}")
+    return (*_figures(result), _summary(result), version, f"figures: stored run {run_dir}", {"run_dir": str(run_dir)})
 
 
 def control_values(scenario_path: str, ids: list[dict]):
@@ -362,13 +365,11 @@ def _poll(ctx, job, version, drawn=None):
     elapsed = (job.finished if done else time.monotonic()) - job.started
     status = f"{job.id}: epoch {job.epoch}/{job.total or '?'} ({elapsed:.1f} s)"
     if done and job.stopped:
-        ctx.cache["current"] = (job.result, f"{job.id} (stopped at epoch {job.epoch})")
         return (no_update, True, f"Stopped at epoch {job.epoch}; the partial run is shown, not written.", "message",
                 str(job.epoch), str(job.total or 1), f"{status}: stopped", f"{job.id}:{job.epoch}:stopped")
     if done and job.error:
         return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status, no_update)
     if done:
-        ctx.cache["current"] = (job.result, f"{job.id}: run {job.run_dir}")
         _record_speed(ctx, job)
         status = f"{status}: done, written to {job.run_dir}"
     new_version = f"{job.id}:{job.epoch}" + (":done" if done else "")

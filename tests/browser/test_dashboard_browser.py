@@ -268,7 +268,7 @@ def test_picking_a_scenario_fills_the_controls_with_its_values(server, browser):
     _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.5", 15,
           "the lazy_nodes mix in the controls")
     assert _param(browser, "population.honest").get_attribute("value") == "0.5"
-    assert "no stored run of lazy_nodes.toml" in _text(browser, "#run-shown")
+    _wait(browser, lambda d: "no stored run of lazy_nodes.toml" in _text(d, "#run-shown"), 15, "the no-stored-run note")
 
 
 def test_other_pages_draw(server, browser):
@@ -419,11 +419,13 @@ def _trace_names(driver, graph_id: str) -> list[str]:
 
 
 def _open_stored_baseline(driver, url) -> None:
+    """The Run page showing the stored baseline run (honest 0.75, lazy 0.25: three behaviours absent)."""
     if not driver.current_url.startswith(url):
         driver.get(url)
     _tab(driver, "run")
-    if "baseline/" not in _text(driver, "#run-shown"):
-        _pick(driver, "run-scenario", "baseline.toml")  # honest 0.75, lazy 0.25: three behaviours absent
+    if "stored run" not in _text(driver, "#run-shown") or "baseline/" not in _text(driver, "#run-shown"):
+        driver.get(url)  # a fresh page opens on it
+        _tab(driver, "run")
     _wait(driver, lambda d: "stored run" in _text(d, "#run-shown") and _trace_lengths(d, "fig-shares"), 30,
           "the stored baseline run")
 
@@ -518,6 +520,37 @@ def test_stop_on_the_last_epoch_keeps_the_complete_run(server, browser):
     assert "done, written to" in status, f"{status} / {_text(browser, '#run-message')}"
     assert "not written" not in _text(browser, "#run-message")
     assert (Path(status.split("written to ")[1].strip()) / "steps.parquet").exists()
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
+
+
+def test_a_run_made_in_one_tab_is_not_the_current_run_of_another(server, browser):
+    """The Network and Detector pages show the run of their own tab, never another browser's job."""
+    url, _ = server
+    _open_stored_baseline(browser, url)
+    _type(browser, "epochs", "3")
+    _type(browser, "staking.node_stake", "321")
+    _click(browser, "#run-button")
+    status = _wait(browser, lambda d: "done" in _text(d, "#run-status") and _text(d, "#run-status"), 60, "the run")
+    job = status.split(":")[0]
+    _tab(browser, "network")
+    _wait(browser, lambda d: f"{job}:" in _text(d, "#network-message"), 30, "this tab's run on its Network page")
+    first = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(url)
+        _tab(browser, "network")
+        msg = _wait(browser, lambda d: "domain" in _text(d, "#network-message") and _text(d, "#network-message"), 30,
+                    "the other tab's Network page")
+        assert job not in msg and "baseline" in msg, msg
+        _tab(browser, "detector")
+        det = _wait(browser, lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"), 60,
+                    "the other tab's Detector page")
+        assert job not in det, det
+    finally:
+        browser.close()
+        browser.switch_to.window(first)
+    _tab(browser, "run")
     _type(browser, "staking.node_stake", "1000")
     _type(browser, "epochs", "4")
 
