@@ -21,11 +21,23 @@ STYLE = """
 .control { display: flex; flex-direction: column; min-width: 160px; }
 .control label { font-weight: 600; font-size: 13px; }
 .control small { color: #666; font-size: 11px; max-width: 240px; }
-.control input { width: 140px; }
+.control input[type=number] { width: 140px; }
 .message { margin: 6px 0; font-size: 14px; }
 .message.error { color: #b00020; font-weight: 600; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
-progress { width: 320px; height: 18px; }
+.grid2 > * { min-width: 0; }
+progress { width: 320px; max-width: 100%; height: 18px; }
+.control, .control > div, .dash-dropdown { max-width: calc(100vw - 32px); }
+/* narrow screens: one figure per row, controls full width */
+@media (max-width: 900px) {
+  .grid2 { grid-template-columns: 1fr; }
+  .controls { gap: 8px 12px; }
+}
+@media (max-width: 520px) {
+  .control { min-width: 0; width: 100%; }
+  .control input[type=number] { width: 100%; box-sizing: border-box; }
+  h2 { font-size: 18px; }
+}
 """
 
 #: Dash's default index template plus the styles above

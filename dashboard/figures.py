@@ -25,6 +25,22 @@ BEHAVIOUR_COLOURS = {
 _EXTRA_COLOURS = ["#1f77b4", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
+def _template() -> go.layout.Template:
+    """plotly_white with the legend in a row under the plot (never over it on a narrow screen) and
+    slightly smaller titles, so the figures stay readable from 420 px to full width."""
+    import plotly.io as pio
+
+    template = go.layout.Template(pio.templates["plotly_white"])
+    template.layout.update(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0, "xanchor": "left"},
+                           title={"font": {"size": 15}, "x": 0.02, "xanchor": "left"},
+                           margin={"l": 55, "r": 20, "t": 60, "b": 40})
+    return template
+
+
+#: every figure's template (``template=TEMPLATE``)
+TEMPLATE = _template()
+
+
 def behaviour_colour(name: str) -> str:
     """Stable colour for a behaviour name (known ones fixed, others hashed onto a palette)."""
     if name in BEHAVIOUR_COLOURS:
@@ -34,7 +50,7 @@ def behaviour_colour(name: str) -> str:
 
 def _empty(title: str, note: str = "no data yet") -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(title=title, template="plotly_white", xaxis_visible=False, yaxis_visible=False)
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_visible=False, yaxis_visible=False)
     fig.add_annotation(text=note, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     return fig
 
@@ -73,14 +89,13 @@ def fig_behaviour_shares(steps: pd.DataFrame) -> go.Figure:
     for name, series in _by_behaviour(steps, "share").items():
         fig.add_trace(go.Scatter(x=series.index, y=series.values, name=name, mode="lines",
                                  stackgroup="share", line_color=behaviour_colour(name)))
-    fig.update_layout(title=title, template="plotly_white", xaxis_title="epoch",
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="epoch",
                       yaxis_title="share of nodes", yaxis_range=[0, 1])
     return fig
 
 
 #: the balance panel's title: a node that switches behaviour takes its balance (debts included) along
-BALANCE_TITLE = ("balance of the nodes in each behaviour now<br><sup>a node that switched brings its balance,"
-                 " debts included (a cheater slashed into debt that turns honest counts under honest)</sup>")
+BALANCE_TITLE = "balance of the nodes in each behaviour now<br><sup>a node that switched brings its balance, debts included</sup>"
 
 
 def fig_stake_balance(steps: pd.DataFrame) -> go.Figure:
@@ -99,7 +114,7 @@ def fig_stake_balance(steps: pd.DataFrame) -> go.Figure:
             fig.add_trace(go.Scatter(x=series.index, y=series.values, name=name, legendgroup=name,
                                      showlegend=row == 1, mode="lines",
                                      line_color=behaviour_colour(name)), row=row, col=1)
-    fig.update_layout(title=title, template="plotly_white", height=480)
+    fig.update_layout(title=title, template=TEMPLATE, height=480)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     fig.update_yaxes(title_text="tokens")
     return fig
@@ -117,7 +132,7 @@ def fig_slashes(steps: pd.DataFrame) -> go.Figure:
         go.Bar(x=per_epoch.index, y=per_epoch["wrongly_slashed"].values, name="wrong (honest)",
                marker_color="#d62728"),
     ])
-    fig.update_layout(title=title, template="plotly_white", barmode="stack",
+    fig.update_layout(title=title, template=TEMPLATE, barmode="stack",
                       xaxis_title="epoch", yaxis_title="tokens slashed")
     return fig
 
@@ -135,7 +150,7 @@ def fig_revenue_cost(steps: pd.DataFrame) -> go.Figure:
             fig.add_trace(go.Scatter(x=series.index, y=per_node.values, name=f"{name} {column}",
                                      legendgroup=name, mode="lines",
                                      line={"color": behaviour_colour(name), "dash": dash}))
-    fig.update_layout(title=title, template="plotly_white", xaxis_title="epoch",
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="epoch",
                       yaxis_title="tokens per node per epoch")
     return fig
 
@@ -179,7 +194,7 @@ def fig_roc(events: pd.DataFrame) -> go.Figure:
         go.Scatter(x=[op_fpr], y=[op_tpr], mode="markers", name="operating point (flagged)",
                    marker={"size": 12, "symbol": "x", "color": "#d62728"}),
     ])
-    fig.update_layout(title=title, template="plotly_white", xaxis_title="false-positive rate",
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="false-positive rate",
                       yaxis_title="true-positive rate", xaxis_range=[0, 1], yaxis_range=[0, 1.02])
     return fig
 
@@ -199,8 +214,7 @@ def fig_phase_diagram(sweep: pd.DataFrame, x: str, y: str, outcome: str,
                                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{outcome}=%{{z:.3f}}<extra></extra>"))
     if boundary is not None and not boundary.empty:
         fig.add_trace(_boundary_trace(boundary))
-    fig.update_layout(title=title, template="plotly_white", xaxis_title=x, yaxis_title=y,
-                      legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title=x, yaxis_title=y)
     return fig
 
 
@@ -237,7 +251,7 @@ def fig_replication_bands(sweep: pd.DataFrame, x: str, outcome: str, group: str 
                                  name=f"{name} band", legendgroup=name, showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=xs, y=stats["mean"], mode="lines+markers", name=name,
                                  legendgroup=name, line_color=colour))
-    fig.update_layout(title=title, template="plotly_white", xaxis_title=x, yaxis_title=outcome)
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title=x, yaxis_title=outcome)
     return fig
 
 
@@ -247,7 +261,7 @@ def fig_answer_pca(points: pd.DataFrame, colour_by: str = "behaviour") -> go.Fig
     ``points`` columns: pc1, pc2, node, behaviour, question, text (answer text, shown on hover).
     Marker symbol distinguishes questions.
     """
-    title = f"Answer embeddings, first two principal components (colour: {colour_by})"
+    title = f"Answer embeddings, 2 principal components<br><sup>colour: {colour_by}</sup>"
     if points.empty:
         return _empty(title, "no answers")
     fig = go.Figure()
@@ -261,7 +275,7 @@ def fig_answer_pca(points: pd.DataFrame, colour_by: str = "behaviour") -> go.Fig
                                  marker={"color": colour, "size": 8, "opacity": 0.8,
                                          "symbol": part["question"].map(symbols).tolist()},
                                  hovertext=hover, hoverinfo="text"))
-    fig.update_layout(title=title, template="plotly_white", xaxis_title="PC1", yaxis_title="PC2")
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="PC1", yaxis_title="PC2")
     return fig
 
 
@@ -297,7 +311,7 @@ def fig_node_scores(scores: pd.DataFrame, alpha: float | None = None) -> go.Figu
                       annotation_text=f"alpha = {alpha:g}")
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=2, col=1)
     fig.update_xaxes(type="category", title_text="node", row=2, col=1)
-    fig.update_layout(title=title, template="plotly_white", height=520)
+    fig.update_layout(title=title, template=TEMPLATE, height=520)
     return fig
 
 
@@ -331,6 +345,6 @@ def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
                     "color": behaviour_colour(str(name)) if kind != "operator_set" else "#444444",
                     "opacity": np.where(active, 1.0, 0.35).tolist(),
                     "line": {"color": "black", "width": np.where(part["slashed"], 3, 0.5).tolist()}}))
-    fig.update_layout(title=title, template="plotly_white", height=620, xaxis_visible=False,
+    fig.update_layout(title=title, template=TEMPLATE, height=620, xaxis_visible=False,
                       yaxis_visible=False, legend_title="kind: behaviour (outline = slashed)")
     return fig

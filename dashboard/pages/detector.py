@@ -31,8 +31,17 @@ def layout(ctx):
             html.Button("Draw answers and assess", id="det-go", n_clicks=0),
         ]),
         html.Div(id="det-message", className="message"),
+        html.Small(SCORE_NOTE, id="det-explain"),
         html.Div(className="grid2", children=[dcc.Graph(id="fig-pca"), dcc.Graph(id="fig-scores")]),
     ])
+
+
+#: why a node's score can fall when the samples rise (issue 17: shown on the page, not left to guess)
+SCORE_NOTE = ("Score = -log10 of the node's p-value. The default detector calibrates each node against its peers "
+              "in this draw (an empirical null across peers, gaia_sim.detector.default), so a score says how unusual "
+              "a node is among these nodes, questions and samples; it is not comparable across draws: with more "
+              "samples the peers' own spread is measured better too, and scores can fall. Compare nodes within one "
+              "draw; flagged is the detector's decision at the scenario's alpha (docs/detector.md).")
 
 
 def _control(label, component):

@@ -555,6 +555,48 @@ def test_a_run_made_in_one_tab_is_not_the_current_run_of_another(server, browser
     _type(browser, "epochs", "4")
 
 
+def test_detector_page_explains_scores(server, browser):
+    url, _ = server
+    if not browser.current_url.startswith(url):
+        browser.get(url)
+    _tab(browser, "detector")
+    note = _wait(browser, lambda d: _text(d, "#det-explain"), 10, "the score explanation")
+    assert "-log10" in note and "not comparable across draws" in note and "scores can fall" in note, note
+
+
+_OVERLAP_JS = """
+const out = [];
+for (const id of arguments[0]) {
+  const g = document.querySelector('#' + id + ' .js-plotly-plot');
+  if (!g) { out.push(id + ': not drawn'); continue; }
+  const r = g.getBoundingClientRect();
+  if (r.right > window.innerWidth + 1) out.push(id + ': wider than the window');
+  const legend = g.querySelector('.legend'), plot = g.querySelector('.nsewdrag');
+  if (legend && plot) {
+    const a = legend.getBoundingClientRect(), b = plot.getBoundingClientRect();
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) out.push(id + ': legend over the plot');
+  }
+}
+if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push('page scrolls sideways: ' + document.documentElement.scrollWidth);
+return out;
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_run_page_usable_at_width(server, browser, width):
+    url, _ = server
+    try:
+        browser.set_window_size(width, 2400)
+        browser.get(url)
+        _wait(browser, lambda d: _trace_lengths(d, "fig-shares") and _trace_lengths(d, "fig-revenue"), 30, "the figures")
+        time.sleep(1)  # plotly's resize after layout
+        problems = browser.execute_script(_OVERLAP_JS, ["fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc"])
+        _shot(browser, f"11_run_page_{width}px")
+        assert not problems, problems
+    finally:
+        browser.set_window_size(1400, 2200)
+
+
 def test_no_console_errors_and_no_remote_assets(server, browser):
     url, _ = server
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
