@@ -132,13 +132,12 @@ def basin_edge(shares, p_detect, slash_fraction: float, stake: float, cost_savin
 
 
 def stack_mix(scenario, answers) -> list[tuple[str, float]]:
-    """(stack role, share of nodes) as the model draws them (``GaiaModel._stack_role``): each node
-    runs an honest variant with probability ``behaviours.honest.stack_variation``, uniformly among
-    the bank's ``honest_variants``, else the claimed configuration. Behaviours serve honestly on
-    their own stack, so an honest node's cost depends on it (fp32 costs twice the claimed model)."""
-    variants = list(answers.roles.get("honest_variants", []))
-    sv = scenario.behaviours.honest.stack_variation if variants else 0.0
-    return [("claimed", 1.0 - sv)] + [(v, sv / len(variants)) for v in variants]
+    """(stack role, share of nodes) as the model draws them (:func:`gaia_sim.nodes.stack_mix`).
+    Behaviours serve honestly on their own stack, so an honest node's cost depends on it (fp32
+    costs twice the claimed model)."""
+    from gaia_sim.nodes import stack_mix as mix
+
+    return mix(answers.roles.get("honest_variants", []), scenario.behaviours.honest.stack_variation)
 
 
 def _secs(scenario, answers, role: str | None) -> float:

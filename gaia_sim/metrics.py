@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gaia_sim import quorum
 from gaia_sim.params import NODE_BEHAVIOURS, VALIDATOR_BEHAVIOURS
 
 if TYPE_CHECKING:
@@ -141,18 +142,11 @@ class EpochRecorder:
 
 
 def cost_of_corruption(model: "GaiaModel") -> float:
-    """Stake an attacker must add to block a guilty verdict in the weakest domain.
-
-    A verdict needs ``quorum`` of validator stake voting guilty, so holding more than
-    ``(1 - quorum)`` of the stake blocks it; stake already held by colluding validators counts.
-    """
+    """Stake an attacker must add to block a guilty verdict in the weakest domain:
+    :func:`gaia_sim.quorum.cost_of_corruption` (mode ``block``) of each domain's validators, with
+    the stake colluding validators already hold counting toward the attacker."""
     q = model.scenario.validation.quorum
-    need = []
-    for d in range(model.scenario.network.domains):
-        vs = model.validator_domain == d
-        colluding = np.array([v.behaviour.name == "colluding" for v in model.validators]) & vs
-        total, held = model.validator_stake[vs].sum(), model.validator_stake[colluding].sum()
-        # blocking needs x with (held + x) > (1 - q) (total + x)  <=>  x > ((1 - q) total - held) / q
-        need.append(max(0.0, ((1 - q) * total - held) / q))
+    colluding = np.array([v.behaviour.name == "colluding" for v in model.validators])
+    need = [quorum.cost_of_corruption(model.validator_stake[vs], q, "block", colluding[vs])
+            for vs in (model.validator_domain == d for d in range(model.scenario.network.domains))]
     return float(min(need))
-

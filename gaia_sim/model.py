@@ -27,7 +27,7 @@ from gaia_sim import rng as rngs
 from gaia_sim.answers.source import AnswerSource
 from gaia_sim.detector import DETECTORS, EvidenceAccumulator, QuestionSelector
 from gaia_sim.metrics import EpochRecorder
-from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext, with_trait
+from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext, draw_stack, with_trait
 from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
 from gaia_sim.params import VALIDATOR_BEHAVIOURS as VALIDATOR_NAMES
 from gaia_sim.errors import UserError
@@ -127,8 +127,7 @@ class GaiaModel(mesa.Model):
         self._refresh_plans()
 
     def _stack_role(self, rng: np.random.Generator) -> str:
-        varied = self.honest_variants and rng.random() < self.scenario.behaviours.honest.stack_variation
-        return str(rng.choice(self.honest_variants)) if varied else "claimed"
+        return draw_stack(rng, self.honest_variants, self.scenario.behaviours.honest.stack_variation)
 
     def _build_validators(self) -> None:
         s, rng = self.scenario, rngs.stream(self.scenario.seed, "build-validators")
@@ -401,7 +400,7 @@ class GaiaModel(mesa.Model):
         self._val_weight, self._bonds, self._guilty_now = np.ones(v), np.zeros(n), np.zeros(0, np.int64)
         self._econ_events, self.escrow, self.treasury = [], 0.0, 0.0
         self._minted_before = self.minted
-        self._initial_codes = sorted(set(self.initial_behaviour[~self.free_slot]))
+        self._initial_codes = np.array([NODE_NAMES.index(b) for b in sorted(set(self.initial_behaviour[~self.free_slot]))])
         return led
 
     def _validator_allocated(self) -> np.ndarray:
@@ -674,60 +673,36 @@ class GaiaModel(mesa.Model):
         pays (``network.max_nodes_per_domain`` leaves room for the domain to grow)."""
         st = self.scenario.strategy
         profit = profit - getattr(self, "_bonds", 0.0)
-        w = st.profit_memory
-        self.profit_avg = np.where(self.epoch == 1, profit, (1 - w) * self.profit_avg + w * profit)
+        self.profit_avg = strategy.profit_average(self.profit_avg, profit, st.profit_memory, self.epoch == 1)
         rng = rngs.stream(self.scenario.seed, "revise", self.epoch)
-        switch = self._imitate(rng) if st.dynamics != "none" else np.zeros(len(self.nodes), dtype=bool)
+        switch = self._imitate(rng)
         if self.epoch > st.warmup_epochs:
             self._exit_and_enter(rng)
         return switch
 
     def _imitate(self, rng) -> np.ndarray:
+        """Phase e's revision round: :func:`gaia_sim.strategy.revise` over the node codes."""
         st = self.scenario.strategy
-        peer = self._random_peer(rng)
-        gain = self.profit_avg[peer] - self.profit_avg
-        p_switch = strategy.switch_probability(gain, st.dynamics, st.noise, self._imitation_scale())
-        revise = (rng.random(len(self.nodes)) < st.revision_rate) & self.active
-        copied = revise & (rng.random(len(self.nodes)) < p_switch)
-        new = np.where(copied, self.behaviour[peer], self.behaviour)
-        record = np.where(copied, self.profit_avg[peer], self.profit_avg)
-        if st.mutation > 0:
-            explore = revise & (rng.random(len(self.nodes)) < st.mutation)
-            new = np.where(explore, rng.choice(self._initial_codes, size=len(self.nodes)), new)
-            record = np.where(explore, self._behaviour_record(new), record)
-        switch = new != self.behaviour
-        # a switcher's profit record is the record of the strategy it now plays (the imitated peer's,
-        # or its new behaviour's mean): keeping its old record would let an honest record vouch for
-        # cheating and bias imitation toward it (Schlag 1998 compares the payoffs of the strategies)
-        self.profit_avg = np.where(switch, record, self.profit_avg)
-        for i in np.flatnonzero(switch):
-            self.nodes[i].behaviour = NODE_BEHAVIOURS[new[i]]()
-        if switch.any():
-            self._refresh_plans(np.flatnonzero(switch))
-        return switch
-
-    def _behaviour_record(self, names: np.ndarray) -> np.ndarray:
-        """Per node, the mean profit record of the active nodes playing behaviour ``names[i]``
-        (the node's own record where nobody plays it)."""
-        out = self.profit_avg.copy()
-        for name in np.unique(names.astype(str)):
-            players = self.active & (self.behaviour == name)
-            if players.any():
-                out[names == name] = self.profit_avg[players].mean()
-        return out
+        status = getattr(self, "status", np.where(self.active, ACTIVE, EXITED))
+        rev = strategy.revise(rng, self._codes(), self.profit_avg, self.active, st.revision_rate, st.dynamics,
+                              st.noise, self._imitation_scale(), st.mutation, self._initial_codes,
+                              self.node_domain, (status == ACTIVE) | (status == JAILED))
+        self.profit_avg = rev.record
+        for i in np.flatnonzero(rev.switched):
+            self.nodes[i].behaviour = NODE_BEHAVIOURS[NODE_NAMES[rev.behaviour[i]]]()
+        if rev.switched.any():
+            self._refresh_plans(np.flatnonzero(rev.switched))
+        return rev.switched
 
     def _imitation_scale(self) -> float:
-        """Fixed bound on profit-average gaps for proportional imitation (Schlag 1998 needs a known
-        payoff range): ``imitation_scale`` if set, else what one upheld verdict moves a profit average
-        (``profit_memory`` x (slash + forfeited revenue)) plus an epoch's revenue and fixed cost.
-        A per-epoch bound (the epoch's largest gap) would amplify quiet epochs over epochs with a
-        slash and bias the flow toward cheating."""
+        """``strategy.imitation_scale`` if set, else :func:`gaia_sim.strategy.imitation_scale` with
+        one upheld verdict's slash plus the forfeited revenue at risk."""
         s = self.scenario
         if s.strategy.imitation_scale > 0:
             return s.strategy.imitation_scale
         revenue = s.traffic.requests_per_node * s.rewards.price_per_request
         at_risk = s.slashing.slash_fraction * s.staking.node_stake + revenue
-        return s.strategy.profit_memory * at_risk + revenue + s.costs.fixed_cost
+        return strategy.imitation_scale(s.strategy.profit_memory, at_risk, revenue, s.costs.fixed_cost)
 
     def _exit_and_enter(self, rng) -> None:
         st, led = self.scenario.strategy, self.ledger
@@ -766,16 +741,8 @@ class GaiaModel(mesa.Model):
         self._sync_accounts()
 
     def _random_peer(self, rng) -> np.ndarray:
-        """A random peer per node among the operators in its domain (active or jailed): nobody
-        imitates an operator who left or a slot nobody holds."""
-        peer = np.arange(len(self.nodes))
+        """A random peer per node among the operators in its domain (active or jailed)."""
         status = getattr(self, "status", np.where(self.active, ACTIVE, EXITED))
-        present = (status == ACTIVE) | (status == JAILED)
-        for d in range(self.scenario.network.domains):
-            ids = np.flatnonzero(self.node_domain == d)
-            pool = ids[present[ids]]
-            if len(pool):
-                peer[ids] = rng.choice(pool, size=len(ids))
-        return peer
+        return strategy.random_peers(rng, self.node_domain, (status == ACTIVE) | (status == JAILED))
 
 __all__ = ["GaiaModel", "NodeAgent", "ValidatorAgent", "NODE_NAMES", "VALIDATOR_NAMES", "apportion"]

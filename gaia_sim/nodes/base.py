@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from gaia_sim.params import ScenarioParams
 
 
@@ -60,3 +62,20 @@ def register(cls: type[NodeBehaviour]) -> type[NodeBehaviour]:
 def with_trait(trait: str, value: bool = True) -> list[str]:
     """Names of the registered behaviours whose ``traits[trait] == value``."""
     return [n for n, c in NODE_BEHAVIOURS.items() if c.traits.get(trait, False) == value]
+
+
+def stack_mix(variants, stack_variation: float) -> list[tuple[str, float]]:
+    """(stack role, share of nodes): an honest variant (the bank's ``honest_variants``: other
+    sampling seed, batch size or dtype) with probability ``stack_variation``, uniformly among the
+    variants, else the claimed configuration. :func:`draw_stack` draws from this distribution."""
+    variants = list(variants)
+    sv = stack_variation if variants else 0.0
+    return [("claimed", 1.0 - sv)] + [(v, sv / len(variants)) for v in variants]
+
+
+def draw_stack(rng: np.random.Generator, variants, stack_variation: float) -> str:
+    """One node's stack role drawn from :func:`stack_mix`: ``"claimed"`` or a variant's config id."""
+    variants = list(variants)
+    if variants and rng.random() < stack_variation:
+        return str(rng.choice(variants))
+    return "claimed"
