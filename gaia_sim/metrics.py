@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from gaia_sim import quorum
+from gaia_sim.nodes import NODE_BEHAVIOURS as NODE_CLASSES
+from gaia_sim.nodes import with_trait
 from gaia_sim.params import NODE_BEHAVIOURS, VALIDATOR_BEHAVIOURS
 
 if TYPE_CHECKING:
@@ -79,8 +81,8 @@ class EpochRecorder:
             "revenue": float(revenue[mask].sum()), "cost": float(cost[mask].sum()),
             "profit": float((revenue - cost - slashed)[mask].sum()), "slashed": float(slashed[mask].sum()),
             "slashed_count": int(((slashed > 0) & mask).sum()), "flagged": flagged,
-            "wrongly_flagged": flagged if b == "honest" else 0,
-            "wrongly_slashed": float(slashed[mask].sum()) if b == "honest" else 0.0,
+            "wrongly_flagged": 0 if NODE_CLASSES[b].traits["cheats"] else flagged,
+            "wrongly_slashed": 0.0 if NODE_CLASSES[b].traits["cheats"] else float(slashed[mask].sum()),
             "probed": int((probed & mask).sum()), "requests_served": int(traffic.answered[mask].sum()),
             "requests_timed_out": int(traffic.timed_out[mask].sum()),
         }
@@ -107,7 +109,7 @@ class EpochRecorder:
         active = m.active.sum()
         return {
             "epoch": e, "active_nodes": int(active),
-            "honest_share": float(((behaviour == "honest") & m.active).sum() / max(active, 1)),
+            "honest_share": float((_honest(behaviour) & m.active).sum() / max(active, 1)),
             "total_stake": float(m.node_stake.sum() + m.validator_stake.sum()),
             "total_balance": float(m.node_balance.sum() + m.validator_balance.sum()),
             "minted": float(m.minted), "burned": float(m.burned), "escrow": float(getattr(m, "escrow", 0.0)),
@@ -134,11 +136,16 @@ class EpochRecorder:
         })
 
     def _count_verdicts(self, behaviour, probed, guilty) -> None:
-        honest = behaviour == "honest"
+        honest = _honest(behaviour)
         self.node_epochs["honest_probed"] += int((probed & honest).sum())
         self.node_epochs["honest_flagged"] += int((guilty & honest).sum())
         self.node_epochs["cheater_probed"] += int((probed & ~honest).sum())
         self.node_epochs["cheater_flagged"] += int((guilty & ~honest).sum())
+
+
+def _honest(behaviour: np.ndarray) -> np.ndarray:
+    """bool[n]: the node's behaviour does not cheat (trait ``cheats`` False)."""
+    return np.isin(behaviour, with_trait("cheats", False))
 
 
 def cost_of_corruption(model: "GaiaModel") -> float:
@@ -146,7 +153,7 @@ def cost_of_corruption(model: "GaiaModel") -> float:
     :func:`gaia_sim.quorum.cost_of_corruption` (mode ``block``) of each domain's validators, with
     the stake colluding validators already hold counting toward the attacker."""
     q = model.scenario.validation.quorum
-    colluding = np.array([v.behaviour.name == "colluding" for v in model.validators])
+    colluding = np.array([v.behaviour.traits["colludes"] for v in model.validators])
     need = [quorum.cost_of_corruption(model.validator_stake[vs], q, "block", colluding[vs])
             for vs in (model.validator_domain == d for d in range(model.scenario.network.domains))]
     return float(min(need))

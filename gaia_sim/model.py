@@ -181,7 +181,8 @@ class GaiaModel(mesa.Model):
                 node.behaviour.name, node.stack_role)
             self.behaviour[i] = node.behaviour.name
             self.profiles[i] = self._profile(i)
-        self.ring_member = self.behaviour == "colluding"
+        self.ring_member = np.isin(self.behaviour, with_trait("colludes"))
+        self.cheater = np.isin(self.behaviour, with_trait("cheats"))
         self.pays_kb = ~np.isin(self.behaviour, with_trait("skips_kb"))
 
     def _plan_row(self, behaviour: str, stack_role: str) -> tuple[int, int, int, float]:
@@ -415,7 +416,7 @@ class GaiaModel(mesa.Model):
 
     def _slash_input(self, ids: np.ndarray, guilty: np.ndarray, rng) -> SlashInput:
         sp = self.scenario.slashing
-        cheater = self.behaviour[ids] != "honest"
+        cheater = self.cheater[ids]
         uses = {sp.rule, sp.dispute_base}
         evidence = share = None
         if "evidence_threshold" in uses:
@@ -428,19 +429,17 @@ class GaiaModel(mesa.Model):
                           status=self.status[ids], challenge=challenge, dispute_guilty_share=share, node_ids=ids)
 
     def _appeal_guilty_share(self, ids: np.ndarray, cheater: np.ndarray, rng) -> np.ndarray:
-        """Appeal vote of a dispute: honest validators re-judge with accuracy ``appeal_accuracy``;
-        colluding ones shield ring members; lazy ones approve. Stake-weighted guilty share."""
+        """Appeal vote of a dispute: each validator re-judges with accuracy ``appeal_accuracy`` and
+        votes as its behaviour does (:meth:`ValidatorBehaviour.appeal`). Stake-weighted guilty share."""
         acc, stake = self.scenario.validation.appeal_accuracy, self._validator_allocated()
-        kind = np.array([v.behaviour.name for v in self.validators])
         share = np.ones(len(ids))
         for d in range(self.scenario.network.domains):
             m, vs = self.node_domain[ids] == d, np.flatnonzero(self.validator_domain == d)
-            truth = cheater[m]
+            truth, ring = cheater[m], self.ring_member[ids[m]]
             judged = np.where(rng.random((len(vs), int(m.sum()))) < acc, truth, ~truth)
-            votes = np.where((kind[vs] == "honest")[:, None], judged, False)
-            shield = (kind[vs] == "colluding")[:, None]
-            votes = np.where(shield, judged & ~self.ring_member[ids[m]], votes)
-            share[m] = quorum.tally(votes.astype(float), stake[vs], 0.5).guilty_share
+            votes = np.array([self.validators[i].behaviour.appeal(judged[k], ring) for k, i in enumerate(vs)],
+                             dtype=float).reshape(len(vs), int(m.sum()))
+            share[m] = quorum.tally(votes, stake[vs], 0.5).guilty_share
         return share
 
     def _apply_node_slash(self, ids: np.ndarray, decision) -> np.ndarray:

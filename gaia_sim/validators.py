@@ -12,6 +12,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from gaia_sim.nodes.base import check_traits
+
 
 @dataclass(frozen=True)
 class Ballot:
@@ -23,21 +25,45 @@ class Ballot:
 
 VALIDATOR_BEHAVIOURS: dict[str, type["ValidatorBehaviour"]] = {}
 
+#: Traits every validator behaviour declares (checked at registration). ``queries``: probes the
+#: nodes and pays for the answers; ``colludes``: belongs to the ring (its stake counts toward the
+#: attacker in the cost of corruption).
+VALIDATOR_TRAITS = ("queries", "colludes")
+
 
 def register(cls: type["ValidatorBehaviour"]) -> type["ValidatorBehaviour"]:
+    """Class decorator: make a behaviour available by its ``name`` (traits checked)."""
+    check_traits(cls, VALIDATOR_TRAITS)
     VALIDATOR_BEHAVIOURS[cls.name] = cls
     return cls
 
 
+def validators_with_trait(trait: str, value: bool = True) -> list[str]:
+    """Names of the registered validator behaviours whose ``traits[trait] == value``."""
+    if trait not in VALIDATOR_TRAITS:
+        raise KeyError(f"unknown validator trait {trait!r}; allowed: {VALIDATOR_TRAITS}")
+    return [n for n, c in VALIDATOR_BEHAVIOURS.items() if c.traits[trait] == value]
+
+
 class ValidatorBehaviour:
-    """Base class: ``queries`` says whether it pays for probes; ``vote`` turns evidence into votes."""
+    """Base class: ``traits`` (every key of :data:`VALIDATOR_TRAITS`); :meth:`vote` turns this
+    epoch's evidence into votes, :meth:`appeal` votes on a disputed slash."""
 
     name: ClassVar[str]
-    queries: ClassVar[bool] = True
     traits: ClassVar[dict[str, bool]] = {}
+
+    @property
+    def queries(self) -> bool:
+        """Whether it probes (and pays for the probe answers)."""
+        return self.traits["queries"]
 
     def vote(self, ballot: Ballot) -> np.ndarray:
         """Votes (True = guilty), one per probed node."""
+        raise NotImplementedError
+
+    def appeal(self, judged: np.ndarray, ring_member: np.ndarray) -> np.ndarray:
+        """Appeal votes (True = guilty) on disputed slashes, given its own re-judgement ``judged``
+        (right with the scenario's ``appeal_accuracy``) and the nodes' ring membership."""
         raise NotImplementedError
 
 
@@ -46,10 +72,14 @@ class HonestValidator(ValidatorBehaviour):
     """Probes, runs the detector, votes its verdict (Trust, but verify, arXiv 2504.13443, sec. 3)."""
 
     name = "honest"
-    traits = {"honest": True}
+    traits = {"queries": True, "colludes": False}
 
     def vote(self, ballot):
         return ballot.evidence_flags.copy()
+
+    def appeal(self, judged, ring_member):
+        """Re-judges the disputed slash and votes its judgement."""
+        return np.asarray(judged, bool).copy()
 
 
 @register
@@ -62,11 +92,14 @@ class LazyValidator(ValidatorBehaviour):
     """
 
     name = "lazy"
-    queries = False
-    traits = {"honest": False}
+    traits = {"queries": False, "colludes": False}
 
     def vote(self, ballot):
         return ballot.last_verdict.copy()
+
+    def appeal(self, judged, ring_member):
+        """Does not re-judge: approves the challenge (votes innocent)."""
+        return np.zeros(np.shape(judged), bool)
 
 
 @register
@@ -74,10 +107,14 @@ class ColludingValidator(ValidatorBehaviour):
     """Probes and votes honestly, except that it never votes against a member of the ring."""
 
     name = "colluding"
-    traits = {"honest": False}
+    traits = {"queries": True, "colludes": True}
 
     def vote(self, ballot):
         return ballot.evidence_flags & ~ballot.ring_member
+
+    def appeal(self, judged, ring_member):
+        """Re-judges, but shields ring members."""
+        return np.asarray(judged, bool) & ~np.asarray(ring_member, bool)
 
 
 def plan_probes(active: np.ndarray, probe_fraction: float, rng: np.random.Generator) -> np.ndarray:

@@ -39,8 +39,17 @@ class NodeContext:
     params: ScenarioParams
 
 
+#: Traits every node behaviour declares (checked at registration); the model and the metrics select
+#: behaviours by trait, never by name. ``cheats``: serves something other than its claimed
+#: configuration (counts as a cheater in verdict rates and disputes; the honest share counts the
+#: others); ``colludes``: a ring member that colluding validators shield; ``skips_kb``: does not pay
+#: the knowledge-base cost.
+NODE_TRAITS = ("cheats", "colludes", "skips_kb")
+
+
 class NodeBehaviour:
-    """Base class. Subclasses set ``name`` and ``traits`` and implement :meth:`plan`."""
+    """Base class. Subclasses set ``name``, ``traits`` (every key of :data:`NODE_TRAITS`) and
+    ``source`` (where the threat is described) and implement :meth:`plan`."""
 
     name: ClassVar[str]
     traits: ClassVar[dict[str, bool]] = {}
@@ -53,15 +62,25 @@ class NodeBehaviour:
 NODE_BEHAVIOURS: dict[str, type[NodeBehaviour]] = {}
 
 
+def check_traits(cls: type, declared: tuple[str, ...]) -> None:
+    """Raise TypeError unless ``cls.traits`` has exactly the ``declared`` keys, each a bool."""
+    traits = getattr(cls, "traits", {})
+    if set(traits) != set(declared) or not all(isinstance(v, bool) for v in traits.values()):
+        raise TypeError(f"{cls.__name__}.traits must give each of {declared} a bool; got {traits}")
+
+
 def register(cls: type[NodeBehaviour]) -> type[NodeBehaviour]:
-    """Class decorator: make a behaviour available by its ``name``."""
+    """Class decorator: make a behaviour available by its ``name`` (traits checked)."""
+    check_traits(cls, NODE_TRAITS)
     NODE_BEHAVIOURS[cls.name] = cls
     return cls
 
 
 def with_trait(trait: str, value: bool = True) -> list[str]:
     """Names of the registered behaviours whose ``traits[trait] == value``."""
-    return [n for n, c in NODE_BEHAVIOURS.items() if c.traits.get(trait, False) == value]
+    if trait not in NODE_TRAITS:
+        raise KeyError(f"unknown node trait {trait!r}; allowed: {NODE_TRAITS}")
+    return [n for n, c in NODE_BEHAVIOURS.items() if c.traits[trait] == value]
 
 
 def stack_mix(variants, stack_variation: float) -> list[tuple[str, float]]:
