@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 
 from gaia_sim.deterrence import check_cell, from_scenario
+from gaia_sim.epoch.judge import decide
+from gaia_sim.epoch.revise import revise_behaviours
+from gaia_sim.epoch.slash import canary_flags
+from gaia_sim.strategy import random_peers
 from gaia_sim.model import GaiaModel
 from gaia_sim.runner import simulate
 from gaia_sim.scenario import load_scenario
@@ -24,7 +28,7 @@ def oracle_judge(tpr: float, fpr: float):
         rng = np.random.default_rng([self.scenario.seed, self.epoch, 99])
         cheat = self.behaviour[probed] != "honest"
         flags = np.where(cheat, rng.random(len(probed)) < tpr, rng.random(len(probed)) < fpr)
-        return self._verdict(probed, flags), np.zeros(len(probed)), np.where(flags, 0.0, 1.0)
+        return decide(self.state, probed, flags, np.zeros(len(probed)), np.where(flags, 0.0, 1.0))
     return judge
 
 
@@ -149,9 +153,10 @@ def test_canary_flags_come_from_the_canary_configuration(scenarios_dir, standin)
         m = GaiaModel(s, standin)
         flags = []
         for _ in range(s.epochs):
+            m.epoch += 1
             traffic = m.phase_traffic()
             m.phase_judge(traffic)
-            flags.append(m._canary_flags(0, traffic))
+            flags.append(canary_flags(m.state, 0, traffic, m.epoch))
         return np.mean(flags)
     assert flag_rate("lazy_refusal") >= 0.9
 
@@ -167,7 +172,7 @@ def test_domain_operator_shares_the_slash(scenarios_dir, standin):
     s = scen(scenarios_dir, "model_swap", **{"staking.domain_operator_stake": 2000.0, "slashing.domain_threshold": 0.05,
                                              "detector.sequential": False, "strategy.dynamics": "none"})
     m = run_model(s, standin)
-    assert m.ledger.slashed_total[m._lid_dom].sum() > 0
+    assert m.ledger.slashed_total[m.state.lid_dom].sum() > 0
 
 
 def test_exit_and_entry_use_vacated_slots(scenarios_dir, standin):
@@ -197,7 +202,7 @@ def test_a_profitable_domain_grows_into_its_free_slots(scenarios_dir, standin):
         m.step()
         m.check_invariants()
         active.append(int(m.active.sum()))
-        peers = m._random_peer(np.random.default_rng(0))[m.active]
+        peers = random_peers(np.random.default_rng(0), m.node_domain, m.state.present)[m.active]
         assert np.isin(m.status[peers], [ACTIVE, JAILED]).all()  # never a free or vacated slot
     assert active[:3] == [10, 10, 10] and active[-1] == 16 and all(a <= b for a, b in zip(active, active[1:]))
     assert not m.free_slot.any()
@@ -217,7 +222,7 @@ def test_max_nodes_below_the_start_is_refused(scenarios_dir):
 def test_top_up_keeps_stake_constant(scenarios_dir, standin):
     s = scen(scenarios_dir, "model_swap", **{"detector.sequential": False, "strategy.dynamics": "none"})
     m = run_model(s, standin)
-    lid = m._lid_node
+    lid = m.state.lid_node
     assert np.allclose(m.ledger.allocated[lid, m.node_domain], s.staking.node_stake)
     assert m.node_balance[m.behaviour == "model_swapping"].mean() < m.node_balance[m.behaviour == "honest"].mean()
 
@@ -312,9 +317,9 @@ def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, st
     an honest record must not vouch for a switch to cheating (and vice versa)."""
     s = scen(scenarios_dir, "lazy_nodes", **{"strategy.revision_rate": 1.0, "strategy.imitation_scale": 1.0})
     m = run_model(s, standin, epochs=3)
-    m.profit_avg = 3.0 * np.random.default_rng(0).normal(size=len(m.nodes))  # distinct records
+    m.state.profit_avg = 3.0 * np.random.default_rng(0).normal(size=len(m.nodes))  # distinct records
     before_b, before_r = m.behaviour.copy(), m.profit_avg.copy()
-    switch = m._imitate(np.random.default_rng(1))
+    switch = revise_behaviours(m.state, np.random.default_rng(1))
     assert switch.any()
     for i in np.flatnonzero(switch):
         donors = (before_b == m.behaviour[i]) & np.isclose(before_r, m.profit_avg[i])

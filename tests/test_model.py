@@ -44,7 +44,7 @@ def test_invariants_hold_every_epoch(scenarios_dir, standin, name):
 def test_invariant_check_can_fail(scenarios_dir, standin):
     model = GaiaModel(small(scenarios_dir / "baseline.toml"), standin)
     model.step()
-    model.node_balance[0] += 1.0  # tokens from nowhere
+    model.state.ledger.balance[model.state.lid_node[0]] += 1.0  # tokens from nowhere
     with pytest.raises(AssertionError, match="conserved"):
         model.check_invariants()
 
