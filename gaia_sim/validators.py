@@ -1,8 +1,9 @@
 """Validator behaviours (one small class each, registered by name) and probe planning.
 
 Validators probe nodes with questions, judge the answers with the detector, and vote; the
-protocol's verdict is stake-weighted (see :mod:`gaia_sim.quorum` when present, else the plain
-quorum rule here). A validator's one decision is :meth:`ValidatorBehaviour.vote`.
+protocol's verdict is stake-weighted (:func:`gaia_sim.quorum.tally`). A validator decides its votes
+(:meth:`ValidatorBehaviour.vote`) and its appeal votes on disputed slashes
+(:meth:`ValidatorBehaviour.appeal`).
 """
 
 from __future__ import annotations
@@ -127,15 +128,3 @@ def choose_questions(question_ids, k: int, rng: np.random.Generator) -> list[str
     """The epoch's questions: ``k`` distinct questions drawn uniformly (all nodes get the same ones)."""
     idx = rng.choice(len(question_ids), size=min(k, len(question_ids)), replace=False)
     return [question_ids[i] for i in np.sort(idx)]
-
-
-def stake_weighted_verdict(votes: np.ndarray, stake: np.ndarray, quorum: float) -> np.ndarray:
-    """Guilty where the stake voting guilty reaches ``quorum`` of all validator stake.
-
-    ``votes`` is (validators, nodes) bool, ``stake`` (validators,). The 2/3 default follows
-    BFT-style quorums used by EigenLayer AVSs for stake-weighted attestations.
-    """
-    total = stake.sum()
-    if total <= 0:
-        return np.zeros(votes.shape[1], dtype=bool)
-    return (stake @ votes) >= quorum * total - 1e-12

@@ -104,7 +104,7 @@ def test_canaries_expose_lazy_validators(scenarios_dir, standin):
 
 def test_canaries_are_judged_by_the_detector(monkeypatch, scenarios_dir, standin):
     # a detector that never flags: honest validators now miss every canary too (no probability knob)
-    from gaia_sim import model as model_mod
+    from gaia_sim import detector as detector_mod
     from gaia_sim.detector._common import Assessment
 
     def blind(emb, alpha=0.01, **_):
@@ -113,7 +113,7 @@ def test_canaries_are_judged_by_the_detector(monkeypatch, scenarios_dir, standin
 
     s = scen(scenarios_dir, "model_swap", **{"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2,
                                              "validation.canary_slash": 0.05, "strategy.dynamics": "none", "epochs": 3})
-    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, blind)
+    monkeypatch.setitem(detector_mod.DETECTORS, s.detector.name, blind)
     m = run_model(s, standin)
     assert np.allclose(m.validator_stake, s.staking.validator_stake * 0.9 ** 3)  # 2 misses x 5% per epoch
 
@@ -122,7 +122,7 @@ def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios
     """canary_scoring = detectable_miss: a canary the detector does not flag costs nobody anything
     (a blind detector: no validator loses stake); one it flags costs the lazy validators who copy
     the canary's empty record, and never the honest ones who vote the detector's verdict."""
-    from gaia_sim import model as model_mod
+    from gaia_sim import detector as detector_mod
     from gaia_sim.detector._common import Assessment
 
     over = {"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2, "validation.canary_slash": 0.05,
@@ -136,9 +136,9 @@ def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios
         return detector
 
     s = scen(scenarios_dir, "model_swap", **over)
-    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, always(False))
+    monkeypatch.setitem(detector_mod.DETECTORS, s.detector.name, always(False))
     assert np.allclose(run_model(s, standin).validator_stake, s.staking.validator_stake)
-    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, always(True))
+    monkeypatch.setitem(detector_mod.DETECTORS, s.detector.name, always(True))
     m = run_model(s, standin)
     lazy = np.array([v.behaviour.name == "lazy" for v in m.validators])
     assert np.allclose(m.validator_stake[~lazy], s.staking.validator_stake)
@@ -153,7 +153,6 @@ def test_canary_flags_come_from_the_canary_configuration(scenarios_dir, standin)
         m = GaiaModel(s, standin)
         flags = []
         for _ in range(s.epochs):
-            m.epoch += 1
             traffic = m.phase_traffic()
             m.phase_judge(traffic)
             flags.append(canary_flags(m.state, 0, traffic, m.epoch))

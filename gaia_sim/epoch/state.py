@@ -85,30 +85,37 @@ class NetworkState:
     lid_node: np.ndarray  # ledger operator id of each node slot's current operator
     lid_val: np.ndarray
     lid_dom: np.ndarray
-    initial_tokens: float
     # learning across epochs
     evidence: EvidenceAccumulator | None
     question_selector: QuestionSelector | None
-    minted: float = 0.0
-    # per-node records (zeros of the right size are set by build_state)
-    offences: np.ndarray = None  # type: ignore[assignment]
-    jail_until: np.ndarray = None  # type: ignore[assignment]
-    last_verdict: np.ndarray = None  # type: ignore[assignment]
-    ever_guilty: np.ndarray = None  # type: ignore[assignment]
-    slashed_total: np.ndarray = None  # type: ignore[assignment]
-    profit_avg: np.ndarray = None  # type: ignore[assignment]
-    # serving plans, derived from behaviour and stack by refresh_plans
-    honest_cfg: np.ndarray = None  # type: ignore[assignment]
-    user_cfg: np.ndarray = None  # type: ignore[assignment]
-    probe_cfg: np.ndarray = None  # type: ignore[assignment]
-    cheat_rate: np.ndarray = None  # type: ignore[assignment]
-    profiles: list[ServingProfile] = field(default_factory=list)
-    ring_member: np.ndarray = None  # type: ignore[assignment]
-    cheater: np.ndarray = None  # type: ignore[assignment]
-    pays_kb: np.ndarray = None  # type: ignore[assignment]
+    minted: float = 0.0  # reward tokens minted so far
     # caches (pure functions of the scenario)
     queue_outcomes: dict = field(default_factory=dict)
     plan_cache: dict = field(default_factory=dict)
+    # set by __post_init__: the tokens at the start, per-node records, serving plans and trait masks
+    initial_tokens: float = field(init=False)
+    offences: np.ndarray = field(init=False)  # upheld offences
+    jail_until: np.ndarray = field(init=False)  # epoch a jailed node is released (-1: not jailed)
+    last_verdict: np.ndarray = field(init=False)  # the public record: guilty when last judged
+    ever_guilty: np.ndarray = field(init=False)
+    slashed_total: np.ndarray = field(init=False)
+    profit_avg: np.ndarray = field(init=False)  # profit record (strategy.profit_average)
+    honest_cfg: np.ndarray = field(init=False)  # config index served honestly (on the node's stack)
+    user_cfg: np.ndarray = field(init=False)  # config index served to users when cheating
+    probe_cfg: np.ndarray = field(init=False)  # config index served to recognised probes
+    cheat_rate: np.ndarray = field(init=False)
+    profiles: list[ServingProfile] = field(init=False)
+    ring_member: np.ndarray = field(init=False)  # trait 'colludes'
+    cheater: np.ndarray = field(init=False)  # trait 'cheats'
+    pays_kb: np.ndarray = field(init=False)  # not trait 'skips_kb'
+
+    def __post_init__(self) -> None:
+        n = self.n_nodes
+        self.initial_tokens = self.total_tokens()
+        self.offences, self.jail_until = np.zeros(n, np.int64), np.full(n, -1, np.int64)
+        self.last_verdict, self.ever_guilty = np.zeros(n, bool), np.zeros(n, bool)
+        self.slashed_total, self.profit_avg = np.zeros(n), np.zeros(n)
+        refresh_plans(self)
 
     @property
     def n_nodes(self) -> int:
@@ -221,19 +228,13 @@ def build_state(scenario, answers) -> NetworkState:
     node_domain, stack_role, behaviour, free_slot = _build_nodes(scenario, configs)
     validator_domain, validators = _build_validators(scenario)
     ledger, lid_node, lid_val, lid_dom = _build_ledger(scenario, node_domain, free_slot, validator_domain)
-    n = len(node_domain)
-    state = NetworkState(
-        scenario, answers, configs, node_domain, stack_role, behaviour,
-        np.where(free_slot, "", behaviour.astype(str)), free_slot, ~free_slot,
-        np.where(free_slot, EXITED, ACTIVE).astype(np.int8), validator_domain, validators,
-        ledger, lid_node, lid_val, lid_dom, 0.0, _evidence(scenario), _question_selector(scenario, answers))
-    state.initial_tokens = state.total_tokens()
-    state.offences, state.jail_until = np.zeros(n, np.int64), np.full(n, -1, np.int64)
-    state.last_verdict, state.ever_guilty = np.zeros(n, bool), np.zeros(n, bool)
-    state.slashed_total, state.profit_avg = np.zeros(n), np.zeros(n)
-    refresh_plans(state)
     _check_canary_role(scenario, configs)
-    return state
+    return NetworkState(
+        scenario, answers, configs, node_domain, stack_role, behaviour,
+        initial_behaviour=np.where(free_slot, "", behaviour.astype(str)), free_slot=free_slot, active=~free_slot,
+        status=np.where(free_slot, EXITED, ACTIVE).astype(np.int8), validator_domain=validator_domain,
+        validators=validators, ledger=ledger, lid_node=lid_node, lid_val=lid_val, lid_dom=lid_dom,
+        evidence=_evidence(scenario), question_selector=_question_selector(scenario, answers))
 
 
 def _build_nodes(scenario, configs: Configs):
