@@ -28,15 +28,14 @@ class Settlement:
 def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -> Settlement:
     """Users pay per answered request (rewards.node_revenue; a node found guilty this epoch forfeits
     it when ``forfeit_revenue``), nodes pay compute at the bank's measured seconds per answer x
-    compute price (costs.py) plus fixed and knowledge-base costs, validators are paid
+    compute price plus fixed and knowledge-base costs (costs.node_epoch_cost), validators are paid
     (:func:`_pay_validators`); then the ledger advances."""
     r, c, led = state.scenario.rewards, state.scenario.costs, state.ledger
     paid = traffic.answered.astype(float)
     if state.scenario.slashing.forfeit_revenue:
         paid[slashing.guilty] = 0.0
     revenue = rewards.node_revenue(paid, r.price_per_request, r.protocol_fee)
-    cost = (costs.cost_per_answer(traffic.compute_s, c.compute_price)
-            + (c.fixed_cost + c.kb_cost * state.pays_kb) * state.active)
+    cost = costs.node_epoch_cost(traffic.compute_s, c.compute_price, c.fixed_cost, c.kb_cost, state.pays_kb, state.active)
     led.credit(state.lid_node, revenue, epoch, "revenue")
     led.debit(state.lid_node, cost, epoch, "cost")
     fees = rewards.protocol_fees(paid, r.price_per_request, r.protocol_fee)
