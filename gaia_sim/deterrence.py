@@ -152,7 +152,8 @@ def _secs(scenario, answers, role: str | None) -> float:
 
 def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -> tuple[float, float]:
     """(expected revenue, expected cost) in tokens per epoch of an active ``behaviour`` node on
-    ``stack``, before any penalty: phases a and d of ``GaiaModel`` in expectation.
+    ``stack``, before any penalty: phases a and d of the epoch (:mod:`gaia_sim.epoch.traffic`,
+    :mod:`gaia_sim.epoch.settle`) in expectation.
 
     Requests arrive at ``requests_per_node``; a share ``cheat_rate`` is dropped when the behaviour
     drops requests; the rest time out with the share measured by the same seeded SimPy queue the
