@@ -159,11 +159,13 @@ def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
     for u, v in _probe_pairs(events, max_probe_edges):
         if g.has_node(u) and g.has_node(v):
             g.add_edge(u, v, kind="probe")
+    from gaia_sim.validators import validators_with_trait
+
     rings = nodes[nodes["ring"] >= 0].groupby("ring") if not nodes.empty else []
     for _, members in rings:
         keys = [_vertex_key(r, i) for r, i in zip(members["role"], members["id"])]
         g.add_edges_from(((a, b) for a, b in zip(keys, keys[1:] + keys[:1]) if a != b), kind="ring")
-        shields = nodes[(nodes["role"] == "validator") & (nodes["behaviour"] == "colluding")
+        shields = nodes[(nodes["role"] == "validator") & nodes["behaviour"].isin(validators_with_trait("colludes"))
                         & nodes["domain"].isin(members["domain"])]
         g.add_edges_from(((f"v{v}", k) for v in shields["id"] for k in keys), kind="shield")
     return _positions(g, pd.DataFrame(vertices), seed)

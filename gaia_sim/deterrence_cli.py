@@ -57,6 +57,7 @@ def _check_args(args) -> None:
 def run(args: argparse.Namespace) -> int:
     from gaia_sim import deterrence
     from gaia_sim.atomic import atomic_write
+    from gaia_sim.nodes import with_trait
     from gaia_sim.run_cli import parse_overrides
     from gaia_sim.runner import load_answers
     from gaia_sim.scenario import load_scenario
@@ -68,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if args.set:
         scenario = scenario.with_overrides(parse_overrides(args.set, args.scenario), source=f"{args.scenario} (command-line overrides)")
     behaviour = args.behaviour or deterrence.main_cheater(scenario)
-    if behaviour not in scenario.population.model_dump() or behaviour == "honest":
-        allowed = sorted(k for k in scenario.population.model_dump() if k != "honest")
+    cheats = with_trait("cheats")
+    if behaviour not in scenario.population.model_dump() or behaviour not in cheats:
+        allowed = sorted(k for k in scenario.population.model_dump() if k in cheats)
         raise UserError(f"--behaviour {behaviour!r}: allowed {allowed}")
     answers = load_answers(scenario.answers)
     seeds = tuple(1001 + i for i in range(args.seeds))
