@@ -10,7 +10,6 @@ thin Mesa handles onto the state.
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
 from gaia_sim.answers.source import AnswerSource
 from gaia_sim.epoch import EpochOutcome, build_state, check_invariants, finish_epoch, judge, traffic
