@@ -159,11 +159,13 @@ def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
     for u, v in _probe_pairs(events, max_probe_edges):
         if g.has_node(u) and g.has_node(v):
             g.add_edge(u, v, kind="probe")
+    from gaia_sim.validators import validators_with_trait
+
     rings = nodes[nodes["ring"] >= 0].groupby("ring") if not nodes.empty else []
     for _, members in rings:
         keys = [_vertex_key(r, i) for r, i in zip(members["role"], members["id"])]
         g.add_edges_from(((a, b) for a, b in zip(keys, keys[1:] + keys[:1]) if a != b), kind="ring")
-        shields = nodes[(nodes["role"] == "validator") & (nodes["behaviour"] == "colluding")
+        shields = nodes[(nodes["role"] == "validator") & nodes["behaviour"].isin(validators_with_trait("colludes"))
                         & nodes["domain"].isin(members["domain"])]
         g.add_edges_from(((f"v{v}", k) for v in shields["id"] for k in keys), kind="shield")
     return _positions(g, pd.DataFrame(vertices), seed)
@@ -300,18 +302,16 @@ def load_answer_source(spec: str = "default"):
 def served_roles(scenario, behaviours: list[str], rng: np.random.Generator, bank) -> list[str | None]:
     """Bank role each node serves to a probe, from its behaviour's ``ServingPlan`` (gaia_sim.nodes).
 
-    Honest stack variation: a ``behaviours.honest.stack_variation`` share of nodes runs one of the
-    bank's honest variants instead of the claimed configuration. With indistinguishable probes a
-    node cheats on a probe with its plan's ``cheat_rate``.
+    Honest stack variation: each node's stack is drawn as the model draws it
+    (:func:`gaia_sim.nodes.draw_stack`). With indistinguishable probes a node cheats on a probe
+    with its plan's ``cheat_rate``.
     """
-    from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
+    from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext, draw_stack
 
     variants = list(bank.roles.get("honest_variants") or [])
     roles = []
     for name in behaviours:
-        stack = "claimed"
-        if variants and rng.random() < scenario.behaviours.honest.stack_variation:
-            stack = f"honest_variants[{rng.integers(len(variants))}]"
+        stack = draw_stack(rng, variants, scenario.behaviours.honest.stack_variation)
         plan = NODE_BEHAVIOURS[name]().plan(NodeContext(stack_role=stack, params=scenario))
         cheat = scenario.traffic.probes_distinguishable or rng.random() < plan.cheat_rate
         roles.append(plan.probe_role if scenario.traffic.probes_distinguishable else
@@ -320,9 +320,8 @@ def served_roles(scenario, behaviours: list[str], rng: np.random.Generator, bank
 
 
 def _config_of(bank, role: str) -> str:
-    if role.startswith("honest_variants["):
-        return bank.roles["honest_variants"][int(role[16:-1])]
-    return bank.role_config(role)
+    """Config id of a role, or of an honest variant's stack (already a config id)."""
+    return role if role in (bank.roles.get("honest_variants") or []) else bank.role_config(role)
 
 
 def detector_view(bank, scenario, nodes: pd.DataFrame, questions: list[str], samples: int,

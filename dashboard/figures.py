@@ -182,7 +182,9 @@ def fig_roc(events: pd.DataFrame) -> go.Figure:
     verdicts = events[events["kind"] == "verdict"].dropna(subset=["score"]) if not events.empty else events
     if verdicts.empty:
         return _empty(title, "no verdicts yet")
-    positive = (verdicts["behaviour"] != "honest").to_numpy()
+    from gaia_sim.nodes import with_trait
+
+    positive = verdicts["behaviour"].isin(with_trait("cheats")).to_numpy()
     if positive.all() or not positive.any():
         return _empty(title, "ROC needs both honest and cheating nodes among the verdicts")
     fpr, tpr, auc = roc_curve(verdicts["score"].to_numpy(), positive)

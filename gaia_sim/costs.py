@@ -19,6 +19,14 @@ def cost_per_answer(seconds_per_answer, compute_price_per_s: float) -> np.ndarra
     return np.asarray(seconds_per_answer, float) * compute_price_per_s
 
 
+def node_epoch_cost(compute_s, compute_price_per_s: float, fixed_cost: float, kb_cost: float,
+                    pays_kb=True, active=True) -> np.ndarray:
+    """Tokens a node pays in an epoch: its compute seconds x price of a GPU-second, plus, while
+    active, the fixed cost and the knowledge-base cost (unless it skips the KB)."""
+    return (cost_per_answer(compute_s, compute_price_per_s)
+            + (fixed_cost + kb_cost * np.asarray(pays_kb, float)) * np.asarray(active, float))
+
+
 def cost_table(source, configs: Sequence[str], compute_price_per_s: float,
                zero_cost: Sequence[str] = ()) -> dict[str, float]:
     """Cost per answer of each configuration from the bank's measured ``seconds_per_answer``.

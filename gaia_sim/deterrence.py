@@ -27,6 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from gaia_sim import costs, rewards
 from gaia_sim.quorum import verdict_pass_probability
 
 
@@ -132,13 +133,12 @@ def basin_edge(shares, p_detect, slash_fraction: float, stake: float, cost_savin
 
 
 def stack_mix(scenario, answers) -> list[tuple[str, float]]:
-    """(stack role, share of nodes) as the model draws them (``GaiaModel._stack_role``): each node
-    runs an honest variant with probability ``behaviours.honest.stack_variation``, uniformly among
-    the bank's ``honest_variants``, else the claimed configuration. Behaviours serve honestly on
-    their own stack, so an honest node's cost depends on it (fp32 costs twice the claimed model)."""
-    variants = list(answers.roles.get("honest_variants", []))
-    sv = scenario.behaviours.honest.stack_variation if variants else 0.0
-    return [("claimed", 1.0 - sv)] + [(v, sv / len(variants)) for v in variants]
+    """(stack role, share of nodes) as the model draws them (:func:`gaia_sim.nodes.stack_mix`).
+    Behaviours serve honestly on their own stack, so an honest node's cost depends on it (fp32
+    costs twice the claimed model)."""
+    from gaia_sim.nodes import stack_mix as mix
+
+    return mix(answers.roles.get("honest_variants", []), scenario.behaviours.honest.stack_variation)
 
 
 def _secs(scenario, answers, role: str | None) -> float:
@@ -152,14 +152,15 @@ def _secs(scenario, answers, role: str | None) -> float:
 
 def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -> tuple[float, float]:
     """(expected revenue, expected cost) in tokens per epoch of an active ``behaviour`` node on
-    ``stack``, before any penalty: phases a and d of ``GaiaModel`` in expectation.
+    ``stack``, before any penalty: phases a and d of the epoch (:mod:`gaia_sim.epoch.traffic`,
+    :mod:`gaia_sim.epoch.settle`) in expectation.
 
     Requests arrive at ``requests_per_node``; a share ``cheat_rate`` is dropped when the behaviour
     drops requests; the rest time out with the share measured by the same seeded SimPy queue the
     model runs for this serving profile (:func:`gaia_sim.traffic.simulate_queue`, M/M/1 with
     reneging; an fp32 stack at utilisation 0.7 is overloaded and loses requests); answered requests
-    pay ``price x (1 - fee)`` and cost their compute seconds x ``compute_price``; fixed cost and
-    knowledge-base cost (unless the behaviour skips it) are paid every active epoch.
+    pay what phase d pays (:func:`gaia_sim.rewards.node_revenue`) and cost what it charges
+    (:func:`gaia_sim.costs.node_epoch_cost`: compute, fixed and knowledge-base cost).
     """
     from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
     from gaia_sim.traffic import ServingProfile
@@ -172,9 +173,10 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     rate = t.utilisation / _secs(scenario, answers, "claimed")
     timeout = _timeout_share(profile, rate, t.timeout_s, t.simulated_requests, scenario.seed)
     answered = t.requests_per_node * (1.0 - drop) * (1.0 - timeout)
-    revenue = answered * r.price_per_request * (1.0 - r.protocol_fee)
-    kb = 0.0 if NODE_BEHAVIOURS[behaviour].traits.get("skips_kb") else c.kb_cost
-    return revenue, answered * profile.mean_service_s() * c.compute_price + c.fixed_cost + kb
+    revenue = float(rewards.node_revenue(answered, r.price_per_request, r.protocol_fee))
+    pays_kb = not NODE_BEHAVIOURS[behaviour].traits["skips_kb"]
+    return revenue, float(costs.node_epoch_cost(answered * profile.mean_service_s(), c.compute_price,
+                                                c.fixed_cost, c.kb_cost, pays_kb))
 
 
 @lru_cache(maxsize=4096)
@@ -199,12 +201,17 @@ def mean_economics(scenario, answers, behaviour: str) -> tuple[float, float]:
 def verdict_pass_share(scenario, behaviour: str) -> float:
     """1 if the validators that vote guilty on a caught ``behaviour`` node hold the quorum, else 0.
 
-    Every validator of the domain votes (committee = all); honest validators follow the detector,
-    colluding ones shield ring members, lazy ones copy the last public verdict (counted as not
-    voting guilty: the conservative side). Equal validator stakes.
+    Every validator of the domain votes (committee = all); validators that query follow the
+    detector, except that colluding ones (trait ``colludes``) shield ring members (node trait
+    ``colludes``); ones that do not query copy the last public verdict (counted as not voting
+    guilty: the conservative side). Equal validator stakes.
     """
-    mix = scenario.validator_population
-    guilty_share = mix.honest + (mix.colluding if behaviour != "colluding" else 0.0)
+    from gaia_sim.nodes import NODE_BEHAVIOURS
+    from gaia_sim.validators import VALIDATOR_BEHAVIOURS
+
+    mix, ring = scenario.validator_population.model_dump(), NODE_BEHAVIOURS[behaviour].traits["colludes"]
+    voters = [v for v, cls in VALIDATOR_BEHAVIOURS.items() if cls.traits["queries"] and not (ring and cls.traits["colludes"])]
+    guilty_share = sum(mix[v] for v in voters)
     return 1.0 if guilty_share >= scenario.validation.quorum - 1e-12 else 0.0
 
 
@@ -239,7 +246,9 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
 
 def main_cheater(scenario) -> str:
     """The scenario's most common cheating behaviour (the one the condition is about by default)."""
-    mix = {k: v for k, v in scenario.population.model_dump().items() if k != "honest"}
+    from gaia_sim.nodes import with_trait
+
+    mix = {k: v for k, v in scenario.population.model_dump().items() if k in with_trait("cheats")}
     return max(mix, key=mix.get)
 
 
@@ -283,9 +292,11 @@ def early_rates(result, epochs: int = 10) -> tuple[float, float]:
     """(guilty-verdict rate of cheaters, of honest nodes) per probe over the first ``epochs`` epochs:
     the detector's power under the initial population, before strategy revision changes the mix
     (later rates are endogenous: a cheating majority shifts the consensus the detector relies on)."""
+    from gaia_sim.nodes import with_trait
+
     ev = result.events
     v = ev[(ev["kind"] == "verdict") & (ev["epoch"] <= epochs)]
-    honest = v["behaviour"] == "honest"
+    honest = v["behaviour"].isin(with_trait("cheats", False))
     tpr = float(v.loc[~honest, "flagged"].mean()) if (~honest).any() else float("nan")
     fpr = float(v.loc[honest, "flagged"].mean()) if honest.any() else float("nan")
     return tpr, fpr

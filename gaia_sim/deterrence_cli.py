@@ -57,6 +57,7 @@ def _check_args(args) -> None:
 def run(args: argparse.Namespace) -> int:
     from gaia_sim import deterrence
     from gaia_sim.atomic import atomic_write, check_output_file
+    from gaia_sim.nodes import with_trait
     from gaia_sim.runner import load_answers
     from gaia_sim.scenario import load_scenario, parse_overrides
 
@@ -67,8 +68,9 @@ def run(args: argparse.Namespace) -> int:
     if args.set:
         scenario = scenario.with_overrides(parse_overrides(args.set), source=f"{args.scenario} (command-line overrides)")
     behaviour = args.behaviour or deterrence.main_cheater(scenario)
-    if behaviour not in scenario.population.model_dump() or behaviour == "honest":
-        allowed = sorted(k for k in scenario.population.model_dump() if k != "honest")
+    cheats = with_trait("cheats")
+    if behaviour not in scenario.population.model_dump() or behaviour not in cheats:
+        allowed = sorted(k for k in scenario.population.model_dump() if k in cheats)
         raise UserError(f"--behaviour {behaviour!r}: allowed {allowed}")
     if scenario.population.model_dump()[behaviour] <= 0 and (args.tpr is None or args.fpr is None):
         raise UserError(f"{args.scenario}: no cheaters to measure (population.{behaviour} = 0); set a share, "

@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gaia_sim import quorum
+from gaia_sim.nodes import NODE_BEHAVIOURS as NODE_CLASSES
+from gaia_sim.nodes import with_trait
 from gaia_sim.params import NODE_BEHAVIOURS, VALIDATOR_BEHAVIOURS
 
 if TYPE_CHECKING:
-    from gaia_sim.model import GaiaModel, Traffic
+    from gaia_sim.epoch import EpochOutcome, NetworkState
 
 #: column -> (unit, description)
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -41,118 +44,126 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 
 
 class EpochRecorder:
-    """Collects tidy rows from a running :class:`GaiaModel`."""
+    """Collects tidy rows from each epoch's :class:`~gaia_sim.epoch.EpochOutcome` and the network
+    state after it."""
 
-    def __init__(self, model: "GaiaModel"):
-        self.model = model
+    def __init__(self):
         self.steps: list[dict[str, Any]] = []
         self.network: list[dict[str, Any]] = []
         self.events: list[pd.DataFrame] = []
         self.node_epochs = {"honest_probed": 0, "honest_flagged": 0, "cheater_probed": 0, "cheater_flagged": 0}
 
-    def record(self, traffic: "Traffic", guilty, scores, p_values, slashed, revenue, cost, behaviour) -> None:
-        m, e = self.model, self.model.epoch
-        probed_mask = np.zeros(len(m.nodes), dtype=bool)
-        probed_mask[traffic.probed] = True
-        guilty_mask = np.zeros(len(m.nodes), dtype=bool)
-        guilty_mask[traffic.probed[guilty]] = True
+    def record(self, state: "NetworkState", out: "EpochOutcome") -> None:
+        behaviour, probed = out.revision.behaviour_before, out.traffic.probed
+        probed_mask = np.zeros(state.n_nodes, dtype=bool)
+        probed_mask[probed] = True
+        guilty_mask = np.zeros(state.n_nodes, dtype=bool)
+        guilty_mask[probed[out.judgement.guilty]] = True
         for b in NODE_BEHAVIOURS:
-            self.steps.append(self._node_row(e, b, behaviour == b, probed_mask, guilty_mask, slashed, revenue, cost, traffic))
+            self.steps.append(_node_row(state, out, b, (behaviour == b) & state.active, probed_mask, guilty_mask))
         for b in VALIDATOR_BEHAVIOURS:
-            self.steps.append(self._validator_row(e, b))
-        self.network.append(self._network_row(e, behaviour, revenue, traffic))
-        self.events.append(self._events(e, traffic, guilty, scores, p_values, slashed, behaviour))
-        econ = m.take_econ_events() if hasattr(m, "take_econ_events") else None  # jail, disputes, escrow, exits
-        if econ is not None and len(econ):
+            self.steps.append(_validator_row(state, out, b))
+        self.network.append(_network_row(state, out))
+        self.events.append(_events(out))
+        econ = econ_events(out.events)  # jail, disputes, escrow, exits
+        if len(econ):
             self.events.append(econ)
         self._count_verdicts(behaviour, probed_mask, guilty_mask)
 
-    def _node_row(self, e, b, mask, probed, guilty, slashed, revenue, cost, traffic) -> dict[str, Any]:
-        m = self.model
-        mask = mask & m.active
-        flagged = int((guilty & mask).sum())
-        return {
-            "epoch": e, "role": "node", "behaviour": b, "count": int(mask.sum()),
-            "share": float(mask.sum() / max(m.active.sum(), 1)),
-            "stake": float(m.node_stake[mask].sum()), "balance": float(m.node_balance[mask].sum()),
-            "revenue": float(revenue[mask].sum()), "cost": float(cost[mask].sum()),
-            "profit": float((revenue - cost - slashed)[mask].sum()), "slashed": float(slashed[mask].sum()),
-            "slashed_count": int(((slashed > 0) & mask).sum()), "flagged": flagged,
-            "wrongly_flagged": flagged if b == "honest" else 0,
-            "wrongly_slashed": float(slashed[mask].sum()) if b == "honest" else 0.0,
-            "probed": int((probed & mask).sum()), "requests_served": int(traffic.answered[mask].sum()),
-            "requests_timed_out": int(traffic.timed_out[mask].sum()),
-        }
-
-    def _validator_row(self, e, b) -> dict[str, Any]:
-        m = self.model
-        mask = np.array([v.behaviour.name == b for v in m.validators])
-        pnl = m.validator_pnl[mask]
-        paid = getattr(m, "validator_reward_paid", None)  # economics: stake-weighted pool share
-        reward = m.scenario.rewards.validator_reward * mask.sum() if paid is None else paid[mask].sum()
-        cut = getattr(m, "validator_slashed", np.zeros(len(m.validators)))[mask]
-        return {
-            "epoch": e, "role": "validator", "behaviour": b, "count": int(mask.sum()),
-            "share": float(mask.mean()), "stake": float(m.validator_stake[mask].sum()),
-            "balance": float(m.validator_balance[mask].sum()), "revenue": float(reward),
-            "cost": float(reward - pnl.sum() - cut.sum()), "profit": float(pnl.sum()),
-            "slashed": float(cut.sum()), "slashed_count": int((cut > 0).sum()),
-            "flagged": 0, "wrongly_flagged": 0, "wrongly_slashed": 0.0, "probed": 0,
-            "requests_served": 0, "requests_timed_out": 0,
-        }
-
-    def _network_row(self, e, behaviour, revenue, traffic) -> dict[str, Any]:
-        m = self.model
-        active = m.active.sum()
-        return {
-            "epoch": e, "active_nodes": int(active),
-            "honest_share": float(((behaviour == "honest") & m.active).sum() / max(active, 1)),
-            "total_stake": float(m.node_stake.sum() + m.validator_stake.sum()),
-            "total_balance": float(m.node_balance.sum() + m.validator_balance.sum()),
-            "minted": float(m.minted), "burned": float(m.burned), "escrow": float(getattr(m, "escrow", 0.0)),
-            "revenue": float(revenue.sum()), "cost_of_corruption": cost_of_corruption(m),
-            "mean_latency_s": traffic.latency_s, "timeouts": int(traffic.timed_out.sum()), "settled": False,
-        }
-
-    def _events(self, e, traffic, guilty, scores, p_values, slashed, behaviour) -> pd.DataFrame:
-        probed = traffic.probed
-        answers = np.isfinite(traffic.embeddings[..., 0]).sum(axis=(1, 2)).astype(float)
-        slash_ids = np.flatnonzero(slashed > 0)
-        n_p, n_s = len(probed), len(slash_ids)
-        return pd.DataFrame({
-            "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
-            "kind": ["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s,
-            "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
-            "validator": np.full(2 * n_p + n_s, -1, dtype=np.int64),
-            "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
-            "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
-            "score": np.concatenate([np.full(n_p, np.nan), scores, np.full(n_s, np.nan)]),
-            "p_value": np.concatenate([np.full(n_p, np.nan), p_values, np.full(n_s, np.nan)]),
-            "flagged": np.concatenate([np.zeros(n_p, bool), guilty, np.ones(n_s, bool)]),
-            "detail": [""] * (2 * n_p + n_s),
-        })
-
     def _count_verdicts(self, behaviour, probed, guilty) -> None:
-        honest = behaviour == "honest"
+        honest = _honest(behaviour)
         self.node_epochs["honest_probed"] += int((probed & honest).sum())
         self.node_epochs["honest_flagged"] += int((guilty & honest).sum())
         self.node_epochs["cheater_probed"] += int((probed & ~honest).sum())
         self.node_epochs["cheater_flagged"] += int((guilty & ~honest).sum())
 
 
-def cost_of_corruption(model: "GaiaModel") -> float:
-    """Stake an attacker must add to block a guilty verdict in the weakest domain.
+def _node_row(state, out, b, mask, probed, guilty) -> dict[str, Any]:
+    """One behaviour's nodes (``mask``: active and playing ``b`` when the epoch was played)."""
+    slashed, revenue, cost, t = out.slashing.slashed, out.settlement.revenue, out.settlement.cost, out.traffic
+    flagged, cheats = int((guilty & mask).sum()), NODE_CLASSES[b].traits["cheats"]
+    return {
+        "epoch": out.epoch, "role": "node", "behaviour": b, "count": int(mask.sum()),
+        "share": float(mask.sum() / max(state.active.sum(), 1)),
+        "stake": float(state.node_stake[mask].sum()), "balance": float(state.node_balance[mask].sum()),
+        "revenue": float(revenue[mask].sum()), "cost": float(cost[mask].sum()),
+        "profit": float((revenue - cost - slashed)[mask].sum()), "slashed": float(slashed[mask].sum()),
+        "slashed_count": int(((slashed > 0) & mask).sum()), "flagged": flagged,
+        "wrongly_flagged": 0 if cheats else flagged,
+        "wrongly_slashed": 0.0 if cheats else float(slashed[mask].sum()),
+        "probed": int((probed & mask).sum()), "requests_served": int(t.answered[mask].sum()),
+        "requests_timed_out": int(t.timed_out[mask].sum()),
+    }
 
-    A verdict needs ``quorum`` of validator stake voting guilty, so holding more than
-    ``(1 - quorum)`` of the stake blocks it; stake already held by colluding validators counts.
-    """
-    q = model.scenario.validation.quorum
-    need = []
-    for d in range(model.scenario.network.domains):
-        vs = model.validator_domain == d
-        colluding = np.array([v.behaviour.name == "colluding" for v in model.validators]) & vs
-        total, held = model.validator_stake[vs].sum(), model.validator_stake[colluding].sum()
-        # blocking needs x with (held + x) > (1 - q) (total + x)  <=>  x > ((1 - q) total - held) / q
-        need.append(max(0.0, ((1 - q) * total - held) / q))
+
+def _validator_row(state, out, b) -> dict[str, Any]:
+    mask = state.validator_names == b
+    pnl, reward = out.settlement.validator_pnl[mask], out.settlement.validator_reward[mask].sum()
+    cut = out.slashing.validator_slashed[mask]
+    return {
+        "epoch": out.epoch, "role": "validator", "behaviour": b, "count": int(mask.sum()),
+        "share": float(mask.mean()), "stake": float(state.validator_stake[mask].sum()),
+        "balance": float(state.validator_balance[mask].sum()), "revenue": float(reward),
+        "cost": float(reward - pnl.sum() - cut.sum()), "profit": float(pnl.sum()),
+        "slashed": float(cut.sum()), "slashed_count": int((cut > 0).sum()),
+        "flagged": 0, "wrongly_flagged": 0, "wrongly_slashed": 0.0, "probed": 0,
+        "requests_served": 0, "requests_timed_out": 0,
+    }
+
+
+def _network_row(state, out) -> dict[str, Any]:
+    active, t = state.active.sum(), out.traffic
+    return {
+        "epoch": out.epoch, "active_nodes": int(active),
+        "honest_share": float((_honest(out.revision.behaviour_before) & state.active).sum() / max(active, 1)),
+        "total_stake": float(state.node_stake.sum() + state.validator_stake.sum()),
+        "total_balance": float(state.node_balance.sum() + state.validator_balance.sum()),
+        "minted": float(state.minted), "burned": float(state.burned), "escrow": float(state.escrow),
+        "revenue": float(out.settlement.revenue.sum()), "cost_of_corruption": cost_of_corruption(state),
+        "mean_latency_s": t.latency_s, "timeouts": int(t.timed_out.sum()), "settled": False,
+    }
+
+
+def _events(out) -> pd.DataFrame:
+    """One row per probe (answers collected), per verdict (score, p-value, guilty) and per slash."""
+    e, t, j, slashed, behaviour = out.epoch, out.traffic, out.judgement, out.slashing.slashed, out.revision.behaviour_before
+    probed = t.probed
+    answers = np.isfinite(t.embeddings[..., 0]).sum(axis=(1, 2)).astype(float)
+    slash_ids = np.flatnonzero(slashed > 0)
+    n_p, n_s = len(probed), len(slash_ids)
+    return pd.DataFrame({
+        "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
+        "kind": ["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s,
+        "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
+        "validator": np.full(2 * n_p + n_s, -1, dtype=np.int64),
+        "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
+        "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
+        "score": np.concatenate([np.full(n_p, np.nan), j.scores, np.full(n_s, np.nan)]),
+        "p_value": np.concatenate([np.full(n_p, np.nan), j.p_values, np.full(n_s, np.nan)]),
+        "flagged": np.concatenate([np.zeros(n_p, bool), j.guilty, np.ones(n_s, bool)]),
+        "detail": [""] * (2 * n_p + n_s),
+    })
+
+
+def econ_events(frames: list[dict]) -> pd.DataFrame:
+    """Economics events (slashes, jail, eject, disputes, escrow, exits; columns as events.parquet)."""
+    frames = [f for f in frames if len(f["epoch"])]
+    if not frames:
+        return pd.DataFrame()
+    return pd.DataFrame({k: np.concatenate([f[k] for f in frames]) for k in frames[0]})
+
+
+def _honest(behaviour: np.ndarray) -> np.ndarray:
+    """bool[n]: the node's behaviour does not cheat (trait ``cheats`` False)."""
+    return np.isin(behaviour, with_trait("cheats", False))
+
+
+def cost_of_corruption(state: "NetworkState") -> float:
+    """Stake an attacker must add to block a guilty verdict in the weakest domain:
+    :func:`gaia_sim.quorum.cost_of_corruption` (mode ``block``) of each domain's validators, with
+    the stake colluding validators (trait ``colludes``) already hold counting toward the attacker."""
+    q, stake = state.scenario.validation.quorum, state.validator_stake
+    colluding = np.array([v.traits["colludes"] for v in state.validators])
+    need = [quorum.cost_of_corruption(stake[vs], q, "block", colluding[vs])
+            for vs in (state.validator_domain == d for d in range(state.scenario.network.domains))]
     return float(min(need))
-

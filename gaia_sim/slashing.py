@@ -1,7 +1,8 @@
 """Slashing rules, chosen by name from :data:`RULES`; each is a pure function of one epoch's verdicts.
 
 A rule receives a :class:`SlashInput` (arrays over nodes) and a parameter object with the fields of
-``SlashingParams`` (duck-typed: any object with those attributes works, see :class:`RuleParams`) and
+``SlashingParams`` (duck-typed: any object with those attributes works; :data:`RuleParams` is
+``SlashingParams`` itself, so the defaults are the schema's) and
 returns a :class:`SlashDecision`: the fraction of each node's slashable stake to slash, jail and
 ejection decisions, dispute outcomes and event records. Rules never mutate state: the model applies
 the decision to the :class:`gaia_sim.staking.StakeLedger` (``ledger.slash``).
@@ -16,25 +17,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from gaia_sim.params import SlashingParams
 from gaia_sim.staking import concat_events, event_batch
 
 ACTIVE, JAILED, EJECTED, EXITED = 0, 1, 2, 3
 STATUS_NAMES = ("active", "jailed", "ejected", "exited")
 
 
-@dataclass(frozen=True)
-class RuleParams:
-    """Defaults of the rule parameters (``SlashingParams`` in params.py carries the same names)."""
-
-    slash_fraction: float = 0.1  # share of slashable stake taken per upheld offence
-    graduated_step: float = 2.0  # multiplier per prior offence (graduated rule)
-    max_fraction: float = 1.0  # cap on any single slash
-    evidence_threshold: float = 4.605  # log e-value needed (ln(1/0.01)) for the evidence rule
-    jail_epochs: int = 7  # epochs a jailed node sits out
-    eject_after: int = 3  # upheld offences that eject a node for good
-    dispute_bond: float = 10.0  # tokens a challenger locks
-    dispute_majority: float = 0.5  # stake share voting innocent needed to overturn
-    dispute_base: str = "fixed_fraction"  # rule whose decision a dispute can overturn
+#: The rule parameters are the ``[slashing]`` table of a scenario: one schema, one set of defaults.
+RuleParams = SlashingParams
 
 
 @dataclass(frozen=True)

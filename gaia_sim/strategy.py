@@ -6,14 +6,17 @@
   replicator dynamics (Sandholm, *Population Games and Evolutionary Dynamics*, 2010, ch. 5), and
   because the switch rate is linear in the payoff difference, noise in realized profits (rare, large
   slashes) averages out: shares move toward the behaviour with the higher *expected* profit.
-- Logit choice (Blume, "The statistical mechanics of strategic interaction", GEB 1993): a revising
-  operator picks behaviour b with probability proportional to exp(beta x mean profit of b / scale).
+- Logit (Fermi) imitation (Blume, "The statistical mechanics of strategic interaction", GEB 1993;
+  Szabo & Toke 1998): the same pairwise comparison, switching with probability
+  ``1 / (1 + exp(-gain / noise))``.
 - Entry and exit (free entry; Sandholm 2010, sec. 4.3 "variable population"): operators leave when
   their recent profit is below the outside option, newcomers arrive when some behaviour pays more.
 All functions are pure given the numpy ``Generator`` they receive.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,71 +49,103 @@ def behaviour_means(behaviour: np.ndarray, profit: np.ndarray, eligible: np.ndar
     return mean, cnt
 
 
-def imitate(rng: np.random.Generator, behaviour: np.ndarray, profit: np.ndarray, eligible: np.ndarray,
-            rate: float) -> np.ndarray:
-    """Pairwise proportional imitation; returns the new behaviour array (codes)."""
-    behaviour = np.asarray(behaviour, np.int64)
-    pool = np.nonzero(eligible)[0]
-    out = behaviour.copy()
-    if pool.size < 2:
-        return out
+def profit_average(previous: np.ndarray, profit: np.ndarray, memory: float, first: bool) -> np.ndarray:
+    """Exponentially weighted profit record: ``(1 - memory) x previous + memory x profit`` (the
+    first epoch's profit on the first epoch)."""
+    return np.where(first, profit, (1 - memory) * previous + memory * profit)
+
+
+def imitation_scale(memory: float, at_risk: float, revenue: float, fixed_cost: float) -> float:
+    """Fixed bound on profit-record gaps for proportional imitation (Schlag 1998 needs a known payoff
+    range): what one upheld verdict moves a record (``memory`` x tokens ``at_risk``: slash and
+    forfeited revenue) plus an epoch's revenue and fixed cost. A per-epoch bound (the epoch's largest
+    gap) would amplify quiet epochs over epochs with a slash and bias the flow toward cheating."""
+    return memory * at_risk + revenue + fixed_cost
+
+
+def random_peers(rng: np.random.Generator, domain: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """int[n]: a uniformly random peer per operator among the ``present`` operators of its domain
+    (itself where its domain has nobody present): nobody imitates an operator who left."""
+    domain, present = np.asarray(domain), np.asarray(present, bool)
+    peer = np.arange(len(domain))
+    for d in np.unique(domain):
+        ids = np.flatnonzero(domain == d)
+        pool = ids[present[ids]]
+        if len(pool):
+            peer[ids] = rng.choice(pool, size=len(ids))
+    return peer
+
+
+def revisers(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.ndarray:
+    """bool[n]: eligible operators that revise this epoch (each with probability ``rate``)."""
+    return (rng.random(len(eligible)) < rate) & np.asarray(eligible, bool)
+
+
+def imitate(rng: np.random.Generator, profit: np.ndarray, revising: np.ndarray, peer: np.ndarray,
+            mode: str = "replicator", noise: float = 1.0, scale: float | None = None) -> np.ndarray:
+    """bool[n]: revisers that copy their peer, with :func:`switch_probability` of the profit gap
+    (pairwise proportional imitation, Schlag 1998, or the Fermi rule, Blume 1993)."""
     profit = np.asarray(profit, float)
-    span = float(profit[pool].max() - profit[pool].min())
-    revising = pool[rng.random(pool.size) < rate]
-    peers = pool[rng.integers(0, pool.size, revising.size)]
-    gain = profit[peers] - profit[revising]
-    p_switch = np.clip(gain / span, 0.0, 1.0) if span > 0 else np.zeros(revising.size)
-    switch = rng.random(revising.size) < p_switch
-    out[revising[switch]] = behaviour[peers[switch]]
+    p_switch = switch_probability(profit[peer] - profit, mode, noise, scale)
+    return np.asarray(revising, bool) & (rng.random(len(profit)) < p_switch)
+
+
+def mutate(rng: np.random.Generator, behaviour: np.ndarray, revising: np.ndarray, eps: float,
+           allowed_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(new behaviour, explored): with probability ``eps`` a reviser tries a uniformly random
+    allowed behaviour (exploration; Sandholm 2010, sec. 10.2 on mutations)."""
+    n = len(behaviour)
+    explore = np.asarray(revising, bool) & (rng.random(n) < eps)
+    return np.where(explore, rng.choice(allowed_codes, size=n), behaviour), explore
+
+
+def behaviour_record(behaviour: np.ndarray, new: np.ndarray, profit: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """float[n]: per operator, the mean profit record of the eligible operators playing ``new[i]``
+    (its own record where nobody plays it)."""
+    out = np.asarray(profit, float).copy()
+    for b in np.unique(new):
+        players = eligible & (behaviour == b)
+        if players.any():
+            out[new == b] = profit[players].mean()
     return out
 
 
-def logit(rng: np.random.Generator, behaviour: np.ndarray, profit: np.ndarray, eligible: np.ndarray,
-          rate: float, beta: float, n_behaviours: int, allowed: np.ndarray | None = None) -> np.ndarray:
-    """Logit choice among behaviours that are observed (or ``allowed``), on mean profit per behaviour."""
-    behaviour = np.asarray(behaviour, np.int64)
-    mean, cnt = behaviour_means(behaviour, profit, eligible, n_behaviours)
-    ok = cnt > 0 if allowed is None else np.asarray(allowed, bool) & (cnt > 0)
-    out = behaviour.copy()
-    if not ok.any():
-        return out
-    scale = max(np.nanmax(np.abs(mean[ok])), 1e-12)
-    z = np.where(ok, beta * np.nan_to_num(mean) / scale, -np.inf)
-    prob = np.exp(z - z[ok].max())
-    prob /= prob.sum()
-    pool = np.nonzero(eligible)[0]
-    revising = pool[rng.random(pool.size) < rate]
-    out[revising] = rng.choice(n_behaviours, size=revising.size, p=prob)
-    return out
+@dataclass(frozen=True)
+class Revision:
+    """Outcome of one revision round (arrays over operators)."""
 
-
-def mutate(rng: np.random.Generator, behaviour: np.ndarray, eligible: np.ndarray, eps: float,
-           allowed_codes: np.ndarray) -> np.ndarray:
-    """With probability ``eps`` an eligible operator tries a uniformly random allowed behaviour."""
-    out = np.asarray(behaviour, np.int64).copy()
-    pool = np.nonzero(eligible)[0]
-    hit = pool[rng.random(pool.size) < eps]
-    out[hit] = rng.choice(np.asarray(allowed_codes, np.int64), size=hit.size)
-    return out
+    behaviour: np.ndarray  # codes after revision
+    record: np.ndarray  # profit records after revision
+    switched: np.ndarray  # bool: the behaviour changed
 
 
 def revise(rng: np.random.Generator, behaviour: np.ndarray, profit: np.ndarray, eligible: np.ndarray,
-           rate: float, mode: str = "replicator", beta: float = 5.0, n_behaviours: int | None = None,
-           eps: float = 0.0, allowed_codes: np.ndarray | None = None) -> np.ndarray:
-    """One revision round: ``mode`` is "replicator" (imitation), "logit" or "none"; then mutation."""
-    behaviour = np.asarray(behaviour, np.int64)
-    nb = int(n_behaviours if n_behaviours is not None else behaviour.max(initial=0) + 1)
-    if mode == "replicator":
-        out = imitate(rng, behaviour, profit, eligible, rate)
-    elif mode == "logit":
-        out = logit(rng, behaviour, profit, eligible, rate, beta, nb)
-    elif mode == "none":
-        out = behaviour.copy()
-    else:
+           rate: float, mode: str = "replicator", noise: float = 1.0, scale: float | None = None,
+           eps: float = 0.0, allowed_codes: np.ndarray | None = None, domain: np.ndarray | None = None,
+           present: np.ndarray | None = None) -> Revision:
+    """One revision round: each operator draws a random peer of its ``domain`` among the ``present``
+    ones (default: one domain, the eligible), eligible operators revise with probability ``rate`` and
+    copy the peer (:func:`imitate`, ``mode`` "replicator" or "logit"), then explore with probability
+    ``eps`` (:func:`mutate`). A switcher's profit record becomes the record of the strategy it now
+    plays (the copied peer's, or its new behaviour's mean): keeping its old record would let an honest
+    record vouch for cheating and bias imitation toward it (Schlag 1998 compares the payoffs of the
+    strategies). ``mode`` "none": nobody revises (and no random numbers are drawn)."""
+    behaviour, profit = np.asarray(behaviour), np.asarray(profit, float)
+    eligible = np.asarray(eligible, bool)
+    if mode == "none":
+        return Revision(behaviour.copy(), profit.copy(), np.zeros(len(behaviour), bool))
+    if mode not in ("replicator", "logit"):
         raise ValueError(f"unknown revision mode {mode!r}; allowed: replicator, logit, none")
+    domain = np.zeros(len(behaviour), np.int64) if domain is None else domain
+    peer = random_peers(rng, domain, eligible if present is None else present)
+    revising = revisers(rng, eligible, rate)
+    copied = imitate(rng, profit, revising, peer, mode, noise, scale)
+    new, record = np.where(copied, behaviour[peer], behaviour), np.where(copied, profit[peer], profit)
     if eps > 0 and allowed_codes is not None and len(allowed_codes):
-        out = mutate(rng, out, eligible, eps, allowed_codes)
-    return out
+        new, explore = mutate(rng, new, revising, eps, allowed_codes)
+        record = np.where(explore, behaviour_record(behaviour, new, profit, eligible), record)
+    switched = new != behaviour
+    return Revision(new, np.where(switched, record, profit), switched)
 
 
 def exits(rng: np.random.Generator, avg_profit: np.ndarray, active: np.ndarray, outside_option: float,

@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 
 from gaia_sim.deterrence import check_cell, from_scenario
+from gaia_sim.epoch.judge import decide
+from gaia_sim.epoch.revise import revise_behaviours
+from gaia_sim.epoch.slash import canary_flags
+from gaia_sim.strategy import random_peers
 from gaia_sim.model import GaiaModel
 from gaia_sim.runner import simulate
 from gaia_sim.scenario import load_scenario
@@ -24,7 +28,7 @@ def oracle_judge(tpr: float, fpr: float):
         rng = np.random.default_rng([self.scenario.seed, self.epoch, 99])
         cheat = self.behaviour[probed] != "honest"
         flags = np.where(cheat, rng.random(len(probed)) < tpr, rng.random(len(probed)) < fpr)
-        return self._verdict(probed, flags), np.zeros(len(probed)), np.where(flags, 0.0, 1.0)
+        return decide(self.state, probed, flags, np.zeros(len(probed)), np.where(flags, 0.0, 1.0))
     return judge
 
 
@@ -100,7 +104,7 @@ def test_canaries_expose_lazy_validators(scenarios_dir, standin):
 
 def test_canaries_are_judged_by_the_detector(monkeypatch, scenarios_dir, standin):
     # a detector that never flags: honest validators now miss every canary too (no probability knob)
-    from gaia_sim import model as model_mod
+    from gaia_sim import detector as detector_mod
     from gaia_sim.detector._common import Assessment
 
     def blind(emb, alpha=0.01, **_):
@@ -109,7 +113,7 @@ def test_canaries_are_judged_by_the_detector(monkeypatch, scenarios_dir, standin
 
     s = scen(scenarios_dir, "model_swap", **{"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2,
                                              "validation.canary_slash": 0.05, "strategy.dynamics": "none", "epochs": 3})
-    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, blind)
+    monkeypatch.setitem(detector_mod.DETECTORS, s.detector.name, blind)
     m = run_model(s, standin)
     assert np.allclose(m.validator_stake, s.staking.validator_stake * 0.9 ** 3)  # 2 misses x 5% per epoch
 
@@ -118,7 +122,7 @@ def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios
     """canary_scoring = detectable_miss: a canary the detector does not flag costs nobody anything
     (a blind detector: no validator loses stake); one it flags costs the lazy validators who copy
     the canary's empty record, and never the honest ones who vote the detector's verdict."""
-    from gaia_sim import model as model_mod
+    from gaia_sim import detector as detector_mod
     from gaia_sim.detector._common import Assessment
 
     over = {"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2, "validation.canary_slash": 0.05,
@@ -132,9 +136,9 @@ def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios
         return detector
 
     s = scen(scenarios_dir, "model_swap", **over)
-    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, always(False))
+    monkeypatch.setitem(detector_mod.DETECTORS, s.detector.name, always(False))
     assert np.allclose(run_model(s, standin).validator_stake, s.staking.validator_stake)
-    monkeypatch.setitem(model_mod.DETECTORS, s.detector.name, always(True))
+    monkeypatch.setitem(detector_mod.DETECTORS, s.detector.name, always(True))
     m = run_model(s, standin)
     lazy = np.array([v.behaviour.name == "lazy" for v in m.validators])
     assert np.allclose(m.validator_stake[~lazy], s.staking.validator_stake)
@@ -151,7 +155,7 @@ def test_canary_flags_come_from_the_canary_configuration(scenarios_dir, standin)
         for _ in range(s.epochs):
             traffic = m.phase_traffic()
             m.phase_judge(traffic)
-            flags.append(m._canary_flags(0, traffic))
+            flags.append(canary_flags(m.state, 0, traffic, m.epoch))
         return np.mean(flags)
     assert flag_rate("lazy_refusal") >= 0.9
 
@@ -167,7 +171,7 @@ def test_domain_operator_shares_the_slash(scenarios_dir, standin):
     s = scen(scenarios_dir, "model_swap", **{"staking.domain_operator_stake": 2000.0, "slashing.domain_threshold": 0.05,
                                              "detector.sequential": False, "strategy.dynamics": "none"})
     m = run_model(s, standin)
-    assert m.ledger.slashed_total[m._lid_dom].sum() > 0
+    assert m.ledger.slashed_total[m.state.lid_dom].sum() > 0
 
 
 def test_exit_and_entry_use_vacated_slots(scenarios_dir, standin):
@@ -197,7 +201,7 @@ def test_a_profitable_domain_grows_into_its_free_slots(scenarios_dir, standin):
         m.step()
         m.check_invariants()
         active.append(int(m.active.sum()))
-        peers = m._random_peer(np.random.default_rng(0))[m.active]
+        peers = random_peers(np.random.default_rng(0), m.node_domain, m.state.present)[m.active]
         assert np.isin(m.status[peers], [ACTIVE, JAILED]).all()  # never a free or vacated slot
     assert active[:3] == [10, 10, 10] and active[-1] == 16 and all(a <= b for a, b in zip(active, active[1:]))
     assert not m.free_slot.any()
@@ -217,7 +221,7 @@ def test_max_nodes_below_the_start_is_refused(scenarios_dir):
 def test_top_up_keeps_stake_constant(scenarios_dir, standin):
     s = scen(scenarios_dir, "model_swap", **{"detector.sequential": False, "strategy.dynamics": "none"})
     m = run_model(s, standin)
-    lid = m._lid_node
+    lid = m.state.lid_node
     assert np.allclose(m.ledger.allocated[lid, m.node_domain], s.staking.node_stake)
     assert m.node_balance[m.behaviour == "model_swapping"].mean() < m.node_balance[m.behaviour == "honest"].mean()
 
@@ -312,9 +316,9 @@ def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, st
     an honest record must not vouch for a switch to cheating (and vice versa)."""
     s = scen(scenarios_dir, "lazy_nodes", **{"strategy.revision_rate": 1.0, "strategy.imitation_scale": 1.0})
     m = run_model(s, standin, epochs=3)
-    m.profit_avg = 3.0 * np.random.default_rng(0).normal(size=len(m.nodes))  # distinct records
+    m.state.profit_avg = 3.0 * np.random.default_rng(0).normal(size=len(m.nodes))  # distinct records
     before_b, before_r = m.behaviour.copy(), m.profit_avg.copy()
-    switch = m._imitate(np.random.default_rng(1))
+    switch = revise_behaviours(m.state, np.random.default_rng(1))
     assert switch.any()
     for i in np.flatnonzero(switch):
         donors = (before_b == m.behaviour[i]) & np.isclose(before_r, m.profit_avg[i])

@@ -10,7 +10,8 @@ from gaia_sim.nodes import NODE_BEHAVIOURS, with_trait
 from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
 from gaia_sim.runner import simulate
 from gaia_sim.scenario import load_scenario
-from gaia_sim.validators import VALIDATOR_BEHAVIOURS, stake_weighted_verdict
+from gaia_sim.quorum import tally
+from gaia_sim.validators import VALIDATOR_BEHAVIOURS
 
 
 def small(path, **over):
@@ -44,7 +45,7 @@ def test_invariants_hold_every_epoch(scenarios_dir, standin, name):
 def test_invariant_check_can_fail(scenarios_dir, standin):
     model = GaiaModel(small(scenarios_dir / "baseline.toml"), standin)
     model.step()
-    model.node_balance[0] += 1.0  # tokens from nowhere
+    model.state.ledger.balance[model.state.lid_node[0]] += 1.0  # tokens from nowhere
     with pytest.raises(AssertionError, match="conserved"):
         model.check_invariants()
 
@@ -94,8 +95,8 @@ def test_colluding_validators_with_blocking_stake_shield_the_ring(scenarios_dir,
 
 def test_stake_weighted_verdict_quorum():
     votes = np.array([[True, False], [True, True], [False, True]])
-    assert stake_weighted_verdict(votes, np.array([1.0, 1.0, 1.0]), 2 / 3).tolist() == [True, True]
-    assert stake_weighted_verdict(votes, np.array([1.0, 1.0, 2.0]), 2 / 3).tolist() == [False, True]
+    assert tally(votes, np.array([1.0, 1.0, 1.0]), 2 / 3).verdict.tolist() == [True, True]
+    assert tally(votes, np.array([1.0, 1.0, 2.0]), 2 / 3).verdict.tolist() == [False, True]
 
 
 def test_no_cheating_no_strategy_drift(scenarios_dir, standin):

@@ -13,7 +13,7 @@ def test_imitation_moves_toward_higher_expected_profit_despite_noise():
     for _ in range(200):
         # behaviour 1 saves 1 token but is hit by a rare large loss: expected profit 10 - 0.2*... < 10
         profit = np.where(b == 0, 10.0, 11.0 - 20.0 * (rng.random(n) < 0.1))
-        b = s.revise(rng, b, profit, np.ones(n, bool), rate=0.5, mode="replicator")
+        b = s.revise(rng, b, profit, np.ones(n, bool), rate=0.5, mode="replicator").behaviour
     assert (b == 0).mean() > 0.8
 
 
@@ -21,7 +21,7 @@ def test_logit_prefers_better_behaviour():
     rng = np.random.default_rng(1)
     b = rng.integers(0, 3, 3000)
     profit = np.choose(b, [1.0, 2.0, 0.5])
-    out = s.revise(rng, b, profit, np.ones(b.size, bool), rate=1.0, mode="logit", beta=5.0, n_behaviours=3)
+    out = s.revise(rng, b, profit, np.ones(b.size, bool), rate=1.0, mode="logit", noise=0.5).behaviour
     sh = np.bincount(out, minlength=3) / out.size
     assert sh[1] > sh[0] > sh[2]
 
@@ -30,9 +30,33 @@ def test_revise_respects_eligibility_and_rejects_unknown_mode():
     rng = np.random.default_rng(2)
     b = np.array([0, 1, 1, 1])
     out = s.revise(rng, b, np.array([0.0, 5, 5, 5]), np.array([False, True, True, True]), rate=1.0)
-    assert out[0] == 0
+    assert out.behaviour[0] == 0 and not out.switched[0]
     with pytest.raises(ValueError):
         s.revise(rng, b, np.zeros(4), np.ones(4, bool), 1.0, mode="bogus")
+
+
+def test_mutation_explores_allowed_codes_and_switchers_take_the_new_strategys_record():
+    rng = np.random.default_rng(4)
+    b = np.array([0, 0, 1, 1, 1, 1])
+    profit = np.array([1.0, 3.0, 10.0, 20.0, 30.0, 40.0])
+    out = s.revise(rng, b, profit, np.ones(6, bool), rate=1.0, scale=1e9, eps=1.0, allowed_codes=np.array([1]))
+    assert (out.behaviour == 1).all() and list(out.switched) == [True, True, False, False, False, False]
+    assert np.allclose(out.record[:2], 25.0) and np.array_equal(out.record[2:], profit[2:])
+
+
+def test_peers_stay_in_their_domain_and_among_the_present():
+    rng = np.random.default_rng(5)
+    domain = np.array([0, 0, 0, 1, 1, 1])
+    present = np.array([True, True, False, True, False, False])
+    peer = s.random_peers(rng, domain, present)
+    assert set(peer[:3]) <= {0, 1} and set(peer[3:]) == {3}
+
+
+def test_none_mode_draws_nothing():
+    rng = np.random.default_rng(6)
+    state = rng.bit_generator.state
+    out = s.revise(rng, np.array([0, 1]), np.array([0.0, 9.0]), np.ones(2, bool), 1.0, mode="none")
+    assert rng.bit_generator.state == state and not out.switched.any()
 
 
 def test_entry_and_exit():

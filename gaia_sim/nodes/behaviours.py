@@ -12,7 +12,7 @@ class Honest(NodeBehaviour):
     """Runs the claimed model and knowledge base on its own hardware/software stack."""
 
     name = "honest"
-    traits = {"cheats": False, "saves_compute": False, "colludes": False, "skips_kb": False}
+    traits = {"cheats": False, "colludes": False, "skips_kb": False}
     source = _PAPER
 
     def plan(self, ctx: NodeContext) -> ServingPlan:
@@ -24,7 +24,7 @@ class Lazy(NodeBehaviour):
     """Skips inference: replays one cached answer, truncates, refuses, or drops the request."""
 
     name = "lazy"
-    traits = {"cheats": True, "saves_compute": True, "colludes": False}
+    traits = {"cheats": True, "colludes": False, "skips_kb": False}
     source = _PAPER + " (lazy nodes returning cached or low-effort answers)"
 
     def plan(self, ctx: NodeContext) -> ServingPlan:
@@ -38,7 +38,7 @@ class Colluding(NodeBehaviour):
     """A ring member: all members run one cheap model; colluding validators vote to shield them."""
 
     name = "colluding"
-    traits = {"cheats": True, "saves_compute": True, "colludes": True}
+    traits = {"cheats": True, "colludes": True, "skips_kb": False}
     source = _PAPER + " (collusion among nodes and validators)"
 
     def plan(self, ctx: NodeContext) -> ServingPlan:
@@ -51,7 +51,7 @@ class ModelSwapping(NodeBehaviour):
     """Claims one model and serves a cheaper one, always or only when it believes it is not probed."""
 
     name = "model_swapping"
-    traits = {"cheats": True, "saves_compute": True, "colludes": False}
+    traits = {"cheats": True, "colludes": False, "skips_kb": False}
     source = _PAPER + " (a node running a smaller or quantized model than it claims)"
 
     def plan(self, ctx: NodeContext) -> ServingPlan:
@@ -66,7 +66,7 @@ class KbSwapping(NodeBehaviour):
     """Serves the claimed model with a wrong or no knowledge base (skips retrieval)."""
 
     name = "kb_swapping"
-    traits = {"cheats": True, "saves_compute": False, "colludes": False, "skips_kb": True}
+    traits = {"cheats": True, "colludes": False, "skips_kb": True}
     source = _PAPER + " (knowledge-base experiment: a node with the wrong or no KB)"
 
     def plan(self, ctx: NodeContext) -> ServingPlan:

@@ -1,0 +1,70 @@
+"""Phase b, judge: validators run the detector on the answers they collected (per domain), keep
+sequential evidence across epochs, and vote; a stake-weighted quorum decides (phase c's verdict)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gaia_sim import quorum
+from gaia_sim import rng as rngs
+from gaia_sim.detector import DETECTORS
+from gaia_sim.epoch.state import NetworkState
+from gaia_sim.epoch.traffic import Traffic
+from gaia_sim.validators import Ballot
+
+
+@dataclass
+class Judgement:
+    """Outcome of phase b for the probed nodes (arrays in ``traffic.probed`` order)."""
+
+    guilty: np.ndarray  # bool: the stake-weighted verdict
+    scores: np.ndarray
+    p_values: np.ndarray
+    votes: list[tuple[np.ndarray, np.ndarray, quorum.Tally]]  # per domain: (validator ids, votes, tally)
+
+
+def run(state: NetworkState, traffic: Traffic, epoch: int) -> Judgement:
+    """Detector per domain (and the learned question selector's update), sequential evidence,
+    then the validators' votes and the quorum (:func:`decide`)."""
+    det, probed = state.scenario.detector, traffic.probed
+    scores, p_values, flags = (np.full(len(probed), np.nan), np.ones(len(probed)), np.zeros(len(probed), bool))
+    for d in range(state.scenario.network.domains):
+        m = state.node_domain[probed] == d
+        if not m.any():  # every node of the domain left: nothing to judge
+            continue
+        result = DETECTORS[det.name](traffic.embeddings[m], alpha=det.alpha, **detector_options(state, d, epoch))
+        scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
+        if state.question_selector is not None:
+            state.question_selector.update(traffic.question_idx, result)
+    if state.evidence is not None:
+        flags = state.evidence.update(probed, p_values)
+    return decide(state, probed, flags, scores, p_values)
+
+
+def detector_options(state: NetworkState, domain: int, epoch: int) -> dict:
+    """Bootstrap size and a fresh bootstrap seed per epoch and domain for the default detectors."""
+    det = state.scenario.detector
+    if not det.name.startswith("default"):
+        return {}
+    seed = int(rngs.stream(state.scenario.seed, "detector", epoch, domain).integers(2**31))
+    return {"boot": det.bootstrap, "seed": seed}
+
+
+def decide(state: NetworkState, probed: np.ndarray, evidence_flags: np.ndarray, scores: np.ndarray,
+           p_values: np.ndarray) -> Judgement:
+    """Verdict: per domain, validators vote (:meth:`ValidatorBehaviour.vote`) and a stake-weighted
+    quorum decides (:func:`gaia_sim.quorum.tally`, stake = what each validator allocated to the
+    domain's operator set). Updates the public record (last verdict) of the probed nodes."""
+    stake, ring, last = state.validator_allocated(), state.ring_member[probed], state.last_verdict[probed]
+    guilty, votes = np.zeros(len(probed), dtype=bool), []
+    for d in range(state.scenario.network.domains):
+        m, vs = state.node_domain[probed] == d, np.flatnonzero(state.validator_domain == d)
+        ballot = Ballot(evidence_flags[m], ring[m], last[m])
+        cast = np.array([state.validators[i].vote(ballot) for i in vs], dtype=float).reshape(len(vs), int(m.sum()))
+        outcome = quorum.tally(cast, stake[vs], state.scenario.validation.quorum)
+        guilty[m] = outcome.verdict
+        votes.append((vs, cast, outcome))
+    state.last_verdict[probed] = guilty
+    return Judgement(guilty, scores, p_values, votes)

@@ -1,0 +1,75 @@
+"""Phase d, settlement: users pay nodes per answered request, nodes pay compute, validators share the
+reward pool and pay for their probes; then the ledger advances (deallocations, withdrawals, exits
+and escrow complete)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gaia_sim import costs, rewards
+from gaia_sim.epoch.slash import Slashing
+from gaia_sim.epoch.state import NetworkState, event_frame
+from gaia_sim.epoch.traffic import Traffic
+
+
+@dataclass
+class Settlement:
+    """Outcome of phase d."""
+
+    revenue: np.ndarray  # per node
+    cost: np.ndarray  # per node
+    validator_reward: np.ndarray  # reward paid per validator
+    validator_pnl: np.ndarray  # reward - probe bill - slashed, per validator
+    events: list[dict] = field(default_factory=list)
+
+
+def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -> Settlement:
+    """Users pay per answered request (rewards.node_revenue; a node found guilty this epoch forfeits
+    it when ``forfeit_revenue``), nodes pay compute at the bank's measured seconds per answer x
+    compute price plus fixed and knowledge-base costs (costs.node_epoch_cost), validators are paid
+    (:func:`_pay_validators`); then the ledger advances."""
+    r, c, led = state.scenario.rewards, state.scenario.costs, state.ledger
+    paid = traffic.answered.astype(float)
+    if state.scenario.slashing.forfeit_revenue:
+        paid[slashing.guilty] = 0.0
+    revenue = rewards.node_revenue(paid, r.price_per_request, r.protocol_fee)
+    cost = costs.node_epoch_cost(traffic.compute_s, c.compute_price, c.fixed_cost, c.kb_cost, state.pays_kb, state.active)
+    led.credit(state.lid_node, revenue, epoch, "revenue")
+    led.debit(state.lid_node, cost, epoch, "cost")
+    fees = rewards.protocol_fees(paid, r.price_per_request, r.protocol_fee)
+    reward, probe_bill = _pay_validators(state, traffic, slashing, fees, epoch)
+    events = [_escrow_events(state, led.advance(epoch), epoch)]
+    return Settlement(revenue, cost, reward, reward - probe_bill - slashing.validator_slashed, events)
+
+
+def _pay_validators(state: NetworkState, traffic: Traffic, slashing: Slashing, fees: float, epoch: int):
+    """Validators share the pool (fees, topped up to ``validator_reward`` each from the treasury,
+    then minted) by allocated stake x share of agreeing votes (rewards.split_by_stake), and pay
+    ``probe_cost`` per probe answer of their domain if they query. Returns (reward, probe bill)."""
+    r, c, led = state.scenario.rewards, state.scenario.costs, state.ledger
+    answers = np.isfinite(traffic.embeddings[..., 0]).sum(axis=(1, 2))
+    per_domain = np.bincount(state.node_domain[traffic.probed], weights=answers, minlength=state.scenario.network.domains)
+    queries = np.array([v.queries for v in state.validators])
+    probe_bill = queries * per_domain[state.validator_domain] * c.probe_cost
+    pool = rewards.validator_pool(fees, r.validator_reward * state.n_validators)
+    reward = rewards.split_by_stake(pool, state.validator_allocated(), slashing.validator_weight)
+    total = float(reward.sum())
+    from_fees = min(fees, total)
+    from_treasury = min(led.treasury, total - from_fees)
+    share_t = from_treasury / total if total > 0 else 0.0
+    led.pay_from_treasury(state.lid_val, reward * share_t, epoch)
+    led.credit(state.lid_val, reward * (1 - share_t), epoch, "reward")
+    if fees > from_fees:  # undistributed fees go to the treasury
+        led.treasury += fees - from_fees
+        led.inflow += fees - from_fees
+    state.minted += total - from_fees - from_treasury
+    led.debit(state.lid_val, probe_bill, epoch, "probe_cost")
+    return reward, probe_bill
+
+
+def _escrow_events(state: NetworkState, ev: dict, epoch: int) -> dict[str, np.ndarray]:
+    """The node events of the ledger's advance: escrow released, exits and withdrawals completed."""
+    keep = np.isin(ev["kind"], ["escrow_release", "exited", "withdrawn"]) & np.isin(ev["operator"], state.lid_node)
+    return event_frame(state, {k: v[keep] for k, v in ev.items()}, "node", epoch)

@@ -1,0 +1,122 @@
+"""Phase a, traffic (SimPy, :mod:`gaia_sim.traffic`): user requests and validator probes arrive at
+nodes; each node serves them at the rate of the configuration it actually runs; requests queue and
+can time out. Probe answers are drawn from the answer source for the configuration served."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gaia_sim import rng as rngs
+from gaia_sim.epoch.state import NO_ANSWER, NetworkState
+from gaia_sim.traffic import simulate_queue
+from gaia_sim.validators import choose_questions, plan_probes
+
+
+@dataclass
+class Traffic:
+    """Outcome of phase a for every node (arrays indexed by node id) and the probed nodes."""
+
+    answered: np.ndarray
+    timed_out: np.ndarray
+    compute_s: np.ndarray
+    probed: np.ndarray  # node ids
+    embeddings: np.ndarray  # (probed, questions, samples, dim), NaN = no answer
+    latency_s: float
+    questions: list[str]  # this epoch's probe questions
+    question_idx: np.ndarray | None = None  # their indices when chosen by the learned selector
+
+
+def run(state: NetworkState, epoch: int) -> Traffic:
+    """Arrivals (Poisson), drops of behaviours that drop requests, queue timeouts (the SimPy share of
+    the node's serving profile), cheating on answered requests (binomial draws), compute seconds,
+    then the probes and their answers."""
+    s, rng = state.scenario, rngs.stream(state.scenario.seed, "traffic", epoch)
+    outcomes = queue_outcomes(state)
+    timeout_share = np.array([outcomes[p].timeout_share for p in state.profiles])
+    drops = state.user_cfg == NO_ANSWER
+    arrivals = rng.poisson(s.traffic.requests_per_node, size=state.n_nodes) * state.active
+    dropped = rng.binomial(arrivals, np.where(drops, state.cheat_rate, 0.0))
+    timed_out = rng.binomial(arrivals - dropped, timeout_share)
+    answered = arrivals - dropped - timed_out
+    cheated = rng.binomial(answered, np.where(drops, 0.0, state.cheat_rate))
+    secs = state.configs.secs
+    compute_s = cheated * secs(state.user_cfg) + (answered - cheated) * secs(state.honest_cfg)
+    probed, embeddings, questions, idx = _probe(state, timeout_share, rng)
+    latency = float(np.nanmean([outcomes[p].mean_latency_s for p in set(state.profiles)]))
+    return Traffic(answered, timed_out, compute_s, probed, embeddings, latency, questions, idx)
+
+
+def queue_outcomes(state: NetworkState) -> dict:
+    """Queue outcome of every serving profile in use.
+
+    Arrivals are stationary (same rate every epoch), so each distinct profile's queue is run through
+    SimPy once, with ``simulated_requests`` arrivals and its own seeded stream, and the measured
+    timeout share is reused; epoch-to-epoch variation comes from the binomial draws in :func:`run`.
+    This keeps SimPy's event count independent of the number of epochs.
+    """
+    t, c = state.scenario.traffic, state.configs
+    rate = t.utilisation / c.service_s[c.ids.index(c.role_to_config["claimed"])]
+    for p in set(state.profiles) - set(state.queue_outcomes):
+        stream = rngs.stream(state.scenario.seed, "queue", *p.service_s, *p.weights)
+        state.queue_outcomes[p] = simulate_queue(p, rate, t.timeout_s, t.simulated_requests, stream)
+    return state.queue_outcomes
+
+
+def _probe(state: NetworkState, timeout_share: np.ndarray, rng):
+    """Probed nodes (a share of each domain's active nodes), the epoch's questions, and the
+    embeddings of their answers (a probe lost in the queue is no answer)."""
+    p, nd = state.scenario.probes, state.scenario.network.domains
+    probed = np.concatenate([plan_probes(np.flatnonzero(state.active & (state.node_domain == d)),
+                                         p.probe_fraction, rng) for d in range(nd)])
+    questions, idx = _choose_questions(state, p.questions_per_epoch, rng)
+    shape = (len(probed), len(questions), p.samples_per_question)
+    cfg = _probe_configs(state, probed, shape, rng)
+    lost = rng.random(shape) < timeout_share[probed][:, None, None]
+    cfg[lost] = NO_ANSWER
+    return probed, gather(state, cfg, questions, rng), questions, idx
+
+
+def _probe_configs(state: NetworkState, probed, shape, rng) -> np.ndarray:
+    """Config served to each probe: the probe plan when probes are distinguishable, else the user
+    configuration with the node's cheat rate."""
+    if state.scenario.traffic.probes_distinguishable:
+        return np.broadcast_to(state.probe_cfg[probed][:, None, None], shape).copy()
+    cheat = rng.random(shape) < state.cheat_rate[probed][:, None, None]
+    return np.where(cheat, state.user_cfg[probed][:, None, None], state.honest_cfg[probed][:, None, None])
+
+
+def _choose_questions(state: NetworkState, k: int, rng) -> tuple[list[str], np.ndarray | None]:
+    """The epoch's questions: uniform, or learned from past verdicts (detector.QuestionSelector)."""
+    ids = list(state.answers.question_ids)
+    if state.question_selector is None:
+        return choose_questions(ids, k, rng), None
+    idx = state.question_selector.choose(k, rng)
+    return [ids[i] for i in idx], idx
+
+
+def gather(state: NetworkState, cfg: np.ndarray, questions: list[str], rng) -> np.ndarray:
+    """Embeddings of the answers to ``questions`` from configs ``cfg`` (nodes, questions, samples);
+    NaN rows where no answer came back.
+
+    Each node's answers to one question are distinct answers of the bank's pool (drawn without
+    replacement), because a node that generates fresh samples does not repeat itself.
+    """
+    rows = np.full(cfg.shape, -1, dtype=np.int64)
+    for c in np.unique(cfg[cfg != NO_ANSWER]):
+        for qi, q in enumerate(questions):
+            mask = cfg[:, qi, :] == c
+            if mask.any():
+                rows[:, qi, :][mask] = _distinct_draws(state, c, q, mask.shape, rng)[mask]
+    out = state.answers.embedding_matrix()[np.maximum(rows, 0)].astype(np.float64)
+    out[rows < 0] = np.nan
+    return out
+
+
+def _distinct_draws(state: NetworkState, c: int, question: str, shape: tuple[int, int], rng) -> np.ndarray:
+    """(nodes, samples) pool rows, distinct within each node while the pool is large enough."""
+    pool = state.answers.pool(state.configs.ids[c], question)
+    if len(pool) < shape[1]:
+        return rng.choice(pool, size=shape)
+    return pool[np.argsort(rng.random((shape[0], len(pool))), axis=1)[:, : shape[1]]]
