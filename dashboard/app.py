@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 #: page styles, inlined in the index page (nothing to package or fetch besides Dash's own bundles)
 STYLE = """
 .controls { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: flex-end; margin: 8px 0; }

@@ -207,7 +207,7 @@ def fig_phase_diagram(sweep: pd.DataFrame, x: str, y: str, outcome: str,
 
     ``boundary`` (columns ``x``, ``y``) is the analytic deterrence boundary drawn on top.
     """
-    title = f"{outcome} over {x} x {y}"
+    title = f"{outcome}<br><sup>over {x} x {y}</sup>"
     if sweep.empty or not {x, y, outcome} <= set(sweep.columns):
         return _empty(title, "choose two swept parameters and an outcome")
     grid = sweep.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
@@ -348,5 +348,6 @@ def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
                     "opacity": np.where(active, 1.0, 0.35).tolist(),
                     "line": {"color": "black", "width": np.where(part["slashed"], 3, 0.5).tolist()}}))
     fig.update_layout(title=title, template=TEMPLATE, height=620, xaxis_visible=False,
-                      yaxis_visible=False, legend_title="kind: behaviour (outline = slashed)")
+                      yaxis_visible=False, legend_title="kind: behaviour (outline = slashed)",
+                      legend_title_side="top")
     return fig

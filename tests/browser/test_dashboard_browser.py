@@ -404,7 +404,7 @@ def test_picking_a_scenario_without_a_stored_run_clears_the_old_figures(server, 
     _pick(browser, "run-scenario", "lazy_nodes.toml")
     _wait(browser, lambda d: "no stored run of lazy_nodes.toml" in _text(d, "#run-shown"), 20, "the note")
     for graph in ("fig-shares", "fig-stake", "fig-slashes", "fig-revenue"):
-        _wait(browser, lambda d: _trace_lengths(d, graph) == [], 10, f"{graph} to be cleared")
+        _wait(browser, lambda d, g=graph: _trace_lengths(d, g) == [], 10, f"{graph} to be cleared")
     assert _text(browser, "#run-summary") == ""
     _shot(browser, "09_run_page_other_scenario")
     _pick(browser, "run-scenario", "baseline.toml")
@@ -592,6 +592,16 @@ def test_run_page_usable_at_width(server, browser, width):
         time.sleep(1)  # plotly's resize after layout
         problems = browser.execute_script(_OVERLAP_JS, ["fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc"])
         _shot(browser, f"11_run_page_{width}px")
+        _tab(browser, "network")
+        _wait(browser, lambda d: _trace_lengths(d, "fig-network"), 30, "the network graph")
+        time.sleep(0.5)
+        problems += browser.execute_script(_OVERLAP_JS, ["fig-network"])
+        _shot(browser, f"12_network_page_{width}px")
+        _tab(browser, "sweep")
+        _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the phase diagram")
+        time.sleep(0.5)
+        problems += browser.execute_script(_OVERLAP_JS, ["fig-phase", "fig-bands"])
+        _shot(browser, f"13_sweep_page_{width}px")
         assert not problems, problems
     finally:
         browser.set_window_size(1400, 2200)
