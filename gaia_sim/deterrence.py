@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from gaia_sim import costs, rewards
+from gaia_sim import costs, outcomes, rewards
 from gaia_sim.quorum import verdict_pass_probability
 
 
@@ -288,31 +288,17 @@ def measured_rates(scenario, answers, behaviour: str | None = None, share: float
     return out
 
 
-def early_rates(result, epochs: int = 10) -> tuple[float, float]:
-    """(guilty-verdict rate of cheaters, of honest nodes) per probe over the first ``epochs`` epochs:
-    the detector's power under the initial population, before strategy revision changes the mix
-    (later rates are endogenous: a cheating majority shifts the consensus the detector relies on)."""
-    from gaia_sim.nodes import with_trait
-
-    ev = result.events
-    v = ev[(ev["kind"] == "verdict") & (ev["epoch"] <= epochs)]
-    honest = v["behaviour"].isin(with_trait("cheats", False))
-    tpr = float(v.loc[~honest, "flagged"].mean()) if (~honest).any() else float("nan")
-    fpr = float(v.loc[honest, "flagged"].mean()) if honest.any() else float("nan")
-    return tpr, fpr
-
-
 def check_cell(result, answers, threshold: float | None = 0.5, rates: str = "early", early_epochs: int = 5) -> dict:
     """Does a finished run land on the side of the boundary the condition predicts?
 
     Prediction: deterred (margin >= 0) -> long-run honest share (mean over the last 10% of epochs)
     above ``threshold``; not deterred -> below it. ``threshold=None``: the initial honest share
     (the direction of the dynamics; no movement agrees with neither side). Detector rates: ``early`` (first epochs of the
-    run, :func:`early_rates`), ``summary`` (whole run) or ``ideal`` (tpr 1, fpr = alpha).
+    run, :func:`gaia_sim.outcomes.early_rates`), ``summary`` (whole run) or ``ideal`` (tpr 1, fpr = alpha).
     """
     s = result.summary
     if rates == "early":
-        tpr, fpr = early_rates(result, early_epochs)
+        tpr, fpr = outcomes.early_rates(result, early_epochs)
     elif rates == "summary":
         tpr, fpr = s.get("tpr_cheaters", float("nan")), s.get("flag_rate_honest", float("nan"))
     else:

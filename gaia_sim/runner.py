@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,7 @@ from tqdm.auto import tqdm
 
 from gaia_sim.answers.source import AnswerSource
 from gaia_sim.errors import UserError
-from gaia_sim.strategy import settled_epoch
-from gaia_sim.params import NODE_BEHAVIOURS
+from gaia_sim.outcomes import run_settled_epoch, run_summary
 from gaia_sim.scenario import Scenario
 
 
@@ -82,20 +81,10 @@ def collect(model) -> RunResult:
     events = pd.concat(rec.events, ignore_index=True) if rec.events else pd.DataFrame()
     result = RunResult(model.scenario, steps, network, events, node_table(model))
     if len(network):
-        first = _settled_epoch(result)
+        first = run_settled_epoch(result)
         network["settled"] = (first > 0) & (network["epoch"].to_numpy() >= first)
-    result.summary = summarize(result, rec.node_epochs)
+    result.summary = run_summary(result, rec.node_epochs)
     return result
-
-
-def _settled_epoch(result: RunResult) -> int:
-    st = result.scenario.strategy
-    return settled_epoch(_share_matrix(result.steps), st.settle_window, st.settle_tolerance)
-
-
-def _share_matrix(steps: pd.DataFrame) -> np.ndarray:
-    nodes = steps[steps["role"] == "node"]
-    return nodes.pivot(index="epoch", columns="behaviour", values="share")[list(NODE_BEHAVIOURS)].to_numpy()
 
 
 def node_table(model) -> pd.DataFrame:
@@ -117,35 +106,3 @@ def node_table(model) -> pd.DataFrame:
     })
     held = ~getattr(model, "free_slot", np.zeros(n, bool))  # slots nobody ever held are not operators
     return pd.concat([nodes[held], validators], ignore_index=True)
-
-
-def summarize(result: RunResult, node_epochs: dict[str, int]) -> dict[str, float]:
-    """Headline numbers of a run (keys listed in docs/architecture.md)."""
-    net, steps = result.network, result.steps
-    if net.empty:
-        return {}
-    tail = net["honest_share"].iloc[-max(1, len(net) // 10):]
-    nodes = steps[steps["role"] == "node"]
-    out: dict[str, Any] = {
-        "final_honest_share": float(net["honest_share"].iloc[-1]),
-        "mean_honest_share_last_10pct": float(tail.mean()),
-        "slashed_total": float(nodes["slashed"].sum()),
-        "wrongly_slashed_total": float(nodes["wrongly_slashed"].sum()),
-        "flag_rate_honest": _ratio(node_epochs["honest_flagged"], node_epochs["honest_probed"]),
-        "tpr_cheaters": _ratio(node_epochs["cheater_flagged"], node_epochs["cheater_probed"]),
-        "settled_epoch": float(_settled_epoch(result)),
-    }
-    out |= _settled_shares(nodes, int(out["settled_epoch"]))
-    for b, g in nodes.groupby("behaviour"):
-        out[f"profit_per_node_{b}"] = _ratio(g["profit"].sum(), g["count"].sum())
-    return out
-
-
-def _settled_shares(nodes: pd.DataFrame, epoch: int) -> dict[str, float]:
-    """Where the run settled: each behaviour's share at the settled epoch (NaN if it never settled)."""
-    at = nodes[nodes["epoch"] == epoch].set_index("behaviour")["share"]
-    return {f"settled_share_{b}": float(at.get(b, np.nan)) for b in NODE_BEHAVIOURS}
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den else float("nan")

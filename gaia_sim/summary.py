@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pandas as pd
+from gaia_sim.outcomes import behaviour_table, present_behaviours
 
-from gaia_sim.params import NODE_BEHAVIOURS
+__all__ = ["behaviour_table", "present_behaviours", "closed_form_line", "conclusion", "headline_lines", "summary_json", "summary_text"]
 
 #: Summary keys, their unit and a one-line explanation (the ``--json`` output carries these too).
 UNITS: dict[str, tuple[str, str]] = {
@@ -24,34 +24,6 @@ UNITS: dict[str, tuple[str, str]] = {
     "tpr_cheaters": ("per probed node-epoch", "guilty verdicts on cheaters / cheaters probed"),
     "settled_epoch": ("epoch", "first epoch after which every share stays within the settle tolerance (none: never)"),
 }
-
-
-def present_behaviours(steps: pd.DataFrame) -> list[str]:
-    """Node behaviours that had at least one node in some epoch, in schema order."""
-    nodes = steps[steps["role"] == "node"]
-    seen = set(nodes.loc[nodes["count"] > 0, "behaviour"])
-    return [b for b in NODE_BEHAVIOURS if b in seen]
-
-
-def behaviour_table(result) -> pd.DataFrame:
-    """One row per present behaviour: nodes at start and end, tokens per node-epoch, totals, verdicts."""
-    nodes = result.steps[result.steps["role"] == "node"]
-    first, last = nodes["epoch"].min(), nodes["epoch"].max()
-    rows = []
-    for b in present_behaviours(result.steps):
-        g = nodes[nodes["behaviour"] == b]
-        node_epochs = g["count"].sum()
-        per = {col: float(g[col].sum() / node_epochs) if node_epochs else math.nan for col in ("revenue", "cost", "profit")}
-        rows.append({
-            "behaviour": b,
-            "nodes_start": int(g.loc[g["epoch"] == first, "count"].sum()),
-            "nodes_end": int(g.loc[g["epoch"] == last, "count"].sum()),
-            "revenue_per_node_epoch": per["revenue"], "cost_per_node_epoch": per["cost"],
-            "profit_per_node_epoch": per["profit"],
-            "slashed_tokens": float(g["slashed"].sum()),
-            "guilty_verdicts": int(g["flagged"].sum()), "probed_node_epochs": int(g["probed"].sum()),
-        })
-    return pd.DataFrame(rows)
 
 
 def conclusion(result) -> str:

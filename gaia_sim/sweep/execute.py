@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import math
 import os
 import signal
 import sys
@@ -29,11 +28,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
+from gaia_sim.outcomes import cell_row
 from gaia_sim.sweep.lifeline import deferred_signals, die_with_parent, stop_pool
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 Task = tuple[str, Any]  # (cell key, scenario)
-EARLY_EPOCHS = 5  # epochs over which early_* detection rates are measured
 TIMING_COLUMNS = ("cell_wall_s", "cell_cpu_s")  # the only columns that differ between identical runs
 
 
@@ -51,7 +50,7 @@ def run_cell(backend: str, scenario: Any, metrics: tuple[str, ...] = ()) -> dict
     start, cpu = time.perf_counter(), time.process_time()
     extra = {"answers": _answers(scenario.answers)} if backend == "gaia_sim" else {}
     result = module.simulate(scenario, progress=False, **extra)
-    row = reduce_result(result, metrics)
+    row = cell_row(result, metrics)
     row["cell_wall_s"], row["cell_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu
     return row
 
@@ -63,68 +62,6 @@ def _answers(spec: str):
     from gaia_sim.runner import load_answers
 
     return load_answers(spec)
-
-
-def reduce_result(result: Any, metrics: tuple[str, ...] = ()) -> dict[str, float]:
-    """``result.summary`` (numeric values), honest-share trajectory (``result.network``) and
-    per-behaviour economics (``result.steps``); ``metrics`` keeps only the named ones."""
-    row = {k: float(v) for k, v in result.summary.items() if _is_number(v)}
-    row.update(_trajectory(getattr(result, "network", None)))
-    row.update(_per_behaviour(getattr(result, "steps", None)))
-    row.update(_early_rates(result))
-    if metrics:
-        missing = [m for m in metrics if m not in row]
-        row = {m: row.get(m, math.nan) for m in metrics}
-        row.update({f"missing:{m}": 1.0 for m in missing})
-    return row
-
-
-def _trajectory(network) -> dict[str, float]:
-    """First/last honest share and its change over the run (network.parquet, one row per epoch)."""
-    if network is None or len(network) == 0 or "honest_share" not in network:
-        return {}
-    share = network.sort_values("epoch")["honest_share"].to_numpy(dtype=float)
-    return {"honest_share_first": share[0], "honest_share_last": share[-1],
-            "honest_share_change": share[-1] - share[0], "epochs_run": float(len(share))}
-
-
-def _per_behaviour(steps) -> dict[str, float]:
-    """Per node-epoch revenue, cost and slash, guilty-verdict rate per probe (nodes), and profit and
-    slash per validator-epoch, for every behaviour present (steps.parquet columns, docs/architecture.md)."""
-    if steps is None or len(steps) == 0 or "role" not in steps:
-        return {}
-    out: dict[str, float] = {}
-    sums = steps.groupby(["role", "behaviour"])[["count", "revenue", "cost", "profit", "slashed", "flagged",
-                                                  "probed"]].sum()
-    for (role, b), r in sums.iterrows():
-        if r["count"] <= 0:
-            continue
-        if role == "node":
-            out.update({f"{k}_per_node_{b}": r[k] / r["count"] for k in ("revenue", "cost", "slashed")})
-            out[f"verdict_rate_{b}"] = r["flagged"] / r["probed"] if r["probed"] else math.nan
-        else:
-            out.update({f"{k}_per_validator_{b}": r[k] / r["count"] for k in ("profit", "slashed")})
-    return out
-
-
-def _early_rates(result: Any, epochs: int = EARLY_EPOCHS) -> dict[str, float]:
-    """Guilty-verdict rates per probe of cheaters and of honest nodes over the first epochs, before
-    strategy revision moves the mix (:func:`gaia_sim.deterrence.early_rates`; events.parquet)."""
-    events = getattr(result, "events", None)
-    if events is None or len(events) == 0 or "kind" not in events:
-        return {}
-    from gaia_sim.deterrence import early_rates
-
-    tpr, fpr = early_rates(result, epochs)
-    return {"early_tpr_cheaters": tpr, "early_flag_rate_honest": fpr}
-
-
-def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return not isinstance(v, (str, bytes))
 
 
 def _safe(backend: str, key: str, scenario: Any, metrics: tuple[str, ...]):

@@ -1,0 +1,165 @@
+"""THE outcomes reducer: every figure a run is summed up by, computed in one place.
+
+The run summary (``RunResult.summary``, written to manifest.json), a sweep cell's row, the detector
+rates deterrence calibrates with, and what the dashboard and ``gaia-sim run`` print all come from
+these functions over a run's tables (steps, network, events; columns in docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gaia_sim.params import NODE_BEHAVIOURS
+from gaia_sim.strategy import settled_epoch
+
+EARLY_EPOCHS = 5  # epochs over which the early_* detection rates of a sweep row are measured
+
+
+def run_summary(result, node_epochs: dict[str, int]) -> dict[str, float]:
+    """Headline numbers of a run (keys listed in docs/architecture.md); ``node_epochs``: the
+    recorder's honest/cheater probed and flagged counts."""
+    net, steps = result.network, result.steps
+    if net.empty:
+        return {}
+    tail = net["honest_share"].iloc[-max(1, len(net) // 10):]
+    nodes = steps[steps["role"] == "node"]
+    out: dict[str, Any] = {
+        "final_honest_share": float(net["honest_share"].iloc[-1]),
+        "mean_honest_share_last_10pct": float(tail.mean()),
+        "slashed_total": float(nodes["slashed"].sum()),
+        "wrongly_slashed_total": float(nodes["wrongly_slashed"].sum()),
+        "flag_rate_honest": ratio(node_epochs["honest_flagged"], node_epochs["honest_probed"]),
+        "tpr_cheaters": ratio(node_epochs["cheater_flagged"], node_epochs["cheater_probed"]),
+        "settled_epoch": float(run_settled_epoch(result)),
+    }
+    out |= settled_shares(nodes, int(out["settled_epoch"]))
+    for b, g in nodes.groupby("behaviour"):
+        out[f"profit_per_node_{b}"] = ratio(g["profit"].sum(), g["count"].sum())
+    return out
+
+
+def run_settled_epoch(result) -> int:
+    """First epoch after which every behaviour's share stays within the settle tolerance (-1: never)."""
+    st = result.scenario.strategy
+    return settled_epoch(share_matrix(result.steps), st.settle_window, st.settle_tolerance)
+
+
+def share_matrix(steps: pd.DataFrame) -> np.ndarray:
+    """(epochs, behaviours) node shares in schema order."""
+    nodes = steps[steps["role"] == "node"]
+    return nodes.pivot(index="epoch", columns="behaviour", values="share")[list(NODE_BEHAVIOURS)].to_numpy()
+
+
+def settled_shares(nodes: pd.DataFrame, epoch: int) -> dict[str, float]:
+    """Where the run settled: each behaviour's share at the settled epoch (NaN if it never settled)."""
+    at = nodes[nodes["epoch"] == epoch].set_index("behaviour")["share"]
+    return {f"settled_share_{b}": float(at.get(b, np.nan)) for b in NODE_BEHAVIOURS}
+
+
+def ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else float("nan")
+
+
+def early_rates(result, epochs: int = 10) -> tuple[float, float]:
+    """(guilty-verdict rate of cheaters, of honest nodes) per probe over the first ``epochs`` epochs:
+    the detector's power under the initial population, before strategy revision changes the mix
+    (later rates are endogenous: a cheating majority shifts the consensus the detector relies on)."""
+    from gaia_sim.nodes import with_trait
+
+    ev = result.events
+    v = ev[(ev["kind"] == "verdict") & (ev["epoch"] <= epochs)]
+    honest = v["behaviour"].isin(with_trait("cheats", False))
+    tpr = float(v.loc[~honest, "flagged"].mean()) if (~honest).any() else float("nan")
+    fpr = float(v.loc[honest, "flagged"].mean()) if honest.any() else float("nan")
+    return tpr, fpr
+
+
+def present_behaviours(steps: pd.DataFrame) -> list[str]:
+    """Node behaviours that had at least one node in some epoch, in schema order."""
+    nodes = steps[steps["role"] == "node"]
+    seen = set(nodes.loc[nodes["count"] > 0, "behaviour"])
+    return [b for b in NODE_BEHAVIOURS if b in seen]
+
+
+def behaviour_table(result) -> pd.DataFrame:
+    """One row per present behaviour: nodes at start and end, tokens per node-epoch, totals, verdicts."""
+    nodes = result.steps[result.steps["role"] == "node"]
+    first, last = nodes["epoch"].min(), nodes["epoch"].max()
+    rows = []
+    for b in present_behaviours(result.steps):
+        g = nodes[nodes["behaviour"] == b]
+        node_epochs = g["count"].sum()
+        per = {col: float(g[col].sum() / node_epochs) if node_epochs else math.nan for col in ("revenue", "cost", "profit")}
+        rows.append({
+            "behaviour": b,
+            "nodes_start": int(g.loc[g["epoch"] == first, "count"].sum()),
+            "nodes_end": int(g.loc[g["epoch"] == last, "count"].sum()),
+            "revenue_per_node_epoch": per["revenue"], "cost_per_node_epoch": per["cost"],
+            "profit_per_node_epoch": per["profit"],
+            "slashed_tokens": float(g["slashed"].sum()),
+            "guilty_verdicts": int(g["flagged"].sum()), "probed_node_epochs": int(g["probed"].sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def cell_row(result: Any, metrics: tuple[str, ...] = ()) -> dict[str, float]:
+    """A sweep cell's row: the run summary (numeric values), the honest-share trajectory, per-behaviour
+    economics and the early detection rates; ``metrics`` keeps only the named ones (a missing one
+    is NaN plus a ``missing:<name>`` flag)."""
+    row = {k: float(v) for k, v in result.summary.items() if _is_number(v)}
+    row.update(trajectory(getattr(result, "network", None)))
+    row.update(per_behaviour(getattr(result, "steps", None)))
+    row.update(_early_rate_columns(result))
+    if metrics:
+        missing = [m for m in metrics if m not in row]
+        row = {m: row.get(m, math.nan) for m in metrics}
+        row.update({f"missing:{m}": 1.0 for m in missing})
+    return row
+
+
+def trajectory(network) -> dict[str, float]:
+    """First/last honest share and its change over the run (network.parquet, one row per epoch)."""
+    if network is None or len(network) == 0 or "honest_share" not in network:
+        return {}
+    share = network.sort_values("epoch")["honest_share"].to_numpy(dtype=float)
+    return {"honest_share_first": share[0], "honest_share_last": share[-1],
+            "honest_share_change": share[-1] - share[0], "epochs_run": float(len(share))}
+
+
+def per_behaviour(steps) -> dict[str, float]:
+    """Per node-epoch revenue, cost and slash, guilty-verdict rate per probe (nodes), and profit and
+    slash per validator-epoch, for every behaviour present (steps.parquet columns, docs/architecture.md)."""
+    if steps is None or len(steps) == 0 or "role" not in steps:
+        return {}
+    out: dict[str, float] = {}
+    sums = steps.groupby(["role", "behaviour"])[["count", "revenue", "cost", "profit", "slashed", "flagged",
+                                                  "probed"]].sum()
+    for (role, b), r in sums.iterrows():
+        if r["count"] <= 0:
+            continue
+        if role == "node":
+            out.update({f"{k}_per_node_{b}": r[k] / r["count"] for k in ("revenue", "cost", "slashed")})
+            out[f"verdict_rate_{b}"] = r["flagged"] / r["probed"] if r["probed"] else math.nan
+        else:
+            out.update({f"{k}_per_validator_{b}": r[k] / r["count"] for k in ("profit", "slashed")})
+    return out
+
+
+def _early_rate_columns(result: Any, epochs: int = EARLY_EPOCHS) -> dict[str, float]:
+    events = getattr(result, "events", None)
+    if events is None or len(events) == 0 or "kind" not in events:
+        return {}
+    tpr, fpr = early_rates(result, epochs)
+    return {"early_tpr_cheaters": tpr, "early_flag_rate_honest": fpr}
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(v, (str, bytes))
