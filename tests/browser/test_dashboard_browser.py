@@ -4,8 +4,10 @@ Starts the real server (``python -m gaia_sim.cli dashboard``) on a free port ove
 results root with small scenarios, with all network access except localhost blocked in the browser
 (so a CDN asset would fail to load), then: the page opens on the baseline results; an invalid
 control value is refused with a message; a changed control and a short run update the figures
-epoch by epoch; the Network, Detector and Sweep pages draw. Screenshots go to
-tests/browser/screenshots/ (gitignored) or $GAIA_SCREENSHOT_DIR.
+epoch by epoch; the Network, Detector and Sweep pages draw. The tests after "issue 17: defects" each
+failed before their fix (sweep list, x = y, loading, stale figures, legends, balances, summary, domain
+dropdowns, controls, run-time estimate, Stop on the last epoch, per-tab current run, narrow screens).
+Screenshots go to tests/browser/screenshots/ (gitignored) or $GAIA_SCREENSHOT_DIR.
 """
 
 from __future__ import annotations
