@@ -1,7 +1,7 @@
 """Data for the dashboard's pages: results, sweeps, network layout, answer projections.
 
-Reads only through the project's interfaces (``gaia_sim.results.read_run`` / ``write_run``,
-``gaia_sim.scenario``, pandas/pyarrow for sweep datasets, the answer bank and ``gaia_sim.assess``),
+Reads only through the project's interfaces (``gaia_sim.results`` for runs, ``gaia_sim.sweep.store``
+for sweep folders, ``gaia_sim.scenario``, ``gaia_sim.runner.load_answers`` and ``gaia_sim.assess``),
 and turns them into the small tidy frames the pure ``figures.fig_*`` functions draw. No work at
 import time; heavy or optional imports happen inside functions so a missing part degrades one page.
 """
@@ -26,13 +26,13 @@ def baseline_run(results_root: Path, scenario_path: Path):
 
     Returns ``(RunResult, run_dir)``; a fresh run is written with ``results.write_run``.
     """
-    from gaia_sim.results import read_run, write_run
+    from gaia_sim.results import read_run, stored_run, write_run
     from gaia_sim.runner import simulate
     from gaia_sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
-    stored = Path(results_root, scenario.name, scenario.hash)
-    if (stored / "manifest.json").exists():
+    stored = stored_run(scenario, results_root)
+    if stored is not None:
         return read_run(stored), stored
     print(f"gaia-sim dashboard: no results for {scenario_path}; running it once ...", flush=True)
     result = simulate(scenario)
@@ -40,6 +40,13 @@ def baseline_run(results_root: Path, scenario_path: Path):
 
 
 # --------------------------------------------------------------------------- sweeps
+def find_sweeps(roots: list[Path]) -> list[Path]:
+    """Sweep result directories under ``roots`` (gaia_sim.sweep.store.find_sweeps)."""
+    from gaia_sim.sweep.store import find_sweeps as find
+
+    return find(roots)
+
+
 SWEEP_BOOKKEEPING = {"point", "replicate", "replication", "seed", "scenario_hash", "cell", "run", "epoch",
                      "cell_wall_s", "cell_cpu_s"}
 
@@ -53,15 +60,16 @@ def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
     columns (``group.field``) that take more than one value.
     """
     from gaia_sim.errors import UserError
+    from gaia_sim.sweep import store
 
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.exists():
         raise UserError(f"{sweep_dir}: no such sweep result (a directory written by `gaia-sim sweep`)")
-    target = _sweep_dataset(sweep_dir)
+    target = store.dataset_path(sweep_dir)
     if target is None:
         raise UserError(f"{sweep_dir}: no Parquet dataset found (expected results.parquet)")
     rows = _readable_tables(pd.read_parquet(target))
-    params = [c for c in _declared_axes(sweep_dir) if c in rows.columns] or [
+    params = [c for c in store.declared_axes(sweep_dir) if c in rows.columns] or [
         c for c in rows.columns if "." in c and rows[c].nunique() > 1]
     numeric = rows.select_dtypes(include=[np.number, "bool"]).columns
     outcomes = [c for c in numeric if c not in set(params) | SWEEP_BOOKKEEPING and "." not in c]
@@ -86,49 +94,6 @@ def _table_label(text) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in table.items() if v != 0)
 
 
-def _sweep_dataset(sweep_dir: Path) -> Path | None:
-    if sweep_dir.is_file():
-        return sweep_dir
-    if (sweep_dir / "results.parquet").exists():
-        return sweep_dir / "results.parquet"
-    files = sorted(sweep_dir.glob("*.parquet"))
-    return files[0] if len(files) == 1 else (sweep_dir if files else None)
-
-
-def _declared_axes(sweep_dir: Path) -> list[str]:
-    """Axis paths from ``sweep.toml`` ([axes], nested tables flattened) or ``manifest.json``."""
-    import tomllib
-
-    here = sweep_dir if sweep_dir.is_dir() else sweep_dir.parent
-    if (here / "sweep.toml").exists():
-        try:
-            axes = tomllib.loads((here / "sweep.toml").read_text(encoding="utf-8")).get("axes", {})
-            return _flatten_axes(axes, "")
-        except (tomllib.TOMLDecodeError, AttributeError):
-            pass
-    if (here / "manifest.json").exists():
-        axes = json.loads((here / "manifest.json").read_text()).get("axes") or []
-        return list(axes) if isinstance(axes, dict) else [a if isinstance(a, str) else a.get("path", "") for a in axes]
-    return []
-
-
-def _flatten_axes(table: dict, prefix: str) -> list[str]:
-    paths = []
-    for key, value in table.items():
-        if isinstance(value, dict) and not {"low", "high"} <= set(value):
-            paths += _flatten_axes(value, f"{prefix}{key}.")
-        else:
-            paths.append(f"{prefix}{key}")
-    return paths
-
-
-def find_sweeps(roots: list[Path]) -> list[Path]:
-    """Sweep result directories (holding ``results.parquet``) under ``roots``."""
-    found = {p.parent for root in roots if Path(root).exists() for p in Path(root).glob("**/results.parquet")}
-    return sorted(found)
-
-
-# --------------------------------------------------------------------------- network
 def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
                   max_probe_edges: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Vertices and edges of the domain graph with a networkx spring layout (fixed seed).
@@ -226,16 +191,17 @@ def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_
         from gaia_sim import deterrence
         from gaia_sim.runner import load_answers
         from gaia_sim.scenario import load_scenario
+        from gaia_sim.sweep import store
     except ImportError as err:
         return None, f"Analytic deterrence boundary unavailable ({err})."
     numeric = [pd.api.types.is_numeric_dtype(rows[c]) and not pd.api.types.is_bool_dtype(rows[c]) for c in (x, y) if c]
     if not x or not y or x == y or not all(numeric):
         return None, "Analytic deterrence boundary: choose two different numeric swept parameters."
-    base = _base_scenario_path(sweep_dir)
+    base = store.base_scenario_path(sweep_dir)
     if base is None:
         return None, "Analytic deterrence boundary: the sweep's manifest names no base scenario file found here."
     try:
-        scenario = load_scenario(base).with_overrides(_manifest(sweep_dir).get("fixed") or {}, source="sweep fixed")
+        scenario = load_scenario(base).with_overrides(store.read_manifest(sweep_dir).get("fixed") or {}, source="sweep fixed")
         answers = load_answers(scenario.answers)
         tpr, fpr = _measured_rates(rows)
         xs = np.linspace(rows[x].min(), rows[x].max(), resolution)
@@ -250,20 +216,6 @@ def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_
         return grid, f"Analytic deterrence condition {side} on this plane (no boundary to draw); base {base}."
     rates = f"tpr {tpr:.3g}, fpr {fpr:.3g} (measured)" if fpr is not None else "tpr 1, fpr = alpha"
     return grid, f"Dashed line: analytic deterrence boundary (gaia_sim.deterrence, base {base}, {rates})."
-
-
-def _manifest(sweep_dir) -> dict:
-    path = Path(sweep_dir) / "manifest.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _base_scenario_path(sweep_dir) -> Path | None:
-    """The base scenario file named in the manifest (its ``fixed`` parameters are applied on top)."""
-    base = _manifest(sweep_dir).get("base_scenario")
-    for candidate in (Path(base), Path(sweep_dir) / base) if base else ():
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def _measured_rates(rows: pd.DataFrame) -> tuple[float, float | None]:
@@ -288,10 +240,6 @@ def load_answer_source(spec: str = "default"):
     """The answer source a run used (its scenario's ``answers`` key: ``"default"`` is the shipped bank,
     ``load_default_bank``), or ``(None, reason)`` while it is not available."""
     try:
-        if spec == "default":
-            from gaia_sim.answers.bank import load_default_bank
-
-            return load_default_bank(), ""
         from gaia_sim.runner import load_answers
 
         return load_answers(spec), ""

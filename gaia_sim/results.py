@@ -41,6 +41,12 @@ def scenario_dir(scenario, root: str | Path = "results") -> Path:
     return Path(root) / scenario.name / scenario.hash
 
 
+def stored_run(scenario, root: str | Path = "results") -> Path | None:
+    """The complete run folder of ``scenario`` under ``root`` (it has a manifest), else None."""
+    folder = scenario_dir(scenario, root)
+    return folder if (folder / "manifest.json").is_file() else None
+
+
 def check_run_dir(scenario, root: str | Path = "results") -> Path:
     """Before simulating: the run folder lies inside ``root`` and can be written (else UserError)."""
     return check_output_dir(scenario_dir(scenario, root), "results folder", inside=root)

@@ -241,15 +241,15 @@ def register(app, ctx):
 def _stored(ctx, scenario_path: str, version):
     """Figures of the stored run of ``scenario_path`` as written (results/<name>/<hash>/), if any; that
     run becomes the tab's current run (``{"run_dir": ...}`` for the ``current-run`` store)."""
-    from gaia_sim.results import read_run
+    from gaia_sim.results import read_run, stored_run
     from gaia_sim.scenario import load_scenario
 
     try:
         scenario = load_scenario(scenario_path)
     except UserError:
         return (*_UNCHANGED, version, no_update, no_update)
-    run_dir = Path(ctx.results_root, scenario.name, scenario.hash)
-    if not (run_dir / "manifest.json").exists():  # clear the previous scenario's figures (not left on screen)
+    run_dir = stored_run(scenario, ctx.results_root)
+    if run_dir is None:  # clear the previous scenario's figures (not left on screen)
         note = f"no stored run of {Path(scenario_path).name} yet: press Run"
         return (*_figures(None, note), html.Div(), version, note, no_update)
     key = ("stored", str(run_dir), (run_dir / "manifest.json").stat().st_mtime_ns)  # a rewritten run is re-read

@@ -117,9 +117,11 @@ def _load(ctx, sweep_dir):
     """Sweep rows cached per (path, mtime) so redraws do not re-read Parquet."""
     from pathlib import Path
 
+    from gaia_sim.sweep.store import dataset_path
+
     path = Path(sweep_dir)
-    target = path / "results.parquet" if (path / "results.parquet").exists() else path
-    key = ("sweep", str(path), target.stat().st_mtime if target.exists() else 0)
+    target = dataset_path(path)
+    key = ("sweep", str(path), target.stat().st_mtime if target is not None else 0)
     if key not in ctx.cache:
         ctx.cache[key] = data.load_sweep(path)
     return ctx.cache[key]

@@ -95,3 +95,63 @@ def read_results(root: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The consolidated results and manifest of a sweep directory."""
     root = Path(root)
     return pd.read_parquet(root / "results.parquet"), json.loads((root / "manifest.json").read_text())
+
+
+# --------------------------------------------------------------------------- readers (dashboard, report)
+def find_sweeps(roots: list[str | Path]) -> list[Path]:
+    """Sweep result directories (holding ``results.parquet``) under ``roots``."""
+    found = {p.parent for root in roots if Path(root).exists() for p in Path(root).glob("**/results.parquet")}
+    return sorted(found)
+
+
+def dataset_path(sweep_dir: str | Path) -> Path | None:
+    """The Parquet dataset of a sweep: ``results.parquet`` of a sweep directory, a Parquet file, or a
+    directory holding exactly one (or a partitioned dataset); None when there is none."""
+    sweep_dir = Path(sweep_dir)
+    if sweep_dir.is_file():
+        return sweep_dir
+    if (sweep_dir / "results.parquet").exists():
+        return sweep_dir / "results.parquet"
+    files = sorted(sweep_dir.glob("*.parquet"))
+    return files[0] if len(files) == 1 else (sweep_dir if files else None)
+
+
+def read_manifest(sweep_dir: str | Path) -> dict[str, Any]:
+    """A sweep directory's manifest.json ({} when absent)."""
+    path = Path(sweep_dir) / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def declared_axes(sweep_dir: str | Path) -> list[str]:
+    """Axis paths from the copied ``sweep.toml`` ([axes], nested tables flattened) or the manifest."""
+    import tomllib
+
+    sweep_dir = Path(sweep_dir)
+    here = sweep_dir if sweep_dir.is_dir() else sweep_dir.parent
+    if (here / "sweep.toml").exists():
+        try:
+            axes = tomllib.loads((here / "sweep.toml").read_text(encoding="utf-8")).get("axes", {})
+            return _flatten_axes(axes, "")
+        except (tomllib.TOMLDecodeError, AttributeError):
+            pass
+    axes = read_manifest(here).get("axes") or []
+    return list(axes) if isinstance(axes, dict) else [a if isinstance(a, str) else a.get("path", "") for a in axes]
+
+
+def _flatten_axes(table: dict, prefix: str) -> list[str]:
+    paths = []
+    for key, value in table.items():
+        if isinstance(value, dict) and not {"low", "high"} <= set(value):
+            paths += _flatten_axes(value, f"{prefix}{key}.")
+        else:
+            paths.append(f"{prefix}{key}")
+    return paths
+
+
+def base_scenario_path(sweep_dir: str | Path) -> Path | None:
+    """The base scenario file named in the manifest (its ``fixed`` parameters are applied on top)."""
+    base = read_manifest(sweep_dir).get("base_scenario")
+    for candidate in (Path(base), Path(sweep_dir) / base) if base else ():
+        if candidate.is_file():
+            return candidate
+    return None
