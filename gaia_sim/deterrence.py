@@ -316,22 +316,3 @@ def check_cell(result, answers, threshold: float | None = 0.5, rates: str = "ear
             "agree": bool(agree), "critical_p": d.critical_p, "p_detect": d.p_detect}
 
 
-def grid_check(scenario, answers, axes: dict, threshold: float | None = 0.5, rates: str = "early"):
-    """Run ``scenario`` over the grid ``axes`` ({parameter path: values}) and compare each cell's
-    simulated long-run honest share with the condition's prediction (:func:`check_cell`).
-
-    Returns a DataFrame, one row per cell: the parameter values, margin, predicted_deterred,
-    honest_share, agree. ``df.agree.mean()`` is the share of cells on the predicted side.
-    """
-    import itertools
-
-    import pandas as pd
-
-    from gaia_sim.runner import simulate
-
-    rows = []
-    names = list(axes)
-    for values in itertools.product(*(axes[n] for n in names)):
-        cell = scenario.with_overrides(dict(zip(names, values)))
-        rows.append({**dict(zip(names, values)), **check_cell(simulate(cell, answers=answers), answers, threshold, rates)})
-    return pd.DataFrame(rows)

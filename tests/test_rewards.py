@@ -1,6 +1,5 @@
 """Fees, rewards, costs from measured latency, domain liability."""
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,14 +15,11 @@ def test_revenue_and_fees():
     assert rewards.split_by_stake(10.0, np.zeros(2)) == pytest.approx([0, 0])
 
 
-def test_cost_table_uses_measured_seconds():
-    src = SimpleNamespace(cost=lambda c: SimpleNamespace(seconds_per_answer={"big": 2.0, "small": 0.5}[c]))
-    t = costs.cost_table(src, ["big", "small", "replay"], 0.01, zero_cost=["replay"])
-    assert t == pytest.approx({"big": 0.02, "small": 0.005, "replay": 0.0})
-    arr = costs.table_as_array(t, ["big", "small", "replay"])
-    c = costs.costs_by_node(np.array([100, 100, 100]), np.array([0, 1, 2]), arr, fixed_per_epoch=1.0)
-    assert c == pytest.approx([3.0, 1.5, 1.0])
-    assert costs.cost_saving(100, 0.02, 0.005) == pytest.approx(1.5)
+def test_node_epoch_cost_is_what_the_settlement_charges():
+    """Compute seconds x price, plus fixed and KB cost while active; a KB swapper skips the KB cost."""
+    c = costs.node_epoch_cost(np.array([100.0, 100.0, 0.0]), 0.02, fixed_cost=1.0, kb_cost=0.5,
+                              pays_kb=np.array([True, False, True]), active=np.array([True, True, False]))
+    assert c == pytest.approx([3.5, 3.0, 0.0])
 
 
 def test_domain_liability():

@@ -138,19 +138,6 @@ class Bank:
                    np.zeros(n, np.int64) if tokens is None else np.asarray(tokens, np.int64),
                    np.full(n, np.nan) if latency_s is None else np.asarray(latency_s, np.float64), roles, dict(meta or {}))
 
-    def subset(self, configs: Sequence[str] | None = None, questions: Sequence[str] | None = None) -> "Bank":
-        """A bank with only the given configurations / questions (roles naming dropped configs removed)."""
-        configs, questions = list(configs or self.configs), list(questions or self.questions)
-        keep = np.isin(self.config_index, [self._cpos[c] for c in configs]) & np.isin(
-            self.question_index, [self._qpos[q] for q in questions])
-        cmap = {self._cpos[c]: i for i, c in enumerate(configs)}
-        qmap = {self._qpos[q]: i for i, q in enumerate(questions)}
-        idx = np.flatnonzero(keep)
-        roles = {r: v for r, v in self.roles.items() if all(c in configs for c in (v if isinstance(v, list) else [v]))}
-        return Bank.from_arrays(configs, questions, [cmap[i] for i in self.config_index[idx]],
-                                [qmap[i] for i in self.question_index[idx]], self.embeddings[idx],
-                                [self.texts[i] for i in idx], self.tokens[idx], self.latency_s[idx], roles, self.meta)
-
     def save(self, root: Path, config_hashes: dict[str, str] | None = None) -> Path:
         """Write this bank in the on-disk format (one answers file per configuration, manifest last)."""
         root = Path(root)

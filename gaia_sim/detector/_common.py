@@ -100,15 +100,3 @@ def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:
     return out
 
 
-def robust_z(values: np.ndarray, axis: int = 0, floor: float = 0.0) -> np.ndarray:
-    """(x - median) / (1.4826 MAD), NaN-aware, along ``axis``.
-
-    Median and median absolute deviation scaled to be consistent for the normal standard
-    deviation (Hampel 1974; Huber & Ronchetti, *Robust Statistics*, 2nd ed., sec. 5.1); breakdown
-    point 50%, so up to half the nodes may collude without moving the reference.
-    """
-    med = np.nanmedian(values, axis=axis, keepdims=True)
-    mad = 1.4826 * np.nanmedian(np.abs(values - med), axis=axis, keepdims=True)
-    mad = np.maximum(mad, floor)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (values - med) / mad

@@ -57,7 +57,3 @@ def upper_p(z: np.ndarray, n_nodes: int, screened: int = 0) -> np.ndarray:
     return np.where(np.isnan(z), 1.0, np.clip(p, 0.0, 1.0))
 
 
-def two_sided_p(z: np.ndarray, n_nodes: int) -> np.ndarray:
-    """Two-sided p-value 2 P(pivot >= |z|), capped at 1 (the unscreened pivot is symmetric)."""
-    z = np.asarray(z, dtype=float)
-    return np.minimum(1.0, 2.0 * upper_p(np.abs(z), n_nodes))

@@ -85,11 +85,6 @@ def refined_centre(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
 
 
-def distances(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """(N, Q) squared distance of each node's mean to the final consensus (one more C-step)."""
-    return _sqdist(mean, refined_centre(mean, centre))
-
-
 def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
     """(boot, n) pool indices: without replacement within a pseudo-node (a node's answers are
     distinct generations) when the pool is small enough for it to matter, else with replacement."""
