@@ -87,13 +87,27 @@ def bench_generation(steps: int) -> list[dict]:
     rows = []
     for dtype in ("bfloat16", "float32"):
         model, tok = load_pretrained(str(converted_dir()), dtype)
-        wbytes, params = weight_bytes(model), sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values())
+        wbytes, params = (
+            weight_bytes(model),
+            sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values()),
+        )
         flops = measure_matmul(dtype)
         for batch in (1, 8, 32):
             tps, cpu_tps = decode_speed(model, tok, batch, steps)
-            rows.append({"dtype": dtype, "batch": batch, "tokens_per_s": tps, "tokens_per_cpu_s": cpu_tps, "weight_bytes": wbytes, "params": params,
-                         "bandwidth_Bps": bw, "bandwidth_bound_tps": bw / wbytes * batch,
-                         "matmul_flops": flops, "compute_bound_tps": flops / (2 * params)})
+            rows.append(
+                {
+                    "dtype": dtype,
+                    "batch": batch,
+                    "tokens_per_s": tps,
+                    "tokens_per_cpu_s": cpu_tps,
+                    "weight_bytes": wbytes,
+                    "params": params,
+                    "bandwidth_Bps": bw,
+                    "bandwidth_bound_tps": bw / wbytes * batch,
+                    "matmul_flops": flops,
+                    "compute_bound_tps": flops / (2 * params),
+                }
+            )
         del model
         torch.set_num_threads(torch.get_num_threads())
     return rows
@@ -121,11 +135,19 @@ def variant_table(bank) -> list[dict]:
             d.append(np.linalg.norm(e_c.mean(0) - e_h.mean(0)))
             within.append(np.sqrt(((e_c - e_c.mean(0)) ** 2).sum(1).mean()))
             k = len(e_c) // 2
-            half.append(np.linalg.norm(e_c[:k].mean(0) - e_c[k:2 * k].mean(0)))
+            half.append(np.linalg.norm(e_c[:k].mean(0) - e_c[k : 2 * k].mean(0)))
         cost = bank.cost(c)
-        rows.append({"config": c, "role": role_of.get(c, "-"), "dist_to_claimed": float(np.mean(d)),
-                     "rms_spread": float(np.mean(within)), "split_half": float(np.mean(half)),
-                     "s_per_answer": cost.seconds_per_answer, "tokens": cost.tokens_per_answer})
+        rows.append(
+            {
+                "config": c,
+                "role": role_of.get(c, "-"),
+                "dist_to_claimed": float(np.mean(d)),
+                "rms_spread": float(np.mean(within)),
+                "split_half": float(np.mean(half)),
+                "s_per_answer": cost.seconds_per_answer,
+                "tokens": cost.tokens_per_answer,
+            }
+        )
     return rows
 
 
@@ -167,25 +189,33 @@ def main(argv=None) -> int:
 
 def _print_generation(rows) -> None:
     print("\ngeneration (decode after shared prefill):")
-    print(f"{'dtype':9s} {'batch':>5s} {'tok/s':>7s} {'tok/cpu-s':>9s} {'bw-bound':>9s} {'flop-bound':>10s}   "
-          "weights, bandwidth, matmul")
+    print(
+        f"{'dtype':9s} {'batch':>5s} {'tok/s':>7s} {'tok/cpu-s':>9s} {'bw-bound':>9s} {'flop-bound':>10s}   "
+        "weights, bandwidth, matmul"
+    )
     for r in rows:
-        print(f"{r['dtype']:9s} {r['batch']:5d} {r['tokens_per_s']:7.1f} {r['tokens_per_cpu_s']:9.1f} "
-              f"{r['bandwidth_bound_tps']:9.1f} "
-              f"{r['compute_bound_tps']:10.1f}   {r['weight_bytes'] / 1e6:.0f} MB, {r['bandwidth_Bps'] / 1e9:.1f} GB/s, "
-              f"{r['matmul_flops'] / 1e9:.0f} GFLOP/s")
+        print(
+            f"{r['dtype']:9s} {r['batch']:5d} {r['tokens_per_s']:7.1f} {r['tokens_per_cpu_s']:9.1f} "
+            f"{r['bandwidth_bound_tps']:9.1f} "
+            f"{r['compute_bound_tps']:10.1f}   {r['weight_bytes'] / 1e6:.0f} MB, {r['bandwidth_Bps'] / 1e9:.1f} GB/s, "
+            f"{r['matmul_flops'] / 1e9:.0f} GFLOP/s"
+        )
 
 
 def _print_variants(rows, samples: int) -> None:
     claimed = next(r for r in rows if r["role"] == "claimed")
     ref = np.sqrt(2 / samples) * claimed["rms_spread"]  # expected |mean_a - mean_b| of two honest n-sample means
     print(f"\nvariants vs claimed, per question, averaged over questions ({samples} answers per configuration):")
-    print(f"honest reference sqrt(2/n) x RMS spread = {ref:.3f}; claimed split-half ({samples // 2} vs {samples // 2}) "
-          f"= {claimed['split_half']:.3f}; RMS spread of single answers = {claimed['rms_spread']:.3f}")
+    print(
+        f"honest reference sqrt(2/n) x RMS spread = {ref:.3f}; claimed split-half ({samples // 2} vs {samples // 2}) "
+        f"= {claimed['split_half']:.3f}; RMS spread of single answers = {claimed['rms_spread']:.3f}"
+    )
     print(f"{'configuration':32s} {'role':16s} {'dist':>6s} {'/ref':>5s} {'spread':>7s} {'s/ans':>6s} {'tokens':>6s}")
     for r in rows:
-        print(f"{r['config']:32s} {r['role']:16s} {r['dist_to_claimed']:6.3f} {r['dist_to_claimed'] / ref:5.2f} "
-              f"{r['rms_spread']:7.3f} {r['s_per_answer']:6.2f} {r['tokens']:6.1f}")
+        print(
+            f"{r['config']:32s} {r['role']:16s} {r['dist_to_claimed']:6.3f} {r['dist_to_claimed'] / ref:5.2f} "
+            f"{r['rms_spread']:7.3f} {r['s_per_answer']:6.2f} {r['tokens']:6.1f}"
+        )
 
 
 if __name__ == "__main__":

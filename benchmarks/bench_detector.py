@@ -37,8 +37,10 @@ def main() -> None:
             a = assess(x, detector=name)
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
-        print(f"{name:12s} wall best {min(times):.3f} s median {np.median(times):.3f} s | "
-              f"CPU best {min(cpu):.3f} s | flagged {int(a.flagged.sum())} (30 cheaters)")
+        print(
+            f"{name:12s} wall best {min(times):.3f} s median {np.median(times):.3f} s | "
+            f"CPU best {min(cpu):.3f} s | flagged {int(a.flagged.sum())} (30 cheaters)"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,10 @@ def main() -> None:
     node_epochs = scenario.network.nodes_per_domain * scenario.network.domains * scenario.epochs
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
-    print(f"answers: {args.answers}; nodes {node_epochs // scenario.epochs}, validators "
-          f"{scenario.network.validators}, epochs {scenario.epochs}")
+    print(
+        f"answers: {args.answers}; nodes {node_epochs // scenario.epochs}, validators "
+        f"{scenario.network.validators}, epochs {scenario.epochs}"
+    )
     print(f"wall time: {wall:.1f} s   node-epochs/s: {node_epochs / wall:,.0f}   peak memory: {peak_mb:,.0f} MB")
     print(f"events rows: {len(result.events):,}   final honest share: {result.summary['final_honest_share']:.3f}")
 

@@ -30,7 +30,7 @@ def sweep_file(tmp: Path, runs: int, nodes: int, epochs: int, answers: str, sim_
     path = tmp / "bench.toml"
     path.write_text(f"""[sweep]
 name = "bench"
-base = "{(ROOT / 'scenarios' / 'model_swap.toml').as_posix()}"
+base = "{(ROOT / "scenarios" / "model_swap.toml").as_posix()}"
 mode = "zip"
 [fixed]
 epochs = {epochs}
@@ -51,17 +51,33 @@ def bench(spec: Path, tmp: Path, configs) -> list[dict]:
     rows, reference = [], None
     for label, executor, workers in configs:
         start = time.perf_counter()
-        out = run_sweep(spec, tmp / label.replace(" ", "_").replace(",", ""), executor=executor,
-                        workers=workers, scheduler="local" if executor == "dask" else None, progress=False)
+        out = run_sweep(
+            spec,
+            tmp / label.replace(" ", "_").replace(",", ""),
+            executor=executor,
+            workers=workers,
+            scheduler="local" if executor == "dask" else None,
+            progress=False,
+        )
         wall = time.perf_counter() - start
         if out.failures or not len(out.frame):
-            raise SystemExit(f"{label}: {len(out.failures)} cells failed:\n{out.failures[0].error if out.failures else ''}")
+            raise SystemExit(
+                f"{label}: {len(out.failures)} cells failed:\n{out.failures[0].error if out.failures else ''}"
+            )
         frame = out.frame.drop(columns=list(TIMING_COLUMNS))
         reference = frame if reference is None else reference
-        rows.append({"config": label, "workers": workers, "runs": len(frame), "wall_s": round(wall, 2),
-                     "runs_per_s": round(len(frame) / wall, 2), "identical": bool(frame.equals(reference)),
-                     "mean_cell_s": round(float(out.frame["cell_wall_s"].mean()), 3),
-                     "mean_cell_cpu_s": round(float(out.frame["cell_cpu_s"].mean()), 3)})
+        rows.append(
+            {
+                "config": label,
+                "workers": workers,
+                "runs": len(frame),
+                "wall_s": round(wall, 2),
+                "runs_per_s": round(len(frame) / wall, 2),
+                "identical": bool(frame.equals(reference)),
+                "mean_cell_s": round(float(out.frame["cell_wall_s"].mean()), 3),
+                "mean_cell_cpu_s": round(float(out.frame["cell_cpu_s"].mean()), 3),
+            }
+        )
         print(f"{label:24s} {wall:7.1f} s  {len(frame) / wall:6.2f} runs/s", file=sys.stderr)
     return rows
 
@@ -72,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=8, help="nodes per domain in each run")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--answers", default="stand-in", help="answer source of each run (default: stand-in)")
-    parser.add_argument("--sim-requests", type=int, default=200,
-                        help="traffic.simulated_requests per run (SimPy arrivals per serving profile; default 200)")
+    parser.add_argument(
+        "--sim-requests",
+        type=int,
+        default=200,
+        help="traffic.simulated_requests per run (SimPy arrivals per serving profile; default 200)",
+    )
     parser.add_argument("--with-serial", action="store_true", help="also time the in-process serial executor")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -92,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| config | workers | runs | wall (s) | runs/s | mean cell wall (s) | mean cell CPU (s) | identical |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['config']} | {r['workers']} | {r['runs']} | {r['wall_s']} | {r['runs_per_s']} |"
-              f" {r['mean_cell_s']} | {r['mean_cell_cpu_s']} | {r['identical']} |")
+        print(
+            f"| {r['config']} | {r['workers']} | {r['runs']} | {r['wall_s']} | {r['runs_per_s']} |"
+            f" {r['mean_cell_s']} | {r['mean_cell_cpu_s']} | {r['identical']} |"
+        )
     print(json.dumps(summary, indent=2))
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, **summary}, indent=2) + "\n")

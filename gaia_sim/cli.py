@@ -20,7 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("gaia_sim.evaluation", "ROC / TPR-at-FPR evaluation of detectors on the bank or real Gaia answers"),
     "sweep": ("gaia_sim.sweep.cli_sweep", "run a parameter sweep file (process pool or Dask)"),
     "report": ("gaia_sim.sweep.cli_report", "summary tables and phase diagrams for a sweep result"),
-    "deterrence": ("gaia_sim.deterrence_cli", "does cheating pay? closed-form margin, min stake and basin edge for a scenario"),
+    "deterrence": (
+        "gaia_sim.deterrence_cli",
+        "does cheating pay? closed-form margin, min stake and basin edge for a scenario",
+    ),
     "dashboard": ("dashboard.app", "start the Dash dashboard on localhost"),
 }
 

@@ -9,7 +9,6 @@ Pure functions; units: tokens, seconds, answers.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 
@@ -18,9 +17,11 @@ def cost_per_answer(seconds_per_answer, compute_price_per_s: float) -> np.ndarra
     return np.asarray(seconds_per_answer, float) * compute_price_per_s
 
 
-def node_epoch_cost(compute_s, compute_price_per_s: float, fixed_cost: float, kb_cost: float,
-                    pays_kb=True, active=True) -> np.ndarray:
+def node_epoch_cost(
+    compute_s, compute_price_per_s: float, fixed_cost: float, kb_cost: float, pays_kb=True, active=True
+) -> np.ndarray:
     """Tokens a node pays in an epoch: its compute seconds x price of a GPU-second, plus, while
     active, the fixed cost and the knowledge-base cost (unless it skips the KB)."""
-    return (cost_per_answer(compute_s, compute_price_per_s)
-            + (fixed_cost + kb_cost * np.asarray(pays_kb, float)) * np.asarray(active, float))
+    return cost_per_answer(compute_s, compute_price_per_s) + (
+        fixed_cost + kb_cost * np.asarray(pays_kb, float)
+    ) * np.asarray(active, float)

@@ -93,16 +93,33 @@ def posp_bound(cost_saving: float, colluding_share: float, reward: float, slash:
     return float("inf") if denom <= 0 else cost_saving / denom
 
 
-def margin_grid(p_detect, slash_fraction, stake, reward, cost_saving, colluding_share=0.0,
-                false_positive=0.0, jail_loss=0.0, pass_probability=None):
+def margin_grid(
+    p_detect,
+    slash_fraction,
+    stake,
+    reward,
+    cost_saving,
+    colluding_share=0.0,
+    false_positive=0.0,
+    jail_loss=0.0,
+    pass_probability=None,
+):
     """Vectorized margin over broadcast arrays (single-validator pass = 1 - r unless given)."""
     pp = 1.0 - np.asarray(colluding_share, float) if pass_probability is None else pass_probability
     penalty = np.asarray(reward, float) + np.asarray(slash_fraction, float) * np.asarray(stake, float) + jail_loss
     return (np.asarray(p_detect, float) * pp - false_positive) * penalty - np.asarray(cost_saving, float)
 
 
-def basin_edge(shares, p_detect, slash_fraction: float, stake: float, cost_saving: float, reward: float = 0.0,
-               false_positive: float = 0.0, jail_loss: float = 0.0) -> float:
+def basin_edge(
+    shares,
+    p_detect,
+    slash_fraction: float,
+    stake: float,
+    cost_saving: float,
+    reward: float = 0.0,
+    false_positive: float = 0.0,
+    jail_loss: float = 0.0,
+) -> float:
     """Largest cheating share up to which cheating still does not pay, when the detection
     probability depends on how many nodes cheat.
 
@@ -121,8 +138,16 @@ def basin_edge(shares, p_detect, slash_fraction: float, stake: float, cost_savin
     x, p = np.asarray(shares, float), np.asarray(p_detect, float)
     if x.ndim != 1 or x.shape != p.shape or len(x) < 2 or np.any(np.diff(x) <= 0):
         raise ValueError("basin_edge: shares must be ascending, at least two, one p_detect per share")
-    m = margin_grid(p, slash_fraction, stake, reward, cost_saving, false_positive=false_positive,
-                    jail_loss=jail_loss, pass_probability=1.0)
+    m = margin_grid(
+        p,
+        slash_fraction,
+        stake,
+        reward,
+        cost_saving,
+        false_positive=false_positive,
+        jail_loss=jail_loss,
+        pass_probability=1.0,
+    )
     if m[0] < 0:
         return float(x[0])
     below = np.flatnonzero(m < 0)
@@ -169,14 +194,17 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack, scenario))
     drop = float(plan.cheat_rate) if plan.user_role is None else 0.0
     rc = 0.0 if plan.user_role is None else float(plan.cheat_rate)
-    profile = ServingProfile((_secs(scenario, answers, plan.honest_role), _secs(scenario, answers, plan.user_role)), (1.0 - rc, rc))
+    profile = ServingProfile(
+        (_secs(scenario, answers, plan.honest_role), _secs(scenario, answers, plan.user_role)), (1.0 - rc, rc)
+    )
     rate = t.utilisation / _secs(scenario, answers, "claimed")
     timeout = _timeout_share(profile, rate, t.timeout_s, t.simulated_requests, scenario.seed)
     answered = t.requests_per_node * (1.0 - drop) * (1.0 - timeout)
     revenue = float(rewards.node_revenue(answered, r.price_per_request, r.protocol_fee))
     pays_kb = not NODE_BEHAVIOURS[behaviour].traits["skips_kb"]
-    return revenue, float(costs.node_epoch_cost(answered * profile.mean_service_s(), c.compute_price,
-                                                c.fixed_cost, c.kb_cost, pays_kb))
+    return revenue, float(
+        costs.node_epoch_cost(answered * profile.mean_service_s(), c.compute_price, c.fixed_cost, c.kb_cost, pays_kb)
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -210,13 +238,21 @@ def verdict_pass_share(scenario, behaviour: str) -> float:
     from gaia_sim.validators import VALIDATOR_BEHAVIOURS
 
     mix, ring = scenario.validator_population.model_dump(), NODE_BEHAVIOURS[behaviour].traits["colludes"]
-    voters = [v for v, cls in VALIDATOR_BEHAVIOURS.items() if cls.traits["queries"] and not (ring and cls.traits["colludes"])]
+    voters = [
+        v for v, cls in VALIDATOR_BEHAVIOURS.items() if cls.traits["queries"] and not (ring and cls.traits["colludes"])
+    ]
     guilty_share = sum(mix[v] for v in voters)
     return 1.0 if guilty_share >= scenario.validation.quorum - 1e-12 else 0.0
 
 
-def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 1.0,
-                  fpr: float | None = None, verdict_rates: bool = False) -> Deterrence:
+def from_scenario(
+    scenario,
+    answers,
+    behaviour: str | None = None,
+    tpr: float = 1.0,
+    fpr: float | None = None,
+    verdict_rates: bool = False,
+) -> Deterrence:
     """The deterrence inputs a scenario implies for its main cheating behaviour, per epoch.
 
     C = cheater's expected pre-penalty profit - honest node's (:func:`mean_economics`: compute
@@ -238,10 +274,16 @@ def from_scenario(scenario, answers, behaviour: str | None = None, tpr: float = 
     jail = sp.jail_epochs * max(rev_h - cost_h, 0.0) if sp.rule == "jail_eject" else 0.0
     probe = scenario.probes.probe_fraction
     q = probe * (scenario.detector.alpha if fpr is None else fpr)
-    return Deterrence(p_detect=probe * tpr, slash_fraction=sp.slash_fraction, stake=scenario.staking.node_stake,
-                      reward=reward, cost_saving=saving,
-                      colluding_share=0.0 if verdict_rates else 1.0 - verdict_pass_share(scenario, behaviour),
-                      false_positive=q, jail_loss=jail)
+    return Deterrence(
+        p_detect=probe * tpr,
+        slash_fraction=sp.slash_fraction,
+        stake=scenario.staking.node_stake,
+        reward=reward,
+        cost_saving=saving,
+        colluding_share=0.0 if verdict_rates else 1.0 - verdict_pass_share(scenario, behaviour),
+        false_positive=q,
+        jail_loss=jail,
+    )
 
 
 def main_cheater(scenario) -> str:
@@ -252,8 +294,14 @@ def main_cheater(scenario) -> str:
     return max(mix, key=mix.get)
 
 
-def measured_rates(scenario, answers, behaviour: str | None = None, share: float | None = None,
-                   seeds=(1001, 1002, 1003, 1004), epochs: int = 30) -> dict:
+def measured_rates(
+    scenario,
+    answers,
+    behaviour: str | None = None,
+    share: float | None = None,
+    seeds=(1001, 1002, 1003, 1004),
+    epochs: int = 30,
+) -> dict:
     """Per-probe guilty-verdict rates of ``behaviour`` (p) and of honest nodes (q), and the measured
     cost saving (cheater's minus honest node's revenue - cost per node epoch; revenue forfeited on
     guilty verdicts is already subtracted when ``slashing.forfeit_revenue``), from simulations of
@@ -273,15 +321,30 @@ def measured_rates(scenario, answers, behaviour: str | None = None, share: float
         over |= {f"population.{k}": 0.0 for k in scenario.population.model_dump()}
         over |= {f"population.{behaviour}": float(share), "population.honest": 1.0 - float(share)}
     steps = [simulate(scenario.with_overrides({**over, "seed": int(seed)}), answers=answers).steps for seed in seeds]
-    nodes = pd.concat(steps).query("role == 'node'").groupby("behaviour")[["count", "revenue", "cost", "flagged", "probed"]].sum()
-    out = {"behaviour": behaviour, "p": float("nan"), "q": float("nan"), "C_measured": float("nan"),
-           "verdicts_cheater": 0, "verdicts_honest": 0}
+    nodes = (
+        pd.concat(steps)
+        .query("role == 'node'")
+        .groupby("behaviour")[["count", "revenue", "cost", "flagged", "probed"]]
+        .sum()
+    )
+    out = {
+        "behaviour": behaviour,
+        "p": float("nan"),
+        "q": float("nan"),
+        "C_measured": float("nan"),
+        "verdicts_cheater": 0,
+        "verdicts_honest": 0,
+    }
     if behaviour in nodes.index and nodes.loc[behaviour, "probed"] > 0:
-        out |= {"p": float(nodes.loc[behaviour, "flagged"] / nodes.loc[behaviour, "probed"]),
-                "verdicts_cheater": int(nodes.loc[behaviour, "probed"])}
+        out |= {
+            "p": float(nodes.loc[behaviour, "flagged"] / nodes.loc[behaviour, "probed"]),
+            "verdicts_cheater": int(nodes.loc[behaviour, "probed"]),
+        }
     if "honest" in nodes.index and nodes.loc["honest", "probed"] > 0:
-        out |= {"q": float(nodes.loc["honest", "flagged"] / nodes.loc["honest", "probed"]),
-                "verdicts_honest": int(nodes.loc["honest", "probed"])}
+        out |= {
+            "q": float(nodes.loc["honest", "flagged"] / nodes.loc["honest", "probed"]),
+            "verdicts_honest": int(nodes.loc["honest", "probed"]),
+        }
     if {behaviour, "honest"} <= set(nodes.index):
         net = (nodes["revenue"] - nodes["cost"]) / nodes["count"]
         out["C_measured"] = float(net[behaviour] - net["honest"])
@@ -312,7 +375,11 @@ def check_cell(result, answers, threshold: float | None = 0.5, rates: str = "ear
         agree = (honest > start) if d.deters else (honest < start)
     else:
         agree = d.deters == (honest > threshold)
-    return {"margin": d.margin, "predicted_deterred": d.deters, "honest_share": honest,
-            "agree": bool(agree), "critical_p": d.critical_p, "p_detect": d.p_detect}
-
-
+    return {
+        "margin": d.margin,
+        "predicted_deterred": d.deters,
+        "honest_share": honest,
+        "agree": bool(agree),
+        "critical_p": d.critical_p,
+        "p_detect": d.p_detect,
+    }

@@ -23,16 +23,30 @@ FRACTIONS = (0.05, 0.1, 0.2, 0.5, 1.0)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario TOML file, e.g. scenarios/lazy_nodes.toml")
-    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                        help="override any parameter, e.g. --set probes.questions_per_epoch=8 (TOML value syntax)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any parameter, e.g. --set probes.questions_per_epoch=8 (TOML value syntax)",
+    )
     parser.add_argument("--behaviour", help="cheating behaviour to judge (default: the scenario's most common one)")
-    parser.add_argument("--tpr", type=float, help="use this per-probe guilty-verdict rate of cheaters instead of measuring it")
-    parser.add_argument("--fpr", type=float, help="use this per-probe guilty-verdict rate of honest nodes instead of measuring it")
+    parser.add_argument(
+        "--tpr", type=float, help="use this per-probe guilty-verdict rate of cheaters instead of measuring it"
+    )
+    parser.add_argument(
+        "--fpr", type=float, help="use this per-probe guilty-verdict rate of honest nodes instead of measuring it"
+    )
     parser.add_argument("--seeds", type=int, default=2, help="calibration runs (seeds 1001, 1002, ...; default 2)")
     parser.add_argument("--epochs", type=int, default=20, help="epochs per calibration run (default 20)")
-    parser.add_argument("--shares", help="cheating shares at which to measure the detector's power, e.g. 0.2,0.3,0.35,0.4")
-    parser.add_argument("--fractions", default=",".join(map(str, FRACTIONS)),
-                        help="slash fractions for the min-stake table (default 0.05,0.1,0.2,0.5,1)")
+    parser.add_argument(
+        "--shares", help="cheating shares at which to measure the detector's power, e.g. 0.2,0.3,0.35,0.4"
+    )
+    parser.add_argument(
+        "--fractions",
+        default=",".join(map(str, FRACTIONS)),
+        help="slash fractions for the min-stake table (default 0.05,0.1,0.2,0.5,1)",
+    )
     parser.add_argument("--json", help="also write the numbers to this JSON file")
 
 
@@ -66,15 +80,19 @@ def run(args: argparse.Namespace) -> int:
     shares = _floats(args.shares, "--shares", 0.0, 1.0) if args.shares else None
     scenario = load_scenario(args.scenario)
     if args.set:
-        scenario = scenario.with_overrides(parse_overrides(args.set), source=f"{args.scenario} (command-line overrides)")
+        scenario = scenario.with_overrides(
+            parse_overrides(args.set), source=f"{args.scenario} (command-line overrides)"
+        )
     behaviour = args.behaviour or deterrence.main_cheater(scenario)
     cheats = with_trait("cheats")
     if behaviour not in scenario.population.model_dump() or behaviour not in cheats:
         allowed = sorted(k for k in scenario.population.model_dump() if k in cheats)
         raise UserError(f"--behaviour {behaviour!r}: allowed {allowed}")
     if scenario.population.model_dump()[behaviour] <= 0 and (args.tpr is None or args.fpr is None):
-        raise UserError(f"{args.scenario}: no cheaters to measure (population.{behaviour} = 0); set a share, "
-                        f"e.g. --set population.{behaviour}=0.2 --set population.honest=0.8, or give --tpr and --fpr")
+        raise UserError(
+            f"{args.scenario}: no cheaters to measure (population.{behaviour} = 0); set a share, "
+            f"e.g. --set population.{behaviour}=0.2 --set population.honest=0.8, or give --tpr and --fpr"
+        )
     if args.json:
         check_output_file(args.json, "--json file")  # before the calibration runs, not after
     answers = load_answers(scenario.answers)
@@ -82,24 +100,44 @@ def run(args: argparse.Namespace) -> int:
     rates = {"p": args.tpr, "q": args.fpr, "C_measured": math.nan, "source": "given"}
     if args.tpr is None or args.fpr is None:
         m = deterrence.measured_rates(scenario, answers, behaviour, seeds=seeds, epochs=args.epochs)
-        rates = {"p": m["p"] if args.tpr is None else args.tpr, "q": m["q"] if args.fpr is None else args.fpr,
-                 "C_measured": m["C_measured"], "source": f"measured: {len(seeds)} seeds x {args.epochs} epochs, strategies frozen"}
+        rates = {
+            "p": m["p"] if args.tpr is None else args.tpr,
+            "q": m["q"] if args.fpr is None else args.fpr,
+            "C_measured": m["C_measured"],
+            "source": f"measured: {len(seeds)} seeds x {args.epochs} epochs, strategies frozen",
+        }
     if math.isnan(rates["p"]):
-        raise UserError(f"{args.scenario}: no {behaviour} node was probed in the calibration runs; "
-                        f"raise population.{behaviour} or probes.probe_fraction, or give --tpr")
+        raise UserError(
+            f"{args.scenario}: no {behaviour} node was probed in the calibration runs; "
+            f"raise population.{behaviour} or probes.probe_fraction, or give --tpr"
+        )
     d = deterrence.from_scenario(scenario, answers, behaviour, tpr=rates["p"], fpr=rates["q"], verdict_rates=True)
-    out = {"scenario": str(args.scenario), "behaviour": behaviour, "rates": rates, "cost_saving_C": d.cost_saving,
-           "reward_R": d.reward, "jail_loss_J": d.jail_loss, "slash_fraction": d.slash_fraction, "stake": d.stake,
-           "margin": d.margin, "deters": d.deters,
-           "min_stake": {str(f): _min_stake(d, f) for f in fractions}}
+    out = {
+        "scenario": str(args.scenario),
+        "behaviour": behaviour,
+        "rates": rates,
+        "cost_saving_C": d.cost_saving,
+        "reward_R": d.reward,
+        "jail_loss_J": d.jail_loss,
+        "slash_fraction": d.slash_fraction,
+        "stake": d.stake,
+        "margin": d.margin,
+        "deters": d.deters,
+        "min_stake": {str(f): _min_stake(d, f) for f in fractions},
+    }
     if shares:
-        curve = [deterrence.measured_rates(scenario, answers, behaviour, share=x, seeds=seeds, epochs=args.epochs)["p"]
-                 for x in shares]
+        curve = [
+            deterrence.measured_rates(scenario, answers, behaviour, share=x, seeds=seeds, epochs=args.epochs)["p"]
+            for x in shares
+        ]
         worst = replace(d, p_detect=min(curve))  # the weakest measured power
-        out |= {"power_by_share": dict(zip(map(str, shares), curve)),
-                "basin_edge": deterrence.basin_edge(shares, curve, d.slash_fraction, d.stake, d.cost_saving,
-                                                    d.reward, d.false_positive, d.jail_loss),
-                "min_stake_all_shares": {str(f): _min_stake(worst, f) for f in fractions}}
+        out |= {
+            "power_by_share": dict(zip(map(str, shares), curve)),
+            "basin_edge": deterrence.basin_edge(
+                shares, curve, d.slash_fraction, d.stake, d.cost_saving, d.reward, d.false_positive, d.jail_loss
+            ),
+            "min_stake_all_shares": {str(f): _min_stake(worst, f) for f in fractions},
+        }
     print(_report(out, scenario.population.model_dump()[behaviour]))
     if args.json:
         atomic_write(args.json, lambda tmp: tmp.write_text(json.dumps(out, indent=2, default=float)))
@@ -113,29 +151,44 @@ def _min_stake(d, f: float) -> float:
 
 def _report(o: dict, start_share: float) -> str:
     r = o["rates"]
-    lines = [f"{o['scenario']}: {o['behaviour']} ({start_share:.0%} of nodes at the start)",
-             f"  detector: p = {r['p']:.3f} guilty verdicts per probe of a cheater, q = {r['q']:.4f} of an honest node ({r['source']})",
-             f"  cost saving C = {o['cost_saving_C']:.3f} tokens/epoch (closed form)"
-             + ("" if math.isnan(r["C_measured"]) else f"; measured revenue - cost gap {r['C_measured']:.3f}"
-                + (" (after revenue forfeited on guilty verdicts)" if o["reward_R"] > 0 else "")),
-             f"  penalty per upheld verdict: R = {o['reward_R']:.3f} + f S = {o['slash_fraction']:g} x {o['stake']:g} + J = {o['jail_loss_J']:.3f}",
-             f"  margin (p - q)(R + f S + J) - C = {o['margin']:+.3f} tokens/epoch -> "
-             + ("DETERRED: cheating does not pay" if o["deters"] else "NOT deterred: cheating pays"),
-             "  smallest deterring stake by slash fraction: "
-             + ", ".join(f"f={f}: {_fmt(s)}" for f, s in o["min_stake"].items())]
+    lines = [
+        f"{o['scenario']}: {o['behaviour']} ({start_share:.0%} of nodes at the start)",
+        f"  detector: p = {r['p']:.3f} guilty verdicts per probe of a cheater, q = {r['q']:.4f} of an honest node ({r['source']})",
+        f"  cost saving C = {o['cost_saving_C']:.3f} tokens/epoch (closed form)"
+        + (
+            ""
+            if math.isnan(r["C_measured"])
+            else f"; measured revenue - cost gap {r['C_measured']:.3f}"
+            + (" (after revenue forfeited on guilty verdicts)" if o["reward_R"] > 0 else "")
+        ),
+        f"  penalty per upheld verdict: R = {o['reward_R']:.3f} + f S = {o['slash_fraction']:g} x {o['stake']:g} + J = {o['jail_loss_J']:.3f}",
+        f"  margin (p - q)(R + f S + J) - C = {o['margin']:+.3f} tokens/epoch -> "
+        + ("DETERRED: cheating does not pay" if o["deters"] else "NOT deterred: cheating pays"),
+        "  smallest deterring stake by slash fraction: "
+        + ", ".join(f"f={f}: {_fmt(s)}" for f, s in o["min_stake"].items()),
+    ]
     if any(s == 0.0 for s in o["min_stake"].values()):
-        lines.append(f"  (a smallest stake of 0 means no stake is needed: the revenue forfeited and the jail loss on a "
-                     f"guilty verdict, R + J = {o['reward_R'] + o['jail_loss_J']:.3f}, already outweigh C at this p)")
+        lines.append(
+            f"  (a smallest stake of 0 means no stake is needed: the revenue forfeited and the jail loss on a "
+            f"guilty verdict, R + J = {o['reward_R'] + o['jail_loss_J']:.3f}, already outweigh C at this p)"
+        )
     if "basin_edge" in o:
         pw = ", ".join(f"{x}: {p:.3f}" for x, p in o["power_by_share"].items())
         xs = [float(x) for x in o["power_by_share"]]
         edge = o["basin_edge"]
-        where = (f"beyond the largest measured share ({xs[-1]:g})" if edge >= xs[-1] and o["deters"] else
-                 f"nowhere in the measured range (from {xs[0]:g})" if edge <= xs[0] else f"up to a {edge:.3f} cheating share")
-        lines += [f"  detector power by cheating share: {pw}",
-                  f"  basin edge at this stake: cheating stays unprofitable {where} (start {start_share:.3f})",
-                  f"  stake that deters at every measured share ({xs[0]:g}-{xs[-1]:g}): " + ", ".join(
-                      f"f={f}: {_fmt(s)}" for f, s in o["min_stake_all_shares"].items())]
+        where = (
+            f"beyond the largest measured share ({xs[-1]:g})"
+            if edge >= xs[-1] and o["deters"]
+            else f"nowhere in the measured range (from {xs[0]:g})"
+            if edge <= xs[0]
+            else f"up to a {edge:.3f} cheating share"
+        )
+        lines += [
+            f"  detector power by cheating share: {pw}",
+            f"  basin edge at this stake: cheating stays unprofitable {where} (start {start_share:.3f})",
+            f"  stake that deters at every measured share ({xs[0]:g}-{xs[-1]:g}): "
+            + ", ".join(f"f={f}: {_fmt(s)}" for f, s in o["min_stake_all_shares"].items()),
+        ]
     return "\n".join(lines)
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from gaia_sim.detector import DETECTORS, assess
 from gaia_sim.atomic import atomic_write, check_output_dir
+from gaia_sim.detector import DETECTORS, assess
 from gaia_sim.errors import UserError
 
 
@@ -46,7 +46,9 @@ def real_pools(data, runs=("2025-03-19", "2025-03-26")) -> dict[str, Pool]:
     """One Pool per real Gaia model, with one answer block per run (runs kept apart)."""
     pools = {}
     for i, node in enumerate(data.nodes):
-        per_q = tuple([data.embeddings[r][i, q].astype(np.float32) for r in runs] for q in range(len(data.question_ids)))
+        per_q = tuple(
+            [data.embeddings[r][i, q].astype(np.float32) for r in runs] for q in range(len(data.question_ids))
+        )
         pools[node] = Pool(node, per_q)
     return pools
 
@@ -75,24 +77,39 @@ class TrialSpec:
     cheat_runs: tuple = (0, 1)
 
 
-def make_trial(pools: dict[str, Pool], spec: TrialSpec, rng: np.random.Generator,
-               question_pool: np.ndarray | None = None, questions: np.ndarray | None = None,
-               labels: np.ndarray | None = None):
+def make_trial(
+    pools: dict[str, Pool],
+    spec: TrialSpec,
+    rng: np.random.Generator,
+    question_pool: np.ndarray | None = None,
+    questions: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+):
     """Embeddings (nodes, questions, samples, dim), labels (True = cheater) and the question
     indices of one trial: ``questions`` if given, else ``spec.questions`` drawn from ``question_pool``;
     ``labels`` if given (the same nodes cheat every epoch), else ``spec.cheaters`` random nodes."""
     honest, cheat = pools[spec.honest], pools[spec.cheat]
     qpool = np.arange(len(honest.emb)) if question_pool is None else np.asarray(question_pool)
-    qs = np.asarray(questions) if questions is not None else np.sort(
-        rng.choice(qpool, size=min(spec.questions, len(qpool)), replace=False))
+    qs = (
+        np.asarray(questions)
+        if questions is not None
+        else np.sort(rng.choice(qpool, size=min(spec.questions, len(qpool)), replace=False))
+    )
     if labels is None:
         labels = np.zeros(spec.nodes, dtype=bool)
         labels[rng.choice(spec.nodes, size=spec.cheaters, replace=False)] = True
-    x = np.stack([
-        draw_node(cheat if bad else honest, qs, spec.samples, rng,
-                  int(rng.choice(spec.cheat_runs if bad else spec.honest_runs)))
-        for bad in labels
-    ])
+    x = np.stack(
+        [
+            draw_node(
+                cheat if bad else honest,
+                qs,
+                spec.samples,
+                rng,
+                int(rng.choice(spec.cheat_runs if bad else spec.honest_runs)),
+            )
+            for bad in labels
+        ]
+    )
     return x, labels, qs
 
 
@@ -145,13 +162,25 @@ class Outcome:
     def summary(self, fpr: float = 0.01) -> dict:
         h, c = np.concatenate(self.honest), np.concatenate(self.cheat)
         f, t = roc_curve(h, c)
-        return {"tpr_at_fpr": tpr_at_fpr(h, c, fpr), "auc": auc(f, t),
-                "honest_flag_rate": self.flagged_honest / max(len(h), 1),
-                "cheat_flag_rate": self.flagged_cheat / max(len(c), 1), "n_honest": len(h), "n_cheat": len(c)}
+        return {
+            "tpr_at_fpr": tpr_at_fpr(h, c, fpr),
+            "auc": auc(f, t),
+            "honest_flag_rate": self.flagged_honest / max(len(h), 1),
+            "cheat_flag_rate": self.flagged_cheat / max(len(c), 1),
+            "n_honest": len(h),
+            "n_cheat": len(c),
+        }
 
 
-def evaluate_setting(pools, spec: TrialSpec, detectors: dict, trials: int, rng: np.random.Generator,
-                     alpha: float = 0.01, question_pool=None) -> dict[str, Outcome]:
+def evaluate_setting(
+    pools,
+    spec: TrialSpec,
+    detectors: dict,
+    trials: int,
+    rng: np.random.Generator,
+    alpha: float = 0.01,
+    question_pool=None,
+) -> dict[str, Outcome]:
     """Run ``trials`` trials of one setting through every detector (name -> assess options)."""
     out = {name: Outcome() for name in detectors}
     for _ in range(trials):
@@ -161,8 +190,9 @@ def evaluate_setting(pools, spec: TrialSpec, detectors: dict, trials: int, rng: 
     return out
 
 
-def selection_gain(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator,
-                   explore: float = 0.2, alpha: float = 0.01) -> dict[str, np.ndarray]:
+def selection_gain(
+    pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator, explore: float = 0.2, alpha: float = 0.01
+) -> dict[str, np.ndarray]:
     """Per-epoch TPR at FPR 1% (pooled over ``reps`` independent networks) of validators that learn
     question selection (:class:`QuestionSelector`) against validators asking random questions."""
     from gaia_sim.detector.selection import QuestionSelector
@@ -182,13 +212,20 @@ def selection_gain(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.rando
     return {k: np.array([o.summary()["tpr_at_fpr"] for o in v]) for k, v in outcomes.items()}
 
 
-def evaluate_learned(pools, spec: TrialSpec, detectors: dict, trials: int, rng: np.random.Generator,
-                     question_sets: list, alpha: float = 0.01) -> dict[str, Outcome]:
+def evaluate_learned(
+    pools,
+    spec: TrialSpec,
+    detectors: dict,
+    trials: int,
+    rng: np.random.Generator,
+    question_sets: list,
+    alpha: float = 0.01,
+) -> dict[str, Outcome]:
     """``trials`` verdicts split evenly over independently learned question sets (one per validator
     history), pooled: the TPR then averages over what validators may have learned, not one lucky
     or unlucky set."""
     out = {name: Outcome() for name in detectors}
-    sets = question_sets[:max(trials, 1)]  # fewer trials than histories: one trial per set
+    sets = question_sets[: max(trials, 1)]  # fewer trials than histories: one trial per set
     for i, qs in enumerate(sets):
         share = trials // len(sets) + (i < trials % len(sets))
         for name, outcome in evaluate_setting(pools, spec, detectors, share, rng, alpha, qs).items():
@@ -210,8 +247,9 @@ def learn_questions(pools, spec: TrialSpec, k: int, epochs: int, rng: np.random.
     return np.sort(order[:k])
 
 
-def sequential_run(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator,
-                   alpha: float = 0.01, learn: bool = False) -> dict:
+def sequential_run(
+    pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator, alpha: float = 0.01, learn: bool = False
+) -> dict:
     """Small per-epoch budgets accumulated with :class:`EvidenceAccumulator` (e-values, Ville):
     share of cheaters flagged by each epoch and share of honest nodes ever flagged. The same nodes
     cheat in every epoch; with ``learn`` the validators choose questions with a QuestionSelector."""
@@ -232,13 +270,20 @@ def sequential_run(pools, spec: TrialSpec, epochs: int, reps: int, rng: np.rando
             caught[epoch] += ever[labels].sum()
         honest_ever += int(ever[~labels].sum())
         n_honest += int((~labels).sum())
-    return {"cheaters_flagged_by_epoch": np.round(caught / (reps * spec.cheaters), 3).tolist(),
-            "honest_ever_flagged": honest_ever / max(n_honest, 1), "honest_node_histories": n_honest}
+    return {
+        "cheaters_flagged_by_epoch": np.round(caught / (reps * spec.cheaters), 3).tolist(),
+        "honest_ever_flagged": honest_ever / max(n_honest, 1),
+        "honest_node_histories": n_honest,
+    }
 
 
 # ----------------------------------------------------------------------------- sources
-REAL_PAIRINGS = (("gemma-2-27b", "gemma-2-9b"), ("gemma-2-9b", "gemma-2-27b"),
-                 ("gemma-2-27b", "llama-3-1-8b"), ("gemma-2-9b", "llama-3-1-8b"))
+REAL_PAIRINGS = (
+    ("gemma-2-27b", "gemma-2-9b"),
+    ("gemma-2-9b", "gemma-2-27b"),
+    ("gemma-2-27b", "llama-3-1-8b"),
+    ("gemma-2-9b", "llama-3-1-8b"),
+)
 BANK_CHEATS = ("cheaper_model", "low_precision", "wrong_kb", "no_kb", "lazy_truncated", "lazy_replay", "lazy_refusal")
 
 
@@ -295,8 +340,14 @@ def plot_roc(curves: dict, title: str, path: Path) -> None:
     for name, (f, t) in curves.items():
         ax.step(np.maximum(f, 1e-4), t, where="post", label=name)
     ax.axvline(0.01, color="grey", ls=":", lw=1)
-    ax.set(xscale="log", xlim=(1e-4, 1), ylim=(0, 1.02), xlabel="false-positive rate (honest nodes)",
-           ylabel="true-positive rate (cheaters)", title=title)
+    ax.set(
+        xscale="log",
+        xlim=(1e-4, 1),
+        ylim=(0, 1.02),
+        xlabel="false-positive rate (honest nodes)",
+        ylabel="true-positive rate (cheaters)",
+        title=title,
+    )
     ax.legend(loc="lower right", fontsize=8)
     _atomic_png(fig, path)
     plt.close(fig)
@@ -318,15 +369,24 @@ def plot_budget(rows: list[dict], title: str, path: Path) -> None:
     for ax, pairing in zip(axes.ravel(), pairings):
         for det in sorted({r["detector"] for r in rows}):
             for mode, marker in (("learned", "o"), ("random", "x")):
-                pts = sorted((r["answers"], r["tpr_at_fpr"]) for r in rows
-                             if (r["pairing"], r["detector"], r["questions_mode"]) == (pairing, det, mode))
+                pts = sorted(
+                    (r["answers"], r["tpr_at_fpr"])
+                    for r in rows
+                    if (r["pairing"], r["detector"], r["questions_mode"]) == (pairing, det, mode)
+                )
                 if pts:
                     color, ls = styles.get(det, ("black", "-"))
-                    ax.plot(*zip(*pts), color=color, ls=ls, marker=marker, alpha=1.0 if mode == "learned" else 0.6,
-                            label=f"{det}, {mode} questions")
+                    ax.plot(
+                        *zip(*pts),
+                        color=color,
+                        ls=ls,
+                        marker=marker,
+                        alpha=1.0 if mode == "learned" else 0.6,
+                        label=f"{det}, {mode} questions",
+                    )
         ax.axhline(0.99, color="grey", ls=":", lw=1)
         ax.set(title=pairing, xlabel="answers per node per verdict", ylabel="TPR at FPR = 1%", ylim=(0, 1.03))
-    for ax in axes.ravel()[len(pairings):]:
+    for ax in axes.ravel()[len(pairings) :]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(title)
@@ -337,8 +397,12 @@ def plot_budget(rows: list[dict], title: str, path: Path) -> None:
 
 # ----------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", choices=("real", "bank", "both"), default="real",
-                        help="answers to evaluate on: the real Gaia answers, the shipped answer bank, or both")
+    parser.add_argument(
+        "--source",
+        choices=("real", "bank", "both"),
+        default="real",
+        help="answers to evaluate on: the real Gaia answers, the shipped answer bank, or both",
+    )
     parser.add_argument("--trials", type=int, default=200, help="simulated verdicts per setting (default 200)")
     parser.add_argument("--nodes", type=int, default=30, help="nodes per domain (default 30)")
     parser.add_argument("--cheaters", type=int, default=3, help="cheating nodes per domain (default 3)")
@@ -346,9 +410,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budgets", default="5,10,15,25", help="answers per node per verdict, comma-separated")
     parser.add_argument("--alpha", type=float, default=0.01, help="detector level (default 0.01)")
     parser.add_argument("--detectors", default="default,median_rank,paper", help="detectors to compare")
-    parser.add_argument("--epochs", type=int, default=12, help="epochs of live verdicts (largest budget) to learn question selection")
-    parser.add_argument("--histories", type=int, default=5,
-                        help="independent validator histories that learn question sets; learned-question trials are split over them (default 5)")
+    parser.add_argument(
+        "--epochs", type=int, default=12, help="epochs of live verdicts (largest budget) to learn question selection"
+    )
+    parser.add_argument(
+        "--histories",
+        type=int,
+        default=5,
+        help="independent validator histories that learn question sets; learned-question trials are split over them (default 5)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default="results/evaluation", help="output folder (default results/evaluation)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -381,27 +451,60 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
     budgets = _budgets(args.budgets, args.questions)
-    bar = tqdm(total=len(pairings) * 2 * len(budgets), desc=f"evaluate {source}", unit="setting",
-               disable=getattr(args, "no_progress", False))
+    bar = tqdm(
+        total=len(pairings) * 2 * len(budgets),
+        desc=f"evaluate {source}",
+        unit="setting",
+        disable=getattr(args, "no_progress", False),
+    )
     for honest, cheat in pairings:
-        base = TrialSpec(honest, cheat, args.nodes, args.cheaters, args.questions,
-                         max(1, max(_budgets(args.budgets, args.questions)) // args.questions), honest_runs, cheat_runs)
+        base = TrialSpec(
+            honest,
+            cheat,
+            args.nodes,
+            args.cheaters,
+            args.questions,
+            max(1, max(_budgets(args.budgets, args.questions)) // args.questions),
+            honest_runs,
+            cheat_runs,
+        )
         learned = [learn_questions(pools, base, args.questions, args.epochs, rng) for _ in range(args.histories)]
         for mode, qsets in (("random", None), ("learned", learned)):
             for budget in _budgets(args.budgets, args.questions):
-                spec = TrialSpec(honest, cheat, args.nodes, args.cheaters, args.questions,
-                                 budget // args.questions, honest_runs, cheat_runs)
-                res = (evaluate_setting(pools, spec, detectors, args.trials, rng, args.alpha) if qsets is None
-                       else evaluate_learned(pools, spec, detectors, args.trials, rng, qsets, args.alpha))
+                spec = TrialSpec(
+                    honest,
+                    cheat,
+                    args.nodes,
+                    args.cheaters,
+                    args.questions,
+                    budget // args.questions,
+                    honest_runs,
+                    cheat_runs,
+                )
+                res = (
+                    evaluate_setting(pools, spec, detectors, args.trials, rng, args.alpha)
+                    if qsets is None
+                    else evaluate_learned(pools, spec, detectors, args.trials, rng, qsets, args.alpha)
+                )
                 for name, outcome in res.items():
-                    rows.append({"source": source, "pairing": f"{cheat} as {honest}", "detector": name,
-                                 "questions_mode": mode, "answers": spec.questions * spec.samples,
-                                 "questions": [[int(q) for q in qs] for qs in (qsets or [])],
-                                 **outcome.summary()})
+                    rows.append(
+                        {
+                            "source": source,
+                            "pairing": f"{cheat} as {honest}",
+                            "detector": name,
+                            "questions_mode": mode,
+                            "answers": spec.questions * spec.samples,
+                            "questions": [[int(q) for q in qs] for qs in (qsets or [])],
+                            **outcome.summary(),
+                        }
+                    )
                 if budget == max(_budgets(args.budgets, args.questions)):
                     curves = {n: roc_curve(np.concatenate(o.honest), np.concatenate(o.cheat)) for n, o in res.items()}
-                    plot_roc(curves, f"{source}: {cheat} as {honest}, {mode} q, {budget} answers",
-                             out / f"roc_{source}_{cheat}_as_{honest}_{mode}.png")
+                    plot_roc(
+                        curves,
+                        f"{source}: {cheat} as {honest}, {mode} q, {budget} answers",
+                        out / f"roc_{source}_{cheat}_as_{honest}_{mode}.png",
+                    )
                 bar.update(1)
     bar.close()
     return rows
@@ -412,12 +515,20 @@ def honest_null(source: str, args, rng: np.random.Generator) -> list[dict]:
     pools, pairings, honest_runs, _ = _load_source(source)
     rows = []
     for honest in sorted({h for h, _ in pairings}):
-        spec = TrialSpec(honest, honest, args.nodes, 0, args.questions, max(1, 25 // args.questions), honest_runs, honest_runs)
+        spec = TrialSpec(
+            honest, honest, args.nodes, 0, args.questions, max(1, 25 // args.questions), honest_runs, honest_runs
+        )
         res = evaluate_setting(pools, spec, {"default": {"detector": "default"}}, args.trials, rng, args.alpha)
         summary = res["default"]
         n = sum(len(h) for h in summary.honest)
-        rows.append({"source": source, "honest": honest, "nodes_judged": n,
-                     "honest_flag_rate": summary.flagged_honest / max(n, 1)})
+        rows.append(
+            {
+                "source": source,
+                "honest": honest,
+                "nodes_judged": n,
+                "honest_flag_rate": summary.flagged_honest / max(n, 1),
+            }
+        )
     return rows
 
 
@@ -435,7 +546,8 @@ def dynamics(source: str, args, rng: np.random.Generator) -> dict:
         out[f"{cheat} as {honest}"] = {
             "selection": {k: np.round(v, 3).tolist() for k, v in gain.items()},
             "sequential_2x3": sequential_run(pools, small, args.epochs, reps, rng, args.alpha),
-            "sequential_2x3_learned": sequential_run(pools, small, args.epochs, reps, rng, args.alpha, learn=True)}
+            "sequential_2x3_learned": sequential_run(pools, small, args.epochs, reps, rng, args.alpha, learn=True),
+        }
     return out
 
 
@@ -448,9 +560,11 @@ def trials_note(trials: int, cheaters: int, nodes: int) -> str | None:
     if trials >= FEW_TRIALS:
         return None
     honest = trials * (nodes - cheaters)
-    return (f"note: only {trials} trial(s) per setting: each TPR rests on {trials * cheaters} cheater verdicts "
-            f"(steps of {1 / max(trials * cheaters, 1):.2f}) and the FPR 1% threshold on {honest} honest scores; "
-            f"use --trials {FEW_TRIALS} or more before reading these numbers")
+    return (
+        f"note: only {trials} trial(s) per setting: each TPR rests on {trials * cheaters} cheater verdicts "
+        f"(steps of {1 / max(trials * cheaters, 1):.2f}) and the FPR 1% threshold on {honest} honest scores; "
+        f"use --trials {FEW_TRIALS} or more before reading these numbers"
+    )
 
 
 def run(args) -> int:
@@ -471,20 +585,34 @@ def _run(args) -> int:
     for source in sources:
         rows += evaluate_source(source, args, rng, out)
         null_rows += honest_null(source, args, rng)
-        plot_budget([r for r in rows if r["source"] == source and r["detector"] != "paper"],
-                    f"{source}: TPR at FPR 1% vs budget", out / f"tpr_vs_answers_{source}.png")
+        plot_budget(
+            [r for r in rows if r["source"] == source and r["detector"] != "paper"],
+            f"{source}: TPR at FPR 1% vs budget",
+            out / f"tpr_vs_answers_{source}.png",
+        )
         extra[source] = dynamics(source, args, rng)
-    _atomic_json(out / "evaluation.json", {"settings": {k: v for k, v in vars(args).items() if k != "func"},
-                                           "rows": rows, "honest_null": null_rows, "dynamics": extra,
-                                           "seconds": time.perf_counter() - started})
+    _atomic_json(
+        out / "evaluation.json",
+        {
+            "settings": {k: v for k, v in vars(args).items() if k != "func"},
+            "rows": rows,
+            "honest_null": null_rows,
+            "dynamics": extra,
+            "seconds": time.perf_counter() - started,
+        },
+    )
     _print_table(rows, null_rows)
     for source, per in extra.items():
         for pairing, d in per.items():
-            print(f"{source} {pairing}: TPR@1% per epoch learned {d['selection']['learned']} "
-                  f"random {d['selection']['random']}")
+            print(
+                f"{source} {pairing}: TPR@1% per epoch learned {d['selection']['learned']} "
+                f"random {d['selection']['random']}"
+            )
             for key in ("sequential_2x3", "sequential_2x3_learned"):
-                print(f"  {key}: cheaters flagged by epoch {d[key]['cheaters_flagged_by_epoch']}, honest ever "
-                      f"flagged {d[key]['honest_ever_flagged']:.4f} of {d[key]['honest_node_histories']}")
+                print(
+                    f"  {key}: cheaters flagged by epoch {d[key]['cheaters_flagged_by_epoch']}, honest ever "
+                    f"flagged {d[key]['honest_ever_flagged']:.4f} of {d[key]['honest_node_histories']}"
+                )
     note = trials_note(args.trials, args.cheaters, args.nodes)
     if note:
         print(note)
@@ -493,9 +621,15 @@ def _run(args) -> int:
 
 
 def _print_table(rows: list[dict], null_rows: list[dict]) -> None:
-    print(f"{'source':6} {'pairing':34} {'questions':9} {'answers':>7} {'detector':12} {'TPR@1%':>7} {'honest flag':>11}")
+    print(
+        f"{'source':6} {'pairing':34} {'questions':9} {'answers':>7} {'detector':12} {'TPR@1%':>7} {'honest flag':>11}"
+    )
     for r in rows:
-        print(f"{r['source']:6} {r['pairing']:34} {r['questions_mode']:9} {r['answers']:7d} {r['detector']:12} "
-              f"{r['tpr_at_fpr']:7.3f} {r['honest_flag_rate']:11.4f}")
+        print(
+            f"{r['source']:6} {r['pairing']:34} {r['questions_mode']:9} {r['answers']:7d} {r['detector']:12} "
+            f"{r['tpr_at_fpr']:7.3f} {r['honest_flag_rate']:11.4f}"
+        )
     for r in null_rows:
-        print(f"all honest ({r['source']}, {r['honest']}): flag rate {r['honest_flag_rate']:.4f} over {r['nodes_judged']} node verdicts")
+        print(
+            f"all honest ({r['source']}, {r['honest']}): flag rate {r['honest_flag_rate']:.4f} over {r['nodes_judged']} node verdicts"
+        )

@@ -38,7 +38,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "requests_served": ("requests", "user requests answered this epoch"),
     "requests_timed_out": ("requests", "user requests that timed out in the queue this epoch"),
     "honest_share": ("fraction", "share of active nodes that are honest"),
-    "cost_of_corruption": ("tokens", "validator stake an attacker must add to block a guilty verdict in the weakest domain"),
+    "cost_of_corruption": (
+        "tokens",
+        "validator stake an attacker must add to block a guilty verdict in the weakest domain",
+    ),
     "settled": ("flag", "strategy shares have stayed within the tolerance over the settling window"),
 }
 
@@ -83,15 +86,23 @@ def _node_row(state, out, b, mask, probed, guilty) -> dict[str, Any]:
     slashed, revenue, cost, t = out.slashing.slashed, out.settlement.revenue, out.settlement.cost, out.traffic
     flagged, cheats = int((guilty & mask).sum()), NODE_CLASSES[b].traits["cheats"]
     return {
-        "epoch": out.epoch, "role": "node", "behaviour": b, "count": int(mask.sum()),
+        "epoch": out.epoch,
+        "role": "node",
+        "behaviour": b,
+        "count": int(mask.sum()),
         "share": float(mask.sum() / max(state.active.sum(), 1)),
-        "stake": float(state.node_stake[mask].sum()), "balance": float(state.node_balance[mask].sum()),
-        "revenue": float(revenue[mask].sum()), "cost": float(cost[mask].sum()),
-        "profit": float((revenue - cost - slashed)[mask].sum()), "slashed": float(slashed[mask].sum()),
-        "slashed_count": int(((slashed > 0) & mask).sum()), "flagged": flagged,
+        "stake": float(state.node_stake[mask].sum()),
+        "balance": float(state.node_balance[mask].sum()),
+        "revenue": float(revenue[mask].sum()),
+        "cost": float(cost[mask].sum()),
+        "profit": float((revenue - cost - slashed)[mask].sum()),
+        "slashed": float(slashed[mask].sum()),
+        "slashed_count": int(((slashed > 0) & mask).sum()),
+        "flagged": flagged,
         "wrongly_flagged": 0 if cheats else flagged,
         "wrongly_slashed": 0.0 if cheats else float(slashed[mask].sum()),
-        "probed": int((probed & mask).sum()), "requests_served": int(t.answered[mask].sum()),
+        "probed": int((probed & mask).sum()),
+        "requests_served": int(t.answered[mask].sum()),
         "requests_timed_out": int(t.timed_out[mask].sum()),
     }
 
@@ -101,48 +112,73 @@ def _validator_row(state, out, b) -> dict[str, Any]:
     pnl, reward = out.settlement.validator_pnl[mask], out.settlement.validator_reward[mask].sum()
     cut = out.slashing.validator_slashed[mask]
     return {
-        "epoch": out.epoch, "role": "validator", "behaviour": b, "count": int(mask.sum()),
-        "share": float(mask.mean()), "stake": float(state.validator_stake[mask].sum()),
-        "balance": float(state.validator_balance[mask].sum()), "revenue": float(reward),
-        "cost": float(reward - pnl.sum() - cut.sum()), "profit": float(pnl.sum()),
-        "slashed": float(cut.sum()), "slashed_count": int((cut > 0).sum()),
-        "flagged": 0, "wrongly_flagged": 0, "wrongly_slashed": 0.0, "probed": 0,
-        "requests_served": 0, "requests_timed_out": 0,
+        "epoch": out.epoch,
+        "role": "validator",
+        "behaviour": b,
+        "count": int(mask.sum()),
+        "share": float(mask.mean()),
+        "stake": float(state.validator_stake[mask].sum()),
+        "balance": float(state.validator_balance[mask].sum()),
+        "revenue": float(reward),
+        "cost": float(reward - pnl.sum() - cut.sum()),
+        "profit": float(pnl.sum()),
+        "slashed": float(cut.sum()),
+        "slashed_count": int((cut > 0).sum()),
+        "flagged": 0,
+        "wrongly_flagged": 0,
+        "wrongly_slashed": 0.0,
+        "probed": 0,
+        "requests_served": 0,
+        "requests_timed_out": 0,
     }
 
 
 def _network_row(state, out) -> dict[str, Any]:
     active, t = state.active.sum(), out.traffic
     return {
-        "epoch": out.epoch, "active_nodes": int(active),
+        "epoch": out.epoch,
+        "active_nodes": int(active),
         "honest_share": float((_honest(out.revision.behaviour_before) & state.active).sum() / max(active, 1)),
         "total_stake": float(state.node_stake.sum() + state.validator_stake.sum()),
         "total_balance": float(state.node_balance.sum() + state.validator_balance.sum()),
-        "minted": float(state.minted), "burned": float(state.burned), "escrow": float(state.escrow),
-        "revenue": float(out.settlement.revenue.sum()), "cost_of_corruption": cost_of_corruption(state),
-        "mean_latency_s": t.latency_s, "timeouts": int(t.timed_out.sum()), "settled": False,
+        "minted": float(state.minted),
+        "burned": float(state.burned),
+        "escrow": float(state.escrow),
+        "revenue": float(out.settlement.revenue.sum()),
+        "cost_of_corruption": cost_of_corruption(state),
+        "mean_latency_s": t.latency_s,
+        "timeouts": int(t.timed_out.sum()),
+        "settled": False,
     }
 
 
 def _events(out) -> pd.DataFrame:
     """One row per probe (answers collected), per verdict (score, p-value, guilty) and per slash."""
-    e, t, j, slashed, behaviour = out.epoch, out.traffic, out.judgement, out.slashing.slashed, out.revision.behaviour_before
+    e, t, j, slashed, behaviour = (
+        out.epoch,
+        out.traffic,
+        out.judgement,
+        out.slashing.slashed,
+        out.revision.behaviour_before,
+    )
     probed = t.probed
     answers = np.isfinite(t.embeddings[..., 0]).sum(axis=(1, 2)).astype(float)
     slash_ids = np.flatnonzero(slashed > 0)
     n_p, n_s = len(probed), len(slash_ids)
-    return pd.DataFrame({
-        "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
-        "kind": ["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s,
-        "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
-        "validator": np.full(2 * n_p + n_s, -1, dtype=np.int64),
-        "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
-        "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
-        "score": np.concatenate([np.full(n_p, np.nan), j.scores, np.full(n_s, np.nan)]),
-        "p_value": np.concatenate([np.full(n_p, np.nan), j.p_values, np.full(n_s, np.nan)]),
-        "flagged": np.concatenate([np.zeros(n_p, bool), j.guilty, np.ones(n_s, bool)]),
-        "detail": [""] * (2 * n_p + n_s),
-    })
+    return pd.DataFrame(
+        {
+            "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
+            "kind": ["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s,
+            "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
+            "validator": np.full(2 * n_p + n_s, -1, dtype=np.int64),
+            "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
+            "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
+            "score": np.concatenate([np.full(n_p, np.nan), j.scores, np.full(n_s, np.nan)]),
+            "p_value": np.concatenate([np.full(n_p, np.nan), j.p_values, np.full(n_s, np.nan)]),
+            "flagged": np.concatenate([np.zeros(n_p, bool), j.guilty, np.ones(n_s, bool)]),
+            "detail": [""] * (2 * n_p + n_s),
+        }
+    )
 
 
 def econ_events(frames: list[dict]) -> pd.DataFrame:
@@ -164,6 +200,8 @@ def cost_of_corruption(state: "NetworkState") -> float:
     the stake colluding validators (trait ``colludes``) already hold counting toward the attacker."""
     q, stake = state.scenario.validation.quorum, state.validator_stake
     colluding = np.array([v.traits["colludes"] for v in state.validators])
-    need = [quorum.cost_of_corruption(stake[vs], q, "block", colluding[vs])
-            for vs in (state.validator_domain == d for d in range(state.scenario.network.domains))]
+    need = [
+        quorum.cost_of_corruption(stake[vs], q, "block", colluding[vs])
+        for vs in (state.validator_domain == d for d in range(state.scenario.network.domains))
+    ]
     return float(min(need))

@@ -59,12 +59,33 @@ class ValidatorAgent(mesa.Agent):
 
 
 #: Network-state attributes readable on the model (runner.node_table, tests, notebooks).
-STATE_VIEWS = frozenset({
-    "node_domain", "validator_domain", "behaviour", "initial_behaviour", "free_slot", "active", "status",
-    "node_status", "node_stake", "node_balance", "validator_stake", "validator_balance", "slashed_total",
-    "validator_slashed_total", "ring_member", "profit_avg", "ledger", "minted", "burned", "escrow",
-    "treasury", "question_selector", "evidence",
-})
+STATE_VIEWS = frozenset(
+    {
+        "node_domain",
+        "validator_domain",
+        "behaviour",
+        "initial_behaviour",
+        "free_slot",
+        "active",
+        "status",
+        "node_status",
+        "node_stake",
+        "node_balance",
+        "validator_stake",
+        "validator_balance",
+        "slashed_total",
+        "validator_slashed_total",
+        "ring_member",
+        "profit_avg",
+        "ledger",
+        "minted",
+        "burned",
+        "escrow",
+        "treasury",
+        "question_selector",
+        "evidence",
+    }
+)
 
 
 class GaiaModel(mesa.Model):

@@ -25,7 +25,7 @@ def run_summary(result, node_epochs: dict[str, int]) -> dict[str, float]:
     net, steps = result.network, result.steps
     if net.empty:
         return {}
-    tail = net["honest_share"].iloc[-max(1, len(net) // 10):]
+    tail = net["honest_share"].iloc[-max(1, len(net) // 10) :]
     nodes = steps[steps["role"] == "node"]
     out: dict[str, Any] = {
         "final_honest_share": float(net["honest_share"].iloc[-1]),
@@ -93,16 +93,22 @@ def behaviour_table(result) -> pd.DataFrame:
     for b in present_behaviours(result.steps):
         g = nodes[nodes["behaviour"] == b]
         node_epochs = g["count"].sum()
-        per = {col: float(g[col].sum() / node_epochs) if node_epochs else math.nan for col in ("revenue", "cost", "profit")}
-        rows.append({
-            "behaviour": b,
-            "nodes_start": int(g.loc[g["epoch"] == first, "count"].sum()),
-            "nodes_end": int(g.loc[g["epoch"] == last, "count"].sum()),
-            "revenue_per_node_epoch": per["revenue"], "cost_per_node_epoch": per["cost"],
-            "profit_per_node_epoch": per["profit"],
-            "slashed_tokens": float(g["slashed"].sum()),
-            "guilty_verdicts": int(g["flagged"].sum()), "probed_node_epochs": int(g["probed"].sum()),
-        })
+        per = {
+            col: float(g[col].sum() / node_epochs) if node_epochs else math.nan for col in ("revenue", "cost", "profit")
+        }
+        rows.append(
+            {
+                "behaviour": b,
+                "nodes_start": int(g.loc[g["epoch"] == first, "count"].sum()),
+                "nodes_end": int(g.loc[g["epoch"] == last, "count"].sum()),
+                "revenue_per_node_epoch": per["revenue"],
+                "cost_per_node_epoch": per["cost"],
+                "profit_per_node_epoch": per["profit"],
+                "slashed_tokens": float(g["slashed"].sum()),
+                "guilty_verdicts": int(g["flagged"].sum()),
+                "probed_node_epochs": int(g["probed"].sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -126,8 +132,12 @@ def trajectory(network) -> dict[str, float]:
     if network is None or len(network) == 0 or "honest_share" not in network:
         return {}
     share = network.sort_values("epoch")["honest_share"].to_numpy(dtype=float)
-    return {"honest_share_first": share[0], "honest_share_last": share[-1],
-            "honest_share_change": share[-1] - share[0], "epochs_run": float(len(share))}
+    return {
+        "honest_share_first": share[0],
+        "honest_share_last": share[-1],
+        "honest_share_change": share[-1] - share[0],
+        "epochs_run": float(len(share)),
+    }
 
 
 def per_behaviour(steps) -> dict[str, float]:
@@ -136,8 +146,9 @@ def per_behaviour(steps) -> dict[str, float]:
     if steps is None or len(steps) == 0 or "role" not in steps:
         return {}
     out: dict[str, float] = {}
-    sums = steps.groupby(["role", "behaviour"])[["count", "revenue", "cost", "profit", "slashed", "flagged",
-                                                  "probed"]].sum()
+    sums = steps.groupby(["role", "behaviour"])[
+        ["count", "revenue", "cost", "profit", "slashed", "flagged", "probed"]
+    ].sum()
     for (role, b), r in sums.iterrows():
         if r["count"] <= 0:
             continue

@@ -52,13 +52,21 @@ class NetworkParams(Group):
     nodes_per_domain: int = F(30, "count", "node operators per domain at the start", ge=3, le=100_000)
     validators: int = F(5, "count", "validators per domain", ge=1, le=1_000)
     epoch_hours: float = F(24.0, "hours", "wall-clock length of one epoch (one model step)", gt=0.0, le=24.0 * 365)
-    max_nodes_per_domain: int = F(0, "count", "node slots per domain: newcomers (strategy.entry_rate) fill free slots up to this, so a profitable domain grows; 0 = nodes_per_domain (newcomers only replace operators who left)", ge=0, le=100_000)
+    max_nodes_per_domain: int = F(
+        0,
+        "count",
+        "node slots per domain: newcomers (strategy.entry_rate) fill free slots up to this, so a profitable domain grows; 0 = nodes_per_domain (newcomers only replace operators who left)",
+        ge=0,
+        le=100_000,
+    )
 
     @model_validator(mode="after")
     def _room_for_the_start(self) -> "NetworkParams":
         if 0 < self.max_nodes_per_domain < self.nodes_per_domain:
-            raise ValueError(f"max_nodes_per_domain ({self.max_nodes_per_domain}) must be 0 or at least "
-                             f"nodes_per_domain ({self.nodes_per_domain})")
+            raise ValueError(
+                f"max_nodes_per_domain ({self.max_nodes_per_domain}) must be 0 or at least "
+                f"nodes_per_domain ({self.nodes_per_domain})"
+            )
         return self
 
     @property
@@ -84,9 +92,13 @@ class PopulationParams(_Mix):
 
     honest: float = fraction(1.0, "share of nodes that run the claimed model and knowledge base")
     lazy: float = fraction(0.0, "share of nodes that skip inference (replay, truncate, refuse or drop answers)")
-    colluding: float = fraction(0.0, "share of nodes in a ring that runs one cheap model and is shielded by colluding validators")
+    colluding: float = fraction(
+        0.0, "share of nodes in a ring that runs one cheap model and is shielded by colluding validators"
+    )
     model_swapping: float = fraction(0.0, "share of nodes that serve a cheaper model than the one they claim")
-    kb_swapping: float = fraction(0.0, "share of nodes that serve the right model with a wrong or missing knowledge base")
+    kb_swapping: float = fraction(
+        0.0, "share of nodes that serve the right model with a wrong or missing knowledge base"
+    )
 
 
 class ValidatorMixParams(_Mix):
@@ -100,7 +112,9 @@ class ValidatorMixParams(_Mix):
 class HonestParams(Group):
     """Honest nodes: the claimed configuration, on varied hardware and software stacks."""
 
-    stack_variation: float = fraction(0.5, "share of honest nodes that run an honest variant (other seed, batch or dtype)")
+    stack_variation: float = fraction(
+        0.5, "share of honest nodes that run an honest variant (other seed, batch or dtype)"
+    )
 
 
 class LazyParams(Group):
@@ -131,7 +145,9 @@ class KbSwapParams(Group):
 class CollusionParams(Group):
     """Colluding ring: nodes share one cheap model; colluding validators vouch for them."""
 
-    ring_model: Literal["cheaper_model", "low_precision"] = F("low_precision", "choice", "the cheap model the ring runs")
+    ring_model: Literal["cheaper_model", "low_precision"] = F(
+        "low_precision", "choice", "the cheap model the ring runs"
+    )
 
 
 class BehaviourParams(Group):
@@ -148,10 +164,24 @@ class TrafficParams(Group):
     """Traffic inside an epoch (simulated with SimPy)."""
 
     requests_per_node: float = F(500.0, "requests/epoch", "mean user requests arriving at each node per epoch", ge=0.0)
-    utilisation: float = F(0.7, "fraction", "offered load of a node running the claimed model (arrival rate x service time)", gt=0.0, le=5.0)
+    utilisation: float = F(
+        0.7,
+        "fraction",
+        "offered load of a node running the claimed model (arrival rate x service time)",
+        gt=0.0,
+        le=5.0,
+    )
     timeout_s: float = F(30.0, "seconds", "a request still queued or in service after this long times out", gt=0.0)
-    simulated_requests: int = F(2000, "requests", "arrivals simulated through SimPy per serving profile (its timeout share then applies to the full load)", ge=8, le=1_000_000)
-    service_time_scale: float = F(1.0, "ratio", "node service time = this x the bank's measured seconds per answer", gt=0.0)
+    simulated_requests: int = F(
+        2000,
+        "requests",
+        "arrivals simulated through SimPy per serving profile (its timeout share then applies to the full load)",
+        ge=8,
+        le=1_000_000,
+    )
+    service_time_scale: float = F(
+        1.0, "ratio", "node service time = this x the bank's measured seconds per answer", gt=0.0
+    )
     probes_distinguishable: bool = F(False, "flag", "whether nodes can tell validator probes from user requests")
 
 
@@ -162,7 +192,9 @@ class ProbeParams(Group):
     questions_per_epoch: int = F(5, "questions", "questions asked of every probed node per epoch", ge=1, le=1_000)
     samples_per_question: int = F(3, "answers", "repeats of each question per probed node", ge=1, le=1_000)
     question_selection: Literal["random", "learned"] = F(
-        "random", "choice", "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; raises the honest flag rate, see docs/detector.md)"
+        "random",
+        "choice",
+        "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; raises the honest flag rate, see docs/detector.md)",
     )
 
 
@@ -172,7 +204,13 @@ class DetectorParams(Group):
     name: DetectorName = F("default", "choice", "detector from gaia_sim.detector.DETECTORS")
     alpha: float = F(0.01, "probability", "per-verdict false-positive (false-discovery) target", gt=0.0, le=1.0)
     sequential: bool = F(True, "flag", "accumulate evidence across epochs before flagging")
-    bootstrap: int = F(400, "pseudo-nodes", "default detector: bootstrap pseudo-honest nodes per question (p-value resolution 1/(bootstrap+1); cost grows linearly)", ge=20, le=100_000)
+    bootstrap: int = F(
+        400,
+        "pseudo-nodes",
+        "default detector: bootstrap pseudo-honest nodes per question (p-value resolution 1/(bootstrap+1); cost grows linearly)",
+        ge=20,
+        le=100_000,
+    )
 
 
 class ValidationParams(Group):
@@ -180,14 +218,26 @@ class ValidationParams(Group):
 
     quorum: float = F(2 / 3, "fraction", "share of validator stake that must vote guilty for a verdict", gt=0.0, le=1.0)
     deviation_slash: float = fraction(0.0, "share of a validator's stake slashed per vote against a decided verdict")
-    canaries_per_epoch: int = F(0, "nodes", "known-bad canary nodes the protocol plants per domain each epoch", ge=0, le=1_000)
+    canaries_per_epoch: int = F(
+        0, "nodes", "known-bad canary nodes the protocol plants per domain each epoch", ge=0, le=1_000
+    )
     canaries_per_validator: int = F(1, "nodes", "canaries each validator is asked to judge per epoch", ge=0, le=1_000)
-    canary_role: Literal["cheaper_model", "low_precision", "wrong_kb", "no_kb", "lazy_truncated", "lazy_replay", "lazy_refusal"] = F(
-        "cheaper_model", "choice", "bank role whose answers a canary gives (known-bad); validators judge it with the detector among the probed nodes")
+    canary_role: Literal[
+        "cheaper_model", "low_precision", "wrong_kb", "no_kb", "lazy_truncated", "lazy_replay", "lazy_refusal"
+    ] = F(
+        "cheaper_model",
+        "choice",
+        "bank role whose answers a canary gives (known-bad); validators judge it with the detector among the probed nodes",
+    )
     canary_slash: float = fraction(0.05, "share of a validator's stake slashed per missed canary")
     canary_scoring: Literal["every_miss", "detectable_miss"] = F(
-        "every_miss", "choice", "every_miss: any canary a validator fails to flag is penalised; detectable_miss: only canaries the protocol's own run of the detector on the same answers flags (honest validators then never pay for the detector's misses)")
-    appeal_accuracy: float = fraction(0.95, "probability an honest validator's appeal vote (dispute rule) matches the truth")
+        "every_miss",
+        "choice",
+        "every_miss: any canary a validator fails to flag is penalised; detectable_miss: only canaries the protocol's own run of the detector on the same answers flags (honest validators then never pay for the detector's misses)",
+    )
+    appeal_accuracy: float = fraction(
+        0.95, "probability an honest validator's appeal vote (dispute rule) matches the truth"
+    )
 
 
 class StakingParams(Group):
@@ -196,13 +246,29 @@ class StakingParams(Group):
     node_stake: float = F(1000.0, "tokens", "stake each node operator deposits and allocates to its domain", ge=0.0)
     validator_stake: float = F(5000.0, "tokens", "stake each validator deposits and allocates", ge=0.0)
     initial_balance: float = F(100.0, "tokens", "liquid balance of every operator at the start", ge=0.0)
-    domain_operator_stake: float = F(0.0, "tokens", "stake each domain operator allocates to vouch for its nodes (0: no domain operators)", ge=0.0)
-    top_up: bool = F(True, "flag", "after a slash, node operators restore their stake to node_stake from their balance (minimum stake)")
-    allocation_days: float = F(0.0, "days", "EigenLayer ALLOCATION_DELAY: new allocations become slashable after this", ge=0.0)
-    deallocation_days: float = F(14.0, "days", "EigenLayer DEALLOCATION_DELAY: deallocated stake stays slashable this long", ge=0.0)
-    withdrawal_days: float = F(14.0, "days", "EigenLayer WITHDRAWAL_DELAY: queued withdrawals stay slashable this long", ge=0.0)
-    escrow_days: float = F(7.0, "days", "EigenLayer slash resolution delay: slashed stake waits in escrow this long", ge=0.0)
-    slashed_to: Literal["burn", "treasury"] = F("burn", "choice", "where escrowed slashes go: burned, or the AVS treasury that pays validator rewards first")
+    domain_operator_stake: float = F(
+        0.0, "tokens", "stake each domain operator allocates to vouch for its nodes (0: no domain operators)", ge=0.0
+    )
+    top_up: bool = F(
+        True,
+        "flag",
+        "after a slash, node operators restore their stake to node_stake from their balance (minimum stake)",
+    )
+    allocation_days: float = F(
+        0.0, "days", "EigenLayer ALLOCATION_DELAY: new allocations become slashable after this", ge=0.0
+    )
+    deallocation_days: float = F(
+        14.0, "days", "EigenLayer DEALLOCATION_DELAY: deallocated stake stays slashable this long", ge=0.0
+    )
+    withdrawal_days: float = F(
+        14.0, "days", "EigenLayer WITHDRAWAL_DELAY: queued withdrawals stay slashable this long", ge=0.0
+    )
+    escrow_days: float = F(
+        7.0, "days", "EigenLayer slash resolution delay: slashed stake waits in escrow this long", ge=0.0
+    )
+    slashed_to: Literal["burn", "treasury"] = F(
+        "burn", "choice", "where escrowed slashes go: burned, or the AVS treasury that pays validator rewards first"
+    )
 
 
 class SlashingParams(Group):
@@ -210,17 +276,29 @@ class SlashingParams(Group):
 
     rule: SlashRule = F("fixed_fraction", "choice", "slashing rule from gaia_sim.slashing.RULES")
     slash_fraction: float = fraction(0.5, "share of a flagged node's allocated stake slashed")
-    graduated_step: float = F(2.0, "ratio", "graduated rule: slash fraction multiplier per prior upheld offence", ge=1.0)
+    graduated_step: float = F(
+        2.0, "ratio", "graduated rule: slash fraction multiplier per prior upheld offence", ge=1.0
+    )
     max_fraction: float = fraction(1.0, "cap on any single slash (and the slash on ejection)")
-    evidence_threshold: float = F(6.9, "log e-value", "evidence_threshold rule: sequential evidence (ln e-value) needed to slash", ge=0.0)
+    evidence_threshold: float = F(
+        6.9, "log e-value", "evidence_threshold rule: sequential evidence (ln e-value) needed to slash", ge=0.0
+    )
     jail_epochs: int = F(7, "epochs", "jail_eject rule: epochs a slashed node sits out", ge=0)
     eject_after: int = F(3, "offences", "jail_eject rule: upheld offences after which a node is ejected", ge=1)
-    dispute_bond: float = F(50.0, "tokens", "dispute rule: bond a challenger locks and loses if the slash is upheld", ge=0.0)
+    dispute_bond: float = F(
+        50.0, "tokens", "dispute rule: bond a challenger locks and loses if the slash is upheld", ge=0.0
+    )
     dispute_majority: float = fraction(0.5, "dispute rule: appeal stake share voting innocent needed to overturn")
-    dispute_base: SlashRule = F("fixed_fraction", "choice", "dispute rule: the rule whose slash a challenge can overturn")
-    cheater_challenge_rate: float = fraction(0.0, "share of slashed cheaters that challenge anyway (honest nodes always do)")
+    dispute_base: SlashRule = F(
+        "fixed_fraction", "choice", "dispute rule: the rule whose slash a challenge can overturn"
+    )
+    cheater_challenge_rate: float = fraction(
+        0.0, "share of slashed cheaters that challenge anyway (honest nodes always do)"
+    )
     forfeit_revenue: bool = F(True, "flag", "a node found guilty earns nothing for the epoch (users are refunded)")
-    domain_threshold: float = fraction(0.2, "share of a domain's nodes slashed in an epoch above which its operator is liable")
+    domain_threshold: float = fraction(
+        0.2, "share of a domain's nodes slashed in an epoch above which its operator is liable"
+    )
     domain_share: float = fraction(0.5, "share of its nodes' slashed tokens a liable domain operator is slashed")
 
     @model_validator(mode="after")
@@ -241,9 +319,19 @@ class RewardParams(Group):
 class CostParams(Group):
     """Operating costs."""
 
-    compute_price: float = F(0.025, "tokens/second", "price of one second of a node's compute (default: the claimed model costs about half of what users pay per answer)", ge=0.0)
+    compute_price: float = F(
+        0.025,
+        "tokens/second",
+        "price of one second of a node's compute (default: the claimed model costs about half of what users pay per answer)",
+        ge=0.0,
+    )
     fixed_cost: float = F(0.5, "tokens/epoch", "fixed cost of running a node for an epoch", ge=0.0)
-    kb_cost: float = F(0.5, "tokens/epoch", "cost of hosting, updating and curating the claimed knowledge base (a node that swaps it skips this)", ge=0.0)
+    kb_cost: float = F(
+        0.5,
+        "tokens/epoch",
+        "cost of hosting, updating and curating the claimed knowledge base (a node that swaps it skips this)",
+        ge=0.0,
+    )
     probe_cost: float = F(0.01, "tokens/answer", "what a validator pays for each probe answer", ge=0.0)
 
 
@@ -251,23 +339,51 @@ class StrategyParams(Group):
     """Strategy revision by node operators (evolutionary dynamics)."""
 
     revision_rate: float = fraction(0.05, "share of node operators that consider switching each epoch")
-    dynamics: Literal["logit", "replicator", "none"] = F("replicator", "choice", "how a reviser picks its next behaviour: replicator (proportional imitation, follows expected profit) or logit (Fermi rule)")
+    dynamics: Literal["logit", "replicator", "none"] = F(
+        "replicator",
+        "choice",
+        "how a reviser picks its next behaviour: replicator (proportional imitation, follows expected profit) or logit (Fermi rule)",
+    )
     noise: float = F(1.0, "tokens", "logit temperature: profit difference at which switching odds are e:1", gt=0.0)
     profit_memory: float = fraction(0.2, "weight of the latest epoch in each operator's profit average")
-    imitation_scale: float = F(0.0, "tokens", "replicator: profit-average gap at which a reviser surely copies its peer; 0 = profit_memory x (slash + an epoch's revenue) + revenue + fixed cost", ge=0.0)
+    imitation_scale: float = F(
+        0.0,
+        "tokens",
+        "replicator: profit-average gap at which a reviser surely copies its peer; 0 = profit_memory x (slash + an epoch's revenue) + revenue + fixed cost",
+        ge=0.0,
+    )
     mutation: float = fraction(0.0, "share of revisers that try a random behaviour present at the start (exploration)")
-    exit_rate: float = fraction(0.0, "probability per epoch that an operator whose average profit is below the outside option leaves")
-    entry_rate: float = F(0.0, "share/epoch", "newcomers per epoch as a share of active nodes, while some behaviour beats the outside option", ge=0.0, le=1.0)
-    outside_option: float = F(0.0, "tokens/epoch", "profit an operator could earn elsewhere: below it, it may leave", ge=-1e9)
+    exit_rate: float = fraction(
+        0.0, "probability per epoch that an operator whose average profit is below the outside option leaves"
+    )
+    entry_rate: float = F(
+        0.0,
+        "share/epoch",
+        "newcomers per epoch as a share of active nodes, while some behaviour beats the outside option",
+        ge=0.0,
+        le=1.0,
+    )
+    outside_option: float = F(
+        0.0, "tokens/epoch", "profit an operator could earn elsewhere: below it, it may leave", ge=-1e9
+    )
     warmup_epochs: int = F(10, "epochs", "no exit or entry before this epoch (profit averages need history)", ge=0)
-    settle_window: int = F(20, "epochs", "shares count as settled once every later window this long keeps each share within settle_tolerance", ge=2)
+    settle_window: int = F(
+        20,
+        "epochs",
+        "shares count as settled once every later window this long keeps each share within settle_tolerance",
+        ge=2,
+    )
     settle_tolerance: float = fraction(0.02, "largest range (max - min) of a behaviour's share within a settled window")
 
 
 class ScenarioParams(Group):
     """A whole scenario."""
 
-    name: str = F("scenario", "text", "scenario name; results go to results/<name>/<hash>/ (letters, digits, '.', '_', '-'; not starting with '.')")
+    name: str = F(
+        "scenario",
+        "text",
+        "scenario name; results go to results/<name>/<hash>/ (letters, digits, '.', '_', '-'; not starting with '.')",
+    )
     seed: int = F(0, "integer", "master random seed; same seed, same results", ge=0)
     epochs: int = F(100, "epochs", "number of epochs (model steps) to simulate", ge=1, le=1_000_000)
     answers: str = F("default", "text", "answer source: 'default' (shipped bank), 'stand-in', or a bank directory")
@@ -277,16 +393,21 @@ class ScenarioParams(Group):
     def _safe_for_a_folder(cls, value: str) -> str:
         if re.fullmatch(SAFE_NAME, value):
             return value
-        raise ValueError(f"{value!r} cannot be a folder name; allowed: 1-100 letters, digits, '.', '_' or '-', "
-                         "not starting with '.' (no '/' or '..')")
+        raise ValueError(
+            f"{value!r} cannot be a folder name; allowed: 1-100 letters, digits, '.', '_' or '-', "
+            "not starting with '.' (no '/' or '..')"
+        )
 
     @field_validator("answers")
     @classmethod
     def _known_answer_source(cls, value: str) -> str:
         if value in ANSWER_SOURCES or Path(value).is_dir():
             return value
-        raise ValueError(f"unknown answer source {value!r}; allowed: {', '.join(repr(a) for a in ANSWER_SOURCES)} "
-                         "or an existing bank directory")
+        raise ValueError(
+            f"unknown answer source {value!r}; allowed: {', '.join(repr(a) for a in ANSWER_SOURCES)} "
+            "or an existing bank directory"
+        )
+
     network: NetworkParams = NetworkParams()
     population: PopulationParams = PopulationParams()
     validator_population: ValidatorMixParams = ValidatorMixParams()

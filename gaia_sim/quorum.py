@@ -50,8 +50,9 @@ def deviations(votes: np.ndarray, outcome: Tally) -> np.ndarray:
     return dev & outcome.decided[None, :]
 
 
-def deviation_penalties(votes: np.ndarray, outcome: Tally, reward_per_vote: float,
-                        slash_per_deviation: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def deviation_penalties(
+    votes: np.ndarray, outcome: Tally, reward_per_vote: float, slash_per_deviation: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per validator: (reward earned, reward withheld, stake fraction to slash).
 
     Each vote agreeing with a decided outcome earns ``reward_per_vote``; each deviating vote earns
@@ -65,8 +66,7 @@ def deviation_penalties(votes: np.ndarray, outcome: Tally, reward_per_vote: floa
     return earned, withheld, np.minimum(1.0, dev * slash_per_deviation)
 
 
-def plant_canaries(rng: np.random.Generator, n_validators: int, n_canaries: int,
-                   per_validator: int) -> np.ndarray:
+def plant_canaries(rng: np.random.Generator, n_validators: int, n_canaries: int, per_validator: int) -> np.ndarray:
     """bool[v, c]: which validator is asked to judge which planted known-bad canary node."""
     per = min(per_validator, n_canaries)
     if per == 0:
@@ -88,8 +88,9 @@ def canary_penalties(misses: np.ndarray, slash_per_miss: float) -> np.ndarray:
     return np.minimum(1.0, np.asarray(misses, float) * slash_per_miss)
 
 
-def cost_of_corruption(stake: np.ndarray, quorum: float = 2 / 3, mode: str = "block",
-                       colluding: np.ndarray | None = None) -> float:
+def cost_of_corruption(
+    stake: np.ndarray, quorum: float = 2 / 3, mode: str = "block", colluding: np.ndarray | None = None
+) -> float:
     """Tokens of stake an attacker must add to the colluders' to flip a verdict of a committee.
 
     ``block``: keep a guilty verdict from reaching the quorum, needs more than ``(1 - quorum)`` of the
@@ -103,8 +104,13 @@ def cost_of_corruption(stake: np.ndarray, quorum: float = 2 / 3, mode: str = "bl
     return max(0.0, need - have)
 
 
-def committee_cost_of_corruption(assigned: np.ndarray, stake: np.ndarray, quorum: float = 2 / 3,
-                                 mode: str = "block", colluding: np.ndarray | None = None) -> np.ndarray:
+def committee_cost_of_corruption(
+    assigned: np.ndarray,
+    stake: np.ndarray,
+    quorum: float = 2 / 3,
+    mode: str = "block",
+    colluding: np.ndarray | None = None,
+) -> np.ndarray:
     """float[n]: :func:`cost_of_corruption` of each judged node's committee (``assigned[v, n]``)."""
     a = np.asarray(assigned, bool)
     w = np.asarray(stake, float)[:, None]

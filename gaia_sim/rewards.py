@@ -34,8 +34,15 @@ def split_by_stake(pool: float, stake: np.ndarray, weight: np.ndarray | None = N
     return np.zeros_like(w) if tot <= 0 else pool * w / tot
 
 
-def domain_liability(domain: np.ndarray, offended: np.ndarray, slashed: np.ndarray, n_domains: int,
-                     threshold: float, share: float, active: np.ndarray | None = None) -> np.ndarray:
+def domain_liability(
+    domain: np.ndarray,
+    offended: np.ndarray,
+    slashed: np.ndarray,
+    n_domains: int,
+    threshold: float,
+    share: float,
+    active: np.ndarray | None = None,
+) -> np.ndarray:
     """float[domains]: tokens each domain operator owes when too many of its nodes misbehaved.
 
     If the share of a domain's active nodes slashed this epoch exceeds ``threshold``, its operator

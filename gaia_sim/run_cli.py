@@ -7,8 +7,8 @@ import json
 
 from gaia_sim.results import check_run_dir, write_run
 from gaia_sim.runner import load_answers, simulate
-from gaia_sim.summary import summary_json, summary_text
 from gaia_sim.scenario import load_scenario, parse_overrides
+from gaia_sim.summary import summary_json, summary_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,10 +16,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="results", help="results root folder (default: results)")
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
     parser.add_argument("--epochs", type=int, help="override the scenario's number of epochs")
-    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                        help="override any parameter, e.g. --set staking.node_stake=500 (TOML value syntax)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any parameter, e.g. --set staking.node_stake=500 (TOML value syntax)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON (for machines) instead of the table")
+    parser.add_argument(
+        "--json", action="store_true", help="print the summary as JSON (for machines) instead of the table"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -44,12 +44,19 @@ def load_answers(spec: str) -> AnswerSource:
     try:
         from gaia_sim.answers import bank
     except ImportError as err:  # the bank module is not available in this checkout
-        raise UserError(f"answers = {spec!r}: the answer bank is not available ({err}); use answers = 'stand-in'") from None
+        raise UserError(
+            f"answers = {spec!r}: the answer bank is not available ({err}); use answers = 'stand-in'"
+        ) from None
     return bank.load_default_bank() if spec == "default" else bank.load_bank(spec)
 
 
-def simulate(scenario: Scenario, progress: bool = False, on_epoch: OnEpoch | None = None,
-             answers: AnswerSource | None = None, on_epoch_interval_s: float = 0.5) -> RunResult:
+def simulate(
+    scenario: Scenario,
+    progress: bool = False,
+    on_epoch: OnEpoch | None = None,
+    answers: AnswerSource | None = None,
+    on_epoch_interval_s: float = 0.5,
+) -> RunResult:
     """Simulate ``scenario.epochs`` epochs.
 
     ``on_epoch(epoch, total, partial_result)`` is called after an epoch when at least
@@ -90,19 +97,33 @@ def collect(model) -> RunResult:
 def node_table(model) -> pd.DataFrame:
     """One row per operator at the end of the run."""
     n = len(model.nodes)
-    nodes = pd.DataFrame({
-        "id": np.arange(n), "role": "node", "domain": model.node_domain,
-        "behaviour_initial": model.initial_behaviour if hasattr(model, "initial_behaviour") else model.behaviour,
-        "behaviour": model.behaviour, "status": getattr(model, "node_status", np.where(model.active, "active", "exited")),
-        "stake": model.node_stake, "balance": model.node_balance,
-        "slashed_total": model.slashed_total, "ring": np.where(model.ring_member, model.node_domain, -1),
-    })
-    validators = pd.DataFrame({
-        "id": np.arange(len(model.validators)), "role": "validator", "domain": model.validator_domain,
-        "behaviour_initial": [v.behaviour.name for v in model.validators],
-        "behaviour": [v.behaviour.name for v in model.validators], "status": "active",
-        "stake": model.validator_stake, "balance": model.validator_balance,
-        "slashed_total": getattr(model, "validator_slashed_total", 0.0), "ring": -1,
-    })
+    nodes = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "role": "node",
+            "domain": model.node_domain,
+            "behaviour_initial": model.initial_behaviour if hasattr(model, "initial_behaviour") else model.behaviour,
+            "behaviour": model.behaviour,
+            "status": getattr(model, "node_status", np.where(model.active, "active", "exited")),
+            "stake": model.node_stake,
+            "balance": model.node_balance,
+            "slashed_total": model.slashed_total,
+            "ring": np.where(model.ring_member, model.node_domain, -1),
+        }
+    )
+    validators = pd.DataFrame(
+        {
+            "id": np.arange(len(model.validators)),
+            "role": "validator",
+            "domain": model.validator_domain,
+            "behaviour_initial": [v.behaviour.name for v in model.validators],
+            "behaviour": [v.behaviour.name for v in model.validators],
+            "status": "active",
+            "stake": model.validator_stake,
+            "balance": model.validator_balance,
+            "slashed_total": getattr(model, "validator_slashed_total", 0.0),
+            "ring": -1,
+        }
+    )
     held = ~getattr(model, "free_slot", np.zeros(n, bool))  # slots nobody ever held are not operators
     return pd.concat([nodes[held], validators], ignore_index=True)

@@ -114,8 +114,11 @@ def _unit_hint(path: str) -> str:
         info = field_info(path)
     except (KeyError, AttributeError, TypeError):
         return ""
-    bounds = [f"{'>=' if k == 'ge' else '<=' if k == 'le' else '>' if k == 'gt' else '<'} {v}"
-              for k, v in info.items() if k in ("ge", "le", "gt", "lt")]
+    bounds = [
+        f"{'>=' if k == 'ge' else '<=' if k == 'le' else '>' if k == 'gt' else '<'} {v}"
+        for k, v in info.items()
+        if k in ("ge", "le", "gt", "lt")
+    ]
     allowed = f"; allowed: {' and '.join(bounds)}" if bounds else ""
     return f"{allowed}; unit: {info['unit']}" if info["unit"] else allowed
 
@@ -135,7 +138,9 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             out[path.strip()] = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError as err:
             if not BARE_WORD.fullmatch(value.strip()):
-                raise UserError(f"--set {item!r}: {value!r} is not a TOML value ({err}); quote strings as "
-                                f"{path.strip()}='\"text\"' or give a bare word (letters, digits, . _ - / ~)") from None
+                raise UserError(
+                    f"--set {item!r}: {value!r} is not a TOML value ({err}); quote strings as "
+                    f"{path.strip()}='\"text\"' or give a bare word (letters, digits, . _ - / ~)"
+                ) from None
             out[path.strip()] = value.strip()  # a bare word is taken as a string
     return out

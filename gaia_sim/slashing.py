@@ -26,6 +26,7 @@ STATUS_NAMES = ("active", "jailed", "ejected", "exited")
 
 #: The rule parameters are the ``[slashing]`` table of a scenario: one schema, one set of defaults.
 RuleParams = SlashingParams
+DEFAULTS = RuleParams()  # the schema's defaults, for calls without a scenario
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ def _base(inp: SlashInput, fraction: np.ndarray) -> SlashDecision:
     frac = np.where(verdict, np.clip(fraction, 0.0, 1.0), 0.0)
     upheld = verdict & (frac > 0)
     offences = inp.get("offences", 0, np.int64) + upheld
-    return SlashDecision(frac, offences, np.full(n, -1, np.int64), np.zeros(n, bool),
-                         np.zeros(n), np.zeros(n, bool), {})
+    return SlashDecision(
+        frac, offences, np.full(n, -1, np.int64), np.zeros(n, bool), np.zeros(n), np.zeros(n, bool), {}
+    )
 
 
 def _slash_events(inp: SlashInput, d: SlashDecision, rule: str) -> dict:
@@ -76,7 +78,7 @@ def _slash_events(inp: SlashInput, d: SlashDecision, rule: str) -> dict:
     return event_batch("slash_decision", inp.epoch, ids[hit], d.fraction[hit], detail=rule)
 
 
-def fixed(inp: SlashInput, p=RuleParams()) -> SlashDecision:
+def fixed(inp: SlashInput, p=DEFAULTS) -> SlashDecision:
     """Fixed fraction of slashable stake per guilty verdict.
 
     The plain EigenLayer slash (ELIP-002 ``slashOperator`` with a constant ``wadsToSlash``), as in
@@ -87,7 +89,7 @@ def fixed(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     return d
 
 
-def graduated(inp: SlashInput, p=RuleParams()) -> SlashDecision:
+def graduated(inp: SlashInput, p=DEFAULTS) -> SlashDecision:
     """Fraction grows geometrically with prior offences: ``fraction * step**offences`` (capped).
 
     Graduated sanctions for repeat offenders: Ostrom (1990), *Governing the Commons*, design
@@ -99,7 +101,7 @@ def graduated(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     return d
 
 
-def evidence_threshold(inp: SlashInput, p=RuleParams()) -> SlashDecision:
+def evidence_threshold(inp: SlashInput, p=DEFAULTS) -> SlashDecision:
     """Slash only when the detector's sequential evidence (log e-value) reaches a threshold.
 
     An e-process crossing 1/alpha has false-alarm probability <= alpha at any stopping time (Ville's
@@ -112,7 +114,7 @@ def evidence_threshold(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     return d
 
 
-def jail_eject(inp: SlashInput, p=RuleParams()) -> SlashDecision:
+def jail_eject(inp: SlashInput, p=DEFAULTS) -> SlashDecision:
     """Fixed slash plus jailing for ``jail_epochs``; ejection (all stake slashable, removed) after
     ``eject_after`` upheld offences.
 
@@ -126,12 +128,17 @@ def jail_eject(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     d.jail_until = np.where(verdict & ~eject, inp.epoch + p.jail_epochs, -1)
     d.eject = eject
     ids = _ids(inp)
-    d.events = concat_events([_slash_events(inp, d, "jail_eject"), event_batch("jail", inp.epoch, ids[d.jail_until >= 0], p.jail_epochs),
-                              event_batch("eject", inp.epoch, ids[eject])])
+    d.events = concat_events(
+        [
+            _slash_events(inp, d, "jail_eject"),
+            event_batch("jail", inp.epoch, ids[d.jail_until >= 0], p.jail_epochs),
+            event_batch("eject", inp.epoch, ids[eject]),
+        ]
+    )
     return d
 
 
-def dispute(inp: SlashInput, p=RuleParams()) -> SlashDecision:
+def dispute(inp: SlashInput, p=DEFAULTS) -> SlashDecision:
     """Intersubjective dispute: a slashed node may challenge with a bond; a stake-weighted appeal vote
     decides. Overturned (innocent share >= ``dispute_majority``): no slash, bond returned. Upheld:
     the base rule's slash stands and the bond is forfeited.
@@ -148,13 +155,24 @@ def dispute(inp: SlashInput, p=RuleParams()) -> SlashDecision:
     lost = challenged & ~overturned
     ids = _ids(inp)
     offences = np.where(overturned, base.offences - 1, base.offences)
-    d = replace(base, fraction=np.where(overturned, 0.0, base.fraction), offences=offences,
-                jail_until=np.where(overturned, -1, base.jail_until), eject=base.eject & ~overturned,
-                bond_lost=np.where(lost, p.dispute_bond, 0.0), overturned=overturned)
+    d = replace(
+        base,
+        fraction=np.where(overturned, 0.0, base.fraction),
+        offences=offences,
+        jail_until=np.where(overturned, -1, base.jail_until),
+        eject=base.eject & ~overturned,
+        bond_lost=np.where(lost, p.dispute_bond, 0.0),
+        overturned=overturned,
+    )
     keep = ~np.isin(base.events["operator"], ids[overturned]) if base.events else None
     base_ev = {k: v[keep] for k, v in base.events.items()} if base.events else {}
-    d.events = concat_events([base_ev, event_batch("dispute_won", inp.epoch, ids[overturned]),
-                              event_batch("dispute_lost", inp.epoch, ids[lost], p.dispute_bond)])
+    d.events = concat_events(
+        [
+            base_ev,
+            event_batch("dispute_won", inp.epoch, ids[overturned]),
+            event_batch("dispute_lost", inp.epoch, ids[lost], p.dispute_bond),
+        ]
+    )
     return d
 
 

@@ -49,8 +49,14 @@ def event_batch(kind, epoch, operator, amount=None, set_=None, detail="") -> dic
     amt = np.zeros(n) if amount is None else np.broadcast_to(np.asarray(amount, float), (n,)).copy()
     st = np.full(n, -1, np.int64) if set_ is None else np.broadcast_to(np.asarray(set_, np.int64), (n,)).copy()
     det = np.broadcast_to(np.asarray(detail, dtype=object), (n,)).copy()
-    return {"kind": np.full(n, kind, dtype=object), "epoch": np.full(n, int(epoch), np.int64),
-            "operator": op, "set": st, "amount": amt, "detail": det}
+    return {
+        "kind": np.full(n, kind, dtype=object),
+        "epoch": np.full(n, int(epoch), np.int64),
+        "operator": op,
+        "set": st,
+        "amount": amt,
+        "detail": det,
+    }
 
 
 def concat_events(batches) -> dict[str, np.ndarray]:
@@ -113,8 +119,17 @@ class StakeLedger:
         self.withdraw_due = np.full(n, -1, np.int64)
         self.status = np.zeros(n, np.int8)
         self.slashed_total = np.zeros(n)
-        self._esc = {k: np.zeros(0, t) for k, t in (("id", np.int64), ("amount", float), ("due", np.int64),
-                                                      ("operator", np.int64), ("set", np.int64), ("dest", np.int64))}
+        self._esc = {
+            k: np.zeros(0, t)
+            for k, t in (
+                ("id", np.int64),
+                ("amount", float),
+                ("due", np.int64),
+                ("operator", np.int64),
+                ("set", np.int64),
+                ("dest", np.int64),
+            )
+        }
         self._next_slash_id = 0
         self.burned = 0.0
         self.treasury = 0.0
@@ -130,8 +145,13 @@ class StakeLedger:
     @property
     def stake(self) -> np.ndarray:
         """Total tokens at stake per operator (every component, including queued withdrawals)."""
-        return (self.unallocated + self.allocated.sum(1) + self.pending_alloc.sum(1)
-                + self.dealloc.sum(1) + self.withdrawing)
+        return (
+            self.unallocated
+            + self.allocated.sum(1)
+            + self.pending_alloc.sum(1)
+            + self.dealloc.sum(1)
+            + self.withdrawing
+        )
 
     @property
     def delegated(self) -> np.ndarray:
@@ -171,7 +191,7 @@ class StakeLedger:
         m = self.n_sets
         self.unallocated = np.concatenate([self.unallocated, stake])
         self.balance = np.concatenate([self.balance, bal])
-        for name, fill in (("allocated", 0.0), ("pending_alloc", 0.0), ("dealloc", 0.0)):
+        for name in ("allocated", "pending_alloc", "dealloc"):
             setattr(self, name, np.vstack([getattr(self, name), np.zeros((k, m))]))
         for name in ("pending_alloc_due", "dealloc_due"):
             setattr(self, name, np.vstack([getattr(self, name), np.full((k, m), -1, np.int64)]))
@@ -284,16 +304,23 @@ class StakeLedger:
         amount = pair + share * wd_loss_op[ids]
         np.add.at(self.slashed_total, ids, amount)
         sid = self._open_escrow(ids, sets, amount, epoch, dest)
-        det = np.char.add(np.asarray(f"{detail};slash_id=" if detail else "slash_id=", dtype=str),
-                          sid.astype(str)).astype(object)
+        det = np.char.add(
+            np.asarray(f"{detail};slash_id=" if detail else "slash_id=", dtype=str), sid.astype(str)
+        ).astype(object)
         return event_batch("slash", epoch, ids, amount, sets, det)
 
     def _open_escrow(self, ids, sets, amount, epoch, dest) -> np.ndarray:
         k = ids.size
         sid = np.arange(self._next_slash_id, self._next_slash_id + k)
         self._next_slash_id += k
-        new = {"id": sid, "amount": amount, "due": np.full(k, epoch + self.delays.escrow, np.int64),
-               "operator": ids, "set": sets, "dest": np.broadcast_to(np.asarray(dest, np.int64), (k,))}
+        new = {
+            "id": sid,
+            "amount": amount,
+            "due": np.full(k, epoch + self.delays.escrow, np.int64),
+            "operator": ids,
+            "set": sets,
+            "dest": np.broadcast_to(np.asarray(dest, np.int64), (k,)),
+        }
         self._esc = {key: np.concatenate([self._esc[key], new[key]]) for key in self._esc}
         return sid
 
@@ -348,9 +375,15 @@ class StakeLedger:
     # ------------------------------------------------------------------ time
     def advance(self, epoch: int) -> dict:
         """Complete everything due at ``epoch``: allocations, deallocations, withdrawals, exits, escrow."""
-        return concat_events([self._complete_allocations(epoch), self._complete_deallocations(epoch),
-                              self._queue_exit_withdrawals(epoch), self._complete_withdrawals(epoch),
-                              self._release_escrow(epoch)])
+        return concat_events(
+            [
+                self._complete_allocations(epoch),
+                self._complete_deallocations(epoch),
+                self._queue_exit_withdrawals(epoch),
+                self._complete_withdrawals(epoch),
+                self._release_escrow(epoch),
+            ]
+        )
 
     def _complete_allocations(self, epoch):
         due = (self.pending_alloc_due >= 0) & (self.pending_alloc_due <= epoch)
@@ -371,8 +404,13 @@ class StakeLedger:
         return event_batch("deallocated", epoch, r, amt, c)
 
     def _queue_exit_withdrawals(self, epoch):
-        ready = (self.status == EXITING) & (self.allocated.sum(1) == 0) & (self.dealloc_due.max(1) < 0) \
-            & (self.pending_alloc_due.max(1) < 0) & (self.withdraw_due < 0)
+        ready = (
+            (self.status == EXITING)
+            & (self.allocated.sum(1) == 0)
+            & (self.dealloc_due.max(1) < 0)
+            & (self.pending_alloc_due.max(1) < 0)
+            & (self.withdraw_due < 0)
+        )
         ids = np.nonzero(ready)[0]
         ids = ids[self.unallocated[ids] > 0]
         return self.queue_withdrawal(ids, self.unallocated[ids], epoch)

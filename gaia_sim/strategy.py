@@ -81,8 +81,15 @@ def revisers(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.
     return (rng.random(len(eligible)) < rate) & np.asarray(eligible, bool)
 
 
-def imitate(rng: np.random.Generator, profit: np.ndarray, revising: np.ndarray, peer: np.ndarray,
-            mode: str = "replicator", noise: float = 1.0, scale: float | None = None) -> np.ndarray:
+def imitate(
+    rng: np.random.Generator,
+    profit: np.ndarray,
+    revising: np.ndarray,
+    peer: np.ndarray,
+    mode: str = "replicator",
+    noise: float = 1.0,
+    scale: float | None = None,
+) -> np.ndarray:
     """bool[n]: revisers that copy their peer, with :func:`switch_probability` of the profit gap
     (pairwise proportional imitation, Schlag 1998, or the Fermi rule, Blume 1993)."""
     profit = np.asarray(profit, float)
@@ -90,8 +97,9 @@ def imitate(rng: np.random.Generator, profit: np.ndarray, revising: np.ndarray, 
     return np.asarray(revising, bool) & (rng.random(len(profit)) < p_switch)
 
 
-def mutate(rng: np.random.Generator, behaviour: np.ndarray, revising: np.ndarray, eps: float,
-           allowed_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def mutate(
+    rng: np.random.Generator, behaviour: np.ndarray, revising: np.ndarray, eps: float, allowed_codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(new behaviour, explored): with probability ``eps`` a reviser tries a uniformly random
     allowed behaviour (exploration; Sandholm 2010, sec. 10.2 on mutations)."""
     n = len(behaviour)
@@ -119,10 +127,20 @@ class Revision:
     switched: np.ndarray  # bool: the behaviour changed
 
 
-def revise(rng: np.random.Generator, behaviour: np.ndarray, profit: np.ndarray, eligible: np.ndarray,
-           rate: float, mode: str = "replicator", noise: float = 1.0, scale: float | None = None,
-           eps: float = 0.0, allowed_codes: np.ndarray | None = None, domain: np.ndarray | None = None,
-           present: np.ndarray | None = None) -> Revision:
+def revise(
+    rng: np.random.Generator,
+    behaviour: np.ndarray,
+    profit: np.ndarray,
+    eligible: np.ndarray,
+    rate: float,
+    mode: str = "replicator",
+    noise: float = 1.0,
+    scale: float | None = None,
+    eps: float = 0.0,
+    allowed_codes: np.ndarray | None = None,
+    domain: np.ndarray | None = None,
+    present: np.ndarray | None = None,
+) -> Revision:
     """One revision round: each operator draws a random peer of its ``domain`` among the ``present``
     ones (default: one domain, the eligible), eligible operators revise with probability ``rate`` and
     copy the peer (:func:`imitate`, ``mode`` "replicator" or "logit"), then explore with probability
@@ -148,16 +166,24 @@ def revise(rng: np.random.Generator, behaviour: np.ndarray, profit: np.ndarray, 
     return Revision(new, np.where(switched, record, profit), switched)
 
 
-def exits(rng: np.random.Generator, avg_profit: np.ndarray, active: np.ndarray, outside_option: float,
-          rate: float) -> np.ndarray:
+def exits(
+    rng: np.random.Generator, avg_profit: np.ndarray, active: np.ndarray, outside_option: float, rate: float
+) -> np.ndarray:
     """bool[n]: active operators whose recent average profit is below the outside option leave
     (each with probability ``rate`` per epoch)."""
     losing = np.asarray(active, bool) & (np.asarray(avg_profit, float) < outside_option)
     return losing & (rng.random(losing.size) < rate)
 
 
-def entrants(rng: np.random.Generator, mean_profit: np.ndarray, counts: np.ndarray, outside_option: float,
-             rate: float, n_active: int, cap: int | None = None) -> np.ndarray:
+def entrants(
+    rng: np.random.Generator,
+    mean_profit: np.ndarray,
+    counts: np.ndarray,
+    outside_option: float,
+    rate: float,
+    n_active: int,
+    cap: int | None = None,
+) -> np.ndarray:
     """Behaviour codes of newcomers: Poisson(rate x n_active) arrive when some behaviour beats the
     outside option; each copies a profitable behaviour with probability proportional to its count."""
     mean = np.nan_to_num(np.asarray(mean_profit, float), nan=-np.inf)
@@ -191,7 +217,7 @@ def settled_flags(history: np.ndarray, window: int, tol: float) -> np.ndarray:
     """bool[T]: the ``window`` epochs ending at each epoch had every share within ``tol`` (range)."""
     r = _window_ranges(history, window)
     out = np.zeros(np.asarray(history).shape[0], bool)
-    out[window - 1:] = r <= tol
+    out[window - 1 :] = r <= tol
     return out
 
 

@@ -45,8 +45,9 @@ class QueueOutcome:
         return self.timed_out / self.arrivals if self.arrivals else 0.0
 
 
-def simulate_queue(profile: ServingProfile, arrival_rate: float, timeout_s: float,
-                   n_requests: int, rng: np.random.Generator) -> QueueOutcome:
+def simulate_queue(
+    profile: ServingProfile, arrival_rate: float, timeout_s: float, n_requests: int, rng: np.random.Generator
+) -> QueueOutcome:
     """Run ``n_requests`` Poisson arrivals through one single-server queue with reneging."""
     env = simpy.Environment()
     server = simpy.Resource(env, capacity=1)

@@ -24,6 +24,7 @@ class Ballot:
     ring_member: np.ndarray  # whether the node belongs to the colluding ring (known to colluders)
     last_verdict: np.ndarray  # the public record: was the node found guilty when last judged
 
+
 VALIDATOR_BEHAVIOURS: dict[str, type["ValidatorBehaviour"]] = {}
 
 #: Traits every validator behaviour declares (checked at registration). ``queries``: probes the

@@ -24,11 +24,14 @@ def test_split_passages_prefixes_sections():
     assert split_passages(md) == ("Intro text.", "History: Founded long ago.", "History: Then grew.")
 
 
-@pytest.mark.parametrize("kb,question,needle", [
-    ("vellmar", "Who designed the Long Arm breakwater of Vellmar?", "Maren Holt"),
-    ("kessrin", "Where does the Kessrin Seed Cooperative store its seeds?", "Hollow Vault"),
-    ("brightwater", "What happened at Gletschboden station in 1954?", "avalanche"),
-])
+@pytest.mark.parametrize(
+    "kb,question,needle",
+    [
+        ("vellmar", "Who designed the Long Arm breakwater of Vellmar?", "Maren Holt"),
+        ("kessrin", "Where does the Kessrin Seed Cooperative store its seeds?", "Hollow Vault"),
+        ("brightwater", "What happened at Gletschboden station in 1954?", "avalanche"),
+    ],
+)
 def test_retrieval_finds_the_answer(kb, question, needle):
     assert any(needle in p for p in retrieve(kb, question, 2))
 
@@ -40,13 +43,16 @@ def test_question_set_mixes_general_and_kb_questions():
     assert len({q.id for q in qs}) == len(qs)
 
 
-@pytest.mark.parametrize("text,match", [
-    ("[[question]]\nid='a'\n", "id, text"),
-    ("[[question]]\nid='a'\ntext='x'\n[[question]]\nid='a'\ntext='y'\n", "unique"),
-    ("question = 3", "non-empty array"),
-    ("[[question", "cannot read"),
-    ("[[question]]\nid='a'\ntext='x'\ncolour='red'\n", "allowed"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("[[question]]\nid='a'\n", "id, text"),
+        ("[[question]]\nid='a'\ntext='x'\n[[question]]\nid='a'\ntext='y'\n", "unique"),
+        ("question = 3", "non-empty array"),
+        ("[[question", "cannot read"),
+        ("[[question]]\nid='a'\ntext='x'\ncolour='red'\n", "allowed"),
+    ],
+)
 def test_bad_question_files(tmp_path, text, match):
     p = tmp_path / "q.toml"
     p.write_text(text)
@@ -69,8 +75,15 @@ def test_config_validation():
 def test_content_hash_tracks_generative_content_only():
     c = ModelConfig("a")
     assert c.content_hash(1) == replace(c, id="renamed", description="d").content_hash(1)
-    others = [replace(c, seed=1), replace(c, dtype="bfloat16"), replace(c, kb="kessrin"), replace(c, batch_size=3),
-              replace(c, weight_bits=4), replace(c, drop_layers=(3,)), replace(c, lazy="replay")]
+    others = [
+        replace(c, seed=1),
+        replace(c, dtype="bfloat16"),
+        replace(c, kb="kessrin"),
+        replace(c, batch_size=3),
+        replace(c, weight_bits=4),
+        replace(c, drop_layers=(3,)),
+        replace(c, lazy="replay"),
+    ]
     hashes = {c.content_hash(1), c.content_hash(2)} | {o.content_hash(1) for o in others}
     assert len(hashes) == 2 + len(others)
 

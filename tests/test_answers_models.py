@@ -15,8 +15,7 @@ from gaia_sim.answers.bank import DEFAULT_BANK_DIR, Bank  # noqa: E402
 from gaia_sim.answers.build import BuildPlan, build  # noqa: E402
 from gaia_sim.answers.generate import build_prompt, generate  # noqa: E402
 from gaia_sim.answers.knowledge import load_questions  # noqa: E402
-from gaia_sim.answers.models import (ModelConfig, converted_dir, drop_layers, fake_quantize,  # noqa: E402
-                                     load_pretrained)
+from gaia_sim.answers.models import ModelConfig, converted_dir, drop_layers, fake_quantize, load_pretrained  # noqa: E402
 from gaia_sim.answers.store import read_answers  # noqa: E402
 from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo  # noqa: E402
 

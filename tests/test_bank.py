@@ -25,8 +25,17 @@ def _toy_bank(rng=np.random.default_rng(0)) -> Bank:
     ci, qi = np.array(rows).T
     emb = rng.normal(size=(len(rows), 8)) + 3 * ci[:, None]
     texts = [f"answer {i}" for i in range(len(rows))]
-    return Bank.from_arrays(configs, questions, ci, qi, emb, texts, np.arange(len(rows)), np.full(len(rows), 0.5),
-                            roles={"claimed": "a", "honest_variants": ["b"]})
+    return Bank.from_arrays(
+        configs,
+        questions,
+        ci,
+        qi,
+        emb,
+        texts,
+        np.arange(len(rows)),
+        np.full(len(rows), 0.5),
+        roles={"claimed": "a", "honest_variants": ["b"]},
+    )
 
 
 def test_from_arrays_normalises_and_indexes():
@@ -129,9 +138,11 @@ def fake_generation(monkeypatch):
 
 def _plan(root: Path) -> BuildPlan:
     qs = tuple(Question(f"q{i}", f"question {i}?") for i in range(5))
-    configs = [ModelConfig("x", kb="", template="plain", batch_size=4),
-               ModelConfig("y", kb="", template="plain", batch_size=4, seed=1),
-               ModelConfig("z", kb="", template="plain", lazy="refusal")]
+    configs = [
+        ModelConfig("x", kb="", template="plain", batch_size=4),
+        ModelConfig("y", kb="", template="plain", batch_size=4, seed=1),
+        ModelConfig("z", kb="", template="plain", lazy="refusal"),
+    ]
     return BuildPlan(root, configs, {"claimed": "x", "honest_variants": ["y"], "lazy_refusal": "z"}, qs, 2, 7)
 
 
@@ -186,8 +197,24 @@ def test_cli_build_verify_info(tmp_path, capsys):
 
     out = tmp_path / "cli-bank"
     refusal = "gemma3-270m/vellmar/refusal"  # needs no language model
-    assert main(["bank", "build", "--out", str(out), "--configs", refusal, "--questions", "gen-sky,vel-dish",
-                 "--samples", "2", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "bank",
+                "build",
+                "--out",
+                str(out),
+                "--configs",
+                refusal,
+                "--questions",
+                "gen-sky,vel-dish",
+                "--samples",
+                "2",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert main(["bank", "verify", str(out)]) == 0
     assert "OK" in capsys.readouterr().out
     assert main(["bank", "info", str(out)]) == 0

@@ -19,7 +19,9 @@ from gaia_sim.validators import VALIDATOR_BEHAVIOURS, VALIDATOR_TRAITS, Ballot, 
 
 @pytest.fixture(scope="module")
 def scenario():
-    return load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml").with_overrides({"answers": "stand-in"})
+    return load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml").with_overrides(
+        {"answers": "stand-in"}
+    )
 
 
 def test_the_registries_are_the_schema_names():
@@ -98,8 +100,10 @@ class TestValidatorBehaviour:
             assert not v.vote(inside).any() and not v.appeal(np.ones(40, bool), np.ones(40, bool)).any()
         else:
             assert np.array_equal(v.vote(inside), v.vote(outside))
-            assert np.array_equal(v.appeal(inside.evidence_flags, inside.ring_member),
-                                  v.appeal(inside.evidence_flags, outside.ring_member))
+            assert np.array_equal(
+                v.appeal(inside.evidence_flags, inside.ring_member),
+                v.appeal(inside.evidence_flags, outside.ring_member),
+            )
 
     def test_a_validator_that_does_not_query_cannot_use_the_evidence(self, name):
         v = VALIDATOR_BEHAVIOURS[name]()

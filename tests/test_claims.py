@@ -33,8 +33,10 @@ ON_THE_LINE = 0.25  # |margin| below this share of C: the cell sits on the deter
 def means(tmp_path_factory) -> pd.DataFrame:
     out = run_sweep(CLAIMS, tmp_path_factory.mktemp("claims"), executor="pool", progress=False)
     assert not out.failures, out.failures[0].error
-    frame = out.frame.assign(cheater=[_cheater(p) for p in out.frame["population"]],
-                             initial_honest=[json.loads(p)["honest"] for p in out.frame["population"]])
+    frame = out.frame.assign(
+        cheater=[_cheater(p) for p in out.frame["population"]],
+        initial_honest=[json.loads(p)["honest"] for p in out.frame["population"]],
+    )
     keys = ["cheater", "staking.node_stake", "slashing.forfeit_revenue"]
     assert frame.groupby(keys).size().eq(3).all()
     return frame.groupby(keys).mean(numeric_only=True)
@@ -62,23 +64,34 @@ def test_without_any_penalty_cheating_wins(means, cheater):
 def test_without_stake_forfeiture_deters_exactly_when_the_closed_form_says(means, cheater):
     from gaia_sim.answers.bank import load_default_bank
     from gaia_sim.deterrence import from_scenario
-    from gaia_sim.sweep.spec import load_sweep
     from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep.spec import load_sweep
 
     row = means.loc[(cheater, 0.0, True)]
     spec = load_sweep(CLAIMS)
-    cell = load_scenario(spec.base).with_overrides({
-        **dict(spec.fixed), "staking.node_stake": 0.0, "slashing.forfeit_revenue": True,
-        **{f"population.{b}": 0.0 for b in CHEATERS}, "population.honest": row["initial_honest"],
-        f"population.{cheater}": 1.0 - row["initial_honest"]})
-    d = from_scenario(cell, load_default_bank(), cheater, tpr=row["tpr_cheaters"], fpr=row["flag_rate_honest"],
-                      verdict_rates=True)
+    cell = load_scenario(spec.base).with_overrides(
+        {
+            **dict(spec.fixed),
+            "staking.node_stake": 0.0,
+            "slashing.forfeit_revenue": True,
+            **{f"population.{b}": 0.0 for b in CHEATERS},
+            "population.honest": row["initial_honest"],
+            f"population.{cheater}": 1.0 - row["initial_honest"],
+        }
+    )
+    d = from_scenario(
+        cell, load_default_bank(), cheater, tpr=row["tpr_cheaters"], fpr=row["flag_rate_honest"], verdict_rates=True
+    )
     gap = row[f"profit_per_node_{cheater}"] - row["profit_per_node_honest"]
     if abs(d.margin) < ON_THE_LINE * d.cost_saving:  # a cell on the boundary: no side to land on, but no big gap either
-        assert abs(gap) < 0.5 * d.cost_saving, f"on the line (margin {d.margin:+.3f}), yet a gap of {gap:+.3f} ({cheater})"
+        assert abs(gap) < 0.5 * d.cost_saving, (
+            f"on the line (margin {d.margin:+.3f}), yet a gap of {gap:+.3f} ({cheater})"
+        )
     elif d.deters:
         assert gap < 0, f"closed form: deterred (margin {d.margin:+.3f}), but {cheater} out-earned honest nodes"
         assert row["final_honest_share"] >= row["initial_honest"], f"deterred, yet the honest share fell ({cheater})"
     else:
         assert gap > 0, f"closed form: cheating pays (margin {d.margin:+.3f}), but {cheater} earned less"
-        assert row["final_honest_share"] < row["initial_honest"], f"cheating pays, yet the honest share held ({cheater})"
+        assert row["final_honest_share"] < row["initial_honest"], (
+            f"cheating pays, yet the honest share held ({cheater})"
+        )

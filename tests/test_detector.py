@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_detector_synth import network
 
-from gaia_sim.detector import DETECTORS, Assessment, EvidenceAccumulator, QuestionSelector, assess, bh_reject, ebh_reject
+from gaia_sim.detector import (
+    DETECTORS,
+    Assessment,
+    EvidenceAccumulator,
+    QuestionSelector,
+    assess,
+    bh_reject,
+    ebh_reject,
+)
 from gaia_sim.detector.sequential import mixture_calibrator
 from gaia_sim.errors import UserError
-from test_detector_synth import network
 
 
 def test_public_api_and_registry():
@@ -24,14 +32,17 @@ def test_public_api_and_registry():
         assert a.flagged.dtype == bool and np.all((a.p_value >= 0) & (a.p_value <= 1))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(embeddings=np.zeros((3, 4, 5))), "shape"),
-    (dict(alpha=1.5), "alpha"),
-    (dict(detector="nope"), "allowed"),
-    (dict(frobnicate=True), "frobnicate"),
-    (dict(weights=np.ones(3)), "weights"),
-    (dict(fdr="maybe"), "fdr"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(embeddings=np.zeros((3, 4, 5))), "shape"),
+        (dict(alpha=1.5), "alpha"),
+        (dict(detector="nope"), "allowed"),
+        (dict(frobnicate=True), "frobnicate"),
+        (dict(weights=np.ones(3)), "weights"),
+        (dict(fdr="maybe"), "fdr"),
+    ],
+)
 def test_bad_input_is_a_user_error(bad, match):
     x, _ = network(np.random.default_rng(0), nodes=8, questions=4, samples=2)
     kwargs = {"embeddings": x} | bad
@@ -64,8 +75,9 @@ def test_correct_verdicts_with_up_to_30_percent_colluding(colluders):
     """Colluders all serve one cheaper model; the robust consensus must stay with the honest 70%."""
     hits, false = 0, 0
     for seed in range(5):
-        x, labels = network(np.random.default_rng(100 + seed), nodes=30, questions=10, samples=5,
-                            cheaters=colluders, shift=0.35)
+        x, labels = network(
+            np.random.default_rng(100 + seed), nodes=30, questions=10, samples=5, cheaters=colluders, shift=0.35
+        )
         a = assess(x)
         hits += a.flagged[labels].sum()
         false += a.flagged[~labels].sum()
@@ -108,7 +120,7 @@ def test_sequential_evidence_is_anytime_valid_and_accumulates():
         ever |= acc.update(range(nodes), rng.uniform(size=nodes))
     assert ever.mean() <= alpha + 3 * np.sqrt(alpha / nodes)  # Ville's inequality
     cheat = EvidenceAccumulator(alpha=0.01)
-    for epoch in range(10):  # each epoch alone is not significant at 0.01 ...
+    for _ in range(10):  # each epoch alone is not significant at 0.01 ...
         flags = cheat.update([7], [0.03])
     assert flags[0] and cheat.epochs([7])[0] == 10  # ... but ten of them are
     cheat.reset([7])

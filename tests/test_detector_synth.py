@@ -7,8 +7,19 @@ from __future__ import annotations
 import numpy as np
 
 
-def network(rng, nodes=30, questions=10, samples=5, dim=32, cheaters=0, shift=0.0, scatter=0.3,
-            stack=0.0, replay=(), random_answer=()):
+def network(
+    rng,
+    nodes=30,
+    questions=10,
+    samples=5,
+    dim=32,
+    cheaters=0,
+    shift=0.0,
+    scatter=0.3,
+    stack=0.0,
+    replay=(),
+    random_answer=(),
+):
     """(nodes, questions, samples, dim) float32 unit rows and labels (True = cheater).
 
     Cheaters are the first ``cheaters`` nodes and share one cheating configuration (collusion).

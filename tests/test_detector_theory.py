@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
-
-from gaia_sim.detector import assess
-from gaia_sim.detector import calibration
 from test_detector_synth import network
+
+from gaia_sim.detector import assess, calibration
 
 ALPHA = 0.01
 
@@ -63,8 +62,9 @@ def test_null_flag_rate_with_honest_stack_variation_at_most_alpha():
 def test_bh_controls_the_familywise_rate_under_the_global_null():
     """With every node honest, Benjamini-Hochberg at alpha flags any node in at most ~alpha of domains."""
     rng = np.random.default_rng(13)
-    any_flag = sum(assess(network(rng, nodes=30, questions=8, samples=4)[0], alpha=0.05, seed=t).flagged.any()
-                   for t in range(80))
+    any_flag = sum(
+        assess(network(rng, nodes=30, questions=8, samples=4)[0], alpha=0.05, seed=t).flagged.any() for t in range(80)
+    )
     assert _binomial_ci(any_flag, 80)[0] <= 0.05
 
 

@@ -11,7 +11,9 @@ from gaia_sim.scenario import load_scenario
 
 
 def _run(scenarios_dir, standin, root, seed=42):
-    s = load_scenario(scenarios_dir / "lazy_nodes.toml").with_overrides({"answers": "stand-in", "epochs": 12, "seed": seed})
+    s = load_scenario(scenarios_dir / "lazy_nodes.toml").with_overrides(
+        {"answers": "stand-in", "epochs": 12, "seed": seed}
+    )
     return write_run(simulate(s, answers=standin), root)
 
 
@@ -30,16 +32,45 @@ def test_results_round_trip(tmp_path, scenarios_dir, standin):
     folder = _run(scenarios_dir, standin, tmp_path)
     back = read_run(folder)
     assert back.scenario.hash == folder.name
-    assert set(back.steps.columns) >= {"epoch", "role", "behaviour", "count", "share", "stake", "balance", "revenue",
-                                       "cost", "profit", "slashed", "slashed_count", "flagged", "wrongly_flagged",
-                                       "wrongly_slashed", "probed", "requests_served", "requests_timed_out"}
+    assert set(back.steps.columns) >= {
+        "epoch",
+        "role",
+        "behaviour",
+        "count",
+        "share",
+        "stake",
+        "balance",
+        "revenue",
+        "cost",
+        "profit",
+        "slashed",
+        "slashed_count",
+        "flagged",
+        "wrongly_flagged",
+        "wrongly_slashed",
+        "probed",
+        "requests_served",
+        "requests_timed_out",
+    }
     assert set(back.events.kind) >= {"probe", "verdict"}
     assert back.summary["final_honest_share"] >= 0
 
 
 def test_cli_run_writes_results_and_prints_summary(tmp_path, scenarios_dir):
-    cmd = [sys.executable, "-m", "gaia_sim.cli", "run", str(scenarios_dir / "baseline.toml"), "--out", str(tmp_path),
-           "--epochs", "5", "--set", 'answers="stand-in"', "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gaia_sim.cli",
+        "run",
+        str(scenarios_dir / "baseline.toml"),
+        "--out",
+        str(tmp_path),
+        "--epochs",
+        "5",
+        "--set",
+        'answers="stand-in"',
+        "--quiet",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "final_honest_share" in proc.stdout and "results written to" in proc.stdout

@@ -16,13 +16,16 @@ def test_posp_bound_hand_checked():
     assert not Deterrence(0.24, 0.45, 100, 5, 10, 0.2).deters
 
 
-@pytest.mark.parametrize("p, f, S, R, C, q, deters", [
-    (0.5, 0.1, 1000, 0, 40, 0.0, True),     # 0.5*100 = 50 >= 40
-    (0.3, 0.1, 1000, 0, 40, 0.0, False),    # 30 < 40
-    (0.5, 0.1, 1000, 0, 40, 0.2, False),    # (0.5-0.2)*100 = 30 < 40
-    (0.1, 1.0, 500, 10, 50, 0.0, True),     # 0.1*510 = 51 >= 50
-    (0.0, 1.0, 1e9, 1e9, 1e-6, 0.0, False),  # never detected
-])
+@pytest.mark.parametrize(
+    "p, f, S, R, C, q, deters",
+    [
+        (0.5, 0.1, 1000, 0, 40, 0.0, True),  # 0.5*100 = 50 >= 40
+        (0.3, 0.1, 1000, 0, 40, 0.0, False),  # 30 < 40
+        (0.5, 0.1, 1000, 0, 40, 0.2, False),  # (0.5-0.2)*100 = 30 < 40
+        (0.1, 1.0, 500, 10, 50, 0.0, True),  # 0.1*510 = 51 >= 50
+        (0.0, 1.0, 1e9, 1e9, 1e-6, 0.0, False),  # never detected
+    ],
+)
 def test_condition_table(p, f, S, R, C, q, deters):
     assert Deterrence(p, f, S, R, C, false_positive=q).deters is deters
 
@@ -37,13 +40,14 @@ def test_min_stake_and_committee():
 
 def test_detection_probability_and_grid():
     assert detection_probability(0.5, 0.8, 1) == pytest.approx(0.4)
-    assert detection_probability(0.5, 0.8, 2) == pytest.approx(1 - 0.6 ** 2)
+    assert detection_probability(0.5, 0.8, 2) == pytest.approx(1 - 0.6**2)
     g = margin_grid(np.array([0.1, 0.5])[:, None], 0.1, np.array([100.0, 1000.0]), 0.0, 20.0)
     assert g == pytest.approx(np.array([[-19.0, -10.0], [-15.0, 30.0]]))
 
 
 def test_basin_edge_hand_checked():
     from gaia_sim.deterrence import basin_edge
+
     shares, p = [0.2, 0.3, 0.4], [0.8, 0.6, 0.0]
     # f S = 5, C = 2: margin 2.0 at 0.2, 1.0 at 0.3, -2.0 at 0.4 -> zero at 0.3 + 0.1 * 1 / 3
     assert basin_edge(shares, p, 1.0, 5.0, 2.0) == pytest.approx(0.3 + 0.1 / 3)

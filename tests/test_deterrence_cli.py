@@ -14,8 +14,19 @@ FAST = ["--set", "answers='stand-in'", "--set", "network.nodes_per_domain=20", "
 
 def test_deterrence_command_reports_margin_min_stake_and_basin(scenarios_dir, tmp_path, capsys):
     out = tmp_path / "d.json"
-    rc = main(["deterrence", str(scenarios_dir / "model_swap.toml"), *FAST, "--set", "slashing.forfeit_revenue=false",
-               "--shares", "0.2,0.3", "--json", str(out)])
+    rc = main(
+        [
+            "deterrence",
+            str(scenarios_dir / "model_swap.toml"),
+            *FAST,
+            "--set",
+            "slashing.forfeit_revenue=false",
+            "--shares",
+            "0.2,0.3",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "model_swapping" in text and "margin" in text and "basin edge" in text
@@ -23,14 +34,27 @@ def test_deterrence_command_reports_margin_min_stake_and_basin(scenarios_dir, tm
     p, q = o["rates"]["p"], o["rates"]["q"]
     assert 0 <= p <= 1 and 0 <= q <= 1 and o["cost_saving_C"] > 0
     # the numbers are the closed form's: margin, and a stake that deters exactly at its minimum
-    d = Deterrence(p, o["slash_fraction"], o["stake"], o["reward_R"], o["cost_saving_C"], false_positive=q, jail_loss=o["jail_loss_J"])
+    d = Deterrence(
+        p,
+        o["slash_fraction"],
+        o["stake"],
+        o["reward_R"],
+        o["cost_saving_C"],
+        false_positive=q,
+        jail_loss=o["jail_loss_J"],
+    )
     assert o["margin"] == pytest.approx(d.margin) and o["deters"] == d.deters
     s1 = o["min_stake"]["1.0"]
     assert 0 < s1 < float("inf")  # revenue is not forfeited, so only the slash deters
-    assert Deterrence(p, 1.0, s1, o["reward_R"], o["cost_saving_C"], false_positive=q).margin == pytest.approx(0, abs=1e-9)
+    assert Deterrence(p, 1.0, s1, o["reward_R"], o["cost_saving_C"], false_positive=q).margin == pytest.approx(
+        0, abs=1e-9
+    )
     shares, power = [float(x) for x in o["power_by_share"]], list(o["power_by_share"].values())
-    assert o["basin_edge"] == pytest.approx(basin_edge(shares, power, o["slash_fraction"], o["stake"], o["cost_saving_C"],
-                                                       o["reward_R"], q, o["jail_loss_J"]))
+    assert o["basin_edge"] == pytest.approx(
+        basin_edge(
+            shares, power, o["slash_fraction"], o["stake"], o["cost_saving_C"], o["reward_R"], q, o["jail_loss_J"]
+        )
+    )
 
 
 def test_given_rates_skip_the_calibration(scenarios_dir, capsys):
@@ -38,12 +62,15 @@ def test_given_rates_skip_the_calibration(scenarios_dir, capsys):
     assert "p = 0.500" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--behaviour", "sleepy"], "--behaviour 'sleepy': allowed"),
-    (["--shares", "0.2,1.5"], "--shares '0.2,1.5': every value must lie in [0, 1]"),
-    (["--tpr", "-0.1"], "--tpr -0.1: a rate must lie in [0, 1]"),
-    (["--set", "staking.node_stake=-5"], "node_stake"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--behaviour", "sleepy"], "--behaviour 'sleepy': allowed"),
+        (["--shares", "0.2,1.5"], "--shares '0.2,1.5': every value must lie in [0, 1]"),
+        (["--tpr", "-0.1"], "--tpr -0.1: a rate must lie in [0, 1]"),
+        (["--set", "staking.node_stake=-5"], "node_stake"),
+    ],
+)
 def test_bad_input_is_one_clear_line(scenarios_dir, capsys, extra, message):
     assert main(["deterrence", str(scenarios_dir / "model_swap.toml"), *FAST, *extra]) == 2
     err = capsys.readouterr().err

@@ -208,7 +208,7 @@ def worked_examples() -> list[tuple[list[str], list[str]]]:
     for i, (_, body, marked) in enumerate(blocks):
         if not marked:
             continue
-        shown = next((b for lang, b, _ in blocks[i + 1:] if not lang), "")
+        shown = next((b for lang, b, _ in blocks[i + 1 :] if not lang), "")
         out += [(cmd, [ln for ln in shown.splitlines() if ln.strip()]) for cmd in block_commands(body)]
     return out
 
@@ -232,14 +232,18 @@ def test_readme_worked_example_runs_and_prints_what_the_readme_shows(argv, shown
     got = [_mask(ln) for ln in proc.stdout.splitlines() if ln.strip()]
     want = [_mask(ln) for ln in shown]
     assert want, "README shows no output block after the worked example"
-    assert got == want, ("README's output block no longer matches what the command prints "
-                         "(numbers and paths masked); rerun it and paste the output.\n"
-                         f"README:\n" + "\n".join(want) + "\n\nprinted:\n" + "\n".join(got))
+    assert got == want, (
+        "README's output block no longer matches what the command prints "
+        "(numbers and paths masked); rerun it and paste the output.\n"
+        "README:\n" + "\n".join(want) + "\n\nprinted:\n" + "\n".join(got)
+    )
     exact = [re.sub(r"\S*/\S*", "<path>", ln).strip() for ln in shown]
     printed = [re.sub(r"\S*/\S*", "<path>", ln).strip() for ln in proc.stdout.splitlines() if ln.strip()]
-    assert printed == exact, ("the figures in README's output block are no longer what the command prints "
-                              "(same seed, same results); paste the new output and check the prose after it.\n"
-                              + "\n".join(f"- {a}\n+ {b}" for a, b in zip(exact, printed) if a != b))
+    assert printed == exact, (
+        "the figures in README's output block are no longer what the command prints "
+        "(same seed, same results); paste the new output and check the prose after it.\n"
+        + "\n".join(f"- {a}\n+ {b}" for a, b in zip(exact, printed) if a != b)
+    )
     if args[0] == "run":
         assert list((tmp_path / "out").glob("*/*/manifest.json")), "the run wrote no manifest under --out"
 
@@ -247,8 +251,9 @@ def test_readme_worked_example_runs_and_prints_what_the_readme_shows(argv, shown
 SCENARIO_FILES = sorted((ROOT / "scenarios").rglob("*.toml"))
 
 
-@pytest.mark.parametrize("words", [(c,) for c in COMMANDS] + [("bank", a) for a in ("build", "verify", "info", "calibrate")],
-                         ids=" ".join)
+@pytest.mark.parametrize(
+    "words", [(c,) for c in COMMANDS] + [("bank", a) for a in ("build", "verify", "info", "calibrate")], ids=" ".join
+)
 def test_paths_named_in_help_texts_exist(words):
     text = help_text(*words)
     missing = [p for p in PATH_RE.findall(text) if not _exists(p)]
@@ -297,8 +302,13 @@ def test_readme_false_slash_figures_are_current(tmp_path):
 
     script = Path(sys.executable).with_name("gaia-sim")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "gaia_sim.cli"]
-    proc = subprocess.run(cmd + ["run", "scenarios/baseline.toml", "--seed", "2", "--json", "--quiet",
-                                 "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        cmd + ["run", "scenarios/baseline.toml", "--seed", "2", "--json", "--quiet", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)["summary"]
     text = re.sub(r"\s+", " ", README.read_text(encoding="utf-8"))
@@ -307,4 +317,5 @@ def test_readme_false_slash_figures_are_current(tmp_path):
     assert sentence in text, "README.md no longer states the seed-2 baseline figures; update this test too"
     assert f"{sentence} {tokens}, honest guilty-verdict rate {rate} per probed" in text, (
         f"README.md: the seed-2 baseline now slashes honest nodes {tokens} at an honest guilty-verdict "
-        f"rate of {rate}; update the paragraph after the worked example")
+        f"rate of {rate}; update the paragraph after the worked example"
+    )

@@ -9,11 +9,11 @@ from gaia_sim.deterrence import check_cell, from_scenario
 from gaia_sim.epoch.judge import decide
 from gaia_sim.epoch.revise import revise_behaviours
 from gaia_sim.epoch.slash import canary_flags
-from gaia_sim.strategy import random_peers
 from gaia_sim.model import GaiaModel
 from gaia_sim.runner import simulate
 from gaia_sim.scenario import load_scenario
 from gaia_sim.slashing import ACTIVE, JAILED, RULES
+from gaia_sim.strategy import random_peers
 
 
 def scen(scenarios_dir, name, **over):
@@ -23,12 +23,14 @@ def scen(scenarios_dir, name, **over):
 def oracle_judge(tpr: float, fpr: float):
     """A detector with known power: flags a probed cheater w.p. ``tpr``, an honest node w.p. ``fpr``.
     Validators still vote on its flags and the quorum still decides (phase c is the real one)."""
+
     def judge(self, traffic):
         probed = traffic.probed
         rng = np.random.default_rng([self.scenario.seed, self.epoch, 99])
         cheat = self.behaviour[probed] != "honest"
         flags = np.where(cheat, rng.random(len(probed)) < tpr, rng.random(len(probed)) < fpr)
         return decide(self.state, probed, flags, np.zeros(len(probed)), np.where(flags, 0.0, 1.0))
+
     return judge
 
 
@@ -42,16 +44,27 @@ def run_model(scenario, answers, epochs=None):
 
 @pytest.mark.parametrize("rule", sorted(set(RULES) - {"fixed"}))
 def test_every_rule_keeps_invariants_in_a_real_run(scenarios_dir, standin, rule):
-    m = run_model(scen(scenarios_dir, "model_swap", **{"slashing.rule": rule, "slashing.evidence_threshold": 1.0}), standin)
+    m = run_model(
+        scen(scenarios_dir, "model_swap", **{"slashing.rule": rule, "slashing.evidence_threshold": 1.0}), standin
+    )
     cheat = m.behaviour != "honest"
     assert m.slashed_total[cheat].sum() > 0
     assert (m.ledger.stake >= -1e-9).all()
 
 
 def test_jail_then_eject(scenarios_dir, standin):
-    s = scen(scenarios_dir, "model_swap", **{"slashing.rule": "jail_eject", "slashing.jail_epochs": 2,
-                                             "slashing.eject_after": 2, "strategy.dynamics": "none", "epochs": 25,
-                                             "detector.sequential": False})
+    s = scen(
+        scenarios_dir,
+        "model_swap",
+        **{
+            "slashing.rule": "jail_eject",
+            "slashing.jail_epochs": 2,
+            "slashing.eject_after": 2,
+            "strategy.dynamics": "none",
+            "epochs": 25,
+            "detector.sequential": False,
+        },
+    )
     m = run_model(s, standin)
     names = m.node_status
     assert "ejected" in set(names[m.behaviour == "model_swapping"])
@@ -61,8 +74,16 @@ def test_jail_then_eject(scenarios_dir, standin):
 
 
 def test_escrow_delays_burning(scenarios_dir, standin):
-    s = scen(scenarios_dir, "model_swap", **{"staking.escrow_days": 3.0, "network.epoch_hours": 24.0,
-                                             "detector.sequential": False, "strategy.dynamics": "none"})
+    s = scen(
+        scenarios_dir,
+        "model_swap",
+        **{
+            "staking.escrow_days": 3.0,
+            "network.epoch_hours": 24.0,
+            "detector.sequential": False,
+            "strategy.dynamics": "none",
+        },
+    )
     m = GaiaModel(s, standin)
     seen = []
     for _ in range(8):
@@ -92,9 +113,18 @@ def test_dispute_overturns_wrong_slashes(monkeypatch, scenarios_dir, standin):
 
 
 def test_canaries_expose_lazy_validators(scenarios_dir, standin):
-    s = scen(scenarios_dir, "model_swap", **{"validator_population.honest": 0.6, "validator_population.lazy": 0.4,
-                                             "validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2,
-                                             "validation.canary_slash": 0.05, "strategy.dynamics": "none"})
+    s = scen(
+        scenarios_dir,
+        "model_swap",
+        **{
+            "validator_population.honest": 0.6,
+            "validator_population.lazy": 0.4,
+            "validation.canaries_per_epoch": 2,
+            "validation.canaries_per_validator": 2,
+            "validation.canary_slash": 0.05,
+            "strategy.dynamics": "none",
+        },
+    )
     m = run_model(s, standin)
     lazy = np.array([v.behaviour.name == "lazy" for v in m.validators])
     start = s.staking.validator_stake
@@ -111,11 +141,20 @@ def test_canaries_are_judged_by_the_detector(monkeypatch, scenarios_dir, standin
         n = emb.shape[0]
         return Assessment(np.zeros(n), np.ones(n), np.zeros(n, bool))
 
-    s = scen(scenarios_dir, "model_swap", **{"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2,
-                                             "validation.canary_slash": 0.05, "strategy.dynamics": "none", "epochs": 3})
+    s = scen(
+        scenarios_dir,
+        "model_swap",
+        **{
+            "validation.canaries_per_epoch": 2,
+            "validation.canaries_per_validator": 2,
+            "validation.canary_slash": 0.05,
+            "strategy.dynamics": "none",
+            "epochs": 3,
+        },
+    )
     monkeypatch.setitem(detector_mod.DETECTORS, s.detector.name, blind)
     m = run_model(s, standin)
-    assert np.allclose(m.validator_stake, s.staking.validator_stake * 0.9 ** 3)  # 2 misses x 5% per epoch
+    assert np.allclose(m.validator_stake, s.staking.validator_stake * 0.9**3)  # 2 misses x 5% per epoch
 
 
 def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios_dir, standin):
@@ -125,14 +164,22 @@ def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios
     from gaia_sim import detector as detector_mod
     from gaia_sim.detector._common import Assessment
 
-    over = {"validation.canaries_per_epoch": 2, "validation.canaries_per_validator": 2, "validation.canary_slash": 0.05,
-            "validation.canary_scoring": "detectable_miss", "strategy.dynamics": "none", "epochs": 3,
-            "validator_population.honest": 0.6, "validator_population.lazy": 0.4}
+    over = {
+        "validation.canaries_per_epoch": 2,
+        "validation.canaries_per_validator": 2,
+        "validation.canary_slash": 0.05,
+        "validation.canary_scoring": "detectable_miss",
+        "strategy.dynamics": "none",
+        "epochs": 3,
+        "validator_population.honest": 0.6,
+        "validator_population.lazy": 0.4,
+    }
 
     def always(flag):
         def detector(emb, alpha=0.01, **_):
             n = emb.shape[0]
             return Assessment(np.zeros(n), np.ones(n), np.full(n, flag))
+
         return detector
 
     s = scen(scenarios_dir, "model_swap", **over)
@@ -142,14 +189,24 @@ def test_detectable_miss_scoring_spares_honest_validators(monkeypatch, scenarios
     m = run_model(s, standin)
     lazy = np.array([v.behaviour.name == "lazy" for v in m.validators])
     assert np.allclose(m.validator_stake[~lazy], s.staking.validator_stake)
-    assert np.allclose(m.validator_stake[lazy], s.staking.validator_stake * 0.9 ** 3)  # 2 detectable misses x 5% per epoch
+    assert np.allclose(
+        m.validator_stake[lazy], s.staking.validator_stake * 0.9**3
+    )  # 2 detectable misses x 5% per epoch
 
 
 def test_canary_flags_come_from_the_canary_configuration(scenarios_dir, standin):
     # canaries that refuse every question are flagged (almost) always by the real stand-in detector
     def flag_rate(role):
-        s = scen(scenarios_dir, "baseline", **{"validation.canaries_per_epoch": 2, "validation.canary_role": role,
-                                                     "detector.sequential": False, "epochs": 6})
+        s = scen(
+            scenarios_dir,
+            "baseline",
+            **{
+                "validation.canaries_per_epoch": 2,
+                "validation.canary_role": role,
+                "detector.sequential": False,
+                "epochs": 6,
+            },
+        )
         m = GaiaModel(s, standin)
         flags = []
         for _ in range(s.epochs):
@@ -157,6 +214,7 @@ def test_canary_flags_come_from_the_canary_configuration(scenarios_dir, standin)
             m.phase_judge(traffic)
             flags.append(canary_flags(m.state, 0, traffic, m.epoch))
         return np.mean(flags)
+
     assert flag_rate("lazy_refusal") >= 0.9
 
 
@@ -168,20 +226,41 @@ def test_deviating_validators_earn_less(scenarios_dir, standin):
 
 
 def test_domain_operator_shares_the_slash(scenarios_dir, standin):
-    s = scen(scenarios_dir, "model_swap", **{"staking.domain_operator_stake": 2000.0, "slashing.domain_threshold": 0.05,
-                                             "detector.sequential": False, "strategy.dynamics": "none"})
+    s = scen(
+        scenarios_dir,
+        "model_swap",
+        **{
+            "staking.domain_operator_stake": 2000.0,
+            "slashing.domain_threshold": 0.05,
+            "detector.sequential": False,
+            "strategy.dynamics": "none",
+        },
+    )
     m = run_model(s, standin)
     assert m.ledger.slashed_total[m.state.lid_dom].sum() > 0
 
 
 def test_exit_and_entry_use_vacated_slots(scenarios_dir, standin):
-    s = scen(scenarios_dir, "model_swap", **{"strategy.exit_rate": 1.0, "strategy.outside_option": 1e6,
-                                             "strategy.warmup_epochs": 2, "epochs": 6})
+    s = scen(
+        scenarios_dir,
+        "model_swap",
+        **{"strategy.exit_rate": 1.0, "strategy.outside_option": 1e6, "strategy.warmup_epochs": 2, "epochs": 6},
+    )
     m = run_model(s, standin)
     assert (m.node_status == "exited").all() and not m.active.any()
-    s2 = scen(scenarios_dir, "model_swap", **{"strategy.exit_rate": 1.0, "strategy.outside_option": 0.0,
-                                              "strategy.entry_rate": 0.2, "strategy.warmup_epochs": 2, "epochs": 10,
-                                              "detector.sequential": False, "strategy.dynamics": "none"})
+    s2 = scen(
+        scenarios_dir,
+        "model_swap",
+        **{
+            "strategy.exit_rate": 1.0,
+            "strategy.outside_option": 0.0,
+            "strategy.entry_rate": 0.2,
+            "strategy.warmup_epochs": 2,
+            "epochs": 10,
+            "detector.sequential": False,
+            "strategy.dynamics": "none",
+        },
+    )
     m2 = run_model(s2, standin)
     assert m2.ledger.n > len(m2.nodes) + len(m2.validators) + 1  # newcomers got fresh ledger ids
 
@@ -191,8 +270,16 @@ def test_a_profitable_domain_grows_into_its_free_slots(scenarios_dir, standin):
     newcomers take them (Poisson(entry_rate x active) per epoch after warm-up), up to the cap; free
     slots hold no tokens, are nobody's peer and never appear in the node table."""
     from gaia_sim.runner import node_table
-    over = {"network.nodes_per_domain": 10, "network.max_nodes_per_domain": 16, "strategy.entry_rate": 0.2,
-            "strategy.warmup_epochs": 2, "strategy.outside_option": -1e6, "detector.sequential": False, "epochs": 12}
+
+    over = {
+        "network.nodes_per_domain": 10,
+        "network.max_nodes_per_domain": 16,
+        "strategy.entry_rate": 0.2,
+        "strategy.warmup_epochs": 2,
+        "strategy.outside_option": -1e6,
+        "detector.sequential": False,
+        "epochs": 12,
+    }
     m = GaiaModel(scen(scenarios_dir, "model_swap", **over), standin)
     assert len(m.nodes) == 16 and m.active.sum() == 10 and m.free_slot.sum() == 6
     assert m.node_stake[m.free_slot].sum() == 0 and m.node_balance[m.free_slot].sum() == 0
@@ -214,6 +301,7 @@ def test_a_profitable_domain_grows_into_its_free_slots(scenarios_dir, standin):
 
 def test_max_nodes_below_the_start_is_refused(scenarios_dir):
     from gaia_sim.errors import UserError
+
     with pytest.raises((UserError, ValueError), match="max_nodes_per_domain"):
         scen(scenarios_dir, "model_swap", **{"network.nodes_per_domain": 10, "network.max_nodes_per_domain": 5})
 
@@ -227,10 +315,19 @@ def test_top_up_keeps_stake_constant(scenarios_dir, standin):
 
 
 # ---- deterrence condition vs simulation --------------------------------------------------------
-DET = {"answers": "stand-in", "epochs": 150, "network.nodes_per_domain": 60, "traffic.utilisation": 0.3,
-       "population.honest": 0.8, "population.model_swapping": 0.2, "detector.sequential": False,
-       "strategy.dynamics": "replicator", "strategy.revision_rate": 1.0, "probes.probe_fraction": 0.3,
-       "costs.compute_price": 0.04}  # the hand-checked margins below assume 0.04 tokens/s
+DET = {
+    "answers": "stand-in",
+    "epochs": 150,
+    "network.nodes_per_domain": 60,
+    "traffic.utilisation": 0.3,
+    "population.honest": 0.8,
+    "population.model_swapping": 0.2,
+    "detector.sequential": False,
+    "strategy.dynamics": "replicator",
+    "strategy.revision_rate": 1.0,
+    "probes.probe_fraction": 0.3,
+    "costs.compute_price": 0.04,
+}  # the hand-checked margins below assume 0.04 tokens/s
 
 
 def test_deterrence_inputs_hand_checked(scenarios_dir, standin):
@@ -242,7 +339,9 @@ def test_deterrence_inputs_hand_checked(scenarios_dir, standin):
     assert d.cost_saving == pytest.approx(500 * (0.195 - 0.1) * 0.04)  # C = 1.9
     assert d.reward == pytest.approx(5.0)  # R
     assert d.margin == pytest.approx(0.3 * (5.0 + 0.01 * 1000) - 1.9)  # +2.6: deterred
-    assert from_scenario(s.with_overrides({"slashing.slash_fraction": 0.0}), standin, tpr=1.0, fpr=0.0).margin == pytest.approx(-0.4)
+    assert from_scenario(
+        s.with_overrides({"slashing.slash_fraction": 0.0}), standin, tpr=1.0, fpr=0.0
+    ).margin == pytest.approx(-0.4)
     # one stack only: the claimed model's 0.2 s
     one = s.with_overrides({"behaviours.honest.stack_variation": 0.0})
     assert from_scenario(one, standin, tpr=1.0, fpr=0.0).cost_saving == pytest.approx(500 * 0.1 * 0.04)
@@ -253,7 +352,9 @@ def test_cost_saving_counts_timeouts_of_an_overloaded_stack(scenarios_dir, stand
     # but a node that must serve 1.8x its capacity loses about 1 - 1/1.8 of them to the timeout
     from gaia_sim.deterrence import epoch_economics
 
-    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({**DET, "traffic.utilisation": 0.9, "traffic.timeout_s": 5.0})
+    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides(
+        {**DET, "traffic.utilisation": 0.9, "traffic.timeout_s": 5.0}
+    )
     slow = s.with_overrides({"traffic.utilisation": 1.8})
     rev_ok, _ = epoch_economics(s, standin, "honest")
     rev_slow, _ = epoch_economics(slow, standin, "honest")
@@ -268,8 +369,12 @@ ORACLE_POINTS = [
     ("model_swap", {"slashing.slash_fraction": 0.01}, 1.0, True),  # 0.3 x 15 - 1.9 = +2.6
     ("model_swap", {"slashing.slash_fraction": 0.01}, 0.2, False),  # 0.06 x 15 - 1.9 = -1.0
     ("model_swap", {"slashing.slash_fraction": 0.05, "probes.probe_fraction": 0.2}, 0.5, True),  # 0.1 x 55 - 1.9 = +3.6
-    ("collusion_ring", {"slashing.slash_fraction": 0.05, "validator_population.honest": 0.5,
-                        "validator_population.colluding": 0.5}, 1.0, False),  # verdicts blocked: -1.1
+    (
+        "collusion_ring",
+        {"slashing.slash_fraction": 0.05, "validator_population.honest": 0.5, "validator_population.colluding": 0.5},
+        1.0,
+        False,
+    ),  # verdicts blocked: -1.1
     ("collusion_ring", {"slashing.slash_fraction": 0.05}, 1.0, True),  # 5 of 7 validators honest: 55 - 1.1
 ]
 
@@ -290,8 +395,10 @@ def test_deterrence_condition_matches_simulation(monkeypatch, scenarios_dir, sta
 # Closer in, single runs are not decisive: at +0.2 (10% of C) the profit memory's survivor bias
 # (lucky cheaters' records outlive their luck) drove seed 0 to cheating; with profit_memory 1 the
 # noise of single-epoch profits decides (e002 README).
-NEAR_POINTS = [(0.0005, False),  # 0.3 x (5 + 0.5) - 1.9 = -0.25
-               (0.003, True)]    # 0.3 x (5 + 3) - 1.9 = +0.5
+NEAR_POINTS = [
+    (0.0005, False),  # 0.3 x (5 + 0.5) - 1.9 = -0.25
+    (0.003, True),
+]  # 0.3 x (5 + 3) - 1.9 = +0.5
 
 
 @pytest.mark.parametrize("fraction, deterred", NEAR_POINTS)
@@ -331,16 +438,26 @@ def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, st
 # single-epoch verdicts, revenue not forfeited; boundary f S* = C / (p - q) = 2.64 / 0.95 = 2.78
 # tokens). One cell on each side, about half of C from the line, judged like e002 by the direction
 # of the dynamics with the verdict rates of the first 5 epochs.
-E008 = {"network.nodes_per_domain": 50, "network.validators": 3, "probes.questions_per_epoch": 8,
-        "slashing.forfeit_revenue": False, "detector.sequential": False, "strategy.revision_rate": 0.3,
-        "slashing.slash_fraction": 1.0, "epochs": 30}
+E008 = {
+    "network.nodes_per_domain": 50,
+    "network.validators": 3,
+    "probes.questions_per_epoch": 8,
+    "slashing.forfeit_revenue": False,
+    "detector.sequential": False,
+    "strategy.revision_rate": 0.3,
+    "slashing.slash_fraction": 1.0,
+    "epochs": 30,
+}
 
 
 @pytest.mark.parametrize("stake, deterred", [(1.5, False), (4.5, True)])
 def test_deterrence_matches_simulation_on_the_real_answer_bank(scenarios_dir, stake, deterred):
     from gaia_sim.runner import load_answers
+
     s = load_scenario(scenarios_dir / "lazy_nodes.toml").with_overrides({**E008, "staking.node_stake": stake})
     bank = load_answers(s.answers)
     cell = check_cell(simulate(s, answers=bank), bank, threshold=None)
-    assert cell["predicted_deterred"] is deterred and abs(cell["margin"]) > 0.3 * from_scenario(s, bank).cost_saving, cell
+    assert cell["predicted_deterred"] is deterred and abs(cell["margin"]) > 0.3 * from_scenario(s, bank).cost_saving, (
+        cell
+    )
     assert cell["agree"], cell

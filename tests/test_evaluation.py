@@ -32,15 +32,29 @@ def _tiny_bank():
     rows = [(c, q) for c in range(3) for q in range(4) for _ in range(6)]
     ci, qi = map(np.array, zip(*rows))
     emb = centres[ci, qi] + 0.3 * rng.standard_normal((len(rows), 16))
-    return Bank.from_arrays(configs, ["Q1", "Q2", "Q3", "Q4"], ci, qi, emb,
-                            roles={"claimed": "claimed", "honest_variants": ["seed1"], "cheaper_model": "cheap"})
+    return Bank.from_arrays(
+        configs,
+        ["Q1", "Q2", "Q3", "Q4"],
+        ci,
+        qi,
+        emb,
+        roles={"claimed": "claimed", "honest_variants": ["seed1"], "cheaper_model": "cheap"},
+    )
 
 
 def test_bank_pools_and_settings():
     pools, pairings, honest_runs = ev.bank_pools(_tiny_bank())
     assert pairings == [("honest", "cheaper_model")] and honest_runs == (0, 1)
-    spec = ev.TrialSpec("honest", "cheaper_model", nodes=12, cheaters=2, questions=4, samples=3,
-                        honest_runs=honest_runs, cheat_runs=(0,))
+    spec = ev.TrialSpec(
+        "honest",
+        "cheaper_model",
+        nodes=12,
+        cheaters=2,
+        questions=4,
+        samples=3,
+        honest_runs=honest_runs,
+        cheat_runs=(0,),
+    )
     x, labels, qs = ev.make_trial(pools, spec, np.random.default_rng(1))
     assert x.shape == (12, 4, 3, 16) and labels.sum() == 2 and len(qs) == 4
     out = ev.evaluate_setting(pools, spec, {"default": {"detector": "default"}}, 5, np.random.default_rng(2))
@@ -51,14 +65,30 @@ def test_bank_pools_and_settings():
 def _args(tmp_path, **kw):
     parser = argparse.ArgumentParser()
     ev.add_arguments(parser)
-    argv = ["--out", str(tmp_path), "--trials", "3", "--budgets", "10", "--questions", "5", "--epochs", "2",
-            "--nodes", "12", "--cheaters", "2"]
+    argv = [
+        "--out",
+        str(tmp_path),
+        "--trials",
+        "3",
+        "--budgets",
+        "10",
+        "--questions",
+        "5",
+        "--epochs",
+        "2",
+        "--nodes",
+        "12",
+        "--cheaters",
+        "2",
+    ]
     for k, v in kw.items():
         argv += [f"--{k}", str(v)]
     return parser.parse_args(argv)
 
 
-@pytest.mark.parametrize("bad", [{"trials": 0}, {"cheaters": 12}, {"detectors": "nope"}, {"budgets": "2"}, {"histories": 0}])
+@pytest.mark.parametrize(
+    "bad", [{"trials": 0}, {"cheaters": 12}, {"detectors": "nope"}, {"budgets": "2"}, {"histories": 0}]
+)
 def test_bad_arguments_are_user_errors(tmp_path, bad):
     with pytest.raises(UserError):
         ev.run(_args(tmp_path, **bad))

@@ -37,12 +37,15 @@ def test_every_named_detector_is_in_the_schema():
     assert set(get_args(DetectorName)) == set(DETECTORS)
 
 
-@pytest.mark.parametrize("argv,words", [
-    (["--set", 'detector.name="nonsense"'], ["detector.name", "median_rank"]),
-    (["--set", 'detector.name="default'], ["--set", "not a TOML value"]),
-    (["--set", "answers=no/such/bank"], ["answers", "stand-in"]),
-    (["--set", "=3"], ["PATH=VALUE"]),
-])
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (["--set", 'detector.name="nonsense"'], ["detector.name", "median_rank"]),
+        (["--set", 'detector.name="default'], ["--set", "not a TOML value"]),
+        (["--set", "answers=no/such/bank"], ["answers", "stand-in"]),
+        (["--set", "=3"], ["PATH=VALUE"]),
+    ],
+)
 def test_bad_names_and_values_are_refused_before_any_work(capsys, tmp_path, argv, words):
     refused(capsys, ["run", BASELINE, "--out", str(tmp_path / "r"), *argv], *words)
     assert not (tmp_path / "r").exists()  # nothing simulated, nothing written
@@ -53,8 +56,9 @@ def test_bad_detector_in_a_scenario_file_and_a_sweep_axis(capsys, tmp_path):
     bad.write_text('[detector]\nname = "nonsense"\n')
     refused(capsys, ["run", str(bad), "--out", str(tmp_path / "r")], "bad.toml", "detector.name")
     sweep = tmp_path / "sweep.toml"
-    sweep.write_text(f'[sweep]\nname = "s"\nbase = "{BASELINE}"\nmode = "grid"\n'
-                     '[axes]\n"detector.name" = ["default", "nonsense"]\n')
+    sweep.write_text(
+        f'[sweep]\nname = "s"\nbase = "{BASELINE}"\nmode = "grid"\n[axes]\n"detector.name" = ["default", "nonsense"]\n'
+    )
     refused(capsys, ["sweep", str(sweep), "--out", str(tmp_path / "s"), "--serial"], "nonsense")
 
 
@@ -72,8 +76,13 @@ def test_a_file_stem_with_odd_characters_becomes_a_safe_name(tmp_path):
 
 
 def test_bare_words_and_toml_values_in_set():
-    assert parse_overrides(["a.b=1", "c=true", "d=stand-in", 'e="x y"', "f=some/dir"]) == \
-        {"a.b": 1, "c": True, "d": "stand-in", "e": "x y", "f": "some/dir"}
+    assert parse_overrides(["a.b=1", "c=true", "d=stand-in", 'e="x y"', "f=some/dir"]) == {
+        "a.b": 1,
+        "c": True,
+        "d": "stand-in",
+        "e": "x y",
+        "f": "some/dir",
+    }
     for bad in ['x="open', "x=[1,", "x=a b", "noequals"]:
         with pytest.raises(UserError):
             parse_overrides([bad])
@@ -82,8 +91,24 @@ def test_bare_words_and_toml_values_in_set():
 def test_a_file_in_the_way_of_the_results_folder(capsys, tmp_path):
     (tmp_path / "blocker").write_text("")
     refused(capsys, ["run", BASELINE, *FAST, "--out", str(tmp_path / "blocker" / "r")], "is a file, not a folder")
-    refused(capsys, ["deterrence", BASELINE, "--set", "population.honest=0.8", "--set", "population.lazy=0.2",
-                     "--tpr", "0.5", "--fpr", "0.001", "--json", str(tmp_path / "blocker" / "d.json")], "blocker")
+    refused(
+        capsys,
+        [
+            "deterrence",
+            BASELINE,
+            "--set",
+            "population.honest=0.8",
+            "--set",
+            "population.lazy=0.2",
+            "--tpr",
+            "0.5",
+            "--fpr",
+            "0.001",
+            "--json",
+            str(tmp_path / "blocker" / "d.json"),
+        ],
+        "blocker",
+    )
     refused(capsys, ["evaluate", "--out", str(tmp_path / "blocker" / "e")], "blocker")
 
 
@@ -136,8 +161,17 @@ def test_an_unforeseen_os_error_is_one_line(capsys, monkeypatch):
 
 
 def test_the_run_summary_reads_like_an_answer(capsys, tmp_path):
-    argv = ["run", str(ROOT / "scenarios" / "lazy_nodes.toml"), "--set", 'answers="stand-in"',
-            "--epochs", "6", "--quiet", "--out", str(tmp_path)]
+    argv = [
+        "run",
+        str(ROOT / "scenarios" / "lazy_nodes.toml"),
+        "--set",
+        'answers="stand-in"',
+        "--epochs",
+        "6",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     rows = [line.split()[0] for line in out.splitlines() if "->" in line and line.split()[1].isdigit()]

@@ -108,5 +108,8 @@ def test_real_answers_convert_to_the_bank_format(tmp_path):
     loaded = Bank.load(bank.save(tmp_path / "real"))
     assert sorted(loaded.configs) == sorted(bank.configs)
     c, q = "llama-3-1-8b@2025-03-19", "Q7"
-    assert np.allclose(np.sort(loaded.embeddings[loaded.rows_of(c, q)], axis=0),
-                       np.sort(bank.embeddings[bank.rows_of(c, q)], axis=0), atol=1e-3)  # stored as float16
+    assert np.allclose(
+        np.sort(loaded.embeddings[loaded.rows_of(c, q)], axis=0),
+        np.sort(bank.embeddings[bank.rows_of(c, q)], axis=0),
+        atol=1e-3,
+    )  # stored as float16

@@ -8,9 +8,9 @@ import pytest
 from gaia_sim.model import GaiaModel, apportion
 from gaia_sim.nodes import NODE_BEHAVIOURS, with_trait
 from gaia_sim.params import NODE_BEHAVIOURS as NODE_NAMES
+from gaia_sim.quorum import tally
 from gaia_sim.runner import simulate
 from gaia_sim.scenario import load_scenario
-from gaia_sim.quorum import tally
 from gaia_sim.validators import VALIDATOR_BEHAVIOURS
 
 
@@ -26,7 +26,9 @@ def test_every_behaviour_is_registered_with_traits():
     assert with_trait("colludes") == ["colluding"]
 
 
-@pytest.mark.parametrize("total,shares", [(30, {"a": 0.8, "b": 0.2}), (7, {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}), (5, {"a": 1.0, "b": 0.0})])
+@pytest.mark.parametrize(
+    "total,shares", [(30, {"a": 0.8, "b": 0.2}), (7, {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}), (5, {"a": 1.0, "b": 0.0})]
+)
 def test_apportion_gives_exact_total(total, shares):
     seats = apportion(total, shares)
     assert len(seats) == total
@@ -59,8 +61,10 @@ def test_every_cheater_is_found_guilty_early_and_honest_nodes_are_not(scenarios_
     assert first_guilty.loc[list(swappers)].max() <= 5
     assert result.summary["flag_rate_honest"] < 0.02
     nodes = result.steps[result.steps.role == "node"].groupby("behaviour")[["slashed", "count"]].sum()
-    assert nodes.loc["model_swapping", "slashed"] / nodes.loc["model_swapping", "count"] > \
-        nodes.loc["honest", "slashed"] / nodes.loc["honest", "count"]
+    assert (
+        nodes.loc["model_swapping", "slashed"] / nodes.loc["model_swapping", "count"]
+        > nodes.loc["honest", "slashed"] / nodes.loc["honest", "count"]
+    )
 
 
 def test_cheaper_model_answers_faster_so_fewer_timeouts(scenarios_dir, standin):
@@ -80,7 +84,9 @@ def test_lazy_missing_answers_are_nan_and_unpaid(scenarios_dir, standin):
 
 def test_distinguishable_probes_let_unprobed_swappers_hide(scenarios_dir, standin):
     base = {"behaviours.model_swapping.when": "unprobed", "strategy.dynamics": "none", "epochs": 20}
-    hidden = simulate(small(scenarios_dir / "model_swap.toml", **base, **{"traffic.probes_distinguishable": True}), answers=standin)
+    hidden = simulate(
+        small(scenarios_dir / "model_swap.toml", **base, **{"traffic.probes_distinguishable": True}), answers=standin
+    )
     seen = simulate(small(scenarios_dir / "model_swap.toml", **base), answers=standin)
     assert hidden.summary["tpr_cheaters"] < 0.05 < seen.summary["tpr_cheaters"]
 
@@ -105,7 +111,11 @@ def test_no_cheating_no_strategy_drift(scenarios_dir, standin):
 
 
 def test_learned_question_selection_concentrates_the_budget(scenarios_dir, standin):
-    s = small(scenarios_dir / "kb_swap.toml", epochs=25, **{"probes.question_selection": "learned", "strategy.dynamics": "none"})
+    s = small(
+        scenarios_dir / "kb_swap.toml",
+        epochs=25,
+        **{"probes.question_selection": "learned", "strategy.dynamics": "none"},
+    )
     model = GaiaModel(s, standin)
     asked = []
     for _ in range(25):

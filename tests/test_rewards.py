@@ -1,6 +1,5 @@
 """Fees, rewards, costs from measured latency, domain liability."""
 
-
 import numpy as np
 import pytest
 
@@ -17,8 +16,14 @@ def test_revenue_and_fees():
 
 def test_node_epoch_cost_is_what_the_settlement_charges():
     """Compute seconds x price, plus fixed and KB cost while active; a KB swapper skips the KB cost."""
-    c = costs.node_epoch_cost(np.array([100.0, 100.0, 0.0]), 0.02, fixed_cost=1.0, kb_cost=0.5,
-                              pays_kb=np.array([True, False, True]), active=np.array([True, True, False]))
+    c = costs.node_epoch_cost(
+        np.array([100.0, 100.0, 0.0]),
+        0.02,
+        fixed_cost=1.0,
+        kb_cost=0.5,
+        pays_kb=np.array([True, False, True]),
+        active=np.array([True, True, False]),
+    )
     assert c == pytest.approx([3.5, 3.0, 0.0])
 
 

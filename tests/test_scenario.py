@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from gaia_sim.errors import UserError
 from gaia_sim.params import ScenarioParams, field_info, leaf_paths
@@ -35,7 +36,7 @@ def test_every_field_has_default_unit_and_doc():
 
 
 def test_scenario_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         Scenario().seed = 3  # type: ignore[misc]
 
 
@@ -101,8 +102,9 @@ def test_cli_exit_2_without_traceback(tmp_path, case):
 
 
 def test_cli_missing_file_exit_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "gaia_sim.cli", "run", str(tmp_path / "x.toml")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gaia_sim.cli", "run", str(tmp_path / "x.toml")], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "no such scenario file" in proc.stderr
 
 

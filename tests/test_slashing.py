@@ -2,24 +2,39 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaia_sim.slashing import RULES, RuleParams, SlashInput
 
-P = RuleParams(slash_fraction=0.1, graduated_step=2.0, max_fraction=1.0, evidence_threshold=4.0,
-               jail_epochs=5, eject_after=3, dispute_bond=7.0, dispute_majority=0.5)
+P = RuleParams(
+    slash_fraction=0.1,
+    graduated_step=2.0,
+    max_fraction=1.0,
+    evidence_threshold=4.0,
+    jail_epochs=5,
+    eject_after=3,
+    dispute_bond=7.0,
+    dispute_majority=0.5,
+)
 
 V = np.array([True, True, False, True])
 
 
-@pytest.mark.parametrize("rule, kwargs, fraction", [
-    ("fixed", {}, [0.1, 0.1, 0.0, 0.1]),
-    ("graduated", {"offences": [0, 1, 5, 4]}, [0.1, 0.2, 0.0, 1.0]),
-    ("evidence_threshold", {"evidence": [5.0, 3.9, 9.0, 4.0]}, [0.1, 0.0, 0.0, 0.1]),
-    ("jail_eject", {"offences": [0, 2, 5, 1]}, [0.1, 1.0, 0.0, 0.1]),
-    ("dispute", {"challenge": [True, True, True, False], "dispute_guilty_share": [0.3, 0.8, 0.0, 0.0]},
-     [0.0, 0.1, 0.0, 0.1]),
-])
+@pytest.mark.parametrize(
+    "rule, kwargs, fraction",
+    [
+        ("fixed", {}, [0.1, 0.1, 0.0, 0.1]),
+        ("graduated", {"offences": [0, 1, 5, 4]}, [0.1, 0.2, 0.0, 1.0]),
+        ("evidence_threshold", {"evidence": [5.0, 3.9, 9.0, 4.0]}, [0.1, 0.0, 0.0, 0.1]),
+        ("jail_eject", {"offences": [0, 2, 5, 1]}, [0.1, 1.0, 0.0, 0.1]),
+        (
+            "dispute",
+            {"challenge": [True, True, True, False], "dispute_guilty_share": [0.3, 0.8, 0.0, 0.0]},
+            [0.0, 0.1, 0.0, 0.1],
+        ),
+    ],
+)
 def test_rule_table(rule, kwargs, fraction):
     d = RULES[rule](SlashInput(V, epoch=10, **kwargs), P)
     assert d.fraction == pytest.approx(fraction)
@@ -34,8 +49,16 @@ def test_jail_and_eject():
 
 
 def test_dispute_bond_and_offences():
-    d = RULES["dispute"](SlashInput(V, epoch=1, offences=[2, 2, 2, 2], challenge=[True, True, True, False],
-                                    dispute_guilty_share=[0.3, 0.8, 0.0, 0.0]), P)
+    d = RULES["dispute"](
+        SlashInput(
+            V,
+            epoch=1,
+            offences=[2, 2, 2, 2],
+            challenge=[True, True, True, False],
+            dispute_guilty_share=[0.3, 0.8, 0.0, 0.0],
+        ),
+        P,
+    )
     assert list(d.overturned) == [True, False, False, False]
     assert d.bond_lost == pytest.approx([0.0, 7.0, 0.0, 0.0])
     assert list(d.offences) == [2, 3, 2, 3]
@@ -55,9 +78,14 @@ def test_dispute_over_jail_eject_base():
 def test_no_slash_without_verdict_and_fraction_in_unit_interval(data, rule):
     n = data.draw(st.integers(1, 30))
     arr = lambda s: np.array(data.draw(st.lists(s, min_size=n, max_size=n)))
-    inp = SlashInput(verdict=arr(st.booleans()), epoch=3, offences=arr(st.integers(0, 10)),
-                     evidence=arr(st.floats(-10, 20)), challenge=arr(st.booleans()),
-                     dispute_guilty_share=arr(st.floats(0, 1)))
+    inp = SlashInput(
+        verdict=arr(st.booleans()),
+        epoch=3,
+        offences=arr(st.integers(0, 10)),
+        evidence=arr(st.floats(-10, 20)),
+        challenge=arr(st.booleans()),
+        dispute_guilty_share=arr(st.floats(0, 1)),
+    )
     p = RuleParams(slash_fraction=data.draw(st.floats(0, 1)), graduated_step=data.draw(st.floats(1, 4)))
     d = RULES[rule](inp, p)
     assert np.all((d.fraction >= 0) & (d.fraction <= 1))
@@ -69,7 +97,7 @@ def test_no_slash_without_verdict_and_fraction_in_unit_interval(data, rule):
 def test_rule_names_match_schema():
     from typing import get_args
 
-    from gaia_sim.params import SlashRule, SlashingParams
+    from gaia_sim.params import SlashingParams, SlashRule
 
     assert set(get_args(SlashRule)) == set(RULES)
     # the schema object is a valid parameter object for every rule

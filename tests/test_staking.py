@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaia_sim.staking import BURN, EXITED, TREASURY, Delays, StakeLedger
 
@@ -125,16 +126,25 @@ def test_add_operators_and_invalid_input():
         lg.slash([0], [0], [1.5], 1)
 
 
-OPS = st.lists(st.tuples(st.sampled_from(["alloc", "dealloc", "slash", "withdraw", "advance", "credit",
-                                          "debit", "exit", "add", "deposit"]),
-                         st.integers(0, 5), st.integers(0, 2), st.floats(0, 1)), max_size=40)
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["alloc", "dealloc", "slash", "withdraw", "advance", "credit", "debit", "exit", "add", "deposit"]
+        ),
+        st.integers(0, 5),
+        st.integers(0, 2),
+        st.floats(0, 1),
+    ),
+    max_size=40,
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(stake=st.lists(st.floats(0, 1e4), min_size=1, max_size=6), ops=OPS)
 def test_random_operations_keep_invariants(stake, ops):
-    lg = StakeLedger(np.array(stake), 3, delays=Delays(epoch_hours=24, deallocation_days=3,
-                                                         withdrawal_days=2, escrow_days=1))
+    lg = StakeLedger(
+        np.array(stake), 3, delays=Delays(epoch_hours=24, deallocation_days=3, withdrawal_days=2, escrow_days=1)
+    )
     epoch = 0
     for kind, i, m, x in ops:
         i = i % lg.n
@@ -186,6 +196,7 @@ def test_escrow_never_released_early(delay, slash_epoch):
 
 def test_vectorized_scale_is_fast():
     import time
+
     n = 1000
     lg = StakeLedger(np.full(n, 100.0), 10, delays=D)
     lg.allocate(np.arange(n), np.arange(n) % 10, np.full(n, 100.0), 0)

@@ -68,13 +68,16 @@ def test_entry_and_exit():
     assert s.entrants(rng, np.array([-5.0, -1.0]), np.array([10, 10]), 0.0, 0.5, 100).size == 0
 
 
-@pytest.mark.parametrize("hist, window, tol, expected", [
-    ([0.5, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8], 3, 0.01, 4),
-    ([0.8] * 5, 3, 0.0, 1),
-    ([0.1, 0.9, 0.1, 0.9], 2, 0.1, -1),
-    ([0.5, 0.5, 0.5, 0.9], 3, 0.1, -1),  # a late jump unsettles
-    ([0.5], 3, 0.1, -1),
-])
+@pytest.mark.parametrize(
+    "hist, window, tol, expected",
+    [
+        ([0.5, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8], 3, 0.01, 4),
+        ([0.8] * 5, 3, 0.0, 1),
+        ([0.1, 0.9, 0.1, 0.9], 2, 0.1, -1),
+        ([0.5, 0.5, 0.5, 0.9], 3, 0.1, -1),  # a late jump unsettles
+        ([0.5], 3, 0.1, -1),
+    ],
+)
 def test_settled_epoch(hist, window, tol, expected):
     assert s.settled_epoch(np.array(hist), window, tol) == expected
 

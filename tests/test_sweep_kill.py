@@ -39,8 +39,10 @@ replications = 2
 "toy.sleep_s" = [0.1, 60.0]
 """
 EXECUTORS = {"pool": ["--workers", "2"], "local-dask": ["--workers", "2", "--local-dask"]}
-LAST_LINE = {"SIGINT": "gaia-sim sweep: interrupted; finished work is kept, run again to resume",
-             "SIGTERM": "gaia-sim sweep: stopped by SIGTERM; finished cells are kept, run again to resume"}
+LAST_LINE = {
+    "SIGINT": "gaia-sim sweep: interrupted; finished work is kept, run again to resume",
+    "SIGTERM": "gaia-sim sweep: stopped by SIGTERM; finished cells are kept, run again to resume",
+}
 EXIT = {"SIGINT": 130, "SIGTERM": 128 + signal.SIGTERM, "SIGKILL": -signal.SIGKILL}
 
 
@@ -48,11 +50,28 @@ def _start(tmp_path: Path, executor: str, tag: str) -> subprocess.Popen:
     """The sweep in its own session, SIGINT at its default (a background shell may have it ignored)."""
     (tmp_path / "base.toml").write_text(BASE)
     (tmp_path / "sweep.toml").write_text(SWEEP)
-    cmd = [sys.executable, "-m", "gaia_sim.cli", "sweep", str(tmp_path / "sweep.toml"), "--out",
-           str(tmp_path / "out"), "--backend", TOY, "--no-progress", *EXECUTORS[executor]]
-    return subprocess.Popen(cmd, cwd=tmp_path, env={**os.environ, TAG: tag}, stdout=subprocess.DEVNULL,
-                            stderr=open(tmp_path / "stderr.txt", "w"), start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
+    cmd = [
+        sys.executable,
+        "-m",
+        "gaia_sim.cli",
+        "sweep",
+        str(tmp_path / "sweep.toml"),
+        "--out",
+        str(tmp_path / "out"),
+        "--backend",
+        TOY,
+        "--no-progress",
+        *EXECUTORS[executor],
+    ]
+    return subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env={**os.environ, TAG: tag},
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "stderr.txt", "w"),
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
+    )
 
 
 def _tagged(tag: str, exclude: int) -> list:

@@ -14,7 +14,7 @@ from gaia_sim.sweep.execute import TIMING_COLUMNS
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = f"""[sweep]
 name = "tiny"
-base = "{(ROOT / 'scenarios' / 'model_swap.toml').as_posix()}"
+base = "{(ROOT / "scenarios" / "model_swap.toml").as_posix()}"
 mode = "zip"
 replications = 2
 [fixed]
@@ -31,8 +31,12 @@ answers = "stand-in"
 def test_real_model_sweep_is_identical_on_serial_pool_and_dask(tmp_path):
     spec = tmp_path / "tiny.toml"
     spec.write_text(SWEEP)
-    runs = {ex: run_sweep(spec, tmp_path / ex, executor=ex, workers=2, scheduler="local" if ex == "dask" else None,
-                          progress=False).frame.drop(columns=list(TIMING_COLUMNS)) for ex in ("serial", "pool", "dask")}
+    runs = {
+        ex: run_sweep(
+            spec, tmp_path / ex, executor=ex, workers=2, scheduler="local" if ex == "dask" else None, progress=False
+        ).frame.drop(columns=list(TIMING_COLUMNS))
+        for ex in ("serial", "pool", "dask")
+    }
     pd.testing.assert_frame_equal(runs["serial"], runs["pool"])
     pd.testing.assert_frame_equal(runs["serial"], runs["dask"])
     frame = runs["serial"]
@@ -40,7 +44,15 @@ def test_real_model_sweep_is_identical_on_serial_pool_and_dask(tmp_path):
     base = load_scenario(ROOT / "scenarios" / "model_swap.toml")
     assert sorted(frame["seed"].unique()) == sorted(spawn_seeds(base.seed, 2))
     row = frame.iloc[-1]
-    expected = base.with_overrides({"epochs": 6, "answers": "stand-in", "network.nodes_per_domain": 6,
-                                    "network.validators": 3, "staking.node_stake": 500.0,
-                                    "slashing.slash_fraction": 1.0, "seed": int(row["seed"])})
+    expected = base.with_overrides(
+        {
+            "epochs": 6,
+            "answers": "stand-in",
+            "network.nodes_per_domain": 6,
+            "network.validators": 3,
+            "staking.node_stake": 500.0,
+            "slashing.slash_fraction": 1.0,
+            "seed": int(row["seed"]),
+        }
+    )
     assert row["scenario_hash"] == expected.hash  # a cell is addressed by exactly the scenario it ran

@@ -55,8 +55,16 @@ def test_grid_rows_have_parameters_as_columns_and_a_manifest(tmp_path):
     out = run_sweep(make(tmp_path), tmp_path / "out", executor="serial", progress=False, backend=TOY)
     frame = out.frame
     assert len(frame) == 12 and out.computed == 12 and out.reused == 0
-    assert {"point", "replicate", "seed", "scenario_hash", "staking.node_stake", "slashing.fraction",
-            "final_honest_share", "honest_share_change"} <= set(frame.columns)
+    assert {
+        "point",
+        "replicate",
+        "seed",
+        "scenario_hash",
+        "staking.node_stake",
+        "slashing.fraction",
+        "final_honest_share",
+        "honest_share_change",
+    } <= set(frame.columns)
     assert frame.groupby("point")["seed"].apply(tuple).nunique() == 1  # common seeds across points
     assert frame["seed"].nunique() == 2
     on_disk = pd.read_parquet(tmp_path / "out" / "results.parquet")
@@ -73,8 +81,9 @@ def test_serial_pool_and_local_dask_cluster_give_identical_results(tmp_path):
     spec = make(tmp_path)
     serial = run_sweep(spec, tmp_path / "serial", executor="serial", progress=False, backend=TOY)
     pool = run_sweep(spec, tmp_path / "pool", executor="pool", workers=2, progress=False, backend=TOY)
-    dask = run_sweep(spec, tmp_path / "dask", executor="dask", workers=2, scheduler="local",
-                     progress=False, backend=TOY)
+    dask = run_sweep(
+        spec, tmp_path / "dask", executor="dask", workers=2, scheduler="local", progress=False, backend=TOY
+    )
     pd.testing.assert_frame_equal(deterministic(serial.frame), deterministic(pool.frame))
     pd.testing.assert_frame_equal(deterministic(serial.frame), deterministic(dask.frame))
     assert json.loads((tmp_path / "dask" / "manifest.json").read_text())["executor"] == "dask"
@@ -114,7 +123,9 @@ def test_killed_sweep_resumes_computing_only_unfinished_cells(tmp_path, how):
     args = [str(spec), "--out", str(out)] + (["--serial"] if mode == "serial" else ["--workers", "2"])
     # a shell starting jobs in the background (nohup, &) makes them ignore SIGINT, and the child would
     # inherit that; restore the default so Ctrl-C behaves as in a terminal wherever the suite runs
-    proc = _cli(*args, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
+    proc = _cli(
+        *args, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+    )
     _wait_for_cells(out / "cells", 3, proc)
     if sig == "SIGINT":  # like Ctrl-C in a terminal: the whole process group, pool workers included
         os.killpg(proc.pid, signal.SIGINT)
@@ -134,8 +145,9 @@ def test_killed_sweep_resumes_computing_only_unfinished_cells(tmp_path, how):
     assert f"{12 - finished} computed now, {finished} reused" in stdout
     assert not list((out / "cells").glob(".*.tmp"))
     reference = run_sweep(spec, tmp_path / "ref", executor="serial", progress=False, backend=TOY)
-    pd.testing.assert_frame_equal(deterministic(pd.read_parquet(out / "results.parquet")),
-                                  deterministic(reference.frame))
+    pd.testing.assert_frame_equal(
+        deterministic(pd.read_parquet(out / "results.parquet")), deterministic(reference.frame)
+    )
 
 
 def test_interrupt_keeps_finished_cells(tmp_path, monkeypatch):
@@ -163,8 +175,9 @@ def test_failed_cells_are_reported_not_stored_and_retried(tmp_path):
     assert "toy model asked to fail" in out.failures[0].error
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert not manifest["complete"] and len(manifest["failed"]) == 4
-    assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--serial", "--no-progress",
-                 "--backend", TOY]) == 1
+    assert (
+        main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--serial", "--no-progress", "--backend", TOY]) == 1
+    )
 
 
 def test_bad_value_fails_before_any_run_and_names_the_point(tmp_path):
@@ -182,27 +195,66 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     import dask
 
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        assert main(["sweep", str(make(tmp_path)), "--scheduler", "tcp://127.0.0.1:9", "--backend", TOY,
-                     "--no-progress", "--out", str(tmp_path / "o")]) == 2
+        assert (
+            main(
+                [
+                    "sweep",
+                    str(make(tmp_path)),
+                    "--scheduler",
+                    "tcp://127.0.0.1:9",
+                    "--backend",
+                    TOY,
+                    "--no-progress",
+                    "--out",
+                    str(tmp_path / "o"),
+                ]
+            )
+            == 2
+        )
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
     assert main(["report", str(tmp_path)]) == 2
 
 
 def test_report_writes_tables_and_phase_diagrams(tmp_path, capsys):
     spec = make(tmp_path)
-    assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--serial", "--no-progress",
-                 "--backend", TOY, "--report"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(spec),
+                "--out",
+                str(tmp_path / "out"),
+                "--serial",
+                "--no-progress",
+                "--backend",
+                TOY,
+                "--report",
+            ]
+        )
+        == 0
+    )
     report = tmp_path / "out" / "report"
-    for name in ("summary.csv", "summary.md", "index.md", "plotly.min.js",
-                 "phase_final_honest_share.png", "phase_final_honest_share.html"):
+    for name in (
+        "summary.csv",
+        "summary.md",
+        "index.md",
+        "plotly.min.js",
+        "phase_final_honest_share.png",
+        "phase_final_honest_share.html",
+    ):
         assert (report / name).stat().st_size > 0, name
     assert (report / "phase_final_honest_share.png").read_bytes()[:4] == b"\x89PNG"
     assert 'src="plotly.min.js"' in (report / "phase_final_honest_share.html").read_text()
     table = pd.read_csv(report / "summary.csv")
     assert len(table) == 6 and (table["n"] == 2).all()
     assert {"final_honest_share_mean", "final_honest_share_ci95"} <= set(table.columns)
-    out = write_report(tmp_path / "out", metrics=["honest_share_change"], x="slashing.fraction",
-                       y="staking.node_stake", boundary=[(0.1, 50.0), (1.0, 20.0)])
+    out = write_report(
+        tmp_path / "out",
+        metrics=["honest_share_change"],
+        x="slashing.fraction",
+        y="staking.node_stake",
+        boundary=[(0.1, 50.0), (1.0, 20.0)],
+    )
     assert (out / "phase_honest_share_change.png").exists()
     with pytest.raises(UserError, match="available"):
         write_report(tmp_path / "out", metrics=["nope"])
@@ -238,8 +290,7 @@ def test_red_team_search_finds_the_most_profitable_attack_and_is_seeded():
     from gaia_sim.sweep import redteam, toy
 
     base = toy.ToyScenario().with_overrides({"epochs": 5})
-    space = {"cheating.gain": {"low": 0.0, "high": 10.0}, "detection.p": {"low": 0.0, "high": 0.5},
-             "epochs": [5, 6]}
+    space = {"cheating.gain": {"low": 0.0, "high": 10.0}, "detection.p": {"low": 0.0, "high": 0.5}, "epochs": [5, 6]}
     gain = lambda result, params: result.summary["profit_per_node_cheater"] - result.summary["profit_per_node_honest"]  # noqa: E731
     out = redteam.search(base, space, gain, trials=25, seed=3, replications=1, backend=TOY)
     assert out.best_params["cheating.gain"] > 8.0 and out.best_params["detection.p"] < 0.15
@@ -252,13 +303,32 @@ def test_red_team_search_finds_the_most_profitable_attack_and_is_seeded():
 def test_set_adds_fixed_parameters_from_the_command_line(tmp_path, capsys):
     from gaia_sim.sweep.cli_sweep import parse_sets
 
-    assert parse_sets(["epochs=5", "answers=stand-in", "x.y=0.5", "flag=true"]) == \
-        {"epochs": 5, "answers": "stand-in", "x.y": 0.5, "flag": True}
+    assert parse_sets(["epochs=5", "answers=stand-in", "x.y=0.5", "flag=true"]) == {
+        "epochs": 5,
+        "answers": "stand-in",
+        "x.y": 0.5,
+        "flag": True,
+    }
     with pytest.raises(UserError, match="PATH=VALUE"):
         parse_sets(["epochs"])
     spec = make(tmp_path)
-    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--serial", "--no-progress", "--backend", TOY,
-                 "--set", "epochs=3"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(spec),
+                "--out",
+                str(tmp_path / "o"),
+                "--serial",
+                "--no-progress",
+                "--backend",
+                TOY,
+                "--set",
+                "epochs=3",
+            ]
+        )
+        == 0
+    )
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["fixed"]["epochs"] == 3
     assert (pd.read_parquet(tmp_path / "o" / "results.parquet")["epochs_run"] == 3).all()
@@ -272,8 +342,22 @@ def test_scheduler_address_runs_on_an_existing_dask_cluster(tmp_path):
     spec = make(tmp_path)
     serial = run_sweep(spec, tmp_path / "serial", executor="serial", progress=False, backend=TOY)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
-        assert main(["sweep", str(spec), "--out", str(tmp_path / "remote"), "--scheduler", cluster.scheduler_address,
-                     "--no-progress", "--backend", TOY]) == 0
+        assert (
+            main(
+                [
+                    "sweep",
+                    str(spec),
+                    "--out",
+                    str(tmp_path / "remote"),
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "--no-progress",
+                    "--backend",
+                    TOY,
+                ]
+            )
+            == 0
+        )
     remote = pd.read_parquet(tmp_path / "remote" / "results.parquet")
     pd.testing.assert_frame_equal(deterministic(serial.frame), deterministic(remote))
     manifest = json.loads((tmp_path / "remote" / "manifest.json").read_text())

@@ -36,28 +36,31 @@ def test_missing_mode_is_a_clear_error(tmp_path):
     assert "s.toml" in msg and "sweep.mode" in msg and '"grid"' in msg and '"zip"' in msg
 
 
-@pytest.mark.parametrize("body, needles", [
-    (sweep('mode = "cartesian"'), ["sweep.mode", "'cartesian'", '"zip"']),
-    (sweep(extra="replicas = 3"), ["sweep.replicas", "unknown key", "replications"]),
-    (sweep(extra="replications = 0"), ["sweep.replications", ">= 1"]),
-    (sweep(axes='"a.b" = [1, 2]\n"c.d" = [1, 2, 3]', mode_line='mode = "zip"'), ["equal-length", "'a.b': 2"]),
-    (sweep(axes='"a.b" = {low = 0, high = 1}'), ["axes.'a.b'", 'needs mode "lhs" or "sobol"']),
-    (sweep(axes='"a.b" = []'), ["axes.'a.b'", "no values"]),
-    (sweep(axes='"a.b" = 3'), ["axes.'a.b'", "list of values or a range"]),
-    (sweep(axes=""), ["[axes]", "empty"]),
-    (sweep('mode = "sobol"', '"a.b" = {low = 0, high = 1}', "samples = 10"), ["sweep.samples", "power of 2"]),
-    (sweep('mode = "lhs"', '"a.b" = {low = 0, high = 1}'), ["sweep.samples", "required"]),
-    (sweep('mode = "lhs"', '"a.b" = {low = 2, high = 1}', "samples = 4"), ["axes.'a.b'", "low < high"]),
-    (sweep('mode = "lhs"', '"a.b" = {low = 0, high = 1, scale = "log"}', "samples = 4"), ["low", "> 0"]),
-    (sweep('mode = "lhs"', '"a.b" = {low = 1, high = 2, step = 1}', "samples = 4"), ["step", "unknown key"]),
-    (sweep(extra="samples = 4"), ["sweep.samples", "only applies"]),
-    ('[sweep]\nmode = "grid"\n[axes]\n"a" = [1]\n', ["sweep.base", "missing"]),
-    ('[sweep]\nbase = "nope.toml"\nmode = "grid"\n[axes]\n"a" = [1]\n', ["sweep.base", "not found"]),
-    ('[axes]\n"a" = [1]\n', ["[sweep]", "missing"]),
-    (sweep() + "[extra]\n", ["extra", "unknown key"]),
-    (sweep() + '[fixed]\n"staking.node_stake" = 3\n', ["fixed.'staking.node_stake'", "also an axis"]),
-    ("[sweep\n", ["invalid TOML"]),
-])
+@pytest.mark.parametrize(
+    "body, needles",
+    [
+        (sweep('mode = "cartesian"'), ["sweep.mode", "'cartesian'", '"zip"']),
+        (sweep(extra="replicas = 3"), ["sweep.replicas", "unknown key", "replications"]),
+        (sweep(extra="replications = 0"), ["sweep.replications", ">= 1"]),
+        (sweep(axes='"a.b" = [1, 2]\n"c.d" = [1, 2, 3]', mode_line='mode = "zip"'), ["equal-length", "'a.b': 2"]),
+        (sweep(axes='"a.b" = {low = 0, high = 1}'), ["axes.'a.b'", 'needs mode "lhs" or "sobol"']),
+        (sweep(axes='"a.b" = []'), ["axes.'a.b'", "no values"]),
+        (sweep(axes='"a.b" = 3'), ["axes.'a.b'", "list of values or a range"]),
+        (sweep(axes=""), ["[axes]", "empty"]),
+        (sweep('mode = "sobol"', '"a.b" = {low = 0, high = 1}', "samples = 10"), ["sweep.samples", "power of 2"]),
+        (sweep('mode = "lhs"', '"a.b" = {low = 0, high = 1}'), ["sweep.samples", "required"]),
+        (sweep('mode = "lhs"', '"a.b" = {low = 2, high = 1}', "samples = 4"), ["axes.'a.b'", "low < high"]),
+        (sweep('mode = "lhs"', '"a.b" = {low = 0, high = 1, scale = "log"}', "samples = 4"), ["low", "> 0"]),
+        (sweep('mode = "lhs"', '"a.b" = {low = 1, high = 2, step = 1}', "samples = 4"), ["step", "unknown key"]),
+        (sweep(extra="samples = 4"), ["sweep.samples", "only applies"]),
+        ('[sweep]\nmode = "grid"\n[axes]\n"a" = [1]\n', ["sweep.base", "missing"]),
+        ('[sweep]\nbase = "nope.toml"\nmode = "grid"\n[axes]\n"a" = [1]\n', ["sweep.base", "not found"]),
+        ('[axes]\n"a" = [1]\n', ["[sweep]", "missing"]),
+        (sweep() + "[extra]\n", ["extra", "unknown key"]),
+        (sweep() + '[fixed]\n"staking.node_stake" = 3\n', ["fixed.'staking.node_stake'", "also an axis"]),
+        ("[sweep\n", ["invalid TOML"]),
+    ],
+)
 def test_bad_sweep_files_name_file_key_and_allowed(tmp_path, body, needles):
     msg = error(tmp_path, body)
     assert "s.toml" in msg
@@ -71,8 +74,13 @@ def test_missing_file(tmp_path):
 
 
 def test_nested_tables_flatten_to_paths(tmp_path):
-    spec = load_sweep(write(tmp_path, '[sweep]\nbase = "base.toml"\nmode = "grid"\n'
-                                      '[axes.staking]\nnode_stake = [1, 2]\n[fixed.slashing]\nfraction = 0.5\n'))
+    spec = load_sweep(
+        write(
+            tmp_path,
+            '[sweep]\nbase = "base.toml"\nmode = "grid"\n'
+            "[axes.staking]\nnode_stake = [1, 2]\n[fixed.slashing]\nfraction = 0.5\n",
+        )
+    )
     assert spec.axis_paths == ("staking.node_stake",)
     assert spec.fixed == {"slashing.fraction": 0.5}
     assert spec.name == "s" and spec.base == (tmp_path / "base.toml").resolve()
@@ -91,8 +99,12 @@ def test_zip_is_positional(tmp_path):
 
 
 def test_latin_hypercube_has_one_point_per_stratum(tmp_path):
-    body = sweep('mode = "lhs"', '"a" = {low = 0, high = 10}\n"b" = {low = 1, high = 1000, scale = "log"}\n'
-                                 '"c" = {low = 0, high = 5, integer = true}', "samples = 10")
+    body = sweep(
+        'mode = "lhs"',
+        '"a" = {low = 0, high = 10}\n"b" = {low = 1, high = 1000, scale = "log"}\n'
+        '"c" = {low = 0, high = 5, integer = true}',
+        "samples = 10",
+    )
     spec = load_sweep(write(tmp_path, body))
     pts = design.points(spec, base_seed=3)
     a = np.array([p["a"] for p in pts])
@@ -104,8 +116,9 @@ def test_latin_hypercube_has_one_point_per_stratum(tmp_path):
 
 
 def test_sobol_design_size_and_salib_order(tmp_path):
-    body = sweep('mode = "sobol"', '"a" = {low = 0, high = 1}\n"b" = {low = 0, high = 1}\n"c" = ["p", "q"]',
-                 "samples = 8")
+    body = sweep(
+        'mode = "sobol"', '"a" = {low = 0, high = 1}\n"b" = {low = 0, high = 1}\n"c" = ["p", "q"]', "samples = 8"
+    )
     spec = load_sweep(write(tmp_path, body))
     pts = design.points(spec, base_seed=5)
     assert len(pts) == n_points(spec) == 8 * (3 + 2)
@@ -124,8 +137,13 @@ def test_replicate_seeds_are_spawned_and_stable():
 
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted([*ROOT.glob("scenarios/sweeps/*.toml"), *ROOT.glob("experiments/*/sweep.toml"),
-                  *ROOT.glob("experiments/*/defence.toml")])
+SHIPPED = sorted(
+    [
+        *ROOT.glob("scenarios/sweeps/*.toml"),
+        *ROOT.glob("experiments/*/sweep.toml"),
+        *ROOT.glob("experiments/*/defence.toml"),
+    ]
+)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))

@@ -41,8 +41,12 @@ def figure(t: pd.DataFrame, path: Path) -> None:
         ax.errorbar(part[Q], part["tpr_cheaters"], yerr=part["tpr_sd"], marker="o", capsize=3, label=b)
     honest = t.groupby(Q)["flag_rate_honest"].mean()
     ax.plot(honest.index, honest.values, "k--", label="honest (false positives)")
-    ax.set(xlabel="questions per probed node per epoch", ylabel="guilty verdicts per probe",
-           title="e001: detection power per epoch (alpha = 0.01)", ylim=(-0.02, 1.02))
+    ax.set(
+        xlabel="questions per probed node per epoch",
+        ylabel="guilty verdicts per probe",
+        title="e001: detection power per epoch (alpha = 0.01)",
+        ylim=(-0.02, 1.02),
+    )
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=110)
 
@@ -53,7 +57,9 @@ def main(root: Path) -> None:
     pd.set_option("display.width", 200)
     print(t.pivot(index=Q, columns="behaviour", values="tpr_cheaters").round(3).to_string())
     print("honest false-positive rate by questions:", t.groupby(Q)["flag_rate_honest"].mean().round(4).to_dict())
-    print("cells per row:", sorted(t["n"].unique()), "| max honest FPR:", float(np.round(t["flag_rate_honest"].max(), 4)))
+    print(
+        "cells per row:", sorted(t["n"].unique()), "| max honest FPR:", float(np.round(t["flag_rate_honest"].max(), 4))
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ ALPHA = 0.01
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.assign(colluding_share=frame[MIX].map(lambda m: json.loads(m)["colluding"]))
-    t = frame.groupby([QUORUM, "colluding_share"], as_index=False)[["verdict_rate_colluding", "flag_rate_honest"]].mean()
+    t = frame.groupby([QUORUM, "colluding_share"], as_index=False)[
+        ["verdict_rate_colluding", "flag_rate_honest"]
+    ].mean()
     clean = t[t["colluding_share"] == 0].set_index(QUORUM)["verdict_rate_colluding"]
     t["right"] = (t["verdict_rate_colluding"] >= 0.5 * t[QUORUM].map(clean)) & (t["flag_rate_honest"] <= ALPHA)
     return t
@@ -34,8 +36,14 @@ def tolerance(t: pd.DataFrame) -> pd.DataFrame:
     for q, part in t.groupby(QUORUM):
         part = part.sort_values("colluding_share")
         ok = part["right"].cumprod().astype(bool)  # right at every share up to this one
-        rows.append({"quorum": round(q, 3), "tolerated_share": part.loc[ok, "colluding_share"].max(),
-                     "first_broken_share": part.loc[~ok, "colluding_share"].min(), "theory_1_minus_quorum": round(1 - q, 3)})
+        rows.append(
+            {
+                "quorum": round(q, 3),
+                "tolerated_share": part.loc[ok, "colluding_share"].max(),
+                "first_broken_share": part.loc[~ok, "colluding_share"].min(),
+                "theory_1_minus_quorum": round(1 - q, 3),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -45,10 +53,14 @@ def figure(t: pd.DataFrame, path: Path) -> None:
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.add_subplot()
     for q, part in t.groupby(QUORUM):
-        line, = ax.plot(part["colluding_share"], part["verdict_rate_colluding"], "o-", label=f"quorum {q:.2f}")
+        (line,) = ax.plot(part["colluding_share"], part["verdict_rate_colluding"], "o-", label=f"quorum {q:.2f}")
         ax.axvline(1 - q, color=line.get_color(), ls=":", lw=1)
-    ax.set(xlabel="colluding validator stake share", ylabel="guilty verdicts per probe of a ring node",
-           title="e003: collusion tolerance (dotted: 1 - quorum)", ylim=(-0.02, 1.02))
+    ax.set(
+        xlabel="colluding validator stake share",
+        ylabel="guilty verdicts per probe of a ring node",
+        title="e003: collusion tolerance (dotted: 1 - quorum)",
+        ylim=(-0.02, 1.02),
+    )
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=110)
 

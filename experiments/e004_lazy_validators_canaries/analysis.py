@@ -27,8 +27,13 @@ def table(frame: pd.DataFrame, slash: float, stake: float) -> pd.DataFrame:
     frame = frame.assign(lazy_share=frame[MIX].map(lambda m: json.loads(m)["lazy"]))
     if ROLE not in frame:
         frame = frame.assign(**{ROLE: "cheaper_model"})
-    cols = ["profit_per_validator_lazy", "profit_per_validator_honest", "slashed_per_validator_lazy",
-            "slashed_per_validator_honest", "tpr_cheaters"]
+    cols = [
+        "profit_per_validator_lazy",
+        "profit_per_validator_honest",
+        "slashed_per_validator_lazy",
+        "slashed_per_validator_honest",
+        "tpr_cheaters",
+    ]
     t = frame.groupby([ROLE, "lazy_share", K], as_index=False)[cols].mean()
     t["lazy_minus_honest"] = t["profit_per_validator_lazy"] - t["profit_per_validator_honest"]
     t["honest_canary_miss_rate"] = t["slashed_per_validator_honest"] / (slash * stake * t[K].where(t[K] > 0))
@@ -49,12 +54,26 @@ def figure(t: pd.DataFrame, path: Path) -> None:
         part = part.groupby(K, as_index=False)["honest_canary_miss_rate"].mean()
         b.plot(part[K], part["honest_canary_miss_rate"], "o-", label=role)
     a.axhline(0, color="k", lw=0.8)
-    a.set(xlabel="canaries per epoch", ylabel="lazy - honest validator profit (tokens/epoch)",
-          title="does laziness pay?", xscale="symlog")
-    b.set(xlabel="canaries per epoch", ylabel="share of its canaries an honest validator misses",
-          title="canary misses (detector on canary answers)", xscale="symlog", ylim=(-0.02, 1.02))
-    c.set(xlabel="canaries per epoch", ylabel="guilty verdicts per cheater probe", title="verdict correctness",
-          xscale="symlog", ylim=(-0.02, 1.02))
+    a.set(
+        xlabel="canaries per epoch",
+        ylabel="lazy - honest validator profit (tokens/epoch)",
+        title="does laziness pay?",
+        xscale="symlog",
+    )
+    b.set(
+        xlabel="canaries per epoch",
+        ylabel="share of its canaries an honest validator misses",
+        title="canary misses (detector on canary answers)",
+        xscale="symlog",
+        ylim=(-0.02, 1.02),
+    )
+    c.set(
+        xlabel="canaries per epoch",
+        ylabel="guilty verdicts per cheater probe",
+        title="verdict correctness",
+        xscale="symlog",
+        ylim=(-0.02, 1.02),
+    )
     ticks = sorted(t[K].unique())
     for ax in (a, b, c):
         ax.set_xticks(ticks, [str(int(k)) for k in ticks])
@@ -68,8 +87,10 @@ def main(root: Path) -> None:
 
     manifest = json.loads((root / "manifest.json").read_text())
     base = load_scenario(manifest["base_scenario"]).with_overrides(manifest["fixed"])
-    print(f"git revision of the sweep: {manifest.get('environment', {}).get('git_revision')}, {manifest.get('n_rows')} runs, "
-          f"{manifest.get('wall_s', float('nan')):.0f} s wall; canary role: {base.validation.canary_role}")
+    print(
+        f"git revision of the sweep: {manifest.get('environment', {}).get('git_revision')}, {manifest.get('n_rows')} runs, "
+        f"{manifest.get('wall_s', float('nan')):.0f} s wall; canary role: {base.validation.canary_role}"
+    )
     t = table(pd.read_parquet(root / "results.parquet"), base.validation.canary_slash, base.staking.validator_stake)
     figure(t, HERE / "figure.png")
     print(t.round(3).to_string(index=False))

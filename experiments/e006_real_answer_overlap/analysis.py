@@ -45,16 +45,27 @@ def main() -> int:
     for q in range(len(pools[a_name].emb)):
         a = np.concatenate(pools[a_name].emb[q]).astype(np.float64)
         b = np.concatenate(pools[b_name].emb[q]).astype(np.float64)
-        rows.append({"question": q, "a_in_b": float((nearest(a, b) < SAME).mean()),
-                     "b_in_a": float((nearest(b, a) < SAME).mean()), "distinct_a": distinct(a),
-                     "distinct_b": distinct(b), "mean_distance": float(np.linalg.norm(a.mean(0) - b.mean(0)))})
+        rows.append(
+            {
+                "question": q,
+                "a_in_b": float((nearest(a, b) < SAME).mean()),
+                "b_in_a": float((nearest(b, a) < SAME).mean()),
+                "distinct_a": distinct(a),
+                "distinct_b": distinct(b),
+                "mean_distance": float(np.linalg.norm(a.mean(0) - b.mean(0))),
+            }
+        )
     out = Path(__file__).with_name("overlap.json")
     atomic_write(out, lambda tmp: tmp.write_text(json.dumps({"a": a_name, "b": b_name, "rows": rows}, indent=2)))
-    print(f"| question | share of {a_name} answers also given by {b_name} | share of {b_name} answers also given by {a_name} "
-          f"| distinct answers {a_name} | distinct {b_name} | distance of mean answers |")
+    print(
+        f"| question | share of {a_name} answers also given by {b_name} | share of {b_name} answers also given by {a_name} "
+        f"| distinct answers {a_name} | distinct {b_name} | distance of mean answers |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['question']} | {r['a_in_b']:.2f} | {r['b_in_a']:.2f} | {r['distinct_a']} | {r['distinct_b']} | {r['mean_distance']:.3f} |")
+        print(
+            f"| {r['question']} | {r['a_in_b']:.2f} | {r['b_in_a']:.2f} | {r['distinct_a']} | {r['distinct_b']} | {r['mean_distance']:.3f} |"
+        )
     shared = sum(max(r["a_in_b"], r["b_in_a"]) >= 0.5 for r in rows)
     print(f"\n{shared} of {len(rows)} questions: at least half of one model's answers occur verbatim among the other's")
     return 0

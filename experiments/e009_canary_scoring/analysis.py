@@ -25,7 +25,12 @@ K, ROLE, RULE = "validation.canaries_per_epoch", "validation.canary_role", "vali
 
 
 def table(frame: pd.DataFrame, slash_per_miss: float) -> pd.DataFrame:
-    cols = ["profit_per_validator_lazy", "profit_per_validator_honest", "slashed_per_validator_lazy", "slashed_per_validator_honest"]
+    cols = [
+        "profit_per_validator_lazy",
+        "profit_per_validator_honest",
+        "slashed_per_validator_lazy",
+        "slashed_per_validator_honest",
+    ]
     t = frame.groupby([RULE, ROLE, K], as_index=False)[cols].mean()
     t["lazy_minus_honest"] = t["profit_per_validator_lazy"] - t["profit_per_validator_honest"]
     gap0 = t[t[K] == 0].groupby([RULE, ROLE])["lazy_minus_honest"].first()
@@ -48,13 +53,19 @@ def figure(t: pd.DataFrame, path: Path) -> None:
         style = "o-" if rule == "every_miss" else "s--"
         a.plot(part[K], part["lazy_minus_honest"], style, label=f"{rule}, {role}")
         b.plot(part[K], part["slashed_per_validator_honest"], style, label=f"{rule}, {role}")
-    for role, part in t[t[RULE] == "every_miss"].groupby(ROLE):
+    for _, part in t[t[RULE] == "every_miss"].groupby(ROLE):
         a.plot(part[K], part["predicted"], ":", color="grey")
     a.axhline(0, color="k", lw=0.8)
-    a.set(xlabel="canaries per epoch", ylabel="lazy - honest validator profit (tokens/epoch)",
-          title="incentive against laziness (dotted: G - k d s V)")
-    b.set(xlabel="canaries per epoch", ylabel="canary slash of an honest validator (tokens/epoch)",
-          title="what canaries cost honest validators")
+    a.set(
+        xlabel="canaries per epoch",
+        ylabel="lazy - honest validator profit (tokens/epoch)",
+        title="incentive against laziness (dotted: G - k d s V)",
+    )
+    b.set(
+        xlabel="canaries per epoch",
+        ylabel="canary slash of an honest validator (tokens/epoch)",
+        title="what canaries cost honest validators",
+    )
     a.legend(fontsize=7)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
 
@@ -65,18 +76,28 @@ def main(root: Path) -> None:
     manifest = json.loads((root / "manifest.json").read_text())
     base = load_scenario(manifest["base_scenario"]).with_overrides(manifest["fixed"])
     s_v = base.validation.canary_slash * base.staking.validator_stake
-    print(f"git revision of the sweep: {manifest.get('environment', {}).get('git_revision')}, {manifest.get('n_rows')} runs, "
-          f"{manifest.get('wall_s', float('nan')):.0f} s wall; slash per missed canary s V = {s_v:g} tokens")
+    print(
+        f"git revision of the sweep: {manifest.get('environment', {}).get('git_revision')}, {manifest.get('n_rows')} runs, "
+        f"{manifest.get('wall_s', float('nan')):.0f} s wall; slash per missed canary s V = {s_v:g} tokens"
+    )
     t = table(pd.read_parquet(root / "results.parquet"), s_v)
     figure(t, HERE / "figure.png")
     print(t.round(3).to_string(index=False))
     live = t[t[K] > 0]
-    print("max |simulated - predicted| lazy - honest:", f"{(live['lazy_minus_honest'] - live['predicted']).abs().max():.3f} tokens/epoch")
+    print(
+        "max |simulated - predicted| lazy - honest:",
+        f"{(live['lazy_minus_honest'] - live['predicted']).abs().max():.3f} tokens/epoch",
+    )
     det = live[live[RULE] == "detectable_miss"]
-    print("honest validators' canary slash under detectable_miss: max", f"{det['slashed_per_validator_honest'].max():.4f} tokens/epoch")
+    print(
+        "honest validators' canary slash under detectable_miss: max",
+        f"{det['slashed_per_validator_honest'].max():.4f} tokens/epoch",
+    )
     for role, part in live[live[RULE] == "every_miss"].groupby(ROLE):
         g, dd = part["G"].iloc[0], part["d"].mean()
-        print(f"{role}: G = {g:.2f}, d = {dd:.2f} (mean over k), k* = G / (d s V) = {g / (dd * s_v):.2f} canaries per epoch")
+        print(
+            f"{role}: G = {g:.2f}, d = {dd:.2f} (mean over k), k* = G / (d s V) = {g / (dd * s_v):.2f} canaries per epoch"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ def trial(pools, role, share, questions, samples, rng, nodes=30, cheaters=3):
     labels = np.zeros(nodes, bool)
     labels[rng.choice(nodes, cheaters, replace=False)] = True
     runs = rng.integers(0, honest.n_runs(), size=nodes)
-    x = np.stack([diluted_node(honest, cheat, qs, samples, share if bad else 0.0, rng, int(r))
-                  for bad, r in zip(labels, runs)])
+    x = np.stack(
+        [diluted_node(honest, cheat, qs, samples, share if bad else 0.0, rng, int(r)) for bad, r in zip(labels, runs)]
+    )
     return x, labels
 
 
@@ -62,10 +63,21 @@ def main() -> None:
                     flagged = assess(x, alpha=0.01, seed=int(rng.integers(2**31)), **options).flagged
                     tp, n_bad = tp + int(flagged[labels].sum()), n_bad + int(labels.sum())
                     fp, n_good = fp + int(flagged[~labels].sum()), n_good + int((~labels).sum())
-                row = {"budget": budget, "role": role, "share": share, "tpr": tp / n_bad, "honest_flag": fp / n_good,
-                       "trials": args.trials, "options": options, "seconds": round(time.perf_counter() - t0, 1)}
+                row = {
+                    "budget": budget,
+                    "role": role,
+                    "share": share,
+                    "tpr": tp / n_bad,
+                    "honest_flag": fp / n_good,
+                    "trials": args.trials,
+                    "options": options,
+                    "seconds": round(time.perf_counter() - t0, 1),
+                }
                 rows.append(row)
-                print(f"{budget:5s} {role:16s} share {share:4.2f}  TPR {row['tpr']:.3f}  honest flag {row['honest_flag']:.4f}", flush=True)
+                print(
+                    f"{budget:5s} {role:16s} share {share:4.2f}  TPR {row['tpr']:.3f}  honest flag {row['honest_flag']:.4f}",
+                    flush=True,
+                )
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -80,7 +80,9 @@ class Bank:
 
     def draw(self, config: str, question: str, n: int, rng: np.random.Generator) -> AnswerDraw:
         idx = self.draw_indices(config, question, n, rng)
-        return AnswerDraw(tuple(self.texts[i] for i in idx), self.embeddings[idx], self.tokens[idx], self.latency_s[idx])
+        return AnswerDraw(
+            tuple(self.texts[i] for i in idx), self.embeddings[idx], self.tokens[idx], self.latency_s[idx]
+        )
 
     def embedding_matrix(self) -> np.ndarray:
         return self.embeddings
@@ -112,9 +114,19 @@ class Bank:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_arrays(cls, configs: Sequence[str], questions: Sequence[str], config_index, question_index,
-                    embeddings, texts: Sequence[str] | None = None, tokens=None, latency_s=None,
-                    roles: dict | None = None, meta: dict | None = None) -> "Bank":
+    def from_arrays(
+        cls,
+        configs: Sequence[str],
+        questions: Sequence[str],
+        config_index,
+        question_index,
+        embeddings,
+        texts: Sequence[str] | None = None,
+        tokens=None,
+        latency_s=None,
+        roles: dict | None = None,
+        meta: dict | None = None,
+    ) -> "Bank":
         """A bank from in-memory rows: one row per answer, indices into ``configs`` / ``questions``.
 
         Embeddings are re-normalised to unit length; missing texts, tokens or latencies become
@@ -134,28 +146,54 @@ class Bank:
             for c in value if isinstance(value, list) else [value]:
                 if c not in configs:
                     raise UserError(f"Bank.from_arrays: role {role!r} names unknown configuration {c!r}")
-        return cls(list(configs), list(questions), emb, ci, qi, list(texts) if texts is not None else [""] * n,
-                   np.zeros(n, np.int64) if tokens is None else np.asarray(tokens, np.int64),
-                   np.full(n, np.nan) if latency_s is None else np.asarray(latency_s, np.float64), roles, dict(meta or {}))
+        return cls(
+            list(configs),
+            list(questions),
+            emb,
+            ci,
+            qi,
+            list(texts) if texts is not None else [""] * n,
+            np.zeros(n, np.int64) if tokens is None else np.asarray(tokens, np.int64),
+            np.full(n, np.nan) if latency_s is None else np.asarray(latency_s, np.float64),
+            roles,
+            dict(meta or {}),
+        )
 
     def save(self, root: Path, config_hashes: dict[str, str] | None = None) -> Path:
         """Write this bank in the on-disk format (one answers file per configuration, manifest last)."""
         root = Path(root)
         hashes = dict(config_hashes or {})
-        manifest = {"format": FORMAT, "root_seed": self.meta.get("root_seed"), "samples": self.meta.get("samples"),
-                    "questions": self.meta.get("questions") or [{"id": q, "text": "", "kb": ""} for q in self.questions],
-                    "configs": {}, "roles": self.roles, "files": {}, "build": self.meta.get("build", {})}
+        manifest = {
+            "format": FORMAT,
+            "root_seed": self.meta.get("root_seed"),
+            "samples": self.meta.get("samples"),
+            "questions": self.meta.get("questions") or [{"id": q, "text": "", "kb": ""} for q in self.questions],
+            "configs": {},
+            "roles": self.roles,
+            "files": {},
+            "build": self.meta.get("build", {}),
+        }
         if "calibrated_cost" in self.meta:
             manifest["calibrated_cost"] = self.meta["calibrated_cost"]
         for ci, c in enumerate(self.configs):
             h = hashes.get(c) or self.meta.get("configs", {}).get(c, {}).get("hash") or _name_hash(c)
             rows = np.flatnonzero(self.config_index == ci)
-            ans = Answers(list(self.questions), self.question_index[rows], _sample_numbers(self.question_index[rows]),
-                          self.tokens[rows], self.latency_s[rows], self.embeddings[rows], [self.texts[i] for i in rows])
+            ans = Answers(
+                list(self.questions),
+                self.question_index[rows],
+                _sample_numbers(self.question_index[rows]),
+                self.tokens[rows],
+                self.latency_s[rows],
+                self.embeddings[rows],
+                [self.texts[i] for i in rows],
+            )
             spec = self.meta.get("configs", {}).get(c, {}).get("spec", {})
             sha = write_answers(root / "answers" / f"{h}.npz", ans, {"config_id": c, "hash": h, "spec": spec})
-            manifest["configs"][c] = {"hash": h, "spec": spec,
-                                      "description": self.meta.get("configs", {}).get(c, {}).get("description", "")}
+            manifest["configs"][c] = {
+                "hash": h,
+                "spec": spec,
+                "description": self.meta.get("configs", {}).get(c, {}).get("description", ""),
+            }
             manifest["files"][h] = {"sha256": sha, "rows": int(len(rows))}
         atomic_write_json(root / "manifest.json", manifest)
         return root
@@ -171,13 +209,17 @@ class Bank:
             h = info["hash"]
             fentry = manifest["files"].get(h)
             if fentry is None:
-                raise UserError(f"{root / 'manifest.json'}: configuration {cid!r} (hash {h}) has no answers file entry; "
-                                "finish the build with `gaia-sim bank build`")
+                raise UserError(
+                    f"{root / 'manifest.json'}: configuration {cid!r} (hash {h}) has no answers file entry; "
+                    "finish the build with `gaia-sim bank build`"
+                )
             path = root / "answers" / f"{h}.npz"
             ans, meta = read_answers(path, fentry["sha256"] if check_hashes else None)
             if meta.get("hash") != h or meta.get("config_id") != cid:
-                raise UserError(f"{path}: belongs to configuration {meta.get('config_id')!r} (hash {meta.get('hash')}), "
-                                f"but the manifest expects {cid!r} (hash {h})")
+                raise UserError(
+                    f"{path}: belongs to configuration {meta.get('config_id')!r} (hash {meta.get('hash')}), "
+                    f"but the manifest expects {cid!r} (hash {h})"
+                )
             parts.append((ci, ans))
         return _assemble(manifest, qids, parts)
 
@@ -189,15 +231,25 @@ def _assemble(manifest: dict, qids: list[str], parts: list[tuple[int, Answers]])
     if (np.asarray(qi) < 0).any():
         raise UserError("answer bank: an answers file holds questions that are not in the manifest's question set")
     cat = lambda k: np.concatenate([getattr(a, k) for _, a in parts])  # noqa: E731
-    return Bank.from_arrays(list(manifest["configs"]), qids, ci, qi, cat("embeddings"), [t for _, a in parts for t in a.texts],
-                            cat("tokens"), cat("latency_s"), manifest["roles"], manifest)
+    return Bank.from_arrays(
+        list(manifest["configs"]),
+        qids,
+        ci,
+        qi,
+        cat("embeddings"),
+        [t for _, a in parts for t in a.texts],
+        cat("tokens"),
+        cat("latency_s"),
+        manifest["roles"],
+        manifest,
+    )
 
 
 def _cell_index(ci: np.ndarray, qi: np.ndarray, nc: int, nq: int) -> list[list[np.ndarray]]:
     order = np.lexsort((qi, ci))
     keys = ci[order] * nq + qi[order]
     bounds = np.searchsorted(keys, np.arange(nc * nq + 1))
-    return [[order[bounds[c * nq + q]:bounds[c * nq + q + 1]] for q in range(nq)] for c in range(nc)]
+    return [[order[bounds[c * nq + q] : bounds[c * nq + q + 1]] for q in range(nq)] for c in range(nc)]
 
 
 def _sample_numbers(question_index: np.ndarray) -> np.ndarray:

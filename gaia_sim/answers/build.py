@@ -24,8 +24,15 @@ import numpy as np
 
 from gaia_sim.answers.knowledge import Question, questions_digest
 from gaia_sim.answers.models import REFUSAL_TEXT, ModelConfig
-from gaia_sim.answers.store import (FORMAT, Answers, atomic_write_json, concat_answers, read_answers, read_manifest,
-                                    write_answers)
+from gaia_sim.answers.store import (
+    FORMAT,
+    Answers,
+    atomic_write_json,
+    concat_answers,
+    read_answers,
+    read_manifest,
+    write_answers,
+)
 from gaia_sim.errors import UserError
 
 
@@ -43,7 +50,7 @@ def chunks_of(cfg: ModelConfig, questions: list[Question], samples: int) -> list
     """Questions grouped so one chunk fills about one batch (at least one question per chunk)."""
     per = samples if cfg.lazy != "replay" else 1
     size = max(1, cfg.batch_size // per)
-    return [questions[i:i + size] for i in range(0, len(questions), size)]
+    return [questions[i : i + size] for i in range(0, len(questions), size)]
 
 
 def chunk_seed(root_seed: int, cfg: ModelConfig, chunk: list[Question]) -> int:
@@ -54,14 +61,17 @@ def chunk_seed(root_seed: int, cfg: ModelConfig, chunk: list[Question]) -> int:
 def _manifest(plan: BuildPlan, old: dict | None) -> dict:
     hashes = {c.id: c.content_hash(plan.root_seed) for c in plan.configs}
     return {
-        "format": FORMAT, "root_seed": plan.root_seed, "samples": plan.samples,
+        "format": FORMAT,
+        "root_seed": plan.root_seed,
+        "samples": plan.samples,
         "questions": [{"id": q.id, "text": q.text, "kb": q.kb} for q in plan.questions],
         "questions_digest": questions_digest(plan.questions),
         "configs": {c.id: {"hash": hashes[c.id], "spec": c.spec(), "description": c.description} for c in plan.configs},
         "roles": plan.roles,
         "files": {h: f for h, f in (old or {}).get("files", {}).items() if h in hashes.values()},
         "build": (old or {}).get("build", {}),
-        "embed_model": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384,
+        "embed_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "dim": 384,
         **_kept_calibration(old, hashes),
     }
 
@@ -72,7 +82,11 @@ def _kept_calibration(old: dict | None, hashes: dict[str, str]) -> dict:
     if not cal:
         return {}
     same = {c for c, h in hashes.items() if (old or {}).get("configs", {}).get(c, {}).get("hash") == h}
-    return {"calibrated_cost": dict(cal, seconds_per_answer={c: v for c, v in cal["seconds_per_answer"].items() if c in same})}
+    return {
+        "calibrated_cost": dict(
+            cal, seconds_per_answer={c: v for c, v in cal["seconds_per_answer"].items() if c in same}
+        )
+    }
 
 
 def _done_questions(plan: BuildPlan, h: str, manifest: dict) -> tuple[list[Answers], set[str]]:
@@ -104,9 +118,11 @@ def build(plan: BuildPlan, progress: bool = True, log: Callable[[str], None] = p
     plan.root.mkdir(parents=True, exist_ok=True)
     old = read_manifest(plan.root) if (plan.root / "manifest.json").exists() else None
     if old and (old["samples"] != plan.samples or old["root_seed"] != plan.root_seed):
-        raise UserError(f"{plan.root / 'manifest.json'}: existing bank has samples={old['samples']}, "
-                        f"root_seed={old['root_seed']}; choose another --out folder to build with "
-                        f"samples={plan.samples}, seed={plan.root_seed}")
+        raise UserError(
+            f"{plan.root / 'manifest.json'}: existing bank has samples={old['samples']}, "
+            f"root_seed={old['root_seed']}; choose another --out folder to build with "
+            f"samples={plan.samples}, seed={plan.root_seed}"
+        )
     manifest = _manifest(plan, old)
     work = _work(plan, manifest)
     total = sum(len(qs) for _, _, qs in work) * plan.samples
@@ -142,7 +158,9 @@ def _build_config(plan, cfg, h, todo, manifest, bar, log) -> None:
         model = None if cfg.lazy == "refusal" else _load(cfg, log)
         for chunk in chunks_of(cfg, todo, plan.samples):
             ans = _answer_chunk(plan, cfg, model, chunk)
-            write_answers(plan.root / "partial" / h / f"{_chunk_name(chunk)}.npz", ans, {"config_id": cfg.id, "hash": h})
+            write_answers(
+                plan.root / "partial" / h / f"{_chunk_name(chunk)}.npz", ans, {"config_id": cfg.id, "hash": h}
+            )
             bar.update(len(ans))
             bar.add_tokens(int(ans.tokens.sum()))
         del model
@@ -152,8 +170,11 @@ def _build_config(plan, cfg, h, todo, manifest, bar, log) -> None:
     keep = np.isin(np.arange(len(qids)), np.unique(merged.question))
     if not keep.all():
         raise UserError(f"bank build: configuration {cfg.id} is missing questions after generation")
-    sha = write_answers(plan.root / "answers" / f"{h}.npz", merged,
-                        {"config_id": cfg.id, "hash": h, "spec": cfg.spec(), "samples": plan.samples})
+    sha = write_answers(
+        plan.root / "answers" / f"{h}.npz",
+        merged,
+        {"config_id": cfg.id, "hash": h, "spec": cfg.spec(), "samples": plan.samples},
+    )
     manifest["files"][h] = {"sha256": sha, "rows": len(merged)}
     atomic_write_json(plan.root / "manifest.json", manifest)
     shutil.rmtree(plan.root / "partial" / h, ignore_errors=True)
@@ -179,8 +200,15 @@ def _answer_chunk(plan: BuildPlan, cfg: ModelConfig, model, chunk: list[Question
     texts, tokens, latency = _texts_of(plan, cfg, model, chunk)
     n = plan.samples
     q = np.repeat(np.arange(len(chunk)), n)
-    return Answers([x.id for x in chunk], q, np.tile(np.arange(n), len(chunk)), np.asarray(tokens),
-                   np.asarray(latency, dtype=float), embed(texts), texts)
+    return Answers(
+        [x.id for x in chunk],
+        q,
+        np.tile(np.arange(n), len(chunk)),
+        np.asarray(tokens),
+        np.asarray(latency, dtype=float),
+        embed(texts),
+        texts,
+    )
 
 
 def _texts_of(plan, cfg, model, chunk) -> tuple[list[str], list[int], list[float]]:
@@ -224,9 +252,12 @@ def _generate_rows(plan, cfg, model_tok, chunk, per_prompt) -> tuple[list[str], 
 def _record(manifest: dict, seconds: float, answers: int) -> None:
     build = manifest.setdefault("build", {})
     if answers:
-        build["last_run"] = {"seconds": round(seconds, 1), "answers_generated": answers,
-                             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                             "machine": f"{platform.machine()} {platform.processor() or ''}".strip()}
+        build["last_run"] = {
+            "seconds": round(seconds, 1),
+            "answers_generated": answers,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        }
         build["total_seconds"] = round(build.get("total_seconds", 0.0) + seconds, 1)
 
 

@@ -58,8 +58,11 @@ def _time_round(model, tok, cfg: ModelConfig, prompt: str, rows: int, steps: int
         t0 = _clock()
         for _ in range(steps):
             mask, pos = torch.cat([mask, mask.new_ones(rows, 1)], 1), pos + 1
-            nxt = model(input_ids=nxt, attention_mask=mask, position_ids=pos, cache=cache,
-                        use_cache=True).logits[:, -1].argmax(-1)[:, None]
+            nxt = (
+                model(input_ids=nxt, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True)
+                .logits[:, -1]
+                .argmax(-1)[:, None]
+            )
         return prefill, (_clock() - t0) / steps
 
 
@@ -100,8 +103,10 @@ def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[st
             t[k].append(pre / samples + step / rows * _tokens(bank, configs, k, keys))
         log(f"calibration round {r + 1}/{rounds} done")
     per_key = {k: float(np.min(v)) for k, v in t.items()}
-    cost = {c: (0.0 if cfg.lazy == "refusal" else per_key[keys[c]] / (samples if cfg.lazy == "replay" else 1))
-            for c, cfg in configs.items()}
+    cost = {
+        c: (0.0 if cfg.lazy == "refusal" else per_key[keys[c]] / (samples if cfg.lazy == "replay" else 1))
+        for c, cfg in configs.items()
+    }
     manifest["calibrated_cost"] = {"seconds_per_answer": cost, "rounds": rounds, "decode_steps": steps}
     atomic_write_json(Path(root) / "manifest.json", manifest)
     return cost

@@ -26,8 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--max-new-tokens", type=int, default=None, help="override every config's max_new_tokens")
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
-    for name, text in (("verify", "check files, checksums and content hashes"), ("info", "print configurations and costs"),
-                       ("calibrate", "measure every configuration's cost per answer, interleaved (comparable)")):
+    for name, text in (
+        ("verify", "check files, checksums and content hashes"),
+        ("info", "print configurations and costs"),
+        ("calibrate", "measure every configuration's cost per answer, interleaved (comparable)"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("bank", nargs="?", type=Path, default=None, help="bank folder (default: the shipped bank)")
 
@@ -52,9 +55,9 @@ def _build(args) -> int:
 
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR
     from gaia_sim.answers.build import BuildPlan, build
-    from gaia_sim.atomic import check_output_dir
     from gaia_sim.answers.knowledge import load_questions
     from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo, extra_configs
+    from gaia_sim.atomic import check_output_dir
 
     if args.samples < 1 or args.threads < 1:
         raise UserError("--samples and --threads must be >= 1")
@@ -69,10 +72,14 @@ def _build(args) -> int:
     roles = {r: v for r, v in roles.items() if all(x in ids for x in (v if isinstance(v, list) else [v]))}
     questions = tuple(_select(load_questions(), args.questions, "questions"))
     seed = DEFAULT_ROOT_SEED if args.seed is None else args.seed
-    plan = BuildPlan(check_output_dir(args.out or DEFAULT_BANK_DIR, "bank folder"), configs, roles, questions, args.samples, seed)
+    plan = BuildPlan(
+        check_output_dir(args.out or DEFAULT_BANK_DIR, "bank folder"), configs, roles, questions, args.samples, seed
+    )
     manifest = build(plan, progress=not args.no_progress)
-    print(f"bank {plan.root}: {len(manifest['configs'])} configurations x {len(questions)} questions x "
-          f"{args.samples} samples; build time so far {manifest['build'].get('total_seconds', 0)} s")
+    print(
+        f"bank {plan.root}: {len(manifest['configs'])} configurations x {len(questions)} questions x "
+        f"{args.samples} samples; build time so far {manifest['build'].get('total_seconds', 0)} s"
+    )
     return 0
 
 
@@ -82,8 +89,10 @@ def _verify(args) -> int:
 
     root = args.bank or DEFAULT_BANK_DIR
     report = verify_bank(root)
-    print(f"{root}: OK — {report['configs']} configurations, {report['questions']} questions, "
-          f"{report['rows']} answers, content hashes and checksums match")
+    print(
+        f"{root}: OK — {report['configs']} configurations, {report['questions']} questions, "
+        f"{report['rows']} answers, content hashes and checksums match"
+    )
     return 0
 
 
@@ -92,14 +101,18 @@ def _info(args) -> int:
 
     root = args.bank or DEFAULT_BANK_DIR
     bank = Bank.load(root)
-    print(f"bank {root}: {len(bank.configs)} configurations, {len(bank.questions)} questions, "
-          f"{len(bank.texts)} answers, root seed {bank.meta.get('root_seed')}")
+    print(
+        f"bank {root}: {len(bank.configs)} configurations, {len(bank.questions)} questions, "
+        f"{len(bank.texts)} answers, root seed {bank.meta.get('root_seed')}"
+    )
     roles = {c: r for r, v in bank.roles.items() for c in (v if isinstance(v, list) else [v])}
     print(f"{'configuration':34s} {'role':16s} {'hash':24s} {'s/answer':>9s} {'tokens':>7s}")
     for c in bank.configs:
         cost = bank.cost(c)
-        print(f"{c:34s} {roles.get(c, '-'):16s} {bank.meta['configs'][c]['hash']:24s} "
-              f"{cost.seconds_per_answer:9.3f} {cost.tokens_per_answer:7.1f}")
+        print(
+            f"{c:34s} {roles.get(c, '-'):16s} {bank.meta['configs'][c]['hash']:24s} "
+            f"{cost.seconds_per_answer:9.3f} {cost.tokens_per_answer:7.1f}"
+        )
     print("(s/answer: measured seconds of compute per answer; tokens: mean generated tokens per answer)")
     for line in _build_lines(bank.meta.get("build", {})):
         print(line)

@@ -46,6 +46,7 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
     with _LOCK:
-        out = _model().encode(texts, batch_size=batch_size, convert_to_numpy=True,
-                              normalize_embeddings=True, show_progress_bar=False)
+        out = _model().encode(
+            texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
     return np.ascontiguousarray(out, dtype=np.float32)

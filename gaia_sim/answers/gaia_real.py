@@ -104,7 +104,9 @@ def load_run(date: str, root: Path | None = None) -> GaiaRun:
             raise UserError(f"{path}: line {i + 1}: key 'node' = {r['node']!r}; allowed {list(NODES)}")
         cell = (nodes.index(r["node"]), qids.index(r["question_id"]), reps.index(int(r["repeat"])))
         if texts[cell] is not None:
-            raise UserError(f"{path}: line {i + 1}: duplicate answer for {r['node']} {r['question_id']} repeat {r['repeat']}")
+            raise UserError(
+                f"{path}: line {i + 1}: duplicate answer for {r['node']} {r['question_id']} repeat {r['repeat']}"
+            )
         texts[cell], line_index[cell] = str(r["response"]), i
         questions[r["question_id"]] = r["question"]
     if (line_index < 0).any():
@@ -132,8 +134,9 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
     atomic_write(path, write)
 
 
-def minilm_embeddings(run: GaiaRun, cache_dir: Path | None = None,
-                      embedder: Callable[[Sequence[str]], np.ndarray] | None = None) -> np.ndarray:
+def minilm_embeddings(
+    run: GaiaRun, cache_dir: Path | None = None, embedder: Callable[[Sequence[str]], np.ndarray] | None = None
+) -> np.ndarray:
     """MiniLM embeddings (node, question, repeat, 384), cached by the run file's SHA-256."""
     cache = Path(cache_dir) if cache_dir else repo_root() / ".cache" / "gaia_real"
     path = cache / f"{run.run}-{run.sha256[:16]}-minilm384.npy"
@@ -198,16 +201,20 @@ class GaiaRealSource:
                 blocks.append(emb.reshape(-1, emb.shape[-1]))
                 offset += emb.shape[0] * emb.shape[1]
             self._configs.append(node)
-            self._rows[node] = [np.concatenate([self._rows[f"{node}@{d}"][q] for d in RUN_FILES])
-                                for q in range(len(data.question_ids))]
+            self._rows[node] = [
+                np.concatenate([self._rows[f"{node}@{d}"][q] for d in RUN_FILES]) for q in range(len(data.question_ids))
+            ]
         self._matrix = np.concatenate(blocks).astype(np.float32)
         self._all_texts = np.concatenate([t.ravel() for t in self._texts])
         other = [n for n in data.nodes if n != claimed]
         cheaper = [n for n in other if n.startswith(claimed.split("-")[0])] or other
         unrun = [d for d in RUN_FILES if d != claimed_run][0]
-        self.roles = {"claimed": f"{claimed}@{claimed_run}", "honest_variants": [f"{claimed}@{unrun}"],
-                      "cheaper_model": f"{cheaper[0]}@{claimed_run}",
-                      "other_model": f"{[n for n in other if n != cheaper[0]][0]}@{claimed_run}"}
+        self.roles = {
+            "claimed": f"{claimed}@{claimed_run}",
+            "honest_variants": [f"{claimed}@{unrun}"],
+            "cheaper_model": f"{cheaper[0]}@{claimed_run}",
+            "other_model": f"{[n for n in other if n != cheaper[0]][0]}@{claimed_run}",
+        }
 
     def _add(self, cid: str, emb: np.ndarray, texts: np.ndarray, offset: int) -> None:
         q, r = emb.shape[:2]
@@ -280,12 +287,28 @@ def to_bank(data: GaiaRealData, claimed: str = "gemma-2-27b", claimed_run: str =
 
     src = GaiaRealSource(data, claimed=claimed, claimed_run=claimed_run)
     configs = [c for c in src.config_ids if "@" in c]
-    rows = [(ci, qi, r) for ci, c in enumerate(configs) for qi, q in enumerate(src.question_ids) for r in src.rows(c, q)]
+    rows = [
+        (ci, qi, r) for ci, c in enumerate(configs) for qi, q in enumerate(src.question_ids) for r in src.rows(c, q)
+    ]
     ci, qi, idx = (np.array(v) for v in zip(*rows))
     texts = [str(t) for t in src._all_texts[idx]]
     tokens = np.array([_tokens(t) for t in texts])
     latency = tokens * np.array([src._seconds_per_token(configs[c]) for c in ci])
-    meta = {"source": "gaia-verifiable-inference", "sha256": {d: r.sha256 for d, r in data.runs.items()},
-            "embedder": "all-MiniLM-L6-v2", "costs": "modelled: tokens ~ 4/3 words, bf16 weight bytes / 1 TB/s"}
-    return Bank.from_arrays(configs, list(src.question_ids), ci, qi, src.embedding_matrix()[idx], texts=texts,
-                            tokens=tokens, latency_s=latency, roles=src.roles, meta=meta)
+    meta = {
+        "source": "gaia-verifiable-inference",
+        "sha256": {d: r.sha256 for d, r in data.runs.items()},
+        "embedder": "all-MiniLM-L6-v2",
+        "costs": "modelled: tokens ~ 4/3 words, bf16 weight bytes / 1 TB/s",
+    }
+    return Bank.from_arrays(
+        configs,
+        list(src.question_ids),
+        ci,
+        qi,
+        src.embedding_matrix()[idx],
+        texts=texts,
+        tokens=tokens,
+        latency_s=latency,
+        roles=src.roles,
+        meta=meta,
+    )

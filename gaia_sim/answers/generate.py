@@ -60,8 +60,9 @@ def sample_next(logits, cfg: ModelConfig, generator):
     return idx.gather(1, pick).squeeze(1)
 
 
-def generate(model, tok, prompts: list[str], per_prompt: int, cfg: ModelConfig, generator,
-             max_new_tokens: int | None = None) -> Generated:
+def generate(
+    model, tok, prompts: list[str], per_prompt: int, cfg: ModelConfig, generator, max_new_tokens: int | None = None
+) -> Generated:
     """``per_prompt`` sampled answers to each prompt (rows ordered prompt-major)."""
     import torch
 
@@ -110,8 +111,9 @@ def _decode(model, cache, mask, last, logits, cfg, generator, max_new, stops, co
                 active, mask, last, nxt = active[sel], mask[sel], last[sel], nxt[sel]
             mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
             last = last + 1
-            logits = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=last[:, None],
-                           cache=cache, use_cache=True).logits[:, -1]
+            logits = model(
+                input_ids=nxt[:, None], attention_mask=mask, position_ids=last[:, None], cache=cache, use_cache=True
+            ).logits[:, -1]
         cost[active.numpy()] += (time.perf_counter() - t0) / len(active)
         if not keep or step + 1 >= max_new:
             break

@@ -92,7 +92,9 @@ def load_questions(path: Path = QUESTIONS_FILE) -> tuple[Question, ...]:
     questions = tuple(_question(path, i, item) for i, item in enumerate(items))
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
-        raise UserError(f"{path}: question ids must be unique; duplicated: {sorted({i for i in ids if ids.count(i) > 1})}")
+        raise UserError(
+            f"{path}: question ids must be unique; duplicated: {sorted({i for i in ids if ids.count(i) > 1})}"
+        )
     return questions
 
 

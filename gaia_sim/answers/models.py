@@ -72,8 +72,12 @@ class ModelConfig:
         _check(self.template in TEMPLATES, self, "template", f"one of {sorted(TEMPLATES)}")
         _check(self.lazy in LAZY_KINDS, self, "lazy", f"one of {LAZY_KINDS}")
         _check(self.weight_bits == 0 or 2 <= self.weight_bits <= 16, self, "weight_bits", "0 or 2..16")
-        _check(self.temperature > 0 and 0 < self.top_p <= 1 and self.top_k >= 1, self, "sampling",
-               "temperature > 0, 0 < top_p <= 1, top_k >= 1")
+        _check(
+            self.temperature > 0 and 0 < self.top_p <= 1 and self.top_k >= 1,
+            self,
+            "sampling",
+            "temperature > 0, 0 < top_p <= 1, top_k >= 1",
+        )
         _check(self.max_new_tokens >= 1 and self.batch_size >= 1, self, "max_new_tokens/batch_size", ">= 1")
 
     def spec(self) -> dict:
@@ -88,8 +92,13 @@ class ModelConfig:
         """sha256 over the spec, the base model's identity, the KB's bytes, the template text and seed."""
         from gaia_sim.answers.knowledge import load_kb
 
-        ident = {"spec": self.spec(), "base_identity": base_identity(self.base), "root_seed": int(root_seed),
-                 "template_text": TEMPLATES[self.template], "kb_sha256": load_kb(self.kb).sha256 if self.kb else ""}
+        ident = {
+            "spec": self.spec(),
+            "base_identity": base_identity(self.base),
+            "root_seed": int(root_seed),
+            "template_text": TEMPLATES[self.template],
+            "kb_sha256": load_kb(self.kb).sha256 if self.kb else "",
+        }
         if self.lazy == "refusal":
             ident["refusal_text"] = REFUSAL_TEXT
         blob = json.dumps(ident, sort_keys=True, separators=(",", ":")).encode()

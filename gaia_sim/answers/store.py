@@ -62,10 +62,16 @@ def encode_answers(ans: Answers, meta: dict) -> bytes:
     meta = dict(meta, question_ids=list(ans.question_ids))
     buf = io.BytesIO()
     np.savez_compressed(
-        buf, question=ans.question.astype(np.int32), sample=ans.sample.astype(np.int32),
-        tokens=ans.tokens.astype(np.int32), latency_s=ans.latency_s.astype(np.float32),
-        embeddings=ans.embeddings.astype(np.float16), text_bytes=np.frombuffer(b"".join(raw), dtype=np.uint8),
-        text_offsets=offsets, meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8))
+        buf,
+        question=ans.question.astype(np.int32),
+        sample=ans.sample.astype(np.int32),
+        tokens=ans.tokens.astype(np.int32),
+        latency_s=ans.latency_s.astype(np.float32),
+        embeddings=ans.embeddings.astype(np.float16),
+        text_bytes=np.frombuffer(b"".join(raw), dtype=np.uint8),
+        text_offsets=offsets,
+        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
+    )
     return buf.getvalue()
 
 
@@ -82,8 +88,10 @@ def read_answers(path: Path, expect_sha256: str | None = None) -> tuple[Answers,
     if not path.is_file():
         raise UserError(f"{path}: answers file missing (rebuild with `gaia-sim bank build`)")
     if expect_sha256 and sha256_file(path) != expect_sha256:
-        raise UserError(f"{path}: sha256 does not match the manifest: file corrupted or replaced; "
-                        "rebuild it with `gaia-sim bank build` (finished configurations are kept)")
+        raise UserError(
+            f"{path}: sha256 does not match the manifest: file corrupted or replaced; "
+            "rebuild it with `gaia-sim bank build` (finished configurations are kept)"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in ARRAYS if k not in z.files]
@@ -92,26 +100,45 @@ def read_answers(path: Path, expect_sha256: str | None = None) -> tuple[Answers,
             arr = {k: z[k] for k in ARRAYS}
         meta = json.loads(arr["meta"].tobytes().decode())
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as err:
-        raise UserError(f"{path}: unreadable answers file ({type(err).__name__}: {err}); delete it and rebuild") from err
+        raise UserError(
+            f"{path}: unreadable answers file ({type(err).__name__}: {err}); delete it and rebuild"
+        ) from err
     return _answers_from(path, arr, meta), meta
 
 
 def _answers_from(path: Path, arr: dict, meta: dict) -> Answers:
     n, off = len(arr["question"]), arr["text_offsets"]
-    shapes_ok = (all(len(arr[k]) == n for k in ("sample", "tokens", "latency_s", "embeddings"))
-                 and len(off) == n + 1 and off[-1] == len(arr["text_bytes"]) and arr["embeddings"].ndim == 2)
+    shapes_ok = (
+        all(len(arr[k]) == n for k in ("sample", "tokens", "latency_s", "embeddings"))
+        and len(off) == n + 1
+        and off[-1] == len(arr["text_bytes"])
+        and arr["embeddings"].ndim == 2
+    )
     qids = meta.get("question_ids")
-    if not shapes_ok or not isinstance(qids, list) or (n and not 0 <= arr["question"].min() <= arr["question"].max() < len(qids)):
-        raise UserError(f"{path}: inconsistent arrays (row counts, text offsets or question indices); delete it and rebuild")
+    if (
+        not shapes_ok
+        or not isinstance(qids, list)
+        or (n and not 0 <= arr["question"].min() <= arr["question"].max() < len(qids))
+    ):
+        raise UserError(
+            f"{path}: inconsistent arrays (row counts, text offsets or question indices); delete it and rebuild"
+        )
     raw = arr["text_bytes"].tobytes()
-    texts = [raw[off[i]:off[i + 1]].decode("utf-8") for i in range(n)]
+    texts = [raw[off[i] : off[i + 1]].decode("utf-8") for i in range(n)]
     emb = arr["embeddings"].astype(np.float32)
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     if n and (not np.all(np.isfinite(emb)) or np.abs(norms - 1).max() > 1e-2):
         raise UserError(f"{path}: embeddings are not finite unit vectors; delete it and rebuild")
     emb = emb / np.where(norms > 0, norms, 1)
-    return Answers(qids, arr["question"].astype(np.int64), arr["sample"].astype(np.int64), arr["tokens"].astype(np.int64),
-                   arr["latency_s"].astype(np.float64), emb, texts)
+    return Answers(
+        qids,
+        arr["question"].astype(np.int64),
+        arr["sample"].astype(np.int64),
+        arr["tokens"].astype(np.int64),
+        arr["latency_s"].astype(np.float64),
+        emb,
+        texts,
+    )
 
 
 def read_manifest(root: Path) -> dict:
@@ -119,7 +146,9 @@ def read_manifest(root: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise UserError(f"{path}: no answer bank here (missing manifest.json); build one with `gaia-sim bank build`") from err
+        raise UserError(
+            f"{path}: no answer bank here (missing manifest.json); build one with `gaia-sim bank build`"
+        ) from err
     except (OSError, ValueError) as err:
         raise UserError(f"{path}: unreadable manifest ({err}); rebuild with `gaia-sim bank build`") from err
     need = ("format", "root_seed", "samples", "questions", "configs", "roles", "files")
@@ -136,5 +165,12 @@ def concat_answers(parts: list[Answers], question_ids: list[str]) -> Answers:
     texts = [t for p in parts for t in p.texts]
     order = np.lexsort((cat["sample"], q))
     order = order[q[order] >= 0]  # answers to questions no longer in the set are dropped
-    return Answers(list(question_ids), q[order], cat["sample"][order], cat["tokens"][order],
-                   cat["latency_s"][order], cat["embeddings"][order], [texts[i] for i in order])
+    return Answers(
+        list(question_ids),
+        q[order],
+        cat["sample"][order],
+        cat["tokens"][order],
+        cat["latency_s"][order],
+        cat["embeddings"][order],
+        [texts[i] for i in order],
+    )

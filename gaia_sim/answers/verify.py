@@ -34,8 +34,10 @@ def verify_bank(root: Path | str) -> dict:
     for cid, info in manifest["configs"].items():
         want = expected_hash(cid, info.get("spec", {}), manifest["root_seed"])
         if want is not None and want != info["hash"]:
-            raise UserError(f"{mpath}: configuration {cid!r} has hash {info['hash']} but its spec, base model, "
-                            f"knowledge base and seed hash to {want}: the KB or model changed since the build; rebuild")
+            raise UserError(
+                f"{mpath}: configuration {cid!r} has hash {info['hash']} but its spec, base model, "
+                f"knowledge base and seed hash to {want}: the KB or model changed since the build; rebuild"
+            )
     bank = Bank.load(root, check_hashes=True)
     _check_counts(bank, manifest, mpath)
     return {"configs": len(bank.configs), "questions": len(bank.questions), "rows": len(bank.texts)}

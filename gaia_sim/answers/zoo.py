@@ -25,33 +25,70 @@ from dataclasses import replace
 
 from gaia_sim.answers.models import ModelConfig
 
-ROLES = ("claimed", "honest_variants", "cheaper_model", "low_precision", "wrong_kb", "no_kb",
-         "lazy_truncated", "lazy_replay", "lazy_refusal")
+ROLES = (
+    "claimed",
+    "honest_variants",
+    "cheaper_model",
+    "low_precision",
+    "wrong_kb",
+    "no_kb",
+    "lazy_truncated",
+    "lazy_replay",
+    "lazy_refusal",
+)
 DEFAULT_ROOT_SEED = 20250417
 DROPPED_LAYERS = (12, 13, 14, 15)  # late-middle layers (ShortGPT: the most redundant); removing 9 gives gibberish
 
 
 def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
     """(configurations, role -> config id) of the shipped bank."""
-    c = ModelConfig("gemma3-270m/vellmar", dtype="bfloat16", batch_size=16, max_new_tokens=20,
-                    description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16, Vellmar KB top-2")
+    c = ModelConfig(
+        "gemma3-270m/vellmar",
+        dtype="bfloat16",
+        batch_size=16,
+        max_new_tokens=20,
+        description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16, Vellmar KB top-2",
+    )
     configs = [
         c,
         replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling seed"),
         replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 instead of bfloat16"),
         replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 16"),
-        replace(c, id="gemma3-270m-14l/vellmar", drop_layers=DROPPED_LAYERS, description="cheaper: decoder layers 12-15 removed (14 of 18 left)"),
-        replace(c, id="gemma3-270m-int4/vellmar", weight_bits=4, description="low precision: 4-bit per-channel weights"),
+        replace(
+            c,
+            id="gemma3-270m-14l/vellmar",
+            drop_layers=DROPPED_LAYERS,
+            description="cheaper: decoder layers 12-15 removed (14 of 18 left)",
+        ),
+        replace(
+            c, id="gemma3-270m-int4/vellmar", weight_bits=4, description="low precision: 4-bit per-channel weights"
+        ),
         replace(c, id="gemma3-270m/kessrin", kb="kessrin", description="wrong KB: Kessrin instead of Vellmar"),
         replace(c, id="gemma3-270m/no-kb", kb="", template="plain", description="no KB: no retrieval"),
-        replace(c, id="gemma3-270m/vellmar/truncated", max_new_tokens=6, description="lazy: generation cut at 6 tokens"),
-        replace(c, id="gemma3-270m/vellmar/replay", lazy="replay", seed=2, description="lazy: one answer per question replayed"),
+        replace(
+            c, id="gemma3-270m/vellmar/truncated", max_new_tokens=6, description="lazy: generation cut at 6 tokens"
+        ),
+        replace(
+            c,
+            id="gemma3-270m/vellmar/replay",
+            lazy="replay",
+            seed=2,
+            description="lazy: one answer per question replayed",
+        ),
         replace(c, id="gemma3-270m/vellmar/refusal", lazy="refusal", description="lazy: canned refusal, no inference"),
     ]
     ids = [x.id for x in configs]
-    roles = {"claimed": ids[0], "honest_variants": ids[1:4], "cheaper_model": ids[4], "low_precision": ids[5],
-             "wrong_kb": ids[6], "no_kb": ids[7], "lazy_truncated": ids[8], "lazy_replay": ids[9],
-             "lazy_refusal": ids[10]}
+    roles = {
+        "claimed": ids[0],
+        "honest_variants": ids[1:4],
+        "cheaper_model": ids[4],
+        "low_precision": ids[5],
+        "wrong_kb": ids[6],
+        "no_kb": ids[7],
+        "lazy_truncated": ids[8],
+        "lazy_replay": ids[9],
+        "lazy_refusal": ids[10],
+    }
     return configs, roles
 
 

@@ -16,6 +16,7 @@ from gaia_sim.detector.selection import QuestionSelector
 from gaia_sim.detector.sequential import EvidenceAccumulator, ebh_reject, mixture_calibrator
 from gaia_sim.errors import UserError
 
+
 def assess_default_all(x, alpha, **options):
     """The default detector with every answering node a peer in the first pass
     (``first_pass="all"``): a little more power with few cheaters on continuous answers, much less
@@ -49,5 +50,12 @@ def assess(embeddings, alpha: float = 0.01, detector: str = "default", **options
 
 
 __all__ = [
-    "Assessment", "DETECTORS", "EvidenceAccumulator", "QuestionSelector", "assess", "bh_reject", "ebh_reject", "mixture_calibrator",
+    "Assessment",
+    "DETECTORS",
+    "EvidenceAccumulator",
+    "QuestionSelector",
+    "assess",
+    "bh_reject",
+    "ebh_reject",
+    "mixture_calibrator",
 ]

@@ -98,5 +98,3 @@ def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:
     out = np.zeros(m, dtype=bool)
     out[order[:k]] = True
     return out
-
-

@@ -55,5 +55,3 @@ def upper_p(z: np.ndarray, n_nodes: int, screened: int = 0) -> np.ndarray:
         tail = (1.0 + _TAIL_COUNT) / (m + 1.0) * special.stdtr(df, -z) / special.stdtr(df, -z_b)
     p = np.where(z > z_b, np.minimum(p, tail), p)
     return np.where(np.isnan(z), 1.0, np.clip(p, 0.0, 1.0))
-
-

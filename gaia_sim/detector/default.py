@@ -178,7 +178,9 @@ def question_p_values(x, s: Summary, c, d, peers: np.ndarray, boot: int, rng):
             if n == np.max(s.count[:, q]):  # pseudo-nodes' own p-values: the exchangeable null of u
                 pseudo_loc[:, q] = _upper_p(null_d, null_d)
                 if n > 1:
-                    pseudo_disp[:, q] = np.minimum(1.0, 2.0 * np.minimum(_upper_p(null_w, null_w), _upper_p(-null_w, -null_w)))
+                    pseudo_disp[:, q] = np.minimum(
+                        1.0, 2.0 * np.minimum(_upper_p(null_w, null_w), _upper_p(-null_w, -null_w))
+                    )
             if n > 1:
                 w = s.within[rows, q]
                 p_disp[rows, q] = np.minimum(1.0, 2.0 * np.minimum(_upper_p(w, null_w), _upper_p(-w, -null_w)))
@@ -197,14 +199,15 @@ def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
     ok = ~np.isnan(p) & (weights[None] > 0)
     w = np.where(ok, weights[None], 0.0)
     t = (w * -2.0 * np.log(np.where(ok, p, 1.0))).sum(1)
-    s1, s2 = w.sum(1), (w ** 2).sum(1)
+    s1, s2 = w.sum(1), (w**2).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        c, nu = s2 / s1, 2.0 * s1 ** 2 / s2
+        c, nu = s2 / s1, 2.0 * s1**2 / s2
         return np.where(s1 > 0, sps.chi2.sf(t / c, nu), np.nan)
 
 
-def empirical_null_p(p: np.ndarray, floor: float, reference: np.ndarray,
-                     screen: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def empirical_null_p(
+    p: np.ndarray, floor: float, reference: np.ndarray, screen: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
     """Calibrate node p-values against the peers: normal scores, robust z, pivot p-value.
 
     u = Phi^-1(1 - p) is N(0, 1) when the per-question bootstrap is exact. Honest variation
@@ -281,8 +284,14 @@ def bonferroni(*ps: np.ndarray) -> np.ndarray:
     return np.where(k > 0, out, np.nan)
 
 
-def answer_outlier_p(x: np.ndarray, s: Summary, centre: np.ndarray, peers: np.ndarray,
-                     reference: np.ndarray | None = None, tau: float = OUTLIER_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+def answer_outlier_p(
+    x: np.ndarray,
+    s: Summary,
+    centre: np.ndarray,
+    peers: np.ndarray,
+    reference: np.ndarray | None = None,
+    tau: float = OUTLIER_LEVEL,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-answer test for diluted cheating: (N,) p-value of each node's count of outlying answers,
     and (N,) that count.
 
@@ -358,8 +367,9 @@ def _weights(weights, n_questions: int) -> np.ndarray:
     return w
 
 
-def geometric_core(d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3,
-                   within: np.ndarray | None = None) -> np.ndarray:
+def geometric_core(
+    d: np.ndarray, answered: np.ndarray, keep: float = 2 / 3, within: np.ndarray | None = None
+) -> np.ndarray:
     """Nodes whose mean rank (over questions) of distance to the consensus is among the lowest
     ``keep`` share: with at most a third colluding and the colluders farther out, these are honest
     (the trimming idea of least trimmed squares, Rousseeuw 1984, JASA 79:871). With ``within``
@@ -417,18 +427,31 @@ def _first_pass(x, s, c, d, answered, w, boot, rng, dispersion, screen, first_pa
     ``screen`` of honest nodes are set aside, as the pivot table assumes (see empirical_null_p).
     """
     if first_pass == "all":
-        peers = _screened(question_p_values(x, s, c, d, answered, boot, rng), s, w, answered, answered,
-                          dispersion, screen)
+        peers = _screened(
+            question_p_values(x, s, c, d, answered, boot, rng), s, w, answered, answered, dispersion, screen
+        )
         return peers, peers
     core = geometric_core(d, answered, within=s.within)
     q_values = question_p_values(x, s, c, d, core, boot, rng)
-    return (_screened(q_values, s, w, core, answered, dispersion, screen),
-            _screened(q_values, s, w, answered, answered, dispersion, screen))
+    return (
+        _screened(q_values, s, w, core, answered, dispersion, screen),
+        _screened(q_values, s, w, answered, answered, dispersion, screen),
+    )
 
 
-def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool = True, fdr: str = "bh",
-                   boot: int = 400, screen: float = 0.05, passes: int = 2, first_pass: str = "core",
-                   seed: int = 0, share_test: bool = True) -> Assessment:
+def assess_default(
+    x: np.ndarray,
+    alpha: float,
+    weights=None,
+    dispersion: bool = True,
+    fdr: str = "bh",
+    boot: int = 400,
+    screen: float = 0.05,
+    passes: int = 2,
+    first_pass: str = "core",
+    seed: int = 0,
+    share_test: bool = True,
+) -> Assessment:
     """The calibrated detector; see the module docstring.
 
     Options: ``weights`` (Q,) question weights (question selection); ``dispersion`` (also test the
@@ -458,14 +481,22 @@ def assess_default(x: np.ndarray, alpha: float, weights=None, dispersion: bool =
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
     q_values = question_p_values(x, s, c, d, peers, boot, rng)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
-    p_share = answer_outlier_p(x, s, c, peers, reference)[0] if share_test \
-        else np.full(len(p_loc), np.nan)
+    p_share = answer_outlier_p(x, s, c, peers, reference)[0] if share_test else np.full(len(p_loc), np.nan)
     p = np.nan_to_num(bonferroni(p_loc, p_disp, p_share), nan=1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
     flagged = bh_reject(p, alpha) if fdr == "bh" else p <= alpha
     score = np.where(answered, -np.log10(np.maximum(p, 1e-300)), np.nan)
-    return Assessment(score=score, p_value=p, flagged=flagged,
-                      details={"p_location": p_loc, "p_dispersion": p_disp,
-                               "z_location": z_loc, "z_dispersion": z_disp, "question_p_location": q_loc,
-                               "p_share": p_share})
+    return Assessment(
+        score=score,
+        p_value=p,
+        flagged=flagged,
+        details={
+            "p_location": p_loc,
+            "p_dispersion": p_disp,
+            "z_location": z_loc,
+            "z_dispersion": z_disp,
+            "question_p_location": q_loc,
+            "p_share": p_share,
+        },
+    )

@@ -42,8 +42,7 @@ def pair_distances(x: np.ndarray) -> dict[tuple[int, int], float]:
     """Mean over questions of the Euclidean distance between two nodes' mean embeddings."""
     m = mean_embeddings(x)
     return {
-        (a, b): float(np.nanmean(np.linalg.norm(m[a] - m[b], axis=-1)))
-        for a, b in combinations(range(m.shape[0]), 2)
+        (a, b): float(np.nanmean(np.linalg.norm(m[a] - m[b], axis=-1))) for a, b in combinations(range(m.shape[0]), 2)
     }
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from gaia_sim.errors import UserError
 
+
 def discrimination(assessment, top: float = 0.1) -> np.ndarray:
     """(Q,) mean standardised Fisher term over the ``top`` share of most suspicious nodes.
 
@@ -31,7 +32,9 @@ def discrimination(assessment, top: float = 0.1) -> np.ndarray:
     """
     q_p = assessment.details.get("question_p_location") if assessment.details else None
     if q_p is None:
-        raise UserError("QuestionSelector.update: the assessment lacks per-question p-values (use the default detector)")
+        raise UserError(
+            "QuestionSelector.update: the assessment lacks per-question p-values (use the default detector)"
+        )
     m = max(1, int(np.ceil(top * len(q_p))))
     worst = np.argsort(np.nan_to_num(assessment.p_value, nan=1.0), kind="stable")[:m]
     terms = (-2.0 * np.log(q_p[worst]) - 2.0) / 2.0

@@ -109,8 +109,14 @@ class EvidenceAccumulator:
     ``epoch_alpha = 0`` turns (b) off (the e-process alone, as before this policy).
     """
 
-    def __init__(self, alpha: float = 0.01, calibrator: str = "mixture", fdr: str = "none", p_floor: float = 1e-3,
-                 epoch_alpha: float | None = None):
+    def __init__(
+        self,
+        alpha: float = 0.01,
+        calibrator: str = "mixture",
+        fdr: str = "none",
+        p_floor: float = 1e-3,
+        epoch_alpha: float | None = None,
+    ):
         if not 0.0 < alpha < 1.0:
             raise UserError(f"EvidenceAccumulator(alpha={alpha!r}): alpha must lie strictly between 0 and 1")
         if calibrator not in CALIBRATORS:

@@ -60,5 +60,16 @@ def finish_epoch(state: NetworkState, epoch: int, t: Traffic, j: Judgement) -> E
     return EpochOutcome(epoch, t, j, s, d, r)
 
 
-__all__ = ["EpochOutcome", "Judgement", "NetworkState", "Revision", "Settlement", "Slashing", "Traffic",
-           "build_state", "check_invariants", "finish_epoch", "run_epoch"]
+__all__ = [
+    "EpochOutcome",
+    "Judgement",
+    "NetworkState",
+    "Revision",
+    "Settlement",
+    "Slashing",
+    "Traffic",
+    "build_state",
+    "check_invariants",
+    "finish_epoch",
+    "run_epoch",
+]

@@ -52,8 +52,9 @@ def detector_options(state: NetworkState, domain: int, epoch: int) -> dict:
     return {"boot": det.bootstrap, "seed": seed}
 
 
-def decide(state: NetworkState, probed: np.ndarray, evidence_flags: np.ndarray, scores: np.ndarray,
-           p_values: np.ndarray) -> Judgement:
+def decide(
+    state: NetworkState, probed: np.ndarray, evidence_flags: np.ndarray, scores: np.ndarray, p_values: np.ndarray
+) -> Judgement:
     """Verdict: per domain, validators vote (:meth:`ValidatorBehaviour.vote`) and a stake-weighted
     quorum decides (:func:`gaia_sim.quorum.tally`, stake = what each validator allocated to the
     domain's operator set). Updates the public record (last verdict) of the probed nodes."""

@@ -42,9 +42,20 @@ def revise_behaviours(state: NetworkState, rng) -> np.ndarray:
     """One revision round (:func:`gaia_sim.strategy.revise` over behaviour codes): active operators
     revise, peers are the present operators (active or jailed) of the same domain."""
     st = state.scenario.strategy
-    rev = strategy.revise(rng, state.codes(), state.profit_avg, state.active, st.revision_rate, st.dynamics,
-                          st.noise, imitation_scale(state.scenario), st.mutation, state.initial_codes(),
-                          state.node_domain, state.present)
+    rev = strategy.revise(
+        rng,
+        state.codes(),
+        state.profit_avg,
+        state.active,
+        st.revision_rate,
+        st.dynamics,
+        st.noise,
+        imitation_scale(state.scenario),
+        st.mutation,
+        state.initial_codes(),
+        state.node_domain,
+        state.present,
+    )
     state.profit_avg = rev.record
     if rev.switched.any():
         ids = np.flatnonzero(rev.switched)

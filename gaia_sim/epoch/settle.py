@@ -35,7 +35,9 @@ def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -
     if state.scenario.slashing.forfeit_revenue:
         paid[slashing.guilty] = 0.0
     revenue = rewards.node_revenue(paid, r.price_per_request, r.protocol_fee)
-    cost = costs.node_epoch_cost(traffic.compute_s, c.compute_price, c.fixed_cost, c.kb_cost, state.pays_kb, state.active)
+    cost = costs.node_epoch_cost(
+        traffic.compute_s, c.compute_price, c.fixed_cost, c.kb_cost, state.pays_kb, state.active
+    )
     led.credit(state.lid_node, revenue, epoch, "revenue")
     led.debit(state.lid_node, cost, epoch, "cost")
     fees = rewards.protocol_fees(paid, r.price_per_request, r.protocol_fee)
@@ -50,7 +52,9 @@ def _pay_validators(state: NetworkState, traffic: Traffic, slashing: Slashing, f
     ``probe_cost`` per probe answer of their domain if they query. Returns (reward, probe bill)."""
     r, c, led = state.scenario.rewards, state.scenario.costs, state.ledger
     answers = np.isfinite(traffic.embeddings[..., 0]).sum(axis=(1, 2))
-    per_domain = np.bincount(state.node_domain[traffic.probed], weights=answers, minlength=state.scenario.network.domains)
+    per_domain = np.bincount(
+        state.node_domain[traffic.probed], weights=answers, minlength=state.scenario.network.domains
+    )
     queries = np.array([v.queries for v in state.validators])
     probe_bill = queries * per_domain[state.validator_domain] * c.probe_cost
     pool = rewards.validator_pool(fees, r.validator_reward * state.n_validators)

@@ -67,13 +67,20 @@ def _slash_input(state: NetworkState, ids: np.ndarray, guilty: np.ndarray, epoch
     cheater = state.cheater[ids]
     evidence = share = None
     if "evidence_threshold" in {sp.rule, sp.dispute_base}:
-        evidence = (np.log(state.evidence.evidence(ids)) if state.evidence is not None
-                    else np.where(guilty, np.inf, 0.0))
+        evidence = np.log(state.evidence.evidence(ids)) if state.evidence is not None else np.where(guilty, np.inf, 0.0)
     if sp.rule == "dispute":
         share = _appeal_guilty_share(state, ids, cheater, rng)
     challenge = ~cheater | (rng.random(len(ids)) < sp.cheater_challenge_rate)
-    return SlashInput(verdict=guilty, epoch=epoch, offences=state.offences[ids], evidence=evidence,
-                      status=state.status[ids], challenge=challenge, dispute_guilty_share=share, node_ids=ids)
+    return SlashInput(
+        verdict=guilty,
+        epoch=epoch,
+        offences=state.offences[ids],
+        evidence=evidence,
+        status=state.status[ids],
+        challenge=challenge,
+        dispute_guilty_share=share,
+        node_ids=ids,
+    )
 
 
 def _appeal_guilty_share(state: NetworkState, ids: np.ndarray, cheater: np.ndarray, rng) -> np.ndarray:
@@ -85,8 +92,9 @@ def _appeal_guilty_share(state: NetworkState, ids: np.ndarray, cheater: np.ndarr
         m, vs = state.node_domain[ids] == d, np.flatnonzero(state.validator_domain == d)
         truth, ring = cheater[m], state.ring_member[ids[m]]
         judged = np.where(rng.random((len(vs), int(m.sum()))) < acc, truth, ~truth)
-        votes = np.array([state.validators[i].appeal(judged[k], ring) for k, i in enumerate(vs)],
-                         dtype=float).reshape(len(vs), int(m.sum()))
+        votes = np.array([state.validators[i].appeal(judged[k], ring) for k, i in enumerate(vs)], dtype=float).reshape(
+            len(vs), int(m.sum())
+        )
         share[m] = quorum.tally(votes, stake[vs], 0.5).guilty_share
     return share
 
@@ -138,7 +146,9 @@ def _slash_validators(state: NetworkState, judgement: Judgement, traffic: Traffi
     slashed, hit = np.zeros(nv), np.flatnonzero(frac > 0)
     if not len(hit):
         return slashed, weight, []
-    ev = state.ledger.slash(state.lid_val[hit], state.validator_domain[hit], frac[hit], epoch, state.slash_destination())
+    ev = state.ledger.slash(
+        state.lid_val[hit], state.validator_domain[hit], frac[hit], epoch, state.slash_destination()
+    )
     slashed[hit] = ev["amount"]
     return slashed, weight, [event_frame(state, ev, "validator", epoch)]
 
@@ -183,8 +193,10 @@ def canary_flags(state: NetworkState, domain: int, traffic: Traffic, epoch: int)
     rng = rngs.stream(state.scenario.seed, "canary", epoch, domain)
     shape = (k, len(traffic.questions), state.scenario.probes.samples_per_question)
     canaries = gather(state, np.full(shape, state.configs.index(vp.canary_role), np.int64), traffic.questions, rng)
-    result = DETECTORS[det.name](np.concatenate([real, canaries]), alpha=det.alpha, **detector_options(state, domain, epoch))
-    return np.asarray(result.flagged, bool)[len(real):]
+    result = DETECTORS[det.name](
+        np.concatenate([real, canaries]), alpha=det.alpha, **detector_options(state, domain, epoch)
+    )
+    return np.asarray(result.flagged, bool)[len(real) :]
 
 
 def _slash_domains(state: NetworkState, slashed: np.ndarray, epoch: int) -> None:
@@ -193,8 +205,9 @@ def _slash_domains(state: NetworkState, slashed: np.ndarray, epoch: int) -> None
     if st.domain_operator_stake <= 0:
         return
     nd = state.scenario.network.domains
-    owed = rewards.domain_liability(state.node_domain, slashed > 0, slashed, nd, sp.domain_threshold,
-                                    sp.domain_share, state.active | (slashed > 0))
+    owed = rewards.domain_liability(
+        state.node_domain, slashed > 0, slashed, nd, sp.domain_threshold, sp.domain_share, state.active | (slashed > 0)
+    )
     have = led.slashable(state.lid_dom, np.arange(nd))
     frac = np.divide(owed, have, out=np.zeros(nd), where=have > 0)
     hit = np.flatnonzero(frac > 0)

@@ -198,8 +198,9 @@ class NetworkState:
         return np.array([NODE_NAMES.index(b) for b in sorted(set(self.initial_behaviour) - {""})])
 
     def total_tokens(self) -> float:
-        return float(self.node_stake.sum() + self.node_balance.sum() + self.validator_stake.sum()
-                     + self.validator_balance.sum())
+        return float(
+            self.node_stake.sum() + self.node_balance.sum() + self.validator_stake.sum() + self.validator_balance.sum()
+        )
 
     def tokens_elsewhere(self) -> float:
         """Tokens outside the current nodes' and validators' stake and balances: escrow, treasury,
@@ -230,11 +231,25 @@ def build_state(scenario, answers) -> NetworkState:
     ledger, lid_node, lid_val, lid_dom = _build_ledger(scenario, node_domain, free_slot, validator_domain)
     _check_canary_role(scenario, configs)
     return NetworkState(
-        scenario, answers, configs, node_domain, stack_role, behaviour,
-        initial_behaviour=np.where(free_slot, "", behaviour.astype(str)), free_slot=free_slot, active=~free_slot,
-        status=np.where(free_slot, EXITED, ACTIVE).astype(np.int8), validator_domain=validator_domain,
-        validators=validators, ledger=ledger, lid_node=lid_node, lid_val=lid_val, lid_dom=lid_dom,
-        evidence=_evidence(scenario), question_selector=_question_selector(scenario, answers))
+        scenario,
+        answers,
+        configs,
+        node_domain,
+        stack_role,
+        behaviour,
+        initial_behaviour=np.where(free_slot, "", behaviour.astype(str)),
+        free_slot=free_slot,
+        active=~free_slot,
+        status=np.where(free_slot, EXITED, ACTIVE).astype(np.int8),
+        validator_domain=validator_domain,
+        validators=validators,
+        ledger=ledger,
+        lid_node=lid_node,
+        lid_val=lid_val,
+        lid_dom=lid_dom,
+        evidence=_evidence(scenario),
+        question_selector=_question_selector(scenario, answers),
+    )
 
 
 def _build_nodes(scenario, configs: Configs):
@@ -245,7 +260,9 @@ def _build_nodes(scenario, configs: Configs):
         for name in rng.permutation(apportion(s.network.nodes_per_domain, s.population.model_dump())):
             domain.append(d), names.append(str(name)), stack.append(draw_stack(rng, configs.honest_variants, sv))
     start = len(domain)
-    for d in range(s.network.domains):  # free slots newcomers can take (after every starting node, so ids and draws do not move)
+    for d in range(
+        s.network.domains
+    ):  # free slots newcomers can take (after every starting node, so ids and draws do not move)
         for _ in range(s.network.node_slots - s.network.nodes_per_domain):
             domain.append(d), names.append("honest"), stack.append("claimed")
     free = np.arange(len(domain)) >= start
@@ -273,10 +290,15 @@ def _build_ledger(scenario, node_domain, free_slot, validator_domain):
     lid_node, lid_val = np.arange(n), n + np.arange(v)
     lid_dom, _ = led.add_operators(np.full(nd, st.domain_operator_stake), 0)
     held = ~free_slot
-    led.allocate(np.r_[lid_node[held], lid_val, lid_dom], np.r_[node_domain[held], validator_domain, np.arange(nd)],
-                 np.r_[node_stake[held], validator_stake, np.full(nd, st.domain_operator_stake)], 0)
-    led.delays = Delays(scenario.network.epoch_hours, st.allocation_days, st.deallocation_days,
-                        st.withdrawal_days, st.escrow_days)
+    led.allocate(
+        np.r_[lid_node[held], lid_val, lid_dom],
+        np.r_[node_domain[held], validator_domain, np.arange(nd)],
+        np.r_[node_stake[held], validator_stake, np.full(nd, st.domain_operator_stake)],
+        0,
+    )
+    led.delays = Delays(
+        scenario.network.epoch_hours, st.allocation_days, st.deallocation_days, st.withdrawal_days, st.escrow_days
+    )
     return led, lid_node, lid_val, lid_dom
 
 
@@ -289,16 +311,20 @@ def _question_selector(scenario, answers) -> QuestionSelector | None:
     if scenario.probes.question_selection != "learned":
         return None
     if not scenario.detector.name.startswith("default"):
-        raise UserError(f"probes.question_selection = 'learned' needs detector.name 'default' or "
-                        f"'default_all' (per-question p-values); got {scenario.detector.name!r}")
+        raise UserError(
+            f"probes.question_selection = 'learned' needs detector.name 'default' or "
+            f"'default_all' (per-question p-values); got {scenario.detector.name!r}"
+        )
     return QuestionSelector(len(answers.question_ids))
 
 
 def _check_canary_role(scenario, configs: Configs) -> None:
     vp = scenario.validation
     if vp.canaries_per_epoch > 0 and vp.canary_role not in configs.role_to_config:
-        raise UserError(f"validation.canary_role = {vp.canary_role!r}: the answer source has no such role; "
-                        f"allowed: {sorted(r for r in configs.role_to_config if r != 'claimed')}")
+        raise UserError(
+            f"validation.canary_role = {vp.canary_role!r}: the answer source has no such role; "
+            f"allowed: {sorted(r for r in configs.role_to_config if r != 'claimed')}"
+        )
 
 
 # ---- serving plans --------------------------------------------------------------------------
@@ -312,7 +338,8 @@ def refresh_plans(state: NetworkState, ids: np.ndarray | None = None) -> None:
         ids = np.arange(n)
     for i in ids:
         state.honest_cfg[i], state.user_cfg[i], state.probe_cfg[i], state.cheat_rate[i] = _plan_row(
-            state, state.behaviour[i], state.stack_role[i])
+            state, state.behaviour[i], state.stack_role[i]
+        )
         state.profiles[i] = _profile(state, i)
     state.ring_member = np.isin(state.behaviour, with_trait("colludes"))
     state.cheater = np.isin(state.behaviour, with_trait("cheats"))
@@ -347,8 +374,14 @@ def event_frame(state: NetworkState, ev: dict, role: str, epoch: int) -> dict[st
     beh = np.where(who >= 0, names[np.maximum(who, 0)], "") if len(lid) else np.zeros(0, dtype=str)
     k, none = len(lid), np.full(len(lid), -1, np.int64)
     return {
-        "epoch": np.full(k, epoch, np.int64), "kind": np.asarray(ev["kind"], dtype=str),
-        "node": who if role == "node" else none, "validator": who if role == "validator" else none,
-        "behaviour": beh, "amount": np.asarray(ev["amount"], float), "score": np.full(k, np.nan),
-        "p_value": np.full(k, np.nan), "flagged": np.zeros(k, bool), "detail": np.asarray(ev["detail"]).astype(str),
+        "epoch": np.full(k, epoch, np.int64),
+        "kind": np.asarray(ev["kind"], dtype=str),
+        "node": who if role == "node" else none,
+        "validator": who if role == "validator" else none,
+        "behaviour": beh,
+        "amount": np.asarray(ev["amount"], float),
+        "score": np.full(k, np.nan),
+        "p_value": np.full(k, np.nan),
+        "flagged": np.zeros(k, bool),
+        "detail": np.asarray(ev["detail"]).astype(str),
     }

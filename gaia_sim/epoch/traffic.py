@@ -68,8 +68,9 @@ def _probe(state: NetworkState, timeout_share: np.ndarray, rng):
     """Probed nodes (a share of each domain's active nodes), the epoch's questions, and the
     embeddings of their answers (a probe lost in the queue is no answer)."""
     p, nd = state.scenario.probes, state.scenario.network.domains
-    probed = np.concatenate([plan_probes(np.flatnonzero(state.active & (state.node_domain == d)),
-                                         p.probe_fraction, rng) for d in range(nd)])
+    probed = np.concatenate(
+        [plan_probes(np.flatnonzero(state.active & (state.node_domain == d)), p.probe_fraction, rng) for d in range(nd)]
+    )
     questions, idx = _choose_questions(state, p.questions_per_epoch, rng)
     shape = (len(probed), len(questions), p.samples_per_question)
     cfg = _probe_configs(state, probed, shape, rng)

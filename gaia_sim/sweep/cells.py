@@ -46,8 +46,10 @@ def seed_path(spec: SweepSpec, base_dict: dict) -> str:
     for path in candidates:
         if _lookup(base_dict, path) is not None:
             return path
-    raise UserError(f"{spec.path}: sweep.seed_key: no seed found in the base scenario at {', '.join(candidates)};"
-                    " set seed_key to the scenario's seed parameter path")
+    raise UserError(
+        f"{spec.path}: sweep.seed_key: no seed found in the base scenario at {', '.join(candidates)};"
+        " set seed_key to the scenario's seed parameter path"
+    )
 
 
 def base_seed(spec: SweepSpec, base_dict: dict) -> int:

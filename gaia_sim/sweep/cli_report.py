@@ -7,8 +7,13 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="sweep directory, e.g. results/sweeps/claims")
-    parser.add_argument("--metric", action="append", dest="metrics", metavar="NAME",
-                        help="metric to tabulate and plot (repeatable; default: the sweep's [report] metrics)")
+    parser.add_argument(
+        "--metric",
+        action="append",
+        dest="metrics",
+        metavar="NAME",
+        help="metric to tabulate and plot (repeatable; default: the sweep's [report] metrics)",
+    )
     parser.add_argument("-x", metavar="PATH", help="parameter on the x axis (default: [report] x or first axis)")
     parser.add_argument("-y", metavar="PATH", help="parameter on the y axis (default: [report] y or second axis)")
 

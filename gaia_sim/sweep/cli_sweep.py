@@ -14,17 +14,26 @@ from gaia_sim.scenario import parse_overrides
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/claims.toml")
     parser.add_argument("--out", metavar="DIR", help="sweep directory (default: results/sweeps/<name>)")
-    parser.add_argument("--workers", type=int, metavar="N",
-                        help="worker processes (default: all cores; Dask: local cluster size)")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes (default: all cores; Dask: local cluster size)"
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--serial", action="store_true", help="run in this process, one cell after another")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
-    where.add_argument("--local-dask", action="store_true",
-                       help="start a local Dask cluster (same code path as a remote one)")
-    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="sets",
-                        help="extra fixed parameter for every cell, VALUE in TOML syntax "
-                             "(e.g. --set epochs=5 --set answers='\"stand-in\"'; bare words are strings)")
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786"
+    )
+    where.add_argument(
+        "--local-dask", action="store_true", help="start a local Dask cluster (same code path as a remote one)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        dest="sets",
+        help="extra fixed parameter for every cell, VALUE in TOML syntax "
+        "(e.g. --set epochs=5 --set answers='\"stand-in\"'; bare words are strings)",
+    )
     parser.add_argument("--fresh", action="store_true", help="discard finished cells and recompute everything")
     parser.add_argument("--report", action="store_true", help="also write the report (gaia-sim report DIR)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -44,10 +53,17 @@ def run(args: argparse.Namespace) -> int:
         quiet_dask_logs()
     try:
         with stop_signals():
-            outcome = run_sweep(args.file, args.out, executor=executor, workers=args.workers,
-                                scheduler=args.scheduler or ("local" if args.local_dask else None),
-                                progress=not args.no_progress, fresh=args.fresh, backend=args.backend,
-                                overrides=parse_sets(args.sets))
+            outcome = run_sweep(
+                args.file,
+                args.out,
+                executor=executor,
+                workers=args.workers,
+                scheduler=args.scheduler or ("local" if args.local_dask else None),
+                progress=not args.no_progress,
+                fresh=args.fresh,
+                backend=args.backend,
+                overrides=parse_sets(args.sets),
+            )
     except Stopped as stop:
         print(f"gaia-sim sweep: stopped by {stop}; finished cells are kept, run again to resume", file=sys.stderr)
         return 128 + stop.signum
@@ -79,8 +95,10 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def _print_summary(outcome, executor: str, workers: int | None) -> None:
     n_workers = 1 if executor == "serial" else workers or os.cpu_count()
     print(f"sweep: {outcome.root}  ({executor}, {n_workers} workers)")
-    print(f"cells: {len(outcome.frame)} rows, {outcome.computed} computed now, {outcome.reused} reused,"
-          f" {len(outcome.failures)} failed")
+    print(
+        f"cells: {len(outcome.frame)} rows, {outcome.computed} computed now, {outcome.reused} reused,"
+        f" {len(outcome.failures)} failed"
+    )
     for failure in outcome.failures[:3]:
         print(f"failed cell {failure.key}:\n{failure.error}", file=sys.stderr)
     if outcome.sensitivity is not None and len(outcome.sensitivity):

@@ -14,10 +14,10 @@ import pandas as pd
 
 from gaia_sim.atomic import check_output_dir
 from gaia_sim.errors import UserError
+from gaia_sim.results import git_revision, package_versions
 from gaia_sim.sweep import cells as cells_mod
 from gaia_sim.sweep.execute import Failure, execute
 from gaia_sim.sweep.spec import SweepSpec, load_sweep, n_points
-from gaia_sim.results import git_revision, package_versions
 from gaia_sim.sweep.store import SweepStore, atomic_parquet
 
 EXECUTORS = ("serial", "pool", "dask")
@@ -40,10 +40,18 @@ def default_dir(spec: SweepSpec, results: str | Path = "results") -> Path:
     return Path(results) / "sweeps" / spec.name
 
 
-def run_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *, executor: str = "pool",
-              workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-              fresh: bool = False, backend: str = cells_mod.DEFAULT_BACKEND,
-              overrides: dict[str, Any] | None = None) -> SweepOutcome:
+def run_sweep(
+    spec: SweepSpec | str | Path,
+    out: str | Path | None = None,
+    *,
+    executor: str = "pool",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    fresh: bool = False,
+    backend: str = cells_mod.DEFAULT_BACKEND,
+    overrides: dict[str, Any] | None = None,
+) -> SweepOutcome:
     """Run every unfinished cell of ``spec`` and consolidate ``results.parquet`` + ``manifest.json``.
 
     ``overrides`` are extra fixed parameters (``--set`` on the command line), recorded in the manifest."""
@@ -59,8 +67,9 @@ def run_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *, ex
     todo = _unfinished(all_cells, store.done_keys())
     info = dict(executor=executor, workers=workers, scheduler=scheduler, started=started, interrupted=False)
     try:
-        computed, failures = _run(store, todo, spec, backend, executor, workers, scheduler, progress,
-                                  n_unique=len({c.key for c in all_cells}))
+        computed, failures = _run(
+            store, todo, spec, backend, executor, workers, scheduler, progress, n_unique=len({c.key for c in all_cells})
+        )
     except KeyboardInterrupt:
         _finish(spec, store, all_cells, {**info, "interrupted": True, "computed": None, "failures": []}, t0)
         raise
@@ -100,8 +109,14 @@ def _run(store, todo, spec, backend, executor, workers, scheduler, progress, n_u
     from tqdm.auto import tqdm
 
     computed, failures = 0, []
-    with tqdm(total=n_unique, initial=n_unique - len(todo), unit="cell", desc=f"sweep {spec.name}",
-              disable=not progress, smoothing=0.1) as bar:
+    with tqdm(
+        total=n_unique,
+        initial=n_unique - len(todo),
+        unit="cell",
+        desc=f"sweep {spec.name}",
+        disable=not progress,
+        smoothing=0.1,
+    ) as bar:
         if not todo:
             return 0, []
         # closing(): on an interrupt the executor ends its workers now, not when garbage is collected
@@ -181,5 +196,9 @@ def _now() -> str:
 
 
 def _environment() -> dict[str, Any]:
-    return {"python": platform.python_version(), "machine": platform.machine(),
-            "git_revision": git_revision(), "versions": package_versions(VERSIONED)}
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "git_revision": git_revision(),
+        "versions": package_versions(VERSIONED),
+    }

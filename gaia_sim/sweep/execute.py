@@ -114,8 +114,14 @@ def _pool_worker_init(parent: int) -> None:
     _dask_worker_init()
 
 
-def execute(tasks: list[Task], backend: str, metrics: tuple[str, ...] = (), executor: str = "pool",
-            workers: int | None = None, scheduler: str | None = None) -> Iterator[tuple[str, Any]]:
+def execute(
+    tasks: list[Task],
+    backend: str,
+    metrics: tuple[str, ...] = (),
+    executor: str = "pool",
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Iterator[tuple[str, Any]]:
     """Yield ``(key, row | Failure)`` for each task as it finishes."""
     if executor == "serial":
         return (_safe(backend, k, s, metrics) for k, s in tasks)
@@ -130,8 +136,10 @@ def _pool(tasks, backend, metrics, workers) -> Iterator[tuple[str, Any]]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    with _thread_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_worker_init,
-                                            initargs=(os.getpid(),)) as pool:
+    with (
+        _thread_env(),
+        ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_worker_init, initargs=(os.getpid(),)) as pool,
+    ):
         try:
             submit = lambda t: pool.submit(_safe, backend, t[0], t[1], metrics)  # noqa: E731
             yield from _windowed(tasks, submit, 4 * workers)
@@ -200,8 +208,9 @@ def _dask_client(scheduler: str, workers: int):
         return
     with _thread_env(), ExitStack() as stack:
         with deferred_signals():  # a half-started cluster prints tracebacks at exit; starting takes seconds
-            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                       dashboard_address=None))
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
             client = stack.enter_context(Client(cluster))
             client.register_plugin(LocalWorkerLifeline(os.getpid()))
         yield client

@@ -43,15 +43,18 @@ def suggest(trial, name: str, spec: Any) -> Any:
         if spec.get("integer"):
             return trial.suggest_int(name, int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
         return trial.suggest_float(name, float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
-    raise UserError(f"red-team space {name!r}: must be a list of choices or {{low, high[, log, integer]}}, got {spec!r}")
+    raise UserError(
+        f"red-team space {name!r}: must be a list of choices or {{low, high[, log, integer]}}, got {spec!r}"
+    )
 
 
 def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def evaluate(base, overrides: Mapping[str, Any], objective: Objective, seeds: list[int],
-             backend: str = cells_mod.DEFAULT_BACKEND) -> tuple[float, dict[str, float]]:
+def evaluate(
+    base, overrides: Mapping[str, Any], objective: Objective, seeds: list[int], backend: str = cells_mod.DEFAULT_BACKEND
+) -> tuple[float, dict[str, float]]:
     """Mean objective of one attack over ``seeds``, and the mean of every numeric summary metric."""
     module = cells_mod.backend(backend)
     scores, summaries = [], []
@@ -64,9 +67,16 @@ def evaluate(base, overrides: Mapping[str, Any], objective: Objective, seeds: li
     return float(np.mean(scores)), means
 
 
-def search(base, space: Mapping[str, Any], objective: Objective, trials: int = 30, seed: int = 0,
-           replications: int = 2, translate: Callable[[dict], dict] | None = None,
-           backend: str = cells_mod.DEFAULT_BACKEND) -> RedTeamResult:
+def search(
+    base,
+    space: Mapping[str, Any],
+    objective: Objective,
+    trials: int = 30,
+    seed: int = 0,
+    replications: int = 2,
+    translate: Callable[[dict], dict] | None = None,
+    backend: str = cells_mod.DEFAULT_BACKEND,
+) -> RedTeamResult:
     """Maximise ``objective`` over ``space`` with a seeded TPE study of ``trials`` trials."""
     import optuna
 

@@ -25,19 +25,31 @@ import pandas as pd
 from gaia_sim.errors import UserError
 from gaia_sim.sweep.store import atomic_text, atomic_write, read_results
 
-DEFAULT_METRICS = ("final_honest_share", "mean_honest_share_last_10pct", "honest_share_change",
-                   "tpr_cheaters", "flag_rate_honest", "wrongly_slashed_total")
+DEFAULT_METRICS = (
+    "final_honest_share",
+    "mean_honest_share_last_10pct",
+    "honest_share_change",
+    "tpr_cheaters",
+    "flag_rate_honest",
+    "wrongly_slashed_total",
+)
 META = {"point", "replicate", "seed", "scenario_hash", "cell_wall_s", "cell_cpu_s"}
 Boundary = Sequence[tuple[float, float]]
 
 
-def write_report(root: str | Path, metrics: Sequence[str] | None = None, x: str | None = None,
-                 y: str | None = None, boundary: Boundary | None = None) -> Path:
+def write_report(
+    root: str | Path,
+    metrics: Sequence[str] | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    boundary: Boundary | None = None,
+) -> Path:
     """Write the report of sweep directory ``root``; returns the report directory."""
     root = Path(root)
     if not (root / "results.parquet").is_file() or not (root / "manifest.json").is_file():
-        raise UserError(f"{root}: not a sweep directory (needs results.parquet and manifest.json);"
-                        " run `gaia-sim sweep FILE` first")
+        raise UserError(
+            f"{root}: not a sweep directory (needs results.parquet and manifest.json); run `gaia-sim sweep FILE` first"
+        )
     frame, manifest = read_results(root)
     if frame.empty:
         raise UserError(f"{root}: the sweep has no finished cells yet")
@@ -53,8 +65,11 @@ def write_report(root: str | Path, metrics: Sequence[str] | None = None, x: str 
 
 
 def _metrics(frame, manifest, axes, wanted) -> list[str]:
-    available = [c for c in frame.columns if c not in META and c not in axes and not c.startswith("missing:")
-                 and pd.api.types.is_numeric_dtype(frame[c])]
+    available = [
+        c
+        for c in frame.columns
+        if c not in META and c not in axes and not c.startswith("missing:") and pd.api.types.is_numeric_dtype(frame[c])
+    ]
     wanted = list(wanted or manifest.get("report", {}).get("metrics") or [])
     unknown = [m for m in wanted if m not in available]
     if unknown:
@@ -142,14 +157,33 @@ def fig_phase(frame: pd.DataFrame, x: str, y: str, metric: str, boundary: Bounda
     grid = _grid(frame, x, y, metric)
     xs, ys = [_fmt(v) for v in grid.columns], [_fmt(v) for v in grid.index]
     png = _mpl_heatmap(grid, x, y, metric, boundary)
-    html = go.Figure(go.Heatmap(z=grid.to_numpy(), x=xs, y=ys, colorscale="Viridis", colorbar={"title": metric},
-                                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.3f}}<extra></extra>"))
+    html = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=xs,
+            y=ys,
+            colorscale="Viridis",
+            colorbar={"title": metric},
+            hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.3f}}<extra></extra>",
+        )
+    )
     if boundary:
         bx, by = _boundary_in_index(grid, boundary)
-        html.add_trace(go.Scatter(x=bx, y=by, mode="lines", line={"color": "red", "dash": "dash"},
-                                  name="analytic boundary", xaxis="x2", yaxis="y2"))
-        html.update_layout(xaxis2={"overlaying": "x", "visible": False, "range": [-0.5, len(xs) - 0.5]},
-                           yaxis2={"overlaying": "y", "visible": False, "range": [-0.5, len(ys) - 0.5]})
+        html.add_trace(
+            go.Scatter(
+                x=bx,
+                y=by,
+                mode="lines",
+                line={"color": "red", "dash": "dash"},
+                name="analytic boundary",
+                xaxis="x2",
+                yaxis="y2",
+            )
+        )
+        html.update_layout(
+            xaxis2={"overlaying": "x", "visible": False, "range": [-0.5, len(xs) - 0.5]},
+            yaxis2={"overlaying": "y", "visible": False, "range": [-0.5, len(ys) - 0.5]},
+        )
     html.update_layout(title=f"{metric} over {x} x {y}", xaxis_title=x, yaxis_title=y)
     return png, html
 
@@ -239,8 +273,9 @@ def fig_sobol(table: pd.DataFrame, metric: str):
     ax.set_xticks(pos, table["parameter"], rotation=20)
     ax.set(title=f"Sobol indices of {metric}")
     ax.legend()
-    html = go.Figure([go.Bar(name=k, x=table["parameter"], y=table[k], error_y={"array": table[f"{k}_conf"]})
-                      for k in ("S1", "ST")])
+    html = go.Figure(
+        [go.Bar(name=k, x=table["parameter"], y=table[k], error_y={"array": table[f"{k}_conf"]}) for k in ("S1", "ST")]
+    )
     return fig, html
 
 
@@ -267,20 +302,27 @@ def _fmt(v: Any) -> str:
         return f"{v:.3g}"
     if isinstance(v, str) and v.startswith("{"):
         try:
-            return " ".join(f"{k}={x:g}" if isinstance(x, (int, float)) else f"{k}={x}"
-                            for k, x in json.loads(v).items() if x != 0)
+            return " ".join(
+                f"{k}={x:g}" if isinstance(x, (int, float)) else f"{k}={x}" for k, x in json.loads(v).items() if x != 0
+            )
         except (ValueError, TypeError):
             return v
     return str(v)
 
 
 def _index(manifest: dict, frame: pd.DataFrame, written: list[Path]) -> str:
-    lines = [f"# Sweep report: {manifest['name']}", "",
-             f"- mode: {manifest['mode']}, points: {manifest['n_points']}, replications: {manifest['replications']}",
-             f"- rows: {len(frame)} of {manifest['n_cells']} cells"
-             f"{'' if manifest.get('complete') else ' (INCOMPLETE: rerun the sweep to finish it)'}",
-             f"- base scenario: {manifest['base_scenario']}",
-             f"- axes: {json.dumps(manifest['axes'])}", "", "## Files", ""]
+    lines = [
+        f"# Sweep report: {manifest['name']}",
+        "",
+        f"- mode: {manifest['mode']}, points: {manifest['n_points']}, replications: {manifest['replications']}",
+        f"- rows: {len(frame)} of {manifest['n_cells']} cells"
+        f"{'' if manifest.get('complete') else ' (INCOMPLETE: rerun the sweep to finish it)'}",
+        f"- base scenario: {manifest['base_scenario']}",
+        f"- axes: {json.dumps(manifest['axes'])}",
+        "",
+        "## Files",
+        "",
+    ]
     lines += [f"- [{p.name}]({p.name})" for p in written]
     return "\n".join(lines) + "\n"
 

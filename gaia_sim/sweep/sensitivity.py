@@ -28,8 +28,17 @@ def sobol_indices(spec: SweepSpec, frame: pd.DataFrame, seed: int = 0) -> pd.Dat
     for metric in _metrics(spec, means):
         y = means[metric].to_numpy(dtype=float)
         res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-        rows += [{"metric": metric, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                  "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]} for i, name in enumerate(problem["names"])]
+        rows += [
+            {
+                "metric": metric,
+                "parameter": name,
+                "S1": res["S1"][i],
+                "S1_conf": res["S1_conf"][i],
+                "ST": res["ST"][i],
+                "ST_conf": res["ST_conf"][i],
+            }
+            for i, name in enumerate(problem["names"])
+        ]
     return pd.DataFrame(rows, columns=["metric", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
 
 
@@ -39,5 +48,8 @@ def _metrics(spec: SweepSpec, means: pd.DataFrame) -> list[str]:
     if len(means) != n_points(spec):
         return []  # unfinished sweep: SALib needs every point, in order
     skip = META | set(spec.axis_paths)
-    return [c for c in means.columns if c not in skip and not c.startswith("missing:")
-            and np.isfinite(means[c]).all() and means[c].std() > 0]
+    return [
+        c
+        for c in means.columns
+        if c not in skip and not c.startswith("missing:") and np.isfinite(means[c]).all() and means[c].std() > 0
+    ]

@@ -22,7 +22,6 @@ from typing import Any, Iterable
 import pandas as pd
 
 from gaia_sim.atomic import atomic_write
-
 from gaia_sim.sweep.cells import Cell
 
 CELL_COLUMNS = ("point", "replicate", "seed", "scenario_hash")

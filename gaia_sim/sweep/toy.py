@@ -65,7 +65,11 @@ def _set(data: dict, path: str, value: Any) -> None:
     if not isinstance(node, dict) or leaf not in node:
         raise UserError(f"{path}: unknown parameter")
     old = node[leaf]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(old, int) and not isinstance(value, int)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(old, int) and not isinstance(value, int))
+    ):
         raise UserError(f"{path}: must be {'an integer' if isinstance(old, int) else 'a number'}, got {value!r}")
     if value < 0:
         raise UserError(f"{path}: must be >= 0, got {value!r}")
@@ -106,8 +110,12 @@ def simulate(scenario: ToyScenario, progress: bool = False, on_epoch=None) -> To
         ch.append(float(np.clip(x, 0.0, 1.0)))
     honest = 1.0 - np.array(ch[1:])
     network = pd.DataFrame({"epoch": np.arange(1, len(honest) + 1), "honest_share": honest})
-    tail = honest[-max(1, len(honest) // 10):]
-    summary = {"final_honest_share": float(honest[-1]), "mean_honest_share_last_10pct": float(tail.mean()),
-               "profit_per_node_honest": 10.0, "profit_per_node_cheater": 10.0 + advantage,
-               "settled_epoch": -1.0}
+    tail = honest[-max(1, len(honest) // 10) :]
+    summary = {
+        "final_honest_share": float(honest[-1]),
+        "mean_honest_share_last_10pct": float(tail.mean()),
+        "profit_per_node_honest": 10.0,
+        "profit_per_node_cheater": 10.0 + advantage,
+        "settled_epoch": -1.0,
+    }
     return ToyResult(scenario, summary, network)
