@@ -66,12 +66,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8050, help="port on localhost (default 8050)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results root (default results/)")
-    parser.add_argument("--scenarios", type=Path, default=Path("scenarios"),
-                        help="folder of scenario files offered on the Run page (default scenarios/)")
-    parser.add_argument("--scenario", type=Path, default=None,
-                        help="scenario to open on (default <scenarios>/baseline.toml; run once if no results)")
-    parser.add_argument("--sweeps", type=Path, action="append", default=None,
-                        help="folder searched for sweep results (repeatable; default results/ and experiments/)")
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=Path("scenarios"),
+        help="folder of scenario files offered on the Run page (default scenarios/)",
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="scenario to open on (default <scenarios>/baseline.toml; run once if no results)",
+    )
+    parser.add_argument(
+        "--sweeps",
+        type=Path,
+        action="append",
+        default=None,
+        help="folder searched for sweep results (repeatable; default results/ and experiments/)",
+    )
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (dev tools, reloader off)")
 
 
@@ -81,17 +94,24 @@ def run(args: argparse.Namespace) -> int:
     scenario = args.scenario or args.scenarios / "baseline.toml"
     if not Path(scenario).exists():
         raise UserError(f"{scenario}: scenario file not found (use --scenario FILE or --scenarios DIR)")
-    app = create_app(results_root=args.results, scenarios_dir=args.scenarios, initial_scenario=scenario,
-                     sweep_roots=args.sweeps or [args.results, Path("experiments")])
+    app = create_app(
+        results_root=args.results,
+        scenarios_dir=args.scenarios,
+        initial_scenario=scenario,
+        sweep_roots=args.sweeps or [args.results, Path("experiments")],
+    )
     print(f"gaia-sim dashboard: http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False,
-            dev_tools_disable_version_check=True)
+    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False, dev_tools_disable_version_check=True)
     return 0
 
 
-def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path("scenarios"),
-               initial_scenario: Path | None = None, sweep_roots: list[Path] | None = None,
-               load_initial: bool = True):
+def create_app(
+    results_root: Path = Path("results"),
+    scenarios_dir: Path = Path("scenarios"),
+    initial_scenario: Path | None = None,
+    sweep_roots: list[Path] | None = None,
+    load_initial: bool = True,
+):
     """Build the Dash app; with ``load_initial`` it opens on the stored (or freshly run) baseline."""
     from dash import Dash, dcc, html
 
@@ -101,9 +121,12 @@ def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path(
     from gaia_sim.errors import UserError
 
     results_root, scenarios_dir = Path(results_root), Path(scenarios_dir)
-    ctx = AppContext(results_root=results_root, scenarios_dir=scenarios_dir,
-                     sweep_roots=[Path(p) for p in (sweep_roots or [results_root, Path("experiments")])],
-                     initial_scenario=Path(initial_scenario or scenarios_dir / "baseline.toml"))
+    ctx = AppContext(
+        results_root=results_root,
+        scenarios_dir=scenarios_dir,
+        sweep_roots=[Path(p) for p in (sweep_roots or [results_root, Path("experiments")])],
+        initial_scenario=Path(initial_scenario or scenarios_dir / "baseline.toml"),
+    )
     if load_initial:
         try:
             ctx.initial_result, ctx.initial_run_dir = data.baseline_run(results_root, ctx.initial_scenario)
@@ -111,19 +134,36 @@ def create_app(results_root: Path = Path("results"), scenarios_dir: Path = Path(
             ctx.initial_error = f"Could not open on {ctx.initial_scenario}: {err}"
             print(f"gaia-sim dashboard: {ctx.initial_error}", flush=True)
     ctx.jobs = _job_registry(JobRegistry, results_root)
-    app = Dash("dashboard", serve_locally=True, title="gaia-sim dashboard", suppress_callback_exceptions=False,
-               include_assets_files=False)
+    app = Dash(
+        "dashboard",
+        serve_locally=True,
+        title="gaia-sim dashboard",
+        suppress_callback_exceptions=False,
+        include_assets_files=False,
+    )
     app.index_string = INDEX.replace("/*STYLE*/", STYLE)
-    pages = [("run", "Run", run_page), ("sweep", "Sweep", sweep), ("detector", "Detector", detector),
-             ("network", "Network", network)]
-    app.layout = html.Div([
-        html.H2("gaia-sim: verifying nodes of a Gaia domain", style={"margin": "8px 0"}),
-        # this browser tab's current run (Network and Detector pages): per tab, never shared by the server
-        dcc.Store(id="current-run", storage_type="memory"),
-        dcc.Tabs(id="tabs", value="run", children=[
-            dcc.Tab(label=label, value=key, id=f"tab-{key}", children=module.layout(ctx))
-            for key, label, module in pages]),
-    ], style={"fontFamily": "sans-serif", "margin": "0 16px"})
+    pages = [
+        ("run", "Run", run_page),
+        ("sweep", "Sweep", sweep),
+        ("detector", "Detector", detector),
+        ("network", "Network", network),
+    ]
+    app.layout = html.Div(
+        [
+            html.H2("gaia-sim: verifying nodes of a Gaia domain", style={"margin": "8px 0"}),
+            # this browser tab's current run (Network and Detector pages): per tab, never shared by the server
+            dcc.Store(id="current-run", storage_type="memory"),
+            dcc.Tabs(
+                id="tabs",
+                value="run",
+                children=[
+                    dcc.Tab(label=label, value=key, id=f"tab-{key}", children=module.layout(ctx))
+                    for key, label, module in pages
+                ],
+            ),
+        ],
+        style={"fontFamily": "sans-serif", "margin": "0 16px"},
+    )
     for _, _, module in pages:
         module.register(app, ctx)
     return app

@@ -47,8 +47,18 @@ def find_sweeps(roots: list[Path]) -> list[Path]:
     return find(roots)
 
 
-SWEEP_BOOKKEEPING = {"point", "replicate", "replication", "seed", "scenario_hash", "cell", "run", "epoch",
-                     "cell_wall_s", "cell_cpu_s"}
+SWEEP_BOOKKEEPING = {
+    "point",
+    "replicate",
+    "replication",
+    "seed",
+    "scenario_hash",
+    "cell",
+    "run",
+    "epoch",
+    "cell_wall_s",
+    "cell_cpu_s",
+}
 
 
 def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -70,7 +80,8 @@ def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
         raise UserError(f"{sweep_dir}: no Parquet dataset found (expected results.parquet)")
     rows = _readable_tables(pd.read_parquet(target))
     params = [c for c in store.declared_axes(sweep_dir) if c in rows.columns] or [
-        c for c in rows.columns if "." in c and rows[c].nunique() > 1]
+        c for c in rows.columns if "." in c and rows[c].nunique() > 1
+    ]
     numeric = rows.select_dtypes(include=[np.number, "bool"]).columns
     outcomes = [c for c in numeric if c not in set(params) | SWEEP_BOOKKEEPING and "." not in c]
     return rows, params, outcomes
@@ -94,8 +105,9 @@ def _table_label(text) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in table.items() if v != 0)
 
 
-def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
-                  max_probe_edges: int = 2000) -> tuple[pd.DataFrame, pd.DataFrame]:
+def network_graph(
+    nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0, max_probe_edges: int = 2000
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Vertices and edges of the domain graph with a networkx spring layout (fixed seed).
 
     Operator sets (one per domain) join their validators and nodes; validators join the nodes they
@@ -110,17 +122,34 @@ def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
     for domain in sorted(nodes["domain"].unique()) if not nodes.empty else []:
         key = f"set{domain}"
         g.add_node(key)
-        vertices.append(dict(id=key, kind="operator_set", behaviour="operator set", status="", slashed=False,
-                             label=f"operator set of domain {domain}"))
+        vertices.append(
+            dict(
+                id=key,
+                kind="operator_set",
+                behaviour="operator set",
+                status="",
+                slashed=False,
+                label=f"operator set of domain {domain}",
+            )
+        )
     for row in nodes.itertuples(index=False):
         key = _vertex_key(row.role, row.id)
         g.add_edge(key, f"set{row.domain}", kind="member")
-        vertices.append(dict(id=key, kind=row.role, behaviour=row.behaviour, status=row.status,
-                             slashed=bool(row.slashed_total > 0),
-                             label=(f"{row.role} {row.id} (domain {row.domain})<br>behaviour {row.behaviour}"
-                                    f" (started {row.behaviour_initial})<br>status {row.status}<br>stake "
-                                    f"{row.stake:.4g}, balance {row.balance:.4g}<br>slashed {row.slashed_total:.4g}"
-                                    + (f"<br>ring {row.ring}" if row.ring >= 0 else ""))))
+        vertices.append(
+            dict(
+                id=key,
+                kind=row.role,
+                behaviour=row.behaviour,
+                status=row.status,
+                slashed=bool(row.slashed_total > 0),
+                label=(
+                    f"{row.role} {row.id} (domain {row.domain})<br>behaviour {row.behaviour}"
+                    f" (started {row.behaviour_initial})<br>status {row.status}<br>stake "
+                    f"{row.stake:.4g}, balance {row.balance:.4g}<br>slashed {row.slashed_total:.4g}"
+                    + (f"<br>ring {row.ring}" if row.ring >= 0 else "")
+                ),
+            )
+        )
     for u, v in _probe_pairs(events, max_probe_edges):
         if g.has_node(u) and g.has_node(v):
             g.add_edge(u, v, kind="probe")
@@ -130,8 +159,11 @@ def network_graph(nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0,
     for _, members in rings:
         keys = [_vertex_key(r, i) for r, i in zip(members["role"], members["id"])]
         g.add_edges_from(((a, b) for a, b in zip(keys, keys[1:] + keys[:1]) if a != b), kind="ring")
-        shields = nodes[(nodes["role"] == "validator") & nodes["behaviour"].isin(validators_with_trait("colludes"))
-                        & nodes["domain"].isin(members["domain"])]
+        shields = nodes[
+            (nodes["role"] == "validator")
+            & nodes["behaviour"].isin(validators_with_trait("colludes"))
+            & nodes["domain"].isin(members["domain"])
+        ]
         g.add_edges_from(((f"v{v}", k) for v in shields["id"] for k in keys), kind="shield")
     return _positions(g, pd.DataFrame(vertices), seed)
 
@@ -155,8 +187,13 @@ def _positions(g, vertices: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.D
         return vertices, pd.DataFrame(columns=["x0", "y0", "x1", "y1", "kind"])
     pos = nx.spring_layout(g, seed=seed, iterations=60)
     vertices = vertices.assign(x=[pos[k][0] for k in vertices["id"]], y=[pos[k][1] for k in vertices["id"]])
-    edges = pd.DataFrame([dict(x0=pos[u][0], y0=pos[u][1], x1=pos[v][0], y1=pos[v][1], kind=d["kind"])
-                          for u, v, d in g.edges(data=True)], columns=["x0", "y0", "x1", "y1", "kind"])
+    edges = pd.DataFrame(
+        [
+            dict(x0=pos[u][0], y0=pos[u][1], x1=pos[v][0], y1=pos[v][1], kind=d["kind"])
+            for u, v, d in g.edges(data=True)
+        ],
+        columns=["x0", "y0", "x1", "y1", "kind"],
+    )
     return vertices, edges
 
 
@@ -175,8 +212,9 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
     return out if out.shape[1] == 2 else np.column_stack([out, np.zeros(len(out))])
 
 
-def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_dir,
-                        resolution: int = 60) -> tuple[pd.DataFrame | None, str]:
+def deterrence_boundary(
+    rows: pd.DataFrame, x: str | None, y: str | None, sweep_dir, resolution: int = 60
+) -> tuple[pd.DataFrame | None, str]:
     """The analytic deterrence margin over the ``x`` x ``y`` plane of a sweep, for the boundary overlay.
 
     For each point of a ``resolution``-square grid spanning the swept ranges, the sweep's base
@@ -201,13 +239,20 @@ def deterrence_boundary(rows: pd.DataFrame, x: str | None, y: str | None, sweep_
     if base is None:
         return None, "Analytic deterrence boundary: the sweep's manifest names no base scenario file found here."
     try:
-        scenario = load_scenario(base).with_overrides(store.read_manifest(sweep_dir).get("fixed") or {}, source="sweep fixed")
+        scenario = load_scenario(base).with_overrides(
+            store.read_manifest(sweep_dir).get("fixed") or {}, source="sweep fixed"
+        )
         answers = load_answers(scenario.answers)
         tpr, fpr = _measured_rates(rows)
         xs = np.linspace(rows[x].min(), rows[x].max(), resolution)
         ys = np.linspace(rows[y].min(), rows[y].max(), resolution)
-        margin = [[_margin(deterrence, scenario, answers, {x: _like(scenario, x, a), y: _like(scenario, y, b)}, tpr, fpr)
-                   for a in xs] for b in ys]
+        margin = [
+            [
+                _margin(deterrence, scenario, answers, {x: _like(scenario, x, a), y: _like(scenario, y, b)}, tpr, fpr)
+                for a in xs
+            ]
+            for b in ys
+        ]
     except Exception as err:  # a parameter the condition does not depend on, a missing bank, ...
         return None, f"Analytic deterrence boundary: not drawn ({type(err).__name__}: {err})."
     grid = pd.DataFrame([dict(x=a, y=b, margin=m) for b, row in zip(ys, margin) for a, m in zip(xs, row)])
@@ -262,8 +307,11 @@ def served_roles(scenario, behaviours: list[str], rng: np.random.Generator, bank
         stack = draw_stack(rng, variants, scenario.behaviours.honest.stack_variation)
         plan = NODE_BEHAVIOURS[name]().plan(NodeContext(stack_role=stack, params=scenario))
         cheat = scenario.traffic.probes_distinguishable or rng.random() < plan.cheat_rate
-        roles.append(plan.probe_role if scenario.traffic.probes_distinguishable else
-                     (plan.user_role if cheat else plan.honest_role))
+        roles.append(
+            plan.probe_role
+            if scenario.traffic.probes_distinguishable
+            else (plan.user_role if cheat else plan.honest_role)
+        )
     return roles
 
 
@@ -272,8 +320,9 @@ def _config_of(bank, role: str) -> str:
     return role if role in (bank.roles.get("honest_variants") or []) else bank.role_config(role)
 
 
-def detector_view(bank, scenario, nodes: pd.DataFrame, questions: list[str], samples: int,
-                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def detector_view(
+    bank, scenario, nodes: pd.DataFrame, questions: list[str], samples: int, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fresh answers from the bank for each node of ``nodes`` and the detector's verdict on them.
 
     Returns ``(points, scores)``: ``points`` has one row per answer (pc1, pc2 of the embeddings
@@ -294,12 +343,21 @@ def detector_view(bank, scenario, nodes: pd.DataFrame, questions: list[str], sam
                 continue
             draw = bank.draw(_config_of(bank, role), q, samples, rng)
             emb[i, j] = draw.embeddings
-            rows += [dict(node=int(node), behaviour=behaviour, question=q, text=t, i=i, j=j, k=k)
-                     for k, t in enumerate(draw.texts)]
+            rows += [
+                dict(node=int(node), behaviour=behaviour, question=q, text=t, i=i, j=j, k=k)
+                for k, t in enumerate(draw.texts)
+            ]
     verdict = assess(emb, alpha=scenario.detector.alpha, detector=scenario.detector.name)
-    scores = pd.DataFrame(dict(node=nodes["id"].astype(int).to_numpy(), behaviour=behaviours,
-                               score=np.asarray(verdict.score, float), p_value=np.asarray(verdict.p_value, float),
-                               flagged=np.asarray(verdict.flagged, bool), served=[r or "none" for r in roles]))
+    scores = pd.DataFrame(
+        dict(
+            node=nodes["id"].astype(int).to_numpy(),
+            behaviour=behaviours,
+            score=np.asarray(verdict.score, float),
+            p_value=np.asarray(verdict.p_value, float),
+            flagged=np.asarray(verdict.flagged, bool),
+            served=[r or "none" for r in roles],
+        )
+    )
     points = pd.DataFrame(rows)
     if points.empty:
         return points, scores

@@ -31,9 +31,11 @@ def _template() -> go.layout.Template:
     import plotly.io as pio
 
     template = go.layout.Template(pio.templates["plotly_white"])
-    template.layout.update(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0, "xanchor": "left"},
-                           title={"font": {"size": 15}, "x": 0.02, "xanchor": "left"},
-                           margin={"l": 55, "r": 20, "t": 60, "b": 40})
+    template.layout.update(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0, "xanchor": "left"},
+        title={"font": {"size": 15}, "x": 0.02, "xanchor": "left"},
+        margin={"l": 55, "r": 20, "t": 60, "b": 40},
+    )
     return template
 
 
@@ -87,15 +89,26 @@ def fig_behaviour_shares(steps: pd.DataFrame) -> go.Figure:
         return _empty(title)
     fig = go.Figure()
     for name, series in _by_behaviour(steps, "share").items():
-        fig.add_trace(go.Scatter(x=series.index, y=series.values, name=name, mode="lines",
-                                 stackgroup="share", line_color=behaviour_colour(name)))
-    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="epoch",
-                      yaxis_title="share of nodes", yaxis_range=[0, 1])
+        fig.add_trace(
+            go.Scatter(
+                x=series.index,
+                y=series.values,
+                name=name,
+                mode="lines",
+                stackgroup="share",
+                line_color=behaviour_colour(name),
+            )
+        )
+    fig.update_layout(
+        title=title, template=TEMPLATE, xaxis_title="epoch", yaxis_title="share of nodes", yaxis_range=[0, 1]
+    )
     return fig
 
 
 #: the balance panel's title: a node that switches behaviour takes its balance (debts included) along
-BALANCE_TITLE = "balance of the nodes in each behaviour now<br><sup>a node that switched brings its balance, debts included</sup>"
+BALANCE_TITLE = (
+    "balance of the nodes in each behaviour now<br><sup>a node that switched brings its balance, debts included</sup>"
+)
 
 
 def fig_stake_balance(steps: pd.DataFrame) -> go.Figure:
@@ -107,13 +120,24 @@ def fig_stake_balance(steps: pd.DataFrame) -> go.Figure:
     title = "Total stake and balance by behaviour"
     if steps.empty:
         return _empty(title)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("stake", BALANCE_TITLE),
-                        vertical_spacing=0.16)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, subplot_titles=("stake", BALANCE_TITLE), vertical_spacing=0.16
+    )
     for row, column in ((1, "stake"), (2, "balance")):
         for name, series in _by_behaviour(steps, column).items():
-            fig.add_trace(go.Scatter(x=series.index, y=series.values, name=name, legendgroup=name,
-                                     showlegend=row == 1, mode="lines",
-                                     line_color=behaviour_colour(name)), row=row, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=series.index,
+                    y=series.values,
+                    name=name,
+                    legendgroup=name,
+                    showlegend=row == 1,
+                    mode="lines",
+                    line_color=behaviour_colour(name),
+                ),
+                row=row,
+                col=1,
+            )
     fig.update_layout(title=title, template=TEMPLATE, height=480)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     fig.update_yaxes(title_text="tokens")
@@ -127,13 +151,17 @@ def fig_slashes(steps: pd.DataFrame) -> go.Figure:
         return _empty(title)
     per_epoch = steps.groupby("epoch")[["slashed", "wrongly_slashed"]].sum()
     right = (per_epoch["slashed"] - per_epoch["wrongly_slashed"]).clip(lower=0.0)
-    fig = go.Figure([
-        go.Bar(x=per_epoch.index, y=right.values, name="right (cheaters)", marker_color="#1f77b4"),
-        go.Bar(x=per_epoch.index, y=per_epoch["wrongly_slashed"].values, name="wrong (honest)",
-               marker_color="#d62728"),
-    ])
-    fig.update_layout(title=title, template=TEMPLATE, barmode="stack",
-                      xaxis_title="epoch", yaxis_title="tokens slashed")
+    fig = go.Figure(
+        [
+            go.Bar(x=per_epoch.index, y=right.values, name="right (cheaters)", marker_color="#1f77b4"),
+            go.Bar(
+                x=per_epoch.index, y=per_epoch["wrongly_slashed"].values, name="wrong (honest)", marker_color="#d62728"
+            ),
+        ]
+    )
+    fig.update_layout(
+        title=title, template=TEMPLATE, barmode="stack", xaxis_title="epoch", yaxis_title="tokens slashed"
+    )
     return fig
 
 
@@ -147,11 +175,17 @@ def fig_revenue_cost(steps: pd.DataFrame) -> go.Figure:
     for column, dash in (("revenue", "solid"), ("cost", "dash")):
         for name, series in _by_behaviour(steps, column).items():
             per_node = series / counts[name].where(counts[name] > 0)
-            fig.add_trace(go.Scatter(x=series.index, y=per_node.values, name=f"{name} {column}",
-                                     legendgroup=name, mode="lines",
-                                     line={"color": behaviour_colour(name), "dash": dash}))
-    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="epoch",
-                      yaxis_title="tokens per node per epoch")
+            fig.add_trace(
+                go.Scatter(
+                    x=series.index,
+                    y=per_node.values,
+                    name=f"{name} {column}",
+                    legendgroup=name,
+                    mode="lines",
+                    line={"color": behaviour_colour(name), "dash": dash},
+                )
+            )
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="epoch", yaxis_title="tokens per node per epoch")
     return fig
 
 
@@ -190,19 +224,33 @@ def fig_roc(events: pd.DataFrame) -> go.Figure:
     fpr, tpr, auc = roc_curve(verdicts["score"].to_numpy(), positive)
     flagged = verdicts["flagged"].astype(bool).to_numpy()
     op_fpr, op_tpr = flagged[~positive].mean(), flagged[positive].mean()
-    fig = go.Figure([
-        go.Scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.3f})", line_shape="hv"),
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dot", "color": "grey"}),
-        go.Scatter(x=[op_fpr], y=[op_tpr], mode="markers", name="operating point (flagged)",
-                   marker={"size": 12, "symbol": "x", "color": "#d62728"}),
-    ])
-    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="false-positive rate",
-                      yaxis_title="true-positive rate", xaxis_range=[0, 1], yaxis_range=[0, 1.02])
+    fig = go.Figure(
+        [
+            go.Scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.3f})", line_shape="hv"),
+            go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dot", "color": "grey"}),
+            go.Scatter(
+                x=[op_fpr],
+                y=[op_tpr],
+                mode="markers",
+                name="operating point (flagged)",
+                marker={"size": 12, "symbol": "x", "color": "#d62728"},
+            ),
+        ]
+    )
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        xaxis_title="false-positive rate",
+        yaxis_title="true-positive rate",
+        xaxis_range=[0, 1],
+        yaxis_range=[0, 1.02],
+    )
     return fig
 
 
-def fig_phase_diagram(sweep: pd.DataFrame, x: str, y: str, outcome: str,
-                      boundary: pd.DataFrame | None = None) -> go.Figure:
+def fig_phase_diagram(
+    sweep: pd.DataFrame, x: str, y: str, outcome: str, boundary: pd.DataFrame | None = None
+) -> go.Figure:
     """Heatmap of the mean ``outcome`` over replications for two swept parameters ``x`` and ``y``.
 
     ``boundary`` (columns ``x``, ``y``) is the analytic deterrence boundary drawn on top.
@@ -211,9 +259,16 @@ def fig_phase_diagram(sweep: pd.DataFrame, x: str, y: str, outcome: str,
     if sweep.empty or not {x, y, outcome} <= set(sweep.columns):
         return _empty(title, "choose two swept parameters and an outcome")
     grid = sweep.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
-    fig = go.Figure(go.Heatmap(x=grid.columns.to_numpy(), y=grid.index.to_numpy(), z=grid.to_numpy(),
-                               colorscale="Viridis", colorbar_title=outcome,
-                               hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{outcome}=%{{z:.3f}}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            x=grid.columns.to_numpy(),
+            y=grid.index.to_numpy(),
+            z=grid.to_numpy(),
+            colorscale="Viridis",
+            colorbar_title=outcome,
+            hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{outcome}=%{{z:.3f}}<extra></extra>",
+        )
+    )
     if boundary is not None and not boundary.empty:
         fig.add_trace(_boundary_trace(boundary))
     fig.update_layout(title=title, template=TEMPLATE, xaxis_title=x, yaxis_title=y)
@@ -226,13 +281,22 @@ def _boundary_trace(boundary: pd.DataFrame) -> go.BaseTraceType:
     if "margin" not in boundary:
         return go.Scatter(x=boundary["x"], y=boundary["y"], mode="lines", name="deterrence boundary", line=line)
     grid = boundary.pivot_table(index="y", columns="x", values="margin")
-    return go.Contour(x=grid.columns.to_numpy(), y=grid.index.to_numpy(), z=grid.to_numpy(), showscale=False,
-                      contours={"start": 0, "end": 0, "size": 1, "coloring": "none"}, line=line,
-                      name="deterrence boundary", showlegend=True, hoverinfo="skip")
+    return go.Contour(
+        x=grid.columns.to_numpy(),
+        y=grid.index.to_numpy(),
+        z=grid.to_numpy(),
+        showscale=False,
+        contours={"start": 0, "end": 0, "size": 1, "coloring": "none"},
+        line=line,
+        name="deterrence boundary",
+        showlegend=True,
+        hoverinfo="skip",
+    )
 
 
-def fig_replication_bands(sweep: pd.DataFrame, x: str, outcome: str, group: str | None = None,
-                          band: tuple[float, float] = (0.1, 0.9)) -> go.Figure:
+def fig_replication_bands(
+    sweep: pd.DataFrame, x: str, outcome: str, group: str | None = None, band: tuple[float, float] = (0.1, 0.9)
+) -> go.Figure:
     """Mean ``outcome`` against ``x`` with a band between the ``band`` quantiles over replications.
 
     One line per value of ``group`` (another swept parameter) when given.
@@ -244,15 +308,28 @@ def fig_replication_bands(sweep: pd.DataFrame, x: str, outcome: str, group: str 
     groups = sweep.groupby(group) if group and group in sweep else [(None, sweep)]
     for i, (key, part) in enumerate(groups):
         colour = _EXTRA_COLOURS[i % len(_EXTRA_COLOURS)]
-        stats = part.groupby(x)[outcome].agg(mean="mean", lo=lambda s: s.quantile(band[0]),
-                                              hi=lambda s: s.quantile(band[1]))
+        stats = part.groupby(x)[outcome].agg(
+            mean="mean", lo=lambda s: s.quantile(band[0]), hi=lambda s: s.quantile(band[1])
+        )
         name = outcome if key is None else f"{group}={key}"
         xs = stats.index.to_numpy()
-        fig.add_trace(go.Scatter(x=np.r_[xs, xs[::-1]], y=np.r_[stats["hi"], stats["lo"][::-1]],
-                                 fill="toself", line={"width": 0}, fillcolor=colour, opacity=0.2,
-                                 name=f"{name} band", legendgroup=name, showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=xs, y=stats["mean"], mode="lines+markers", name=name,
-                                 legendgroup=name, line_color=colour))
+        fig.add_trace(
+            go.Scatter(
+                x=np.r_[xs, xs[::-1]],
+                y=np.r_[stats["hi"], stats["lo"][::-1]],
+                fill="toself",
+                line={"width": 0},
+                fillcolor=colour,
+                opacity=0.2,
+                name=f"{name} band",
+                legendgroup=name,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=xs, y=stats["mean"], mode="lines+markers", name=name, legendgroup=name, line_color=colour)
+        )
     fig.update_layout(title=title, template=TEMPLATE, xaxis_title=x, yaxis_title=outcome)
     return fig
 
@@ -267,23 +344,42 @@ def fig_answer_pca(points: pd.DataFrame, colour_by: str = "behaviour") -> go.Fig
     if points.empty:
         return _empty(title, "no answers")
     fig = go.Figure()
-    symbols = {q: s for q, s in zip(sorted(points["question"].unique()),
-                                      ["circle", "square", "diamond", "cross", "triangle-up", "star"] * 10)}
+    symbols = {
+        q: s
+        for q, s in zip(
+            sorted(points["question"].unique()), ["circle", "square", "diamond", "cross", "triangle-up", "star"] * 10
+        )
+    }
     for key, part in points.groupby(colour_by, sort=True):
         colour = behaviour_colour(str(key)) if colour_by == "behaviour" else None
-        hover = ("node " + part["node"].astype(str) + " (" + part["behaviour"] + ")<br>q "
-                 + part["question"].astype(str) + "<br>" + part["text"].map(_wrap))
-        fig.add_trace(go.Scatter(x=part["pc1"], y=part["pc2"], mode="markers", name=f"{colour_by} {key}",
-                                 marker={"color": colour, "size": 8, "opacity": 0.8,
-                                         "symbol": part["question"].map(symbols).tolist()},
-                                 hovertext=hover, hoverinfo="text"))
+        hover = (
+            "node "
+            + part["node"].astype(str)
+            + " ("
+            + part["behaviour"]
+            + ")<br>q "
+            + part["question"].astype(str)
+            + "<br>"
+            + part["text"].map(_wrap)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=part["pc1"],
+                y=part["pc2"],
+                mode="markers",
+                name=f"{colour_by} {key}",
+                marker={"color": colour, "size": 8, "opacity": 0.8, "symbol": part["question"].map(symbols).tolist()},
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
     fig.update_layout(title=title, template=TEMPLATE, xaxis_title="PC1", yaxis_title="PC2")
     return fig
 
 
 def _wrap(text: str, width: int = 70, limit: int = 420) -> str:
     text = str(text)[:limit]
-    return "<br>".join(text[i:i + width] for i in range(0, len(text), width))
+    return "<br>".join(text[i : i + width] for i in range(0, len(text), width))
 
 
 def fig_node_scores(scores: pd.DataFrame, alpha: float | None = None) -> go.Figure:
@@ -294,31 +390,58 @@ def fig_node_scores(scores: pd.DataFrame, alpha: float | None = None) -> go.Figu
     title = "Detector score and p-value per node"
     if scores.empty:
         return _empty(title, "no assessment yet")
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("score (higher = more suspicious)",
-                                                                           "p-value"))
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, subplot_titles=("score (higher = more suspicious)", "p-value")
+    )
     for name, part in scores.groupby("behaviour", sort=True):
         colour = behaviour_colour(str(name))
         labels = part["node"].astype(str)
-        hover = [f"node {n}<br>score {s:.3g}<br>p {p:.3g}<br>flagged {f}"
-                 for n, s, p, f in zip(labels, part["score"], part["p_value"], part["flagged"])]
-        fig.add_trace(go.Bar(x=labels, y=part["score"], name=str(name), marker_color=colour,
-                             legendgroup=str(name), hovertext=hover, hoverinfo="text"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=labels, y=part["p_value"].clip(lower=1e-12), mode="markers",
-                                 marker={"color": colour, "size": 9,
-                                         "symbol": np.where(part["flagged"], "x", "circle")},
-                                 name=str(name), legendgroup=str(name), showlegend=False,
-                                 hovertext=hover, hoverinfo="text"), row=2, col=1)
+        hover = [
+            f"node {n}<br>score {s:.3g}<br>p {p:.3g}<br>flagged {f}"
+            for n, s, p, f in zip(labels, part["score"], part["p_value"], part["flagged"])
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=part["score"],
+                name=str(name),
+                marker_color=colour,
+                legendgroup=str(name),
+                hovertext=hover,
+                hoverinfo="text",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=labels,
+                y=part["p_value"].clip(lower=1e-12),
+                mode="markers",
+                marker={"color": colour, "size": 9, "symbol": np.where(part["flagged"], "x", "circle")},
+                name=str(name),
+                legendgroup=str(name),
+                showlegend=False,
+                hovertext=hover,
+                hoverinfo="text",
+            ),
+            row=2,
+            col=1,
+        )
     if alpha is not None:
-        fig.add_hline(y=alpha, line_dash="dot", line_color="grey", row=2, col=1,
-                      annotation_text=f"alpha = {alpha:g}")
+        fig.add_hline(y=alpha, line_dash="dot", line_color="grey", row=2, col=1, annotation_text=f"alpha = {alpha:g}")
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=2, col=1)
     fig.update_xaxes(type="category", title_text="node", row=2, col=1)
     fig.update_layout(title=title, template=TEMPLATE, height=520)
     return fig
 
 
-_EDGE_STYLES = {"member": {"width": 0.6, "color": "#bbbbbb"}, "probe": {"width": 0.6, "color": "#9ecae1"},
-                "ring": {"width": 2.5, "color": "#d62728"}, "shield": {"width": 1, "color": "#d62728", "dash": "dot"}}
+_EDGE_STYLES = {
+    "member": {"width": 0.6, "color": "#bbbbbb"},
+    "probe": {"width": 0.6, "color": "#9ecae1"},
+    "ring": {"width": 2.5, "color": "#d62728"},
+    "shield": {"width": 1, "color": "#d62728", "dash": "dot"},
+}
 
 
 def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
@@ -335,19 +458,43 @@ def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
     for kind, part in edges.groupby("kind") if not edges.empty else []:
         xs = np.column_stack([part["x0"], part["x1"], np.full(len(part), np.nan)]).ravel()
         ys = np.column_stack([part["y0"], part["y1"], np.full(len(part), np.nan)]).ravel()
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{kind} edge", hoverinfo="skip",
-                                 line=_EDGE_STYLES.get(kind, _EDGE_STYLES["member"])))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=f"{kind} edge",
+                hoverinfo="skip",
+                line=_EDGE_STYLES.get(kind, _EDGE_STYLES["member"]),
+            )
+        )
     shapes = {"operator_set": "hexagon", "validator": "square", "node": "circle"}
     for (kind, name), part in vertices.groupby(["kind", "behaviour"], sort=True):
         active = part["status"].isin(["active", ""]).to_numpy()
-        fig.add_trace(go.Scatter(
-            x=part["x"], y=part["y"], mode="markers", name=f"{kind}: {name}", hovertext=part["label"],
-            hoverinfo="text",
-            marker={"symbol": shapes.get(kind, "circle"), "size": 20 if kind == "operator_set" else 11,
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"],
+                y=part["y"],
+                mode="markers",
+                name=f"{kind}: {name}",
+                hovertext=part["label"],
+                hoverinfo="text",
+                marker={
+                    "symbol": shapes.get(kind, "circle"),
+                    "size": 20 if kind == "operator_set" else 11,
                     "color": behaviour_colour(str(name)) if kind != "operator_set" else "#444444",
                     "opacity": np.where(active, 1.0, 0.35).tolist(),
-                    "line": {"color": "black", "width": np.where(part["slashed"], 3, 0.5).tolist()}}))
-    fig.update_layout(title=title, template=TEMPLATE, height=620, xaxis_visible=False,
-                      yaxis_visible=False, legend_title="kind: behaviour (outline = slashed)",
-                      legend_title_side="top")
+                    "line": {"color": "black", "width": np.where(part["slashed"], 3, 0.5).tolist()},
+                },
+            )
+        )
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        height=620,
+        xaxis_visible=False,
+        yaxis_visible=False,
+        legend_title="kind: behaviour (outline = slashed)",
+        legend_title_side="top",
+    )
     return fig

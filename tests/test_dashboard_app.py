@@ -14,16 +14,19 @@ from dashboard.jobs import JobRegistry
 from dashboard.pages import run_page
 from gaia_sim.errors import UserError
 
-SCENARIO = 'name = "baseline"\nseed = 3\nepochs = 3\nanswers = "stand-in"\n' \
-           '[network]\nnodes_per_domain = 8\nvalidators = 3\n[population]\nhonest = 0.75\nlazy = 0.25\n'
+SCENARIO = (
+    'name = "baseline"\nseed = 3\nepochs = 3\nanswers = "stand-in"\n'
+    "[network]\nnodes_per_domain = 8\nvalidators = 3\n[population]\nhonest = 0.75\nlazy = 0.25\n"
+)
 
 
 @pytest.fixture
 def scenarios(tmp_path) -> Path:
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "scenarios" / "baseline.toml").write_text(SCENARIO)
-    (tmp_path / "scenarios" / "lazy.toml").write_text(SCENARIO.replace("0.75", "0.5").replace("0.25", "0.5")
-                                                      .replace('"baseline"', '"lazy"'))
+    (tmp_path / "scenarios" / "lazy.toml").write_text(
+        SCENARIO.replace("0.75", "0.5").replace("0.25", "0.5").replace('"baseline"', '"lazy"')
+    )
     return tmp_path / "scenarios"
 
 
@@ -43,7 +46,9 @@ def test_controls_come_from_the_schema():
     from gaia_sim.params import NODE_BEHAVIOURS, field_info
 
     paths = run_page.control_paths()
-    assert {"staking.node_stake", "slashing.slash_fraction", "detector.alpha", "probes.questions_per_epoch"} <= set(paths)
+    assert {"staking.node_stake", "slashing.slash_fraction", "detector.alpha", "probes.questions_per_epoch"} <= set(
+        paths
+    )
     assert {f"population.{b}" for b in NODE_BEHAVIOURS} <= set(paths)
     control = run_page._control("detector.alpha", "alpha")
     box = control.children[1]
@@ -62,12 +67,15 @@ def _inputs(**changes):
     return ids, vals
 
 
-@pytest.mark.parametrize("changes, needle", [
-    ({"staking__node_stake": -5}, "staking.node_stake"),
-    ({"detector__alpha": 1.5}, "detector.alpha"),
-    ({"population__honest": 0.5}, "sum to 1"),
-    ({"epochs": None}, "epochs: no value"),
-])
+@pytest.mark.parametrize(
+    "changes, needle",
+    [
+        ({"staking__node_stake": -5}, "staking.node_stake"),
+        ({"detector__alpha": 1.5}, "detector.alpha"),
+        ({"population__honest": 0.5}, "sum to 1"),
+        ({"epochs": None}, "epochs: no value"),
+    ],
+)
 def test_bad_input_is_refused_with_the_user_error_text(scenarios, changes, needle):
     ctx = dash_app.AppContext(scenarios.parent / "results", scenarios, [], scenarios / "baseline.toml")
     ctx.jobs = _FailIfStarted()
@@ -91,8 +99,10 @@ def test_int_fields_stay_int_and_floats_become_float():
 def test_flags_stay_bool_and_quorum_and_revision_rate_are_controls():
     assert {"slashing.forfeit_revenue", "validation.quorum", "strategy.revision_rate"} <= set(run_page.control_paths())
     ids = [{"type": "param", "path": "slashing.forfeit_revenue"}, {"type": "param", "path": "validation.quorum"}]
-    assert run_page.overrides_from_inputs(ids, [False, 0.5]) == {"slashing.forfeit_revenue": False,
-                                                                 "validation.quorum": 0.5}
+    assert run_page.overrides_from_inputs(ids, [False, 0.5]) == {
+        "slashing.forfeit_revenue": False,
+        "validation.quorum": 0.5,
+    }
     with pytest.raises(UserError, match="yes or no"):
         run_page.overrides_from_inputs(ids, [1.0, 0.5])
     assert run_page._control("slashing.forfeit_revenue", "forfeit").children[1].value is True
@@ -256,6 +266,9 @@ def test_run_summary_says_what_the_closed_form_predicts(scenarios):
     line = run_page.deterrence_readout(lazy)
     assert line.startswith("Closed form (gaia_sim.deterrence") and "margin" in line and "for lazy" in line
     assert line.endswith(("agrees.", "revision_rate.", "e002, e008)."))
-    honest = simulate(load_scenario(scenarios / "baseline.toml").with_overrides(
-        {"population.honest": 1.0, "population.lazy": 0.0, "epochs": 2}))
+    honest = simulate(
+        load_scenario(scenarios / "baseline.toml").with_overrides(
+            {"population.honest": 1.0, "population.lazy": 0.0, "epochs": 2}
+        )
+    )
     assert run_page.deterrence_readout(honest) == "Closed form: no cheating behaviour in this scenario's mix."

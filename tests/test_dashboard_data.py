@@ -13,19 +13,56 @@ from gaia_sim.errors import UserError
 
 
 def _nodes() -> pd.DataFrame:
-    rows = [dict(id=i, role="node", domain=i % 2, behaviour_initial=b, behaviour=b if i != 3 else "honest",
-                 status="ejected" if i == 1 else "active", stake=100.0, balance=5.0,
-                 slashed_total=50.0 if i in (1, 3) else 0.0, ring=0 if b == "colluding" else -1)
-             for i, b in enumerate(["honest", "lazy", "colluding", "colluding", "colluding", "colluding", "honest", "honest"])]
-    rows += [dict(id=100 + v, role="validator", domain=v % 2, behaviour_initial="honest", behaviour=b,
-                  status="active", stake=500.0, balance=1.0, slashed_total=0.0, ring=-1)
-             for v, b in enumerate(["colluding", "honest"])]
+    rows = [
+        dict(
+            id=i,
+            role="node",
+            domain=i % 2,
+            behaviour_initial=b,
+            behaviour=b if i != 3 else "honest",
+            status="ejected" if i == 1 else "active",
+            stake=100.0,
+            balance=5.0,
+            slashed_total=50.0 if i in (1, 3) else 0.0,
+            ring=0 if b == "colluding" else -1,
+        )
+        for i, b in enumerate(
+            ["honest", "lazy", "colluding", "colluding", "colluding", "colluding", "honest", "honest"]
+        )
+    ]
+    rows += [
+        dict(
+            id=100 + v,
+            role="validator",
+            domain=v % 2,
+            behaviour_initial="honest",
+            behaviour=b,
+            status="active",
+            stake=500.0,
+            balance=1.0,
+            slashed_total=0.0,
+            ring=-1,
+        )
+        for v, b in enumerate(["colluding", "honest"])
+    ]
     return pd.DataFrame(rows)
 
 
 def _events() -> pd.DataFrame:
-    return pd.DataFrame(dict(epoch=1, kind="probe", node=[0, 6, 7, 1], validator=[100, 100, 100, 101],
-                             behaviour="honest", amount=0.0, score=np.nan, p_value=np.nan, flagged=False, detail=""))
+    return pd.DataFrame(
+        dict(
+            epoch=1,
+            kind="probe",
+            node=[0, 6, 7, 1],
+            validator=[100, 100, 100, 101],
+            behaviour="honest",
+            amount=0.0,
+            score=np.nan,
+            p_value=np.nan,
+            flagged=False,
+            detail="",
+        )
+    )
 
 
 def test_network_graph_has_sets_members_probes_and_ring():
@@ -60,14 +97,25 @@ def test_pca_2d_recovers_the_dominant_direction():
 
 def _write_sweep(root, with_toml=True):
     root.mkdir(parents=True)
-    rows = [dict(point=i, replicate=r, seed=r, scenario_hash=f"h{i}{r}", **{"staking.node_stake": s,
-                 "slashing.slash_fraction": f, "detector.alpha": 0.01}, final_honest_share=s * f / 100)
-            for i, (s, f) in enumerate([(s, f) for s in (10, 100) for f in (0.1, 0.5)]) for r in range(3)]
+    rows = [
+        dict(
+            point=i,
+            replicate=r,
+            seed=r,
+            scenario_hash=f"h{i}{r}",
+            **{"staking.node_stake": s, "slashing.slash_fraction": f, "detector.alpha": 0.01},
+            final_honest_share=s * f / 100,
+        )
+        for i, (s, f) in enumerate([(s, f) for s in (10, 100) for f in (0.1, 0.5)])
+        for r in range(3)
+    ]
     pd.DataFrame(rows).to_parquet(root / "results.parquet")
     (root / "manifest.json").write_text(json.dumps({"name": "demo"}))
     if with_toml:
-        (root / "sweep.toml").write_text('[sweep]\nmode = "grid"\n[axes.staking]\nnode_stake = [10, 100]\n'
-                                         '[axes]\n"slashing.slash_fraction" = [0.1, 0.5]\n')
+        (root / "sweep.toml").write_text(
+            '[sweep]\nmode = "grid"\n[axes.staking]\nnode_stake = [10, 100]\n'
+            '[axes]\n"slashing.slash_fraction" = [0.1, 0.5]\n'
+        )
 
 
 def test_load_sweep_reads_axes_from_sweep_file(tmp_path):
@@ -104,11 +152,14 @@ def test_deterrence_boundary_is_the_closed_form_margin_over_the_swept_plane(tmp_
     fixed = {"slashing.forfeit_revenue": False, "population": {"honest": 0.5, "lazy": 0.5}}
     (tmp_path / "sw" / "manifest.json").write_text(json.dumps({"base_scenario": str(base), "fixed": fixed}))
     rows, _, _ = data.load_sweep(tmp_path / "sw")
-    grid, note = data.deterrence_boundary(rows, "staking.node_stake", "slashing.slash_fraction", tmp_path / "sw",
-                                          resolution=7)
+    grid, note = data.deterrence_boundary(
+        rows, "staking.node_stake", "slashing.slash_fraction", tmp_path / "sw", resolution=7
+    )
     assert grid is not None and len(grid) == 49, note
     corner = grid[(grid.x == 100) & (grid.y == 0.5)].margin.item()
-    scenario = load_scenario(base).with_overrides({**fixed, "staking.node_stake": 100.0, "slashing.slash_fraction": 0.5})
+    scenario = load_scenario(base).with_overrides(
+        {**fixed, "staking.node_stake": 100.0, "slashing.slash_fraction": 0.5}
+    )
     expected = deterrence.from_scenario(scenario, load_answers("stand-in"), tpr=1.0).margin
     assert corner == pytest.approx(expected)
     # more stake at the same slash fraction never weakens deterrence
@@ -153,7 +204,7 @@ def test_table_valued_axes_get_readable_labels(tmp_path):
     root.mkdir()
     mixes = ['{"honest": 0.75, "lazy": 0.25, "colluding": 0.0}', '{"honest": 1.0}']
     pd.DataFrame({"population": mixes, "final_honest_share": [0.5, 1.0]}).to_parquet(root / "results.parquet")
-    (root / "sweep.toml").write_text('[axes]\npopulation = [{honest = 0.75, lazy = 0.25}, {honest = 1.0}]\n')
+    (root / "sweep.toml").write_text("[axes]\npopulation = [{honest = 0.75, lazy = 0.25}, {honest = 1.0}]\n")
     rows, params, outcomes = data.load_sweep(root)
     assert params == ["population"] and outcomes == ["final_honest_share"]
     assert list(rows["population"]) == ["honest=0.75, lazy=0.25", "honest=1"]

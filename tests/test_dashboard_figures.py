@@ -17,17 +17,34 @@ def _steps(epochs: int = 5) -> pd.DataFrame:
     rows = []
     for e in range(1, epochs + 1):
         lazy = max(0, 4 - e)
-        for role, behaviour, count in (("node", "honest", 10 - lazy), ("node", "lazy", lazy),
-                                       ("validator", "honest", 3)):
+        for role, behaviour, count in (
+            ("node", "honest", 10 - lazy),
+            ("node", "lazy", lazy),
+            ("validator", "honest", 3),
+        ):
             total = 10 if role == "node" else 3
-            rows.append(dict(epoch=e, role=role, behaviour=behaviour, count=count, share=count / total,
-                             stake=100.0 * count, balance=5.0 * e * count, revenue=2.0 * count,
-                             cost=(1.0 if behaviour == "honest" else 0.2) * count, profit=1.0 * count,
-                             slashed=50.0 if behaviour == "lazy" and count else (7.0 if e == 2 and role == "node" else 0.0),
-                             slashed_count=1 if behaviour == "lazy" and count else 0, flagged=count // 2,
-                             wrongly_flagged=1 if e == 2 and behaviour == "honest" else 0,
-                             wrongly_slashed=7.0 if e == 2 and behaviour == "honest" and role == "node" else 0.0,
-                             probed=count, requests_served=10 * count, requests_timed_out=0))
+            rows.append(
+                dict(
+                    epoch=e,
+                    role=role,
+                    behaviour=behaviour,
+                    count=count,
+                    share=count / total,
+                    stake=100.0 * count,
+                    balance=5.0 * e * count,
+                    revenue=2.0 * count,
+                    cost=(1.0 if behaviour == "honest" else 0.2) * count,
+                    profit=1.0 * count,
+                    slashed=50.0 if behaviour == "lazy" and count else (7.0 if e == 2 and role == "node" else 0.0),
+                    slashed_count=1 if behaviour == "lazy" and count else 0,
+                    flagged=count // 2,
+                    wrongly_flagged=1 if e == 2 and behaviour == "honest" else 0,
+                    wrongly_slashed=7.0 if e == 2 and behaviour == "honest" and role == "node" else 0.0,
+                    probed=count,
+                    requests_served=10 * count,
+                    requests_timed_out=0,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -35,9 +52,20 @@ def _events(n: int = 40, separation: float = 3.0, seed: int = 0) -> pd.DataFrame
     rng = np.random.default_rng(seed)
     cheat = np.arange(n) % 4 == 0
     score = rng.normal(size=n) + separation * cheat
-    return pd.DataFrame(dict(epoch=1, kind="verdict", node=np.arange(n), validator=0,
-                             behaviour=np.where(cheat, "lazy", "honest"), amount=0.0, score=score,
-                             p_value=np.exp(-np.abs(score)), flagged=score > 1.5, detail=""))
+    return pd.DataFrame(
+        dict(
+            epoch=1,
+            kind="verdict",
+            node=np.arange(n),
+            validator=0,
+            behaviour=np.where(cheat, "lazy", "honest"),
+            amount=0.0,
+            score=score,
+            p_value=np.exp(-np.abs(score)),
+            flagged=score > 1.5,
+            detail="",
+        )
+    )
 
 
 def _trace(fig: go.Figure, name: str):
@@ -63,8 +91,9 @@ def test_stake_and_balance_have_two_panels_and_sum_per_behaviour():
 
 def test_legends_only_show_behaviours_present_in_the_run():
     steps = _steps()
-    absent = steps[steps["behaviour"] == "lazy"].assign(behaviour="colluding", count=0, share=0.0, stake=0.0,
-                                                         balance=0.0, revenue=0.0, cost=0.0, profit=0.0)
+    absent = steps[steps["behaviour"] == "lazy"].assign(
+        behaviour="colluding", count=0, share=0.0, stake=0.0, balance=0.0, revenue=0.0, cost=0.0, profit=0.0
+    )
     steps = pd.concat([steps, absent], ignore_index=True)
     assert F.present(steps) == ["honest", "lazy"]
     for fig in (F.fig_behaviour_shares(steps), F.fig_stake_balance(steps)):
@@ -132,9 +161,15 @@ def test_empty_steps_give_an_empty_figure(fn):
 
 def _sweep() -> pd.DataFrame:
     rng = np.random.default_rng(2)
-    rows = [dict(**{"staking.node_stake": s, "slashing.fraction": f, "replication": r},
-                 final_honest_share=min(1.0, s * f / 50) + rng.normal(scale=0.01))
-            for s in (10, 50, 100) for f in (0.1, 0.5, 1.0) for r in range(4)]
+    rows = [
+        dict(
+            **{"staking.node_stake": s, "slashing.fraction": f, "replication": r},
+            final_honest_share=min(1.0, s * f / 50) + rng.normal(scale=0.01),
+        )
+        for s in (10, 50, 100)
+        for f in (0.1, 0.5, 1.0)
+        for r in range(4)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -165,9 +200,16 @@ def test_phase_diagram_with_unknown_column_is_empty_not_an_error():
 
 
 def test_answer_pca_colours_by_node_or_behaviour_and_shows_text():
-    pts = pd.DataFrame(dict(pc1=[0, 1, 2, 3], pc2=[0, 1, 0, 1], node=[0, 0, 1, 2],
-                            behaviour=["honest", "honest", "lazy", "honest"], question=["q1"] * 4,
-                            text=["Paris is the capital.", "Paris.", "I cannot answer.", "x" * 200]))
+    pts = pd.DataFrame(
+        dict(
+            pc1=[0, 1, 2, 3],
+            pc2=[0, 1, 0, 1],
+            node=[0, 0, 1, 2],
+            behaviour=["honest", "honest", "lazy", "honest"],
+            question=["q1"] * 4,
+            text=["Paris is the capital.", "Paris.", "I cannot answer.", "x" * 200],
+        )
+    )
     by_b = F.fig_answer_pca(pts)
     assert sorted(t.name for t in by_b.data) == ["behaviour honest", "behaviour lazy"]
     assert "I cannot answer." in _trace(by_b, "behaviour lazy").hovertext[0]
@@ -175,8 +217,15 @@ def test_answer_pca_colours_by_node_or_behaviour_and_shows_text():
 
 
 def test_node_scores_log_p_values_and_alpha_line():
-    sc = pd.DataFrame(dict(node=[0, 1, 2], behaviour=["honest", "honest", "lazy"], score=[0.1, 0.3, 5.0],
-                           p_value=[0.6, 0.3, 1e-5], flagged=[False, False, True]))
+    sc = pd.DataFrame(
+        dict(
+            node=[0, 1, 2],
+            behaviour=["honest", "honest", "lazy"],
+            score=[0.1, 0.3, 5.0],
+            p_value=[0.6, 0.3, 1e-5],
+            flagged=[False, False, True],
+        )
+    )
     fig = F.fig_node_scores(sc, alpha=0.01)
     assert fig.layout.yaxis2.type == "log"
     lazy_p = [t for t in fig.data if t.name == "lazy" and t.type == "scatter"][0]
@@ -184,10 +233,18 @@ def test_node_scores_log_p_values_and_alpha_line():
 
 
 def test_network_marks_slashed_and_kinds():
-    v = pd.DataFrame(dict(id=["set0", "v0", "n0", "n1"], kind=["operator_set", "validator", "node", "node"],
-                          x=[0, 1, 2, 3], y=[0, 1, 0, 1], behaviour=["operator set", "honest", "honest", "lazy"],
-                          status=["", "active", "active", "ejected"], slashed=[False, False, False, True],
-                          label=["set 0", "validator 0", "node 0", "node 1"]))
+    v = pd.DataFrame(
+        dict(
+            id=["set0", "v0", "n0", "n1"],
+            kind=["operator_set", "validator", "node", "node"],
+            x=[0, 1, 2, 3],
+            y=[0, 1, 0, 1],
+            behaviour=["operator set", "honest", "honest", "lazy"],
+            status=["", "active", "active", "ejected"],
+            slashed=[False, False, False, True],
+            label=["set 0", "validator 0", "node 0", "node 1"],
+        )
+    )
     e = pd.DataFrame(dict(x0=[0, 0], y0=[0, 0], x1=[2, 3], y1=[0, 1], kind=["member", "member"]))
     fig = F.fig_network(v, e)
     lazy = _trace(fig, "node: lazy")

@@ -17,31 +17,54 @@ def layout(ctx):
     from gaia_sim.params import field_info
 
     samples = field_info("probes.samples_per_question")
-    return html.Div([
-        html.Div(className="controls", children=[
-            _control("Questions", dcc.Dropdown(id="det-questions", multi=True, style={"width": "420px"})),
-            _control(f"Samples per question (default {samples['default']})",
-                     dcc.Input(id="det-samples", type="number", value=samples["default"], step=1)),
-            _control("Domain", dcc.Dropdown(id="det-domain", value=0, options=[0], clearable=False,
-                                            style={"width": "120px"})),
-            _control("Behaviour", dcc.RadioItems(id="det-when", value="behaviour_initial", inline=True, options=[
-                {"label": "at start", "value": "behaviour_initial"}, {"label": "at end", "value": "behaviour"}])),
-            _control("Colour by", dcc.RadioItems(id="det-colour", value="behaviour", inline=True,
-                                                 options=["behaviour", "node"])),
-            html.Button("Draw answers and assess", id="det-go", n_clicks=0),
-        ]),
-        html.Div(id="det-message", className="message"),
-        html.Small(SCORE_NOTE, id="det-explain"),
-        html.Div(className="grid2", children=[dcc.Graph(id="fig-pca"), dcc.Graph(id="fig-scores")]),
-    ])
+    return html.Div(
+        [
+            html.Div(
+                className="controls",
+                children=[
+                    _control("Questions", dcc.Dropdown(id="det-questions", multi=True, style={"width": "420px"})),
+                    _control(
+                        f"Samples per question (default {samples['default']})",
+                        dcc.Input(id="det-samples", type="number", value=samples["default"], step=1),
+                    ),
+                    _control(
+                        "Domain",
+                        dcc.Dropdown(id="det-domain", value=0, options=[0], clearable=False, style={"width": "120px"}),
+                    ),
+                    _control(
+                        "Behaviour",
+                        dcc.RadioItems(
+                            id="det-when",
+                            value="behaviour_initial",
+                            inline=True,
+                            options=[
+                                {"label": "at start", "value": "behaviour_initial"},
+                                {"label": "at end", "value": "behaviour"},
+                            ],
+                        ),
+                    ),
+                    _control(
+                        "Colour by",
+                        dcc.RadioItems(id="det-colour", value="behaviour", inline=True, options=["behaviour", "node"]),
+                    ),
+                    html.Button("Draw answers and assess", id="det-go", n_clicks=0),
+                ],
+            ),
+            html.Div(id="det-message", className="message"),
+            html.Small(SCORE_NOTE, id="det-explain"),
+            html.Div(className="grid2", children=[dcc.Graph(id="fig-pca"), dcc.Graph(id="fig-scores")]),
+        ]
+    )
 
 
 #: why a node's score can fall when the samples rise (issue 17: shown on the page, not left to guess)
-SCORE_NOTE = ("Score = -log10 of the node's p-value. The default detector calibrates each node against its peers "
-              "in this draw (an empirical null across peers, gaia_sim.detector.default), so a score says how unusual "
-              "a node is among these nodes, questions and samples; it is not comparable across draws: with more "
-              "samples the peers' own spread is measured better too, and scores can fall. Compare nodes within one "
-              "draw; flagged is the detector's decision at the scenario's alpha (docs/detector.md).")
+SCORE_NOTE = (
+    "Score = -log10 of the node's p-value. The default detector calibrates each node against its peers "
+    "in this draw (an empirical null across peers, gaia_sim.detector.default), so a score says how unusual "
+    "a node is among these nodes, questions and samples; it is not comparable across draws: with more "
+    "samples the peers' own spread is measured better too, and scores can fall. Compare nodes within one "
+    "draw; flagged is the detector's decision at the scenario's alpha (docs/detector.md)."
+)
 
 
 def _control(label, component):
@@ -49,10 +72,17 @@ def _control(label, component):
 
 
 def register(app, ctx):
-    @app.callback(Output("det-questions", "options"), Output("det-questions", "value"),
-                  Output("det-domain", "options"), Output("det-domain", "value"), Input("tabs", "value"),
-                  State("det-questions", "value"), State("det-domain", "value"), State("current-run", "data"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("det-questions", "options"),
+        Output("det-questions", "value"),
+        Output("det-domain", "options"),
+        Output("det-domain", "value"),
+        Input("tabs", "value"),
+        State("det-questions", "value"),
+        State("det-domain", "value"),
+        State("current-run", "data"),
+        prevent_initial_call=True,
+    )
     def options(tab, chosen, domain, current):
         """Filled when the page is shown; setting the questions (re)draws from the run current then.
         The domain stays set (the first of the run's domains when the chosen one is not in it)."""
@@ -67,11 +97,20 @@ def register(app, ctx):
         qs = list(bank.question_ids)
         return qs, chosen or qs[:3], domains, domain
 
-    @app.callback(Output("fig-pca", "figure"), Output("fig-scores", "figure"), Output("det-message", "children"),
-                  Output("det-message", "className"),
-                  Input("det-go", "n_clicks"), Input("det-colour", "value"), Input("det-questions", "value"),
-                  State("det-samples", "value"), State("det-domain", "value"), State("det-when", "value"),
-                  State("current-run", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("fig-pca", "figure"),
+        Output("fig-scores", "figure"),
+        Output("det-message", "children"),
+        Output("det-message", "className"),
+        Input("det-go", "n_clicks"),
+        Input("det-colour", "value"),
+        Input("det-questions", "value"),
+        State("det-samples", "value"),
+        State("det-domain", "value"),
+        State("det-when", "value"),
+        State("current-run", "data"),
+        prevent_initial_call=True,
+    )
     def draw(_clicks, colour, questions, samples, domain, when, current):
         domain = 0 if domain is None else domain
         empty = (figures.fig_answer_pca(data.pd.DataFrame()), figures.fig_node_scores(data.pd.DataFrame()))
@@ -86,11 +125,17 @@ def register(app, ctx):
         except (UserError, ValueError, KeyError, TypeError, ImportError) as err:
             return (*empty, f"Could not assess: {type(err).__name__}: {err}", "message error")
         flagged = scores[scores["flagged"]]
-        msg = (f"{label} (answers: {result.scenario.answers}): domain {domain}, {len(scores)} nodes, {len(questions)} questions x {samples} samples; "
-               f"detector '{result.scenario.detector.name}' at alpha {result.scenario.detector.alpha:g} flags "
-               f"{len(flagged)}: {', '.join(f'{n} ({b})' for n, b in zip(flagged['node'], flagged['behaviour'])) or 'none'}")
-        return (figures.fig_answer_pca(points, colour_by=colour),
-                figures.fig_node_scores(scores, alpha=result.scenario.detector.alpha), msg, "message")
+        msg = (
+            f"{label} (answers: {result.scenario.answers}): domain {domain}, {len(scores)} nodes, {len(questions)} questions x {samples} samples; "
+            f"detector '{result.scenario.detector.name}' at alpha {result.scenario.detector.alpha:g} flags "
+            f"{len(flagged)}: {', '.join(f'{n} ({b})' for n, b in zip(flagged['node'], flagged['behaviour'])) or 'none'}"
+        )
+        return (
+            figures.fig_answer_pca(points, colour_by=colour),
+            figures.fig_node_scores(scores, alpha=result.scenario.detector.alpha),
+            msg,
+            "message",
+        )
 
 
 def _bank(ctx, result):
@@ -111,6 +156,7 @@ def _view(ctx, bank, result, label, questions, samples, domain, when):
     if key not in ctx.cache:
         nodes = result.nodes[(result.nodes["role"] == "node") & (result.nodes["domain"] == domain)]
         nodes = nodes.assign(behaviour=nodes[when])
-        ctx.cache[key] = data.detector_view(bank, result.scenario, nodes, list(questions), int(samples),
-                                            seed=result.scenario.seed)
+        ctx.cache[key] = data.detector_view(
+            bank, result.scenario, nodes, list(questions), int(samples), seed=result.scenario.seed
+        )
     return ctx.cache[key]

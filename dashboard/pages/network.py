@@ -9,23 +9,40 @@ from dashboard import data, figures
 
 
 def layout(ctx):
-    return html.Div([
-        html.Div(className="controls", children=[
-            html.Div(className="control", children=[html.Label("Domain"),
-                                                     dcc.Dropdown(id="network-domain", value=0, options=[0],
-                                                                  clearable=False, style={"width": "160px"})]),
-            html.Button("Refresh from current run", id="network-refresh", n_clicks=0),
-        ]),
-        html.Div(id="network-message", className="message"),
-        dcc.Graph(id="fig-network"),
-    ])
+    return html.Div(
+        [
+            html.Div(
+                className="controls",
+                children=[
+                    html.Div(
+                        className="control",
+                        children=[
+                            html.Label("Domain"),
+                            dcc.Dropdown(
+                                id="network-domain", value=0, options=[0], clearable=False, style={"width": "160px"}
+                            ),
+                        ],
+                    ),
+                    html.Button("Refresh from current run", id="network-refresh", n_clicks=0),
+                ],
+            ),
+            html.Div(id="network-message", className="message"),
+            dcc.Graph(id="fig-network"),
+        ]
+    )
 
 
 def register(app, ctx):
-    @app.callback(Output("fig-network", "figure"), Output("network-message", "children"),
-                  Output("network-domain", "options"),
-                  Input("tabs", "value"), Input("network-refresh", "n_clicks"), Input("network-domain", "value"),
-                  State("current-run", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("fig-network", "figure"),
+        Output("network-message", "children"),
+        Output("network-domain", "options"),
+        Input("tabs", "value"),
+        Input("network-refresh", "n_clicks"),
+        Input("network-domain", "value"),
+        State("current-run", "data"),
+        prevent_initial_call=True,
+    )
     def draw(tab, _clicks, domain, current):
         if tab != "network":  # drawn when shown, from this tab's run current then
             return no_update, no_update, no_update

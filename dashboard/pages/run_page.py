@@ -48,31 +48,58 @@ def layout(ctx):
     scenarios = [str(p) for p in data.list_scenarios(ctx.scenarios_dir)]
     initial = str(ctx.initial_scenario)
     result = ctx.initial_result
-    return html.Div([
-        html.Div(className="controls", children=[
-            html.Div(className="control", children=[
-                html.Label("Scenario"),
-                dcc.Dropdown(id="run-scenario", value=initial,
-                             options=[{"label": Path(f).name, "value": f} for f in sorted(set(scenarios) | {initial})],
-                             clearable=False, style={"width": "320px"})]),
-        ]),
-        html.Div(className="controls", children=[_control(path, label) for path, label in control_paths().items()]),
-        html.Div(className="controls", children=[
-            html.Button("Run", id="run-button", n_clicks=0, style={"fontWeight": "bold", "padding": "4px 24px"}),
-            html.Button("Stop", id="run-stop", n_clicks=0),
-            html.Span(id="run-estimate", className="message"),
-            html.Progress(id="run-progress", value="0", max="1"),
-            html.Span(id="run-status", children="no run started here yet"),
-        ]),
-        html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
-        html.Div(id="run-message", className="message error" if ctx.initial_error else "message",
-                 children=ctx.initial_error),
-        dcc.Interval(id="run-poll", interval=500, disabled=True),
-        dcc.Store(id="run-job"), dcc.Store(id="run-version"), dcc.Store(id="run-drawn"),
-        html.Div(className="grid2", children=[
-            dcc.Graph(id=gid, figure=fig) for gid, fig in zip(GRAPHS, _figures(result))]),
-        html.Div(id="run-summary", children=_summary(result)),
-    ])
+    return html.Div(
+        [
+            html.Div(
+                className="controls",
+                children=[
+                    html.Div(
+                        className="control",
+                        children=[
+                            html.Label("Scenario"),
+                            dcc.Dropdown(
+                                id="run-scenario",
+                                value=initial,
+                                options=[
+                                    {"label": Path(f).name, "value": f} for f in sorted(set(scenarios) | {initial})
+                                ],
+                                clearable=False,
+                                style={"width": "320px"},
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(className="controls", children=[_control(path, label) for path, label in control_paths().items()]),
+            html.Div(
+                className="controls",
+                children=[
+                    html.Button(
+                        "Run", id="run-button", n_clicks=0, style={"fontWeight": "bold", "padding": "4px 24px"}
+                    ),
+                    html.Button("Stop", id="run-stop", n_clicks=0),
+                    html.Span(id="run-estimate", className="message"),
+                    html.Progress(id="run-progress", value="0", max="1"),
+                    html.Span(id="run-status", children="no run started here yet"),
+                ],
+            ),
+            html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
+            html.Div(
+                id="run-message",
+                className="message error" if ctx.initial_error else "message",
+                children=ctx.initial_error,
+            ),
+            dcc.Interval(id="run-poll", interval=500, disabled=True),
+            dcc.Store(id="run-job"),
+            dcc.Store(id="run-version"),
+            dcc.Store(id="run-drawn"),
+            html.Div(
+                className="grid2",
+                children=[dcc.Graph(id=gid, figure=fig) for gid, fig in zip(GRAPHS, _figures(result))],
+            ),
+            html.Div(id="run-summary", children=_summary(result)),
+        ]
+    )
 
 
 def _control(path: str, label: str):
@@ -80,21 +107,35 @@ def _control(path: str, label: str):
 
     info = field_info(path)
     if isinstance(info["default"], bool):  # a flag: yes / no
-        return html.Div(className="control", title=info["doc"], children=[
-            html.Label(label),
-            dcc.RadioItems(id={"type": "param", "path": path}, value=info["default"], inline=True,
-                           options=[{"label": "yes", "value": True}, {"label": "no", "value": False}]),
-            html.Small(f"{path}: {info['doc']}; default {'yes' if info['default'] else 'no'}"),
-        ])
-    bounds = " and ".join(f"{sym} {info[k]:g}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-                          if k in info)
+        return html.Div(
+            className="control",
+            title=info["doc"],
+            children=[
+                html.Label(label),
+                dcc.RadioItems(
+                    id={"type": "param", "path": path},
+                    value=info["default"],
+                    inline=True,
+                    options=[{"label": "yes", "value": True}, {"label": "no", "value": False}],
+                ),
+                html.Small(f"{path}: {info['doc']}; default {'yes' if info['default'] else 'no'}"),
+            ],
+        )
+    bounds = " and ".join(
+        f"{sym} {info[k]:g}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in info
+    )
     unit = f" [{info['unit']}]" if info["unit"] else ""
-    return html.Div(className="control", title=info["doc"], children=[
-        html.Label(f"{label}{unit}"),
-        dcc.Input(id={"type": "param", "path": path}, type="number", debounce=False, step="any",
-                  value=info["default"]),
-        html.Small(f"{path}; allowed {bounds or 'any'}; default {info['default']:g}"),
-    ])
+    return html.Div(
+        className="control",
+        title=info["doc"],
+        children=[
+            html.Label(f"{label}{unit}"),
+            dcc.Input(
+                id={"type": "param", "path": path}, type="number", debounce=False, step="any", value=info["default"]
+            ),
+            html.Small(f"{path}; allowed {bounds or 'any'}; default {info['default']:g}"),
+        ],
+    )
 
 
 def _opened_on(ctx) -> str:
@@ -104,15 +145,27 @@ def _opened_on(ctx) -> str:
 def _figures(result, note: str = "no data yet"):
     if result is None:
         return [figures._empty(t, note) for t in ("shares", "stake and balance", "slashes", "revenue and cost", "ROC")]
-    return [figures.fig_behaviour_shares(result.steps), figures.fig_stake_balance(result.steps),
-            figures.fig_slashes(result.steps), figures.fig_revenue_cost(result.steps), figures.fig_roc(result.events)]
+    return [
+        figures.fig_behaviour_shares(result.steps),
+        figures.fig_stake_balance(result.steps),
+        figures.fig_slashes(result.steps),
+        figures.fig_revenue_cost(result.steps),
+        figures.fig_roc(result.events),
+    ]
 
 
 #: columns of the per-behaviour table (gaia_sim.summary.behaviour_table) and their headers
-BEHAVIOUR_COLUMNS = {"behaviour": "behaviour", "nodes_start": "nodes at start", "nodes_end": "nodes at end",
-                     "revenue_per_node_epoch": "revenue (tokens per node-epoch)", "cost_per_node_epoch": "cost (per node-epoch)",
-                     "profit_per_node_epoch": "profit (per node-epoch)", "slashed_tokens": "slashed (tokens)",
-                     "guilty_verdicts": "guilty verdicts", "probed_node_epochs": "node-epochs probed"}
+BEHAVIOUR_COLUMNS = {
+    "behaviour": "behaviour",
+    "nodes_start": "nodes at start",
+    "nodes_end": "nodes at end",
+    "revenue_per_node_epoch": "revenue (tokens per node-epoch)",
+    "cost_per_node_epoch": "cost (per node-epoch)",
+    "profit_per_node_epoch": "profit (per node-epoch)",
+    "slashed_tokens": "slashed (tokens)",
+    "guilty_verdicts": "guilty verdicts",
+    "probed_node_epochs": "node-epochs probed",
+}
 
 
 def _summary(result):
@@ -128,15 +181,20 @@ def _summary(result):
     table = behaviour_table(result)
     head = html.Tr([html.Th(BEHAVIOUR_COLUMNS.get(c, c)) for c in table.columns])
     body = [html.Tr([html.Td(_cell(v)) for v in row]) for row in table.itertuples(index=False)]
-    return html.Details([
-        html.Summary(title),
-        html.P("What happened: " + conclusion(result), id="run-conclusion"),
-        html.P(deterrence_readout(result), id="run-deterrence"),
-        html.Pre("\n".join(headline_lines(result)), id="run-headline"),
-        html.Table([head, *body], id="run-summary-table"),
-        html.Small("Balances and debts go with a node when it switches behaviour: a row's totals are those of "
-                   "the nodes in that behaviour at each epoch."),
-    ], open=True)
+    return html.Details(
+        [
+            html.Summary(title),
+            html.P("What happened: " + conclusion(result), id="run-conclusion"),
+            html.P(deterrence_readout(result), id="run-deterrence"),
+            html.Pre("\n".join(headline_lines(result)), id="run-headline"),
+            html.Table([head, *body], id="run-summary-table"),
+            html.Small(
+                "Balances and debts go with a node when it switches behaviour: a row's totals are those of "
+                "the nodes in that behaviour at each epoch."
+            ),
+        ],
+        open=True,
+    )
 
 
 def _cell(value) -> str:
@@ -176,10 +234,14 @@ def overrides_from_inputs(ids: list[dict], values: list) -> dict:
 
 
 def register(app, ctx):
-    @app.callback(Output({"type": "param", "path": ALL}, "value"), Output("run-message", "children", allow_duplicate=True),
-                  Output("run-message", "className", allow_duplicate=True),
-                  Input("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
-                  prevent_initial_call="initial_duplicate")
+    @app.callback(
+        Output({"type": "param", "path": ALL}, "value"),
+        Output("run-message", "children", allow_duplicate=True),
+        Output("run-message", "className", allow_duplicate=True),
+        Input("run-scenario", "value"),
+        State({"type": "param", "path": ALL}, "id"),
+        prevent_initial_call="initial_duplicate",
+    )
     def fill_controls(scenario_path, ids):
         from dash import ctx as trigger
 
@@ -188,14 +250,27 @@ def register(app, ctx):
             return values, no_update, no_update
         return values, message, kind
 
-    @app.callback(Output("run-job", "data"), Output("run-poll", "disabled"), Output("run-message", "children"),
-                  Output("run-message", "className"), Output("run-progress", "value"), Output("run-progress", "max"),
-                  Output("run-status", "children"), Output("run-version", "data"),
-                  Output("current-run", "data", allow_duplicate=True),
-                  Input("run-button", "n_clicks"), Input("run-poll", "n_intervals"), Input("run-stop", "n_clicks"),
-                  State("run-scenario", "value"), State({"type": "param", "path": ALL}, "id"),
-                  State({"type": "param", "path": ALL}, "value"), State("run-job", "data"),
-                  State("run-version", "data"), State("run-drawn", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("run-job", "data"),
+        Output("run-poll", "disabled"),
+        Output("run-message", "children"),
+        Output("run-message", "className"),
+        Output("run-progress", "value"),
+        Output("run-progress", "max"),
+        Output("run-status", "children"),
+        Output("run-version", "data"),
+        Output("current-run", "data", allow_duplicate=True),
+        Input("run-button", "n_clicks"),
+        Input("run-poll", "n_intervals"),
+        Input("run-stop", "n_clicks"),
+        State("run-scenario", "value"),
+        State({"type": "param", "path": ALL}, "id"),
+        State({"type": "param", "path": ALL}, "value"),
+        State("run-job", "data"),
+        State("run-version", "data"),
+        State("run-drawn", "data"),
+        prevent_initial_call=True,
+    )
     def run_or_poll(_clicks, _ticks, _stops, scenario_path, ids, values, job_id, version, drawn):
         """Cheap on purpose (no figures): starts a job, or reports its progress every tick."""
         from dash import ctx as trigger
@@ -204,24 +279,39 @@ def register(app, ctx):
             ctx.jobs.stop(job_id)
         running = ctx.jobs.get(job_id)
         if trigger.triggered_id == "run-button" and running is not None and not running.done:
-            return (no_update, False, f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'});"
-                    " wait for it to finish", "message error") + (no_update,) * 5
+            return (
+                no_update,
+                False,
+                f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'}); wait for it to finish",
+                "message error",
+            ) + (no_update,) * 5
         if trigger.triggered_id == "run-button":
             return (*_start(ctx, scenario_path, ids, values), no_update)
         # a finished (or stopped) job becomes this tab's current run (Network and Detector pages)
         current = {"job": running.id} if running is not None and running.done and not running.error else no_update
         return (*_poll(ctx, running, version, drawn), current)
 
-    @app.callback(Output("run-estimate", "children"), Input("run-scenario", "value"),
-                  Input({"type": "param", "path": ALL}, "value"), State({"type": "param", "path": ALL}, "id"))
+    @app.callback(
+        Output("run-estimate", "children"),
+        Input("run-scenario", "value"),
+        Input({"type": "param", "path": ALL}, "value"),
+        State({"type": "param", "path": ALL}, "id"),
+    )
     def estimate(scenario_path, values, ids):
         """Run time of the design on the page before Run (a short timing run the first time for a size)."""
         return estimate_text(ctx, scenario_path, ids, values)
 
-    @app.callback(*[Output(g, "figure") for g in GRAPHS], Output("run-summary", "children"), Output("run-drawn", "data"),
-                  Output("run-shown", "children"), Output("current-run", "data"),
-                  Input("run-version", "data"), Input("run-scenario", "value"), State("run-job", "data"),
-                  prevent_initial_call=True)
+    @app.callback(
+        *[Output(g, "figure") for g in GRAPHS],
+        Output("run-summary", "children"),
+        Output("run-drawn", "data"),
+        Output("run-shown", "children"),
+        Output("current-run", "data"),
+        Input("run-version", "data"),
+        Input("run-scenario", "value"),
+        State("run-job", "data"),
+        prevent_initial_call=True,
+    )
     def redraw(version, scenario_path, job_id):
         """Figures from the job's latest partial result when the poll reports a new epoch, or from the
         newest stored run of a newly picked scenario."""
@@ -234,8 +324,13 @@ def register(app, ctx):
             return (*_UNCHANGED, version, no_update, no_update)  # another scenario picked since: its figures stay
         result = job.result
         final = version and version.endswith(("done", "stopped"))
-        return (*_figures(result), _summary(result) if final else no_update, version,
-                f"figures: {job.id} ({job.scenario.name}, {job.scenario.hash})", no_update)
+        return (
+            *_figures(result),
+            _summary(result) if final else no_update,
+            version,
+            f"figures: {job.id} ({job.scenario.name}, {job.scenario.hash})",
+            no_update,
+        )
 
 
 def _stored(ctx, scenario_path: str, version):
@@ -288,9 +383,11 @@ def _start(ctx, scenario_path, ids, values):
         return (no_update, True, f"Not run: {err}", "message error", no_update, no_update, "not run", no_update)
     seconds, _ = estimate_seconds(ctx, scenario)
     if seconds is not None and seconds > MAX_RUN_S:
-        why = (f"Not run: about {_duration(seconds)} estimated for {scenario.epochs:,} epochs; the dashboard runs up "
-               f"to {_duration(MAX_RUN_S)}. Run it from the command line: gaia-sim run {scenario_path} "
-               f"--set epochs={scenario.epochs}")
+        why = (
+            f"Not run: about {_duration(seconds)} estimated for {scenario.epochs:,} epochs; the dashboard runs up "
+            f"to {_duration(MAX_RUN_S)}. Run it from the command line: gaia-sim run {scenario_path} "
+            f"--set epochs={scenario.epochs}"
+        )
         return (no_update, True, why, "message error", no_update, no_update, "not run", no_update)
     job = ctx.jobs.start(scenario, source=str(scenario_path))
     status = f"{job.id}: starting {scenario.name} ({scenario.epochs} epochs, hash {scenario.hash})"
@@ -300,8 +397,14 @@ def _start(ctx, scenario_path, ids, values):
 def _speed_key(scenario) -> tuple:
     """What the time per epoch depends on (not the economics): network size, probes, answer source."""
     n, p = scenario.network, scenario.probes
-    return (scenario.answers, n.domains, n.nodes_per_domain, n.validators, p.questions_per_epoch,
-            p.samples_per_question)
+    return (
+        scenario.answers,
+        n.domains,
+        n.nodes_per_domain,
+        n.validators,
+        p.questions_per_epoch,
+        p.samples_per_question,
+    )
 
 
 def estimate_seconds(ctx, scenario) -> tuple[float | None, str]:
@@ -315,8 +418,11 @@ def estimate_seconds(ctx, scenario) -> tuple[float | None, str]:
     if key not in speeds:
         stamps = []
         try:
-            simulate(scenario.with_overrides({"epochs": CALIBRATION_EPOCHS}),
-                     on_epoch=lambda *_: stamps.append(time.monotonic()), on_epoch_interval_s=0)
+            simulate(
+                scenario.with_overrides({"epochs": CALIBRATION_EPOCHS}),
+                on_epoch=lambda *_: stamps.append(time.monotonic()),
+                on_epoch_interval_s=0,
+            )
         except Exception as err:  # noqa: BLE001 - no estimate rather than no page
             return None, f"no estimate ({type(err).__name__}: {err})"
         speeds[key] = ((stamps[-1] - stamps[0]) / (len(stamps) - 1), f"a {CALIBRATION_EPOCHS}-epoch timing run")
@@ -335,7 +441,9 @@ def _record_speed(ctx, job) -> None:
     """A finished run's seconds per epoch replace the estimate for its network size."""
     if job.total and job.finished:
         ctx.cache.setdefault("speed", {})[_speed_key(job.scenario)] = (
-            (job.finished - job.started) / job.total, f"the run {job.id}")
+            (job.finished - job.started) / job.total,
+            f"the run {job.id}",
+        )
 
 
 def estimate_text(ctx, scenario_path, ids, values) -> str:
@@ -365,17 +473,27 @@ def _poll(ctx, job, version, drawn=None):
     elapsed = (job.finished if done else time.monotonic()) - job.started
     status = f"{job.id}: epoch {job.epoch}/{job.total or '?'} ({elapsed:.1f} s)"
     if done and job.stopped:
-        return (no_update, True, f"Stopped at epoch {job.epoch}; the partial run is shown, not written.", "message",
-                str(job.epoch), str(job.total or 1), f"{status}: stopped", f"{job.id}:{job.epoch}:stopped")
+        return (
+            no_update,
+            True,
+            f"Stopped at epoch {job.epoch}; the partial run is shown, not written.",
+            "message",
+            str(job.epoch),
+            str(job.total or 1),
+            f"{status}: stopped",
+            f"{job.id}:{job.epoch}:stopped",
+        )
     if done and job.error:
         return (no_update, True, f"Run failed: {job.error}", "message error", no_update, no_update, status, no_update)
     if done:
         _record_speed(ctx, job)
         status = f"{status}: done, written to {job.run_dir}"
     new_version = f"{job.id}:{job.epoch}" + (":done" if done else "")
-    message = (("Stop came at the last epoch: the run is complete, kept and written." if job.stop_requested else "",
-                "message") if done else (no_update, no_update))
+    message = (
+        ("Stop came at the last epoch: the run is complete, kept and written." if job.stop_requested else "", "message")
+        if done
+        else (no_update, no_update)
+    )
     ready = done or version is None or drawn == version or not str(version).startswith(f"{job.id}:")
     bump = new_version != version and job.result is not None and ready
-    return (no_update, done, *message, str(job.epoch), str(job.total or 1), status,
-            new_version if bump else no_update)
+    return (no_update, done, *message, str(job.epoch), str(job.total or 1), status, new_version if bump else no_update)

@@ -22,28 +22,55 @@ BOUNDARY_RESOLUTION = 24
 
 def layout(ctx):
     sweeps = [str(p) for p in data.find_sweeps(ctx.sweep_roots)]
-    return html.Div([
-        html.Div(className="controls", children=[
-            _control("Sweep result", dcc.Dropdown(id="sweep-pick", options=sweeps,
-                                                  value=sweeps[0] if sweeps else None,
-                                                  placeholder="no sweep results found", style={"width": "420px"})),
-            _control("or a path", dcc.Input(id="sweep-path", type="text", placeholder="results/sweeps/NAME",
-                                            debounce=True, style={"width": "300px"})),
-            html.Button("Open", id="sweep-open", n_clicks=0),
-        ]),
-        html.Div(id="sweep-message", className="message"),
-        dcc.Store(id="sweep-dir"),
-        dcc.Interval(id="sweep-refresh", interval=REFRESH_MS),
-        html.Div(className="controls", children=[
-            _control("x parameter", dcc.Dropdown(id="sweep-x", style={"width": "240px"})),
-            _control("y parameter", dcc.Dropdown(id="sweep-y", style={"width": "240px"})),
-            _control("outcome", dcc.Dropdown(id="sweep-outcome", style={"width": "260px"})),
-            _control("lines by (bands)", dcc.Dropdown(id="sweep-group", style={"width": "240px"})),
-        ]),
-        html.Div(id="sweep-boundary-note", className="message"),
-        dcc.Loading(id="sweep-loading", type="circle", delay_show=150, children=html.Div(
-            className="grid2", children=[dcc.Graph(id="fig-phase"), dcc.Graph(id="fig-bands")])),
-    ])
+    return html.Div(
+        [
+            html.Div(
+                className="controls",
+                children=[
+                    _control(
+                        "Sweep result",
+                        dcc.Dropdown(
+                            id="sweep-pick",
+                            options=sweeps,
+                            value=sweeps[0] if sweeps else None,
+                            placeholder="no sweep results found",
+                            style={"width": "420px"},
+                        ),
+                    ),
+                    _control(
+                        "or a path",
+                        dcc.Input(
+                            id="sweep-path",
+                            type="text",
+                            placeholder="results/sweeps/NAME",
+                            debounce=True,
+                            style={"width": "300px"},
+                        ),
+                    ),
+                    html.Button("Open", id="sweep-open", n_clicks=0),
+                ],
+            ),
+            html.Div(id="sweep-message", className="message"),
+            dcc.Store(id="sweep-dir"),
+            dcc.Interval(id="sweep-refresh", interval=REFRESH_MS),
+            html.Div(
+                className="controls",
+                children=[
+                    _control("x parameter", dcc.Dropdown(id="sweep-x", style={"width": "240px"})),
+                    _control("y parameter", dcc.Dropdown(id="sweep-y", style={"width": "240px"})),
+                    _control("outcome", dcc.Dropdown(id="sweep-outcome", style={"width": "260px"})),
+                    _control("lines by (bands)", dcc.Dropdown(id="sweep-group", style={"width": "240px"})),
+                ],
+            ),
+            html.Div(id="sweep-boundary-note", className="message"),
+            dcc.Loading(
+                id="sweep-loading",
+                type="circle",
+                delay_show=150,
+                children=html.Div(className="grid2", children=[dcc.Graph(id="fig-phase"), dcc.Graph(id="fig-bands")]),
+            ),
+        ]
+    )
 
 
 def _control(label, component):
@@ -51,9 +78,15 @@ def _control(label, component):
 
 
 def register(app, ctx):
-    @app.callback(Output("sweep-pick", "options"), Output("sweep-pick", "value", allow_duplicate=True),
-                  Input("tabs", "value"), Input("sweep-refresh", "n_intervals"), State("sweep-pick", "value"),
-                  State("sweep-pick", "options"), prevent_initial_call="initial_duplicate")
+    @app.callback(
+        Output("sweep-pick", "options"),
+        Output("sweep-pick", "value", allow_duplicate=True),
+        Input("tabs", "value"),
+        Input("sweep-refresh", "n_intervals"),
+        State("sweep-pick", "value"),
+        State("sweep-pick", "options"),
+        prevent_initial_call="initial_duplicate",
+    )
     def list_sweeps(tab, _ticks, picked, shown):
         """The sweep results on disk now (not only those found when the server started)."""
         from dash import ctx as trigger
@@ -65,22 +98,35 @@ def register(app, ctx):
         value = sweeps[0] if sweeps and picked not in sweeps else no_update
         return options, value
 
-    @app.callback(Output("sweep-dir", "data"), Output("sweep-message", "children"),
-                  Output("sweep-message", "className"),
-                  Output("sweep-x", "options"), Output("sweep-x", "value"), Output("sweep-y", "options"),
-                  Output("sweep-y", "value"), Output("sweep-outcome", "options"), Output("sweep-outcome", "value"),
-                  Output("sweep-group", "options"), Output("sweep-group", "value"),
-                  Output("fig-phase", "figure", allow_duplicate=True),
-                  Output("sweep-boundary-note", "children", allow_duplicate=True),
-                  Input("sweep-open", "n_clicks"), Input("sweep-pick", "value"), Input("sweep-path", "value"),
-                  prevent_initial_call="initial_duplicate")
+    @app.callback(
+        Output("sweep-dir", "data"),
+        Output("sweep-message", "children"),
+        Output("sweep-message", "className"),
+        Output("sweep-x", "options"),
+        Output("sweep-x", "value"),
+        Output("sweep-y", "options"),
+        Output("sweep-y", "value"),
+        Output("sweep-outcome", "options"),
+        Output("sweep-outcome", "value"),
+        Output("sweep-group", "options"),
+        Output("sweep-group", "value"),
+        Output("fig-phase", "figure", allow_duplicate=True),
+        Output("sweep-boundary-note", "children", allow_duplicate=True),
+        Input("sweep-open", "n_clicks"),
+        Input("sweep-pick", "value"),
+        Input("sweep-path", "value"),
+        prevent_initial_call="initial_duplicate",
+    )
     def open_sweep(_clicks, picked, typed):
         from dash import ctx as trigger
 
         chosen = typed if trigger.triggered_id in ("sweep-path", "sweep-open") and typed else picked
         if not chosen:
-            return (None, "No sweep result yet: run `gaia-sim sweep scenarios/sweeps/FILE.toml`, then open "
-                    "its directory here.", "message") + (no_update,) * 10
+            return (
+                None,
+                "No sweep result yet: run `gaia-sim sweep scenarios/sweeps/FILE.toml`, then open its directory here.",
+                "message",
+            ) + (no_update,) * 10
         try:
             rows, params, outcomes = _load(ctx, chosen)
         except (UserError, OSError, ValueError) as err:
@@ -88,29 +134,61 @@ def register(app, ctx):
         outcome = "final_honest_share" if "final_honest_share" in outcomes else (outcomes or [None])[0]
         x, y = (params + [None, None])[:2]
         msg = f"{chosen}: {len(rows)} rows, swept {', '.join(params) or 'nothing'}"
-        cleared = figures._empty(f"{outcome} over {x} x {y}", "drawing (the deterrence boundary takes a few seconds) ...")
-        return (str(chosen), msg, "message", params, x, params, y, outcomes, outcome, params,
-                params[2] if len(params) > 2 else y, cleared, "Computing the analytic deterrence boundary ...")
+        cleared = figures._empty(
+            f"{outcome} over {x} x {y}", "drawing (the deterrence boundary takes a few seconds) ..."
+        )
+        return (
+            str(chosen),
+            msg,
+            "message",
+            params,
+            x,
+            params,
+            y,
+            outcomes,
+            outcome,
+            params,
+            params[2] if len(params) > 2 else y,
+            cleared,
+            "Computing the analytic deterrence boundary ...",
+        )
 
-    @app.callback(Output("fig-phase", "figure"), Output("fig-bands", "figure"),
-                  Output("sweep-boundary-note", "children"), Output("sweep-boundary-note", "className"),
-                  Input("sweep-dir", "data"), Input("sweep-x", "value"), Input("sweep-y", "value"),
-                  Input("sweep-outcome", "value"), Input("sweep-group", "value"))
+    @app.callback(
+        Output("fig-phase", "figure"),
+        Output("fig-bands", "figure"),
+        Output("sweep-boundary-note", "children"),
+        Output("sweep-boundary-note", "className"),
+        Input("sweep-dir", "data"),
+        Input("sweep-x", "value"),
+        Input("sweep-y", "value"),
+        Input("sweep-outcome", "value"),
+        Input("sweep-group", "value"),
+    )
     def draw(sweep_dir, x, y, outcome, group):
         if not sweep_dir:
             empty = figures.fig_phase_diagram(data.pd.DataFrame(), "x", "y", "outcome")
             return empty, figures.fig_replication_bands(data.pd.DataFrame(), "x", "outcome"), "", "message"
         rows, _, _ = _load(ctx, sweep_dir)
         if x is not None and x == y:
-            refused = figures._empty(f"{outcome} over {x} x {y}", "x and y are the same parameter: choose two different ones")
-            return (refused, figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None),
-                    f"x and y are both {x}: choose two different parameters for the phase diagram.", "message error")
+            refused = figures._empty(
+                f"{outcome} over {x} x {y}", "x and y are the same parameter: choose two different ones"
+            )
+            return (
+                refused,
+                figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None),
+                f"x and y are both {x}: choose two different parameters for the phase diagram.",
+                "message error",
+            )
         key = ("boundary", sweep_dir, x, y, len(rows))
         if key not in ctx.cache:
             ctx.cache[key] = data.deterrence_boundary(rows, x, y, sweep_dir, resolution=BOUNDARY_RESOLUTION)
         boundary, note = ctx.cache[key]
-        return (figures.fig_phase_diagram(rows, x, y, outcome, boundary),
-                figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None), note, "message")
+        return (
+            figures.fig_phase_diagram(rows, x, y, outcome, boundary),
+            figures.fig_replication_bands(rows, x, outcome, group=group if group != x else None),
+            note,
+            "message",
+        )
 
 
 def _load(ctx, sweep_dir):

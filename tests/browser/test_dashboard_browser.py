@@ -32,8 +32,10 @@ SHOTS = Path(os.environ.get("GAIA_SCREENSHOT_DIR", Path(__file__).parent / "scre
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                       reason="needs Debian chromium and chromedriver: apt-get install -y chromium chromium-driver"),
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian chromium and chromedriver: apt-get install -y chromium chromium-driver",
+    ),
 ]
 
 RUN_EPOCHS = 60  # long enough (several seconds) that the page polls mid-run
@@ -51,8 +53,10 @@ def _answers() -> str:
 
 
 def _scenario(name: str, mix: str, epochs: int, answers: str) -> str:
-    return (f'name = "{name}"\nseed = 7\nepochs = {epochs}\nanswers = "{answers}"\n'
-            f'[network]\ndomains = 1\nnodes_per_domain = 16\nvalidators = 3\n[population]\n{mix}\n')
+    return (
+        f'name = "{name}"\nseed = 7\nepochs = {epochs}\nanswers = "{answers}"\n'
+        f"[network]\ndomains = 1\nnodes_per_domain = 16\nvalidators = 3\n[population]\n{mix}\n"
+    )
 
 
 def _sweep(root: Path, base: Path, stakes=(0, 5, 10, 20, 40)) -> None:
@@ -61,12 +65,24 @@ def _sweep(root: Path, base: Path, stakes=(0, 5, 10, 20, 40)) -> None:
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
     stakes, fractions = tuple(stakes), (0.1, 0.25, 0.5, 1.0)
-    rows = [{"point": i, "replicate": r, "seed": r, "scenario_hash": f"{i}-{r}", "staking.node_stake": s,
-             "slashing.slash_fraction": f, "final_honest_share": float(s * f > 4) + rng.normal(scale=0.05)}
-            for i, (s, f) in enumerate((s, f) for s in stakes for f in fractions) for r in range(3)]
+    rows = [
+        {
+            "point": i,
+            "replicate": r,
+            "seed": r,
+            "scenario_hash": f"{i}-{r}",
+            "staking.node_stake": s,
+            "slashing.slash_fraction": f,
+            "final_honest_share": float(s * f > 4) + rng.normal(scale=0.05),
+        }
+        for i, (s, f) in enumerate((s, f) for s in stakes for f in fractions)
+        for r in range(3)
+    ]
     pd.DataFrame(rows).to_parquet(root / "results.parquet")
-    (root / "sweep.toml").write_text(f'[sweep]\nmode = "grid"\n[axes]\n"staking.node_stake" = {list(stakes)}\n'
-                                     f'"slashing.slash_fraction" = {list(fractions)}\n')
+    (root / "sweep.toml").write_text(
+        f'[sweep]\nmode = "grid"\n[axes]\n"staking.node_stake" = {list(stakes)}\n'
+        f'"slashing.slash_fraction" = {list(fractions)}\n'
+    )
     (root / "manifest.json").write_text(json.dumps({"name": "demo", "base_scenario": str(base)}))
 
 
@@ -83,14 +99,31 @@ def server(tmp_path_factory):
     (tmp / "scenarios").mkdir()
     (tmp / "scenarios" / "baseline.toml").write_text(_scenario("baseline", "honest = 0.75\nlazy = 0.25", 4, answers))
     (tmp / "scenarios" / "lazy_nodes.toml").write_text(_scenario("lazy_nodes", "honest = 0.5\nlazy = 0.5", 4, answers))
-    (tmp / "sweep_base.toml").write_text(_scenario("sweep_base", "honest = 0.5\nlazy = 0.5", 4, answers)
-                                         + "[slashing]\nforfeit_revenue = false\n")
+    (tmp / "sweep_base.toml").write_text(
+        _scenario("sweep_base", "honest = 0.5\nlazy = 0.5", 4, answers) + "[slashing]\nforfeit_revenue = false\n"
+    )
     _sweep(tmp / "results" / "sweeps" / "demo", tmp / "sweep_base.toml")
     port = _free_port()
     log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "gaia_sim.cli", "dashboard", "--port", str(port),
-                             "--results", str(tmp / "results"), "--scenarios", str(tmp / "scenarios"),
-                             "--sweeps", str(tmp / "results")], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gaia_sim.cli",
+            "dashboard",
+            "--port",
+            str(port),
+            "--results",
+            str(tmp / "results"),
+            "--scenarios",
+            str(tmp / "scenarios"),
+            "--sweeps",
+            str(tmp / "results"),
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, proc, tmp / "server.log")
@@ -122,12 +155,20 @@ def browser(tmp_path_factory):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1400,2200",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-                 # no network but localhost: any CDN asset would fail and show up in the console log
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,2200",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        # no network but localhost: any CDN asset would fail and show up in the console log
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
@@ -154,13 +195,17 @@ def _wait(driver, predicate, timeout: float = 30, what: str = "condition"):
             pass
         time.sleep(0.1)
     _shot(driver, "failed_" + what.replace(" ", "_"))
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; page says: {driver.find_element('css selector', 'body').text[:1500]}")
+    pytest.fail(
+        f"timed out after {timeout} s waiting for {what}; page says: {driver.find_element('css selector', 'body').text[:1500]}"
+    )
 
 
 def _trace_lengths(driver, graph_id: str) -> list[int]:
     return driver.execute_script(
         "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
-        "return g && g._fullData ? g._fullData.map(t => t._length === undefined ? null : t._length) : null;", f"#{graph_id}")
+        "return g && g._fullData ? g._fullData.map(t => t._length === undefined ? null : t._length) : null;",
+        f"#{graph_id}",
+    )
 
 
 def _param(driver, path: str):
@@ -245,11 +290,16 @@ def test_stop_ends_a_run_early(server, browser):
     _click(browser, "#tab-run")
     _type(browser, "epochs", "400")
     _click(browser, "#run-button")
-    _wait(browser, lambda d: "epoch" in _text(d, "#run-status") and "/400" in _text(d, "#run-status"), 20,
-          "the long run to start")
+    _wait(
+        browser,
+        lambda d: "epoch" in _text(d, "#run-status") and "/400" in _text(d, "#run-status"),
+        20,
+        "the long run to start",
+    )
     _click(browser, "#run-stop")
-    status = _wait(browser, lambda d: "stopped" in _text(d, "#run-status") and _text(d, "#run-status"), 30,
-                   "the run to stop")
+    status = _wait(
+        browser, lambda d: "stopped" in _text(d, "#run-status") and _text(d, "#run-status"), 30, "the run to stop"
+    )
     epoch = int(status.split("epoch ")[1].split("/")[0])
     assert 0 < epoch < 400, status
     assert "not written" in _text(browser, "#run-message")
@@ -264,11 +314,19 @@ def test_picking_a_scenario_fills_the_controls_with_its_values(server, browser):
         browser.get(url)
     _click(browser, "#tab-run")
     browser.find_element(By.CSS_SELECTOR, "#run-scenario").click()
-    option = _wait(browser, lambda d: d.find_element(By.XPATH, "//*[normalize-space(text())='lazy_nodes.toml']"),
-                   10, "the scenario list")
+    option = _wait(
+        browser,
+        lambda d: d.find_element(By.XPATH, "//*[normalize-space(text())='lazy_nodes.toml']"),
+        10,
+        "the scenario list",
+    )
     option.click()
-    _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.5", 15,
-          "the lazy_nodes mix in the controls")
+    _wait(
+        browser,
+        lambda d: _param(d, "population.lazy").get_attribute("value") == "0.5",
+        15,
+        "the lazy_nodes mix in the controls",
+    )
     assert _param(browser, "population.honest").get_attribute("value") == "0.5"
     _wait(browser, lambda d: "no stored run of lazy_nodes.toml" in _text(d, "#run-shown"), 15, "the no-stored-run note")
 
@@ -285,8 +343,12 @@ def test_other_pages_draw(server, browser):
     _shot(browser, "04_network_page")
 
     _click(browser, "#tab-detector")
-    msg = _wait(browser, lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"), 90,
-                "the detector's verdict")
+    msg = _wait(
+        browser,
+        lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"),
+        90,
+        "the detector's verdict",
+    )
     assert "detector 'default'" in msg and "job" in msg, msg
     _wait(browser, lambda d: _trace_lengths(d, "fig-pca") and _trace_lengths(d, "fig-scores"), 20, "detector figures")
     _shot(browser, "05_detector_page")
@@ -294,7 +356,12 @@ def test_other_pages_draw(server, browser):
     _click(browser, "#tab-sweep")
     _wait(browser, lambda d: "demo" in _text(d, "#sweep-message"), 30, "the sweep to open")
     kinds_js = "const g = document.querySelector('#fig-phase .js-plotly-plot'); return g && g.data ? g.data.map(t => t.type) : []"
-    _wait(browser, lambda d: "heatmap" in d.execute_script(kinds_js), 60, "the phase diagram (drawn with the analytic boundary)")
+    _wait(
+        browser,
+        lambda d: "heatmap" in d.execute_script(kinds_js),
+        60,
+        "the phase diagram (drawn with the analytic boundary)",
+    )
     assert "deterrence" in _text(browser, "#sweep-boundary-note")
     _shot(browser, "06_sweep_page")
 
@@ -313,8 +380,12 @@ def _pick(driver, dropdown_id: str, label: str) -> None:
 
     if not [o for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.is_displayed()]:
         _click(driver, f"#{dropdown_id}")
-    option = _wait(driver, lambda d: next(o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-                                          if o.text.strip() == label), 10, f"option {label} of {dropdown_id}")
+    option = _wait(
+        driver,
+        lambda d: next(o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text.strip() == label),
+        10,
+        f"option {label} of {dropdown_id}",
+    )
     option.click()
 
 
@@ -329,8 +400,10 @@ def _option_texts(driver, dropdown_id: str) -> list[str]:
     return texts
 
 
-_PHASE_JS = ("const g = document.querySelector('#fig-phase .js-plotly-plot');"
-             "return g && g._fullData ? g._fullData.filter(t => t.type === 'heatmap').map(t => Array.from(t.x)) : null;")
+_PHASE_JS = (
+    "const g = document.querySelector('#fig-phase .js-plotly-plot');"
+    "return g && g._fullData ? g._fullData.filter(t => t.type === 'heatmap').map(t => Array.from(t.x)) : null;"
+)
 
 
 def _open_sweep_page(driver, url):
@@ -346,8 +419,12 @@ def test_sweep_list_is_read_again_when_the_page_is_shown(server, browser):
     _sweep(tmp / "results" / "sweeps" / "later", tmp / "sweep_base.toml")
     browser.get(url)
     _tab(browser, "sweep")
-    _wait(browser, lambda d: any(t.endswith("later") for t in _option_texts(d, "sweep-pick")), 20,
-          "the new sweep in the list")
+    _wait(
+        browser,
+        lambda d: any(t.endswith("later") for t in _option_texts(d, "sweep-pick")),
+        20,
+        "the new sweep in the list",
+    )
 
 
 def test_sweep_refuses_x_equal_to_y_with_a_message(server, browser):
@@ -355,8 +432,12 @@ def test_sweep_refuses_x_equal_to_y_with_a_message(server, browser):
     _open_sweep_page(browser, url)
     _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the phase diagram")
     _pick(browser, "sweep-y", "staking.node_stake")  # x is staking.node_stake
-    note = _wait(browser, lambda d: "different" in _text(d, "#sweep-boundary-note") and _text(d, "#sweep-boundary-note"),
-                 15, "the x = y refusal")
+    note = _wait(
+        browser,
+        lambda d: "different" in _text(d, "#sweep-boundary-note") and _text(d, "#sweep-boundary-note"),
+        15,
+        "the x = y refusal",
+    )
     assert "error" in browser.find_element("css selector", "#sweep-boundary-note").get_attribute("class"), note
     _wait(browser, lambda d: d.execute_script(_PHASE_JS) == [], 10, "the stale heat map to go")
     _shot(browser, "07_sweep_x_equals_y")
@@ -372,9 +453,11 @@ def test_opening_another_sweep_clears_the_old_heat_map_and_shows_it_is_loading(s
     _open_sweep_page(browser, url)
     old = _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the first phase diagram")
     seen = {"old_shown": 0.0, "loading": False}
-    loading_js = ("const s = document.querySelector('#sweep-loading .dash-spinner, #sweep-loading .dash-spinner-container');"
-                  "const g = document.querySelector('#fig-phase');"
-                  "return !!s || (g && getComputedStyle(g).visibility === 'hidden');")
+    loading_js = (
+        "const s = document.querySelector('#sweep-loading .dash-spinner, #sweep-loading .dash-spinner-container');"
+        "const g = document.querySelector('#fig-phase');"
+        "return !!s || (g && getComputedStyle(g).visibility === 'hidden');"
+    )
     start = time.monotonic()
     box = browser.find_element("css selector", "#sweep-path")
     box.send_keys(str(tmp / "results" / "sweeps" / "wide"))
@@ -382,15 +465,20 @@ def test_opening_another_sweep_clears_the_old_heat_map_and_shows_it_is_loading(s
 
     def drawn(d):
         now = d.execute_script(_PHASE_JS)
-        visible = d.execute_script("const g = document.querySelector('#fig-phase');"
-                                   "return g && getComputedStyle(g).visibility !== 'hidden';")
+        visible = d.execute_script(
+            "const g = document.querySelector('#fig-phase');return g && getComputedStyle(g).visibility !== 'hidden';"
+        )
         if now == old and visible:
             seen["old_shown"] = time.monotonic() - start
-        seen["loading"] = seen["loading"] or d.execute_script(loading_js) or "Computing" in _text(d, "#sweep-boundary-note")
+        seen["loading"] = (
+            seen["loading"] or d.execute_script(loading_js) or "Computing" in _text(d, "#sweep-boundary-note")
+        )
         return now and now != old and [200] == [max(now[0])]
 
     _wait(browser, drawn, 60, "the new phase diagram")
-    assert seen["old_shown"] < 1.5, f"the previous sweep's heat map stayed {seen['old_shown']:.1f} s under the new choice"
+    assert seen["old_shown"] < 1.5, (
+        f"the previous sweep's heat map stayed {seen['old_shown']:.1f} s under the new choice"
+    )
     assert seen["loading"], "no loading sign while the boundary was computed"
     _shot(browser, "08_sweep_other_opened")
 
@@ -401,8 +489,12 @@ def test_picking_a_scenario_without_a_stored_run_clears_the_old_figures(server, 
         browser.get(url)
     _tab(browser, "run")
     _pick(browser, "run-scenario", "baseline.toml")
-    _wait(browser, lambda d: _trace_lengths(d, "fig-shares") and "stored run" in _text(d, "#run-shown"), 20,
-          "the stored baseline figures")
+    _wait(
+        browser,
+        lambda d: _trace_lengths(d, "fig-shares") and "stored run" in _text(d, "#run-shown"),
+        20,
+        "the stored baseline figures",
+    )
     _pick(browser, "run-scenario", "lazy_nodes.toml")
     _wait(browser, lambda d: "no stored run of lazy_nodes.toml" in _text(d, "#run-shown"), 20, "the note")
     for graph in ("fig-shares", "fig-stake", "fig-slashes", "fig-revenue"):
@@ -417,7 +509,8 @@ def _trace_names(driver, graph_id: str) -> list[str]:
     return driver.execute_script(
         "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
         "return g && g._fullData ? g._fullData.filter(t => t.showlegend !== false).map(t => t.name) : null;",
-        f"#{graph_id}")
+        f"#{graph_id}",
+    )
 
 
 def _open_stored_baseline(driver, url) -> None:
@@ -428,21 +521,32 @@ def _open_stored_baseline(driver, url) -> None:
     if "stored run" not in _text(driver, "#run-shown") or "baseline/" not in _text(driver, "#run-shown"):
         driver.get(url)  # a fresh page opens on it
         _tab(driver, "run")
-    _wait(driver, lambda d: "stored run" in _text(d, "#run-shown") and _trace_lengths(d, "fig-shares"), 30,
-          "the stored baseline run")
+    _wait(
+        driver,
+        lambda d: "stored run" in _text(d, "#run-shown") and _trace_lengths(d, "fig-shares"),
+        30,
+        "the stored baseline run",
+    )
 
 
 def test_legends_show_only_the_behaviours_present_in_the_run(server, browser):
     _open_stored_baseline(browser, server[0])
     assert _trace_names(browser, "fig-shares") == ["honest", "lazy"]
     assert _trace_names(browser, "fig-stake") == ["honest", "lazy"]
-    assert sorted(_trace_names(browser, "fig-revenue")) == ["honest cost", "honest revenue", "lazy cost", "lazy revenue"]
+    assert sorted(_trace_names(browser, "fig-revenue")) == [
+        "honest cost",
+        "honest revenue",
+        "lazy cost",
+        "lazy revenue",
+    ]
 
 
 def test_balance_panel_says_balances_and_debts_move_with_a_switching_node(server, browser):
     _open_stored_baseline(browser, server[0])
-    titles = browser.execute_script("const g = document.querySelector('#fig-stake .js-plotly-plot');"
-                                    "return (g.layout.annotations || []).map(a => a.text).join(' ');")
+    titles = browser.execute_script(
+        "const g = document.querySelector('#fig-stake .js-plotly-plot');"
+        "return (g.layout.annotations || []).map(a => a.text).join(' ');"
+    )
     assert "switched" in titles and "debts" in titles, titles
 
 
@@ -463,8 +567,12 @@ def test_domain_dropdowns_show_a_domain_and_the_detector_names_it(server, browse
     _wait(browser, lambda d: _text(d, "#network-domain").strip() == "0", 10, "domain 0 shown in the Network dropdown")
     _tab(browser, "detector")
     _wait(browser, lambda d: _text(d, "#det-domain").strip() == "0", 20, "domain 0 shown in the Detector dropdown")
-    msg = _wait(browser, lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"), 90,
-                "the detector's verdict")
+    msg = _wait(
+        browser,
+        lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"),
+        90,
+        "the detector's verdict",
+    )
     assert "domain 0" in msg and "domain None" not in msg, msg
 
 
@@ -489,20 +597,27 @@ def test_run_page_controls_forfeit_quorum_and_revision_rate(server, browser):
     assert scenario["validation"]["quorum"] == 0.5 and scenario["strategy"]["revision_rate"] == 0.5
     assert scenario["epochs"] == 3
     _pick(browser, "run-scenario", "lazy_nodes.toml")  # the controls go back to the file's values
-    _wait(browser, lambda d: float(_param(d, "validation.quorum").get_attribute("value")) > 0.66, 15, "the file's quorum")
+    _wait(
+        browser, lambda d: float(_param(d, "validation.quorum").get_attribute("value")) > 0.66, 15, "the file's quorum"
+    )
 
 
 def test_run_page_estimates_the_run_time_and_refuses_a_run_of_hours(server, browser):
     url, _ = server
     _open_stored_baseline(browser, url)
     _type(browser, "epochs", "1000000")
-    est = _wait(browser, lambda d: "1,000,000 epochs" in _text(d, "#run-estimate") and _text(d, "#run-estimate"),
-                20, "a run-time estimate")
+    est = _wait(
+        browser,
+        lambda d: "1,000,000 epochs" in _text(d, "#run-estimate") and _text(d, "#run-estimate"),
+        20,
+        "a run-time estimate",
+    )
     assert "estimated run time: about" in est and ("h" in est or "days" in est), est
     status = _text(browser, "#run-status")
     _click(browser, "#run-button")
-    msg = _wait(browser, lambda d: "command line" in _text(d, "#run-message") and _text(d, "#run-message"), 15,
-                "the refusal")
+    msg = _wait(
+        browser, lambda d: "command line" in _text(d, "#run-message") and _text(d, "#run-message"), 15, "the refusal"
+    )
     assert "gaia-sim run" in msg and "epochs=1000000" in msg, msg
     time.sleep(1)
     assert _text(browser, "#run-status") in (status, "not run")  # nothing started
@@ -517,8 +632,14 @@ def test_stop_on_the_last_epoch_keeps_the_complete_run(server, browser):
     _type(browser, "staking.node_stake", "123")  # a design not run yet here
     _click(browser, "#run-button")
     _click(browser, "#run-stop")  # arrives while the one (last) epoch runs
-    status = _wait(browser, lambda d: ("done" in _text(d, "#run-status") or "stopped" in _text(d, "#run-status"))
-                   and _text(d, "#run-status"), 30, "the run to end")
+    status = _wait(
+        browser,
+        lambda d: (
+            ("done" in _text(d, "#run-status") or "stopped" in _text(d, "#run-status")) and _text(d, "#run-status")
+        ),
+        30,
+        "the run to end",
+    )
     assert "done, written to" in status, f"{status} / {_text(browser, '#run-message')}"
     assert "not written" not in _text(browser, "#run-message")
     assert (Path(status.split("written to ")[1].strip()) / "steps.parquet").exists()
@@ -542,12 +663,20 @@ def test_a_run_made_in_one_tab_is_not_the_current_run_of_another(server, browser
     try:
         browser.get(url)
         _tab(browser, "network")
-        msg = _wait(browser, lambda d: "domain" in _text(d, "#network-message") and _text(d, "#network-message"), 30,
-                    "the other tab's Network page")
+        msg = _wait(
+            browser,
+            lambda d: "domain" in _text(d, "#network-message") and _text(d, "#network-message"),
+            30,
+            "the other tab's Network page",
+        )
         assert job not in msg and "baseline" in msg, msg
         _tab(browser, "detector")
-        det = _wait(browser, lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"), 60,
-                    "the other tab's Detector page")
+        det = _wait(
+            browser,
+            lambda d: "nodes" in _text(d, "#det-message") and _text(d, "#det-message"),
+            60,
+            "the other tab's Detector page",
+        )
         assert job not in det, det
     finally:
         browser.close()
@@ -590,9 +719,13 @@ def test_run_page_usable_at_width(server, browser, width):
     try:
         browser.set_window_size(width, 2400)
         browser.get(url)
-        _wait(browser, lambda d: _trace_lengths(d, "fig-shares") and _trace_lengths(d, "fig-revenue"), 30, "the figures")
+        _wait(
+            browser, lambda d: _trace_lengths(d, "fig-shares") and _trace_lengths(d, "fig-revenue"), 30, "the figures"
+        )
         time.sleep(1)  # plotly's resize after layout
-        problems = browser.execute_script(_OVERLAP_JS, ["fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc"])
+        problems = browser.execute_script(
+            _OVERLAP_JS, ["fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc"]
+        )
         _shot(browser, f"11_run_page_{width}px")
         _tab(browser, "network")
         _wait(browser, lambda d: _trace_lengths(d, "fig-network"), 30, "the network graph")
@@ -614,6 +747,6 @@ def test_no_console_errors_and_no_remote_assets(server, browser):
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
     remote = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-        ".filter(n => !n.startsWith(arguments[0]))", url)
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(arguments[0]))", url
+    )
     assert not remote, remote
