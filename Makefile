@@ -13,7 +13,7 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: run test install clean bench
+.PHONY: run test lint install clean bench
 
 $(BIN)/python:
 	@echo "==> [1/3] creating the virtual environment $(VENV)"
@@ -33,7 +33,13 @@ install: $(STAMP)
 run: install
 	$(BIN)/gaia-sim run $(SCENARIO)
 
-test: install
+# style (ruff lint + format check) and the one-way import contract (import-linter), before the tests
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: install lint
 	$(BIN)/python -m pytest -q -ra
 
 bench: install
