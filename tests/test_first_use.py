@@ -216,3 +216,15 @@ def test_a_sweep_checks_its_folder_and_name_before_any_cell(capsys, tmp_path):
     sweep = tmp_path / "sweep.toml"
     sweep.write_text(f'[sweep]\nname = ".."\nbase = "{BASELINE}"\nmode = "grid"\n[axes]\nseed = [1, 2]\n')
     refused(capsys, ["sweep", str(sweep), "--serial"], "sweep.name")
+
+
+def test_a_sample_budget_that_would_clone_honest_nodes_is_refused(capsys, tmp_path):
+    """The shipped bank holds 8 answers per configuration and question: more than 4 samples per
+    question makes nodes on one stack near-clones (e011), so the run is refused before it starts."""
+    refused(
+        capsys,
+        ["run", BASELINE, "--set", "probes.samples_per_question=5", "--out", str(tmp_path)],
+        "probes.samples_per_question = 5",
+        "<= 4",
+    )
+    assert not list(tmp_path.rglob("*.parquet"))
