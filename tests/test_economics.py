@@ -421,8 +421,9 @@ def test_deterrence_with_the_real_stand_in_detector(scenarios_dir, standin, frac
 def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, standin):
     """After imitation a node's profit record is the record of a peer that played its new behaviour:
     an honest record must not vouch for a switch to cheating (and vice versa)."""
-    s = scen(scenarios_dir, "lazy_nodes", **{"strategy.revision_rate": 1.0, "strategy.imitation_scale": 1.0})
-    m = run_model(s, standin, epochs=3)
+    s = scen(scenarios_dir, "lazy_nodes", **{"strategy.revision_rate": 0.0, "strategy.imitation_scale": 1.0})
+    m = run_model(s, standin, epochs=3)  # no revision yet: both behaviours still present
+    m.state.scenario = s.with_overrides({"strategy.revision_rate": 1.0})  # now everyone revises once
     m.state.profit_avg = 3.0 * np.random.default_rng(0).normal(size=len(m.nodes))  # distinct records
     before_b, before_r = m.behaviour.copy(), m.profit_avg.copy()
     switch = revise_behaviours(m.state, np.random.default_rng(1))
