@@ -73,6 +73,8 @@ def test_cli_run_writes_results_and_prints_summary(tmp_path, scenarios_dir):
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "final honest share" in proc.stdout and "What happened:" in proc.stdout and "results written to" in proc.stdout
+    assert (
+        "final honest share" in proc.stdout and "What happened:" in proc.stdout and "results written to" in proc.stdout
+    )
     (run,) = (tmp_path / "baseline").iterdir()
     assert {p.name for p in run.iterdir()} == {"manifest.json"} | {f"{t}.parquet" for t in TABLES}
