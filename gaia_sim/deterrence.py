@@ -51,6 +51,8 @@ class Deterrence:
     committee: int = 1  # validators per verdict (1: PoSP's single validator)
     false_positive: float = 0.0  # q: per-epoch probability an honest node is wrongly slashed
     jail_loss: float = 0.0  # J: profit lost to jailing / ejection per upheld verdict
+    rule_factor: float = 1.0  # mean slash per upheld verdict / f S under the slashing rule (rule_terms)
+    bond_loss: float = 0.0  # expected dispute bond forfeited per upheld verdict (tokens)
 
     @property
     def pass_probability(self) -> float:
@@ -58,8 +60,8 @@ class Deterrence:
 
     @property
     def penalty(self) -> float:
-        """R + f S + J: what one upheld verdict costs."""
-        return self.reward + self.slash_fraction * self.stake + self.jail_loss
+        """R + k f S + J + B: what one upheld verdict costs (k: the rule's factor, B: bond lost)."""
+        return self.reward + self.rule_factor * self.slash_fraction * self.stake + self.jail_loss + self.bond_loss
 
     @property
     def margin(self) -> float:
@@ -82,9 +84,10 @@ class Deterrence:
     def min_stake(self) -> float:
         """Smallest stake that deters at this detection probability (inf if none does)."""
         eff = self.p_detect * self.pass_probability - self.false_positive
-        if eff <= 0 or self.slash_fraction <= 0:
+        if eff <= 0 or self.slash_fraction * self.rule_factor <= 0:
             return float("inf")
-        return max(0.0, (self.cost_saving / eff - self.reward - self.jail_loss) / self.slash_fraction)
+        fixed = self.reward + self.jail_loss + self.bond_loss
+        return max(0.0, (self.cost_saving / eff - fixed) / (self.rule_factor * self.slash_fraction))
 
 
 def posp_bound(cost_saving: float, colluding_share: float, reward: float, slash: float) -> float:
@@ -252,6 +255,7 @@ def from_scenario(
     tpr: float = 1.0,
     fpr: float | None = None,
     verdict_rates: bool = False,
+    slash_share: float = 1.0,
 ) -> Deterrence:
     """The deterrence inputs a scenario implies for its main cheating behaviour, per epoch.
 
@@ -261,7 +265,8 @@ def from_scenario(
     revenue (forfeited with an upheld verdict when ``forfeit_revenue``); p = probe_fraction x ``tpr``
     (per-probe detector power); q = probe_fraction x ``fpr`` (default: the detector's alpha);
     f S = slash_fraction x node_stake (kept constant by ``top_up``); J = jail_epochs x honest profit
-    for the jail_eject rule. Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
+    for the jail_eject rule; k and B price the slashing rule (:func:`rule_terms`; ``slash_share``
+    for evidence_threshold). Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
     when the detector's power is not known in closed form. ``verdict_rates``: ``tpr``/``fpr`` are
     rates of guilty *verdicts* (the quorum already applied), so no further pass probability.
     """
@@ -274,6 +279,7 @@ def from_scenario(
     jail = sp.jail_epochs * max(rev_h - cost_h, 0.0) if sp.rule == "jail_eject" else 0.0
     probe = scenario.probes.probe_fraction
     q = probe * (scenario.detector.alpha if fpr is None else fpr)
+    factor, bond = rule_terms(scenario, probe * tpr, slash_share, behaviour)
     return Deterrence(
         p_detect=probe * tpr,
         slash_fraction=sp.slash_fraction,
@@ -283,7 +289,63 @@ def from_scenario(
         colluding_share=0.0 if verdict_rates else 1.0 - verdict_pass_share(scenario, behaviour),
         false_positive=q,
         jail_loss=jail,
+        rule_factor=factor,
+        bond_loss=bond,
     )
+
+
+def rule_terms(
+    scenario, p_detect: float, slash_share: float = 1.0, behaviour: str | None = None
+) -> tuple[float, float]:
+    """(k, B): how the scenario's slashing rule scales the slash f S of one upheld verdict of a
+    persistent cheater, averaged over its expected upheld verdicts in the run (p x epochs, at least
+    one), and the dispute bond it expects to forfeit per verdict (the rules: gaia_sim.slashing).
+
+    - fixed / fixed_fraction: k = 1.
+    - graduated: the k-th offence slashes min(max_fraction, f step^(k-1)); k = their mean / f.
+    - evidence_threshold: only verdicts whose evidence reaches the threshold slash; k = that share
+      (``slash_share``: measure it, :func:`measured_rates` ``slash_share``; the default 1 is ideal).
+    - jail_eject: every ``eject_after``-th offence slashes ``max_fraction``; k = the cycle's mean / f
+      (the jail time is J, see :func:`from_scenario`).
+    - dispute: the base rule's k, times 1 - c P(overturn), and B = bond c (1 - P(overturn)), with c
+      = ``cheater_challenge_rate`` and P(overturn) from the appeal vote (:func:`appeal_overturn_probability`).
+    """
+    sp = scenario.slashing
+    rule = sp.dispute_base if sp.rule == "dispute" else sp.rule
+    offences = max(1, int(round(p_detect * scenario.epochs)))
+    k = _rule_factor(rule, sp, offences, slash_share)
+    if sp.rule != "dispute":
+        return k, 0.0
+    c = sp.cheater_challenge_rate
+    po = appeal_overturn_probability(scenario, behaviour or main_cheater(scenario))
+    return k * (1.0 - c * po), sp.dispute_bond * c * (1.0 - po)
+
+
+def _rule_factor(rule: str, sp, offences: int, slash_share: float) -> float:
+    f = sp.slash_fraction
+    if f <= 0:
+        return 1.0
+    if rule == "graduated":
+        return float(np.mean([min(sp.max_fraction, f * sp.graduated_step**i) for i in range(offences)])) / f
+    if rule == "evidence_threshold":
+        return float(slash_share)
+    if rule == "jail_eject" and offences >= sp.eject_after:
+        return ((sp.eject_after - 1) * f + sp.max_fraction) / (sp.eject_after * f)
+    return 1.0
+
+
+def appeal_overturn_probability(scenario, behaviour: str) -> float:
+    """P(a cheater's challenged slash is overturned): each voting validator re-judges right with
+    ``appeal_accuracy``; lazy validators vote innocent, colluding ones shield ring members; with
+    equal stakes the slash is overturned when the innocent share reaches ``dispute_majority``."""
+    from scipy import stats
+
+    n = scenario.network.validators
+    mix = scenario.validator_population
+    judges = mix.honest + (mix.colluding if behaviour != "colluding" else 0.0)
+    voters = int(round(n * judges))
+    most_guilty = int(np.floor(n * (1.0 - scenario.slashing.dispute_majority) + 1e-9))
+    return float(stats.binom.cdf(most_guilty, voters, scenario.validation.appeal_accuracy))
 
 
 def main_cheater(scenario) -> str:
@@ -324,7 +386,7 @@ def measured_rates(
     nodes = (
         pd.concat(steps)
         .query("role == 'node'")
-        .groupby("behaviour")[["count", "revenue", "cost", "flagged", "probed"]]
+        .groupby("behaviour")[["count", "revenue", "cost", "flagged", "probed", "slashed_count"]]
         .sum()
     )
     out = {
@@ -334,12 +396,17 @@ def measured_rates(
         "C_measured": float("nan"),
         "verdicts_cheater": 0,
         "verdicts_honest": 0,
+        "slash_share": 1.0,
     }
     if behaviour in nodes.index and nodes.loc[behaviour, "probed"] > 0:
         out |= {
             "p": float(nodes.loc[behaviour, "flagged"] / nodes.loc[behaviour, "probed"]),
             "verdicts_cheater": int(nodes.loc[behaviour, "probed"]),
         }
+        if nodes.loc[behaviour, "flagged"] > 0:  # guilty verdicts that slashed (evidence_threshold rule)
+            out["slash_share"] = float(
+                min(1.0, nodes.loc[behaviour, "slashed_count"] / nodes.loc[behaviour, "flagged"])
+            )
     if "honest" in nodes.index and nodes.loc["honest", "probed"] > 0:
         out |= {
             "q": float(nodes.loc["honest", "flagged"] / nodes.loc["honest", "probed"]),

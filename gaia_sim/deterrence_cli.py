@@ -97,13 +97,14 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.json, "--json file")  # before the calibration runs, not after
     answers = load_answers(scenario.answers)
     seeds = tuple(1001 + i for i in range(args.seeds))
-    rates = {"p": args.tpr, "q": args.fpr, "C_measured": math.nan, "source": "given"}
+    rates = {"p": args.tpr, "q": args.fpr, "C_measured": math.nan, "slash_share": 1.0, "source": "given"}
     if args.tpr is None or args.fpr is None:
         m = deterrence.measured_rates(scenario, answers, behaviour, seeds=seeds, epochs=args.epochs)
         rates = {
             "p": m["p"] if args.tpr is None else args.tpr,
             "q": m["q"] if args.fpr is None else args.fpr,
             "C_measured": m["C_measured"],
+            "slash_share": m["slash_share"],
             "source": f"measured: {len(seeds)} seeds x {args.epochs} epochs, strategies frozen",
         }
     if math.isnan(rates["p"]):
@@ -111,7 +112,15 @@ def run(args: argparse.Namespace) -> int:
             f"{args.scenario}: no {behaviour} node was probed in the calibration runs; "
             f"raise population.{behaviour} or probes.probe_fraction, or give --tpr"
         )
-    d = deterrence.from_scenario(scenario, answers, behaviour, tpr=rates["p"], fpr=rates["q"], verdict_rates=True)
+    d = deterrence.from_scenario(
+        scenario,
+        answers,
+        behaviour,
+        tpr=rates["p"],
+        fpr=rates["q"],
+        verdict_rates=True,
+        slash_share=rates["slash_share"],
+    )
     out = {
         "scenario": str(args.scenario),
         "behaviour": behaviour,
@@ -119,11 +128,14 @@ def run(args: argparse.Namespace) -> int:
         "cost_saving_C": d.cost_saving,
         "reward_R": d.reward,
         "jail_loss_J": d.jail_loss,
+        "rule": scenario.slashing.rule,
+        "rule_factor_k": d.rule_factor,
+        "bond_loss_B": d.bond_loss,
         "slash_fraction": d.slash_fraction,
         "stake": d.stake,
         "margin": d.margin,
         "deters": d.deters,
-        "min_stake": {str(f): _min_stake(d, f) for f in fractions},
+        "min_stake": {str(f): _min_stake(d, f, scenario, rates["slash_share"], behaviour) for f in fractions},
     }
     if shares:
         curve = [
@@ -136,7 +148,9 @@ def run(args: argparse.Namespace) -> int:
             "basin_edge": deterrence.basin_edge(
                 shares, curve, d.slash_fraction, d.stake, d.cost_saving, d.reward, d.false_positive, d.jail_loss
             ),
-            "min_stake_all_shares": {str(f): _min_stake(worst, f) for f in fractions},
+            "min_stake_all_shares": {
+                str(f): _min_stake(worst, f, scenario, rates["slash_share"], behaviour) for f in fractions
+            },
         }
     print(_report(out, scenario.population.model_dump()[behaviour]))
     if args.json:
@@ -145,8 +159,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _min_stake(d, f: float) -> float:
-    return replace(d, slash_fraction=f).min_stake
+def _min_stake(d, f: float, scenario, slash_share: float, behaviour: str) -> float:
+    """Smallest deterring stake at slash fraction ``f``, with the rule's k and B priced at that ``f``."""
+    from gaia_sim import deterrence
+
+    at_f = scenario.with_overrides({"slashing.slash_fraction": float(f)})
+    k, b = deterrence.rule_terms(at_f, d.p_detect, slash_share, behaviour)
+    return replace(d, slash_fraction=f, rule_factor=k, bond_loss=b).min_stake
 
 
 def _report(o: dict, start_share: float) -> str:
@@ -161,8 +180,9 @@ def _report(o: dict, start_share: float) -> str:
             else f"; measured revenue - cost gap {r['C_measured']:.3f}"
             + (" (after revenue forfeited on guilty verdicts)" if o["reward_R"] > 0 else "")
         ),
-        f"  penalty per upheld verdict: R = {o['reward_R']:.3f} + f S = {o['slash_fraction']:g} x {o['stake']:g} + J = {o['jail_loss_J']:.3f}",
-        f"  margin (p - q)(R + f S + J) - C = {o['margin']:+.3f} tokens/epoch -> "
+        f"  penalty per upheld verdict: R = {o['reward_R']:.3f} + k f S = {o['rule_factor_k']:.3f} x {o['slash_fraction']:g} x "
+        f"{o['stake']:g} + J = {o['jail_loss_J']:.3f} + B = {o['bond_loss_B']:.3f} (rule {o['rule']}: k, B from deterrence.rule_terms)",
+        f"  margin (p - q)(R + k f S + J + B) - C = {o['margin']:+.3f} tokens/epoch -> "
         + ("DETERRED: cheating does not pay" if o["deters"] else "NOT deterred: cheating pays"),
         "  smallest deterring stake by slash fraction: "
         + ", ".join(f"f={f}: {_fmt(s)}" for f, s in o["min_stake"].items()),
@@ -170,7 +190,7 @@ def _report(o: dict, start_share: float) -> str:
     if any(s == 0.0 for s in o["min_stake"].values()):
         lines.append(
             f"  (a smallest stake of 0 means no stake is needed: the revenue forfeited and the jail loss on a "
-            f"guilty verdict, R + J = {o['reward_R'] + o['jail_loss_J']:.3f}, already outweigh C at this p)"
+            f"guilty verdict, R + J + B = {o['reward_R'] + o['jail_loss_J'] + o['bond_loss_B']:.3f}, already outweigh C at this p)"
         )
     if "basin_edge" in o:
         pw = ", ".join(f"{x}: {p:.3f}" for x, p in o["power_by_share"].items())

@@ -63,7 +63,8 @@ class EpochRecorder:
         guilty_mask = np.zeros(state.n_nodes, dtype=bool)
         guilty_mask[probed[out.judgement.guilty]] = True
         for b in NODE_BEHAVIOURS:
-            self.steps.append(_node_row(state, out, b, (behaviour == b) & state.active, probed_mask, guilty_mask))
+            played = state.active if out.traffic.played is None else out.traffic.played
+            self.steps.append(_node_row(state, out, b, (behaviour == b) & played, probed_mask, guilty_mask))
         for b in VALIDATOR_BEHAVIOURS:
             self.steps.append(_validator_row(state, out, b))
         self.network.append(_network_row(state, out))
@@ -82,7 +83,8 @@ class EpochRecorder:
 
 
 def _node_row(state, out, b, mask, probed, guilty) -> dict[str, Any]:
-    """One behaviour's nodes (``mask``: active and playing ``b`` when the epoch was played)."""
+    """One behaviour's nodes (``mask``: active when the epoch began and playing ``b`` in it: a node
+    jailed, ejected or leaving during the epoch still counts, with the slash and revenue it had)."""
     slashed, revenue, cost, t = out.slashing.slashed, out.settlement.revenue, out.settlement.cost, out.traffic
     flagged, cheats = int((guilty & mask).sum()), NODE_CLASSES[b].traits["cheats"]
     return {
@@ -90,7 +92,7 @@ def _node_row(state, out, b, mask, probed, guilty) -> dict[str, Any]:
         "role": "node",
         "behaviour": b,
         "count": int(mask.sum()),
-        "share": float(mask.sum() / max(state.active.sum(), 1)),
+        "share": float(mask.sum() / max((state.active if t.played is None else t.played).sum(), 1)),
         "stake": float(state.node_stake[mask].sum()),
         "balance": float(state.node_balance[mask].sum()),
         "revenue": float(revenue[mask].sum()),
