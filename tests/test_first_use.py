@@ -228,3 +228,23 @@ def test_a_sample_budget_that_would_clone_honest_nodes_is_refused(capsys, tmp_pa
         "<= 4",
     )
     assert not list(tmp_path.rglob("*.parquet"))
+
+
+def test_a_missing_parent_folder_is_created_not_a_traceback(capsys, tmp_path):
+    out = tmp_path / "new" / "deeper" / "d.json"
+    argv = [
+        "deterrence",
+        BASELINE,
+        "--set",
+        "population.honest=0.8",
+        "--set",
+        "population.lazy=0.2",
+        "--tpr",
+        "0.5",
+        "--fpr",
+        "0.001",
+        "--json",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert json.loads(out.read_text())["behaviour"] == "lazy"
