@@ -521,10 +521,16 @@ def _open_stored_baseline(driver, url) -> None:
     if "stored run" not in _text(driver, "#run-shown") or "baseline/" not in _text(driver, "#run-shown"):
         driver.get(url)  # a fresh page opens on it
         _tab(driver, "run")
+    if "baseline/" not in _text(driver, "#run-shown"):  # the page kept another scenario (an earlier test picked it)
+        _pick(driver, "run-scenario", "baseline.toml")
     _wait(
         driver,
-        lambda d: "stored run" in _text(d, "#run-shown") and _trace_lengths(d, "fig-shares"),
-        30,
+        lambda d: (
+            "stored run" in _text(d, "#run-shown")
+            and "baseline/" in _text(d, "#run-shown")
+            and _trace_lengths(d, "fig-shares")
+        ),
+        60,
         "the stored baseline run",
     )
 
@@ -637,7 +643,7 @@ def test_stop_on_the_last_epoch_keeps_the_complete_run(server, browser):
         lambda d: (
             ("done" in _text(d, "#run-status") or "stopped" in _text(d, "#run-status")) and _text(d, "#run-status")
         ),
-        30,
+        90,
         "the run to end",
     )
     assert "done, written to" in status, f"{status} / {_text(browser, '#run-message')}"
