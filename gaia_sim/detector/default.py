@@ -269,12 +269,6 @@ def node_level(q_values, s, weights, reference, dispersion: bool, screen: float 
     return p_loc, p_disp, z_loc, z_disp, q_loc
 
 
-def bonferroni_pair(p_loc: np.ndarray, p_disp: np.ndarray) -> np.ndarray:
-    """min(1, 2 min(p_loc, p_disp)) where both exist, else the one that exists (Bonferroni 1936)."""
-    both = np.minimum(1.0, 2.0 * np.fmin(p_loc, p_disp))
-    return np.where(np.isnan(p_disp), p_loc, np.where(np.isnan(p_loc), p_disp, both))
-
-
 def bonferroni(*ps: np.ndarray) -> np.ndarray:
     """min(1, k min_j p_j) over the k tests that exist for each node (NaN = test not run; Bonferroni 1936)."""
     stack = np.vstack(ps)
@@ -412,7 +406,7 @@ def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
 
 def _screened(q_values, s, w, reference, answered, dispersion, screen) -> np.ndarray:
     """:func:`_screen` applied to the node p-values (empirical null over ``reference``) of one pass."""
-    return _screen(bonferroni_pair(*node_level(q_values, s, w, reference, dispersion, screen)[:2]), answered, screen)
+    return _screen(bonferroni(*node_level(q_values, s, w, reference, dispersion, screen)[:2]), answered, screen)
 
 
 def _first_pass(x, s, c, d, answered, w, boot, rng, dispersion, screen, first_pass):

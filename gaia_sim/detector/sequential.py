@@ -17,6 +17,7 @@ from typing import Iterable
 
 import numpy as np
 
+from gaia_sim.detector._common import bh_reject
 from gaia_sim.errors import UserError
 
 P_FLOOR = 1e-15
@@ -70,16 +71,7 @@ def decisive_this_epoch(p_values, level: float, groups=None) -> np.ndarray:
     g = np.zeros(p.size, dtype=int) if groups is None else np.asarray(groups).reshape(-1)
     for key in np.unique(g):
         m = g == key
-        out[m] = _bh(p[m], level)
-    return out
-
-
-def _bh(p: np.ndarray, level: float) -> np.ndarray:
-    order = np.argsort(p, kind="stable")
-    ok = p[order] <= level * np.arange(1, p.size + 1) / p.size
-    k = np.flatnonzero(ok).max() + 1 if ok.any() else 0
-    out = np.zeros(p.size, dtype=bool)
-    out[order[:k]] = True
+        out[m] = bh_reject(p[m], level)
     return out
 
 
