@@ -301,16 +301,16 @@ def test_red_team_search_finds_the_most_profitable_attack_and_is_seeded():
 
 
 def test_set_adds_fixed_parameters_from_the_command_line(tmp_path, capsys):
-    from gaia_sim.sweep.cli_sweep import parse_sets
+    from gaia_sim.scenario import parse_overrides
 
-    assert parse_sets(["epochs=5", "answers=stand-in", "x.y=0.5", "flag=true"]) == {
+    assert parse_overrides(["epochs=5", "answers=stand-in", "x.y=0.5", "flag=true"]) == {
         "epochs": 5,
         "answers": "stand-in",
         "x.y": 0.5,
         "flag": True,
     }
     with pytest.raises(UserError, match="PATH=VALUE"):
-        parse_sets(["epochs"])
+        parse_overrides(["epochs"])
     spec = make(tmp_path)
     assert (
         main(

@@ -83,14 +83,14 @@ def load(path: Path, sets: dict):
 
 def main(argv=None) -> int:
     from gaia_sim.rng import spawn_seeds
+    from gaia_sim.scenario import parse_overrides
     from gaia_sim.sweep import redteam
-    from gaia_sim.sweep.cli_sweep import parse_sets
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int)
     ap.add_argument("--set", action="append", default=[], dest="sets")
     args = ap.parse_args(argv)
-    cfg, base = load(HERE / "search.toml", parse_sets(args.sets))
+    cfg, base = load(HERE / "search.toml", parse_overrides(args.sets))
     s = cfg["search"]
     trials, reps = args.trials or s["trials"], s["replications"]
     found = redteam.search(

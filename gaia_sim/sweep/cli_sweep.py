@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from gaia_sim.errors import UserError
 from gaia_sim.scenario import parse_overrides
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.no_progress,
                 fresh=args.fresh,
                 backend=args.backend,
-                overrides=parse_sets(args.sets),
+                overrides=parse_overrides(args.sets),
             )
     except Stopped as stop:
         print(f"gaia-sim sweep: stopped by {stop}; finished cells are kept, run again to resume", file=sys.stderr)
@@ -85,11 +84,6 @@ def quiet_dask_logs() -> None:
 
     logger = logging.getLogger("distributed")
     logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
-
-
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    """``["a.b=3", "answers=stand-in"]`` -> ``{"a.b": 3, "answers": "stand-in"}`` (scenario.parse_overrides)."""
-    return parse_overrides(items)
 
 
 def _print_summary(outcome, executor: str, workers: int | None) -> None:
