@@ -63,8 +63,7 @@ class EpochRecorder:
         guilty_mask = np.zeros(state.n_nodes, dtype=bool)
         guilty_mask[probed[out.judgement.guilty]] = True
         for b in NODE_BEHAVIOURS:
-            played = state.active if out.traffic.played is None else out.traffic.played
-            self.steps.append(_node_row(state, out, b, (behaviour == b) & played, probed_mask, guilty_mask))
+            self.steps.append(_node_row(state, out, b, (behaviour == b) & out.traffic.played, probed_mask, guilty_mask))
         for b in VALIDATOR_BEHAVIOURS:
             self.steps.append(_validator_row(state, out, b))
         self.network.append(_network_row(state, out))
@@ -92,7 +91,7 @@ def _node_row(state, out, b, mask, probed, guilty) -> dict[str, Any]:
         "role": "node",
         "behaviour": b,
         "count": int(mask.sum()),
-        "share": float(mask.sum() / max((state.active if t.played is None else t.played).sum(), 1)),
+        "share": float(mask.sum() / max(t.played.sum(), 1)),
         "stake": float(state.node_stake[mask].sum()),
         "balance": float(state.node_balance[mask].sum()),
         "revenue": float(revenue[mask].sum()),

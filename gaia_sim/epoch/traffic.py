@@ -25,8 +25,8 @@ class Traffic:
     embeddings: np.ndarray  # (probed, questions, samples, dim), NaN = no answer
     latency_s: float
     questions: list[str]  # this epoch's probe questions
+    played: np.ndarray  # bool per node: active when the epoch began (jail, ejection or exit later in it)
     question_idx: np.ndarray | None = None  # their indices when chosen by the learned selector
-    played: np.ndarray | None = None  # bool per node: active when the epoch began (jail, ejection or exit later in it)
 
 
 def run(state: NetworkState, epoch: int) -> Traffic:
@@ -46,8 +46,7 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     compute_s = cheated * secs(state.user_cfg) + (answered - cheated) * secs(state.honest_cfg)
     probed, embeddings, questions, idx = _probe(state, timeout_share, rng)
     latency = float(np.nanmean([outcomes[p].mean_latency_s for p in set(state.profiles)]))
-    played = state.active.copy()
-    return Traffic(answered, timed_out, compute_s, probed, embeddings, latency, questions, idx, played)
+    return Traffic(answered, timed_out, compute_s, probed, embeddings, latency, questions, state.active.copy(), idx)
 
 
 def queue_outcomes(state: NetworkState) -> dict:
