@@ -23,6 +23,12 @@ BASELINE = str(ROOT / "scenarios" / "baseline.toml")
 FAST = ["--set", 'answers="stand-in"', "--epochs", "2", "--quiet"]
 
 
+def deterrence_to_json(path) -> list[str]:
+    """``gaia-sim deterrence`` on a lazy mix with given rates (no calibration runs), numbers to ``path``."""
+    given = ["--set", "population.honest=0.8", "--set", "population.lazy=0.2", "--tpr", "0.5", "--fpr", "0.001"]
+    return ["deterrence", BASELINE, *given, "--json", str(path)]
+
+
 def refused(capsys, argv: list[str], *words: str) -> str:
     """Run the CLI; it must exit 2 with one line on stderr that names each of ``words``."""
     assert main(argv) == 2
@@ -91,24 +97,7 @@ def test_bare_words_and_toml_values_in_set():
 def test_a_file_in_the_way_of_the_results_folder(capsys, tmp_path):
     (tmp_path / "blocker").write_text("")
     refused(capsys, ["run", BASELINE, *FAST, "--out", str(tmp_path / "blocker" / "r")], "is a file, not a folder")
-    refused(
-        capsys,
-        [
-            "deterrence",
-            BASELINE,
-            "--set",
-            "population.honest=0.8",
-            "--set",
-            "population.lazy=0.2",
-            "--tpr",
-            "0.5",
-            "--fpr",
-            "0.001",
-            "--json",
-            str(tmp_path / "blocker" / "d.json"),
-        ],
-        "blocker",
-    )
+    refused(capsys, deterrence_to_json(tmp_path / "blocker" / "d.json"), "blocker")
     refused(capsys, ["evaluate", "--out", str(tmp_path / "blocker" / "e")], "blocker")
 
 
@@ -232,19 +221,6 @@ def test_a_sample_budget_that_would_clone_honest_nodes_is_refused(capsys, tmp_pa
 
 def test_a_missing_parent_folder_is_created_not_a_traceback(capsys, tmp_path):
     out = tmp_path / "new" / "deeper" / "d.json"
-    argv = [
-        "deterrence",
-        BASELINE,
-        "--set",
-        "population.honest=0.8",
-        "--set",
-        "population.lazy=0.2",
-        "--tpr",
-        "0.5",
-        "--fpr",
-        "0.001",
-        "--json",
-        str(out),
-    ]
+    argv = deterrence_to_json(out)
     assert main(argv) == 0
     assert json.loads(out.read_text())["behaviour"] == "lazy"
