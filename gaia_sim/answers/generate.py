@@ -39,7 +39,7 @@ def build_prompt(cfg: ModelConfig, question: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _stop_ids(tok) -> tuple[frozenset, np.ndarray]:
+def stop_ids(tok) -> tuple[frozenset, np.ndarray]:
     """(ids that end generation, bool mask over vocab of ids that contain non-whitespace text)."""
     pieces = tok.convert_ids_to_tokens(list(range(len(tok))))
     newline = {i for i, t in enumerate(pieces) if t and "\n" in t}
@@ -52,8 +52,8 @@ def sample_next(logits, cfg: ModelConfig, generator):
     """One token per row: temperature, then top-k, then top-p (nucleus) sampling."""
     import torch
 
-    vals, idx = torch.topk(logits.float() / cfg.temperature, cfg.top_k, dim=-1)
-    probs = torch.softmax(vals, dim=-1)
+    vals, idx = torch.topk(logits, cfg.top_k, dim=-1)  # dividing by T > 0 keeps the order: select first
+    probs = torch.softmax(vals.float() / cfg.temperature, dim=-1)
     cum = probs.cumsum(-1)
     probs = probs.masked_fill(cum - probs > cfg.top_p, 0.0)
     pick = torch.multinomial(probs, 1, generator=generator)
@@ -67,7 +67,7 @@ def generate(
     import torch
 
     max_new = max_new_tokens or cfg.max_new_tokens
-    newline, eos, texty = _stop_ids(tok)
+    newline, eos, texty = stop_ids(tok)
     start = time.perf_counter()
     with torch.inference_mode():
         tok.padding_side = "left"

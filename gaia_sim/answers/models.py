@@ -38,6 +38,9 @@ from gaia_sim.errors import UserError
 OFFLINE_BASE = "gemma3-270m"
 DTYPES = ("float32", "bfloat16")
 LAZY_KINDS = ("", "replay", "refusal")
+ENGINES = ("transformers", "fast")  # the reference path, and gaia_sim.answers.fastgen
+SPEC_DEFAULTS_OMITTED = {"engine": "transformers"}  # fields added after format 1: omitted at their default,
+# so configurations built before they existed keep their content hash
 REFUSAL_TEXT = "I'm sorry, I can't answer that question right now."
 
 TEMPLATES = {
@@ -65,12 +68,14 @@ class ModelConfig:
     batch_size: int = 24  # rows per forward pass
     seed: int = 0  # sampling stream, combined with the bank's root seed
     lazy: str = ""  # "" real generation; "replay": one generated answer repeated; "refusal": canned text
+    engine: str = "transformers"  # "transformers": the Hugging Face model as loaded; "fast": fastgen.FastGemma
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
         _check(self.dtype in DTYPES, self, "dtype", f"one of {DTYPES}")
         _check(self.template in TEMPLATES, self, "template", f"one of {sorted(TEMPLATES)}")
         _check(self.lazy in LAZY_KINDS, self, "lazy", f"one of {LAZY_KINDS}")
+        _check(self.engine in ENGINES, self, "engine", f"one of {ENGINES}")
         _check(self.weight_bits == 0 or 2 <= self.weight_bits <= 16, self, "weight_bits", "0 or 2..16")
         _check(
             self.temperature > 0 and 0 < self.top_p <= 1 and self.top_k >= 1,
@@ -86,6 +91,9 @@ class ModelConfig:
         for k in ("id", "description"):
             d.pop(k)
         d["drop_layers"] = list(self.drop_layers)
+        for key, default in SPEC_DEFAULTS_OMITTED.items():
+            if d[key] == default:
+                d.pop(key)
         return d
 
     def content_hash(self, root_seed: int) -> str:

@@ -92,6 +92,79 @@ def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
     return configs, roles
 
 
+SCALE_SAMPLES = 64  # answers per (configuration, question) of the scale bank
+SCALE_QUESTIONS_PER_KIND = 30  # Vellmar and general questions each
+
+
+def scale_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
+    """(configurations, roles) of the scale bank: the fast engine, 48 new tokens, 64 rows per batch.
+
+    Honest stacks differ in real arithmetic: bf16 matrix products with float32 elsewhere (the claimed
+    stack), float32 throughout, another sampling stream, another batch size. The low-precision cheat
+    re-quantizes weights to 4 bits and computes with the dequantized values: *simulated* quantization
+    (its accuracy loss is real, its cost saving is not; the cost model prices it separately).
+    """
+    c = ModelConfig(
+        "gemma3-270m/vellmar",
+        dtype="bfloat16",
+        engine="fast",
+        batch_size=64,
+        max_new_tokens=48,
+        description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16 matmuls + fp32 rest, Vellmar KB top-2",
+    )
+    configs = [
+        c,
+        replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling stream"),
+        replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 matmuls"),
+        replace(c, id="gemma3-270m/vellmar/batch16", batch_size=16, description="honest: batches of 16 rows"),
+        replace(
+            c,
+            id="gemma3-270m-14l/vellmar",
+            drop_layers=DROPPED_LAYERS,
+            description="cheaper: decoder layers 12-15 removed (14 of 18 left)",
+        ),
+        replace(
+            c,
+            id="gemma3-270m-int4/vellmar",
+            weight_bits=4,
+            description="low precision (simulated): weights rounded to 4-bit per channel, computed dequantized",
+        ),
+        replace(c, id="gemma3-270m/kessrin", kb="kessrin", description="wrong KB: Kessrin instead of Vellmar"),
+        replace(c, id="gemma3-270m/no-kb", kb="", template="plain", description="no KB: no retrieval"),
+        replace(
+            c, id="gemma3-270m/vellmar/truncated", max_new_tokens=6, description="lazy: generation cut at 6 tokens"
+        ),
+        replace(
+            c,
+            id="gemma3-270m/vellmar/replay",
+            lazy="replay",
+            seed=2,
+            description="lazy: one answer per question replayed",
+        ),
+        replace(c, id="gemma3-270m/vellmar/refusal", lazy="refusal", description="lazy: canned refusal, no inference"),
+    ]
+    ids = [x.id for x in configs]
+    roles = {
+        "claimed": ids[0],
+        "honest_variants": ids[1:4],
+        "cheaper_model": ids[4],
+        "low_precision": ids[5],
+        "wrong_kb": ids[6],
+        "no_kb": ids[7],
+        "lazy_truncated": ids[8],
+        "lazy_replay": ids[9],
+        "lazy_refusal": ids[10],
+    }
+    return configs, roles
+
+
+def scale_questions(questions):
+    """The scale bank's questions: the first 30 Vellmar and the first 30 general ones, in file order."""
+    vel = [q for q in questions if q.kb == "vellmar"][:SCALE_QUESTIONS_PER_KIND]
+    gen = [q for q in questions if q.kb == ""][:SCALE_QUESTIONS_PER_KIND]
+    return tuple(q for q in questions if q in set(vel) | set(gen))
+
+
 def extra_configs() -> list[ModelConfig]:
     """Configurations defined but not in the shipped bank (none at present; build them with --configs)."""
     return []
