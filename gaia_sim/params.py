@@ -183,6 +183,11 @@ class TrafficParams(Group):
         1.0, "ratio", "node service time = this x the bank's measured seconds per answer", gt=0.0
     )
     probes_distinguishable: bool = F(False, "flag", "whether nodes can tell validator probes from user requests")
+    learned_questions: Literal["none", "public"] = F(
+        "none",
+        "choice",
+        "probe questions nodes recognise: none, or the public pool (published or leaked questions); a node answers a recognised probe with its probe plan, as if probes were distinguishable",
+    )
 
 
 class ProbeParams(Group):
@@ -191,6 +196,11 @@ class ProbeParams(Group):
     probe_fraction: float = fraction(1.0, "share of a domain's nodes probed each epoch")
     questions_per_epoch: int = F(5, "questions", "questions asked of every probed node per epoch", ge=1, le=1_000)
     samples_per_question: int = F(3, "answers", "repeats of each question per probed node", ge=1, le=1_000)
+    question_pool: Literal["all", "secret"] = F(
+        "all",
+        "choice",
+        "questions validators ask: all of the answer source's questions, or only the validators' secret pool (never published, so nodes cannot learn them)",
+    )
     question_selection: Literal["random", "learned"] = F(
         "random",
         "choice",

@@ -133,3 +133,33 @@ def test_learned_selection_needs_a_detector_with_question_p_values(scenarios_dir
     s = small(scenarios_dir / "kb_swap.toml", **{"probes.question_selection": "learned", "detector.name": "paper"})
     with pytest.raises(UserError, match="question_selection"):
         GaiaModel(s, standin)
+
+
+def test_nodes_that_learned_the_public_questions_hide_unless_validators_ask_secret_ones(scenarios_dir):
+    """Cheaters that recognise the public questions answer them honestly; a secret pool restores detection."""
+    base = {"behaviours.model_swapping.when": "unprobed", "strategy.dynamics": "none", "epochs": 20}
+    run = lambda **o: simulate(small(scenarios_dir / "model_swap.toml", answers="default", **base, **o)).summary  # noqa: E731
+    unaware = run()
+    learned = run(**{"traffic.learned_questions": "public"})
+    secret = run(**{"traffic.learned_questions": "public", "probes.question_pool": "secret"})
+    assert learned["tpr_cheaters"] < 0.25 * unaware["tpr_cheaters"]
+    assert secret["tpr_cheaters"] > 0.75 * unaware["tpr_cheaters"]
+
+
+def test_question_plan_follows_the_pools(scenarios_dir, standin):
+    from gaia_sim.answers.bank import load_default_bank
+    from gaia_sim.answers.source import question_pools
+    from gaia_sim.epoch.state import question_plan
+    from gaia_sim.errors import UserError
+
+    bank = load_default_bank()
+    pools = question_pools(bank)
+    s = small(
+        scenarios_dir / "baseline.toml", **{"probes.question_pool": "secret", "traffic.learned_questions": "public"}
+    )
+    plan = question_plan(s, bank)
+    assert set(plan["probe_questions"]) == {q for q, p in pools.items() if p == "secret"} != set()
+    assert plan["recognised"] == {q for q, p in pools.items() if p == "public"}
+    assert question_plan(small(scenarios_dir / "baseline.toml"), bank)["recognised"] == frozenset()
+    with pytest.raises(UserError, match="secret pool"):
+        question_plan(s, standin)  # the stand-in's questions are all public

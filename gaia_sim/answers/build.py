@@ -72,7 +72,7 @@ def _manifest(plan: BuildPlan, old: dict | None) -> dict:
         "format": FORMAT,
         "root_seed": plan.root_seed,
         "samples": plan.samples,
-        "questions": [{"id": q.id, "text": q.text, "kb": q.kb} for q in plan.questions],
+        "questions": [{"id": q.id, "text": q.text, "kb": q.kb, "pool": q.pool} for q in plan.questions],
         "questions_digest": questions_digest(plan.questions),
         "configs": {c.id: {"hash": hashes[c.id], "spec": c.spec(), "description": c.description} for c in plan.configs},
         "roles": plan.roles,

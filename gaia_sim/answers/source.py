@@ -69,3 +69,17 @@ class AnswerSource(Protocol):
         ...
 
     def cost(self, config: str) -> CostProfile: ...
+
+
+def question_pools(source: AnswerSource) -> dict[str, str]:
+    """Pool ("public" or "secret") of each of ``source``'s questions.
+
+    A bank's manifest stores the pool of each question; otherwise the question file labels it
+    (:func:`gaia_sim.answers.knowledge.question_pools`). Questions neither knows (the real Gaia runs,
+    the stand-in) count as public: they were published with their data.
+    """
+    stored = {q["id"]: q.get("pool") for q in getattr(source, "meta", {}).get("questions", [])}
+    from gaia_sim.answers.knowledge import load_questions
+
+    labelled = {q.id: q.pool for q in load_questions()}
+    return {q: stored.get(q) or labelled.get(q, "public") for q in source.question_ids}

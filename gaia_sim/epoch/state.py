@@ -88,6 +88,8 @@ class NetworkState:
     # learning across epochs
     evidence: EvidenceAccumulator | None
     question_selector: QuestionSelector | None
+    probe_questions: tuple[str, ...]  # the questions validators may ask (probes.question_pool)
+    recognised: frozenset[str]  # the questions nodes recognise as probes (traffic.learned_questions)
     minted: float = 0.0  # reward tokens minted so far
     # caches (pure functions of the scenario)
     queue_outcomes: dict = field(default_factory=dict)
@@ -249,7 +251,25 @@ def build_state(scenario, answers) -> NetworkState:
         lid_dom=lid_dom,
         evidence=_evidence(scenario),
         question_selector=_question_selector(scenario, answers),
+        **question_plan(scenario, answers),
     )
+
+
+def question_plan(scenario, answers) -> dict:
+    """Which questions validators ask (all, or the secret pool) and which ones nodes recognise as
+    probes (none, or the public pool they learned): the "nodes learn the probe questions" attack and
+    its defence, a secret pool (Gaia's validators keep their questions private; paper, section 4)."""
+    from gaia_sim.answers.source import question_pools
+
+    pools = question_pools(answers)
+    ask = tuple(q for q in answers.question_ids if scenario.probes.question_pool == "all" or pools[q] == "secret")
+    if not ask:
+        raise UserError(
+            "probes.question_pool = 'secret': the answer source has no question in the secret pool; "
+            "allowed with this source: 'all' (or a bank built with the labelled question set)"
+        )
+    learned = scenario.traffic.learned_questions == "public"
+    return {"probe_questions": ask, "recognised": frozenset(q for q, p in pools.items() if learned and p == "public")}
 
 
 def _build_nodes(scenario, configs: Configs):
@@ -315,7 +335,7 @@ def _question_selector(scenario, answers) -> QuestionSelector | None:
             f"probes.question_selection = 'learned' needs detector.name 'default' or "
             f"'default_all' (per-question p-values); got {scenario.detector.name!r}"
         )
-    return QuestionSelector(len(answers.question_ids))
+    return QuestionSelector(len(question_plan(scenario, answers)["probe_questions"]))
 
 
 def _check_canary_role(scenario, configs: Configs) -> None:

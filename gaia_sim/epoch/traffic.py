@@ -74,24 +74,24 @@ def _probe(state: NetworkState, timeout_share: np.ndarray, rng):
     )
     questions, idx = _choose_questions(state, p.questions_per_epoch, rng)
     shape = (len(probed), len(questions), p.samples_per_question)
-    cfg = _probe_configs(state, probed, shape, rng)
+    cfg = _probe_configs(state, probed, shape, questions, rng)
     lost = rng.random(shape) < timeout_share[probed][:, None, None]
     cfg[lost] = NO_ANSWER
     return probed, gather(state, cfg, questions, rng), questions, idx
 
 
-def _probe_configs(state: NetworkState, probed, shape, rng) -> np.ndarray:
-    """Config served to each probe: the probe plan when probes are distinguishable, else the user
-    configuration with the node's cheat rate."""
-    if state.scenario.traffic.probes_distinguishable:
-        return np.broadcast_to(state.probe_cfg[probed][:, None, None], shape).copy()
+def _probe_configs(state: NetworkState, probed, shape, questions, rng) -> np.ndarray:
+    """Config served to each probe: the probe plan where the node recognises the probe (probes
+    distinguishable, or a question it learned), else the user configuration with its cheat rate."""
     cheat = rng.random(shape) < state.cheat_rate[probed][:, None, None]
-    return np.where(cheat, state.user_cfg[probed][:, None, None], state.honest_cfg[probed][:, None, None])
+    served = np.where(cheat, state.user_cfg[probed][:, None, None], state.honest_cfg[probed][:, None, None])
+    known = np.array([state.scenario.traffic.probes_distinguishable or q in state.recognised for q in questions])
+    return np.where(known[None, :, None], state.probe_cfg[probed][:, None, None], served)
 
 
 def _choose_questions(state: NetworkState, k: int, rng) -> tuple[list[str], np.ndarray | None]:
     """The epoch's questions: uniform, or learned from past verdicts (detector.QuestionSelector)."""
-    ids = list(state.answers.question_ids)
+    ids = list(state.probe_questions)
     if state.question_selector is None:
         return choose_questions(ids, k, rng), None
     idx = state.question_selector.choose(k, rng)
