@@ -178,6 +178,15 @@ def _secs(scenario, answers, role: str | None) -> float:
     return answers.cost(cfg).seconds_per_answer * scenario.traffic.service_time_scale
 
 
+def _accepted_share(scenario, answers, role: str | None) -> float:
+    """Share of ``role``'s answers users pay for (:func:`gaia_sim.rewards.accepted_share`)."""
+    if role is None:
+        return 0.0
+    cfg = answers.roles.get(role, role)
+    cfg = cfg if isinstance(cfg, str) else cfg[0]
+    return rewards.accepted_share(*answers.answer_record(cfg), scenario.rewards.min_answer_tokens)
+
+
 def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -> tuple[float, float]:
     """(expected revenue, expected cost) in tokens per epoch of an active ``behaviour`` node on
     ``stack``, before any penalty: phases a and d of the epoch (:mod:`gaia_sim.epoch.traffic`,
@@ -186,8 +195,9 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     Requests arrive at ``requests_per_node``; a share ``cheat_rate`` is dropped when the behaviour
     drops requests; the rest time out with the share measured by the same seeded SimPy queue the
     model runs for this serving profile (:func:`gaia_sim.traffic.simulate_queue`, M/M/1 with
-    reneging; an fp32 stack at utilisation 0.7 is overloaded and loses requests); answered requests
-    pay what phase d pays (:func:`gaia_sim.rewards.node_revenue`) and cost what it charges
+    reneging; an fp32 stack at utilisation 0.7 is overloaded and loses requests; a cheater keeps its
+    stack's speed, :func:`gaia_sim.costs.served_seconds`); users pay for the answers they accept
+    (:func:`gaia_sim.rewards.paid_requests`) what phase d pays (:func:`gaia_sim.rewards.node_revenue`) and cost what it charges
     (:func:`gaia_sim.costs.node_epoch_cost`: compute, fixed and knowledge-base cost).
     """
     from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
@@ -197,13 +207,17 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack, scenario))
     drop = float(plan.cheat_rate) if plan.user_role is None else 0.0
     rc = 0.0 if plan.user_role is None else float(plan.cheat_rate)
-    profile = ServingProfile(
-        (_secs(scenario, answers, plan.honest_role), _secs(scenario, answers, plan.user_role)), (1.0 - rc, rc)
+    stack_s, claimed_s = _secs(scenario, answers, plan.honest_role), _secs(scenario, answers, "claimed")
+    user_s = costs.served_seconds(
+        _secs(scenario, answers, plan.user_role), stack_s, claimed_s, plan.user_role == plan.honest_role
     )
+    profile = ServingProfile((stack_s, float(user_s)), (1.0 - rc, rc))
     rate = t.utilisation / _secs(scenario, answers, "claimed")
     timeout = _timeout_share(profile, rate, t.timeout_s, t.simulated_requests, scenario.seed)
     answered = t.requests_per_node * (1.0 - drop) * (1.0 - timeout)
-    revenue = float(rewards.node_revenue(answered, r.price_per_request, r.protocol_fee))
+    accept = [_accepted_share(scenario, answers, role) for role in (plan.honest_role, plan.user_role)]
+    paid = rewards.paid_requests(answered, answered * rc, *accept)
+    revenue = float(rewards.node_revenue(paid, r.price_per_request, r.protocol_fee))
     pays_kb = not NODE_BEHAVIOURS[behaviour].traits["skips_kb"]
     return revenue, float(
         costs.node_epoch_cost(answered * profile.mean_service_s(), c.compute_price, c.fixed_cost, c.kb_cost, pays_kb)
