@@ -42,3 +42,12 @@ def served_seconds(config_s, stack_s, claimed_s: float, is_stack_config=False) -
     """
     scaled = np.asarray(config_s, float) * (np.asarray(stack_s, float) / claimed_s if claimed_s > 0 else 1.0)
     return np.where(is_stack_config, np.asarray(stack_s, float), scaled)
+
+
+def capital_cost(stake, annual_rate: float, epoch_hours: float) -> np.ndarray:
+    """Tokens per epoch that locking ``stake`` costs its owner: the yield it forgoes, the annual
+    rate compounded down to one epoch, ``stake x ((1 + rate)^(epoch_hours / 8760) - 1)`` (a year of
+    8,760 hours). The default rate is the Ethereum staking yield (ethereum.org/staking), what the
+    same capital earns staked elsewhere at the risk of the protocol's slashing."""
+    per_epoch = (1.0 + annual_rate) ** (epoch_hours / 8760.0) - 1.0
+    return np.asarray(stake, float) * per_epoch

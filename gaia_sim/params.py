@@ -266,6 +266,13 @@ class StakingParams(Group):
     escrow_days: float = F(
         7.0, "days", "EigenLayer slash resolution delay: slashed stake waits in escrow this long", ge=0.0
     )
+    capital_rate: float = F(
+        0.03,
+        "fraction/year",
+        "opportunity cost of locked stake: the yield it forgoes per year, charged per epoch on each node's allocated stake (costs.capital_cost); default 3%/year, the Ethereum consensus-layer staking yield (ethereum.org/staking; ~3% APR in 2024-25)",
+        ge=0.0,
+        le=1.0,
+    )
     slashed_to: Literal["burn", "treasury"] = F(
         "burn", "choice", "where escrowed slashes go: burned, or the AVS treasury that pays validator rewards first"
     )

@@ -11,6 +11,8 @@ from gaia_sim.epoch.revise import revise_behaviours
 from gaia_sim.model import GaiaModel
 from gaia_sim.scenario import load_scenario
 
+SCEN_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
 
 def scen(scenarios_dir, name, **over):
     return load_scenario(scenarios_dir / f"{name}.toml").with_overrides({"answers": "stand-in", "epochs": 12, **over})
@@ -179,3 +181,73 @@ def test_the_simulation_checks_limited_liability_every_epoch(scenarios_dir, stan
     m.state.ledger.balance[0] = -1.0
     with pytest.raises(AssertionError, match="limited liability"):
         check_limited_liability(m.state)
+
+
+# ---- 4. capital cost of stake and the participation band -----------------------------------------
+def test_capital_cost_compounds_the_annual_rate_down_to_an_epoch():
+    year = costs.capital_cost(1000.0, 0.03, 8760.0)
+    assert year == pytest.approx(30.0)
+    day = costs.capital_cost(1000.0, 0.03, 24.0)
+    assert (1 + day / 1000) ** 365 == pytest.approx(1.03)
+    assert costs.capital_cost(1000.0, 0.0, 24.0) == 0.0
+
+
+def test_the_simulation_charges_the_capital_cost_on_locked_stake(scenarios_dir, standin):
+    from gaia_sim.runner import simulate
+
+    base = scen(scenarios_dir, "baseline", epochs=3, **{"staking.capital_rate": 0.0})
+    dear = base.with_overrides({"staking.capital_rate": 1.0})
+    a, b = (simulate(s, answers=standin).steps for s in (base, dear))
+    na, nb = a[a.role == "node"], b[b.role == "node"]
+    per_node = costs.capital_cost(base.staking.node_stake, 1.0, base.network.epoch_hours)
+    assert (nb.cost.sum() - na.cost.sum()) == pytest.approx(per_node * na["count"].sum())
+
+
+def test_the_stake_band_is_where_both_conditions_hold():
+    from gaia_sim.deterrence import Deterrence
+
+    d = Deterrence(0.3, 0.5, 0.0, 5.0, 2.0, false_positive=0.01, honest_profit=1.0, capital_rate=1e-4)
+    lo, hi = d.stake_band
+    assert 0 < lo < hi
+    for s in (lo * 1.01, (lo + hi) / 2, hi * 0.99):
+        x = Deterrence(**{**d.__dict__, "stake": s})
+        assert x.deters and x.participation_margin >= 0
+    assert not Deterrence(**{**d.__dict__, "stake": lo * 0.9}).deters
+    assert Deterrence(**{**d.__dict__, "stake": hi * 1.1}).participation_margin < 0
+    poor = Deterrence(**{**d.__dict__, "honest_profit": 0.06})
+    assert poor.band_empty
+
+
+def test_deterrence_cli_reports_the_band(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "d.json"
+    cmd = [sys.executable, "-m", "gaia_sim.cli", "deterrence", "scenarios/model_swap.toml"]
+    cmd += ["--set", 'answers="stand-in"', "--tpr", "0.3", "--fpr", "0.01", "--json", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(SCEN_ROOT))
+    assert r.returncode == 0, r.stderr
+    assert "stake band that deters AND keeps honest nodes in" in r.stdout
+    o = json.loads(out.read_text())
+    assert set(o["stake_band"]) == set(o["min_stake"])
+
+
+# ---- bad input: one clear message, exit 2 --------------------------------------------------------
+@pytest.mark.parametrize(
+    "setting, key",
+    [
+        ("staking.capital_rate=-0.01", "capital_rate"),
+        ("strategy.imitation_scale=0", "imitation_scale"),
+        ("rewards.min_answer_tokens=-1", "min_answer_tokens"),
+        ("slashing.graduated_step=0.5", "graduated_step"),
+    ],
+)
+def test_bad_economics_input_exits_2_with_one_message(setting, key):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "gaia_sim.cli", "deterrence", "scenarios/model_swap.toml", "--set", setting]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(SCEN_ROOT))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert key in r.stderr and "model_swap.toml" in r.stderr

@@ -28,7 +28,8 @@ class Settlement:
 
 def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -> Settlement:
     """Users pay per accepted answer (rewards.paid_requests, rewards.node_revenue; a node found guilty this epoch forfeits
-    it when ``forfeit_revenue``), nodes pay compute at the bank's measured seconds per answer x
+    it when ``forfeit_revenue``), nodes pay the capital cost of their locked stake
+    (costs.capital_cost) and compute at the bank's measured seconds per answer x
     compute price plus fixed and knowledge-base costs (costs.node_epoch_cost), validators are paid
     (:func:`_pay_validators`); then the ledger advances."""
     r, c, led = state.scenario.rewards, state.scenario.costs, state.ledger
@@ -38,7 +39,7 @@ def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -
     revenue = rewards.node_revenue(paid, r.price_per_request, r.protocol_fee)
     cost = costs.node_epoch_cost(
         traffic.compute_s, c.compute_price, c.fixed_cost, c.kb_cost, state.pays_kb, state.active
-    )
+    ) + costs.capital_cost(_locked(state), state.scenario.staking.capital_rate, state.scenario.network.epoch_hours)
     led.credit(state.lid_node, revenue, epoch, "revenue")
     cost, unpaid = staking.limited_debit(led.balance[state.lid_node], cost)
     led.debit(state.lid_node, cost, epoch, "cost")
@@ -47,6 +48,14 @@ def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -
     reward, probe_bill = _pay_validators(state, traffic, slashing, fees, epoch)
     events.append(_escrow_events(state, led.advance(epoch), epoch))
     return Settlement(revenue, cost, reward, reward - probe_bill - slashing.validator_slashed, events)
+
+
+def _locked(state: NetworkState) -> np.ndarray:
+    """Stake each node slot's operator holds allocated to its domain while it plays (what the
+    capital cost is charged on; an operator that left pays nothing)."""
+    led = state.ledger
+    held = led.allocated[state.lid_node, state.node_domain] + led.pending_alloc[state.lid_node, state.node_domain]
+    return np.where(state.present, held, 0.0)
 
 
 def _insolvent_exit(state: NetworkState, unpaid: np.ndarray, epoch: int) -> list[dict]:
