@@ -244,7 +244,13 @@ def test_exit_and_entry_use_vacated_slots(scenarios_dir, standin):
     s = scen(
         scenarios_dir,
         "model_swap",
-        **{"strategy.exit_rate": 1.0, "strategy.outside_option": 1e6, "strategy.warmup_epochs": 2, "epochs": 6},
+        **{
+            "strategy.exit_rate": 1.0,
+            "strategy.outside_option": 1e6,
+            "strategy.warmup_epochs": 2,
+            "epochs": 6,
+            "staking.initial_balance": 1e6,  # nobody is ejected for want of a top-up
+        },
     )
     m = run_model(s, standin)
     assert (m.node_status == "exited").all() and not m.active.any()
@@ -257,6 +263,7 @@ def test_exit_and_entry_use_vacated_slots(scenarios_dir, standin):
             "strategy.entry_rate": 0.2,
             "strategy.warmup_epochs": 2,
             "epochs": 10,
+            "staking.initial_balance": 1e6,
             "detector.sequential": False,
             "strategy.dynamics": "none",
         },
@@ -277,6 +284,7 @@ def test_a_profitable_domain_grows_into_its_free_slots(scenarios_dir, standin):
         "strategy.entry_rate": 0.2,
         "strategy.warmup_epochs": 2,
         "strategy.outside_option": -1e6,
+        "staking.initial_balance": 1e6,
         "detector.sequential": False,
         "epochs": 12,
     }
@@ -307,7 +315,11 @@ def test_max_nodes_below_the_start_is_refused(scenarios_dir):
 
 
 def test_top_up_keeps_stake_constant(scenarios_dir, standin):
-    s = scen(scenarios_dir, "model_swap", **{"detector.sequential": False, "strategy.dynamics": "none"})
+    s = scen(
+        scenarios_dir,
+        "model_swap",
+        **{"detector.sequential": False, "strategy.dynamics": "none", "staking.initial_balance": 1e6},
+    )
     m = run_model(s, standin)
     lid = m.state.lid_node
     assert np.allclose(m.ledger.allocated[lid, m.node_domain], s.staking.node_stake)
@@ -423,7 +435,11 @@ def test_deterrence_with_the_real_stand_in_detector(scenarios_dir, standin, frac
 def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, standin):
     """After imitation a node's profit record is the record of a peer that played its new behaviour:
     an honest record must not vouch for a switch to cheating (and vice versa)."""
-    s = scen(scenarios_dir, "lazy_nodes", **{"strategy.revision_rate": 0.0, "strategy.imitation_scale": 1.0})
+    s = scen(
+        scenarios_dir,
+        "lazy_nodes",
+        **{"strategy.revision_rate": 0.0, "strategy.imitation_scale": 1.0, "staking.initial_balance": 1e6},
+    )
     m = run_model(s, standin, epochs=3)  # no revision yet: both behaviours still present
     m.state.scenario = s.with_overrides({"strategy.revision_rate": 1.0})  # now everyone revises once
     m.state.profit_avg = 3.0 * np.random.default_rng(0).normal(size=len(m.nodes))  # distinct records
