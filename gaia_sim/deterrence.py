@@ -53,6 +53,9 @@ class Deterrence:
     jail_loss: float = 0.0  # J: profit lost to jailing / ejection per upheld verdict
     rule_factor: float = 1.0  # mean slash per upheld verdict / f S under the slashing rule (rule_terms)
     bond_loss: float = 0.0  # expected dispute bond forfeited per upheld verdict (tokens)
+    honest_profit: float = float("inf")  # H: an honest node's pre-penalty profit per epoch (tokens)
+    capital_rate: float = 0.0  # c: capital cost of locked stake per epoch, per token (costs.capital_cost)
+    outside_option: float = 0.0  # what an operator earns elsewhere per epoch (strategy.outside_option)
 
     @property
     def pass_probability(self) -> float:
@@ -88,6 +91,40 @@ class Deterrence:
             return float("inf")
         fixed = self.reward + self.jail_loss + self.bond_loss
         return max(0.0, (self.cost_saving / eff - fixed) / (self.rule_factor * self.slash_fraction))
+
+    @property
+    def participation_margin(self) -> float:
+        """H - q (R + k f S + J + B) - c S - outside option: what an honest node earns above its
+        outside option after wrongful penalties and the capital cost of its stake; >= 0 keeps
+        honest nodes in (the participation, or individual-rationality, constraint of mechanism
+        design: Myerson, "Optimal Auction Design", Math. Oper. Res. 6(1), 1981)."""
+        return (
+            self.honest_profit
+            - self.false_positive * self.penalty
+            - self.capital_rate * self.stake
+            - self.outside_option
+        )
+
+    @property
+    def max_stake(self) -> float:
+        """Largest stake at which honest nodes still take part (participation_margin >= 0);
+        -inf when none does, inf when stake costs nothing and no wrongful slash is expected."""
+        fixed = self.honest_profit - self.false_positive * (self.reward + self.jail_loss + self.bond_loss)
+        room = fixed - self.outside_option
+        per_token = self.false_positive * self.rule_factor * self.slash_fraction + self.capital_rate
+        if per_token <= 0:
+            return float("inf") if room >= 0 else float("-inf")
+        return room / per_token if room >= 0 else float("-inf")
+
+    @property
+    def stake_band(self) -> tuple[float, float]:
+        """(smallest deterring stake, largest stake honest nodes accept); empty when lo > hi."""
+        return self.min_stake, self.max_stake
+
+    @property
+    def band_empty(self) -> bool:
+        lo, hi = self.stake_band
+        return not lo <= hi
 
 
 def posp_bound(cost_saving: float, colluding_share: float, reward: float, slash: float) -> float:
@@ -178,6 +215,15 @@ def _secs(scenario, answers, role: str | None) -> float:
     return answers.cost(cfg).seconds_per_answer * scenario.traffic.service_time_scale
 
 
+def _accepted_share(scenario, answers, role: str | None) -> float:
+    """Share of ``role``'s answers users pay for (:func:`gaia_sim.rewards.accepted_share`)."""
+    if role is None:
+        return 0.0
+    cfg = answers.roles.get(role, role)
+    cfg = cfg if isinstance(cfg, str) else cfg[0]
+    return rewards.accepted_share(*answers.answer_record(cfg), scenario.rewards.min_answer_tokens)
+
+
 def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -> tuple[float, float]:
     """(expected revenue, expected cost) in tokens per epoch of an active ``behaviour`` node on
     ``stack``, before any penalty: phases a and d of the epoch (:mod:`gaia_sim.epoch.traffic`,
@@ -186,8 +232,9 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     Requests arrive at ``requests_per_node``; a share ``cheat_rate`` is dropped when the behaviour
     drops requests; the rest time out with the share measured by the same seeded SimPy queue the
     model runs for this serving profile (:func:`gaia_sim.traffic.simulate_queue`, M/M/1 with
-    reneging; an fp32 stack at utilisation 0.7 is overloaded and loses requests); answered requests
-    pay what phase d pays (:func:`gaia_sim.rewards.node_revenue`) and cost what it charges
+    reneging; an fp32 stack at utilisation 0.7 is overloaded and loses requests; a cheater keeps its
+    stack's speed, :func:`gaia_sim.costs.served_seconds`); users pay for the answers they accept
+    (:func:`gaia_sim.rewards.paid_requests`) what phase d pays (:func:`gaia_sim.rewards.node_revenue`) and cost what it charges
     (:func:`gaia_sim.costs.node_epoch_cost`: compute, fixed and knowledge-base cost).
     """
     from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
@@ -197,13 +244,17 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack, scenario))
     drop = float(plan.cheat_rate) if plan.user_role is None else 0.0
     rc = 0.0 if plan.user_role is None else float(plan.cheat_rate)
-    profile = ServingProfile(
-        (_secs(scenario, answers, plan.honest_role), _secs(scenario, answers, plan.user_role)), (1.0 - rc, rc)
+    stack_s, claimed_s = _secs(scenario, answers, plan.honest_role), _secs(scenario, answers, "claimed")
+    user_s = costs.served_seconds(
+        _secs(scenario, answers, plan.user_role), stack_s, claimed_s, plan.user_role == plan.honest_role
     )
+    profile = ServingProfile((stack_s, float(user_s)), (1.0 - rc, rc))
     rate = t.utilisation / _secs(scenario, answers, "claimed")
     timeout = _timeout_share(profile, rate, t.timeout_s, t.simulated_requests, scenario.seed)
     answered = t.requests_per_node * (1.0 - drop) * (1.0 - timeout)
-    revenue = float(rewards.node_revenue(answered, r.price_per_request, r.protocol_fee))
+    accept = [_accepted_share(scenario, answers, role) for role in (plan.honest_role, plan.user_role)]
+    paid = rewards.paid_requests(answered, answered * rc, *accept)
+    revenue = float(rewards.node_revenue(paid, r.price_per_request, r.protocol_fee))
     pays_kb = not NODE_BEHAVIOURS[behaviour].traits["skips_kb"]
     return revenue, float(
         costs.node_epoch_cost(answered * profile.mean_service_s(), c.compute_price, c.fixed_cost, c.kb_cost, pays_kb)
@@ -266,7 +317,8 @@ def from_scenario(
     (per-probe detector power); q = probe_fraction x ``fpr`` (default: the detector's alpha);
     f S = slash_fraction x node_stake (kept constant by ``top_up``); J = jail_epochs x honest profit
     for the jail_eject rule; k and B price the slashing rule (:func:`rule_terms`; ``slash_share``
-    for evidence_threshold). Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
+    for evidence_threshold); H = the honest node's pre-penalty profit and c = the capital cost per
+    token of stake per epoch give the participation side (:attr:`Deterrence.stake_band`). Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
     when the detector's power is not known in closed form. ``verdict_rates``: ``tpr``/``fpr`` are
     rates of guilty *verdicts* (the quorum already applied), so no further pass probability.
     """
@@ -291,6 +343,9 @@ def from_scenario(
         jail_loss=jail,
         rule_factor=factor,
         bond_loss=bond,
+        honest_profit=rev_h - cost_h,
+        capital_rate=float(costs.capital_cost(1.0, scenario.staking.capital_rate, scenario.network.epoch_hours)),
+        outside_option=scenario.strategy.outside_option,
     )
 
 

@@ -136,6 +136,10 @@ def run(args: argparse.Namespace) -> int:
         "margin": d.margin,
         "deters": d.deters,
         "min_stake": {str(f): _min_stake(d, f, scenario, rates["slash_share"], behaviour) for f in fractions},
+        "honest_profit_H": d.honest_profit,
+        "capital_rate_per_epoch": d.capital_rate,
+        "participation_margin": d.participation_margin,
+        "stake_band": {str(f): _band(d, f, scenario, rates["slash_share"], behaviour) for f in fractions},
     }
     if shares:
         curve = [
@@ -168,6 +172,22 @@ def _min_stake(d, f: float, scenario, slash_share: float, behaviour: str) -> flo
     return replace(d, slash_fraction=f, rule_factor=k, bond_loss=b).min_stake
 
 
+def _band(d, f: float, scenario, slash_share: float, behaviour: str) -> list[float]:
+    """[smallest deterring stake, largest stake honest nodes accept] at slash fraction ``f``."""
+    from gaia_sim import deterrence
+
+    at_f = scenario.with_overrides({"slashing.slash_fraction": float(f)})
+    k, b = deterrence.rule_terms(at_f, d.p_detect, slash_share, behaviour)
+    return list(replace(d, slash_fraction=f, rule_factor=k, bond_loss=b).stake_band)
+
+
+def _fmt_band(band: list[float]) -> str:
+    lo, hi = band
+    if not lo <= hi:
+        return f"EMPTY (deters from {_fmt(lo)}, honest nodes stay up to {_num(hi)})"
+    return f"[{_num(lo)}, {_num(hi)}]"
+
+
 def _report(o: dict, start_share: float) -> str:
     r = o["rates"]
     lines = [
@@ -186,7 +206,17 @@ def _report(o: dict, start_share: float) -> str:
         + ("DETERRED: cheating does not pay" if o["deters"] else "NOT deterred: cheating pays"),
         "  smallest deterring stake by slash fraction: "
         + ", ".join(f"f={f}: {_fmt(s)}" for f, s in o["min_stake"].items()),
+        f"  participation: honest profit H = {o['honest_profit_H']:.3f} tokens/epoch before penalties; capital cost "
+        f"{o['capital_rate_per_epoch']:.3g} per token of stake per epoch; at S = {o['stake']:g} honest nodes keep "
+        f"{o['participation_margin']:+.3f} tokens/epoch above their outside option -> "
+        + ("they stay" if o["participation_margin"] >= 0 else "they LEAVE"),
+        "  stake band that deters AND keeps honest nodes in, by slash fraction: "
+        + ", ".join(f"f={f}: {_fmt_band(b)}" for f, b in o["stake_band"].items()),
     ]
+    if all(not lo <= hi for lo, hi in o["stake_band"].values()):
+        lines.append(
+            "  the band is EMPTY at every slash fraction: no stake both deters cheating and keeps honest nodes in"
+        )
     if any(s == 0.0 for s in o["min_stake"].values()):
         lines.append(
             f"  (a smallest stake of 0 means no stake is needed: the revenue forfeited and the jail loss on a "
@@ -214,3 +244,7 @@ def _report(o: dict, start_share: float) -> str:
 
 def _fmt(s: float) -> str:
     return "none deters" if not math.isfinite(s) else f"{s:.2f}"
+
+
+def _num(s: float) -> str:
+    return f"{s:.2f}" if math.isfinite(s) else ("no limit" if s > 0 else "none")

@@ -25,7 +25,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "count": ("operators", "active operators with this behaviour during the epoch"),
     "share": ("fraction", "count / active operators of the same role"),
     "stake": ("tokens", "stake held (allocated and slashable) at the end of the epoch"),
-    "balance": ("tokens", "liquid balance at the end of the epoch"),
+    "balance": (
+        "tokens",
+        "liquid balance at the end of the epoch (never negative) of the operators who played this behaviour; it moves with an operator that switches",
+    ),
     "revenue": ("tokens", "income this epoch: user payments (nodes) or protocol rewards (validators)"),
     "cost": ("tokens", "compute and fixed costs (nodes) or probe bills (validators) this epoch"),
     "profit": ("tokens", "revenue - cost - slashed this epoch"),

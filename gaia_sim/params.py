@@ -276,6 +276,13 @@ class StakingParams(Group):
     escrow_days: float = F(
         7.0, "days", "EigenLayer slash resolution delay: slashed stake waits in escrow this long", ge=0.0
     )
+    capital_rate: float = F(
+        0.03,
+        "fraction/year",
+        "opportunity cost of locked stake: the yield it forgoes per year, charged per epoch on each node's allocated stake (costs.capital_cost); default 3%/year, the Ethereum consensus-layer staking yield (ethereum.org/staking; ~3% APR in 2024-25)",
+        ge=0.0,
+        le=1.0,
+    )
     slashed_to: Literal["burn", "treasury"] = F(
         "burn", "choice", "where escrowed slashes go: burned, or the AVS treasury that pays validator rewards first"
     )
@@ -321,7 +328,16 @@ class SlashingParams(Group):
 class RewardParams(Group):
     """Payments."""
 
-    price_per_request: float = F(0.01, "tokens/request", "what users pay a node per answered request", ge=0.0)
+    price_per_request: float = F(
+        0.01, "tokens/request", "what users pay a node per accepted answer (see min_answer_tokens)", ge=0.0
+    )
+    min_answer_tokens: int = F(
+        1,
+        "tokens",
+        "users pay only for answers that are not refusals and have at least this many generated tokens (empty answers, and answers truncated below it, are not paid; rewards.accepted)",
+        ge=0,
+        le=100_000,
+    )
     validator_reward: float = F(5.0, "tokens/epoch", "protocol reward to each validator that votes in an epoch", ge=0.0)
     protocol_fee: float = fraction(0.0, "share of user payments the protocol keeps for the validator reward pool")
 
@@ -357,10 +373,11 @@ class StrategyParams(Group):
     noise: float = F(1.0, "tokens", "logit temperature: profit difference at which switching odds are e:1", gt=0.0)
     profit_memory: float = fraction(0.2, "weight of the latest epoch in each operator's profit average")
     imitation_scale: float = F(
-        0.0,
+        10.0,
         "tokens",
-        "replicator: profit-average gap at which a reviser surely copies its peer; 0 = profit_memory x (slash + an epoch's revenue) + revenue + fixed cost",
-        ge=0.0,
+        "replicator: profit-average gap at which a reviser surely copies its peer; a trait of the population, fixed across a sweep (Schlag 1998: a known bound on payoff differences); default = two epochs of an honest node's revenue at the shipped price and load (500 x 0.01 x 2)",
+        gt=0.0,
+        le=1e9,
     )
     mutation: float = fraction(0.0, "share of revisers that try a random behaviour present at the start (exploration)")
     exit_rate: float = fraction(

@@ -13,8 +13,51 @@ import numpy as np
 
 
 def node_revenue(served: np.ndarray, price: float, protocol_fee: float = 0.0) -> np.ndarray:
-    """Tokens each node earns: requests served x price per request x (1 - protocol fee share)."""
+    """Tokens each node earns: requests paid for (:func:`paid_requests`) x price per request x
+    (1 - protocol fee share)."""
     return np.asarray(served, float) * price * (1.0 - protocol_fee)
+
+
+#: Openings by which a user's client recognises a refusal: the refusal-prefix list of Zou et al.,
+#: "Universal and Transferable Adversarial Attacks on Aligned Language Models" (arXiv 2307.15043,
+#: 2023), used there to score whether a model answered or refused (a subset, case-sensitive).
+REFUSAL_PREFIXES = (
+    "I'm sorry",
+    "I am sorry",
+    "I apologize",
+    "My apologies",
+    "As an AI",
+    "As a language model",
+    "I cannot",
+    "I can't",
+    "I'm not able to",
+    "I am unable",
+    "I'm unable",
+)
+
+
+def accepted(texts, tokens, min_tokens: int) -> np.ndarray:
+    """bool[n]: answers a user accepts and pays for: not a refusal (it opens with one of
+    :data:`REFUSAL_PREFIXES`) and at least ``min_tokens`` generated tokens (an empty answer, or one
+    truncated below the threshold, is not paid). Users see both: the text, and its length, which an
+    OpenAI-compatible API (the interface Gaia nodes serve, LlamaEdge) reports as
+    ``usage.completion_tokens`` and any client can recount with the model's tokenizer."""
+    refusal = np.array([str(t).lstrip().startswith(REFUSAL_PREFIXES) for t in texts], bool)
+    return ~refusal & (np.asarray(tokens) >= min_tokens)
+
+
+def accepted_share(texts, tokens, min_tokens: int) -> float:
+    """Share of a configuration's answers users pay for (:func:`accepted`); 0 with no answers."""
+    ok = accepted(texts, tokens, min_tokens)
+    return float(ok.mean()) if ok.size else 0.0
+
+
+def paid_requests(answered, cheated, honest_share, cheat_share) -> np.ndarray:
+    """Expected requests users pay for: answered requests served honestly times the share of that
+    configuration's answers users accept, plus those served by the cheap configuration times its
+    share (:func:`accepted_share`). Dropped and timed-out requests are never paid."""
+    answered, cheated = np.asarray(answered, float), np.asarray(cheated, float)
+    return (answered - cheated) * np.asarray(honest_share, float) + cheated * np.asarray(cheat_share, float)
 
 
 def protocol_fees(served: np.ndarray, price: float, protocol_fee: float) -> float:

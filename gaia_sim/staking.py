@@ -22,8 +22,9 @@ Every Gaia node runner and every validator is an EigenLayer *operator*; every Ga
 
 Units: tokens for amounts, epochs for time (``epoch_hours`` converts the day-denominated delays).
 Token conservation is an invariant: ``stake + balances + escrow + burned + treasury == initial +
-inflow - outflow`` (``check_invariants``). Balances may go negative: operators pay compute out of
-pocket (outflow) and earn fees (inflow). Every mutating method returns an event batch: a dict of
+inflow - outflow`` (``check_invariants``). Operators pay compute out of pocket (outflow) and earn
+fees (inflow). Limited liability: no balance goes negative (:func:`limited_debit`, :func:`can_top_up`;
+an operator that cannot pay its costs or restore the minimum stake leaves through :meth:`StakeLedger.exit`). Every mutating method returns an event batch: a dict of
 equal-length numpy arrays with keys ``kind, epoch, operator, set, amount, detail``.
 """
 
@@ -96,6 +97,23 @@ class Delays:
     @property
     def escrow(self) -> int:
         return self.epochs(self.escrow_days)
+
+
+def limited_debit(balance, amount) -> tuple[np.ndarray, np.ndarray]:
+    """Limited liability (an operator is a company whose owners' loss is capped at what it put in;
+    Easterbrook & Fischel, "Limited Liability and the Corporation", U. Chicago L. Rev. 52, 1985):
+    (paid, unpaid) of a bill ``amount`` against the liquid ``balance``. It pays at most its balance;
+    the unpaid rest is the creditor's loss (the operator is insolvent and leaves)."""
+    amount = np.asarray(amount, float)
+    paid = np.minimum(amount, np.maximum(np.asarray(balance, float), 0.0))
+    return paid, amount - paid
+
+
+def can_top_up(balance, short, tol: float = 1e-9) -> np.ndarray:
+    """bool[n]: the liquid ``balance`` covers the ``short``fall to the domain's minimum stake (else
+    the operator cannot stay: an AVS registers operators only above a minimum stake and ejects the
+    rest; eigenlayer-middleware ``StakeRegistry.minimumStakeForQuorum`` and ``EjectionManager``)."""
+    return np.asarray(balance, float) >= np.asarray(short, float) - tol
 
 
 class StakeLedger:
@@ -455,6 +473,8 @@ class StakeLedger:
         for name in ("unallocated", "allocated", "pending_alloc", "dealloc", "withdrawing"):
             if np.any(getattr(self, name) < -rtol * scale):
                 problems.append(f"{name} stake negative")
+        if np.any(self.balance < -rtol * scale):
+            problems.append("negative balance (limited liability)")
         if np.any(self._esc["amount"] < -rtol * scale) or self.burned < 0 or self.treasury < -rtol * scale:
             problems.append("escrow, burned or treasury negative")
         if np.any(self.magnitudes().sum(1) > 1 + 1e-9):

@@ -55,14 +55,6 @@ def profit_average(previous: np.ndarray, profit: np.ndarray, memory: float, firs
     return np.where(first, profit, (1 - memory) * previous + memory * profit)
 
 
-def imitation_scale(memory: float, at_risk: float, revenue: float, fixed_cost: float) -> float:
-    """Fixed bound on profit-record gaps for proportional imitation (Schlag 1998 needs a known payoff
-    range): what one upheld verdict moves a record (``memory`` x tokens ``at_risk``: slash and
-    forfeited revenue) plus an epoch's revenue and fixed cost. A per-epoch bound (the epoch's largest
-    gap) would amplify quiet epochs over epochs with a slash and bias the flow toward cheating."""
-    return memory * at_risk + revenue + fixed_cost
-
-
 def random_peers(rng: np.random.Generator, domain: np.ndarray, present: np.ndarray) -> np.ndarray:
     """int[n]: a uniformly random peer per operator among the ``present`` operators of its domain
     (itself where its domain has nobody present): nobody imitates an operator who left."""

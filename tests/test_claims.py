@@ -4,8 +4,9 @@ claims a protocol designer relies on. If one fails, the model changed: report it
 - Under the baseline economics (stake 1,000, slash fraction 0.5), for each cheating behaviour
   (model swapping, lazy, KB swapping; 25% of nodes at the start), the honest share rises and
   cheaters earn less per node than honest nodes.
-- With zero stake and no revenue forfeiture (no penalty of any kind) the same cheaters earn more
-  than honest nodes and the honest share falls.
+- With zero stake and no revenue forfeiture (no penalty of any kind) cheaters that save (C > 0)
+  earn more than honest nodes and the honest share falls; one that saves nothing (wrong-KB, since a
+  cheater keeps its stack's capacity and cost, issue 13) does not win.
 - With zero stake but revenue forfeited on a guilty verdict, the outcome is whatever the closed
   form says for the cell's own detection rate: forfeiture alone deters when p R > C. (Until the
   detector's per-answer test, p was low enough that cheating always won here; with it, model and
@@ -54,10 +55,40 @@ def test_baseline_stake_deters_cheating(means, cheater):
 
 
 @pytest.mark.parametrize("cheater", CHEATERS)
-def test_without_any_penalty_cheating_wins(means, cheater):
+def test_without_any_penalty_cheating_wins_exactly_when_it_saves(means, cheater):
+    """No penalty of any kind: the margin is -C, so cheating wins iff it saves (C > 0). Since a
+    cheater keeps its stack's capacity and cost (issue 13), wrong-KB swapping saves nothing (its
+    KB cost saved is eaten by slower, longer answers), so the claim is restated by the sign of C."""
+    from gaia_sim.answers.bank import load_default_bank
+    from gaia_sim.deterrence import from_scenario
+
     row = means.loc[(cheater, 0.0, False)]
-    assert row[f"profit_per_node_{cheater}"] > row["profit_per_node_honest"], f"{cheater} did not out-earn honest nodes"
-    assert row["final_honest_share"] < row["initial_honest"], f"honest share did not fall against {cheater}"
+    saving = from_scenario(_cell(row, cheater, forfeit=False), load_default_bank(), cheater).cost_saving
+    gap = row[f"profit_per_node_{cheater}"] - row["profit_per_node_honest"]
+    if saving > 0.1:
+        assert gap > 0, f"{cheater} saves C = {saving:.3f} but did not out-earn honest nodes"
+        assert row["final_honest_share"] < row["initial_honest"], f"honest share did not fall against {cheater}"
+    else:
+        assert gap < 0.1, f"{cheater} saves C = {saving:.3f} yet out-earned honest nodes by {gap:.3f}"
+        assert row["final_honest_share"] >= row["initial_honest"], f"C = {saving:.3f}, yet honest share fell"
+
+
+def _cell(row, cheater: str, forfeit: bool):
+    """The claims sweep's cell at stake 0 for ``cheater`` (scenario only)."""
+    from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep.spec import load_sweep
+
+    spec = load_sweep(CLAIMS)
+    return load_scenario(spec.base).with_overrides(
+        {
+            **dict(spec.fixed),
+            "staking.node_stake": 0.0,
+            "slashing.forfeit_revenue": forfeit,
+            **{f"population.{b}": 0.0 for b in CHEATERS},
+            "population.honest": row["initial_honest"],
+            f"population.{cheater}": 1.0 - row["initial_honest"],
+        }
+    )
 
 
 @pytest.mark.parametrize("cheater", CHEATERS)

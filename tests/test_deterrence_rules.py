@@ -11,7 +11,13 @@ from gaia_sim.deterrence import appeal_overturn_probability, rule_terms
 from gaia_sim.model import GaiaModel
 from gaia_sim.runner import simulate
 
-BASE = {"strategy.dynamics": "none", "detector.sequential": False, "staking.node_stake": 1000.0}
+# deep pockets: every cheater can top its stake up after each slash (limited liability would eject it)
+BASE = {
+    "strategy.dynamics": "none",
+    "detector.sequential": False,
+    "staking.node_stake": 1000.0,
+    "staking.initial_balance": 1e6,
+}
 
 
 def _per_verdict(result, behaviour="model_swapping") -> tuple[float, float, int]:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaia_sim.staking import BURN, EXITED, TREASURY, Delays, StakeLedger
+from gaia_sim.staking import BURN, EXITED, TREASURY, Delays, StakeLedger, limited_debit
 
 D = Delays(epoch_hours=24, deallocation_days=14, withdrawal_days=14, escrow_days=7)
 
@@ -168,14 +168,15 @@ def test_random_operations_keep_invariants(stake, ops):
             assert np.all((due[1] < 0) | (due[1] <= epoch) | (lg.withdraw_due == due[1]))
         elif kind == "credit":
             lg.credit([i], [x * 10], epoch)
-        elif kind == "debit":
-            lg.debit([i], [x * 10], epoch)
+        elif kind == "debit":  # limited liability: at most the balance
+            lg.debit([i], limited_debit(lg.balance[[i]], [x * 10])[0], epoch)
         elif kind == "exit":
             lg.exit([i], epoch)
         elif kind == "add":
             lg.add_operators([x * 100], epoch)
         elif kind == "deposit":
-            lg.deposit([i], [x * 5], epoch, from_balance=bool(m % 2))
+            amount = min(x * 5, max(lg.balance[i], 0.0)) if m % 2 else x * 5
+            lg.deposit([i], [amount], epoch, from_balance=bool(m % 2))
         lg.check_invariants()
         assert np.all(lg.stake >= -1e-9)
         assert np.all(lg.magnitudes().sum(1) <= 1 + 1e-9)
@@ -209,3 +210,19 @@ def test_vectorized_scale_is_fast():
         lg.advance(e)
     lg.check_invariants()
     assert time.perf_counter() - t < 5.0
+
+
+@given(st.lists(st.floats(0, 1e6), min_size=1, max_size=8), st.lists(st.floats(0, 1e6), min_size=1, max_size=8))
+def test_limited_debit_never_takes_more_than_the_balance(balance, bill):
+    n = min(len(balance), len(bill))
+    b, a = np.array(balance[:n]), np.array(bill[:n])
+    paid, unpaid = limited_debit(b, a)
+    assert np.all(paid <= b + 1e-9) and np.all(paid >= 0) and np.allclose(paid + unpaid, a)
+    assert np.all((unpaid == 0) | np.isclose(paid, b))
+
+
+def test_a_negative_balance_breaks_the_ledger_invariant():
+    lg = StakeLedger(np.array([10.0]), 1, np.array([5.0]))
+    lg.debit([0], [6.0], 0)
+    with pytest.raises(AssertionError, match="negative balance"):
+        lg.check_invariants()

@@ -101,6 +101,13 @@ class Bank:
         secs = calibrated.get(config, float(np.nanmean(self.latency_s[rows])) if rows.any() else float("nan"))
         return CostProfile(float(secs), float(self.tokens[rows].mean()))
 
+    def answer_record(self, config: str) -> tuple[list[str], np.ndarray]:
+        """(texts, generated tokens) of every stored answer of ``config``."""
+        if config not in self._cpos:
+            raise UserError(f"answer bank: unknown configuration {config!r}; allowed: {list(self.configs)}")
+        rows = np.flatnonzero(self.config_index == self._cpos[config])
+        return [self.texts[i] for i in rows], np.asarray(self.tokens[rows])
+
     # --- roles --------------------------------------------------------------------------------
     def role_config(self, role: str) -> str:
         """Config id playing ``role``; for the list role "honest_variants", the first of them."""

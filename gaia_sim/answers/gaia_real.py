@@ -263,6 +263,12 @@ class GaiaRealSource:
         """Decode at batch 1 is memory-bound: bf16 weight bytes per token / 1 TB/s (modelled)."""
         return 2.0 * PARAMS_B[config.split("@")[0]] * 1e9 / 1e12
 
+    def answer_record(self, config: str) -> tuple[list[str], np.ndarray]:
+        """(texts, tokens ~ 4/3 per word) of every answer of ``config``."""
+        rows = np.concatenate([self.rows(config, q) for q in self.question_ids])
+        texts = [str(t) for t in self._all_texts[rows]]
+        return texts, np.array([_tokens(t) for t in texts], dtype=int)
+
     def cost(self, config: str) -> CostProfile:
         """Modelled cost (the data have no timings): tokens ~ 4/3 per word, seconds = tokens x
         bf16 weight bytes / 1 TB/s."""

@@ -70,6 +70,11 @@ class AnswerSource(Protocol):
 
     def cost(self, config: str) -> CostProfile: ...
 
+    def answer_record(self, config: str) -> tuple[list[str], np.ndarray]:
+        """(texts, generated tokens) of every stored answer of ``config``: what a user receives,
+        for :func:`gaia_sim.rewards.accepted` (which answers users pay for)."""
+        ...
+
 
 def question_pools(source: AnswerSource) -> dict[str, str]:
     """Pool ("public" or "secret") of each of ``source``'s questions.

@@ -34,6 +34,11 @@ _ROLES: dict[str, tuple[float, float, float]] = {
 }
 
 
+#: generated tokens per answer where not 64 (a refusal is canned text; a truncated answer is cut at 6)
+_TOKENS = {"lazy_refusal": 0, "lazy_truncated": 6}
+REFUSAL_TEXT = "I'm sorry, I can't answer that question right now."
+
+
 class StandInAnswerSource:
     """Synthetic, seeded AnswerSource with the bank's roles. A stand-in: see the module docstring."""
 
@@ -85,7 +90,14 @@ class StandInAnswerSource:
         return AnswerDraw(texts, self._matrix[idx], np.full(n, 64), np.full(n, _ROLES[config][2]))
 
     def cost(self, config: str) -> CostProfile:
-        return CostProfile(seconds_per_answer=_ROLES[config][2], tokens_per_answer=64.0)
+        return CostProfile(seconds_per_answer=_ROLES[config][2], tokens_per_answer=float(_TOKENS.get(config, 64)))
+
+    def answer_record(self, config: str) -> tuple[list[str], np.ndarray]:
+        """Every answer of ``config``: a refusal's canned text (no generated tokens), a truncated
+        answer's 6 tokens, else 64 tokens of placeholder text."""
+        n = len(self._questions) * self._samples
+        text = REFUSAL_TEXT if config == "lazy_refusal" else f"[stand-in answer of {config}]"
+        return [text] * n, np.full(n, _TOKENS.get(config, 64))
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

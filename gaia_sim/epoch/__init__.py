@@ -19,7 +19,7 @@ from gaia_sim.epoch.judge import Judgement
 from gaia_sim.epoch.revise import Revision
 from gaia_sim.epoch.settle import Settlement
 from gaia_sim.epoch.slash import Slashing
-from gaia_sim.epoch.state import NetworkState, build_state, check_invariants
+from gaia_sim.epoch.state import NetworkState, build_state, check_invariants, check_limited_liability
 from gaia_sim.epoch.traffic import Traffic
 
 
@@ -57,6 +57,7 @@ def finish_epoch(state: NetworkState, epoch: int, t: Traffic, j: Judgement) -> E
     s = slash.run(state, t, j, epoch)
     d = settle.run(state, t, s, epoch)
     r = revise.run(state, d.revenue - d.cost - s.slashed - s.bonds, epoch)
+    check_limited_liability(state)
     return EpochOutcome(epoch, t, j, s, d, r)
 
 
@@ -70,6 +71,7 @@ __all__ = [
     "Traffic",
     "build_state",
     "check_invariants",
+    "check_limited_liability",
     "finish_epoch",
     "run_epoch",
 ]

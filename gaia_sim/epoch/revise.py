@@ -50,7 +50,7 @@ def revise_behaviours(state: NetworkState, rng) -> np.ndarray:
         st.revision_rate,
         st.dynamics,
         st.noise,
-        imitation_scale(state.scenario),
+        st.imitation_scale,
         st.mutation,
         state.initial_codes(),
         state.node_domain,
@@ -62,16 +62,6 @@ def revise_behaviours(state: NetworkState, rng) -> np.ndarray:
         state.behaviour[ids] = [NODE_NAMES[k] for k in rev.behaviour[ids]]
         refresh_plans(state, ids)
     return rev.switched
-
-
-def imitation_scale(s) -> float:
-    """``strategy.imitation_scale`` if set, else :func:`gaia_sim.strategy.imitation_scale` with one
-    upheld verdict's slash plus the forfeited revenue at risk."""
-    if s.strategy.imitation_scale > 0:
-        return s.strategy.imitation_scale
-    revenue = s.traffic.requests_per_node * s.rewards.price_per_request
-    at_risk = s.slashing.slash_fraction * s.staking.node_stake + revenue
-    return strategy.imitation_scale(s.strategy.profit_memory, at_risk, revenue, s.costs.fixed_cost)
 
 
 def exit_and_enter(state: NetworkState, rng, epoch: int) -> list[dict]:

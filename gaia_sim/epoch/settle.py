@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gaia_sim import costs, rewards
+from gaia_sim import costs, rewards, staking
 from gaia_sim.epoch.slash import Slashing
 from gaia_sim.epoch.state import NetworkState, event_frame
 from gaia_sim.epoch.traffic import Traffic
+from gaia_sim.slashing import EXITED
 
 
 @dataclass
@@ -26,24 +27,46 @@ class Settlement:
 
 
 def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -> Settlement:
-    """Users pay per answered request (rewards.node_revenue; a node found guilty this epoch forfeits
-    it when ``forfeit_revenue``), nodes pay compute at the bank's measured seconds per answer x
+    """Users pay per accepted answer (rewards.paid_requests, rewards.node_revenue; a node found guilty this epoch forfeits
+    it when ``forfeit_revenue``), nodes pay the capital cost of their locked stake
+    (costs.capital_cost) and compute at the bank's measured seconds per answer x
     compute price plus fixed and knowledge-base costs (costs.node_epoch_cost), validators are paid
     (:func:`_pay_validators`); then the ledger advances."""
     r, c, led = state.scenario.rewards, state.scenario.costs, state.ledger
-    paid = traffic.answered.astype(float)
+    paid = traffic.paid.astype(float)
     if state.scenario.slashing.forfeit_revenue:
         paid[slashing.guilty] = 0.0
     revenue = rewards.node_revenue(paid, r.price_per_request, r.protocol_fee)
     cost = costs.node_epoch_cost(
         traffic.compute_s, c.compute_price, c.fixed_cost, c.kb_cost, state.pays_kb, state.active
-    )
+    ) + costs.capital_cost(_locked(state), state.scenario.staking.capital_rate, state.scenario.network.epoch_hours)
     led.credit(state.lid_node, revenue, epoch, "revenue")
+    cost, unpaid = staking.limited_debit(led.balance[state.lid_node], cost)
     led.debit(state.lid_node, cost, epoch, "cost")
+    events = _insolvent_exit(state, unpaid, epoch)
     fees = rewards.protocol_fees(paid, r.price_per_request, r.protocol_fee)
     reward, probe_bill = _pay_validators(state, traffic, slashing, fees, epoch)
-    events = [_escrow_events(state, led.advance(epoch), epoch)]
+    events.append(_escrow_events(state, led.advance(epoch), epoch))
     return Settlement(revenue, cost, reward, reward - probe_bill - slashing.validator_slashed, events)
+
+
+def _locked(state: NetworkState) -> np.ndarray:
+    """Stake each node slot's operator holds allocated to its domain while it plays (what the
+    capital cost is charged on; an operator that left pays nothing)."""
+    led = state.ledger
+    held = led.allocated[state.lid_node, state.node_domain] + led.pending_alloc[state.lid_node, state.node_domain]
+    return np.where(state.present, held, 0.0)
+
+
+def _insolvent_exit(state: NetworkState, unpaid: np.ndarray, epoch: int) -> list[dict]:
+    """Node operators that could not pay their costs (limited liability: they paid their balance,
+    :func:`gaia_sim.staking.limited_debit`) are insolvent and exit; the ledger's exit applies the
+    deallocation and withdrawal delays to their stake."""
+    out = np.flatnonzero((unpaid > 1e-9) & state.present)
+    if not len(out):
+        return []
+    state.status[out], state.active[out] = EXITED, False
+    return [event_frame(state, state.ledger.exit(state.lid_node[out], epoch), "node", epoch)]
 
 
 def _pay_validators(state: NetworkState, traffic: Traffic, slashing: Slashing, fees: float, epoch: int):
@@ -69,6 +92,7 @@ def _pay_validators(state: NetworkState, traffic: Traffic, slashing: Slashing, f
         led.treasury += fees - from_fees
         led.inflow += fees - from_fees
     state.minted += total - from_fees - from_treasury
+    probe_bill = staking.limited_debit(led.balance[state.lid_val], probe_bill)[0]  # limited liability
     led.debit(state.lid_val, probe_bill, epoch, "probe_cost")
     return reward, probe_bill
 

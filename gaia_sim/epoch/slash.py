@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gaia_sim import quorum, rewards
+from gaia_sim import quorum, rewards, staking
 from gaia_sim import rng as rngs
 from gaia_sim.detector import DETECTORS
 from gaia_sim.epoch.judge import Judgement, detector_options
@@ -47,7 +47,7 @@ def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int)
     _slash_domains(state, slashed, epoch)
     if state.evidence is not None and guilty.any():
         state.evidence.reset(probed[guilty])
-    _top_up(state, epoch)
+    events += _top_up(state, epoch)
     ev = decision.events
     keep = ev["kind"] != "slash_decision"  # the recorder writes one 'slash' row per slashed node
     events += val_events + [event_frame(state, {k: v[keep] for k, v in ev.items()}, "node", epoch)]
@@ -110,10 +110,10 @@ def _apply_node_slash(state: NetworkState, ids: np.ndarray, decision: SlashDecis
     state.slashed_total += slashed
     state.offences[ids] = decision.offences
     bonds = np.zeros(state.n_nodes)
-    bonds[ids] = decision.bond_lost
-    lost = decision.bond_lost > 0
+    bonds[ids] = staking.limited_debit(led.balance[state.lid_node[ids]], decision.bond_lost)[0]
+    lost = bonds[ids] > 0
     if lost.any():
-        led.burn_balance(state.lid_node[ids[lost]], decision.bond_lost[lost], epoch, dest)
+        led.burn_balance(state.lid_node[ids[lost]], bonds[ids[lost]], epoch, dest)
     return slashed, bonds
 
 
@@ -215,15 +215,23 @@ def _slash_domains(state: NetworkState, slashed: np.ndarray, epoch: int) -> None
         led.slash(state.lid_dom[hit], hit, np.minimum(frac[hit], 1.0), epoch, state.slash_destination())
 
 
-def _top_up(state: NetworkState, epoch: int) -> None:
-    """Operators keep the domain's minimum stake: re-deposit from the balance and re-allocate."""
+def _top_up(state: NetworkState, epoch: int) -> list[dict]:
+    """Operators keep the domain's minimum stake: re-deposit from the balance and re-allocate; an
+    operator whose balance cannot cover the shortfall is ejected (:func:`gaia_sim.staking.can_top_up`;
+    it leaves through the ledger's exit, so the 14-day deallocation and withdrawal delays apply)."""
     if not state.scenario.staking.top_up:
-        return
+        return []
     led = state.ledger
     ids = np.flatnonzero(state.present)
     lid, dom = state.lid_node[ids], state.node_domain[ids]
     short = state.scenario.staking.node_stake - led.allocated[lid, dom] - led.pending_alloc[lid, dom]
     need = short > 1e-9
-    if need.any():
-        led.deposit(lid[need], short[need], epoch, from_balance=True)
-        led.allocate(lid[need], dom[need], short[need], epoch)
+    ok = need & staking.can_top_up(led.balance[lid], short)
+    if ok.any():
+        led.deposit(lid[ok], short[ok], epoch, from_balance=True)
+        led.allocate(lid[ok], dom[ok], short[ok], epoch)
+    out = ids[need & ~ok]
+    if not len(out):
+        return []
+    state.status[out], state.active[out] = EJECTED, False
+    return [event_frame(state, state.ledger.exit(state.lid_node[out], epoch), "node", epoch)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gaia_sim import costs, rewards
 from gaia_sim import rng as rngs
 from gaia_sim.detector import EvidenceAccumulator, QuestionSelector
 from gaia_sim.errors import UserError
@@ -33,14 +34,23 @@ class Configs:
     role_to_config: dict[str, str]
     honest_variants: list[str]
     service_s: np.ndarray  # seconds per answer per config (bank cost x service_time_scale)
+    accepted: np.ndarray  # share of each config's answers users pay for (rewards.accepted_share)
 
     def index(self, role: str | None) -> int:
         """Config index of a role (a variant's config id is its own role); NO_ANSWER for None."""
         return NO_ANSWER if role is None else self.ids.index(self.role_to_config[role])
 
+    def paid_share(self, cfg: np.ndarray) -> np.ndarray:
+        """Share of answers of config indices users pay for (0 where no answer)."""
+        return np.where(cfg == NO_ANSWER, 0.0, self.accepted[np.maximum(cfg, 0)])
+
     def secs(self, cfg: np.ndarray) -> np.ndarray:
-        """Seconds per answer of config indices (0 where no answer)."""
+        """Seconds per answer of config indices on the reference machine (0 where no answer)."""
         return np.where(cfg == NO_ANSWER, 0.0, self.service_s[np.maximum(cfg, 0)])
+
+    @property
+    def claimed_s(self) -> float:
+        return float(self.service_s[self.index("claimed")])
 
 
 def resolve_configs(scenario, answers) -> Configs:
@@ -49,7 +59,9 @@ def resolve_configs(scenario, answers) -> Configs:
     role_to_config = {r: c for r, c in roles.items() if isinstance(c, str)} | {v: v for v in variants}
     ids = list(answers.config_ids)
     secs = np.array([answers.cost(c).seconds_per_answer for c in ids]) * scenario.traffic.service_time_scale
-    return Configs(ids, role_to_config, variants, secs)
+    k = scenario.rewards.min_answer_tokens
+    accepted = np.array([rewards.accepted_share(*answers.answer_record(c), k) for c in ids])
+    return Configs(ids, role_to_config, variants, secs, accepted)
 
 
 def apportion(total: int, shares: dict[str, float]) -> list[str]:
@@ -106,6 +118,8 @@ class NetworkState:
     user_cfg: np.ndarray = field(init=False)  # config index served to users when cheating
     probe_cfg: np.ndarray = field(init=False)  # config index served to recognised probes
     cheat_rate: np.ndarray = field(init=False)
+    honest_s: np.ndarray = field(init=False)  # seconds per honest answer on the node's stack
+    user_s: np.ndarray = field(init=False)  # seconds per cheap answer on the node's stack (costs.served_seconds)
     profiles: list[ServingProfile] = field(init=False)
     ring_member: np.ndarray = field(init=False)  # trait 'colludes'
     cheater: np.ndarray = field(init=False)  # trait 'cheats'
@@ -210,6 +224,13 @@ class NetworkState:
         led, mask = self.ledger, np.ones(self.ledger.n, bool)
         mask[self.lid_node], mask[self.lid_val] = False, False
         return float(led.escrow + led.treasury + led.stake[mask].sum() + led.balance[mask].sum())
+
+
+def check_limited_liability(state: NetworkState, tol: float = 1e-9) -> None:
+    """Raise AssertionError if any operator's liquid balance is negative (limited liability,
+    :func:`gaia_sim.staking.limited_debit`). Cheap: every epoch of every run checks it."""
+    low = state.ledger.balance.min(initial=0.0)
+    assert low >= -tol * max(1.0, state.initial_tokens), f"negative balance {low:.6g} (limited liability)"
 
 
 def check_invariants(state: NetworkState, rtol: float = 1e-9) -> None:
@@ -355,30 +376,36 @@ def refresh_plans(state: NetworkState, ids: np.ndarray | None = None) -> None:
         n = state.n_nodes
         state.honest_cfg, state.user_cfg, state.probe_cfg = (np.zeros(n, dtype=np.int64) for _ in range(3))
         state.cheat_rate, state.profiles = np.zeros(n), [None] * n  # type: ignore[list-item]
+        state.honest_s, state.user_s = np.zeros(n), np.zeros(n)
         ids = np.arange(n)
     for i in ids:
-        state.honest_cfg[i], state.user_cfg[i], state.probe_cfg[i], state.cheat_rate[i] = _plan_row(
-            state, state.behaviour[i], state.stack_role[i]
-        )
+        row = _plan_row(state, state.behaviour[i], state.stack_role[i])
+        state.honest_cfg[i], state.user_cfg[i], state.probe_cfg[i], state.cheat_rate[i] = row[:4]
+        state.honest_s[i], state.user_s[i] = row[4:]
         state.profiles[i] = _profile(state, i)
     state.ring_member = np.isin(state.behaviour, with_trait("colludes"))
     state.cheater = np.isin(state.behaviour, with_trait("cheats"))
     state.pays_kb = ~np.isin(state.behaviour, with_trait("skips_kb"))
 
 
-def _plan_row(state: NetworkState, behaviour: str, stack_role: str) -> tuple[int, int, int, float]:
+def _plan_row(state: NetworkState, behaviour: str, stack_role: str) -> tuple:
+    """(honest, user, probe config index, cheat rate, honest seconds, user seconds): the
+    behaviour's plan on the node's stack, its seconds per answer on that stack
+    (:func:`gaia_sim.costs.served_seconds`)."""
     key = (behaviour, stack_role)
     if key not in state.plan_cache:
         p, c = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack_role, state.scenario)), state.configs
-        state.plan_cache[key] = (c.index(p.honest_role), c.index(p.user_role), c.index(p.probe_role), p.cheat_rate)
+        h, u = c.index(p.honest_role), c.index(p.user_role)
+        stack_s, user_s = c.secs(np.array([h, u]))
+        served = float(costs.served_seconds(user_s, stack_s, c.claimed_s, u == h))
+        state.plan_cache[key] = (h, u, c.index(p.probe_role), p.cheat_rate, float(stack_s), served)
     return state.plan_cache[key]
 
 
 def _profile(state: NetworkState, i: int) -> ServingProfile:
     """The node's serving profile: (seconds per honest answer, per cheap answer) and their weights."""
     r = 0.0 if state.user_cfg[i] == NO_ANSWER else float(state.cheat_rate[i])
-    secs = state.configs.secs(np.array([state.honest_cfg[i], state.user_cfg[i]]))
-    return ServingProfile((float(secs[0]), float(secs[1])), (1.0 - r, r))
+    return ServingProfile((float(state.honest_s[i]), float(state.user_s[i])), (1.0 - r, r))
 
 
 # ---- economics events ------------------------------------------------------------------------

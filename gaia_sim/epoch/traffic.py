@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gaia_sim import rewards
 from gaia_sim import rng as rngs
 from gaia_sim.epoch.state import NO_ANSWER, NetworkState
 from gaia_sim.traffic import simulate_queue
@@ -19,6 +20,7 @@ class Traffic:
     """Outcome of phase a for every node (arrays indexed by node id) and the probed nodes."""
 
     answered: np.ndarray
+    paid: np.ndarray  # requests users pay for (rewards.paid_requests: accepted answers only)
     timed_out: np.ndarray
     compute_s: np.ndarray
     probed: np.ndarray  # node ids
@@ -42,11 +44,14 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     timed_out = rng.binomial(arrivals - dropped, timeout_share)
     answered = arrivals - dropped - timed_out
     cheated = rng.binomial(answered, np.where(drops, 0.0, state.cheat_rate))
-    secs = state.configs.secs
-    compute_s = cheated * secs(state.user_cfg) + (answered - cheated) * secs(state.honest_cfg)
+    compute_s = cheated * state.user_s + (answered - cheated) * state.honest_s
+    c = state.configs
+    paid = rewards.paid_requests(answered, cheated, c.paid_share(state.honest_cfg), c.paid_share(state.user_cfg))
     probed, embeddings, questions, idx = _probe(state, timeout_share, rng)
     latency = float(np.nanmean([outcomes[p].mean_latency_s for p in set(state.profiles)]))
-    return Traffic(answered, timed_out, compute_s, probed, embeddings, latency, questions, state.active.copy(), idx)
+    return Traffic(
+        answered, paid, timed_out, compute_s, probed, embeddings, latency, questions, state.active.copy(), idx
+    )
 
 
 def queue_outcomes(state: NetworkState) -> dict:
