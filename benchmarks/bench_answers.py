@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_answers.py [--bank DIR] [--steps 12] [--skip-generation] [--json out.json]
 
+0. Sampled answers per engine (transformers reference vs the fast engine), one thread, side by side.
 1. Generation tokens/s of Gemma 3 270M (bfloat16 and float32) at batch 1, 8 and 32 (decode steps
    after a shared prefill), next to the machine's limits: at batch 1 every decode step reads all weights
    once, so tokens/s <= memory bandwidth / weight bytes; and every token costs ~2 FLOPs per weight used
@@ -113,6 +114,58 @@ def bench_generation(steps: int) -> list[dict]:
     return rows
 
 
+def bench_engines(rows: int = 64, questions: int = 2, max_new: int = 48) -> list[dict]:
+    """Sampled answers as the bank builds them (``rows`` per question, temperature/top-k/top-p, stop at
+    the end of the answer), side by side in one process on one torch thread: the transformers
+    reference path (bf16 and fp32 models) and the fast engine (bf16 and fp32 matrix products).
+    ``tok/cpu-s`` is load-insensitive; one worker process per core multiplies it by the cores."""
+    import torch
+
+    from gaia_sim.answers.fastgen import FastGemma, generate_fast
+    from gaia_sim.answers.generate import build_prompt, generate
+    from gaia_sim.answers.knowledge import load_questions
+    from gaia_sim.answers.models import ModelConfig, converted_dir, load_pretrained
+
+    torch.set_num_threads(1)
+    cfg = ModelConfig("bench", max_new_tokens=max_new)
+    qs = [q for q in load_questions() if q.kb == "vellmar"][:questions]
+    prompts = [build_prompt(cfg, q.text) for q in qs]
+    out = []
+    for engine, dtype in (
+        ("transformers", "bfloat16"),
+        ("transformers", "float32"),
+        ("fast", "bfloat16"),
+        ("fast", "float32"),
+    ):
+        model, tok = load_pretrained(str(converted_dir()), "float32" if engine == "fast" else dtype)
+        fast = FastGemma(model, dtype) if engine == "fast" else None
+        gen = torch.Generator().manual_seed(0)
+        t0, c0, tokens = time.perf_counter(), time.process_time(), 0
+        for p in prompts:
+            if fast is not None:
+                toks, _ = generate_fast(fast, tok, p, rows, cfg, gen, max_new)
+                tokens += sum(len(t) for t in toks)
+            else:
+                tokens += int(generate(model, tok, [p], rows, cfg, gen, max_new).tokens.sum())
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        out.append(
+            {
+                "engine": engine,
+                "dtype": dtype,
+                "rows": rows,
+                "tokens": tokens,
+                "tokens_per_s": tokens / wall,
+                "tokens_per_cpu_s": tokens / cpu,
+            }
+        )
+        print(
+            f"  {engine:12s} {dtype:9s} {tokens:6d} tokens  {tokens / wall:7.1f} tok/s  {tokens / cpu:7.1f} tok/cpu-s",
+            flush=True,
+        )
+        del model, fast
+    return out
+
+
 def bench_embeddings(n: int = 256) -> float:
     from gaia_sim.answers.embed import embed
 
@@ -163,11 +216,19 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-generation", action="store_true")
+    ap.add_argument("--engines-only", action="store_true", help="only the engine comparison (sampled answers)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}"}
     print(f"machine: {report['machine']}; load average {os.getloadavg()}")
+    print("\nengines (sampled answers, 64 per question, one torch thread):")
+    report["engines"] = bench_engines()
+    report["load_average_after"] = os.getloadavg()
+    if args.engines_only:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1, default=float))
+        return 0
     if not args.skip_generation:
         report["generation"] = bench_generation(args.steps)
         _print_generation(report["generation"])
