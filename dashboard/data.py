@@ -266,7 +266,8 @@ def deterrence_boundary(
 def _measured_rates(rows: pd.DataFrame) -> tuple[float, float | None]:
     tpr = rows["tpr_cheaters"].mean() if "tpr_cheaters" in rows else np.nan
     fpr = rows["flag_rate_honest"].mean() if "flag_rate_honest" in rows else np.nan
-    return (1.0 if np.isnan(tpr) else float(tpr)), (None if np.isnan(fpr) else float(fpr))
+    # no measured power: assume none (pessimistic); no measured false flags: the detector's alpha
+    return (0.0 if np.isnan(tpr) else float(tpr)), (None if np.isnan(fpr) else float(fpr))
 
 
 def _like(scenario, path: str, value: float):

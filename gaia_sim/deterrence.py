@@ -451,7 +451,7 @@ def measured_rates(
         "C_measured": float("nan"),
         "verdicts_cheater": 0,
         "verdicts_honest": 0,
-        "slash_share": 1.0,
+        "slash_share": 0.0,  # no guilty verdict seen: no evidence that verdicts slash (pessimistic)
     }
     if behaviour in nodes.index and nodes.loc[behaviour, "probed"] > 0:
         out |= {
@@ -488,7 +488,7 @@ def check_cell(result, answers, threshold: float | None = 0.5, rates: str = "ear
         tpr, fpr = s.get("tpr_cheaters", float("nan")), s.get("flag_rate_honest", float("nan"))
     else:
         tpr, fpr = 1.0, None
-    tpr = 1.0 if np.isnan(tpr) else tpr
+    tpr = 0.0 if np.isnan(tpr) else tpr  # no verdict on a cheater seen: no evidence of detection (pessimistic)
     fpr = None if fpr is not None and np.isnan(fpr) else fpr
     d = from_scenario(result.scenario, answers, tpr=tpr, fpr=fpr, verdict_rates=rates != "ideal")
     honest = float(s["mean_honest_share_last_10pct"])

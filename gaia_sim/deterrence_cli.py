@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.json, "--json file")  # before the calibration runs, not after
     answers = load_answers(scenario.answers)
     seeds = tuple(1001 + i for i in range(args.seeds))
-    rates = {"p": args.tpr, "q": args.fpr, "C_measured": math.nan, "slash_share": 1.0, "source": "given"}
+    # given rates measure no slash share: the evidence_threshold rule then assumes none slash (pessimistic)
+    rates = {"p": args.tpr, "q": args.fpr, "C_measured": math.nan, "slash_share": 0.0, "source": "given"}
     if args.tpr is None or args.fpr is None:
         m = deterrence.measured_rates(scenario, answers, behaviour, seeds=seeds, epochs=args.epochs)
         rates = {
@@ -213,6 +214,15 @@ def _report(o: dict, start_share: float) -> str:
         "  stake band that deters AND keeps honest nodes in, by slash fraction: "
         + ", ".join(f"f={f}: {_fmt_band(b)}" for f, b in o["stake_band"].items()),
     ]
+    if o["rule"] == "evidence_threshold":
+        lines.append(
+            f"  share of guilty verdicts that slash (evidence threshold reached): {r['slash_share']:.3f}"
+            + (
+                " (not measured with given rates: assumed 0, pessimistic; omit --tpr/--fpr to measure it)"
+                if r["source"] == "given"
+                else ""
+            )
+        )
     if all(not lo <= hi for lo, hi in o["stake_band"].values()):
         lines.append(
             "  the band is EMPTY at every slash fraction: no stake both deters cheating and keeps honest nodes in"

@@ -105,6 +105,7 @@ def _write_sweep(root, with_toml=True):
             scenario_hash=f"h{i}{r}",
             **{"staking.node_stake": s, "slashing.slash_fraction": f, "detector.alpha": 0.01},
             final_honest_share=s * f / 100,
+            tpr_cheaters=0.8,
         )
         for i, (s, f) in enumerate([(s, f) for s in (10, 100) for f in (0.1, 0.5)])
         for r in range(3)
@@ -123,7 +124,7 @@ def test_load_sweep_reads_axes_from_sweep_file(tmp_path):
     rows, params, outcomes = data.load_sweep(tmp_path / "sweeps" / "demo")
     assert len(rows) == 12
     assert params == ["staking.node_stake", "slashing.slash_fraction"]
-    assert outcomes == ["final_honest_share"]
+    assert outcomes == ["final_honest_share", "tpr_cheaters"]
     assert data.find_sweeps([tmp_path]) == [tmp_path / "sweeps" / "demo"]
 
 
@@ -160,11 +161,36 @@ def test_deterrence_boundary_is_the_closed_form_margin_over_the_swept_plane(tmp_
     scenario = load_scenario(base).with_overrides(
         {**fixed, "staking.node_stake": 100.0, "slashing.slash_fraction": 0.5}
     )
-    expected = deterrence.from_scenario(scenario, load_answers("stand-in"), tpr=1.0).margin
+    expected = deterrence.from_scenario(scenario, load_answers("stand-in"), tpr=0.8).margin  # the rows' measured power
     assert corner == pytest.approx(expected)
     # more stake at the same slash fraction never weakens deterrence
     row = grid[grid.y == 0.5].sort_values("x").margin.to_numpy()
-    assert np.all(np.diff(row) >= -1e-9)
+    assert np.all(np.diff(row) >= -1e-9) and row[-1] > row[0]
+
+
+def test_deterrence_boundary_without_measured_power_assumes_none(tmp_path):
+    """Sweep rows that carry no detector power give no credit for detection (pessimistic fallback)."""
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+
+    base = tmp_path / "base.toml"
+    base.write_text('name = "b"\nanswers = "stand-in"\n[population]\nhonest = 0.7\nmodel_swapping = 0.3\n')
+    _write_sweep(tmp_path / "sw")
+    rows = pd.read_parquet(tmp_path / "sw" / "results.parquet").drop(columns="tpr_cheaters")
+    rows.to_parquet(tmp_path / "sw" / "results.parquet")
+    fixed = {"slashing.forfeit_revenue": False}
+    (tmp_path / "sw" / "manifest.json").write_text(json.dumps({"base_scenario": str(base), "fixed": fixed}))
+    rows, _, _ = data.load_sweep(tmp_path / "sw")
+    grid, _ = data.deterrence_boundary(
+        rows, "staking.node_stake", "slashing.slash_fraction", tmp_path / "sw", resolution=3
+    )
+    scenario = load_scenario(base).with_overrides(
+        {**fixed, "staking.node_stake": 100.0, "slashing.slash_fraction": 0.5}
+    )
+    blind = deterrence.from_scenario(scenario, load_answers("stand-in"), tpr=0.0).margin
+    assert grid[(grid.x == 100) & (grid.y == 0.5)].margin.item() == pytest.approx(blind)
+    assert (grid.margin < 0).all()  # no detection: nothing deters
 
 
 def test_deterrence_boundary_without_a_base_scenario_says_why(tmp_path):
