@@ -2,7 +2,7 @@
 evidence), all-honest and 30%-colluder domains, by samples per question, with a 95% upper bound.
 
 Run: .venv/bin/python experiments/e011_honest_false_verdicts/measure.py [--seeds 8] [--epochs 100]
-     [--samples 3,5,8] [--out FILE]
+     [--samples 3,5,8] [--mixes "all honest,30% colluders"] [--answers BANK_DIR] [--out FILE]
 Strategies are frozen (strategy.dynamics = none) so the mix stays as set; one row per setting.
 """
 
@@ -58,12 +58,17 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--samples", default="3,5,8")
+    ap.add_argument("--mixes", default=",".join(MIXES), help="comma-separated names of MIXES")
+    ap.add_argument("--answers", default=None, help="answer source (default: the scenario's, the shipped bank)")
     ap.add_argument("--out")
     args = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    if args.answers:
+        base = base.with_overrides({"answers": args.answers})
     answers = load_answers(base.answers)
     rows = []
-    for name, mix in MIXES.items():
+    for name in args.mixes.split(","):
+        mix = MIXES[name]
         for samples in (int(v) for v in args.samples.split(",")):
             t0 = time.perf_counter()
             row = {
