@@ -174,7 +174,7 @@ def _events(out) -> pd.DataFrame:
             "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
             "kind": ["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s,
             "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
-            "validator": np.full(2 * n_p + n_s, -1, dtype=np.int64),
+            "validator": np.concatenate([np.full(n_p, -1), j.lead, np.full(n_s, -1)]).astype(np.int64),
             "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
             "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
             "score": np.concatenate([np.full(n_p, np.nan), j.scores, np.full(n_s, np.nan)]),

@@ -234,3 +234,18 @@ def test_table_valued_axes_get_readable_labels(tmp_path):
     rows, params, outcomes = data.load_sweep(root)
     assert params == ["population"] and outcomes == ["final_honest_share"]
     assert list(rows["population"]) == ["honest=0.75, lazy=0.25", "honest=1"]
+
+
+def test_network_of_a_real_run_draws_verdict_edges(scenarios_dir, standin):
+    """A simulated run's verdict events name their lead validator, so the Network page joins validators
+    to the nodes they judged (before, every event's validator was -1 and no such edge was drawn)."""
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({"answers": "stand-in", "epochs": 3})
+    result = simulate(s, answers=standin)
+    verdicts = result.events[result.events["kind"] == "verdict"]
+    assert len(verdicts) and (verdicts["validator"] >= 0).all()
+    domain_nodes = result.nodes[result.nodes["domain"] == 0]
+    _, edges = data.network_graph(domain_nodes, result.events[result.events["node"].isin(set(domain_nodes["id"]))])
+    assert (edges["kind"] == "probe").sum() > 0

@@ -74,3 +74,14 @@ def test_colluders_below_blocking_share_cannot_flip(data):
     assert blocked == (have > total / 3 + 1e-9 * total) or abs(have - total / 3) <= 1e-9 * total
     if blocked:
         assert q.cost_of_corruption(stake, 2 / 3, colluding=coll) == 0.0
+
+
+def test_lead_voter_is_the_largest_stake_that_voted_as_the_verdict_went():
+    from gaia_sim.epoch.judge import lead_voters
+
+    cast = np.array([[1.0, 0.0, np.nan], [1.0, 1.0, np.nan], [0.0, 1.0, np.nan]])  # validators x nodes
+    stake = np.array([5.0, 3.0, 9.0])
+    verdict = np.array([True, True, False])
+    lead = lead_voters(np.array([10, 11, 12]), cast, stake, verdict)
+    assert lead.tolist() == [10, 12, -1]  # node 0: 10 and 11 agreed, 10 has more stake; node 2: nobody voted
+    assert lead_voters(np.array([], dtype=int), np.zeros((0, 2)), np.zeros(0), np.zeros(2, bool)).tolist() == [-1, -1]

@@ -23,6 +23,7 @@ class Judgement:
     scores: np.ndarray
     p_values: np.ndarray
     votes: list[tuple[np.ndarray, np.ndarray, quorum.Tally]]  # per domain: (validator ids, votes, tally)
+    lead: np.ndarray  # validator id with the most stake among those who voted as the verdict went (-1: none)
 
 
 def run(state: NetworkState, traffic: Traffic, epoch: int) -> Judgement:
@@ -59,7 +60,7 @@ def decide(
     quorum decides (:func:`gaia_sim.quorum.tally`, stake = what each validator allocated to the
     domain's operator set). Updates the public record (last verdict) of the probed nodes."""
     stake, ring, last = state.validator_allocated(), state.ring_member[probed], state.last_verdict[probed]
-    guilty, votes = np.zeros(len(probed), dtype=bool), []
+    guilty, votes, lead = np.zeros(len(probed), dtype=bool), [], np.full(len(probed), -1, dtype=np.int64)
     for d in range(state.scenario.network.domains):
         m, vs = state.node_domain[probed] == d, np.flatnonzero(state.validator_domain == d)
         ballot = Ballot(evidence_flags[m], ring[m], last[m])
@@ -67,5 +68,19 @@ def decide(
         outcome = quorum.tally(cast, stake[vs], state.scenario.validation.quorum)
         guilty[m] = outcome.verdict
         votes.append((vs, cast, outcome))
+        lead[m] = lead_voters(vs, cast, stake[vs], outcome.verdict)
     state.last_verdict[probed] = guilty
-    return Judgement(guilty, scores, p_values, votes)
+    return Judgement(guilty, scores, p_values, votes, lead)
+
+
+def lead_voters(validators: np.ndarray, cast: np.ndarray, stake: np.ndarray, verdict: np.ndarray) -> np.ndarray:
+    """Per node: the validator with the most stake among those whose vote agreed with the verdict
+    (ties: the lower id), -1 where none did; the edge the dashboard draws for a verdict."""
+    if len(validators) == 0:
+        return np.full(cast.shape[1], -1, dtype=np.int64)
+    agreed = ~np.isnan(cast) & ((cast >= 0.5) == verdict[None, :])
+    weight = np.where(
+        agreed, np.asarray(stake, float)[:, None] + 1.0, 0.0
+    )  # +1: a zero-stake agreeing vote still counts
+    best = weight.argmax(axis=0)
+    return np.where(agreed.any(axis=0), np.asarray(validators)[best], -1).astype(np.int64)
