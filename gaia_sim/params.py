@@ -228,6 +228,11 @@ class ValidationParams(Group):
 
     quorum: float = F(2 / 3, "fraction", "share of validator stake that must vote guilty for a verdict", gt=0.0, le=1.0)
     deviation_slash: float = fraction(0.0, "share of a validator's stake slashed per vote against a decided verdict")
+    independent_probes: bool = F(
+        False,
+        "flag",
+        "each validator draws its own answers from the probed nodes (its own cheat and bank draws) and runs the detector on them, so committee members can disagree and the quorum matters; off: one shared draw and detector run per domain (costs 1/validators of the detector time)",
+    )
     canaries_per_epoch: int = F(
         0, "nodes", "known-bad canary nodes the protocol plants per domain each epoch", ge=0, le=1_000
     )

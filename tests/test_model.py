@@ -164,3 +164,15 @@ def test_question_plan_follows_the_pools(scenarios_dir, standin):
     assert question_plan(small(scenarios_dir / "baseline.toml"), bank)["recognised"] == frozenset()
     with pytest.raises(UserError, match="secret pool"):
         question_plan(s, standin)  # the stand-in's questions are all public
+
+
+def test_independent_validators_disagree_so_the_quorum_matters(scenarios_dir):
+    """Validators that probe on their own draws split on borderline nodes: a lower quorum convicts
+    more cheaters; with one shared detector run every honest validator votes alike."""
+    base = {"strategy.dynamics": "none", "epochs": 10, "seed": 1, "staking.initial_balance": 1e6}
+    run = lambda **o: simulate(small(scenarios_dir / "model_swap.toml", answers="default", **base, **o)).summary  # noqa: E731
+    own = {"validation.independent_probes": True}
+    lax, strict = run(**own, **{"validation.quorum": 0.5}), run(**own, **{"validation.quorum": 1.0})
+    assert lax["tpr_cheaters"] > strict["tpr_cheaters"]
+    shared_lax, shared_strict = run(**{"validation.quorum": 0.5}), run(**{"validation.quorum": 1.0})
+    assert shared_lax["tpr_cheaters"] == shared_strict["tpr_cheaters"]

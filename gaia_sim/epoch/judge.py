@@ -10,8 +10,8 @@ import numpy as np
 from gaia_sim import quorum
 from gaia_sim import rng as rngs
 from gaia_sim.detector import DETECTORS
-from gaia_sim.epoch.state import NetworkState
-from gaia_sim.epoch.traffic import Traffic
+from gaia_sim.epoch.state import NetworkState, new_evidence
+from gaia_sim.epoch.traffic import Traffic, probe_answers, timeout_shares
 from gaia_sim.validators import Ballot
 
 
@@ -41,30 +41,69 @@ def run(state: NetworkState, traffic: Traffic, epoch: int) -> Judgement:
             state.question_selector.update(traffic.question_idx, result)
     if state.evidence is not None:
         flags = state.evidence.update(probed, p_values)
-    return decide(state, probed, flags, scores, p_values)
+    own = validator_flags(state, traffic, epoch) if state.scenario.validation.independent_probes else None
+    return decide(state, probed, flags, scores, p_values, own)
 
 
-def detector_options(state: NetworkState, domain: int, epoch: int) -> dict:
-    """Bootstrap size and a fresh bootstrap seed per epoch and domain for the default detectors."""
+def validator_flags(state: NetworkState, traffic: Traffic, epoch: int) -> np.ndarray:
+    """(validators, probed) bool: each querying validator's own verdict on the nodes of its domain,
+    from its own probe answers (own cheat, queue and bank draws; same questions) through the
+    detector and its own sequential evidence (``validation.independent_probes``)."""
+    det, probed = state.scenario.detector, traffic.probed
+    out = np.zeros((len(state.validators), len(probed)), dtype=bool)
+    timeout = timeout_shares(state)
+    for v, validator in enumerate(state.validators):
+        m = state.node_domain[probed] == state.validator_domain[v]
+        if not m.any() or not validator.queries:
+            continue
+        rng = rngs.stream(state.scenario.seed, "validator-probes", epoch, v)
+        answers = probe_answers(state, probed[m], traffic.questions, timeout, rng)
+        options = detector_options(state, int(state.validator_domain[v]), epoch, validator=v)
+        result = DETECTORS[det.name](answers, alpha=det.alpha, **options)
+        out[v, m] = (
+            result.flagged if state.evidence is None else _own_evidence(state, v).update(probed[m], result.p_value)
+        )
+    return out
+
+
+def _own_evidence(state: NetworkState, validator: int):
+    if validator not in state.validator_evidence:
+        state.validator_evidence[validator] = new_evidence(state.scenario)
+    return state.validator_evidence[validator]
+
+
+def detector_options(state: NetworkState, domain: int, epoch: int, validator: int | None = None) -> dict:
+    """Bootstrap size and a fresh bootstrap seed per epoch and domain (and validator, when each
+    validator runs its own detector) for the default detectors."""
     det = state.scenario.detector
     if not det.name.startswith("default"):
         return {}
-    seed = int(rngs.stream(state.scenario.seed, "detector", epoch, domain).integers(2**31))
+    key = (epoch, domain) if validator is None else (epoch, domain, "validator", validator)
+    seed = int(rngs.stream(state.scenario.seed, "detector", *key).integers(2**31))
     return {"boot": det.bootstrap, "seed": seed}
 
 
 def decide(
-    state: NetworkState, probed: np.ndarray, evidence_flags: np.ndarray, scores: np.ndarray, p_values: np.ndarray
+    state: NetworkState,
+    probed: np.ndarray,
+    evidence_flags: np.ndarray,
+    scores: np.ndarray,
+    p_values: np.ndarray,
+    own_flags: np.ndarray | None = None,
 ) -> Judgement:
     """Verdict: per domain, validators vote (:meth:`ValidatorBehaviour.vote`) and a stake-weighted
     quorum decides (:func:`gaia_sim.quorum.tally`, stake = what each validator allocated to the
-    domain's operator set). Updates the public record (last verdict) of the probed nodes."""
+    domain's operator set). Each validator's ballot carries the shared detector's flags, or its own
+    (``own_flags``, validators x probed) when validators probe independently. Updates the public
+    record (last verdict) of the probed nodes."""
     stake, ring, last = state.validator_allocated(), state.ring_member[probed], state.last_verdict[probed]
     guilty, votes, lead = np.zeros(len(probed), dtype=bool), [], np.full(len(probed), -1, dtype=np.int64)
     for d in range(state.scenario.network.domains):
         m, vs = state.node_domain[probed] == d, np.flatnonzero(state.validator_domain == d)
-        ballot = Ballot(evidence_flags[m], ring[m], last[m])
-        cast = np.array([state.validators[i].vote(ballot) for i in vs], dtype=float).reshape(len(vs), int(m.sum()))
+        flags = [evidence_flags[m] if own_flags is None else own_flags[i, m] for i in vs]
+        cast = np.array(
+            [state.validators[i].vote(Ballot(f, ring[m], last[m])) for i, f in zip(vs, flags)], dtype=float
+        ).reshape(len(vs), int(m.sum()))
         outcome = quorum.tally(cast, stake[vs], state.scenario.validation.quorum)
         guilty[m] = outcome.verdict
         votes.append((vs, cast, outcome))

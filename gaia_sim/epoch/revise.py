@@ -97,7 +97,7 @@ def enter(state: NetworkState, slots: np.ndarray, names: list[str], rng, epoch: 
     state.status[slots], state.active[slots], state.offences[slots], state.jail_until[slots] = ACTIVE, True, 0, -1
     state.profit_avg[slots], state.slashed_total[slots], state.ever_guilty[slots] = 0.0, 0.0, False
     state.last_verdict[slots] = False
-    if state.evidence is not None:
-        state.evidence.reset(slots)
+    for acc in state.evidence_accumulators():
+        acc.reset(slots)
     refresh_plans(state, slots)
     return [event_frame(state, ev, "node", epoch)]

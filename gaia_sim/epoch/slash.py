@@ -45,8 +45,9 @@ def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int)
     events = _apply_sanctions(state, probed, decision, epoch)
     validator_slashed, weight, val_events = _slash_validators(state, judgement, traffic, epoch, rng)
     _slash_domains(state, slashed, epoch)
-    if state.evidence is not None and guilty.any():
-        state.evidence.reset(probed[guilty])
+    if guilty.any():
+        for acc in state.evidence_accumulators():
+            acc.reset(probed[guilty])
     events += _top_up(state, epoch)
     ev = decision.events
     keep = ev["kind"] != "slash_decision"  # the recorder writes one 'slash' row per slashed node

@@ -105,6 +105,7 @@ class NetworkState:
     minted: float = 0.0  # reward tokens minted so far
     # caches (pure functions of the scenario)
     queue_outcomes: dict = field(default_factory=dict)
+    validator_evidence: dict = field(default_factory=dict)  # validator id -> its own EvidenceAccumulator
     plan_cache: dict = field(default_factory=dict)
     # set by __post_init__: the tokens at the start, per-node records, serving plans and trait masks
     initial_tokens: float = field(init=False)
@@ -213,6 +214,10 @@ class NetworkState:
         """Codes of the behaviours present at the start, sorted by name (what explorers may try)."""
         return np.array([NODE_NAMES.index(b) for b in sorted(set(self.initial_behaviour) - {""})])
 
+    def evidence_accumulators(self) -> list:
+        """Every sequential-evidence accumulator: the shared one and each independent validator's."""
+        return ([self.evidence] if self.evidence is not None else []) + list(self.validator_evidence.values())
+
     def total_tokens(self) -> float:
         return float(
             self.node_stake.sum() + self.node_balance.sum() + self.validator_stake.sum() + self.validator_balance.sum()
@@ -270,7 +275,7 @@ def build_state(scenario, answers) -> NetworkState:
         lid_node=lid_node,
         lid_val=lid_val,
         lid_dom=lid_dom,
-        evidence=_evidence(scenario),
+        evidence=new_evidence(scenario),
         question_selector=_question_selector(scenario, answers),
         **question_plan(scenario, answers),
     )
@@ -343,7 +348,8 @@ def _build_ledger(scenario, node_domain, free_slot, validator_domain):
     return led, lid_node, lid_val, lid_dom
 
 
-def _evidence(scenario) -> EvidenceAccumulator | None:
+def new_evidence(scenario) -> EvidenceAccumulator | None:
+    """The sequential-evidence accumulator the scenario's detector settings ask for (None: off)."""
     det = scenario.detector
     return EvidenceAccumulator(alpha=det.alpha) if det.sequential else None
 

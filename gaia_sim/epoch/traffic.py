@@ -37,7 +37,7 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     then the probes and their answers."""
     s, rng = state.scenario, rngs.stream(state.scenario.seed, "traffic", epoch)
     outcomes = queue_outcomes(state)
-    timeout_share = np.array([outcomes[p].timeout_share for p in state.profiles])
+    timeout_share = timeout_shares(state)
     drops = state.user_cfg == NO_ANSWER
     arrivals = rng.poisson(s.traffic.requests_per_node, size=state.n_nodes) * state.active
     dropped = rng.binomial(arrivals, np.where(drops, state.cheat_rate, 0.0))
@@ -78,11 +78,23 @@ def _probe(state: NetworkState, timeout_share: np.ndarray, rng):
         [plan_probes(np.flatnonzero(state.active & (state.node_domain == d)), p.probe_fraction, rng) for d in range(nd)]
     )
     questions, idx = _choose_questions(state, p.questions_per_epoch, rng)
-    shape = (len(probed), len(questions), p.samples_per_question)
+    return probed, probe_answers(state, probed, questions, timeout_share, rng), questions, idx
+
+
+def probe_answers(state: NetworkState, probed, questions, timeout_share, rng) -> np.ndarray:
+    """One validator's answers from ``probed`` to ``questions``: which configuration served each
+    probe (cheat draws), which probes were lost in the queue, and the bank draws; (probed, questions,
+    samples, dim), NaN = no answer."""
+    shape = (len(probed), len(questions), state.scenario.probes.samples_per_question)
     cfg = _probe_configs(state, probed, shape, questions, rng)
-    lost = rng.random(shape) < timeout_share[probed][:, None, None]
-    cfg[lost] = NO_ANSWER
-    return probed, gather(state, cfg, questions, rng), questions, idx
+    cfg[rng.random(shape) < timeout_share[probed][:, None, None]] = NO_ANSWER
+    return gather(state, cfg, questions, rng)
+
+
+def timeout_shares(state: NetworkState) -> np.ndarray:
+    """Per node: the share of requests its serving profile loses to queue timeouts."""
+    outcomes = queue_outcomes(state)
+    return np.array([outcomes[p].timeout_share for p in state.profiles])
 
 
 def _probe_configs(state: NetworkState, probed, shape, questions, rng) -> np.ndarray:
