@@ -35,7 +35,7 @@ class Slashing:
 
 def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int) -> Slashing:
     """Jail releases, the rule's decision, node slashes and sanctions, validator and domain
-    operator slashes, evidence reset of the guilty, stake top-ups. Returns tokens slashed per node."""
+    operator slashes, the guilty spend their sequential evidence, stake top-ups. Returns tokens slashed per node."""
     probed, guilty, sp = traffic.probed, judgement.guilty, state.scenario.slashing
     rng = rngs.stream(state.scenario.seed, "slash", epoch)
     _release_jail(state, epoch)
@@ -46,7 +46,7 @@ def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int)
     validator_slashed, weight, val_events = _slash_validators(state, judgement, traffic, epoch, rng)
     _slash_domains(state, slashed, epoch)
     if state.evidence is not None and guilty.any():
-        state.evidence.reset(probed[guilty])
+        state.evidence.convict(probed[guilty])
     _top_up(state, epoch)
     ev = decision.events
     keep = ev["kind"] != "slash_decision"  # the recorder writes one 'slash' row per slashed node
