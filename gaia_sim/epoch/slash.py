@@ -35,7 +35,7 @@ class Slashing:
 
 def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int) -> Slashing:
     """Jail releases, the rule's decision, node slashes and sanctions, validator and domain
-    operator slashes, the guilty spend their sequential evidence, stake top-ups. Returns tokens slashed per node."""
+    operator slashes, the guilty's sequential evidence restarted or spent (``detector.after_verdict``), stake top-ups. Returns tokens slashed per node."""
     probed, guilty, sp = traffic.probed, judgement.guilty, state.scenario.slashing
     rng = rngs.stream(state.scenario.seed, "slash", epoch)
     _release_jail(state, epoch)
@@ -46,7 +46,8 @@ def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int)
     validator_slashed, weight, val_events = _slash_validators(state, judgement, traffic, epoch, rng)
     _slash_domains(state, slashed, epoch)
     if state.evidence is not None and guilty.any():
-        state.evidence.convict(probed[guilty])
+        after = state.evidence.convict if state.scenario.detector.after_verdict == "spend" else state.evidence.reset
+        after(probed[guilty])
     _top_up(state, epoch)
     ev = decision.events
     keep = ev["kind"] != "slash_decision"  # the recorder writes one 'slash' row per slashed node
