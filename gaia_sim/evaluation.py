@@ -53,6 +53,22 @@ def real_pools(data, runs=("2025-03-19", "2025-03-26")) -> dict[str, Pool]:
     return pools
 
 
+def split_pools(pools: dict[str, Pool], share: float) -> tuple[dict[str, Pool], dict[str, Pool]]:
+    """(learn, judge) pools: the first ``round(share R)`` answers (repeats, in file order) of every
+    run block learn, the rest judge, at least one each. Validators learn their questions on earlier
+    answers and are judged on later ones, so a learned set is not scored on the data it was chosen
+    on. ``share = 0``: both are the full pools (learning in-sample)."""
+    if share <= 0:
+        return pools, pools
+
+    def cut(block):
+        return min(max(1, int(round(share * len(block)))), len(block) - 1)
+
+    learn = {k: Pool(p.name, tuple([b[: cut(b)] for b in q] for q in p.emb)) for k, p in pools.items()}
+    judge = {k: Pool(p.name, tuple([b[cut(b) :] for b in q] for q in p.emb)) for k, p in pools.items()}
+    return learn, judge
+
+
 def draw_node(pool: Pool, questions: np.ndarray, samples: int, rng: np.random.Generator, run: int) -> np.ndarray:
     """(Q, S, D) answers of one node drawn with replacement from one run's answers (the run's
     empirical answer distribution stands for the model's)."""
@@ -419,6 +435,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=5,
         help="independent validator histories that learn question sets; learned-question trials are split over them (default 5)",
     )
+    parser.add_argument(
+        "--holdout",
+        type=float,
+        default=0.0,
+        help="share of each run's answers (the earliest repeats) on which validators learn questions; verdicts are judged on the rest only (default 0: learn and judge on all answers)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default="results/evaluation", help="output folder (default results/evaluation)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -428,6 +450,8 @@ def _check_args(args) -> None:
     for name in ("trials", "nodes", "questions", "epochs", "histories"):
         if getattr(args, name) < 1:
             raise UserError(f"gaia-sim evaluate: --{name} must be >= 1, got {getattr(args, name)}")
+    if not 0.0 <= getattr(args, "holdout", 0.0) < 1.0:
+        raise UserError(f"gaia-sim evaluate: --holdout must lie in [0, 1), got {args.holdout}")
     if not 0 <= args.cheaters < args.nodes:
         raise UserError(f"gaia-sim evaluate: --cheaters must lie in [0, --nodes), got {args.cheaters}")
     unknown = [d for d in args.detectors.split(",") if d not in DETECTORS]
@@ -448,6 +472,7 @@ def _budgets(text: str, questions: int) -> list[int]:
 def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> list[dict]:
     """All settings of one source -> result rows; writes ROC figures for the largest budget."""
     pools, pairings, honest_runs, cheat_runs = _load_source(source)
+    learn_pools, pools = split_pools(pools, getattr(args, "holdout", 0.0))
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
     budgets = _budgets(args.budgets, args.questions)
@@ -468,7 +493,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
             honest_runs,
             cheat_runs,
         )
-        learned = [learn_questions(pools, base, args.questions, args.epochs, rng) for _ in range(args.histories)]
+        learned = [learn_questions(learn_pools, base, args.questions, args.epochs, rng) for _ in range(args.histories)]
         for mode, qsets in (("random", None), ("learned", learned)):
             for budget in _budgets(args.budgets, args.questions):
                 spec = TrialSpec(
@@ -513,6 +538,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
 def honest_null(source: str, args, rng: np.random.Generator) -> list[dict]:
     """All nodes honest (honest variation included): flag rate of the default detector at alpha."""
     pools, pairings, honest_runs, _ = _load_source(source)
+    pools = split_pools(pools, getattr(args, "holdout", 0.0))[1]
     rows = []
     for honest in sorted({h for h, _ in pairings}):
         spec = TrialSpec(
@@ -622,12 +648,13 @@ def _run(args) -> int:
 
 def _print_table(rows: list[dict], null_rows: list[dict]) -> None:
     print(
-        f"{'source':6} {'pairing':34} {'questions':9} {'answers':>7} {'detector':12} {'TPR@1%':>7} {'honest flag':>11}"
+        f"{'source':6} {'pairing':34} {'questions':9} {'answers':>7} {'detector':12} {'TPR@1%':>7} "
+        f"{'decision TPR':>12} {'honest flag':>11}"
     )
     for r in rows:
         print(
             f"{r['source']:6} {r['pairing']:34} {r['questions_mode']:9} {r['answers']:7d} {r['detector']:12} "
-            f"{r['tpr_at_fpr']:7.3f} {r['honest_flag_rate']:11.4f}"
+            f"{r['tpr_at_fpr']:7.3f} {r['cheat_flag_rate']:12.3f} {r['honest_flag_rate']:11.4f}"
         )
     for r in null_rows:
         print(

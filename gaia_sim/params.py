@@ -214,6 +214,11 @@ class DetectorParams(Group):
     name: DetectorName = F("default", "choice", "detector from gaia_sim.detector.DETECTORS")
     alpha: float = F(0.01, "probability", "per-verdict false-positive (false-discovery) target", gt=0.0, le=1.0)
     sequential: bool = F(True, "flag", "accumulate evidence across epochs before flagging")
+    after_verdict: Literal["restart", "spend"] = F(
+        "restart",
+        "choice",
+        "sequential evidence after a guilty verdict: restart: the node's e-process starts again at 1 (a node is convicted by accumulated evidence at most every other epoch); spend: its balance is divided by e(p_floor) = 20.8 (convicted every epoch once evidence suffices; honest false verdicts on the bank 3.1e-3 -> 5.3e-3 per node-epoch, see docs/detector.md)",
+    )
     bootstrap: int = F(
         400,
         "pseudo-nodes",

@@ -159,14 +159,15 @@ def test_too_few_nodes_carry_no_verdict(detector, nodes):
     assert np.all(a.p_value == 1.0) and not a.flagged.any()
 
 
-def _convictions(p_of_epoch, epochs: int, nodes: int = 30, **options) -> np.ndarray:
-    """(epochs, nodes) convictions under the accumulator's policy, restarting a node after each
-    conviction as the simulation does (``p_of_epoch(t) -> p-values of the nodes``)."""
+def _convictions(p_of_epoch, epochs: int, nodes: int = 30, after: str = "convict", **options) -> np.ndarray:
+    """(epochs, nodes) convictions under the accumulator's policy; after each conviction the node
+    spends its evidence (``after="convict"``, as the simulation does) or restarts (``"reset"``, the
+    policy before git 1e33932's successor) (``p_of_epoch(t) -> p-values of the nodes``)."""
     acc = EvidenceAccumulator(alpha=0.01, **options)
     out = np.zeros((epochs, nodes), dtype=bool)
     for t in range(epochs):
         out[t] = acc.update(range(nodes), p_of_epoch(t))
-        acc.reset(np.flatnonzero(out[t]))
+        getattr(acc, after)(np.flatnonzero(out[t]))
     return out
 
 
@@ -174,8 +175,19 @@ def test_a_blatant_cheater_is_convicted_every_epoch_it_cheats():
     rng = np.random.default_rng(11)
     blatant = lambda t: np.r_[1e-8, rng.uniform(size=29)]  # noqa: E731
     assert _convictions(blatant, 20)[:, 0].all()
-    # the e-process alone (cap e(1e-3) = 20.8 < 1/alpha, restart after a verdict): every other epoch at best
-    assert _convictions(blatant, 20, epoch_alpha=0.0)[:, 0].sum() <= 10
+    # the e-process alone (cap e(1e-3) = 20.8 < 1/alpha) restarted after a verdict: every other epoch at best
+    assert _convictions(blatant, 20, after="reset", epoch_alpha=0.0)[:, 0].sum() <= 10
+    # spending what a verdict used instead: every epoch once the balance has reached 1/alpha (epoch 2)
+    assert _convictions(blatant, 20, epoch_alpha=0.0)[1:, 0].all()
+
+
+def test_evidence_that_must_add_up_convicts_every_epoch_once_it_suffices():
+    """p = 1e-3 every epoch is never decisive alone (BH at 1e-3 over 30 nodes) but is the most
+    evidence one epoch can add (e(p_floor)): with spending, convicted from epoch 2 on, every epoch."""
+    rng = np.random.default_rng(14)
+    steady = lambda t: np.r_[1e-3, rng.uniform(size=29)]  # noqa: E731
+    assert _convictions(steady, 40)[1:, 0].all()
+    assert _convictions(steady, 40, after="reset")[:, 0].mean() <= 0.5
 
 
 def test_a_burst_cheater_is_convicted_on_the_bursts_that_give_it_away():
@@ -183,15 +195,47 @@ def test_a_burst_cheater_is_convicted_on_the_bursts_that_give_it_away():
     burst = lambda t: np.r_[1e-8 if t % 6 == 0 else rng.uniform(), rng.uniform(size=29)]  # noqa: E731
     cheating = np.arange(120) % 6 == 0
     assert _convictions(burst, 120)[cheating, 0].mean() == 1.0
-    assert _convictions(burst, 120, epoch_alpha=0.0)[cheating, 0].mean() <= 0.25
+    assert _convictions(burst, 120, after="reset", epoch_alpha=0.0)[cheating, 0].mean() <= 0.25
+
+
+def test_burst_convictions_grow_with_the_cheating():
+    """Bursts of p = 1e-3 (evidence that must add up) 1 epoch in k: the share of cheating epochs
+    convicted falls with k and is never below the restart policy's."""
+
+    def burst(k: int, after: str) -> float:
+        rng = np.random.default_rng(15 + k)
+        p = lambda t: np.r_[1e-3 if t % k == 0 else rng.uniform(), rng.uniform(size=29)]  # noqa: E731
+        return float(_convictions(p, 240, after=after)[np.arange(240) % k == 0, 0].mean())
+
+    rates = [burst(k, "convict") for k in (1, 2, 3, 6)]
+    old = [burst(k, "reset") for k in (1, 2, 3, 6)]
+    assert all(a > b for a, b in zip(rates, rates[1:])), rates
+    assert all(a >= b for a, b in zip(rates, old)) and rates[0] > 0.95 and old[0] <= 0.5, (rates, old)
+
+
+def test_spending_keeps_lifetime_false_convictions_within_alpha_spend_over_spend_minus_one():
+    """Null (uniform p), the e-process part alone: each honest node expects at most
+    alpha spend / (spend - 1) convictions over its whole life, and P(two or more) <= alpha / spend."""
+    rng = np.random.default_rng(16)
+    nodes, epochs, alpha = 3000, 150, 0.05
+    acc = EvidenceAccumulator(alpha=alpha, epoch_alpha=0.0)
+    count = np.zeros(nodes)
+    for _ in range(epochs):
+        flags = acc.update(range(nodes), rng.uniform(size=nodes))
+        count += flags
+        acc.convict(np.flatnonzero(flags))
+    bound = alpha * acc.spend / (acc.spend - 1)
+    assert count.mean() <= bound + 3 * np.sqrt(bound / nodes), (count.mean(), bound)
+    assert (count >= 2).mean() <= alpha / acc.spend + 3 * np.sqrt(alpha / acc.spend / nodes)
 
 
 def test_false_convictions_stay_within_the_policy_guarantee():
     rng = np.random.default_rng(13)
     epochs, nodes, alpha = 400, 30, 0.01
     false = _convictions(lambda t: rng.uniform(size=nodes), epochs, nodes)
-    per_node = false.sum(0)  # expected <= (alpha + H epoch_alpha) / (1 - alpha) per node
-    bound = (alpha + epochs * alpha / 10) / (1 - alpha)
+    per_node = false.sum(0)  # expected <= alpha spend / (spend - 1) + H epoch_alpha per node
+    spend = EvidenceAccumulator(alpha=alpha).spend
+    bound = alpha * spend / (spend - 1) + epochs * alpha / 10
     assert per_node.mean() <= bound
     with pytest.raises(UserError):
         EvidenceAccumulator(epoch_alpha=1.5)

@@ -63,7 +63,8 @@ def test_bh_controls_the_familywise_rate_under_the_global_null():
     """With every node honest, Benjamini-Hochberg at alpha flags any node in at most ~alpha of domains."""
     rng = np.random.default_rng(13)
     any_flag = sum(
-        assess(network(rng, nodes=30, questions=8, samples=4)[0], alpha=0.05, seed=t).flagged.any() for t in range(80)
+        assess(network(rng, nodes=30, questions=8, samples=4)[0], alpha=0.05, fdr="bh", seed=t).flagged.any()
+        for t in range(80)
     )
     assert _binomial_ci(any_flag, 80)[0] <= 0.05
 

@@ -109,3 +109,15 @@ def test_evaluate_real_end_to_end(tmp_path, capsys):
     assert len(list(tmp_path.glob("roc_real_*.png"))) == 8
     assert not list(tmp_path.glob(".*tmp*"))
     assert "TPR@1%" in capsys.readouterr().out
+
+
+def test_split_pools_learn_on_earlier_answers_and_judge_on_the_rest():
+    from gaia_sim.evaluation import Pool, split_pools
+
+    blocks = [np.arange(5.0)[:, None], np.arange(25.0)[:, None]]
+    pools = {"m": Pool("m", ([b.copy() for b in blocks],))}
+    learn, judge = split_pools(pools, 0.4)
+    assert [len(b) for b in learn["m"].emb[0]] == [2, 10] and [len(b) for b in judge["m"].emb[0]] == [3, 15]
+    for lb, jb, b in zip(learn["m"].emb[0], judge["m"].emb[0], blocks):
+        assert np.array_equal(np.concatenate([lb, jb]), b)  # disjoint, in order, nothing lost
+    assert split_pools(pools, 0.0) == (pools, pools)

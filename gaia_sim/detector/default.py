@@ -20,8 +20,9 @@
 5. **Empirical null across peers**: the combined p-values' normal scores are compared with the
    peers' (median / MAD, exact pivot distribution for N nodes), so honest variation between
    hardware/software stacks widens the null instead of producing flags (Efron 2010, ch. 6).
-6. **Decision**: Bonferroni over the location and dispersion tests, then Benjamini-Hochberg across
-   the nodes of the domain (false discovery rate <= alpha; with all nodes honest, P(any flag) <= alpha).
+6. **Decision**: Bonferroni over the location, dispersion and share tests; each node at level alpha
+   (``fdr="none"``, default: the per-node false-flag rate a protocol slashes on) or
+   Benjamini-Hochberg across the nodes of the domain (``fdr="bh"``: false discovery rate <= alpha).
 """
 
 from __future__ import annotations
@@ -424,12 +425,13 @@ def _first_pass(x, s, c, d, answered, w, boot, rng, dispersion, screen, first_pa
         peers = _screened(
             question_p_values(x, s, c, d, answered, boot, rng), s, w, answered, answered, dispersion, screen
         )
-        return peers, peers
+        return peers, peers, answered
     core = geometric_core(d, answered, within=s.within)
     q_values = question_p_values(x, s, c, d, core, boot, rng)
     return (
         _screened(q_values, s, w, core, answered, dispersion, screen),
         _screened(q_values, s, w, answered, answered, dispersion, screen),
+        core,
     )
 
 
@@ -438,7 +440,7 @@ def assess_default(
     alpha: float,
     weights=None,
     dispersion: bool = True,
-    fdr: str = "bh",
+    fdr: str = "none",
     boot: int = 400,
     screen: float = 0.05,
     passes: int = 2,
@@ -449,8 +451,8 @@ def assess_default(
     """The calibrated detector; see the module docstring.
 
     Options: ``weights`` (Q,) question weights (question selection); ``dispersion`` (also test the
-    within-node scatter); ``fdr`` ("bh": Benjamini-Hochberg across nodes, "none": each node at
-    level alpha); ``boot`` pseudo-nodes per question; ``screen`` level at which a node is left out
+    within-node scatter); ``fdr`` ("none", default: each node at level alpha; "bh":
+    Benjamini-Hochberg across nodes); ``boot`` pseudo-nodes per question; ``screen`` level at which a node is left out
     of the peer pool of the next pass; ``passes`` (>= 2; more passes peel off a larger colluding
     minority); ``first_pass`` ("core", default: pass 1 draws pseudo-honest nodes from the two
     thirds closest to the consensus, see :func:`geometric_core` and :func:`_first_pass`; "all":
@@ -469,13 +471,16 @@ def assess_default(
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
     half = max(boot // 2, 100)  # screening passes only decide who is a peer
-    peers, reference = _first_pass(x, s, c, d, answered, w, half, rng, dispersion, screen, first_pass)
+    peers, reference, core = _first_pass(x, s, c, d, answered, w, half, rng, dispersion, screen, first_pass)
     for _ in range(max(int(passes), 2) - 2):
         q_values = question_p_values(x, s, c, d, peers, half, rng)
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
     q_values = question_p_values(x, s, c, d, peers, boot, rng)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
-    p_share = answer_outlier_p(x, s, c, peers, reference)[0] if share_test else np.full(len(p_loc), np.nan)
+    # the share test's conformal pool: trusted peers inside the geometric core, so that colluders
+    # who share one cheap configuration do not make each other's answers look typical
+    pool = peers & core if (peers & core).sum() >= MIN_PEERS else peers
+    p_share = answer_outlier_p(x, s, c, pool, reference)[0] if share_test else np.full(len(p_loc), np.nan)
     p = np.nan_to_num(bonferroni(p_loc, p_disp, p_share), nan=1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)

@@ -82,23 +82,31 @@ class EvidenceAccumulator:
     its p-value this epoch and returns which of these nodes are flagged. ``p_floor`` caps one
     epoch's evidence at e(p_floor): raising p to p_floor only makes it more conservative (a p-value
     stays valid), and it bounds the damage of a miscalibrated extreme tail in one epoch (the same
-    idea as truncating the log-likelihood ratio of an SPRT). ``reset(node_ids)`` restarts nodes
-    (after a verdict has been acted upon, or a new operator takes the slot). Only log-evidence is
-    stored (no overflow).
+    idea as truncating the log-likelihood ratio of an SPRT). Only log-evidence is stored.
 
     **Conviction policy.** A node is flagged in an epoch when either
-    (a) its e-process reaches 1/alpha (or e-BH across all tracked nodes when ``fdr="ebh"``): small
-        per-epoch budgets add up; or
+    (a) its evidence *balance* reaches 1/alpha (or e-BH across all tracked nodes when
+        ``fdr="ebh"``): small per-epoch budgets add up; or
     (b) this epoch's p-values alone are decisive: BH at ``epoch_alpha`` (default alpha / 10) within
         each group of ``update`` (:func:`decisive_this_epoch`).
-    Because of (b), the cap on one epoch's evidence and the restart after a verdict cost no power
-    against a blatant cheater: it is convicted in every epoch it cheats, and a node that cheats in
-    bursts (1 epoch in k) is convicted on each burst its answers give away, so its convictions
-    grow with its cheating. Guarantee for an honest node whose p-values are valid given the past:
-    between two restarts the e-process crosses 1/alpha with probability <= alpha (Ville's
-    inequality), and each epoch adds P(b) <= ``epoch_alpha`` per domain; so over H epochs its
-    expected number of false convictions is at most (alpha + H epoch_alpha) / (1 - alpha).
-    ``epoch_alpha = 0`` turns (b) off (the e-process alone, as before this policy).
+    A verdict acted upon *spends* evidence instead of restarting it: ``convict(node_ids)`` divides
+    the balance by ``spend`` = e(p_floor), the most one epoch can add (:attr:`spend`). So a node
+    whose every epoch is maximal evidence keeps its balance and, once the balance has reached
+    1/alpha, is convicted in every epoch it cheats; a node that cheats in bursts keeps what its
+    earlier bursts showed beyond what its convictions used, so its convictions grow with its
+    cheating; (b) convicts, in addition, on any epoch whose answers alone give it away.
+    ``reset(node_ids)`` restarts nodes (a new operator takes the slot).
+
+    **Guarantee** for an honest node whose p-values are valid given the past (each e-value has
+    conditional mean <= 1): the balance times spend^(convictions so far) is the node's unspent
+    e-process M_t, a test supermartingale; its k-th conviction under (a) needs M_t >= spend^(k-1) /
+    alpha, so by Ville's inequality P(k or more) <= alpha spend^-(k-1), and over its whole life it
+    expects at most alpha spend / (spend - 1) (~1.05 alpha) convictions under (a), however many
+    epochs it is checked (Ville 1939; Shafer & Vovk 2019, *Game-Theoretic Foundations for
+    Probability and Finance*, ch. 1: convictions are bets cashed out of the node's capital; Ramdas
+    et al. 2023, Statist. Sci. 38:576). (b) adds at most ``epoch_alpha`` per epoch and domain
+    (BH's family-wise error under the global null), so over H epochs at most
+    alpha spend / (spend - 1) + H epoch_alpha. ``epoch_alpha = 0`` turns (b) off.
     """
 
     def __init__(
@@ -122,6 +130,8 @@ class EvidenceAccumulator:
             raise UserError(f"EvidenceAccumulator(epoch_alpha={epoch_alpha!r}): must lie in [0, 1)")
         self.alpha, self.calibrator, self.fdr, self.p_floor = float(alpha), calibrator, fdr, float(p_floor)
         self.epoch_alpha = float(epoch_alpha)
+        #: evidence one conviction spends: the largest e-value one epoch can add (1/alpha without a floor)
+        self.spend = float(CALIBRATORS[calibrator](np.array([p_floor]))[0]) if p_floor > 0 else 1.0 / self.alpha
         self._log_e: dict[int, float] = {}
         self._epochs: dict[int, int] = {}
 
@@ -151,6 +161,12 @@ class EvidenceAccumulator:
         everyone = list(self._log_e)
         rejected = dict(zip(everyone, ebh_reject(self.evidence(everyone), self.alpha)))
         return np.array([rejected.get(i, False) for i in ids], dtype=bool)
+
+    def convict(self, node_ids: Iterable[int]) -> None:
+        """A verdict against these nodes was acted upon: each spends :attr:`spend` of its evidence
+        (its balance is divided by it; see the class docstring for the guarantee)."""
+        for i in node_ids:
+            self._log_e[int(i)] = self._log_e.get(int(i), 0.0) - float(np.log(self.spend))
 
     def reset(self, node_ids: Iterable[int]) -> None:
         for i in node_ids:

@@ -35,7 +35,7 @@ class Slashing:
 
 def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int) -> Slashing:
     """Jail releases, the rule's decision, node slashes and sanctions, validator and domain
-    operator slashes, evidence reset of the guilty, stake top-ups. Returns tokens slashed per node."""
+    operator slashes, the guilty's sequential evidence restarted or spent (``detector.after_verdict``), stake top-ups. Returns tokens slashed per node."""
     probed, guilty, sp = traffic.probed, judgement.guilty, state.scenario.slashing
     rng = rngs.stream(state.scenario.seed, "slash", epoch)
     _release_jail(state, epoch)
@@ -46,8 +46,9 @@ def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int)
     validator_slashed, weight, val_events = _slash_validators(state, judgement, traffic, epoch, rng)
     _slash_domains(state, slashed, epoch)
     if guilty.any():
+        spend = state.scenario.detector.after_verdict == "spend"
         for acc in state.evidence_accumulators():
-            acc.reset(probed[guilty])
+            (acc.convict if spend else acc.reset)(probed[guilty])
     events += _top_up(state, epoch)
     ev = decision.events
     keep = ev["kind"] != "slash_decision"  # the recorder writes one 'slash' row per slashed node
