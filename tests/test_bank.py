@@ -246,3 +246,24 @@ def test_rebuild_keeps_calibration_of_unchanged_configs(tmp_path, fake_generatio
     build(BuildPlan(plan.root, changed, plan.roles, plan.questions, 2, 7), progress=False, log=lambda s: None)
     kept = json.loads(path.read_text())["calibrated_cost"]["seconds_per_answer"]
     assert kept == {"x": 1.5}  # y now runs another computation: its old cost no longer applies
+
+
+@pytest.mark.slow
+def test_stored_float16_embeddings_change_no_verdict(scenarios_dir):
+    """The bank stores embeddings in float16; re-embedding its texts in float32 gives the same verdicts
+    in a simulation with cheaters (every probe, verdict and slash event identical)."""
+    from dataclasses import replace
+
+    from gaia_sim.answers.bank import load_default_bank
+    from gaia_sim.answers.embed import embed
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    stored = load_default_bank()
+    exact = replace(stored, embeddings=embed(stored.texts).astype(np.float32))
+    assert np.abs(exact.embeddings - stored.embeddings).max() < 2e-3  # float16 rounding, same texts
+    s = load_scenario(scenarios_dir / "model_swap.toml").with_overrides({"epochs": 10, "strategy.dynamics": "none"})
+    a, b = simulate(s, answers=stored).events, simulate(s, answers=exact).events
+    verdicts = lambda ev: ev[ev["kind"].isin(["verdict", "slash"])][["epoch", "kind", "node", "flagged", "amount"]]  # noqa: E731
+    assert verdicts(a).reset_index(drop=True).equals(verdicts(b).reset_index(drop=True))
+    assert a[a["kind"] == "verdict"]["flagged"].sum() > 0  # the comparison includes guilty verdicts
