@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fractions",
-        default=",".join(map(str, FRACTIONS)),
-        help="slash fractions for the min-stake table (default 0.05,0.1,0.2,0.5,1)",
+        help="slash fractions for the min-stake table, each in (0, slashing.max_fraction] "
+        "(default 0.05,0.1,0.2,0.5,1 up to max_fraction, and the scenario's own)",
     )
     parser.add_argument("--json", help="also write the numbers to this JSON file")
 
@@ -76,13 +76,17 @@ def run(args: argparse.Namespace) -> int:
     from gaia_sim.scenario import load_scenario, parse_overrides
 
     _check_args(args)
-    fractions = _floats(args.fractions, "--fractions", 1e-9, 1.0)
     shares = _floats(args.shares, "--shares", 0.0, 1.0) if args.shares else None
     scenario = load_scenario(args.scenario)
     if args.set:
         scenario = scenario.with_overrides(
             parse_overrides(args.set), source=f"{args.scenario} (command-line overrides)"
         )
+    cap = scenario.slashing.max_fraction  # no slash exceeds it (SlashingParams)
+    if args.fractions is None:
+        fractions = sorted({f for f in FRACTIONS if f <= cap} | {scenario.slashing.slash_fraction})
+    else:
+        fractions = _floats(args.fractions, "--fractions", 1e-9, cap)
     behaviour = args.behaviour or deterrence.main_cheater(scenario)
     cheats = with_trait("cheats")
     if behaviour not in scenario.population.model_dump() or behaviour not in cheats:

@@ -332,6 +332,13 @@ class SlashingParams(Group):
     def _dispute_base_not_dispute(self) -> "SlashingParams":
         if self.dispute_base == "dispute":
             raise ValueError("dispute_base must name another rule (not 'dispute')")
+        if self.max_fraction < self.slash_fraction:
+            raise ValueError(
+                f"max_fraction ({self.max_fraction:g}) caps every slash, so it must be at least "
+                f"slash_fraction ({self.slash_fraction:g})"
+            )
+        if self.dispute_majority <= 0.0:
+            raise ValueError("dispute_majority must be above 0 (at 0 every challenged slash is overturned)")
         return self
 
 
@@ -344,7 +351,7 @@ class RewardParams(Group):
     min_answer_tokens: int = F(
         1,
         "tokens",
-        "users pay only for answers that are not refusals and have at least this many generated tokens (empty answers, and answers truncated below it, are not paid; rewards.accepted)",
+        "users pay only for answers that are not refusals and have at least this many generated tokens (empty answers, and answers truncated below it, are not paid; rewards.accepted). Default 1: the largest value that pays every honest answer of the shipped bank (the shortest are 1 token; truncated answers are 6, inside the honest range; docs/economics.md)",
         ge=0,
         le=100_000,
     )

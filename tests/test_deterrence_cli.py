@@ -69,6 +69,9 @@ def test_given_rates_skip_the_calibration(scenarios_dir, capsys):
         (["--shares", "0.2,1.5"], "--shares '0.2,1.5': every value must lie in [0, 1]"),
         (["--tpr", "-0.1"], "--tpr -0.1: a rate must lie in [0, 1]"),
         (["--set", "staking.node_stake=-5"], "node_stake"),
+        (["--set", "slashing.max_fraction=0.2"], "max_fraction (0.2) caps every slash"),  # below slash_fraction 0.5
+        (["--set", "slashing.dispute_majority=0"], "dispute_majority must be above 0"),
+        (["--set", "slashing.max_fraction=0.6", "--fractions", "0.5,0.8"], "--fractions '0.5,0.8': every value"),
     ],
 )
 def test_bad_input_is_one_clear_line(scenarios_dir, capsys, extra, message):

@@ -1,13 +1,16 @@
 """The closed form prices every slashing rule the schema offers (issue 13 item 6): for each rule, the
 mean stake slashed per guilty verdict in a simulation with a detector of known power equals
-k f S from ``deterrence.rule_terms``, and the dispute bond lost per verdict equals B."""
+k f S from ``deterrence.rule_terms``, and the dispute bond lost per verdict equals B. The
+evidence_threshold rule gets a detector whose evidence is known too (:func:`evidence_oracle`)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from test_economics import oracle_judge, scen
 
-from gaia_sim.deterrence import appeal_overturn_probability, rule_terms
+from gaia_sim.deterrence import appeal_overturn_probability, measured_rates, rule_terms
+from gaia_sim.epoch.judge import decide
 from gaia_sim.model import GaiaModel
 from gaia_sim.runner import simulate
 
@@ -54,6 +57,38 @@ def test_the_closed_form_prices_each_rule_as_the_simulation_slashes(monkeypatch,
     assert verdicts >= 18
     assert slashed == pytest.approx(expected, rel=0.15), (rule, k, slashed, expected)
     assert bond == pytest.approx(b, rel=0.25, abs=1e-9), (rule, bond, b)
+
+
+def evidence_oracle(tpr: float, strong: float):
+    """A detector of known power ``tpr`` whose evidence is known: a flagged cheater's p-value is the
+    accumulator's floor (1e-3, ln e = 3.03) with probability ``strong``, else 1 (ln e = -0.69); nodes
+    not flagged add nothing (p NaN). The evidence resets after every guilty verdict, so a verdict
+    reaches a threshold between the two (2.0) with probability ``strong``: k = ``strong``."""
+
+    def judge(self, traffic):
+        probed = traffic.probed
+        rng = np.random.default_rng([self.scenario.seed, self.epoch, 98])
+        flags = (self.behaviour[probed] != "honest") & (rng.random(len(probed)) < tpr)
+        p = np.where(flags, np.where(rng.random(len(probed)) < strong, 1e-3, 1.0), np.nan)
+        self.state.evidence.update(probed, p)
+        return decide(self.state, probed, flags, np.zeros(len(probed)), np.where(flags, 0.0, 1.0))
+
+    return judge
+
+
+@pytest.mark.parametrize("strong", [0.3, 0.8])
+def test_the_closed_form_prices_the_evidence_threshold_rule(monkeypatch, scenarios_dir, standin, strong):
+    monkeypatch.setattr(GaiaModel, "phase_judge", evidence_oracle(0.6, strong))
+    over = {**BASE, "detector.sequential": True, "slashing.rule": "evidence_threshold", "epochs": 24}
+    s = scen(
+        scenarios_dir, "model_swap", **over, **{"slashing.slash_fraction": 0.2, "slashing.evidence_threshold": 2.0}
+    )
+    slashed, _, verdicts = _per_verdict(simulate(s, answers=standin))
+    share = measured_rates(s, standin, seeds=(7,), epochs=24)["slash_share"]  # what `gaia-sim deterrence` uses
+    k, b = rule_terms(s, 0.6, slash_share=strong)
+    assert verdicts >= 40 and b == 0.0
+    assert slashed == pytest.approx(k * 0.2 * 1000.0, rel=0.25), (strong, slashed)
+    assert share == pytest.approx(strong, abs=0.15)
 
 
 def test_rule_factors_by_hand(scenarios_dir):

@@ -101,6 +101,29 @@ def test_users_pay_for_accepted_answers_only():
     assert rewards.paid_requests(10, 4, 1.0, 0.0) == 6.0  # the 4 cheap answers are refusals
 
 
+def test_the_default_answer_threshold_pays_every_honest_answer_of_the_shipped_bank():
+    """rewards.min_answer_tokens = 1 is the largest threshold at which users pay every honest answer
+    in the shipped bank: the shortest correct ones are one token ("Paris", fp32 and batch8 stacks),
+    while the lazy truncated answers are cut at 6 tokens, inside the honest range (15-19% of honest
+    answers have 6 or fewer). Length cannot tell truncation from brevity, so no threshold unpays
+    the truncated without unpaying the honest (docs/economics.md, "The truncation threshold")."""
+    from gaia_sim import rewards
+    from gaia_sim.answers.bank import load_default_bank
+    from gaia_sim.params import RewardParams
+
+    bank, default = load_default_bank(), RewardParams().min_answer_tokens
+    honest = [bank.roles["claimed"], *bank.roles["honest_variants"]]
+
+    def share(cfg, m):
+        return rewards.accepted_share(*bank.answer_record(cfg), m)
+
+    assert all(share(c, default) == 1.0 for c in honest)
+    assert min(share(c, default + 1) for c in honest) < 1.0
+    truncated = bank.roles["lazy_truncated"]
+    assert share(truncated, 7) == 0.0 and min(share(c, 7) for c in honest) < 0.86  # the rejected alternative
+    assert share(bank.roles["lazy_refusal"], default) == 0.0
+
+
 def test_refusals_earn_nothing_in_the_simulation(scenarios_dir, standin):
     from gaia_sim.runner import simulate
 
@@ -251,3 +274,27 @@ def test_bad_economics_input_exits_2_with_one_message(setting, key):
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(SCEN_ROOT))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert key in r.stderr and "model_swap.toml" in r.stderr
+
+
+# ---- the shipped boundary scenarios (issue 13 item 7) --------------------------------------------
+@pytest.mark.parametrize(
+    "name, p, margin",
+    [
+        ("lazy_deterred", 0.400, 1.011),
+        ("lazy_undeterred", 0.400, -0.989),
+        ("model_swap_deterred", 0.333, 0.337),
+        ("model_swap_undeterred", 0.333, -0.496),
+    ],
+)
+def test_boundary_scenarios_sit_near_the_line_inside_the_band(name, p, margin):
+    """scenarios/boundary/: each pair straddles the deterrence line by less than C (a stake change by a
+    factor 2-6 flips it) with honest nodes inside the participation band (docs/economics.md; p: the
+    guilty-verdict rate `gaia-sim deterrence` measured, q = 0)."""
+    from gaia_sim.answers.bank import load_default_bank
+    from gaia_sim.deterrence import from_scenario
+
+    s = load_scenario(SCEN_ROOT / "scenarios" / "boundary" / f"{name}.toml")
+    d = from_scenario(s, load_default_bank(), tpr=p, fpr=0.0, verdict_rates=True)
+    assert d.margin == pytest.approx(margin, abs=0.01)
+    assert abs(d.margin) < d.cost_saving and d.deters == name.endswith("_deterred")
+    assert d.participation_margin > 0 and d.max_stake > d.stake
