@@ -9,6 +9,7 @@ import time; heavy or optional imports happen inside functions so a missing part
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -222,7 +223,7 @@ def deterrence_boundary(
     closed-form condition by ``gaia_sim.deterrence.from_scenario`` (Proof of Sampling, Zhang et al.
     arXiv 2405.00295, extended with slashing, false positives and quorum); the boundary is the zero
     contour of its ``margin``. Detector rates: the sweep's mean ``tpr_cheaters`` and
-    ``flag_rate_honest`` when recorded, else power 1 and the scenario's alpha.
+    ``flag_rate_honest`` when recorded, else power 0 (pessimistic) and the scenario's alpha.
     Returns ``(frame with columns x, y, margin, or None, note for the page)``.
     """
     try:
@@ -259,7 +260,9 @@ def deterrence_boundary(
     if not ((grid["margin"] > 0).any() and (grid["margin"] < 0).any()):
         side = "deters everywhere" if (grid["margin"] >= 0).all() else "deters nowhere"
         return grid, f"Analytic deterrence condition {side} on this plane (no boundary to draw); base {base}."
-    rates = f"tpr {tpr:.3g}, fpr {fpr:.3g} (measured)" if fpr is not None else "tpr 1, fpr = alpha"
+    measured = "tpr_cheaters" in rows and not rows["tpr_cheaters"].isna().all()
+    rates = f"tpr {tpr:.3g} (measured)" if measured else "tpr 0 (no measured power: pessimistic)"
+    rates += f", fpr {fpr:.3g} (measured)" if fpr is not None else ", fpr = alpha"
     return grid, f"Dashed line: analytic deterrence boundary (gaia_sim.deterrence, base {base}, {rates})."
 
 
@@ -366,3 +369,102 @@ def detector_view(
     vecs -= pd.DataFrame(vecs).groupby(points["j"].to_numpy()).transform("mean").to_numpy()
     xy = pca_2d(vecs)
     return points.assign(pc1=xy[:, 0], pc2=xy[:, 1]).drop(columns=["i", "j", "k"]), scores
+
+
+# --------------------------------------------------------------------------- the margin before a run
+#: epochs whose verdicts give a stored run's detector rates (as the run summary's closed-form line)
+EARLY_EPOCHS = 5
+
+
+@dataclass(frozen=True)
+class DetectorRates:
+    """What the closed form assumes of the detector, and where it comes from."""
+
+    tpr: float  # guilty verdicts per probe of a cheater
+    fpr: float | None  # guilty verdicts per probe of an honest node (None: the detector's alpha)
+    slash_share: float  # share of guilty verdicts that slash (evidence_threshold rule)
+    source: str
+    measured: bool
+
+
+#: no measured power: assume none (pessimistic), false flags at alpha, no verdict reaching the evidence threshold
+ASSUMED = DetectorRates(
+    0.0, None, 0.0, "assumed, none measured for this scenario: power 0 (pessimistic), false flags at alpha", False
+)
+
+
+def run_rates(result, where: str) -> DetectorRates | None:
+    """Guilty-verdict rates of a stored run's first epochs (gaia_sim.outcomes.early_rates) and the share
+    of cheaters' guilty verdicts that slashed; None when the run judged nobody."""
+    from gaia_sim.nodes import with_trait
+    from gaia_sim.outcomes import early_rates
+
+    tpr, fpr = early_rates(result, EARLY_EPOCHS)
+    if np.isnan(tpr) and np.isnan(fpr):
+        return None
+    steps = result.steps
+    cheaters = steps[(steps["role"] == "node") & steps["behaviour"].isin(with_trait("cheats"))]
+    flagged = cheaters["flagged"].sum()
+    share = float(min(1.0, cheaters["slashed_count"].sum() / flagged)) if flagged > 0 else 0.0
+    no_power = " (no cheater judged: power 0, pessimistic)" if np.isnan(tpr) else ""
+    return DetectorRates(
+        0.0 if np.isnan(tpr) else float(tpr),
+        None if np.isnan(fpr) else float(fpr),
+        share,
+        f"measured in {where}, first {EARLY_EPOCHS} epochs{no_power}",
+        True,
+    )
+
+
+def sweep_rates(sweep_dir: Path) -> DetectorRates | None:
+    """Mean recorded ``tpr_cheaters`` / ``flag_rate_honest`` over a sweep's cells, None if not recorded."""
+    from gaia_sim.sweep import store
+
+    rows = pd.read_parquet(store.dataset_path(sweep_dir))
+    if "tpr_cheaters" not in rows or rows["tpr_cheaters"].isna().all():
+        return None
+    tpr, fpr = _measured_rates(rows)
+    return DetectorRates(tpr, fpr, 0.0, f"mean of the sweep {sweep_dir} over its cells", True)
+
+
+def find_rates(design, scenario_file, results_root: Path, sweep_roots: list[Path], read) -> DetectorRates:
+    """Detector rates for the design on the Run page: this design's stored run, else the stored run of
+    its scenario file as saved, else a sweep of that file, else :data:`ASSUMED`. ``read(run_dir)`` reads
+    a run (the page passes a cached reader)."""
+    from gaia_sim.results import stored_run
+    from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep import store
+
+    saved = load_scenario(scenario_file)
+    runs = [(stored_run(design, results_root), "this design's stored run")]
+    if saved.hash != design.hash:
+        runs.append((stored_run(saved, results_root), f"the stored run of {Path(scenario_file).name} as saved"))
+    for run_dir, what in runs:
+        rates = run_rates(read(run_dir), f"{what} ({run_dir})") if run_dir is not None else None
+        if rates is not None:
+            return rates
+    for sweep_dir in find_sweeps(sweep_roots):
+        base = store.base_scenario_path(sweep_dir)
+        if base is not None and base.resolve() == Path(scenario_file).resolve():
+            rates = sweep_rates(sweep_dir)
+            if rates is not None:
+                return rates
+    return ASSUMED
+
+
+def design_deterrence(design, answers, rates: DetectorRates):
+    """``(cheating behaviour, gaia_sim.deterrence.Deterrence)`` of the design with these detector rates:
+    margin, smallest deterring stake, participation margin and stake band, all closed form."""
+    from gaia_sim import deterrence
+
+    behaviour = deterrence.main_cheater(design)
+    d = deterrence.from_scenario(
+        design,
+        answers,
+        behaviour,
+        tpr=rates.tpr,
+        fpr=rates.fpr,
+        verdict_rates=rates.measured,
+        slash_share=rates.slash_share,
+    )
+    return behaviour, d

@@ -272,3 +272,23 @@ def test_run_summary_says_what_the_closed_form_predicts(scenarios):
         )
     )
     assert run_page.deterrence_readout(honest) == "Closed form: no cheating behaviour in this scenario's mix."
+
+
+def test_margin_before_a_run_follows_each_edit_without_simulating(scenarios, monkeypatch):
+    """Issue 17 item 2: margin, smallest stake and participation band at every edit; no simulation."""
+    import gaia_sim.runner
+
+    monkeypatch.setattr(gaia_sim.runner, "simulate", lambda *a, **k: pytest.fail("the margin ran a simulation"))
+    ctx = dash_app.AppContext(scenarios.parent / "results", scenarios, [scenarios.parent], scenarios / "lazy.toml")
+    ids, vals = _inputs(population__honest=0.5, population__lazy=0.5)
+    texts = []
+    for stake in (10.0, 10000.0):
+        vals[[i["path"] for i in ids].index("staking.node_stake")] = stake
+        out = run_page.margin_readout(ctx, str(scenarios / "lazy.toml"), ids, vals)
+        texts.append(" ".join(p.children for p in out.children))
+    for text in texts:
+        assert "margin" in text and "Smallest deterring stake" in text and "stake band" in text, text
+        assert "p = 0.000" in text and "assumed" in text and "pessimistic" in text, text
+    assert "at stake 10 " in texts[0] and "at stake 10000 " in texts[1]
+    bad = run_page.margin_readout(ctx, str(scenarios / "lazy.toml"), *_inputs(staking__node_stake=-5))
+    assert "waiting for valid values" in bad.children

@@ -83,6 +83,7 @@ def layout(ctx):
                     html.Span(id="run-status", children="no run started here yet"),
                 ],
             ),
+            html.Div(id="run-margin", className="margin"),
             html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
             html.Div(
                 id="run-message",
@@ -302,6 +303,16 @@ def register(app, ctx):
         return estimate_text(ctx, scenario_path, ids, values)
 
     @app.callback(
+        Output("run-margin", "children"),
+        Input("run-scenario", "value"),
+        Input({"type": "param", "path": ALL}, "value"),
+        State({"type": "param", "path": ALL}, "id"),
+    )
+    def margin(scenario_path, values, ids):
+        """The closed-form margin of the design on the page, at every edit (no simulation)."""
+        return margin_readout(ctx, scenario_path, ids, values)
+
+    @app.callback(
         *[Output(g, "figure") for g in GRAPHS],
         Output("run-summary", "children"),
         Output("run-drawn", "data"),
@@ -497,3 +508,71 @@ def _poll(ctx, job, version, drawn=None):
     ready = done or version is None or drawn == version or not str(version).startswith(f"{job.id}:")
     bump = new_version != version and job.result is not None and ready
     return (no_update, done, *message, str(job.epoch), str(job.total or 1), status, new_version if bump else no_update)
+
+
+def margin_readout(ctx, scenario_path, ids, values):
+    """Before Run: the closed-form deterrence margin, smallest deterring stake and participation band of
+    the design on the page (dashboard.data.design_deterrence), with the detector rates it assumes."""
+    from gaia_sim.scenario import load_scenario
+
+    try:
+        design = load_scenario(scenario_path).with_overrides(overrides_from_inputs(ids, values), source="dashboard")
+    except (UserError, ValueError, TypeError):
+        return html.Small("Closed form: waiting for valid values.")
+    answers, why = _answers(ctx, design.answers)
+    if answers is None:
+        return html.Small(f"Closed form: unavailable ({why}).")
+    rates = data.find_rates(design, scenario_path, ctx.results_root, ctx.sweep_roots, lambda d: _read(ctx, d))
+    behaviour, d = data.design_deterrence(design, answers, rates)
+    return html.Div([html.P(line) for line in margin_lines(design, behaviour, d, rates)])
+
+
+def margin_lines(design, behaviour: str, d, rates) -> list[str]:
+    """The readout in words: margin and verdict, smallest stake, participation, detector rates."""
+    share = design.population.model_dump()[behaviour]
+    who = f"{behaviour} nodes" if share > 0 else f"a {behaviour} node (none in the mix: one that would enter)"
+    verdict = "DETERRED: cheating does not pay" if d.deters else "NOT deterred: cheating pays"
+    stay = "they stay" if d.participation_margin >= 0 else "they LEAVE"
+    q = f"alpha = {design.detector.alpha:g}" if rates.fpr is None else f"{rates.fpr:.4f}"
+    return [
+        f"Before you run (closed form, gaia_sim.deterrence, for {who}): margin {d.margin:+.3f} tokens/epoch -> {verdict}.",
+        f"Smallest deterring stake at slash fraction {d.slash_fraction:g} (rule {design.slashing.rule}): "
+        f"{_tokens(d.min_stake)} (this design: {d.stake:g}).",
+        f"Participation: at stake {d.stake:g} honest nodes keep {d.participation_margin:+.3f} tokens/epoch above "
+        f"their outside option after wrongful slashes and the capital cost of stake -> {stay}; stake band that "
+        f"deters and keeps them: {_band(*d.stake_band)}.",
+        f"Detector rates: p = {rates.tpr:.3f} guilty verdicts per probe of a cheater, q = {q} of an honest node "
+        f"({rates.source}).",
+    ]
+
+
+def _band(lo: float, hi: float) -> str:
+    if lo <= hi:
+        return f"[{_tokens(lo)}, {_tokens(hi, 'no limit')}]"
+    deters = "no stake deters" if lo == float("inf") else f"deters from {_tokens(lo)}"
+    stays = "honest nodes leave at any stake" if hi == float("-inf") else f"honest nodes stay up to {_tokens(hi)}"
+    return f"EMPTY ({deters}; {stays})"
+
+
+def _tokens(x: float, infinite: str = "none deters") -> str:
+    import math
+
+    return f"{x:,.2f}" if math.isfinite(x) else (infinite if x > 0 else "none")
+
+
+def _answers(ctx, spec: str):
+    """The answer source (cached per source; an unavailable one is tried again next time)."""
+    key = ("answers", spec)
+    if key not in ctx.cache or ctx.cache[key][0] is None:
+        ctx.cache[key] = data.load_answer_source(spec)
+    return ctx.cache[key]
+
+
+def _read(ctx, run_dir):
+    """A stored run, read once per version of its manifest."""
+    from gaia_sim.results import read_run
+
+    key = ("stored", str(run_dir), (Path(run_dir) / "manifest.json").stat().st_mtime_ns)
+    if key not in ctx.cache:
+        ctx.cache[key] = read_run(run_dir)
+    return ctx.cache[key]

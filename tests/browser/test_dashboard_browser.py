@@ -756,3 +756,26 @@ def test_no_console_errors_and_no_remote_assets(server, browser):
         "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(arguments[0]))", url
     )
     assert not remote, remote
+
+
+# --------------------------------------------------------------------------- issue 17 items 2, 5, 6
+def test_run_page_shows_the_margin_before_you_run(server, browser):
+    """Item 2: the closed-form margin, smallest deterring stake and participation band follow each edit at
+    once, with the detector rates assumed and where they come from (measured or plainly assumed)."""
+    url, _ = server
+    _open_stored_baseline(browser, url)
+    text = _wait(browser, lambda d: "margin" in _text(d, "#run-margin") and _text(d, "#run-margin"), 30, "the margin")
+    assert "Smallest deterring stake" in text and "stake band" in text and "Detector rates" in text, text
+    assert "measured in this design's stored run" in text, text
+    start = time.monotonic()
+    _type(browser, "staking.node_stake", "7")
+    _wait(browser, lambda d: "at stake 7 " in _text(d, "#run-margin"), 10, "the margin at stake 7")
+    assert time.monotonic() - start < 5
+    assert "as saved" in _text(browser, "#run-margin")  # the edited design has no run: the file's run's rates
+    _shot(browser, "14_run_page_margin")
+    _pick(browser, "run-scenario", "lazy_nodes.toml")
+    text = _wait(
+        browser, lambda d: "assumed" in _text(d, "#run-margin") and _text(d, "#run-margin"), 20, "assumed rates"
+    )
+    assert "p = 0.000" in text and "pessimistic" in text, text
+    _pick(browser, "run-scenario", "baseline.toml")
