@@ -468,3 +468,64 @@ def design_deterrence(design, answers, rates: DetectorRates):
         slash_share=rates.slash_share,
     )
     return behaviour, d
+
+
+# --------------------------------------------------------------------------- export
+#: the run's tables, as results/<name>/<hash>/ holds them
+RUN_TABLES = ("steps", "events", "nodes", "network")
+
+
+def run_tables_zip(result, fmt: str) -> bytes:
+    """A zip of the run's tables (``RUN_TABLES``) as ``csv`` or ``parquet`` files, plus the scenario file."""
+    import io
+    import zipfile
+
+    from gaia_sim.scenario import to_toml
+
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"tables as csv or parquet (got {fmt!r})")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in RUN_TABLES:
+            table = getattr(result, name)
+            archive.writestr(f"{name}.{fmt}", table.to_csv(index=False) if fmt == "csv" else table.to_parquet())
+        archive.writestr("scenario.toml", to_toml(result.scenario, f"gaia-sim run of {result.scenario.hash}"))
+    return buffer.getvalue()
+
+
+def figures_html(figs, title: str) -> str:
+    """One self-contained HTML page of ``figs`` (plotly.js inlined once: opens with no network)."""
+    parts = [f.to_html(full_html=False, include_plotlyjs=i == 0) for i, f in enumerate(figs)]
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>{''.join(parts)}</body></html>"
+
+
+def design_query(design, saved, scenario_file) -> str:
+    """The URL query of a design: its scenario file and the parameters that differ from the file's."""
+    from urllib.parse import urlencode
+
+    from gaia_sim.params import leaf_paths
+
+    mine, theirs = design.to_dict(), saved.to_dict()
+    changed = {p: _at(mine, p) for p in leaf_paths() if _at(mine, p) != _at(theirs, p)}
+    return "?" + urlencode({"scenario": Path(scenario_file).name, **{p: json.dumps(v) for p, v in changed.items()}})
+
+
+def read_query(search: str | None) -> dict:
+    """``{"scenario": file name, "overrides": {path: value}}`` from a URL query written by :func:`design_query`."""
+    from urllib.parse import parse_qsl
+
+    pairs = dict(parse_qsl((search or "").lstrip("?")))
+    overrides = {}
+    for path, text in pairs.items():
+        if path != "scenario":
+            try:
+                overrides[path] = json.loads(text)
+            except ValueError:
+                overrides[path] = text
+    return {"scenario": pairs.get("scenario"), "overrides": overrides}
+
+
+def _at(values: dict, path: str):
+    for part in path.split("."):
+        values = values[part]
+    return values

@@ -34,6 +34,13 @@ MIX_PREFIX = "population."
 MAX_RUN_S = 3600.0
 #: epochs of the timing run that calibrates the estimate for a network size (first epoch not counted)
 CALIBRATION_EPOCHS = 4
+#: export button -> label: the shown run's tables and figures, and the design on the page as a scenario file
+EXPORTS = {
+    "csv": "tables (CSV)",
+    "parquet": "tables (Parquet)",
+    "figures": "figures (HTML)",
+    "toml": "scenario (TOML)",
+}
 GRAPHS = ("fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc")
 
 
@@ -84,6 +91,20 @@ def layout(ctx):
                 ],
             ),
             html.Div(id="run-margin", className="margin"),
+            html.Div(
+                className="controls",
+                children=[
+                    html.Span("Export:", className="message"),
+                    *[html.Button(label, id=f"export-{key}", n_clicks=0) for key, label in EXPORTS.items()],
+                    dcc.Download(id="run-download"),
+                    html.Small(
+                        "Each figure's camera button saves it as PNG (in the browser; kaleido is not installed, "
+                        "so the server exports figures as one HTML page)."
+                    ),
+                ],
+            ),
+            dcc.Location(id="run-url", refresh=False),
+            dcc.Store(id="run-link"),
             html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
             html.Div(
                 id="run-message",
@@ -240,16 +261,70 @@ def register(app, ctx):
         Output("run-message", "children", allow_duplicate=True),
         Output("run-message", "className", allow_duplicate=True),
         Input("run-scenario", "value"),
+        Input("run-link", "data"),
         State({"type": "param", "path": ALL}, "id"),
         prevent_initial_call="initial_duplicate",
     )
-    def fill_controls(scenario_path, ids):
+    def fill_controls(scenario_path, link, ids):
+        """The scenario file's values; a link's values on top while its scenario is the one picked."""
         from dash import ctx as trigger
 
         values, message, kind = control_values(scenario_path, ids)
-        if trigger.triggered_id is None and kind == "message":  # page load: keep a startup message
+        if link and link.get("path") == scenario_path and kind == "message":
+            values = [link["overrides"].get(i["path"], v) for i, v in zip(ids, values)]
+        if trigger.triggered_id != "run-scenario" and kind == "message":  # page load: keep a startup message
             return values, no_update, no_update
         return values, message, kind
+
+    @app.callback(
+        Output("run-scenario", "value"),
+        Output("run-link", "data"),
+        Input("run-url", "search"),
+        State("run-link", "data"),
+        State("run-scenario", "options"),
+    )
+    def open_link(search, link, options):
+        """Once per page: a link's scenario and values (``?scenario=FILE&group.key=value``) become the design."""
+        if search is None or link is not None:
+            return no_update, no_update
+        opened = data.read_query(search)
+        path = next((o["value"] for o in options if o["label"] == opened["scenario"]), None)
+        if path is None:
+            return no_update, {}
+        return path, {"path": path, "overrides": opened["overrides"]}
+
+    @app.callback(
+        Output("run-url", "search"),
+        Input("run-scenario", "value"),
+        Input({"type": "param", "path": ALL}, "value"),
+        State({"type": "param", "path": ALL}, "id"),
+        State("run-link", "data"),
+        prevent_initial_call=True,
+    )
+    def share_link(scenario_path, values, ids, link):
+        """The design on the page in the address bar (after a link has been read), so a copied link reopens it."""
+        if link is None:
+            return no_update
+        try:
+            saved, design = _design(scenario_path, ids, values)
+        except (UserError, ValueError, TypeError):
+            return no_update
+        return data.design_query(design, saved, scenario_path)
+
+    @app.callback(
+        Output("run-download", "data"),
+        *[Input(f"export-{key}", "n_clicks") for key in EXPORTS],
+        State("current-run", "data"),
+        State("run-scenario", "value"),
+        State({"type": "param", "path": ALL}, "id"),
+        State({"type": "param", "path": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def export(*args):
+        from dash import ctx as trigger
+
+        current, scenario_path, ids, values = args[len(EXPORTS) :]
+        return export_file(ctx, str(trigger.triggered_id).removeprefix("export-"), current, scenario_path, ids, values)
 
     @app.callback(
         Output("run-job", "data"),
@@ -576,3 +651,34 @@ def _read(ctx, run_dir):
     if key not in ctx.cache:
         ctx.cache[key] = read_run(run_dir)
     return ctx.cache[key]
+
+
+def _design(scenario_path, ids, values):
+    """``(the scenario file as saved, the design on the page)``; raises UserError on a bad value."""
+    from gaia_sim.scenario import load_scenario
+
+    saved = load_scenario(scenario_path)
+    return saved, saved.with_overrides(overrides_from_inputs(ids, values), source="dashboard")
+
+
+def export_file(ctx, what: str, current, scenario_path, ids, values):
+    """The file a download button asks for: the shown run's tables or figures, or the design's scenario file."""
+    from dash import dcc as downloads
+
+    from dashboard.pages.network import current_run
+    from gaia_sim.scenario import to_toml
+
+    if what == "toml":
+        try:
+            _, design = _design(scenario_path, ids, values)
+        except (UserError, ValueError, TypeError):
+            return no_update
+        note = f"designed on the gaia-sim dashboard from {Path(scenario_path).name}; run: gaia-sim run FILE"
+        return downloads.send_string(to_toml(design, note), f"{design.name}-{design.hash}.toml")
+    result, _ = current_run(ctx, current)
+    if result is None:
+        return no_update
+    stem = f"{result.scenario.name}-{result.scenario.hash}"
+    if what == "figures":
+        return downloads.send_string(data.figures_html(_figures(result), stem), f"{stem}-figures.html")
+    return downloads.send_bytes(data.run_tables_zip(result, what), f"{stem}-tables-{what}.zip")

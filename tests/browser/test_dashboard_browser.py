@@ -764,7 +764,10 @@ def test_run_page_shows_the_margin_before_you_run(server, browser):
     once, with the detector rates assumed and where they come from (measured or plainly assumed)."""
     url, _ = server
     _open_stored_baseline(browser, url)
-    text = _wait(browser, lambda d: "margin" in _text(d, "#run-margin") and _text(d, "#run-margin"), 30, "the margin")
+    _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.25", 20, "the file's mix")
+    text = _wait(
+        browser, lambda d: "for lazy nodes" in _text(d, "#run-margin") and _text(d, "#run-margin"), 30, "the margin"
+    )
     assert "Smallest deterring stake" in text and "stake band" in text and "Detector rates" in text, text
     assert "measured in this design's stored run" in text, text
     start = time.monotonic()
@@ -779,3 +782,40 @@ def test_run_page_shows_the_margin_before_you_run(server, browser):
     )
     assert "p = 0.000" in text and "pessimistic" in text, text
     _pick(browser, "run-scenario", "baseline.toml")
+
+
+def test_export_downloads_and_a_link_reopens_the_design(server, browser, tmp_path):
+    """Item 5: the design's scenario file (loads and runs), the run's tables and figures download; the
+    address bar carries the design and opening that link elsewhere restores it."""
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    url, _ = server
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    _open_stored_baseline(browser, url)
+    _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.25", 20, "the file's mix")
+    _type(browser, "staking.node_stake", "77")
+    _type(browser, "epochs", "2")
+    link = _wait(browser, lambda d: "staking.node_stake=77" in d.current_url and d.current_url, 10, "the link")
+    assert "scenario=baseline.toml" in link and "epochs=2" in link, link
+    for key, pattern in (("toml", "*.toml"), ("csv", "*tables-csv.zip"), ("parquet", "*-parquet.zip")):
+        _click(browser, f"#export-{key}")
+        _wait(browser, lambda d, p=pattern: list(tmp_path.glob(p)), 20, f"the {key} download")
+    _click(browser, "#export-figures")
+    page = _wait(browser, lambda d: next(tmp_path.glob("*figures.html"), None), 30, "the figures download")
+    assert "plotly-graph-div" in page.read_text()
+    design = load_scenario(next(tmp_path.glob("*.toml")))
+    assert design.staking.node_stake == 77.0 and design.epochs == 2
+    assert int(simulate(design).steps["epoch"].max()) == 2
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(link)
+        _wait(browser, lambda d: _param(d, "staking.node_stake").get_attribute("value") == "77", 30, "the linked stake")
+        assert _param(browser, "epochs").get_attribute("value") == "2"
+        _pick(browser, "run-scenario", "lazy_nodes.toml")
+        _wait(browser, lambda d: "scenario=lazy_nodes.toml" in d.current_url, 10, "the link following the scenario")
+    finally:
+        browser.close()
+        browser.switch_to.window(browser.window_handles[0])
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
