@@ -146,7 +146,7 @@ def network_graph(
                 label=(
                     f"{row.role} {row.id} (domain {row.domain})<br>behaviour {row.behaviour}"
                     f" (started {row.behaviour_initial})<br>status {row.status}<br>stake "
-                    f"{row.stake:.4g}, balance {row.balance:.4g}<br>slashed {row.slashed_total:.4g}"
+                    f"{row.stake:.4g}, balance {row.balance:.4g} (end of run)<br>slashed {row.slashed_total:.4g}"
                     + (f"<br>ring {row.ring}" if row.ring >= 0 else "")
                 ),
             )
@@ -154,6 +154,11 @@ def network_graph(
     for u, v in _probe_pairs(events, max_probe_edges):
         if g.has_node(u) and g.has_node(v):
             g.add_edge(u, v, kind="probe")
+    for u, v in _probe_pairs(
+        events[events["flagged"] & (events["kind"] == "verdict")] if not events.empty else events, max_probe_edges
+    ):
+        if g.has_node(u) and g.has_node(v):
+            g.add_edge(u, v, kind="guilty verdict")
     from gaia_sim.validators import validators_with_trait
 
     rings = nodes[nodes["ring"] >= 0].groupby("ring") if not nodes.empty else []
@@ -529,3 +534,53 @@ def _at(values: dict, path: str):
     for part in path.split("."):
         values = values[part]
     return values
+
+
+# --------------------------------------------------------------------------- explain; the network at an epoch
+def explain(columns) -> str:
+    """One line per metric from the metric catalogue (gaia_sim.metrics.CATALOGUE): ``name [unit]: description``."""
+    from gaia_sim.metrics import CATALOGUE
+
+    return "; ".join(f"{c} [{CATALOGUE[c][0]}]: {CATALOGUE[c][1]}" for c in columns)
+
+
+#: ledger events that change a node's status, and the status they leave it in
+STATUS_AFTER = {"jail": "jailed", "eject": "ejected", "exit_start": "exited", "exited": "exited", "enter": "active"}
+
+
+def nodes_at_epoch(nodes: pd.DataFrame, events: pd.DataFrame, epoch: int) -> pd.DataFrame:
+    """The run's nodes as they were during ``epoch``, read back from its events: behaviour (as last
+    probed or judged by then, else the initial one), status (the last ledger event by then; a jail
+    lasts its recorded number of epochs), stake slashed so far. Validators as at the end of the run."""
+    ev = events[events["epoch"] <= epoch] if not events.empty else events
+    is_node = nodes["role"] == "node"
+    out = nodes.copy()
+    if ev.empty:
+        out.loc[is_node, ["behaviour", "status", "slashed_total"]] = [None, "active", 0.0]
+        out.loc[is_node, "behaviour"] = nodes.loc[is_node, "behaviour_initial"]
+        return out
+    seen = ev[ev["kind"].isin(["probe", "verdict"])].sort_values("epoch", kind="stable").groupby("node")["behaviour"]
+    out.loc[is_node, "behaviour"] = nodes.loc[is_node, "id"].map(seen.last()).fillna(nodes["behaviour_initial"])
+    slashed = ev[ev["kind"] == "slash"].groupby("node")["amount"].sum()
+    out.loc[is_node, "slashed_total"] = nodes.loc[is_node, "id"].map(slashed).fillna(0.0).to_numpy()
+    ledger = ev[ev["kind"].isin(list(STATUS_AFTER))].sort_values("epoch", kind="stable").groupby("node").last()
+    out.loc[is_node, "status"] = [_status(ledger, i, epoch) for i in nodes.loc[is_node, "id"]]
+    return out
+
+
+def _status(ledger: pd.DataFrame, node: int, epoch: int) -> str:
+    if node not in ledger.index:
+        return "active"
+    last = ledger.loc[node]
+    if last["kind"] == "jail" and epoch >= last["epoch"] + last["amount"]:
+        return "active"
+    return STATUS_AFTER[last["kind"]]
+
+
+def epoch_verdicts(events: pd.DataFrame, node_ids, epoch: int) -> pd.DataFrame:
+    """The verdicts of ``epoch`` on ``node_ids`` as recorded in the run (node, behaviour, score, p_value,
+    flagged, validator): the frame :func:`dashboard.figures.fig_node_scores` draws."""
+    if events.empty:
+        return pd.DataFrame(columns=["node", "behaviour", "score", "p_value", "flagged", "validator"])
+    v = events[(events["kind"] == "verdict") & (events["epoch"] == epoch) & events["node"].isin(list(node_ids))]
+    return v[["node", "behaviour", "score", "p_value", "flagged", "validator"]].reset_index(drop=True)

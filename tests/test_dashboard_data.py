@@ -299,3 +299,64 @@ def test_design_deterrence_is_the_closed_form_with_those_rates(standin, tmp_path
     assert d.stake_band == (expected.min_stake, expected.max_stake)
     _, blind = data.design_deterrence(design, standin, data.ASSUMED)
     assert not blind.deters and blind.min_stake == float("inf")  # no measured power: nothing deters
+
+
+# --------------------------------------------------------------------------- issue 17 item 6: explain; the network at an epoch
+def test_figure_explanations_come_from_the_metric_catalogue():
+    from dashboard.pages import run_page
+    from gaia_sim.metrics import CATALOGUE
+
+    for graph in run_page.GRAPHS:
+        text = run_page._explain(graph).children
+        for column in run_page.FIGURE_METRICS[graph]:
+            unit, description = CATALOGUE[column]
+            assert f"{column} [{unit}]: {description}" in text
+    assert set(run_page.TABLE_METRICS.values()) <= set(CATALOGUE)
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import from_dict
+
+    scenario = from_dict(
+        {
+            "name": "tiny",
+            "seed": 7,
+            "epochs": 8,
+            "answers": "stand-in",
+            "network": {"nodes_per_domain": 16, "validators": 3},
+            "population": {"honest": 0.5, "lazy": 0.5},
+            "strategy": {"revision_rate": 0.5},
+        }
+    )
+    return simulate(scenario)
+
+
+def test_nodes_at_an_epoch_are_read_back_from_the_events(tiny_run):
+    nodes, events = tiny_run.nodes, tiny_run.events
+    slashes = events[events["kind"] == "slash"]
+    assert not slashes.empty, "the scenario should slash someone"
+    first = int(slashes["epoch"].min())
+    before = data.nodes_at_epoch(nodes, events, first - 1)
+    after = data.nodes_at_epoch(nodes, events, first)
+    assert before["slashed_total"].sum() == 0
+    assert after["slashed_total"].sum() == pytest.approx(slashes[slashes["epoch"] == first]["amount"].sum())
+    at_one = data.nodes_at_epoch(nodes, events, 1)
+    node_rows = at_one["role"] == "node"
+    assert (at_one.loc[node_rows, "status"] == "active").all()
+    judged = events[(events["kind"] == "verdict") & (events["epoch"] == 1)].set_index("node")["behaviour"]
+    assert list(at_one[node_rows].set_index("id").loc[judged.index, "behaviour"]) == list(judged)
+    ejected = data.nodes_at_epoch(nodes, events, 8)
+    assert (ejected.loc[node_rows, "status"] != "active").sum() == (nodes.loc[node_rows, "status"] != "active").sum()
+
+
+def test_epoch_verdicts_and_guilty_verdict_edges_of_one_epoch(tiny_run):
+    events, nodes = tiny_run.events, tiny_run.nodes
+    guilty = events[(events["kind"] == "verdict") & events["flagged"]]
+    epoch = int(guilty["epoch"].min())
+    verdicts = data.epoch_verdicts(events, nodes["id"], epoch)
+    recorded = events[(events["kind"] == "verdict") & (events["epoch"] == epoch)]
+    assert len(verdicts) == len(recorded) and verdicts["flagged"].sum() == recorded["flagged"].sum()
+    _, edges = data.network_graph(data.nodes_at_epoch(nodes, events, epoch), events[events["epoch"] == epoch])
+    assert (edges["kind"] == "guilty verdict").sum() == recorded["flagged"].sum()

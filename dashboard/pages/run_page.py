@@ -34,6 +34,25 @@ MIX_PREFIX = "population."
 MAX_RUN_S = 3600.0
 #: epochs of the timing run that calibrates the estimate for a network size (first epoch not counted)
 CALIBRATION_EPOCHS = 4
+#: catalogue columns each figure draws (gaia_sim.metrics.CATALOGUE explains them under the figure)
+FIGURE_METRICS = {
+    "fig-shares": ("share",),
+    "fig-stake": ("stake", "balance"),
+    "fig-slashes": ("slashed", "wrongly_slashed"),
+    "fig-revenue": ("revenue", "cost"),
+    "fig-roc": ("flagged", "wrongly_flagged"),
+}
+#: per-behaviour table column -> the catalogue metric it sums
+TABLE_METRICS = {
+    "nodes_start": "count",
+    "nodes_end": "count",
+    "revenue_per_node_epoch": "revenue",
+    "cost_per_node_epoch": "cost",
+    "profit_per_node_epoch": "profit",
+    "slashed_tokens": "slashed",
+    "guilty_verdicts": "flagged",
+    "probed_node_epochs": "probed",
+}
 #: export button -> label: the shown run's tables and figures, and the design on the page as a scenario file
 EXPORTS = {
     "csv": "tables (CSV)",
@@ -117,7 +136,10 @@ def layout(ctx):
             dcc.Store(id="run-drawn"),
             html.Div(
                 className="grid2",
-                children=[dcc.Graph(id=gid, figure=fig) for gid, fig in zip(GRAPHS, _figures(result))],
+                children=[
+                    html.Div([dcc.Graph(id=gid, figure=fig), _explain(gid)])
+                    for gid, fig in zip(GRAPHS, _figures(result))
+                ],
             ),
             html.Div(id="run-summary", children=_summary(result)),
         ]
@@ -158,6 +180,10 @@ def _control(path: str, label: str):
             html.Small(f"{path}; allowed {bounds or 'any'}; default {info['default']:g}"),
         ],
     )
+
+
+def _explain(graph_id: str):
+    return html.Small(data.explain(FIGURE_METRICS[graph_id]), id=f"explain-{graph_id}", className="explain")
 
 
 def _opened_on(ctx) -> str:
@@ -201,7 +227,7 @@ def _summary(result):
     epochs = int(result.steps["epoch"].max()) if not result.steps.empty else 0
     title = f"summary of {scenario.name} ({scenario.hash}, {epochs} epochs)"
     table = behaviour_table(result)
-    head = html.Tr([html.Th(BEHAVIOUR_COLUMNS.get(c, c)) for c in table.columns])
+    head = html.Tr([_header(c) for c in table.columns])
     body = [html.Tr([html.Td(_cell(v)) for v in row]) for row in table.itertuples(index=False)]
     return html.Details(
         [
@@ -217,6 +243,12 @@ def _summary(result):
         ],
         open=True,
     )
+
+
+def _header(column: str):
+    """A table header with the catalogue's explanation of its metric on hover."""
+    metric = TABLE_METRICS.get(column)
+    return html.Th(BEHAVIOUR_COLUMNS.get(column, column), title=data.explain([metric]) if metric else None)
 
 
 def _cell(value) -> str:

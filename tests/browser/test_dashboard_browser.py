@@ -819,3 +819,46 @@ def test_export_downloads_and_a_link_reopens_the_design(server, browser, tmp_pat
         browser.switch_to.window(browser.window_handles[0])
     _type(browser, "staking.node_stake", "1000")
     _type(browser, "epochs", "4")
+
+
+def _slide_to_start(driver, slider_id: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    handle = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"#{slider_id} [role=slider]"), 10, "a slider")
+    handle.click()
+    handle.send_keys(Keys.HOME)
+
+
+def test_figures_explained_and_epoch_sliders_show_the_network_and_verdicts_then(server, browser):
+    """Item 6: one line from the metric catalogue under each figure; the Network and Detector pages
+    show any epoch of the run, with the verdicts of that epoch."""
+    from gaia_sim.metrics import CATALOGUE
+
+    url, _ = server
+    _open_stored_baseline(browser, url)
+    assert CATALOGUE["share"][1] in _text(browser, "#explain-fig-shares")
+    assert CATALOGUE["wrongly_slashed"][1] in _text(browser, "#explain-fig-slashes")
+    _tab(browser, "network")
+    msg = _wait(
+        browser, lambda d: "epoch 4/4" in _text(d, "#network-message") and _text(d, "#network-message"), 30, "epoch 4"
+    )
+    assert "guilty verdicts this epoch" in msg and CATALOGUE["flagged"][1] in _text(browser, "#explain-fig-network")
+    _slide_to_start(browser, "network-epoch")
+    _wait(browser, lambda d: "epoch 1/4" in _text(d, "#network-message"), 20, "the network at epoch 1")
+    assert _trace_lengths(browser, "fig-network")
+    _shot(browser, "15_network_page_epoch_1")
+    _tab(browser, "detector")
+    _wait(browser, lambda d: "epoch 4/4" in _text(d, "#det-epoch-message"), 30, "the verdicts of epoch 4")
+    _slide_to_start(browser, "det-epoch")
+    msg = _wait(
+        browser,
+        lambda d: "epoch 1/4" in _text(d, "#det-epoch-message") and _text(d, "#det-epoch-message"),
+        20,
+        "epoch 1",
+    )
+    assert "verdicts, guilty:" in msg, msg
+    title = browser.execute_script("return document.querySelector('#fig-verdicts .js-plotly-plot').layout.title.text")
+    assert title == "Recorded verdicts of epoch 1", title
+    assert CATALOGUE["wrongly_flagged"][1] in _text(browser, "#explain-fig-verdicts")
+    _shot(browser, "16_detector_page_epoch_1")
