@@ -124,6 +124,8 @@ def layout(ctx):
             ),
             dcc.Location(id="run-url", refresh=False),
             dcc.Store(id="run-link"),
+            # reads the address once after load (a url Input would loop: the page writes the address)
+            dcc.Interval(id="run-link-timer", interval=200, max_intervals=1),
             html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
             html.Div(
                 id="run-message",
@@ -311,13 +313,15 @@ def register(app, ctx):
     @app.callback(
         Output("run-scenario", "value"),
         Output("run-link", "data"),
-        Input("run-url", "search"),
+        Input("run-link-timer", "n_intervals"),
+        State("run-url", "search"),
         State("run-link", "data"),
         State("run-scenario", "options"),
     )
-    def open_link(search, link, options):
-        """Once per page: a link's scenario and values (``?scenario=FILE&group.key=value``) become the design."""
-        if search is None or link is not None:
+    def open_link(ticks, search, link, options):
+        """Once per page: a link's scenario and values (``?scenario=FILE&group.key=value``) become the design.
+        Triggered by a one-shot timer, never by the address itself, which the page rewrites as it changes."""
+        if link is not None or (search is None and not ticks):
             return no_update, no_update
         opened = data.read_query(search)
         path = next((o["value"] for o in options if o["label"] == opened["scenario"]), None)
