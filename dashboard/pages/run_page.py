@@ -123,9 +123,6 @@ def layout(ctx):
                 ],
             ),
             dcc.Location(id="run-url", refresh=False),
-            dcc.Store(id="run-link"),
-            # reads the address once after load (a url Input would loop: the page writes the address)
-            dcc.Interval(id="run-link-timer", interval=200, max_intervals=1),
             html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
             html.Div(
                 id="run-message",
@@ -294,53 +291,38 @@ def register(app, ctx):
         Output({"type": "param", "path": ALL}, "value"),
         Output("run-message", "children", allow_duplicate=True),
         Output("run-message", "className", allow_duplicate=True),
+        Output("run-scenario", "value"),
         Input("run-scenario", "value"),
-        Input("run-link", "data"),
         State({"type": "param", "path": ALL}, "id"),
+        State("run-url", "search"),
+        State("run-scenario", "options"),
         prevent_initial_call="initial_duplicate",
     )
-    def fill_controls(scenario_path, link, ids):
-        """The scenario file's values; a link's values on top while its scenario is the one picked."""
+    def fill_controls(scenario_path, ids, search, options):
+        """The scenario file's values. On page load a link (``?scenario=FILE&group.key=value``) picks
+        its file and puts its values on top (read once: the page rewrites the address as it changes)."""
         from dash import ctx as trigger
 
-        values, message, kind = control_values(scenario_path, ids)
-        if link and link.get("path") == scenario_path and kind == "message":
+        loading = trigger.triggered_id is None
+        link = data.read_query(search) if loading else {"scenario": None}
+        linked = next((o["value"] for o in options if o["label"] == link["scenario"]), None)
+        values, message, kind = control_values(linked or scenario_path, ids)
+        if linked and kind == "message":
             values = [link["overrides"].get(i["path"], v) for i, v in zip(ids, values)]
-        if trigger.triggered_id != "run-scenario" and kind == "message":  # page load: keep a startup message
-            return values, no_update, no_update
-        return values, message, kind
-
-    @app.callback(
-        Output("run-scenario", "value"),
-        Output("run-link", "data"),
-        Input("run-link-timer", "n_intervals"),
-        State("run-url", "search"),
-        State("run-link", "data"),
-        State("run-scenario", "options"),
-    )
-    def open_link(ticks, search, link, options):
-        """Once per page: a link's scenario and values (``?scenario=FILE&group.key=value``) become the design.
-        Triggered by a one-shot timer, never by the address itself, which the page rewrites as it changes."""
-        if link is not None or (search is None and not ticks):
-            return no_update, no_update
-        opened = data.read_query(search)
-        path = next((o["value"] for o in options if o["label"] == opened["scenario"]), None)
-        if path is None:
-            return no_update, {}
-        return path, {"path": path, "overrides": opened["overrides"]}
+        picked = linked if linked and linked != scenario_path else no_update
+        if loading and kind == "message":  # page load: keep a startup message
+            return values, no_update, no_update, picked
+        return values, message, kind, picked
 
     @app.callback(
         Output("run-url", "search"),
         Input("run-scenario", "value"),
         Input({"type": "param", "path": ALL}, "value"),
         State({"type": "param", "path": ALL}, "id"),
-        State("run-link", "data"),
         prevent_initial_call=True,
     )
-    def share_link(scenario_path, values, ids, link):
-        """The design on the page in the address bar (after a link has been read), so a copied link reopens it."""
-        if link is None:
-            return no_update
+    def share_link(scenario_path, values, ids):
+        """The design on the page in the address bar, so a copied link reopens it."""
         try:
             saved, design = _design(scenario_path, ids, values)
         except (UserError, ValueError, TypeError):

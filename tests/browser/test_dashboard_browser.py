@@ -796,8 +796,13 @@ def test_export_downloads_and_a_link_reopens_the_design(server, browser, tmp_pat
     _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.25", 20, "the file's mix")
     _type(browser, "staking.node_stake", "77")
     _type(browser, "epochs", "2")
-    link = _wait(browser, lambda d: "staking.node_stake=77" in d.current_url and d.current_url, 10, "the link")
-    assert "scenario=baseline.toml" in link and "epochs=2" in link, link
+    link = _wait(
+        browser,
+        lambda d: "staking.node_stake=77" in d.current_url and "epochs=2" in d.current_url and d.current_url,
+        10,
+        "the link",
+    )
+    assert "scenario=baseline.toml" in link, link
     for key, pattern in (("toml", "*.toml"), ("csv", "*tables-csv.zip"), ("parquet", "*-parquet.zip")):
         _click(browser, f"#export-{key}")
         _wait(browser, lambda d, p=pattern: list(tmp_path.glob(p)), 20, f"the {key} download")
