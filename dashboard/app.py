@@ -23,6 +23,9 @@ STYLE = """
 .control input[type=number] { width: 140px; }
 .message { margin: 6px 0; font-size: 14px; }
 .message.error { color: #b00020; font-weight: 600; }
+.margin { background: #f4f6fa; border-left: 3px solid #4a6fa5; padding: 4px 10px; margin: 6px 0; }
+.margin p { margin: 2px 0; font-size: 13px; }
+.explain { color: #555; font-size: 12px; display: block; margin: 0 4px 8px; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
 .grid2 > * { min-width: 0; }
 progress { width: 320px; max-width: 100%; height: 18px; }

@@ -9,6 +9,7 @@ import time; heavy or optional imports happen inside functions so a missing part
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +146,7 @@ def network_graph(
                 label=(
                     f"{row.role} {row.id} (domain {row.domain})<br>behaviour {row.behaviour}"
                     f" (started {row.behaviour_initial})<br>status {row.status}<br>stake "
-                    f"{row.stake:.4g}, balance {row.balance:.4g}<br>slashed {row.slashed_total:.4g}"
+                    f"{row.stake:.4g}, balance {row.balance:.4g} (end of run)<br>slashed {row.slashed_total:.4g}"
                     + (f"<br>ring {row.ring}" if row.ring >= 0 else "")
                 ),
             )
@@ -153,6 +154,11 @@ def network_graph(
     for u, v in _probe_pairs(events, max_probe_edges):
         if g.has_node(u) and g.has_node(v):
             g.add_edge(u, v, kind="probe")
+    for u, v in _probe_pairs(
+        events[events["flagged"] & (events["kind"] == "verdict")] if not events.empty else events, max_probe_edges
+    ):
+        if g.has_node(u) and g.has_node(v):
+            g.add_edge(u, v, kind="guilty verdict")
     from gaia_sim.validators import validators_with_trait
 
     rings = nodes[nodes["ring"] >= 0].groupby("ring") if not nodes.empty else []
@@ -222,7 +228,7 @@ def deterrence_boundary(
     closed-form condition by ``gaia_sim.deterrence.from_scenario`` (Proof of Sampling, Zhang et al.
     arXiv 2405.00295, extended with slashing, false positives and quorum); the boundary is the zero
     contour of its ``margin``. Detector rates: the sweep's mean ``tpr_cheaters`` and
-    ``flag_rate_honest`` when recorded, else power 1 and the scenario's alpha.
+    ``flag_rate_honest`` when recorded, else power 0 (pessimistic) and the scenario's alpha.
     Returns ``(frame with columns x, y, margin, or None, note for the page)``.
     """
     try:
@@ -259,7 +265,9 @@ def deterrence_boundary(
     if not ((grid["margin"] > 0).any() and (grid["margin"] < 0).any()):
         side = "deters everywhere" if (grid["margin"] >= 0).all() else "deters nowhere"
         return grid, f"Analytic deterrence condition {side} on this plane (no boundary to draw); base {base}."
-    rates = f"tpr {tpr:.3g}, fpr {fpr:.3g} (measured)" if fpr is not None else "tpr 1, fpr = alpha"
+    measured = "tpr_cheaters" in rows and not rows["tpr_cheaters"].isna().all()
+    rates = f"tpr {tpr:.3g} (measured)" if measured else "tpr 0 (no measured power: pessimistic)"
+    rates += f", fpr {fpr:.3g} (measured)" if fpr is not None else ", fpr = alpha"
     return grid, f"Dashed line: analytic deterrence boundary (gaia_sim.deterrence, base {base}, {rates})."
 
 
@@ -366,3 +374,213 @@ def detector_view(
     vecs -= pd.DataFrame(vecs).groupby(points["j"].to_numpy()).transform("mean").to_numpy()
     xy = pca_2d(vecs)
     return points.assign(pc1=xy[:, 0], pc2=xy[:, 1]).drop(columns=["i", "j", "k"]), scores
+
+
+# --------------------------------------------------------------------------- the margin before a run
+#: epochs whose verdicts give a stored run's detector rates (as the run summary's closed-form line)
+EARLY_EPOCHS = 5
+
+
+@dataclass(frozen=True)
+class DetectorRates:
+    """What the closed form assumes of the detector, and where it comes from."""
+
+    tpr: float  # guilty verdicts per probe of a cheater
+    fpr: float | None  # guilty verdicts per probe of an honest node (None: the detector's alpha)
+    slash_share: float  # share of guilty verdicts that slash (evidence_threshold rule)
+    source: str
+    measured: bool
+
+
+#: no measured power: assume none (pessimistic), false flags at alpha, no verdict reaching the evidence threshold
+ASSUMED = DetectorRates(
+    0.0, None, 0.0, "assumed, none measured for this scenario: power 0 (pessimistic), false flags at alpha", False
+)
+
+
+def run_rates(result, where: str) -> DetectorRates | None:
+    """Guilty-verdict rates of a stored run's first epochs (gaia_sim.outcomes.early_rates) and the share
+    of cheaters' guilty verdicts that slashed; None when the run judged nobody."""
+    from gaia_sim.nodes import with_trait
+    from gaia_sim.outcomes import early_rates
+
+    tpr, fpr = early_rates(result, EARLY_EPOCHS)
+    if np.isnan(tpr) and np.isnan(fpr):
+        return None
+    steps = result.steps
+    cheaters = steps[(steps["role"] == "node") & steps["behaviour"].isin(with_trait("cheats"))]
+    flagged = cheaters["flagged"].sum()
+    share = float(min(1.0, cheaters["slashed_count"].sum() / flagged)) if flagged > 0 else 0.0
+    no_power = " (no cheater judged: power 0, pessimistic)" if np.isnan(tpr) else ""
+    return DetectorRates(
+        0.0 if np.isnan(tpr) else float(tpr),
+        None if np.isnan(fpr) else float(fpr),
+        share,
+        f"measured in {where}, first {EARLY_EPOCHS} epochs{no_power}",
+        True,
+    )
+
+
+def sweep_rates(sweep_dir: Path) -> DetectorRates | None:
+    """Mean recorded ``tpr_cheaters`` / ``flag_rate_honest`` over a sweep's cells, None if not recorded."""
+    from gaia_sim.sweep import store
+
+    rows = pd.read_parquet(store.dataset_path(sweep_dir))
+    if "tpr_cheaters" not in rows or rows["tpr_cheaters"].isna().all():
+        return None
+    tpr, fpr = _measured_rates(rows)
+    return DetectorRates(tpr, fpr, 0.0, f"mean of the sweep {sweep_dir} over its cells", True)
+
+
+def find_rates(design, scenario_file, results_root: Path, sweep_roots: list[Path], read) -> DetectorRates:
+    """Detector rates for the design on the Run page: this design's stored run, else the stored run of
+    its scenario file as saved, else a sweep of that file, else :data:`ASSUMED`. ``read(run_dir)`` reads
+    a run (the page passes a cached reader)."""
+    from gaia_sim.results import stored_run
+    from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep import store
+
+    saved = load_scenario(scenario_file)
+    runs = [(stored_run(design, results_root), "this design's stored run")]
+    if saved.hash != design.hash:
+        runs.append((stored_run(saved, results_root), f"the stored run of {Path(scenario_file).name} as saved"))
+    for run_dir, what in runs:
+        rates = run_rates(read(run_dir), f"{what} ({run_dir})") if run_dir is not None else None
+        if rates is not None:
+            return rates
+    for sweep_dir in find_sweeps(sweep_roots):
+        base = store.base_scenario_path(sweep_dir)
+        if base is not None and base.resolve() == Path(scenario_file).resolve():
+            rates = sweep_rates(sweep_dir)
+            if rates is not None:
+                return rates
+    return ASSUMED
+
+
+def design_deterrence(design, answers, rates: DetectorRates):
+    """``(cheating behaviour, gaia_sim.deterrence.Deterrence)`` of the design with these detector rates:
+    margin, smallest deterring stake, participation margin and stake band, all closed form."""
+    from gaia_sim import deterrence
+
+    behaviour = deterrence.main_cheater(design)
+    d = deterrence.from_scenario(
+        design,
+        answers,
+        behaviour,
+        tpr=rates.tpr,
+        fpr=rates.fpr,
+        verdict_rates=rates.measured,
+        slash_share=rates.slash_share,
+    )
+    return behaviour, d
+
+
+# --------------------------------------------------------------------------- export
+#: the run's tables, as results/<name>/<hash>/ holds them
+RUN_TABLES = ("steps", "events", "nodes", "network")
+
+
+def run_tables_zip(result, fmt: str) -> bytes:
+    """A zip of the run's tables (``RUN_TABLES``) as ``csv`` or ``parquet`` files, plus the scenario file."""
+    import io
+    import zipfile
+
+    from gaia_sim.scenario import to_toml
+
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"tables as csv or parquet (got {fmt!r})")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in RUN_TABLES:
+            table = getattr(result, name)
+            archive.writestr(f"{name}.{fmt}", table.to_csv(index=False) if fmt == "csv" else table.to_parquet())
+        archive.writestr("scenario.toml", to_toml(result.scenario, f"gaia-sim run of {result.scenario.hash}"))
+    return buffer.getvalue()
+
+
+def figures_html(figs, title: str) -> str:
+    """One self-contained HTML page of ``figs`` (plotly.js inlined once: opens with no network)."""
+    parts = [f.to_html(full_html=False, include_plotlyjs=i == 0) for i, f in enumerate(figs)]
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>{''.join(parts)}</body></html>"
+
+
+def design_query(design, saved, scenario_file) -> str:
+    """The URL query of a design: its scenario file and the parameters that differ from the file's."""
+    from urllib.parse import urlencode
+
+    from gaia_sim.params import leaf_paths
+
+    mine, theirs = design.to_dict(), saved.to_dict()
+    changed = {p: _at(mine, p) for p in leaf_paths() if _at(mine, p) != _at(theirs, p)}
+    return "?" + urlencode({"scenario": Path(scenario_file).name, **{p: json.dumps(v) for p, v in changed.items()}})
+
+
+def read_query(search: str | None) -> dict:
+    """``{"scenario": file name, "overrides": {path: value}}`` from a URL query written by :func:`design_query`."""
+    from urllib.parse import parse_qsl
+
+    pairs = dict(parse_qsl((search or "").lstrip("?")))
+    overrides = {}
+    for path, text in pairs.items():
+        if path != "scenario":
+            try:
+                overrides[path] = json.loads(text)
+            except ValueError:
+                overrides[path] = text
+    return {"scenario": pairs.get("scenario"), "overrides": overrides}
+
+
+def _at(values: dict, path: str):
+    for part in path.split("."):
+        values = values[part]
+    return values
+
+
+# --------------------------------------------------------------------------- explain; the network at an epoch
+def explain(columns) -> str:
+    """One line per metric from the metric catalogue (gaia_sim.metrics.CATALOGUE): ``name [unit]: description``."""
+    from gaia_sim.metrics import CATALOGUE
+
+    return "; ".join(f"{c} [{CATALOGUE[c][0]}]: {CATALOGUE[c][1]}" for c in columns)
+
+
+#: ledger events that change a node's status, and the status they leave it in
+STATUS_AFTER = {"jail": "jailed", "eject": "ejected", "exit_start": "exited", "exited": "exited", "enter": "active"}
+
+
+def nodes_at_epoch(nodes: pd.DataFrame, events: pd.DataFrame, epoch: int) -> pd.DataFrame:
+    """The run's nodes as they were during ``epoch``, read back from its events: behaviour (as last
+    probed or judged by then, else the initial one), status (the last ledger event by then; a jail
+    lasts its recorded number of epochs), stake slashed so far. Validators as at the end of the run."""
+    ev = events[events["epoch"] <= epoch] if not events.empty else events
+    is_node = nodes["role"] == "node"
+    out = nodes.copy()
+    if ev.empty:
+        out.loc[is_node, ["behaviour", "status", "slashed_total"]] = [None, "active", 0.0]
+        out.loc[is_node, "behaviour"] = nodes.loc[is_node, "behaviour_initial"]
+        return out
+    seen = ev[ev["kind"].isin(["probe", "verdict"])].sort_values("epoch", kind="stable").groupby("node")["behaviour"]
+    out.loc[is_node, "behaviour"] = nodes.loc[is_node, "id"].map(seen.last()).fillna(nodes["behaviour_initial"])
+    slashed = ev[ev["kind"] == "slash"].groupby("node")["amount"].sum()
+    out.loc[is_node, "slashed_total"] = nodes.loc[is_node, "id"].map(slashed).fillna(0.0).to_numpy()
+    ledger = ev[ev["kind"].isin(list(STATUS_AFTER))].sort_values("epoch", kind="stable").groupby("node").last()
+    out.loc[is_node, "status"] = [_status(ledger, i, epoch) for i in nodes.loc[is_node, "id"]]
+    return out
+
+
+def _status(ledger: pd.DataFrame, node: int, epoch: int) -> str:
+    if node not in ledger.index:
+        return "active"
+    last = ledger.loc[node]
+    if last["kind"] == "jail" and epoch >= last["epoch"] + last["amount"]:
+        return "active"
+    return STATUS_AFTER[last["kind"]]
+
+
+def epoch_verdicts(events: pd.DataFrame, node_ids, epoch: int) -> pd.DataFrame:
+    """The verdicts of ``epoch`` on ``node_ids`` as recorded in the run (node, behaviour, score, p_value,
+    flagged, validator): the frame :func:`dashboard.figures.fig_node_scores` draws."""
+    if events.empty:
+        return pd.DataFrame(columns=["node", "behaviour", "score", "p_value", "flagged", "validator"])
+    v = events[(events["kind"] == "verdict") & (events["epoch"] == epoch) & events["node"].isin(list(node_ids))]
+    return v[["node", "behaviour", "score", "p_value", "flagged", "validator"]].reset_index(drop=True)

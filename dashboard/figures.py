@@ -382,12 +382,13 @@ def _wrap(text: str, width: int = 70, limit: int = 420) -> str:
     return "<br>".join(text[i : i + width] for i in range(0, len(text), width))
 
 
-def fig_node_scores(scores: pd.DataFrame, alpha: float | None = None) -> go.Figure:
+def fig_node_scores(
+    scores: pd.DataFrame, alpha: float | None = None, title: str = "Detector score and p-value per node"
+) -> go.Figure:
     """Each node's detector score (top) and p-value on a log scale (bottom), coloured by behaviour.
 
     ``scores`` columns: node, behaviour, score, p_value, flagged. ``alpha`` draws the threshold.
     """
-    title = "Detector score and p-value per node"
     if scores.empty:
         return _empty(title, "no assessment yet")
     fig = make_subplots(
@@ -441,6 +442,7 @@ _EDGE_STYLES = {
     "probe": {"width": 0.6, "color": "#9ecae1"},
     "ring": {"width": 2.5, "color": "#d62728"},
     "shield": {"width": 1, "color": "#d62728", "dash": "dot"},
+    "guilty verdict": {"width": 2, "color": "#ff7f0e"},
 }
 
 

@@ -68,6 +68,34 @@ def load_scenario(path: str | Path) -> Scenario:
     return from_dict(data, str(path))
 
 
+def to_toml(scenario: Scenario, header: str = "") -> str:
+    """Every parameter of ``scenario`` as a scenario file that :func:`load_scenario` (and so
+    ``gaia-sim run``) reads back to the same scenario (same hash). ``header``: comment lines on top."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    lines += _toml_table(scenario.to_dict(), "")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_table(table: Mapping[str, Any], prefix: str) -> list[str]:
+    scalars = [f"{key} = {_toml_value(v)}" for key, v in table.items() if not isinstance(v, Mapping)]
+    lines = ([f"[{prefix}]"] if prefix and scalars else []) + scalars
+    for key, sub in ((k, v) for k, v in table.items() if isinstance(v, Mapping)):
+        lines += ([""] if lines else []) + _toml_table(sub, f"{prefix}.{key}" if prefix else key)
+    return lines
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)  # TOML reads 1.0, 3, inf and nan as Python writes them
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"to_toml: no TOML form for {value!r}")
+
+
 def safe_name(text: str) -> str:
     """``text`` made a valid scenario name: characters outside ``[A-Za-z0-9._-]`` become '_'."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")[:100]

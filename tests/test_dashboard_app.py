@@ -272,3 +272,85 @@ def test_run_summary_says_what_the_closed_form_predicts(scenarios):
         )
     )
     assert run_page.deterrence_readout(honest) == "Closed form: no cheating behaviour in this scenario's mix."
+
+
+def test_margin_before_a_run_follows_each_edit_without_simulating(scenarios, monkeypatch):
+    """Issue 17 item 2: margin, smallest stake and participation band at every edit; no simulation."""
+    import gaia_sim.runner
+
+    monkeypatch.setattr(gaia_sim.runner, "simulate", lambda *a, **k: pytest.fail("the margin ran a simulation"))
+    ctx = dash_app.AppContext(scenarios.parent / "results", scenarios, [scenarios.parent], scenarios / "lazy.toml")
+    ids, vals = _inputs(population__honest=0.5, population__lazy=0.5)
+    texts = []
+    for stake in (10.0, 10000.0):
+        vals[[i["path"] for i in ids].index("staking.node_stake")] = stake
+        out = run_page.margin_readout(ctx, str(scenarios / "lazy.toml"), ids, vals)
+        texts.append(" ".join(p.children for p in out.children))
+    for text in texts:
+        assert "margin" in text and "Smallest deterring stake" in text and "stake band" in text, text
+        assert "p = 0.000" in text and "assumed" in text and "pessimistic" in text, text
+    assert "at stake 10 " in texts[0] and "at stake 10000 " in texts[1]
+    bad = run_page.margin_readout(ctx, str(scenarios / "lazy.toml"), *_inputs(staking__node_stake=-5))
+    assert "waiting for valid values" in bad.children
+
+
+# --------------------------------------------------------------------------- issue 17 item 5: export and share
+def test_scenario_export_is_a_file_gaia_sim_run_accepts(scenarios, tmp_path):
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    ids, vals = _inputs(staking__node_stake=321.0, slashing__forfeit_revenue=False, epochs=2)
+    vals[[i["path"] for i in ids].index("population.honest")] = 0.75
+    vals[[i["path"] for i in ids].index("population.lazy")] = 0.25
+    sent = run_page.export_file(ctx, "toml", None, str(scenarios / "baseline.toml"), ids, vals)
+    design = load_scenario(scenarios / "baseline.toml").with_overrides(run_page.overrides_from_inputs(ids, vals))
+    assert sent["filename"] == f"baseline-{design.hash}.toml"
+    (tmp_path / "design.toml").write_text(sent["content"])
+    loaded = load_scenario(tmp_path / "design.toml")
+    assert loaded.hash == design.hash and loaded.staking.node_stake == 321.0
+    assert not loaded.slashing.forfeit_revenue
+    assert int(simulate(loaded).steps["epoch"].max()) == 2
+
+
+def test_run_tables_and_figures_export(scenarios, tmp_path):
+    import base64
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    from dashboard import data
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    result = simulate(load_scenario(scenarios / "baseline.toml"))
+    for fmt in ("csv", "parquet"):
+        archive = zipfile.ZipFile(io.BytesIO(data.run_tables_zip(result, fmt)))
+        assert sorted(archive.namelist()) == sorted([f"{t}.{fmt}" for t in data.RUN_TABLES] + ["scenario.toml"])
+        read = pd.read_csv if fmt == "csv" else pd.read_parquet
+        steps = read(io.BytesIO(archive.read(f"steps.{fmt}")))
+        assert len(steps) == len(result.steps) and list(steps.columns) == list(result.steps.columns)
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    ctx.initial_result = result
+    sent = run_page.export_file(ctx, "parquet", None, None, [], [])
+    assert sent["filename"].endswith("-tables-parquet.zip") and base64.b64decode(sent["content"])[:2] == b"PK"
+    page = run_page.export_file(ctx, "figures", None, None, [], [])["content"]
+    assert page.count('class="plotly-graph-div"') == len(run_page.GRAPHS) and "Behaviour shares" in page
+    assert "<script src=" not in page and "plotly.js v" in page  # plotly.js inlined: opens with no network
+
+
+def test_design_link_round_trip(scenarios):
+    from dashboard import data
+    from gaia_sim.scenario import load_scenario
+
+    saved = load_scenario(scenarios / "baseline.toml")
+    design = saved.with_overrides({"staking.node_stake": 250.0, "slashing.forfeit_revenue": False})
+    query = data.design_query(design, saved, scenarios / "baseline.toml")
+    assert query.startswith("?scenario=baseline.toml&") and "detector.alpha" not in query  # only what differs
+    opened = data.read_query(query)
+    assert opened == {
+        "scenario": "baseline.toml",
+        "overrides": {"staking.node_stake": 250.0, "slashing.forfeit_revenue": False},
+    }
+    assert saved.with_overrides(opened["overrides"]).hash == design.hash

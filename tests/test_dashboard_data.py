@@ -249,3 +249,114 @@ def test_network_of_a_real_run_draws_verdict_edges(scenarios_dir, standin):
     domain_nodes = result.nodes[result.nodes["domain"] == 0]
     _, edges = data.network_graph(domain_nodes, result.events[result.events["node"].isin(set(domain_nodes["id"]))])
     assert (edges["kind"] == "probe").sum() > 0
+
+
+# --------------------------------------------------------------------------- issue 17 item 2: the margin before a run
+LAZY = 'name = "lz"\nseed = 5\nepochs = 6\nanswers = "stand-in"\n[network]\nnodes_per_domain = 10\nvalidators = 3\n[population]\nhonest = 0.6\nlazy = 0.4\n'
+
+
+def test_design_rates_are_assumed_pessimistic_without_a_stored_run_or_sweep(tmp_path):
+    from gaia_sim.scenario import load_scenario
+
+    (tmp_path / "lz.toml").write_text(LAZY)
+    design = load_scenario(tmp_path / "lz.toml")
+    rates = data.find_rates(design, tmp_path / "lz.toml", tmp_path / "results", [tmp_path], read=None)
+    assert rates == data.ASSUMED and rates.tpr == 0.0 and not rates.measured and "assumed" in rates.source
+
+
+def test_design_rates_come_from_the_stored_run_then_a_sweep_of_the_file(tmp_path):
+    from gaia_sim.outcomes import early_rates
+    from gaia_sim.results import read_run, write_run
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    (tmp_path / "lz.toml").write_text(LAZY)
+    saved = load_scenario(tmp_path / "lz.toml")
+    _write_sweep(tmp_path / "results" / "sw")
+    (tmp_path / "results" / "sw" / "manifest.json").write_text(json.dumps({"base_scenario": str(tmp_path / "lz.toml")}))
+    edited = saved.with_overrides({"staking.node_stake": 50.0})
+    rates = data.find_rates(edited, tmp_path / "lz.toml", tmp_path / "results", [tmp_path / "results"], read_run)
+    assert rates.tpr == pytest.approx(0.8) and rates.measured and "sweep" in rates.source
+    result = simulate(saved)
+    write_run(result, tmp_path / "results")
+    rates = data.find_rates(edited, tmp_path / "lz.toml", tmp_path / "results", [tmp_path / "results"], read_run)
+    tpr, fpr = early_rates(result, data.EARLY_EPOCHS)
+    assert "as saved" in rates.source and rates.measured
+    assert rates.tpr == pytest.approx(0.0 if np.isnan(tpr) else tpr)
+    assert rates.fpr == pytest.approx(None if np.isnan(fpr) else fpr)
+
+
+def test_design_deterrence_is_the_closed_form_with_those_rates(standin, tmp_path):
+    from gaia_sim import deterrence
+    from gaia_sim.scenario import load_scenario
+
+    (tmp_path / "lz.toml").write_text(LAZY)
+    design = load_scenario(tmp_path / "lz.toml")
+    rates = data.DetectorRates(0.7, 0.01, 1.0, "given", True)
+    behaviour, d = data.design_deterrence(design, standin, rates)
+    expected = deterrence.from_scenario(design, standin, "lazy", tpr=0.7, fpr=0.01, verdict_rates=True)
+    assert behaviour == "lazy" and d == expected
+    assert d.stake_band == (expected.min_stake, expected.max_stake)
+    _, blind = data.design_deterrence(design, standin, data.ASSUMED)
+    assert not blind.deters and blind.min_stake == float("inf")  # no measured power: nothing deters
+
+
+# --------------------------------------------------------------------------- issue 17 item 6: explain; the network at an epoch
+def test_figure_explanations_come_from_the_metric_catalogue():
+    from dashboard.pages import run_page
+    from gaia_sim.metrics import CATALOGUE
+
+    for graph in run_page.GRAPHS:
+        text = run_page._explain(graph).children
+        for column in run_page.FIGURE_METRICS[graph]:
+            unit, description = CATALOGUE[column]
+            assert f"{column} [{unit}]: {description}" in text
+    assert set(run_page.TABLE_METRICS.values()) <= set(CATALOGUE)
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import from_dict
+
+    scenario = from_dict(
+        {
+            "name": "tiny",
+            "seed": 7,
+            "epochs": 8,
+            "answers": "stand-in",
+            "network": {"nodes_per_domain": 16, "validators": 3},
+            "population": {"honest": 0.5, "lazy": 0.5},
+            "strategy": {"revision_rate": 0.5},
+        }
+    )
+    return simulate(scenario)
+
+
+def test_nodes_at_an_epoch_are_read_back_from_the_events(tiny_run):
+    nodes, events = tiny_run.nodes, tiny_run.events
+    slashes = events[events["kind"] == "slash"]
+    assert not slashes.empty, "the scenario should slash someone"
+    first = int(slashes["epoch"].min())
+    before = data.nodes_at_epoch(nodes, events, first - 1)
+    after = data.nodes_at_epoch(nodes, events, first)
+    assert before["slashed_total"].sum() == 0
+    assert after["slashed_total"].sum() == pytest.approx(slashes[slashes["epoch"] == first]["amount"].sum())
+    at_one = data.nodes_at_epoch(nodes, events, 1)
+    node_rows = at_one["role"] == "node"
+    assert (at_one.loc[node_rows, "status"] == "active").all()
+    judged = events[(events["kind"] == "verdict") & (events["epoch"] == 1)].set_index("node")["behaviour"]
+    assert list(at_one[node_rows].set_index("id").loc[judged.index, "behaviour"]) == list(judged)
+    ejected = data.nodes_at_epoch(nodes, events, 8)
+    assert (ejected.loc[node_rows, "status"] != "active").sum() == (nodes.loc[node_rows, "status"] != "active").sum()
+
+
+def test_epoch_verdicts_and_guilty_verdict_edges_of_one_epoch(tiny_run):
+    events, nodes = tiny_run.events, tiny_run.nodes
+    guilty = events[(events["kind"] == "verdict") & events["flagged"]]
+    epoch = int(guilty["epoch"].min())
+    verdicts = data.epoch_verdicts(events, nodes["id"], epoch)
+    recorded = events[(events["kind"] == "verdict") & (events["epoch"] == epoch)]
+    assert len(verdicts) == len(recorded) and verdicts["flagged"].sum() == recorded["flagged"].sum()
+    _, edges = data.network_graph(data.nodes_at_epoch(nodes, events, epoch), events[events["epoch"] == epoch])
+    assert (edges["kind"] == "guilty verdict").sum() == recorded["flagged"].sum()

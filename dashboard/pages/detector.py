@@ -9,7 +9,7 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import data, figures
-from dashboard.pages.network import current_run
+from dashboard.pages.network import current_run, last_epoch
 from gaia_sim.errors import UserError
 
 
@@ -40,6 +40,7 @@ def layout(ctx):
                             options=[
                                 {"label": "at start", "value": "behaviour_initial"},
                                 {"label": "at end", "value": "behaviour"},
+                                {"label": "at the epoch below", "value": "epoch"},
                             ],
                         ),
                     ),
@@ -53,8 +54,26 @@ def layout(ctx):
             html.Div(id="det-message", className="message"),
             html.Small(SCORE_NOTE, id="det-explain"),
             html.Div(className="grid2", children=[dcc.Graph(id="fig-pca"), dcc.Graph(id="fig-scores")]),
+            html.Div(
+                className="control",
+                children=[
+                    html.Label("Epoch: the verdicts the run recorded then"),
+                    dcc.Slider(id="det-epoch", min=1, max=1, step=1, value=None, marks=None),
+                ],
+            ),
+            html.Div(id="det-epoch-message", className="message"),
+            dcc.Graph(id="fig-verdicts"),
+            html.Small(VERDICTS_NOTE, id="explain-fig-verdicts", className="explain"),
         ]
     )
+
+
+#: the recorded verdicts, in the catalogue's words (gaia_sim.metrics.CATALOGUE)
+VERDICTS_NOTE = (
+    "The verdicts of that epoch as the run recorded them (events.parquet: score, p-value, guilty or not); "
+    + data.explain(["probed", "flagged", "wrongly_flagged"])
+    + "."
+)
 
 
 #: why a node's score can fall when the samples rise (issue 17: shown on the page, not left to guess)
@@ -72,6 +91,8 @@ def _control(label, component):
 
 
 def register(app, ctx):
+    _register_epoch(app, ctx)
+
     @app.callback(
         Output("det-questions", "options"),
         Output("det-questions", "value"),
@@ -108,10 +129,11 @@ def register(app, ctx):
         State("det-samples", "value"),
         State("det-domain", "value"),
         State("det-when", "value"),
+        State("det-epoch", "value"),
         State("current-run", "data"),
         prevent_initial_call=True,
     )
-    def draw(_clicks, colour, questions, samples, domain, when, current):
+    def draw(_clicks, colour, questions, samples, domain, when, epoch, current):
         domain = 0 if domain is None else domain
         empty = (figures.fig_answer_pca(data.pd.DataFrame()), figures.fig_node_scores(data.pd.DataFrame()))
         result, label = current_run(ctx, current)
@@ -121,7 +143,7 @@ def register(app, ctx):
         if result is None or not questions:
             return (*empty, "Choose at least one question.", "message")
         try:
-            points, scores = _view(ctx, bank, result, label, tuple(questions), samples, domain, when)
+            points, scores = _view(ctx, bank, result, label, tuple(questions), samples, domain, when, epoch)
         except (UserError, ValueError, KeyError, TypeError, ImportError) as err:
             return (*empty, f"Could not assess: {type(err).__name__}: {err}", "message error")
         flagged = scores[scores["flagged"]]
@@ -138,6 +160,40 @@ def register(app, ctx):
         )
 
 
+def _register_epoch(app, ctx):
+    @app.callback(
+        Output("fig-verdicts", "figure"),
+        Output("det-epoch-message", "children"),
+        Output("det-epoch", "max"),
+        Output("det-epoch", "value"),
+        Input("tabs", "value"),
+        Input("det-epoch", "value"),
+        Input("det-domain", "value"),
+        State("current-run", "data"),
+        prevent_initial_call=True,
+    )
+    def verdicts(tab, epoch, domain, current):
+        """The run's recorded verdicts of one epoch (the last when the page is shown)."""
+        from dash import ctx as trigger
+
+        if tab != "detector":
+            return (no_update,) * 4
+        result, label = current_run(ctx, current)
+        if result is None:
+            return figures.fig_node_scores(data.pd.DataFrame()), "No run yet.", 1, None
+        last = last_epoch(result)
+        epoch = min(epoch, last) if trigger.triggered_id in ("det-epoch", "det-domain") and epoch else last
+        ids = result.nodes.loc[(result.nodes["role"] == "node") & (result.nodes["domain"] == (domain or 0)), "id"]
+        scores = data.epoch_verdicts(result.events, ids, epoch)
+        title = f"Recorded verdicts of epoch {epoch}"
+        flagged = scores[scores["flagged"]]
+        guilty = ", ".join(f"{n} ({b})" for n, b in zip(flagged["node"], flagged["behaviour"]))
+        message = (
+            f"{label}: epoch {epoch}/{last}, domain {domain or 0}: {len(scores)} verdicts, guilty: {guilty or 'none'}"
+        )
+        return figures.fig_node_scores(scores, result.scenario.detector.alpha, title), message, last, epoch
+
+
 def _bank(ctx, result):
     """The answer source of the run shown (cached per source; an unavailable one is retried later)."""
     if result is None:
@@ -149,13 +205,16 @@ def _bank(ctx, result):
     return ctx.cache[key]
 
 
-def _view(ctx, bank, result, label, questions, samples, domain, when):
+def _view(ctx, bank, result, label, questions, samples, domain, when, epoch=None):
     if not isinstance(samples, (int, float)) or samples < 1 or samples != int(samples):
         raise UserError(f"samples per question: a whole number >= 1 (got {samples!r})")
-    key = ("detector", label, id(result), questions, int(samples), domain, when)
+    key = ("detector", label, id(result), questions, int(samples), domain, when, epoch if when == "epoch" else None)
     if key not in ctx.cache:
         nodes = result.nodes[(result.nodes["role"] == "node") & (result.nodes["domain"] == domain)]
-        nodes = nodes.assign(behaviour=nodes[when])
+        if when == "epoch":
+            nodes = data.nodes_at_epoch(nodes, result.events, epoch or last_epoch(result))
+        else:
+            nodes = nodes.assign(behaviour=nodes[when])
         ctx.cache[key] = data.detector_view(
             bank, result.scenario, nodes, list(questions), int(samples), seed=result.scenario.seed
         )

@@ -26,10 +26,28 @@ def layout(ctx):
                     html.Button("Refresh from current run", id="network-refresh", n_clicks=0),
                 ],
             ),
+            html.Div(
+                className="control",
+                children=[
+                    html.Label("Epoch (the network during it, with that epoch's verdicts)"),
+                    dcc.Slider(id="network-epoch", min=1, max=1, step=1, value=None, marks=None),
+                ],
+            ),
             html.Div(id="network-message", className="message"),
             dcc.Graph(id="fig-network"),
+            html.Small(EXPLAIN, id="explain-fig-network", className="explain"),
         ]
     )
+
+
+#: what the figure shows, in the catalogue's words (gaia_sim.metrics.CATALOGUE)
+EXPLAIN = (
+    "Orange edges: guilty verdicts of the epoch (validator to node; "
+    + data.explain(["flagged"])
+    + "); blue: other probes and verdicts of the epoch; thick outline: slashed by then ("
+    + data.explain(["slashed"])
+    + "); faded: jailed, ejected or exited by then."
+)
 
 
 def register(app, ctx):
@@ -37,34 +55,52 @@ def register(app, ctx):
         Output("fig-network", "figure"),
         Output("network-message", "children"),
         Output("network-domain", "options"),
+        Output("network-epoch", "max"),
+        Output("network-epoch", "value"),
         Input("tabs", "value"),
         Input("network-refresh", "n_clicks"),
         Input("network-domain", "value"),
+        Input("network-epoch", "value"),
         State("current-run", "data"),
         prevent_initial_call=True,
     )
-    def draw(tab, _clicks, domain, current):
-        if tab != "network":  # drawn when shown, from this tab's run current then
-            return no_update, no_update, no_update
+    def draw(tab, _clicks, domain, epoch, current):
+        """Drawn when shown (at the run's last epoch), from this tab's run current then; the slider moves in time."""
+        from dash import ctx as trigger
+
+        if tab != "network":
+            return (no_update,) * 5
         result, label = current_run(ctx, current)
         if result is None or result.nodes.empty:
-            return figures.fig_network(data.pd.DataFrame(), data.pd.DataFrame()), "No run yet.", []
-        nodes = result.nodes
-        domains = sorted(int(d) for d in nodes["domain"].unique())
+            return figures.fig_network(data.pd.DataFrame(), data.pd.DataFrame()), "No run yet.", [], 1, None
+        last = last_epoch(result)
+        epoch = epoch if trigger.triggered_id in ("network-epoch", "network-domain") and epoch else last
+        domains = sorted(int(d) for d in result.nodes["domain"].unique())
         domain = domain if domain in domains else domains[0]
-        vertices, edges = _graph(ctx, result, label, domain)
-        counts = nodes[nodes["domain"] == domain].groupby(["role", "status"]).size()
+        vertices, edges = _graph(ctx, result, label, domain, min(epoch, last))
+        shown = vertices[vertices["kind"] != "operator_set"]
+        counts = shown.groupby(["kind", "status"]).size()
         summary = ", ".join(f"{n} {role}s {status}" for (role, status), n in counts.items())
-        return figures.fig_network(vertices, edges), f"{label}: domain {domain}: {summary}", domains
+        guilty = int((edges["kind"] == "guilty verdict").sum()) if not edges.empty else 0
+        message = f"{label}: domain {domain}, epoch {epoch}/{last}: {summary}; {guilty} guilty verdicts this epoch"
+        return figures.fig_network(vertices, edges), message, domains, last, epoch
 
 
-def _graph(ctx, result, label, domain):
-    key = ("network", label, id(result), domain)
+def last_epoch(result) -> int:
+    return int(result.steps["epoch"].max()) if not result.steps.empty else 1
+
+
+def _graph(ctx, result, label, domain, epoch):
+    """The domain during ``epoch``: nodes as they were (the recorded end state at the last epoch) and
+    that epoch's probes and verdicts."""
+    key = ("network", label, id(result), domain, epoch)
     if key not in ctx.cache:
         nodes = result.nodes[result.nodes["domain"] == domain]
-        ids = set(nodes["id"])
         events = result.events
-        events = events[events["node"].isin(ids)] if not events.empty else events
+        if not events.empty:
+            events = events[events["node"].isin(set(nodes["id"])) & (events["epoch"] == epoch)]
+        if epoch < last_epoch(result):
+            nodes = data.nodes_at_epoch(nodes, result.events, epoch)
         ctx.cache[key] = data.network_graph(nodes, events)
     return ctx.cache[key]
 

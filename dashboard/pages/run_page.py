@@ -34,6 +34,32 @@ MIX_PREFIX = "population."
 MAX_RUN_S = 3600.0
 #: epochs of the timing run that calibrates the estimate for a network size (first epoch not counted)
 CALIBRATION_EPOCHS = 4
+#: catalogue columns each figure draws (gaia_sim.metrics.CATALOGUE explains them under the figure)
+FIGURE_METRICS = {
+    "fig-shares": ("share",),
+    "fig-stake": ("stake", "balance"),
+    "fig-slashes": ("slashed", "wrongly_slashed"),
+    "fig-revenue": ("revenue", "cost"),
+    "fig-roc": ("flagged", "wrongly_flagged"),
+}
+#: per-behaviour table column -> the catalogue metric it sums
+TABLE_METRICS = {
+    "nodes_start": "count",
+    "nodes_end": "count",
+    "revenue_per_node_epoch": "revenue",
+    "cost_per_node_epoch": "cost",
+    "profit_per_node_epoch": "profit",
+    "slashed_tokens": "slashed",
+    "guilty_verdicts": "flagged",
+    "probed_node_epochs": "probed",
+}
+#: export button -> label: the shown run's tables and figures, and the design on the page as a scenario file
+EXPORTS = {
+    "csv": "tables (CSV)",
+    "parquet": "tables (Parquet)",
+    "figures": "figures (HTML)",
+    "toml": "scenario (TOML)",
+}
 GRAPHS = ("fig-shares", "fig-stake", "fig-slashes", "fig-revenue", "fig-roc")
 
 
@@ -83,6 +109,20 @@ def layout(ctx):
                     html.Span(id="run-status", children="no run started here yet"),
                 ],
             ),
+            html.Div(id="run-margin", className="margin"),
+            html.Div(
+                className="controls",
+                children=[
+                    html.Span("Export:", className="message"),
+                    *[html.Button(label, id=f"export-{key}", n_clicks=0) for key, label in EXPORTS.items()],
+                    dcc.Download(id="run-download"),
+                    html.Small(
+                        "Each figure's camera button saves it as PNG (in the browser; kaleido is not installed, "
+                        "so the server exports figures as one HTML page)."
+                    ),
+                ],
+            ),
+            dcc.Location(id="run-url", refresh=False),
             html.Div(id="run-shown", className="message", children=_opened_on(ctx)),
             html.Div(
                 id="run-message",
@@ -95,7 +135,10 @@ def layout(ctx):
             dcc.Store(id="run-drawn"),
             html.Div(
                 className="grid2",
-                children=[dcc.Graph(id=gid, figure=fig) for gid, fig in zip(GRAPHS, _figures(result))],
+                children=[
+                    html.Div([dcc.Graph(id=gid, figure=fig), _explain(gid)])
+                    for gid, fig in zip(GRAPHS, _figures(result))
+                ],
             ),
             html.Div(id="run-summary", children=_summary(result)),
         ]
@@ -136,6 +179,10 @@ def _control(path: str, label: str):
             html.Small(f"{path}; allowed {bounds or 'any'}; default {info['default']:g}"),
         ],
     )
+
+
+def _explain(graph_id: str):
+    return html.Small(data.explain(FIGURE_METRICS[graph_id]), id=f"explain-{graph_id}", className="explain")
 
 
 def _opened_on(ctx) -> str:
@@ -179,7 +226,7 @@ def _summary(result):
     epochs = int(result.steps["epoch"].max()) if not result.steps.empty else 0
     title = f"summary of {scenario.name} ({scenario.hash}, {epochs} epochs)"
     table = behaviour_table(result)
-    head = html.Tr([html.Th(BEHAVIOUR_COLUMNS.get(c, c)) for c in table.columns])
+    head = html.Tr([_header(c) for c in table.columns])
     body = [html.Tr([html.Td(_cell(v)) for v in row]) for row in table.itertuples(index=False)]
     return html.Details(
         [
@@ -195,6 +242,12 @@ def _summary(result):
         ],
         open=True,
     )
+
+
+def _header(column: str):
+    """A table header with the catalogue's explanation of its metric on hover."""
+    metric = TABLE_METRICS.get(column)
+    return html.Th(BEHAVIOUR_COLUMNS.get(column, column), title=data.explain([metric]) if metric else None)
 
 
 def _cell(value) -> str:
@@ -238,17 +291,58 @@ def register(app, ctx):
         Output({"type": "param", "path": ALL}, "value"),
         Output("run-message", "children", allow_duplicate=True),
         Output("run-message", "className", allow_duplicate=True),
+        Output("run-scenario", "value"),
         Input("run-scenario", "value"),
         State({"type": "param", "path": ALL}, "id"),
+        State("run-url", "search"),
+        State("run-scenario", "options"),
         prevent_initial_call="initial_duplicate",
     )
-    def fill_controls(scenario_path, ids):
+    def fill_controls(scenario_path, ids, search, options):
+        """The scenario file's values. On page load a link (``?scenario=FILE&group.key=value``) picks
+        its file and puts its values on top (read once: the page rewrites the address as it changes)."""
         from dash import ctx as trigger
 
-        values, message, kind = control_values(scenario_path, ids)
-        if trigger.triggered_id is None and kind == "message":  # page load: keep a startup message
-            return values, no_update, no_update
-        return values, message, kind
+        loading = trigger.triggered_id is None
+        link = data.read_query(search) if loading else {"scenario": None}
+        linked = next((o["value"] for o in options if o["label"] == link["scenario"]), None)
+        values, message, kind = control_values(linked or scenario_path, ids)
+        if linked and kind == "message":
+            values = [link["overrides"].get(i["path"], v) for i, v in zip(ids, values)]
+        picked = linked if linked and linked != scenario_path else no_update
+        if loading and kind == "message":  # page load: keep a startup message
+            return values, no_update, no_update, picked
+        return values, message, kind, picked
+
+    @app.callback(
+        Output("run-url", "search"),
+        Input("run-scenario", "value"),
+        Input({"type": "param", "path": ALL}, "value"),
+        State({"type": "param", "path": ALL}, "id"),
+        prevent_initial_call=True,
+    )
+    def share_link(scenario_path, values, ids):
+        """The design on the page in the address bar, so a copied link reopens it."""
+        try:
+            saved, design = _design(scenario_path, ids, values)
+        except (UserError, ValueError, TypeError):
+            return no_update
+        return data.design_query(design, saved, scenario_path)
+
+    @app.callback(
+        Output("run-download", "data"),
+        *[Input(f"export-{key}", "n_clicks") for key in EXPORTS],
+        State("current-run", "data"),
+        State("run-scenario", "value"),
+        State({"type": "param", "path": ALL}, "id"),
+        State({"type": "param", "path": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def export(*args):
+        from dash import ctx as trigger
+
+        current, scenario_path, ids, values = args[len(EXPORTS) :]
+        return export_file(ctx, str(trigger.triggered_id).removeprefix("export-"), current, scenario_path, ids, values)
 
     @app.callback(
         Output("run-job", "data"),
@@ -300,6 +394,16 @@ def register(app, ctx):
     def estimate(scenario_path, values, ids):
         """Run time of the design on the page before Run (a short timing run the first time for a size)."""
         return estimate_text(ctx, scenario_path, ids, values)
+
+    @app.callback(
+        Output("run-margin", "children"),
+        Input("run-scenario", "value"),
+        Input({"type": "param", "path": ALL}, "value"),
+        State({"type": "param", "path": ALL}, "id"),
+    )
+    def margin(scenario_path, values, ids):
+        """The closed-form margin of the design on the page, at every edit (no simulation)."""
+        return margin_readout(ctx, scenario_path, ids, values)
 
     @app.callback(
         *[Output(g, "figure") for g in GRAPHS],
@@ -497,3 +601,102 @@ def _poll(ctx, job, version, drawn=None):
     ready = done or version is None or drawn == version or not str(version).startswith(f"{job.id}:")
     bump = new_version != version and job.result is not None and ready
     return (no_update, done, *message, str(job.epoch), str(job.total or 1), status, new_version if bump else no_update)
+
+
+def margin_readout(ctx, scenario_path, ids, values):
+    """Before Run: the closed-form deterrence margin, smallest deterring stake and participation band of
+    the design on the page (dashboard.data.design_deterrence), with the detector rates it assumes."""
+    from gaia_sim.scenario import load_scenario
+
+    try:
+        design = load_scenario(scenario_path).with_overrides(overrides_from_inputs(ids, values), source="dashboard")
+    except (UserError, ValueError, TypeError):
+        return html.Small("Closed form: waiting for valid values.")
+    answers, why = _answers(ctx, design.answers)
+    if answers is None:
+        return html.Small(f"Closed form: unavailable ({why}).")
+    rates = data.find_rates(design, scenario_path, ctx.results_root, ctx.sweep_roots, lambda d: _read(ctx, d))
+    behaviour, d = data.design_deterrence(design, answers, rates)
+    return html.Div([html.P(line) for line in margin_lines(design, behaviour, d, rates)])
+
+
+def margin_lines(design, behaviour: str, d, rates) -> list[str]:
+    """The readout in words: margin and verdict, smallest stake, participation, detector rates."""
+    share = design.population.model_dump()[behaviour]
+    who = f"{behaviour} nodes" if share > 0 else f"a {behaviour} node (none in the mix: one that would enter)"
+    verdict = "DETERRED: cheating does not pay" if d.deters else "NOT deterred: cheating pays"
+    stay = "they stay" if d.participation_margin >= 0 else "they LEAVE"
+    q = f"alpha = {design.detector.alpha:g}" if rates.fpr is None else f"{rates.fpr:.4f}"
+    return [
+        f"Before you run (closed form, gaia_sim.deterrence, for {who}): margin {d.margin:+.3f} tokens/epoch -> {verdict}.",
+        f"Smallest deterring stake at slash fraction {d.slash_fraction:g} (rule {design.slashing.rule}): "
+        f"{_tokens(d.min_stake)} (this design: {d.stake:g}).",
+        f"Participation: at stake {d.stake:g} honest nodes keep {d.participation_margin:+.3f} tokens/epoch above "
+        f"their outside option after wrongful slashes and the capital cost of stake -> {stay}; stake band that "
+        f"deters and keeps them: {_band(*d.stake_band)}.",
+        f"Detector rates: p = {rates.tpr:.3f} guilty verdicts per probe of a cheater, q = {q} of an honest node "
+        f"({rates.source}).",
+    ]
+
+
+def _band(lo: float, hi: float) -> str:
+    if lo <= hi:
+        return f"[{_tokens(lo)}, {_tokens(hi, 'no limit')}]"
+    deters = "no stake deters" if lo == float("inf") else f"deters from {_tokens(lo)}"
+    stays = "honest nodes leave at any stake" if hi == float("-inf") else f"honest nodes stay up to {_tokens(hi)}"
+    return f"EMPTY ({deters}; {stays})"
+
+
+def _tokens(x: float, infinite: str = "none deters") -> str:
+    import math
+
+    return f"{x:,.2f}" if math.isfinite(x) else (infinite if x > 0 else "none")
+
+
+def _answers(ctx, spec: str):
+    """The answer source (cached per source; an unavailable one is tried again next time)."""
+    key = ("answers", spec)
+    if key not in ctx.cache or ctx.cache[key][0] is None:
+        ctx.cache[key] = data.load_answer_source(spec)
+    return ctx.cache[key]
+
+
+def _read(ctx, run_dir):
+    """A stored run, read once per version of its manifest."""
+    from gaia_sim.results import read_run
+
+    key = ("stored", str(run_dir), (Path(run_dir) / "manifest.json").stat().st_mtime_ns)
+    if key not in ctx.cache:
+        ctx.cache[key] = read_run(run_dir)
+    return ctx.cache[key]
+
+
+def _design(scenario_path, ids, values):
+    """``(the scenario file as saved, the design on the page)``; raises UserError on a bad value."""
+    from gaia_sim.scenario import load_scenario
+
+    saved = load_scenario(scenario_path)
+    return saved, saved.with_overrides(overrides_from_inputs(ids, values), source="dashboard")
+
+
+def export_file(ctx, what: str, current, scenario_path, ids, values):
+    """The file a download button asks for: the shown run's tables or figures, or the design's scenario file."""
+    from dash import dcc as downloads
+
+    from dashboard.pages.network import current_run
+    from gaia_sim.scenario import to_toml
+
+    if what == "toml":
+        try:
+            _, design = _design(scenario_path, ids, values)
+        except (UserError, ValueError, TypeError):
+            return no_update
+        note = f"designed on the gaia-sim dashboard from {Path(scenario_path).name}; run: gaia-sim run FILE"
+        return downloads.send_string(to_toml(design, note), f"{design.name}-{design.hash}.toml")
+    result, _ = current_run(ctx, current)
+    if result is None:
+        return no_update
+    stem = f"{result.scenario.name}-{result.scenario.hash}"
+    if what == "figures":
+        return downloads.send_string(data.figures_html(_figures(result), stem), f"{stem}-figures.html")
+    return downloads.send_bytes(data.run_tables_zip(result, what), f"{stem}-tables-{what}.zip")

@@ -756,3 +756,114 @@ def test_no_console_errors_and_no_remote_assets(server, browser):
         "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(arguments[0]))", url
     )
     assert not remote, remote
+
+
+# --------------------------------------------------------------------------- issue 17 items 2, 5, 6
+def test_run_page_shows_the_margin_before_you_run(server, browser):
+    """Item 2: the closed-form margin, smallest deterring stake and participation band follow each edit at
+    once, with the detector rates assumed and where they come from (measured or plainly assumed)."""
+    url, _ = server
+    _open_stored_baseline(browser, url)
+    _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.25", 20, "the file's mix")
+    text = _wait(
+        browser, lambda d: "for lazy nodes" in _text(d, "#run-margin") and _text(d, "#run-margin"), 30, "the margin"
+    )
+    assert "Smallest deterring stake" in text and "stake band" in text and "Detector rates" in text, text
+    assert "measured in this design's stored run" in text, text
+    start = time.monotonic()
+    _type(browser, "staking.node_stake", "7")
+    _wait(browser, lambda d: "at stake 7 " in _text(d, "#run-margin"), 10, "the margin at stake 7")
+    assert time.monotonic() - start < 5
+    assert "as saved" in _text(browser, "#run-margin")  # the edited design has no run: the file's run's rates
+    _shot(browser, "14_run_page_margin")
+    _pick(browser, "run-scenario", "lazy_nodes.toml")
+    text = _wait(
+        browser, lambda d: "assumed" in _text(d, "#run-margin") and _text(d, "#run-margin"), 20, "assumed rates"
+    )
+    assert "p = 0.000" in text and "pessimistic" in text, text
+    _pick(browser, "run-scenario", "baseline.toml")
+
+
+def test_export_downloads_and_a_link_reopens_the_design(server, browser, tmp_path):
+    """Item 5: the design's scenario file (loads and runs), the run's tables and figures download; the
+    address bar carries the design and opening that link elsewhere restores it."""
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    url, _ = server
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    _open_stored_baseline(browser, url)
+    _wait(browser, lambda d: _param(d, "population.lazy").get_attribute("value") == "0.25", 20, "the file's mix")
+    _type(browser, "staking.node_stake", "77")
+    _type(browser, "epochs", "2")
+    link = _wait(
+        browser,
+        lambda d: "staking.node_stake=77" in d.current_url and "epochs=2" in d.current_url and d.current_url,
+        10,
+        "the link",
+    )
+    assert "scenario=baseline.toml" in link, link
+    for key, pattern in (("toml", "*.toml"), ("csv", "*tables-csv.zip"), ("parquet", "*-parquet.zip")):
+        _click(browser, f"#export-{key}")
+        _wait(browser, lambda d, p=pattern: list(tmp_path.glob(p)), 20, f"the {key} download")
+    _click(browser, "#export-figures")
+    page = _wait(browser, lambda d: next(tmp_path.glob("*figures.html"), None), 30, "the figures download")
+    assert "plotly-graph-div" in page.read_text()
+    design = load_scenario(next(tmp_path.glob("*.toml")))
+    assert design.staking.node_stake == 77.0 and design.epochs == 2
+    assert int(simulate(design).steps["epoch"].max()) == 2
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(link)
+        _wait(browser, lambda d: _param(d, "staking.node_stake").get_attribute("value") == "77", 30, "the linked stake")
+        assert _param(browser, "epochs").get_attribute("value") == "2"
+        _pick(browser, "run-scenario", "lazy_nodes.toml")
+        _wait(browser, lambda d: "scenario=lazy_nodes.toml" in d.current_url, 10, "the link following the scenario")
+    finally:
+        browser.close()
+        browser.switch_to.window(browser.window_handles[0])
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
+
+
+def _slide_to_start(driver, slider_id: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    handle = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"#{slider_id} [role=slider]"), 10, "a slider")
+    handle.click()
+    handle.send_keys(Keys.HOME)
+
+
+def test_figures_explained_and_epoch_sliders_show_the_network_and_verdicts_then(server, browser):
+    """Item 6: one line from the metric catalogue under each figure; the Network and Detector pages
+    show any epoch of the run, with the verdicts of that epoch."""
+    from gaia_sim.metrics import CATALOGUE
+
+    url, _ = server
+    _open_stored_baseline(browser, url)
+    assert CATALOGUE["share"][1] in _text(browser, "#explain-fig-shares")
+    assert CATALOGUE["wrongly_slashed"][1] in _text(browser, "#explain-fig-slashes")
+    _tab(browser, "network")
+    msg = _wait(
+        browser, lambda d: "epoch 4/4" in _text(d, "#network-message") and _text(d, "#network-message"), 30, "epoch 4"
+    )
+    assert "guilty verdicts this epoch" in msg and CATALOGUE["flagged"][1] in _text(browser, "#explain-fig-network")
+    _slide_to_start(browser, "network-epoch")
+    _wait(browser, lambda d: "epoch 1/4" in _text(d, "#network-message"), 20, "the network at epoch 1")
+    assert _trace_lengths(browser, "fig-network")
+    _shot(browser, "15_network_page_epoch_1")
+    _tab(browser, "detector")
+    _wait(browser, lambda d: "epoch 4/4" in _text(d, "#det-epoch-message"), 30, "the verdicts of epoch 4")
+    _slide_to_start(browser, "det-epoch")
+    msg = _wait(
+        browser,
+        lambda d: "epoch 1/4" in _text(d, "#det-epoch-message") and _text(d, "#det-epoch-message"),
+        20,
+        "epoch 1",
+    )
+    assert "verdicts, guilty:" in msg, msg
+    title = browser.execute_script("return document.querySelector('#fig-verdicts .js-plotly-plot').layout.title.text")
+    assert title == "Recorded verdicts of epoch 1", title
+    assert CATALOGUE["wrongly_flagged"][1] in _text(browser, "#explain-fig-verdicts")
+    _shot(browser, "16_detector_page_epoch_1")
