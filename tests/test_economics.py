@@ -63,6 +63,7 @@ def test_jail_then_eject(scenarios_dir, standin):
             "strategy.dynamics": "none",
             "epochs": 25,
             "detector.sequential": False,
+            "detector.alpha": 1e-4,  # each node is decided at level alpha: keep honest false convictions out of this test
         },
     )
     m = run_model(s, standin)
