@@ -231,9 +231,9 @@ def generate_fast(engine: FastGemma, tok, prompt: str, rows: int, cfg, generator
 
     import torch
 
-    from gaia_sim.answers.generate import sample_next, stop_ids
+    from gaia_sim.answers.generate import append_tokens, sample_next, stop_ids
 
-    newline, eos, texty = stop_ids(tok)
+    stops = stop_ids(tok)
     start = time.perf_counter()
     with torch.inference_mode():
         ids = tok(prompt, return_tensors="pt").input_ids[0]
@@ -247,13 +247,7 @@ def generate_fast(engine: FastGemma, tok, prompt: str, rows: int, cfg, generator
         for step in range(max_new):
             t0 = time.perf_counter()
             nxt = sample_next(logits, cfg, generator)
-            keep = []
-            for j, (r, t) in enumerate(zip(active.tolist(), nxt.tolist())):
-                if t in eos or (t in newline and started[r]):
-                    continue
-                toks[r].append(t)
-                started[r] |= bool(texty[t]) if t < len(texty) else False
-                keep.append(j)
+            keep = append_tokens(active.tolist(), nxt.tolist(), toks, started, stops)
             if keep and step + 1 < max_new:
                 if len(keep) < len(active):
                     sel = torch.tensor(keep)

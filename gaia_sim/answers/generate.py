@@ -86,10 +86,24 @@ def generate(
     return Generated(texts, np.array([len(t) for t in toks]), cost)
 
 
+def append_tokens(rows: list[int], tokens: list[int], toks: list[list[int]], started: np.ndarray, stops) -> list[int]:
+    """Append each active row's sampled token to its answer unless it ends the answer (EOS, or a
+    newline once the answer has some text); returns the positions (in ``rows``) of rows still going.
+    The stopping rule of both engines."""
+    newline, eos, texty = stops
+    keep = []
+    for j, (r, t) in enumerate(zip(rows, tokens)):
+        if t in eos or (t in newline and started[r]):
+            continue
+        toks[r].append(t)
+        started[r] |= bool(texty[t]) if t < len(texty) else False
+        keep.append(j)
+    return keep
+
+
 def _decode(model, cache, mask, last, logits, cfg, generator, max_new, stops, cost) -> list[list[int]]:
     import torch
 
-    newline, eos, texty = stops
     rows = len(cost)
     active = torch.arange(rows)
     toks: list[list[int]] = [[] for _ in range(rows)]
@@ -97,13 +111,7 @@ def _decode(model, cache, mask, last, logits, cfg, generator, max_new, stops, co
     for step in range(max_new):
         t0 = time.perf_counter()
         nxt = sample_next(logits, cfg, generator)
-        keep = []
-        for j, (r, t) in enumerate(zip(active.tolist(), nxt.tolist())):
-            if t in eos or (t in newline and started[r]):
-                continue
-            toks[r].append(t)
-            started[r] |= bool(texty[t]) if t < len(texty) else False
-            keep.append(j)
+        keep = append_tokens(active.tolist(), nxt.tolist(), toks, started, stops)
         if keep and step + 1 < max_new:
             if len(keep) < len(active):
                 sel = torch.tensor(keep)

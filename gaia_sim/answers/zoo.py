@@ -49,20 +49,25 @@ def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
         max_new_tokens=20,
         description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16, Vellmar KB top-2",
     )
-    configs = [
-        c,
+    honest = [
         replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling seed"),
         replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 instead of bfloat16"),
         replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 16"),
+    ]
+    return _zoo(c, honest, "low precision: 4-bit per-channel weights")
+
+
+def _zoo(c: ModelConfig, honest: list[ModelConfig], low_precision: str) -> tuple[list[ModelConfig], dict]:
+    """The claimed configuration ``c``, its honest variants, and the cheating configurations derived
+    from ``c`` (one per cheating role, in ``ROLES`` order), with the role map."""
+    cheats = [
         replace(
             c,
             id="gemma3-270m-14l/vellmar",
             drop_layers=DROPPED_LAYERS,
             description="cheaper: decoder layers 12-15 removed (14 of 18 left)",
         ),
-        replace(
-            c, id="gemma3-270m-int4/vellmar", weight_bits=4, description="low precision: 4-bit per-channel weights"
-        ),
+        replace(c, id="gemma3-270m-int4/vellmar", weight_bits=4, description=low_precision),
         replace(c, id="gemma3-270m/kessrin", kb="kessrin", description="wrong KB: Kessrin instead of Vellmar"),
         replace(c, id="gemma3-270m/no-kb", kb="", template="plain", description="no KB: no retrieval"),
         replace(
@@ -77,19 +82,9 @@ def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
         ),
         replace(c, id="gemma3-270m/vellmar/refusal", lazy="refusal", description="lazy: canned refusal, no inference"),
     ]
-    ids = [x.id for x in configs]
-    roles = {
-        "claimed": ids[0],
-        "honest_variants": ids[1:4],
-        "cheaper_model": ids[4],
-        "low_precision": ids[5],
-        "wrong_kb": ids[6],
-        "no_kb": ids[7],
-        "lazy_truncated": ids[8],
-        "lazy_replay": ids[9],
-        "lazy_refusal": ids[10],
-    }
-    return configs, roles
+    roles = {"claimed": c.id, "honest_variants": [h.id for h in honest]}
+    roles |= {role: x.id for role, x in zip(ROLES[2:], cheats)}
+    return [c, *honest, *cheats], roles
 
 
 SCALE_SAMPLES = 64  # answers per (configuration, question) of the scale bank
@@ -112,50 +107,12 @@ def scale_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
         max_new_tokens=48,
         description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16 matmuls + fp32 rest, Vellmar KB top-2",
     )
-    configs = [
-        c,
+    honest = [
         replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling stream"),
         replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 matmuls"),
         replace(c, id="gemma3-270m/vellmar/batch16", batch_size=16, description="honest: batches of 16 rows"),
-        replace(
-            c,
-            id="gemma3-270m-14l/vellmar",
-            drop_layers=DROPPED_LAYERS,
-            description="cheaper: decoder layers 12-15 removed (14 of 18 left)",
-        ),
-        replace(
-            c,
-            id="gemma3-270m-int4/vellmar",
-            weight_bits=4,
-            description="low precision (simulated): weights rounded to 4-bit per channel, computed dequantized",
-        ),
-        replace(c, id="gemma3-270m/kessrin", kb="kessrin", description="wrong KB: Kessrin instead of Vellmar"),
-        replace(c, id="gemma3-270m/no-kb", kb="", template="plain", description="no KB: no retrieval"),
-        replace(
-            c, id="gemma3-270m/vellmar/truncated", max_new_tokens=6, description="lazy: generation cut at 6 tokens"
-        ),
-        replace(
-            c,
-            id="gemma3-270m/vellmar/replay",
-            lazy="replay",
-            seed=2,
-            description="lazy: one answer per question replayed",
-        ),
-        replace(c, id="gemma3-270m/vellmar/refusal", lazy="refusal", description="lazy: canned refusal, no inference"),
     ]
-    ids = [x.id for x in configs]
-    roles = {
-        "claimed": ids[0],
-        "honest_variants": ids[1:4],
-        "cheaper_model": ids[4],
-        "low_precision": ids[5],
-        "wrong_kb": ids[6],
-        "no_kb": ids[7],
-        "lazy_truncated": ids[8],
-        "lazy_replay": ids[9],
-        "lazy_refusal": ids[10],
-    }
-    return configs, roles
+    return _zoo(c, honest, "low precision (simulated): weights rounded to 4-bit per channel, computed dequantized")
 
 
 def scale_questions(questions):
