@@ -258,6 +258,7 @@ def build_state(scenario, answers) -> NetworkState:
     validator_domain, validators = _build_validators(scenario)
     ledger, lid_node, lid_val, lid_dom = _build_ledger(scenario, node_domain, free_slot, validator_domain)
     _check_canary_role(scenario, configs)
+    plan = question_plan(scenario, answers)
     return NetworkState(
         scenario,
         answers,
@@ -276,8 +277,8 @@ def build_state(scenario, answers) -> NetworkState:
         lid_val=lid_val,
         lid_dom=lid_dom,
         evidence=new_evidence(scenario),
-        question_selector=_question_selector(scenario, answers),
-        **question_plan(scenario, answers),
+        question_selector=_question_selector(scenario, len(plan["probe_questions"])),
+        **plan,
     )
 
 
@@ -354,7 +355,7 @@ def new_evidence(scenario) -> EvidenceAccumulator | None:
     return EvidenceAccumulator(alpha=det.alpha) if det.sequential else None
 
 
-def _question_selector(scenario, answers) -> QuestionSelector | None:
+def _question_selector(scenario, n_questions: int) -> QuestionSelector | None:
     if scenario.probes.question_selection != "learned":
         return None
     if not scenario.detector.name.startswith("default"):
@@ -362,7 +363,7 @@ def _question_selector(scenario, answers) -> QuestionSelector | None:
             f"probes.question_selection = 'learned' needs detector.name 'default' or "
             f"'default_all' (per-question p-values); got {scenario.detector.name!r}"
         )
-    return QuestionSelector(len(question_plan(scenario, answers)["probe_questions"]))
+    return QuestionSelector(n_questions)
 
 
 def _check_canary_role(scenario, configs: Configs) -> None:
