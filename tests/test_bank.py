@@ -130,7 +130,7 @@ def _fake_rows(plan, cfg, model, chunk, per_prompt):
 
 @pytest.fixture
 def fake_generation(monkeypatch):
-    monkeypatch.setattr(build_mod, "_load", lambda cfg, log: object())
+    monkeypatch.setattr(build_mod, "load_engine", lambda cfg, log: object())
     monkeypatch.setattr(build_mod, "_generate_rows", _fake_rows)
     _FakeModel.calls, _FakeModel.fail_after = [], None
     return _FakeModel

@@ -17,7 +17,7 @@ from gaia_sim.answers.generate import build_prompt  # noqa: E402
 from gaia_sim.answers.knowledge import load_questions  # noqa: E402
 from gaia_sim.answers.models import ModelConfig, converted_dir, drop_layers, load_pretrained  # noqa: E402
 from gaia_sim.answers.store import read_answers  # noqa: E402
-from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, scale_zoo  # noqa: E402
+from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ def test_engine_follows_dropped_layers(hf_model):
 
 def test_split_build_is_byte_identical_to_a_single_process(tmp_path):
     """Same seed, same bytes: two worker processes write the same answers as one process."""
-    configs, roles = scale_zoo()
+    configs, roles = default_zoo()
     claimed = next(c for c in configs if c.id == roles["claimed"])
     questions = tuple(q for q in load_questions() if q.id in ("vel-founded", "gen-sky"))
     out = {}
@@ -105,3 +105,14 @@ def test_split_build_is_byte_identical_to_a_single_process(tmp_path):
         out[name] = read_answers(tmp_path / name / "answers" / f"{h}.npz")[0]
     assert out["one"].texts == out["two"].texts
     assert (out["one"].embeddings == out["two"].embeddings).all()
+
+
+def test_calibration_times_the_fast_engine_itself(hf_model):
+    """``bank calibrate`` prices a fast-engine stack by timing that engine's prefill and decode steps."""
+    from gaia_sim.answers.calibrate import _time_round_fast
+
+    model, tok = hf_model
+    engine = FastGemma(model, "float32")
+    cfg = ModelConfig("t", engine="fast")
+    prefill, step = _time_round_fast(engine, tok, cfg, build_prompt(cfg, "When was Vellmar founded?"), 4, 3)
+    assert prefill > 0 and step > 0

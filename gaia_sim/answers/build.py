@@ -198,7 +198,7 @@ def _generate_chunks(plan: BuildPlan, cfg: ModelConfig, h: str, todo: list[Quest
     chunks = [c for c in chunks_of(cfg, todo, plan.samples) if mine(plan, c)]
     if not chunks:
         return
-    model = None if cfg.lazy == "refusal" else _load(cfg, log)
+    model = None if cfg.lazy == "refusal" else load_engine(cfg, log)
     with _engine_threads(cfg):
         for chunk in chunks:
             ans = _answer_chunk(plan, cfg, model, chunk)
@@ -257,7 +257,7 @@ def _chunk_name(chunk: list[Question]) -> str:
     return f"{zlib.crc32(chr(31).join(q.id for q in chunk).encode()):08x}"
 
 
-def _load(cfg: ModelConfig, log):
+def load_engine(cfg: ModelConfig, log=print):
     """(model, tokenizer) of ``cfg``; for the fast engine the model is a :class:`FastGemma` over its weights."""
     from gaia_sim.answers.models import load_model
 

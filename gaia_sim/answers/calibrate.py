@@ -66,6 +66,26 @@ def _time_round(model, tok, cfg: ModelConfig, prompt: str, rows: int, steps: int
         return prefill, (_clock() - t0) / steps
 
 
+def _time_round_fast(engine, tok, cfg: ModelConfig, prompt: str, rows: int, steps: int) -> tuple[float, float]:
+    """(prefill seconds, seconds per decode step at ``rows`` rows) of the fast engine
+    (:class:`gaia_sim.answers.fastgen.FastGemma`), timed like :func:`_time_round`."""
+    import torch
+
+    from gaia_sim.answers.fastgen import new_own_cache
+
+    with torch.inference_mode():
+        ids = tok(prompt, return_tensors="pt").input_ids[0]
+        t0 = _clock()
+        h, prefix = engine.prefill(ids)
+        nxt = engine.logits(h).argmax(-1).expand(rows)
+        prefill = _clock() - t0
+        own = new_own_cache(engine, rows, steps)
+        t0 = _clock()
+        for step in range(steps):
+            nxt = engine.logits(engine.decode_step(nxt, step, prefix, own, len(ids))).argmax(-1)
+        return prefill, (_clock() - t0) / steps
+
+
 def _computation(cfg: ModelConfig) -> str:
     """Configurations that differ only in sampling seed or laziness run the same computation."""
     import json
@@ -85,21 +105,22 @@ def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[st
     over rounds agreed within ~30%).
     """
     from gaia_sim.answers.bank import Bank
+    from gaia_sim.answers.build import load_engine
     from gaia_sim.answers.generate import build_prompt
-    from gaia_sim.answers.models import load_model
 
     bank, manifest = Bank.load(root), read_manifest(root)
     samples, question = manifest["samples"], manifest["questions"][0]["text"]
     configs = {c: _spec_config(c, manifest["configs"][c]["spec"]) for c in bank.configs}
     keys = {c: _computation(cfg) for c, cfg in configs.items() if cfg.lazy != "refusal"}
     reps = {k: next(c for c in configs if keys.get(c) == k) for k in dict.fromkeys(keys.values())}
-    models = {k: load_model(configs[c]) for k, c in reps.items()}
+    models = {k: load_engine(configs[c], log) for k, c in reps.items()}
     t = {k: [] for k in reps}
     for r in range(rounds):
         for k, c in reps.items():
             cfg = configs[c]
             rows = min(cfg.batch_size, samples)
-            pre, step = _time_round(*models[k], cfg, build_prompt(cfg, question), rows, steps)
+            timer = _time_round_fast if cfg.engine == "fast" else _time_round
+            pre, step = timer(*models[k], cfg, build_prompt(cfg, question), rows, steps)
             t[k].append(pre / samples + step / rows * _tokens(bank, configs, k, keys))
         log(f"calibration round {r + 1}/{rounds} done")
     per_key = {k: float(np.min(v)) for k, v in t.items()}

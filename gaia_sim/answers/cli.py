@@ -20,16 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b = sub.add_parser("build", help="generate, embed and store answers (resumable)")
     b.add_argument("--out", type=Path, default=None, help="bank folder (default: the shipped gaia_sim/data/bank)")
     b.add_argument("--configs", default="", help="comma-separated config ids of the default zoo (default: all)")
-    b.add_argument("--questions", default="", help="comma-separated question ids (default: all)")
     b.add_argument(
-        "--zoo",
-        choices=("default", "scale"),
-        default="default",
-        help="configuration set: the shipped bank's, or the scale bank's (fast engine, 60 questions, 64 samples)",
+        "--questions",
+        default="",
+        help="comma-separated ids from gaia_sim/data/kb/questions.toml (default: the first 30 Vellmar, 30 general)",
     )
-    b.add_argument(
-        "--samples", type=int, default=None, help="answers per configuration and question (default: 8, scale: 64)"
-    )
+    b.add_argument("--samples", type=int, default=None, help="answers per configuration and question (default: 64)")
     b.add_argument("--seed", type=int, default=None, help="root seed (default: the documented 20250417)")
     b.add_argument("--max-new-tokens", type=int, default=None, help="override every config's max_new_tokens")
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads (of the single process)")
@@ -65,31 +61,25 @@ def _build(args) -> int:
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR
     from gaia_sim.answers.build import BuildPlan, build
     from gaia_sim.answers.knowledge import load_questions
-    from gaia_sim.answers.zoo import (
-        DEFAULT_ROOT_SEED,
-        SCALE_SAMPLES,
-        default_zoo,
-        extra_configs,
-        scale_questions,
-        scale_zoo,
-    )
+    from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, DEFAULT_SAMPLES, default_questions, default_zoo, extra_configs
     from gaia_sim.atomic import check_output_dir
 
-    scale = args.zoo == "scale"
-    samples = args.samples if args.samples is not None else (SCALE_SAMPLES if scale else 8)
+    samples = args.samples if args.samples is not None else DEFAULT_SAMPLES
     if samples < 1 or args.threads < 1 or args.workers < 1:
         raise UserError("--samples, --threads and --workers must be >= 1")
     import torch
 
     torch.set_num_threads(args.threads)
-    configs, roles = scale_zoo() if scale else default_zoo()
+    configs, roles = default_zoo()
     configs = _select(configs + extra_configs(), args.configs, "configs") if args.configs else configs
     if args.max_new_tokens:
         configs = [replace(c, max_new_tokens=args.max_new_tokens) for c in configs]
     ids = {c.id for c in configs}
     roles = {r: v for r, v in roles.items() if all(x in ids for x in (v if isinstance(v, list) else [v]))}
     everything = load_questions()
-    questions = tuple(_select(scale_questions(everything) if scale else everything, args.questions, "questions"))
+    questions = tuple(
+        _select(everything, args.questions, "questions") if args.questions else default_questions(everything)
+    )
     seed = DEFAULT_ROOT_SEED if args.seed is None else args.seed
     plan = BuildPlan(
         check_output_dir(args.out or DEFAULT_BANK_DIR, "bank folder"), configs, roles, questions, samples, seed

@@ -1,16 +1,17 @@
-"""The default model zoo of the answer bank and the protocol roles it fills.
+"""The model zoo of the shipped answer bank and the protocol roles it fills.
 
 Every node in a simulated Gaia domain *claims* the configuration ``gemma3-270m/vellmar`` (Gemma 3
-270M, bfloat16, Vellmar knowledge base, top-2 retrieval). The other configurations are what a node may
+270M, matrix products in bfloat16 with float32 elsewhere, Vellmar knowledge base, top-2 retrieval,
+the fast engine of :mod:`gaia_sim.answers.fastgen`). The other configurations are what a node may
 really run instead:
 
 =================  =============================================  ===========================
 role               configuration                                  what differs (real compute)
 =================  =============================================  ===========================
 claimed            gemma3-270m/vellmar                            —
-honest_variants    .../seed1, .../fp32, .../batch8                sampling seed, dtype, batch size
+honest_variants    .../seed1, .../fp32, .../batch16               sampling stream, dtype, batch size
 cheaper_model      gemma3-270m-14l/vellmar                        4 of 18 decoder layers removed
-low_precision      gemma3-270m-int4/vellmar                       weights re-quantized to 4-bit/channel
+low_precision      gemma3-270m-int4/vellmar                       weights rounded to 4-bit/channel (simulated)
 wrong_kb           gemma3-270m/kessrin                            another knowledge base
 no_kb              gemma3-270m/no-kb                              no retrieval
 lazy_truncated     gemma3-270m/vellmar/truncated                  generation stopped after 6 tokens
@@ -40,24 +41,7 @@ DEFAULT_ROOT_SEED = 20250417
 DROPPED_LAYERS = (12, 13, 14, 15)  # late-middle layers (ShortGPT: the most redundant); removing 9 gives gibberish
 
 
-def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
-    """(configurations, role -> config id) of the shipped bank."""
-    c = ModelConfig(
-        "gemma3-270m/vellmar",
-        dtype="bfloat16",
-        batch_size=16,
-        max_new_tokens=20,
-        description="claimed: Gemma 3 270M (Q4_K_M GGUF, dequantized), bf16, Vellmar KB top-2",
-    )
-    honest = [
-        replace(c, id="gemma3-270m/vellmar/seed1", seed=1, description="honest: another sampling seed"),
-        replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 instead of bfloat16"),
-        replace(c, id="gemma3-270m/vellmar/batch8", batch_size=8, description="honest: batch size 8 instead of 16"),
-    ]
-    return _zoo(c, honest, "low precision: 4-bit per-channel weights")
-
-
-def _zoo(c: ModelConfig, honest: list[ModelConfig], low_precision: str) -> tuple[list[ModelConfig], dict]:
+def _zoo(c: ModelConfig, honest: list[ModelConfig]) -> tuple[list[ModelConfig], dict]:
     """The claimed configuration ``c``, its honest variants, and the cheating configurations derived
     from ``c`` (one per cheating role, in ``ROLES`` order), with the role map."""
     cheats = [
@@ -67,7 +51,12 @@ def _zoo(c: ModelConfig, honest: list[ModelConfig], low_precision: str) -> tuple
             drop_layers=DROPPED_LAYERS,
             description="cheaper: decoder layers 12-15 removed (14 of 18 left)",
         ),
-        replace(c, id="gemma3-270m-int4/vellmar", weight_bits=4, description=low_precision),
+        replace(
+            c,
+            id="gemma3-270m-int4/vellmar",
+            weight_bits=4,
+            description="low precision (simulated): weights rounded to 4-bit per channel, computed dequantized",
+        ),
         replace(c, id="gemma3-270m/kessrin", kb="kessrin", description="wrong KB: Kessrin instead of Vellmar"),
         replace(c, id="gemma3-270m/no-kb", kb="", template="plain", description="no KB: no retrieval"),
         replace(
@@ -87,12 +76,12 @@ def _zoo(c: ModelConfig, honest: list[ModelConfig], low_precision: str) -> tuple
     return [c, *honest, *cheats], roles
 
 
-SCALE_SAMPLES = 64  # answers per (configuration, question) of the scale bank
-SCALE_QUESTIONS_PER_KIND = 30  # Vellmar and general questions each
+DEFAULT_SAMPLES = 64  # answers per (configuration, question) of the shipped bank
+QUESTIONS_PER_KIND = 30  # Vellmar and general questions each
 
 
-def scale_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
-    """(configurations, roles) of the scale bank: the fast engine, 48 new tokens, 64 rows per batch.
+def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
+    """(configurations, roles) of the shipped bank: the fast engine, 48 new tokens, 64 rows per batch.
 
     Honest stacks differ in real arithmetic: bf16 matrix products with float32 elsewhere (the claimed
     stack), float32 throughout, another sampling stream, another batch size. The low-precision cheat
@@ -112,13 +101,13 @@ def scale_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
         replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 matmuls"),
         replace(c, id="gemma3-270m/vellmar/batch16", batch_size=16, description="honest: batches of 16 rows"),
     ]
-    return _zoo(c, honest, "low precision (simulated): weights rounded to 4-bit per channel, computed dequantized")
+    return _zoo(c, honest)
 
 
-def scale_questions(questions):
-    """The scale bank's questions: the first 30 Vellmar and the first 30 general ones, in file order."""
-    vel = [q for q in questions if q.kb == "vellmar"][:SCALE_QUESTIONS_PER_KIND]
-    gen = [q for q in questions if q.kb == ""][:SCALE_QUESTIONS_PER_KIND]
+def default_questions(questions):
+    """The shipped bank's questions: the first 30 Vellmar and the first 30 general ones, in file order."""
+    vel = [q for q in questions if q.kb == "vellmar"][:QUESTIONS_PER_KIND]
+    gen = [q for q in questions if q.kb == ""][:QUESTIONS_PER_KIND]
     return tuple(q for q in questions if q in set(vel) | set(gen))
 
 
