@@ -500,3 +500,34 @@ def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
         legend_title_side="top",
     )
     return fig
+
+
+def fig_attack_margins(attacks: pd.DataFrame) -> go.Figure:
+    """Each attack's profit over an honest node under the recommended design, with its confidence
+    interval (``attacks``: name, profit_over_honest, ci_low, ci_high); below 0 the attack does not pay."""
+    title = "What each attack earns over honest<br><sup>tokens per node-epoch, with its confidence interval</sup>"
+    if attacks.empty:
+        return _empty(title, "no attacks in this recommendation")
+    mean = attacks["profit_over_honest"].to_numpy(float)
+    colours = ["#2ca02c" if hi < 0 else "#d62728" for hi in attacks["ci_high"]]
+    fig = go.Figure(
+        go.Scatter(
+            x=mean,
+            y=attacks["name"],
+            mode="markers",
+            marker={"color": colours, "size": 10},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": attacks["ci_high"].to_numpy(float) - mean,
+                "arrayminus": mean - attacks["ci_low"].to_numpy(float),
+            },
+            name="profit over honest",
+            showlegend=False,
+        )
+    )
+    fig.add_vline(x=0, line_dash="dash", line_color="#555")
+    fig.update_layout(
+        title=title, template=TEMPLATE, xaxis_title="profit over honest (tokens per node-epoch)", yaxis_title=None
+    )
+    return fig

@@ -85,7 +85,7 @@ def test_bad_input_is_refused_with_the_user_error_text(scenarios, changes, needl
 
 
 class _FailIfStarted:
-    def start(self, scenario, source=None):
+    def start(self, scenario, source=None, owner=""):
         raise AssertionError("a refused input must not start a run")
 
 
@@ -175,7 +175,7 @@ def test_a_stopped_job_ends_after_the_current_epoch_and_is_not_written(tmp_path)
     job = jobs.start(object())
     while job.epoch < 3:
         time.sleep(0.005)
-    jobs.stop(job.id)
+    jobs.stop(job.id, "")
     while not job.done:
         time.sleep(0.005)
     assert job.stopped and job.error is None and 3 <= job.epoch < 1000
@@ -189,7 +189,7 @@ def test_stop_on_the_last_epoch_keeps_and_writes_the_complete_run(tmp_path):
     def last_epoch_stopped(scenario, on_epoch=None):
         for epoch in (1, 2, 3):
             if epoch == 3:
-                jobs.stop("job1")  # Stop pressed while the last epoch ran
+                jobs.stop("job1", "")  # Stop pressed while the last epoch ran
             on_epoch(epoch, 3, f"partial {epoch}")
         return "full"
 
@@ -234,28 +234,36 @@ def test_picking_a_scenario_shows_its_stored_run(scenarios, tmp_path):
     assert current_run(ctx, None)[0] is ctx.initial_result
 
 
-def test_runs_of_the_same_design_in_two_tabs_write_its_folder_one_after_the_other(monkeypatch, tmp_path):
-    import threading
+def test_two_sessions_run_the_same_design_at_once_into_folders_of_their_own(scenarios, tmp_path):
+    """Issue 17 item 7: a job is found only with the session that started it; every run writes a folder of
+    its own (two tabs running one design at once once wrote one folder file by file together)."""
+    from gaia_sim.scenario import load_scenario
 
-    import gaia_sim.results
+    jobs = dash_app._job_registry(JobRegistry, tmp_path / "results")
+    scenario = load_scenario(scenarios / "baseline.toml")
+    a, b = (jobs.start(scenario, owner=token) for token in ("a" * 32, "b" * 32))
+    while not (a.done and b.done):
+        time.sleep(0.01)
+    assert a.error is None and b.error is None
+    assert a.run_dir != b.run_dir and a.run_dir.parent.parent.parent.name == "dashboard-runs"
+    for job in (a, b):
+        assert (job.run_dir / "manifest.json").exists() and job.run_dir.name == scenario.hash
+    assert (a.run_dir / "steps.parquet").read_bytes() == (b.run_dir / "steps.parquet").read_bytes()  # same seed
+    assert jobs.get(a.id, "a" * 32) is a and jobs.get(a.id, "b" * 32) is None and jobs.get(a.id, None) is None
+    assert jobs.stop(b.id, "a" * 32) is None
+    from dashboard.pages.network import current_run
 
-    inside, most = [0], [0]
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml", jobs=jobs)
+    assert current_run(ctx, {"job": a.id, "owner": "a" * 32})[0] is a.result
+    assert current_run(ctx, {"job": a.id, "owner": "b" * 32})[0] is None  # another session: the opening run
 
-    def slow_write(result, root):
-        inside[0] += 1
-        most[0] = max(most[0], inside[0])
-        time.sleep(0.2)
-        inside[0] -= 1
-        return tmp_path
 
-    monkeypatch.setattr(gaia_sim.results, "write_run", slow_write)
-    jobs = dash_app._job_registry(JobRegistry, tmp_path)
-    threads = [threading.Thread(target=jobs._write_run, args=("same run", tmp_path)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert most[0] == 1
+def test_a_run_is_refused_until_the_page_has_its_session(scenarios, tmp_path, monkeypatch):
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    ctx.jobs = _FailIfStarted()
+    monkeypatch.setattr(run_page, "estimate_seconds", lambda ctx, scenario: (1.0, "a test"))
+    out = run_page._start(ctx, str(scenarios / "baseline.toml"), *_inputs(), None)
+    assert out[3] == "message error" and "still loading" in out[2]
 
 
 def test_run_summary_says_what_the_closed_form_predicts(scenarios):

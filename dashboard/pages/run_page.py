@@ -363,15 +363,17 @@ def register(app, ctx):
         State("run-job", "data"),
         State("run-version", "data"),
         State("run-drawn", "data"),
+        State("session", "data"),
         prevent_initial_call=True,
     )
-    def run_or_poll(_clicks, _ticks, _stops, scenario_path, ids, values, job_id, version, drawn):
-        """Cheap on purpose (no figures): starts a job, or reports its progress every tick."""
+    def run_or_poll(_clicks, _ticks, _stops, scenario_path, ids, values, job_ref, version, drawn, session):
+        """Cheap on purpose (no figures): starts a job, or reports its progress every tick. A job is
+        found only with the session that started it (``job_ref``: ``{"job": id, "owner": session}``)."""
         from dash import ctx as trigger
 
         if trigger.triggered_id == "run-stop":
-            ctx.jobs.stop(job_id)
-        running = ctx.jobs.get(job_id)
+            ctx.jobs.stop(*_ref(job_ref))
+        running = ctx.jobs.get(*_ref(job_ref))
         if trigger.triggered_id == "run-button" and running is not None and not running.done:
             return (
                 no_update,
@@ -380,9 +382,10 @@ def register(app, ctx):
                 "message error",
             ) + (no_update,) * 5
         if trigger.triggered_id == "run-button":
-            return (*_start(ctx, scenario_path, ids, values), no_update)
+            return (*_start(ctx, scenario_path, ids, values, session), no_update)
         # a finished (or stopped) job becomes this tab's current run (Network and Detector pages)
-        current = {"job": running.id} if running is not None and running.done and not running.error else no_update
+        done = running is not None and running.done and not running.error
+        current = {"job": running.id, "owner": running.owner} if done else no_update
         return (*_poll(ctx, running, version, drawn), current)
 
     @app.callback(
@@ -416,14 +419,14 @@ def register(app, ctx):
         State("run-job", "data"),
         prevent_initial_call=True,
     )
-    def redraw(version, scenario_path, job_id):
+    def redraw(version, scenario_path, job_ref):
         """Figures from the job's latest partial result when the poll reports a new epoch, or from the
         newest stored run of a newly picked scenario."""
         from dash import ctx as trigger
 
         if trigger.triggered_id == "run-scenario":
             return _stored(ctx, scenario_path, version)
-        job = ctx.jobs.get(job_id)
+        job = ctx.jobs.get(*_ref(job_ref))
         if job is None or job.result is None or (job.source and job.source != str(scenario_path)):
             return (*_UNCHANGED, version, no_update, no_update)  # another scenario picked since: its figures stay
         result = job.result
@@ -440,14 +443,14 @@ def register(app, ctx):
 def _stored(ctx, scenario_path: str, version):
     """Figures of the stored run of ``scenario_path`` as written (results/<name>/<hash>/), if any; that
     run becomes the tab's current run (``{"run_dir": ...}`` for the ``current-run`` store)."""
-    from gaia_sim.results import read_run, stored_run
+    from gaia_sim.results import read_run
     from gaia_sim.scenario import load_scenario
 
     try:
         scenario = load_scenario(scenario_path)
     except UserError:
         return (*_UNCHANGED, version, no_update, no_update)
-    run_dir = stored_run(scenario, ctx.results_root)
+    run_dir = data.latest_run(scenario, ctx.results_root)
     if run_dir is None:  # clear the previous scenario's figures (not left on screen)
         note = f"no stored run of {Path(scenario_path).name} yet: press Run"
         return (*_figures(None, note), html.Div(), version, note, no_update)
@@ -478,7 +481,13 @@ def _get(values: dict, path: str):
 _UNCHANGED = (no_update,) * (len(GRAPHS) + 1)
 
 
-def _start(ctx, scenario_path, ids, values):
+def _ref(job_ref) -> tuple[str | None, str | None]:
+    """``(job id, owner session)`` of a ``run-job`` / ``current-run`` store value."""
+    job_ref = job_ref if isinstance(job_ref, dict) else {}
+    return job_ref.get("job"), job_ref.get("owner")
+
+
+def _start(ctx, scenario_path, ids, values, session=None):
     from gaia_sim.scenario import load_scenario
 
     try:
@@ -493,9 +502,13 @@ def _start(ctx, scenario_path, ids, values):
             f"--set epochs={scenario.epochs}"
         )
         return (no_update, True, why, "message error", no_update, no_update, "not run", no_update)
-    job = ctx.jobs.start(scenario, source=str(scenario_path))
+    if not session:  # the tab's session token comes with the page's first callbacks
+        return (no_update, True, "Not run: the page is still loading; press Run again.", "message error") + (
+            no_update,
+        ) * 4
+    job = ctx.jobs.start(scenario, source=str(scenario_path), owner=session)
     status = f"{job.id}: starting {scenario.name} ({scenario.epochs} epochs, hash {scenario.hash})"
-    return (job.id, False, "", "message", "0", str(scenario.epochs), status, f"{job.id}:0")
+    return ({"job": job.id, "owner": session}, False, "", "message", "0", str(scenario.epochs), status, f"{job.id}:0")
 
 
 def _speed_key(scenario) -> tuple:

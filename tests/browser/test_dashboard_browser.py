@@ -7,7 +7,8 @@ control value is refused with a message; a changed control and a short run updat
 epoch by epoch; the Network, Detector and Sweep pages draw. The tests after "issue 17: defects" each
 failed before their fix (sweep list, x = y, loading, stale figures, legends, balances, summary, domain
 dropdowns, controls, run-time estimate, Stop on the last epoch, per-tab current run, narrow screens).
-Screenshots go to tests/browser/screenshots/ (gitignored) or $GAIA_SCREENSHOT_DIR.
+Screenshots go to pytest's temporary folder (printed; ``screenshots`` under the module's tmp dir) or to
+$GAIA_SCREENSHOT_DIR; the tests never write into the repository.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = Path(os.environ.get("GAIA_SCREENSHOT_DIR", Path(__file__).parent / "screenshots"))
 
 pytestmark = [
     pytest.mark.browser,
@@ -173,13 +173,14 @@ def browser(tmp_path_factory):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.gaia_shots = Path(os.environ.get("GAIA_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
+    driver.gaia_shots.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
 
 
 def _shot(driver, name: str) -> None:
-    path = SHOTS / f"{name}.png"
+    path = driver.gaia_shots / f"{name}.png"
     driver.save_screenshot(str(path))
     print(f"screenshot: {path}")
 
@@ -278,7 +279,7 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
     assert partial, f"figures never showed a partial run (lengths seen: {sorted(seen_lengths)})"
     for graph in ("fig-stake", "fig-slashes", "fig-revenue"):
         assert max(_trace_lengths(browser, graph)) == RUN_EPOCHS, graph
-    assert list((tmp / "results").glob("baseline/*/steps.parquet")), "finished run was not written"
+    assert list((tmp / "results").glob("dashboard-runs/*/baseline/*/steps.parquet")), "finished run was not written"
     _shot(browser, "03_run_page_after_run")
     print(f"figure lengths seen while running: {sorted(seen_lengths)}; progress values: {sorted(seen_progress)}")
 
@@ -867,3 +868,72 @@ def test_figures_explained_and_epoch_sliders_show_the_network_and_verdicts_then(
     assert title == "Recorded verdicts of epoch 1", title
     assert CATALOGUE["wrongly_flagged"][1] in _text(browser, "#explain-fig-verdicts")
     _shot(browser, "16_detector_page_epoch_1")
+
+
+# --------------------------------------------------------------------------- issue 17 items 7, 3, 4
+def _status_when_done(driver, timeout: float = 90) -> str:
+    return _wait(
+        driver, lambda d: "done" in _text(d, "#run-status") and _text(d, "#run-status"), timeout, "the run to finish"
+    )
+
+
+def test_two_tabs_run_the_same_design_at_once_into_folders_of_their_own(server, browser):
+    """Item 7: runs belong to the tab's session; two tabs running one design at once each see their own job
+    and write a results folder of their own (they once wrote one folder together)."""
+    url, tmp = server
+    _open_stored_baseline(browser, url)
+    first = browser.current_window_handle
+    jobs = {}
+    _type(browser, "epochs", "30")
+    _type(browser, "staking.node_stake", "555")
+    _click(browser, "#run-button")
+    jobs["a"] = _wait(browser, lambda d: "job" in _text(d, "#run-status") and _text(d, "#run-status"), 20, "run a")
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(url)
+        _wait(browser, lambda d: _param(d, "epochs").get_attribute("value") != "", 30, "the controls in tab b")
+        _type(browser, "epochs", "30")
+        _type(browser, "staking.node_stake", "555")
+        _click(browser, "#run-button")
+        status_b = _status_when_done(browser)
+        assert status_b.split(":")[0] != jobs["a"].split(":")[0], (status_b, jobs["a"])
+        _tab(browser, "network")
+        own = status_b.split(":")[0] + ":"
+        _wait(browser, lambda d: own in _text(d, "#network-message"), 30, "tab b's own run on its Network page")
+    finally:
+        browser.close()
+        browser.switch_to.window(first)
+    status_a = _status_when_done(browser)
+    folders = [Path(s.split("written to ")[1].strip()) for s in (status_a, status_b)]
+    assert folders[0] != folders[1], folders
+    for folder in folders:
+        assert (folder / "manifest.json").exists() and "dashboard-runs" in folder.parts, folder
+    _tab(browser, "run")
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
+
+
+def test_recommend_page_says_none_yet_then_shows_a_recommendation(server, browser):
+    """Item 7: the outputs of gaia-sim recommend under results/recommend/*/ (a fixture here), else how to make one."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_dashboard_data import write_recommendation
+
+    url, tmp = server
+    browser.get(url)
+    _tab(browser, "recommend")
+    _wait(browser, lambda d: "No recommendation yet" in _text(d, "#rec-message"), 20, "the none-yet note")
+    assert "gaia-sim recommend SCENARIO --out" in _text(browser, "#rec-message")
+    write_recommendation(tmp / "results", "baseline")
+    _tab(browser, "run")
+    _tab(browser, "recommend")
+    head = _wait(browser, lambda d: _text(d, "#rec-headline"), 20, "the recommendation")
+    assert "15.5 tokens per epoch" in head and "all met" in head and "NOT all shown unprofitable" in head, head
+    attacks = _text(browser, "#rec-attacks")
+    assert "burst" in attacks and "unprofitable" in attacks and "uncertain" in attacks, attacks
+    assert _trace_lengths(browser, "fig-attacks") == [2]
+    assert "staking.node_stake" in _text(browser, "#rec-body") and "tokens" in _text(browser, "#rec-body")
+    _shot(browser, "17_recommend_page")
+    _click(browser, "#rec-open")
+    _wait(browser, lambda d: _param(d, "staking.node_stake").get_attribute("value") == "400", 30, "the design opened")
+    assert _param(browser, "probes.questions_per_epoch").get_attribute("value") == "8"
+    browser.get(url)
