@@ -1,9 +1,10 @@
 """``gaia-sim dashboard``: a Dash app to explore the network's equilibrium.
 
-Four pages (tabs): Run (pick a scenario, change parameters, run in the background, watch the
+Six pages (tabs): Run (pick a scenario, change parameters, run in the background, watch the
 figures move as epochs arrive), Sweep (phase diagrams and replication bands of a sweep result),
-Detector (answer embeddings in 2-D and each node's score and p-value) and Network (the domain as a
-graph). Dash and Plotly JavaScript are served by this process (``serve_locally=True``), so the app
+Detector (answer embeddings in 2-D and each node's score and p-value), Network (the domain as a
+graph), Compare (pinned runs and sweep slices overlaid and side by side) and Recommend (the outputs
+of ``gaia-sim recommend``). Dash and Plotly JavaScript are served by this process (``serve_locally=True``), so the app
 works with no network.
 """
 
@@ -122,7 +123,7 @@ def create_app(
 
     from dashboard import data
     from dashboard.jobs import JobRegistry
-    from dashboard.pages import detector, network, recommend, run_page, sweep
+    from dashboard.pages import compare, detector, network, recommend, run_page, sweep
     from gaia_sim.errors import UserError
 
     results_root, scenarios_dir = Path(results_root), Path(scenarios_dir)
@@ -152,6 +153,7 @@ def create_app(
         ("sweep", "Sweep", sweep),
         ("detector", "Detector", detector),
         ("network", "Network", network),
+        ("compare", "Compare", compare),
         ("recommend", "Recommend", recommend),
     ]
     app.layout = html.Div(
@@ -161,6 +163,8 @@ def create_app(
             dcc.Store(id="current-run", storage_type="memory"),
             # this tab's browser session: it owns the jobs started here (dashboard.jobs), no other tab sees them
             dcc.Store(id="session", storage_type="session"),
+            # runs and sweep slices pinned in this tab for the Compare page
+            dcc.Store(id="pins", storage_type="memory", data={"runs": [], "slices": []}),
             dcc.Location(id="session-load", refresh=False),
             dcc.Tabs(
                 id="tabs",

@@ -659,3 +659,34 @@ def attack_table(rec: dict) -> pd.DataFrame:
         for lo, hi in zip(rows["ci_low"], rows["ci_high"])
     ]
     return rows
+
+
+# --------------------------------------------------------------------------- compare pinned runs and slices
+def _flat(values: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def differing(items: list[dict]) -> list[str]:
+    """Dotted keys whose values are not the same in all of ``items`` (nested dicts, e.g.
+    ``Scenario.to_dict()``), in the order of the first item."""
+    flat = [_flat(i) for i in items]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
+
+
+def compare_labels(items: list[dict]) -> list[str]:
+    """One label per item: ``#n`` and the values of the keys that differ between the items
+    (``#2 staking.node_stake=250, epochs=60``); identical items keep their number alone."""
+    keys = differing(items)
+    labels = []
+    for n, item in enumerate(items, 1):
+        flat = _flat(item)
+        what = ", ".join(f"{k}={flat.get(k, 'n/a')}" for k in keys)
+        labels.append(f"#{n} {what}".strip())
+    return labels

@@ -531,3 +531,58 @@ def fig_attack_margins(attacks: pd.DataFrame) -> go.Figure:
         title=title, template=TEMPLATE, xaxis_title="profit over honest (tokens per node-epoch)", yaxis_title=None
     )
     return fig
+
+
+def fig_compare_runs(runs: dict[str, pd.DataFrame], column: str, behaviour: str) -> go.Figure:
+    """Pinned runs overlaid: ``column`` of the nodes with ``behaviour`` (``"all"``: every node behaviour
+    summed; a share column then sums to 1) per epoch, one line per run, labelled by what differs."""
+    who = "all nodes" if behaviour == "all" else f"{behaviour} nodes"
+    title = f"{column} of {who}, pinned runs overlaid"
+    if not runs:
+        return _empty(title, "no pinned runs: pin runs on the Run page")
+    fig = go.Figure()
+    for i, (label, steps) in enumerate(runs.items()):
+        rows = _nodes_only(steps)
+        if behaviour != "all":
+            rows = rows[rows["behaviour"] == behaviour]
+        series = rows.groupby("epoch")[column].sum() if column in rows else pd.Series(dtype=float)
+        fig.add_trace(
+            go.Scatter(
+                x=series.index,
+                y=series.values,
+                name=label,
+                mode="lines",
+                line_color=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)],
+            )
+        )
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="epoch", yaxis_title=column)
+    return fig
+
+
+def fig_compare_slices(slices: dict[str, tuple[pd.DataFrame, str, str]]) -> go.Figure:
+    """Pinned sweep slices overlaid: the mean outcome against the swept parameter over replications, one
+    line per slice (``slices``: label -> (sweep rows, x, outcome)), labelled by what differs."""
+    title = "Pinned sweep slices overlaid<br><sup>mean over replications</sup>"
+    if not slices:
+        return _empty(title, "no pinned slices: pin slices on the Sweep page")
+    fig = go.Figure()
+    xs, outcomes = set(), set()
+    for i, (label, (rows, x, outcome)) in enumerate(slices.items()):
+        if rows.empty or not {x, outcome} <= set(rows.columns):
+            continue
+        mean = rows.groupby(x)[outcome].mean()
+        xs.add(x)
+        outcomes.add(outcome)
+        fig.add_trace(
+            go.Scatter(
+                x=mean.index,
+                y=mean.values,
+                name=label,
+                mode="lines+markers",
+                line_color=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)],
+            )
+        )
+    fig.update_layout(
+        title=title, template=TEMPLATE, xaxis_title=" / ".join(sorted(xs)), yaxis_title=" / ".join(sorted(outcomes))
+    )
+    return fig

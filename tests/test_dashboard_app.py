@@ -362,3 +362,51 @@ def test_design_link_round_trip(scenarios):
         "overrides": {"staking.node_stake": 250.0, "slashing.forfeit_revenue": False},
     }
     assert saved.with_overrides(opened["overrides"]).hash == design.hash
+
+
+# --------------------------------------------------------------------------- issue 17 item 3: compare designs
+def test_pinned_runs_and_slices_are_compared_labelled_by_what_differs(scenarios, tmp_path):
+    from dashboard import data
+    from dashboard.pages import compare, sweep
+    from gaia_sim.results import write_run
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    base = load_scenario(scenarios / "baseline.toml")
+    dirs = [
+        write_run(simulate(base.with_overrides({"staking.node_stake": s})), root=tmp_path / "results")
+        for s in (10.0, 900.0)
+    ]
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    ctx.initial_run_dir = dirs[0]
+    pins, message = run_page.pin_current(ctx, None, None)  # nothing picked in the tab: its opening run
+    assert pins["runs"] == [{"run_dir": str(dirs[0])}] and "pinned baseline" in message
+    assert run_page.pin_current(ctx, {"run_dir": str(dirs[0])}, pins)[0] is run_page.no_update  # pinned already
+    pins, _ = run_page.pin_current(ctx, {"run_dir": str(dirs[1])}, pins)
+    assert data.compare_labels([load_scenario(scenarios / "baseline.toml").to_dict()] * 2) == ["#1", "#2"]
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    rows = [
+        {"point": i, "replicate": 0, "staking.node_stake": s, "slashing.slash_fraction": 0.5, "final_honest_share": s}
+        for i, s in enumerate((0.0, 0.5, 1.0))
+    ]
+    data.pd.DataFrame(rows).to_parquet(sweep_dir / "results.parquet")
+    pins, _ = sweep.pin_slice(pins, str(sweep_dir), "staking.node_stake", "final_honest_share", None)
+    runs, slices, side, differ, message = compare.compare(ctx, pins, "share", "honest")
+    names = [t.name for t in runs.data]
+    assert names == ["#1 staking.node_stake=10.0", "#2 staking.node_stake=900.0"], names
+    assert list(runs.data[0].x) == [1, 2, 3] and len(slices.data) == 1 and len(side) == 3
+    assert "2 runs and 1 sweep slices" in message and "staking.node_stake" in str(differ)
+    assert list(slices.data[0].y) == [0.0, 0.5, 1.0]
+    pins["runs"].append({"run_dir": str(tmp_path / "gone")})
+    assert "1 pinned item(s) no longer available" in compare.compare(ctx, pins, "share", "honest")[4]
+
+
+def test_pins_keep_the_newest_few():
+    from dashboard.pages import compare
+
+    pins = None
+    for i in range(compare.MAX_PINS + 2):
+        pins, added = compare.pin(pins, "runs", {"run_dir": str(i)})
+        assert added
+    assert [p["run_dir"] for p in pins["runs"]] == [str(i) for i in range(2, compare.MAX_PINS + 2)]

@@ -107,6 +107,8 @@ def layout(ctx):
                     html.Span(id="run-estimate", className="message"),
                     html.Progress(id="run-progress", value="0", max="1"),
                     html.Span(id="run-status", children="no run started here yet"),
+                    html.Button("Pin this run", id="run-pin", n_clicks=0, title="compare it on the Compare page"),
+                    html.Span(id="run-pin-message", className="message"),
                 ],
             ),
             html.Div(id="run-margin", className="margin"),
@@ -389,6 +391,18 @@ def register(app, ctx):
         return (*_poll(ctx, running, version, drawn), current)
 
     @app.callback(
+        Output("pins", "data", allow_duplicate=True),
+        Output("run-pin-message", "children"),
+        Input("run-pin", "n_clicks"),
+        State("current-run", "data"),
+        State("pins", "data"),
+        prevent_initial_call=True,
+    )
+    def pin_run(_clicks, current, pins):
+        """Pin the run the tab shows (its current run) for the Compare page."""
+        return pin_current(ctx, current, pins)
+
+    @app.callback(
         Output("run-estimate", "children"),
         Input("run-scenario", "value"),
         Input({"type": "param", "path": ALL}, "value"),
@@ -479,6 +493,29 @@ def _get(values: dict, path: str):
 
 
 _UNCHANGED = (no_update,) * (len(GRAPHS) + 1)
+
+
+def pin_current(ctx, current, pins):
+    """``(pins with the tab's current run added, message)``: a written run is pinned by its folder, a
+    stopped one by its job (this session's only)."""
+    from dashboard.pages.compare import pin, resolve_run
+
+    job = ctx.jobs.get(*_ref(current)) if ctx.jobs is not None and current and current.get("job") else None
+    if job is not None and job.run_dir is not None:
+        ref = {"run_dir": str(job.run_dir)}
+    elif current:
+        ref = dict(current)
+    elif ctx.initial_run_dir is not None:
+        ref = {"run_dir": str(ctx.initial_run_dir)}
+    else:
+        return no_update, "No run to pin yet."
+    result = resolve_run(ctx, ref)
+    if result is None:
+        return no_update, "That run is no longer available."
+    pins, added = pin(pins, "runs", ref)
+    what = f"{result.scenario.name} ({result.scenario.hash})"
+    n = len(pins["runs"])
+    return (pins, f"pinned {what}: {n} runs pinned, see Compare") if added else (no_update, f"{what} is pinned already")
 
 
 def _ref(job_ref) -> tuple[str | None, str | None]:

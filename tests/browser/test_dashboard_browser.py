@@ -937,3 +937,37 @@ def test_recommend_page_says_none_yet_then_shows_a_recommendation(server, browse
     _wait(browser, lambda d: _param(d, "staking.node_stake").get_attribute("value") == "400", 30, "the design opened")
     assert _param(browser, "probes.questions_per_epoch").get_attribute("value") == "8"
     browser.get(url)
+
+
+def test_compare_overlays_pinned_runs_and_slices_labelled_by_what_differs(server, browser):
+    """Item 3: pin runs (Run page) and a sweep slice (Sweep page); the Compare page overlays them and
+    places them side by side, each labelled by the parameters that differ."""
+    url, _ = server
+    browser.get(url)
+    _open_stored_baseline(browser, url)
+    _click(browser, "#run-pin")
+    _wait(browser, lambda d: "pinned baseline" in _text(d, "#run-pin-message"), 15, "the first pin")
+    _type(browser, "epochs", "3")
+    _type(browser, "staking.node_stake", "50")
+    _click(browser, "#run-button")
+    _status_when_done(browser)
+    _click(browser, "#run-pin")
+    _wait(browser, lambda d: "2 runs pinned" in _text(d, "#run-pin-message"), 15, "the second pin")
+    _tab(browser, "sweep")
+    _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the phase diagram")
+    _click(browser, "#sweep-pin")
+    _wait(browser, lambda d: "1 slices pinned" in _text(d, "#sweep-pin-message"), 15, "the slice pin")
+    _tab(browser, "compare")
+    _wait(browser, lambda d: "2 runs and 1 sweep slices" in _text(d, "#cmp-message"), 30, "the comparison")
+    names = _wait(browser, lambda d: _trace_names(d, "fig-cmp-runs"), 20, "the overlay")
+    assert names == ["#1 epochs=4, staking.node_stake=1000.0", "#2 epochs=3, staking.node_stake=50.0"], names
+    assert _trace_lengths(browser, "fig-cmp-runs") == [4, 3]
+    assert len(_trace_names(browser, "fig-cmp-slices")) == 1
+    assert len(browser.find_elements("css selector", "#cmp-side .js-plotly-plot")) == 3
+    assert "staking.node_stake" in _text(browser, "#cmp-differ-table")
+    _shot(browser, "18_compare_page")
+    _click(browser, "#cmp-clear")
+    _wait(browser, lambda d: "Nothing pinned yet" in _text(d, "#cmp-message"), 15, "the pins cleared")
+    _tab(browser, "run")
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
