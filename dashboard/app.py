@@ -27,6 +27,11 @@ STYLE = """
 .margin { background: #f4f6fa; border-left: 3px solid #4a6fa5; padding: 4px 10px; margin: 6px 0; }
 .margin p { margin: 2px 0; font-size: 13px; }
 .explain { color: #555; font-size: 12px; display: block; margin: 0 4px 8px; }
+.advanced > summary { font-weight: 600; cursor: pointer; margin: 6px 0; }
+.advanced .group { margin-left: 12px; }
+.advanced .controls { align-items: flex-start; }
+.advanced .group > summary { cursor: pointer; font-size: 14px; }
+.advanced .control .dash-dropdown { width: 180px; }
 .table { border-collapse: collapse; font-size: 13px; margin: 4px 0 10px; display: block; overflow-x: auto; max-width: 100%; }
 .table th, .table td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }

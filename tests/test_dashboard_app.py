@@ -410,3 +410,45 @@ def test_pins_keep_the_newest_few():
         pins, added = compare.pin(pins, "runs", {"run_dir": str(i)})
         assert added
     assert [p["run_dir"] for p in pins["runs"]] == [str(i) for i in range(2, compare.MAX_PINS + 2)]
+
+
+# --------------------------------------------------------------------------- issue 17 item 4: every parameter
+def _control_ids(component) -> list[str]:
+    found = []
+    ident = getattr(component, "id", None)
+    if isinstance(ident, dict) and ident.get("type") == "param":
+        found.append(ident["path"])
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        found += _control_ids(child)
+    return found
+
+
+def test_every_schema_parameter_has_one_control_grouped_as_in_the_schema(scenarios, tmp_path):
+    from dash import dcc
+
+    from gaia_sim.params import field_info, leaf_paths, schema_groups
+    from gaia_sim.scenario import load_scenario
+
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    paths = _control_ids(run_page.layout(ctx))
+    assert sorted(paths) == sorted(leaf_paths())  # each exactly once
+    panel = run_page.advanced_panel()
+    sections = [d.children[0].children for d in panel.children[1:]]
+    expected = [g or "scenario" for g, _, own in schema_groups() if set(own) - set(run_page.control_paths())]
+    assert [s.split("]")[0][1:] for s in sections] == expected
+    rule = run_page._control("slashing.rule", "rule", doc=True)
+    assert isinstance(rule.children[1], dcc.Dropdown) and rule.children[1].options == list(
+        field_info("slashing.rule")["choices"]
+    )
+    jail = run_page._control("slashing.jail_epochs", "jail_epochs", doc=True).children
+    assert "[epochs]" in jail[0].children and field_info("slashing.jail_epochs")["doc"] in jail[2].children
+    ids = [{"type": "param", "path": p} for p in ("slashing.rule", "name", "slashing.jail_epochs")]
+    overrides = run_page.overrides_from_inputs(ids, ["graduated", "mine", 3.0])
+    assert overrides == {"slashing.rule": "graduated", "name": "mine", "slashing.jail_epochs": 3}
+    design = load_scenario(scenarios / "baseline.toml").with_overrides(overrides)
+    assert design.slashing.rule == "graduated" and design.name == "mine"
+    with pytest.raises(UserError, match="slashing.rule"):
+        load_scenario(scenarios / "baseline.toml").with_overrides(
+            run_page.overrides_from_inputs(ids[:1], ["nope"]), source="dashboard"
+        )

@@ -97,6 +97,7 @@ def layout(ctx):
                 ],
             ),
             html.Div(className="controls", children=[_control(path, label) for path, label in control_paths().items()]),
+            advanced_panel(),
             html.Div(
                 className="controls",
                 children=[
@@ -147,10 +148,72 @@ def layout(ctx):
     )
 
 
-def _control(path: str, label: str):
+def advanced_paths() -> list[str]:
+    """Every schema parameter not among the main controls (the advanced panel's)."""
+    from gaia_sim.params import leaf_paths
+
+    main = control_paths()
+    return [p for p in leaf_paths() if p not in main]
+
+
+def advanced_panel():
+    """Every other parameter of the schema, one folding section per group of ``gaia_sim.params`` (in its
+    order, with the group's docstring), each control with its unit, bounds and docstring."""
+    from gaia_sim.params import schema_groups
+
+    rest = set(advanced_paths())
+    sections = []
+    for group, doc, paths in schema_groups():
+        shown = [p for p in paths if p in rest]
+        if shown:
+            sections.append(
+                html.Details(
+                    [
+                        html.Summary(f"[{group or 'scenario'}] {doc}"),
+                        html.Div(
+                            className="controls", children=[_control(p, p.split(".")[-1], doc=True) for p in shown]
+                        ),
+                    ],
+                    className="group",
+                )
+            )
+    return html.Details(
+        [html.Summary(f"Advanced: every other parameter of the schema ({len(rest)}, grouped as in gaia_sim.params)")]
+        + sections,
+        id="run-advanced",
+        className="advanced",
+    )
+
+
+def _control(path: str, label: str, doc: bool = False):
+    """One parameter's control (number, yes/no, choice or text) with its unit and bounds; ``doc`` also
+    writes its docstring under it (always in the hover title)."""
     from gaia_sim.params import field_info
 
     info = field_info(path)
+    ident = {"type": "param", "path": path}
+    if "choices" in info:  # one of a fixed set
+        return html.Div(
+            className="control",
+            title=info["doc"],
+            children=[
+                html.Label(label),
+                dcc.Dropdown(
+                    id=ident, value=info["default"], options=list(info["choices"]), clearable=False, searchable=False
+                ),
+                html.Small(f"{path}: {info['doc']}; one of {', '.join(map(str, info['choices']))}"),
+            ],
+        )
+    if isinstance(info["default"], str):  # free text
+        return html.Div(
+            className="control",
+            title=info["doc"],
+            children=[
+                html.Label(f"{label} [{info['unit']}]"),
+                dcc.Input(id=ident, type="text", debounce=True, value=info["default"]),
+                html.Small(f"{path}: {info['doc']}"),
+            ],
+        )
     if isinstance(info["default"], bool):  # a flag: yes / no
         return html.Div(
             className="control",
@@ -178,7 +241,9 @@ def _control(path: str, label: str):
             dcc.Input(
                 id={"type": "param", "path": path}, type="number", debounce=False, step="any", value=info["default"]
             ),
-            html.Small(f"{path}; allowed {bounds or 'any'}; default {info['default']:g}"),
+            html.Small(
+                f"{path}{': ' + info['doc'] if doc else ''}; allowed {bounds or 'any'}; default {info['default']:g}"
+            ),
         ],
     )
 
@@ -278,6 +343,9 @@ def overrides_from_inputs(ids: list[dict], values: list) -> dict:
         if value is None or value == "":
             raise UserError(f"{path}: no value (empty or not a number)")
         default = field_info(path)["default"]
+        if isinstance(default, str):  # a choice or free text: the schema checks it
+            out[path] = str(value)
+            continue
         if isinstance(default, bool):
             if not isinstance(value, bool):
                 raise UserError(f"{path}: yes or no (got {value!r})")
@@ -549,15 +617,24 @@ def _start(ctx, scenario_path, ids, values, session=None):
 
 
 def _speed_key(scenario) -> tuple:
-    """What the time per epoch depends on (not the economics): network size, probes, answer source."""
-    n, p = scenario.network, scenario.probes
+    """What the time per epoch depends on (not the economics): network size, probes, detector, simulated
+    traffic, answer source."""
+    n, p, d = scenario.network, scenario.probes, scenario.detector
     return (
         scenario.answers,
         n.domains,
         n.nodes_per_domain,
+        n.max_nodes_per_domain,
         n.validators,
         p.questions_per_epoch,
         p.samples_per_question,
+        p.probe_fraction,
+        d.name,
+        d.bootstrap,
+        d.sequential,
+        scenario.traffic.simulated_requests,
+        scenario.validation.independent_probes,
+        scenario.validation.canaries_per_epoch,
     )
 
 
