@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_dashboard_data import write_recommendation  # noqa: E402 - the recommendation fixture of the data tests
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -722,7 +726,9 @@ return out;
 
 @pytest.mark.parametrize("width", [1280, 420])
 def test_run_page_usable_at_width(server, browser, width):
-    url, _ = server
+    """Item 8: every page usable at 1280 and 420 px (no figure wider than the window, no legend over a
+    plot, no sideways scrolling), with a screenshot of each at that width."""
+    url, tmp = server
     try:
         browser.set_window_size(width, 2400)
         browser.get(url)
@@ -744,8 +750,30 @@ def test_run_page_usable_at_width(server, browser, width):
         time.sleep(0.5)
         problems += browser.execute_script(_OVERLAP_JS, ["fig-phase", "fig-bands"])
         _shot(browser, f"13_sweep_page_{width}px")
+        _tab(browser, "run")
+        browser.execute_script(
+            "document.querySelectorAll('#run-advanced, #run-advanced details').forEach(d => d.open = true)"
+        )
+        time.sleep(0.5)
+        problems += [f"advanced panel: {p}" for p in browser.execute_script(_OVERLAP_JS, [])]
+        _shot(browser, f"20_run_page_advanced_{width}px")
+        _tab(browser, "compare")
+        _wait(browser, lambda d: _text(d, "#cmp-message"), 30, "the Compare page")
+        problems += browser.execute_script(_OVERLAP_JS, ["fig-cmp-runs", "fig-cmp-slices"])
+        _shot(browser, f"21_compare_page_{width}px")
+        write_recommendation(tmp / "results", f"wide{width}")  # removed below: the Recommend test starts with none
+        _tab(browser, "recommend")
+        _wait(browser, lambda d: _trace_lengths(d, "fig-attacks"), 30, "the recommendation")
+        time.sleep(0.5)
+        problems += browser.execute_script(_OVERLAP_JS, ["fig-attacks"])
+        _shot(browser, f"22_recommend_page_{width}px")
+        for name in ("11_run_page", "12_network_page", "13_sweep_page", "21_compare_page", "22_recommend_page"):
+            png = (browser.gaia_shots / f"{name}_{width}px.png").read_bytes()
+            shot_width = int.from_bytes(png[16:20], "big")  # PNG IHDR: width
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and abs(shot_width - width) <= 20, (name, shot_width)
         assert not problems, problems
     finally:
+        shutil.rmtree(tmp / "results" / "recommend" / f"wide{width}", ignore_errors=True)
         browser.set_window_size(1400, 2200)
 
 
@@ -915,9 +943,6 @@ def test_two_tabs_run_the_same_design_at_once_into_folders_of_their_own(server, 
 
 def test_recommend_page_says_none_yet_then_shows_a_recommendation(server, browser):
     """Item 7: the outputs of gaia-sim recommend under results/recommend/*/ (a fixture here), else how to make one."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from test_dashboard_data import write_recommendation
-
     url, tmp = server
     browser.get(url)
     _tab(browser, "recommend")
