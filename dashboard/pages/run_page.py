@@ -414,19 +414,21 @@ def register(app, ctx):
         current, scenario_path, ids, values = args[len(EXPORTS) :]
         return export_file(ctx, str(trigger.triggered_id).removeprefix("export-"), current, scenario_path, ids, values)
 
-    @app.callback(
-        Output("run-job", "data"),
-        Output("run-poll", "disabled"),
-        Output("run-message", "children"),
-        Output("run-message", "className"),
-        Output("run-progress", "value"),
-        Output("run-progress", "max"),
-        Output("run-status", "children"),
-        Output("run-version", "data"),
-        Output("current-run", "data", allow_duplicate=True),
-        Input("run-button", "n_clicks"),
-        Input("run-poll", "n_intervals"),
-        Input("run-stop", "n_clicks"),
+    run_outputs = [
+        Output(c, p, allow_duplicate=True)
+        for c, p in (
+            ("run-job", "data"),
+            ("run-poll", "disabled"),
+            ("run-message", "children"),
+            ("run-message", "className"),
+            ("run-progress", "value"),
+            ("run-progress", "max"),
+            ("run-status", "children"),
+            ("run-version", "data"),
+            ("current-run", "data"),
+        )
+    ]
+    run_states = [
         State("run-scenario", "value"),
         State({"type": "param", "path": ALL}, "id"),
         State({"type": "param", "path": ALL}, "value"),
@@ -434,29 +436,27 @@ def register(app, ctx):
         State("run-version", "data"),
         State("run-drawn", "data"),
         State("session", "data"),
+    ]
+
+    # Clicks and ticks are two callbacks: Dash drops the answer of a callback still running when the same
+    # callback fires again, so a click answered after the next 500 ms tick lost its message under load.
+    @app.callback(
+        *run_outputs,
+        Input("run-button", "n_clicks"),
+        Input("run-stop", "n_clicks"),
+        *run_states,
         prevent_initial_call=True,
     )
-    def run_or_poll(_clicks, _ticks, _stops, scenario_path, ids, values, job_ref, version, drawn, session):
-        """Cheap on purpose (no figures): starts a job, or reports its progress every tick. A job is
-        found only with the session that started it (``job_ref``: ``{"job": id, "owner": session}``)."""
+    def run_or_stop(_clicks, _stops, *states):
+        """Starts a job (or says one is still running), or asks this session's job to stop."""
         from dash import ctx as trigger
 
-        if trigger.triggered_id == "run-stop":
-            ctx.jobs.stop(*_ref(job_ref))
-        running = ctx.jobs.get(*_ref(job_ref))
-        if trigger.triggered_id == "run-button" and running is not None and not running.done:
-            return (
-                no_update,
-                False,
-                f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'}); wait for it to finish",
-                "message error",
-            ) + (no_update,) * 5
-        if trigger.triggered_id == "run-button":
-            return (*_start(ctx, scenario_path, ids, values, session), no_update)
-        # a finished (or stopped) job becomes this tab's current run (Network and Detector pages)
-        done = running is not None and running.done and not running.error
-        current = {"job": running.id, "owner": running.owner} if done else no_update
-        return (*_poll(ctx, running, version, drawn), current)
+        return run_or_poll(ctx, trigger.triggered_id, *states)
+
+    @app.callback(*run_outputs, Input("run-poll", "n_intervals"), *run_states, prevent_initial_call=True)
+    def poll(_ticks, *states):
+        """Cheap on purpose (no figures): the job's progress every tick."""
+        return run_or_poll(ctx, "run-poll", *states)
 
     @app.callback(
         Output("pins", "data", allow_duplicate=True),
@@ -561,6 +561,27 @@ def _get(values: dict, path: str):
 
 
 _UNCHANGED = (no_update,) * (len(GRAPHS) + 1)
+
+
+def run_or_poll(ctx, trigger, scenario_path, ids, values, job_ref, version, drawn, session):
+    """What a Run or Stop click (``trigger`` "run-button" / "run-stop") or a poll tick ("run-poll") shows.
+    A job is found only with the session that started it (``job_ref``: ``{"job": id, "owner": session}``)."""
+    if trigger == "run-stop":
+        ctx.jobs.stop(*_ref(job_ref))
+    running = ctx.jobs.get(*_ref(job_ref))
+    if trigger == "run-button" and running is not None and not running.done:
+        return (
+            no_update,
+            False,
+            f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'}); wait for it to finish",
+            "message error",
+        ) + (no_update,) * 5
+    if trigger == "run-button":
+        return (*_start(ctx, scenario_path, ids, values, session), no_update)
+    # a finished (or stopped) job becomes this tab's current run (Network and Detector pages)
+    done = running is not None and running.done and not running.error
+    current = {"job": running.id, "owner": running.owner} if done else no_update
+    return (*_poll(ctx, running, version, drawn), current)
 
 
 def pin_current(ctx, current, pins):
