@@ -936,21 +936,28 @@ def test_two_tabs_run_the_same_design_at_once_into_folders_of_their_own(server, 
     url, tmp = server
     _open_stored_baseline(browser, url)
     first = browser.current_window_handle
-    jobs = {}
-    _type(browser, "epochs", "30")
+    _type(browser, "epochs", "5")
     _type(browser, "staking.node_stake", "555")
-    jobs["a"] = _start_run(browser)
+    link = _wait(
+        browser,
+        lambda d: "node_stake=555" in d.current_url and "epochs=5" in d.current_url and d.current_url,
+        10,
+        "link",
+    )
     browser.switch_to.new_window("tab")
+    second = browser.current_window_handle
+    jobs = {}
     try:
-        browser.get(url)
-        _wait(browser, lambda d: _param(d, "epochs").get_attribute("value") != "", 30, "the controls in tab b")
-        _type(browser, "epochs", "30")
-        _type(browser, "staking.node_stake", "555")
-        jobs["b"] = _start_run(browser)  # a fresh tab: its status showed no job before
-        status_b = _status_when_done(browser, jobs["b"])
+        browser.get(link)  # the same design in a second tab
+        _wait(browser, lambda d: _param(d, "staking.node_stake").get_attribute("value") == "555", 30, "tab b's design")
+        browser.switch_to.window(first)
+        jobs["a"] = _start_run(browser)
+        browser.switch_to.window(second)
+        jobs["b"] = _start_run(browser)  # while a runs
         assert jobs["b"] != jobs["a"], jobs
+        status_b = _status_when_done(browser, jobs["b"])
         _tab(browser, "network")
-        own = status_b.split(":")[0] + ":"
+        own = jobs["b"] + ":"
         _wait(browser, lambda d: own in _text(d, "#network-message"), 30, "tab b's own run on its Network page")
     finally:
         browser.close()
@@ -960,7 +967,6 @@ def test_two_tabs_run_the_same_design_at_once_into_folders_of_their_own(server, 
     assert folders[0] != folders[1], folders
     for folder in folders:
         assert (folder / "manifest.json").exists() and "dashboard-runs" in folder.parts, folder
-    _tab(browser, "run")
     _type(browser, "staking.node_stake", "1000")
     _type(browser, "epochs", "4")
 
