@@ -1,9 +1,10 @@
 """``gaia-sim dashboard``: a Dash app to explore the network's equilibrium.
 
-Four pages (tabs): Run (pick a scenario, change parameters, run in the background, watch the
+Six pages (tabs): Run (pick a scenario, change parameters, run in the background, watch the
 figures move as epochs arrive), Sweep (phase diagrams and replication bands of a sweep result),
-Detector (answer embeddings in 2-D and each node's score and p-value) and Network (the domain as a
-graph). Dash and Plotly JavaScript are served by this process (``serve_locally=True``), so the app
+Detector (answer embeddings in 2-D and each node's score and p-value), Network (the domain as a
+graph), Compare (pinned runs and sweep slices overlaid and side by side) and Recommend (the outputs
+of ``gaia-sim recommend``). Dash and Plotly JavaScript are served by this process (``serve_locally=True``), so the app
 works with no network.
 """
 
@@ -26,6 +27,13 @@ STYLE = """
 .margin { background: #f4f6fa; border-left: 3px solid #4a6fa5; padding: 4px 10px; margin: 6px 0; }
 .margin p { margin: 2px 0; font-size: 13px; }
 .explain { color: #555; font-size: 12px; display: block; margin: 0 4px 8px; }
+.advanced > summary { font-weight: 600; cursor: pointer; margin: 6px 0; }
+.advanced .group { margin-left: 12px; }
+.advanced .controls { align-items: flex-start; }
+.advanced .group > summary { cursor: pointer; font-size: 14px; }
+.advanced .control .dash-dropdown { width: 180px; }
+.table { border-collapse: collapse; font-size: 13px; margin: 4px 0 10px; display: block; overflow-x: auto; max-width: 100%; }
+.table th, .table td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
 .grid2 > * { min-width: 0; }
 progress { width: 320px; max-width: 100%; height: 18px; }
@@ -120,7 +128,7 @@ def create_app(
 
     from dashboard import data
     from dashboard.jobs import JobRegistry
-    from dashboard.pages import detector, network, run_page, sweep
+    from dashboard.pages import compare, detector, network, recommend, run_page, sweep
     from gaia_sim.errors import UserError
 
     results_root, scenarios_dir = Path(results_root), Path(scenarios_dir)
@@ -150,12 +158,19 @@ def create_app(
         ("sweep", "Sweep", sweep),
         ("detector", "Detector", detector),
         ("network", "Network", network),
+        ("compare", "Compare", compare),
+        ("recommend", "Recommend", recommend),
     ]
     app.layout = html.Div(
         [
             html.H2("gaia-sim: verifying nodes of a Gaia domain", style={"margin": "8px 0"}),
             # this browser tab's current run (Network and Detector pages): per tab, never shared by the server
             dcc.Store(id="current-run", storage_type="memory"),
+            # this tab's browser session: it owns the jobs started here (dashboard.jobs), no other tab sees them
+            dcc.Store(id="session", storage_type="session"),
+            # runs and sweep slices pinned in this tab for the Compare page
+            dcc.Store(id="pins", storage_type="memory", data={"runs": [], "slices": []}),
+            dcc.Location(id="session-load", refresh=False),
             dcc.Tabs(
                 id="tabs",
                 value="run",
@@ -169,19 +184,16 @@ def create_app(
     )
     for _, _, module in pages:
         module.register(app, ctx)
+    _register_session(app)
     return app
 
 
 def _job_registry(cls, results_root: Path):
     """Jobs call the runner and the results writer (imported when a run starts, not at build time).
 
-    Writes are serialised: two tabs (or browsers) that run the same design at once would otherwise
-    write the same folder ``results/<name>/<hash>/`` file by file together, so a reader could meet one
-    run's tables with the other's manifest. (Same hash, same seed: the same run, written twice in turn.)
+    Each job writes a results root of its own (``JobRegistry.run_root``), so two tabs (or browsers)
+    that run at once, even the same design, never write one folder file by file together.
     """
-    import threading
-
-    lock = threading.Lock()
 
     def simulate(scenario, on_epoch=None):
         from gaia_sim.runner import simulate as run
@@ -191,7 +203,17 @@ def _job_registry(cls, results_root: Path):
     def write_run(result, root):
         from gaia_sim.results import write_run as write
 
-        with lock:
-            return write(result, root=root)
+        return write(result, root=root)
 
     return cls(simulate=simulate, write_run=write_run, results_root=results_root)
+
+
+def _register_session(app) -> None:
+    """The tab's session token, made once per browser tab (kept in its session storage across reloads)."""
+    from dash import Input, Output, State, no_update
+
+    from dashboard.jobs import new_session
+
+    @app.callback(Output("session", "data"), Input("session-load", "pathname"), State("session", "data"))
+    def session(_path, token):
+        return no_update if token else new_session()

@@ -40,6 +40,23 @@ def baseline_run(results_root: Path, scenario_path: Path):
     return result, write_run(result, root=results_root)
 
 
+def latest_run(scenario, results_root: Path) -> Path | None:
+    """The stored run of ``scenario``: ``results/<name>/<hash>/`` (as ``gaia-sim run`` writes it), else the
+    newest dashboard run of the same design (``results/dashboard-runs/<run id>/<name>/<hash>/``; run ids
+    start with their time, so the last in name order is the newest), else None."""
+    from dashboard.jobs import RUNS_DIR
+    from gaia_sim.results import stored_run
+
+    found = stored_run(scenario, results_root)
+    runs = Path(results_root) / RUNS_DIR
+    if found is None and runs.is_dir():
+        found = next(
+            (d for d in (stored_run(scenario, r) for r in sorted(runs.iterdir(), reverse=True)) if d is not None),
+            None,
+        )
+    return found
+
+
 # --------------------------------------------------------------------------- sweeps
 def find_sweeps(roots: list[Path]) -> list[Path]:
     """Sweep result directories under ``roots`` (gaia_sim.sweep.store.find_sweeps)."""
@@ -436,14 +453,13 @@ def find_rates(design, scenario_file, results_root: Path, sweep_roots: list[Path
     """Detector rates for the design on the Run page: this design's stored run, else the stored run of
     its scenario file as saved, else a sweep of that file, else :data:`ASSUMED`. ``read(run_dir)`` reads
     a run (the page passes a cached reader)."""
-    from gaia_sim.results import stored_run
     from gaia_sim.scenario import load_scenario
     from gaia_sim.sweep import store
 
     saved = load_scenario(scenario_file)
-    runs = [(stored_run(design, results_root), "this design's stored run")]
+    runs = [(latest_run(design, results_root), "this design's stored run")]
     if saved.hash != design.hash:
-        runs.append((stored_run(saved, results_root), f"the stored run of {Path(scenario_file).name} as saved"))
+        runs.append((latest_run(saved, results_root), f"the stored run of {Path(scenario_file).name} as saved"))
     for run_dir, what in runs:
         rates = run_rates(read(run_dir), f"{what} ({run_dir})") if run_dir is not None else None
         if rates is not None:
@@ -584,3 +600,93 @@ def epoch_verdicts(events: pd.DataFrame, node_ids, epoch: int) -> pd.DataFrame:
         return pd.DataFrame(columns=["node", "behaviour", "score", "p_value", "flagged", "validator"])
     v = events[(events["kind"] == "verdict") & (events["epoch"] == epoch) & events["node"].isin(list(node_ids))]
     return v[["node", "behaviour", "score", "p_value", "flagged", "validator"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- recommendations (gaia-sim recommend)
+#: where the dashboard looks for ``gaia-sim recommend SCENARIO --out DIR`` outputs, under the results root
+RECOMMEND_DIR = "recommend"
+#: keys of recommendation.json and, for list/table values, the keys of each entry
+RECOMMENDATION_KEYS = {
+    "design": None,
+    "attacks": ("name", "params", "profit_over_honest", "ci_low", "ci_high"),
+    "cost": ("capital_per_epoch", "validator_per_epoch", "total"),
+    "constraints": ("name", "value", "limit", "passed"),
+}
+
+
+def find_recommendations(results_root: Path) -> list[Path]:
+    """``<results>/recommend/*/recommendation.json`` files, newest folder name last."""
+    root = Path(results_root) / RECOMMEND_DIR
+    return sorted(root.glob("*/recommendation.json")) if root.is_dir() else []
+
+
+def read_recommendation(path: Path) -> dict:
+    """A recommendation.json, checked: ``design`` (parameter path -> value), ``attacks`` (each name,
+    params, profit_over_honest, ci_low, ci_high), ``cost`` (capital_per_epoch, validator_per_epoch,
+    total), ``constraints`` (each name, value, limit, passed). Also ``scenario_file``: the design's
+    scenario file beside it, or None. Raises UserError naming the file and the key."""
+    from gaia_sim.errors import UserError
+
+    path = Path(path)
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: not a readable recommendation ({err})") from None
+    if not isinstance(rec, dict):
+        raise UserError(f"{path}: expected a JSON object with keys {', '.join(RECOMMENDATION_KEYS)}")
+    for key, fields in RECOMMENDATION_KEYS.items():
+        if key not in rec:
+            raise UserError(f"{path}: key '{key}' missing; a recommendation has {', '.join(RECOMMENDATION_KEYS)}")
+        entries = rec[key] if isinstance(rec[key], list) else [rec[key]]
+        if not all(isinstance(e, dict) for e in entries):
+            raise UserError(f"{path}: '{key}' must hold objects")
+        for i, entry in enumerate(entries):
+            missing = [f for f in fields or () if f not in entry]
+            if missing:
+                where = f"{key}[{i}]" if isinstance(rec[key], list) else key
+                raise UserError(f"{path}: {where}: missing {', '.join(missing)}; needs {', '.join(fields)}")
+    tomls = sorted(path.parent.glob("*.toml"))
+    return {**rec, "scenario_file": str(tomls[0]) if tomls else None}
+
+
+def attack_table(rec: dict) -> pd.DataFrame:
+    """One row per attack the red team found: profit over honest with its interval and what it means
+    (``unprofitable`` only when the whole interval is below 0: pessimistic)."""
+    rows = pd.DataFrame(rec["attacks"], columns=list(RECOMMENDATION_KEYS["attacks"]))
+    rows["params"] = [json.dumps(p, sort_keys=True) if isinstance(p, dict) else str(p) for p in rows["params"]]
+    rows["verdict"] = [
+        "unprofitable" if hi < 0 else "PROFITABLE" if lo > 0 else "uncertain (interval spans 0)"
+        for lo, hi in zip(rows["ci_low"], rows["ci_high"])
+    ]
+    return rows
+
+
+# --------------------------------------------------------------------------- compare pinned runs and slices
+def _flat(values: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def differing(items: list[dict]) -> list[str]:
+    """Dotted keys whose values are not the same in all of ``items`` (nested dicts, e.g.
+    ``Scenario.to_dict()``), in the order of the first item."""
+    flat = [_flat(i) for i in items]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
+
+
+def compare_labels(items: list[dict]) -> list[str]:
+    """One label per item: ``#n`` and the values of the keys that differ between the items
+    (``#2 staking.node_stake=250, epochs=60``); identical items keep their number alone."""
+    keys = differing(items)
+    labels = []
+    for n, item in enumerate(items, 1):
+        flat = _flat(item)
+        what = ", ".join(f"{k}={flat.get(k, 'n/a')}" for k in keys)
+        labels.append(f"#{n} {what}".strip())
+    return labels

@@ -500,3 +500,89 @@ def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
         legend_title_side="top",
     )
     return fig
+
+
+def fig_attack_margins(attacks: pd.DataFrame) -> go.Figure:
+    """Each attack's profit over an honest node under the recommended design, with its confidence
+    interval (``attacks``: name, profit_over_honest, ci_low, ci_high); below 0 the attack does not pay."""
+    title = "What each attack earns over honest<br><sup>tokens per node-epoch, with its confidence interval</sup>"
+    if attacks.empty:
+        return _empty(title, "no attacks in this recommendation")
+    mean = attacks["profit_over_honest"].to_numpy(float)
+    colours = ["#2ca02c" if hi < 0 else "#d62728" for hi in attacks["ci_high"]]
+    fig = go.Figure(
+        go.Scatter(
+            x=mean,
+            y=attacks["name"],
+            mode="markers",
+            marker={"color": colours, "size": 10},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": attacks["ci_high"].to_numpy(float) - mean,
+                "arrayminus": mean - attacks["ci_low"].to_numpy(float),
+            },
+            name="profit over honest",
+            showlegend=False,
+        )
+    )
+    fig.add_vline(x=0, line_dash="dash", line_color="#555")
+    fig.update_layout(
+        title=title, template=TEMPLATE, xaxis_title="profit over honest (tokens per node-epoch)", yaxis_title=None
+    )
+    return fig
+
+
+def fig_compare_runs(runs: dict[str, pd.DataFrame], column: str, behaviour: str) -> go.Figure:
+    """Pinned runs overlaid: ``column`` of the nodes with ``behaviour`` (``"all"``: every node behaviour
+    summed; a share column then sums to 1) per epoch, one line per run, labelled by what differs."""
+    who = "all nodes" if behaviour == "all" else f"{behaviour} nodes"
+    title = f"{column} of {who}, pinned runs overlaid"
+    if not runs:
+        return _empty(title, "no pinned runs: pin runs on the Run page")
+    fig = go.Figure()
+    for i, (label, steps) in enumerate(runs.items()):
+        rows = _nodes_only(steps)
+        if behaviour != "all":
+            rows = rows[rows["behaviour"] == behaviour]
+        series = rows.groupby("epoch")[column].sum() if column in rows else pd.Series(dtype=float)
+        fig.add_trace(
+            go.Scatter(
+                x=series.index,
+                y=series.values,
+                name=label,
+                mode="lines",
+                line_color=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)],
+            )
+        )
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="epoch", yaxis_title=column)
+    return fig
+
+
+def fig_compare_slices(slices: dict[str, tuple[pd.DataFrame, str, str]]) -> go.Figure:
+    """Pinned sweep slices overlaid: the mean outcome against the swept parameter over replications, one
+    line per slice (``slices``: label -> (sweep rows, x, outcome)), labelled by what differs."""
+    title = "Pinned sweep slices overlaid<br><sup>mean over replications</sup>"
+    if not slices:
+        return _empty(title, "no pinned slices: pin slices on the Sweep page")
+    fig = go.Figure()
+    xs, outcomes = set(), set()
+    for i, (label, (rows, x, outcome)) in enumerate(slices.items()):
+        if rows.empty or not {x, outcome} <= set(rows.columns):
+            continue
+        mean = rows.groupby(x)[outcome].mean()
+        xs.add(x)
+        outcomes.add(outcome)
+        fig.add_trace(
+            go.Scatter(
+                x=mean.index,
+                y=mean.values,
+                name=label,
+                mode="lines+markers",
+                line_color=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)],
+            )
+        )
+    fig.update_layout(
+        title=title, template=TEMPLATE, xaxis_title=" / ".join(sorted(xs)), yaxis_title=" / ".join(sorted(outcomes))
+    )
+    return fig

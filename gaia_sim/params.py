@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -468,7 +468,8 @@ class ScenarioParams(Group):
 
 
 def field_info(path: str) -> dict[str, Any]:
-    """Default, unit, docstring and bounds of a parameter path such as ``"staking.node_stake"``."""
+    """Default, unit, docstring and bounds of a parameter path such as ``"staking.node_stake"``, and
+    ``choices`` (the allowed values) for a field that takes one of a fixed set."""
     group: type[BaseModel] = ScenarioParams
     *parents, leaf = path.split(".")
     for part in parents:
@@ -476,7 +477,8 @@ def field_info(path: str) -> dict[str, Any]:
     info = group.model_fields[leaf]
     bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "le", "gt", "lt") if hasattr(m, k)}
     extra = info.json_schema_extra or {}
-    return {"default": info.default, "unit": extra.get("unit", ""), "doc": info.description, **bounds}
+    choices = {"choices": get_args(info.annotation)} if get_origin(info.annotation) is Literal else {}
+    return {"default": info.default, "unit": extra.get("unit", ""), "doc": info.description, **bounds, **choices}
 
 
 def leaf_paths(group: type[BaseModel] = ScenarioParams, prefix: str = "") -> list[str]:
@@ -489,3 +491,18 @@ def leaf_paths(group: type[BaseModel] = ScenarioParams, prefix: str = "") -> lis
         else:
             paths.append(f"{prefix}{name}")
     return paths
+
+
+def schema_groups(group: type[BaseModel] = ScenarioParams, prefix: str = "") -> list[tuple[str, str, list[str]]]:
+    """The schema's groups in declaration order: ``(group path, its docstring, its own leaf paths)``;
+    ``""`` is the scenario's top level, nested groups (``behaviours.lazy``) follow their parent."""
+    own = [f"{prefix}{name}" for name, info in group.model_fields.items() if not _is_group(info.annotation)]
+    out = [(prefix.rstrip("."), (group.__doc__ or "").strip(), own)]
+    for name, info in group.model_fields.items():
+        if _is_group(info.annotation):
+            out += schema_groups(info.annotation, f"{prefix}{name}.")
+    return [g for g in out if g[2]]
+
+
+def _is_group(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)

@@ -85,7 +85,7 @@ def test_bad_input_is_refused_with_the_user_error_text(scenarios, changes, needl
 
 
 class _FailIfStarted:
-    def start(self, scenario, source=None):
+    def start(self, scenario, source=None, owner=""):
         raise AssertionError("a refused input must not start a run")
 
 
@@ -175,7 +175,7 @@ def test_a_stopped_job_ends_after_the_current_epoch_and_is_not_written(tmp_path)
     job = jobs.start(object())
     while job.epoch < 3:
         time.sleep(0.005)
-    jobs.stop(job.id)
+    jobs.stop(job.id, "")
     while not job.done:
         time.sleep(0.005)
     assert job.stopped and job.error is None and 3 <= job.epoch < 1000
@@ -189,7 +189,7 @@ def test_stop_on_the_last_epoch_keeps_and_writes_the_complete_run(tmp_path):
     def last_epoch_stopped(scenario, on_epoch=None):
         for epoch in (1, 2, 3):
             if epoch == 3:
-                jobs.stop("job1")  # Stop pressed while the last epoch ran
+                jobs.stop("job1", "")  # Stop pressed while the last epoch ran
             on_epoch(epoch, 3, f"partial {epoch}")
         return "full"
 
@@ -234,28 +234,36 @@ def test_picking_a_scenario_shows_its_stored_run(scenarios, tmp_path):
     assert current_run(ctx, None)[0] is ctx.initial_result
 
 
-def test_runs_of_the_same_design_in_two_tabs_write_its_folder_one_after_the_other(monkeypatch, tmp_path):
-    import threading
+def test_two_sessions_run_the_same_design_at_once_into_folders_of_their_own(scenarios, tmp_path):
+    """Issue 17 item 7: a job is found only with the session that started it; every run writes a folder of
+    its own (two tabs running one design at once once wrote one folder file by file together)."""
+    from gaia_sim.scenario import load_scenario
 
-    import gaia_sim.results
+    jobs = dash_app._job_registry(JobRegistry, tmp_path / "results")
+    scenario = load_scenario(scenarios / "baseline.toml")
+    a, b = (jobs.start(scenario, owner=token) for token in ("a" * 32, "b" * 32))
+    while not (a.done and b.done):
+        time.sleep(0.01)
+    assert a.error is None and b.error is None
+    assert a.run_dir != b.run_dir and a.run_dir.parent.parent.parent.name == "dashboard-runs"
+    for job in (a, b):
+        assert (job.run_dir / "manifest.json").exists() and job.run_dir.name == scenario.hash
+    assert (a.run_dir / "steps.parquet").read_bytes() == (b.run_dir / "steps.parquet").read_bytes()  # same seed
+    assert jobs.get(a.id, "a" * 32) is a and jobs.get(a.id, "b" * 32) is None and jobs.get(a.id, None) is None
+    assert jobs.stop(b.id, "a" * 32) is None
+    from dashboard.pages.network import current_run
 
-    inside, most = [0], [0]
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml", jobs=jobs)
+    assert current_run(ctx, {"job": a.id, "owner": "a" * 32})[0] is a.result
+    assert current_run(ctx, {"job": a.id, "owner": "b" * 32})[0] is None  # another session: the opening run
 
-    def slow_write(result, root):
-        inside[0] += 1
-        most[0] = max(most[0], inside[0])
-        time.sleep(0.2)
-        inside[0] -= 1
-        return tmp_path
 
-    monkeypatch.setattr(gaia_sim.results, "write_run", slow_write)
-    jobs = dash_app._job_registry(JobRegistry, tmp_path)
-    threads = [threading.Thread(target=jobs._write_run, args=("same run", tmp_path)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert most[0] == 1
+def test_a_run_is_refused_until_the_page_has_its_session(scenarios, tmp_path, monkeypatch):
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    ctx.jobs = _FailIfStarted()
+    monkeypatch.setattr(run_page, "estimate_seconds", lambda ctx, scenario: (1.0, "a test"))
+    out = run_page._start(ctx, str(scenarios / "baseline.toml"), *_inputs(), None)
+    assert out[3] == "message error" and "still loading" in out[2]
 
 
 def test_run_summary_says_what_the_closed_form_predicts(scenarios):
@@ -354,3 +362,93 @@ def test_design_link_round_trip(scenarios):
         "overrides": {"staking.node_stake": 250.0, "slashing.forfeit_revenue": False},
     }
     assert saved.with_overrides(opened["overrides"]).hash == design.hash
+
+
+# --------------------------------------------------------------------------- issue 17 item 3: compare designs
+def test_pinned_runs_and_slices_are_compared_labelled_by_what_differs(scenarios, tmp_path):
+    from dashboard import data
+    from dashboard.pages import compare, sweep
+    from gaia_sim.results import write_run
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    base = load_scenario(scenarios / "baseline.toml")
+    dirs = [
+        write_run(simulate(base.with_overrides({"staking.node_stake": s})), root=tmp_path / "results")
+        for s in (10.0, 900.0)
+    ]
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    ctx.initial_run_dir = dirs[0]
+    pins, message = run_page.pin_current(ctx, None, None)  # nothing picked in the tab: its opening run
+    assert pins["runs"] == [{"run_dir": str(dirs[0])}] and "pinned baseline" in message
+    assert run_page.pin_current(ctx, {"run_dir": str(dirs[0])}, pins)[0] is run_page.no_update  # pinned already
+    pins, _ = run_page.pin_current(ctx, {"run_dir": str(dirs[1])}, pins)
+    assert data.compare_labels([load_scenario(scenarios / "baseline.toml").to_dict()] * 2) == ["#1", "#2"]
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    rows = [
+        {"point": i, "replicate": 0, "staking.node_stake": s, "slashing.slash_fraction": 0.5, "final_honest_share": s}
+        for i, s in enumerate((0.0, 0.5, 1.0))
+    ]
+    data.pd.DataFrame(rows).to_parquet(sweep_dir / "results.parquet")
+    pins, _ = sweep.pin_slice(pins, str(sweep_dir), "staking.node_stake", "final_honest_share", None)
+    runs, slices, side, differ, message = compare.compare(ctx, pins, "share", "honest")
+    names = [t.name for t in runs.data]
+    assert names == ["#1 staking.node_stake=10.0", "#2 staking.node_stake=900.0"], names
+    assert list(runs.data[0].x) == [1, 2, 3] and len(slices.data) == 1 and len(side) == 3
+    assert "2 runs and 1 sweep slices" in message and "staking.node_stake" in str(differ)
+    assert list(slices.data[0].y) == [0.0, 0.5, 1.0]
+    pins["runs"].append({"run_dir": str(tmp_path / "gone")})
+    assert "1 pinned item(s) no longer available" in compare.compare(ctx, pins, "share", "honest")[4]
+
+
+def test_pins_keep_the_newest_few():
+    from dashboard.pages import compare
+
+    pins = None
+    for i in range(compare.MAX_PINS + 2):
+        pins, added = compare.pin(pins, "runs", {"run_dir": str(i)})
+        assert added
+    assert [p["run_dir"] for p in pins["runs"]] == [str(i) for i in range(2, compare.MAX_PINS + 2)]
+
+
+# --------------------------------------------------------------------------- issue 17 item 4: every parameter
+def _control_ids(component) -> list[str]:
+    found = []
+    ident = getattr(component, "id", None)
+    if isinstance(ident, dict) and ident.get("type") == "param":
+        found.append(ident["path"])
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        found += _control_ids(child)
+    return found
+
+
+def test_every_schema_parameter_has_one_control_grouped_as_in_the_schema(scenarios, tmp_path):
+    from dash import dcc
+
+    from gaia_sim.params import field_info, leaf_paths, schema_groups
+    from gaia_sim.scenario import load_scenario
+
+    ctx = dash_app.AppContext(tmp_path / "results", scenarios, [], scenarios / "baseline.toml")
+    paths = _control_ids(run_page.layout(ctx))
+    assert sorted(paths) == sorted(leaf_paths())  # each exactly once
+    panel = run_page.advanced_panel()
+    sections = [d.children[0].children for d in panel.children[1:]]
+    expected = [g or "scenario" for g, _, own in schema_groups() if set(own) - set(run_page.control_paths())]
+    assert [s.split("]")[0][1:] for s in sections] == expected
+    rule = run_page._control("slashing.rule", "rule", doc=True)
+    assert isinstance(rule.children[1], dcc.Dropdown) and rule.children[1].options == list(
+        field_info("slashing.rule")["choices"]
+    )
+    jail = run_page._control("slashing.jail_epochs", "jail_epochs", doc=True).children
+    assert "[epochs]" in jail[0].children and field_info("slashing.jail_epochs")["doc"] in jail[2].children
+    ids = [{"type": "param", "path": p} for p in ("slashing.rule", "name", "slashing.jail_epochs")]
+    overrides = run_page.overrides_from_inputs(ids, ["graduated", "mine", 3.0])
+    assert overrides == {"slashing.rule": "graduated", "name": "mine", "slashing.jail_epochs": 3}
+    design = load_scenario(scenarios / "baseline.toml").with_overrides(overrides)
+    assert design.slashing.rule == "graduated" and design.name == "mine"
+    with pytest.raises(UserError, match="slashing.rule"):
+        load_scenario(scenarios / "baseline.toml").with_overrides(
+            run_page.overrides_from_inputs(ids[:1], ["nope"]), source="dashboard"
+        )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import data
+from dashboard import data, figures
 from gaia_sim.errors import UserError
 
 
@@ -360,3 +362,55 @@ def test_epoch_verdicts_and_guilty_verdict_edges_of_one_epoch(tiny_run):
     assert len(verdicts) == len(recorded) and verdicts["flagged"].sum() == recorded["flagged"].sum()
     _, edges = data.network_graph(data.nodes_at_epoch(nodes, events, epoch), events[events["epoch"] == epoch])
     assert (edges["kind"] == "guilty verdict").sum() == recorded["flagged"].sum()
+
+
+# --------------------------------------------------------------------------- issue 17 item 7: recommendations
+RECOMMENDATION = {
+    "design": {"staking.node_stake": 400.0, "slashing.slash_fraction": 0.75, "probes.questions_per_epoch": 8},
+    "attacks": [
+        {"name": "burst", "params": {"burst_epochs": 3}, "profit_over_honest": -2.5, "ci_low": -3.1, "ci_high": -1.9},
+        {"name": "diluted", "params": {"rate": 0.2}, "profit_over_honest": -0.1, "ci_low": -0.4, "ci_high": 0.2},
+    ],
+    "cost": {"capital_per_epoch": 12.5, "validator_per_epoch": 3.0, "total": 15.5},
+    "constraints": [
+        {"name": "honest false slashing", "value": 4e-4, "limit": 1e-3, "passed": True},
+        {"name": "honest profit above capital cost", "value": 1.2, "limit": 0.0, "passed": True},
+    ],
+}
+
+
+def write_recommendation(root: Path, name: str = "baseline", rec: dict | None = None) -> Path:
+    """A ``gaia-sim recommend --out root/recommend/NAME`` output: recommendation.json and the design's file."""
+    out = root / "recommend" / name
+    out.mkdir(parents=True)
+    (out / "recommendation.json").write_text(json.dumps(rec or RECOMMENDATION))
+    (out / f"{name}.toml").write_text(f'name = "{name}"\n[staking]\nnode_stake = 400.0\n')
+    return out / "recommendation.json"
+
+
+def test_recommendations_are_found_read_and_judged_pessimistically(tmp_path):
+    assert data.find_recommendations(tmp_path) == []
+    path = write_recommendation(tmp_path)
+    assert data.find_recommendations(tmp_path) == [path]
+    rec = data.read_recommendation(path)
+    assert rec["design"]["staking.node_stake"] == 400.0 and rec["scenario_file"].endswith("baseline.toml")
+    table = data.attack_table(rec)
+    assert list(table["verdict"]) == ["unprofitable", "uncertain (interval spans 0)"]  # an interval over 0 is no proof
+    assert table["params"][0] == '{"burst_epochs": 3}'
+    fig = figures.fig_attack_margins(table)
+    assert list(fig.data[0].y) == ["burst", "diluted"] and list(fig.data[0].error_x.array) == pytest.approx([0.6, 0.3])
+
+
+@pytest.mark.parametrize(
+    "broken, needle",
+    [
+        ({k: v for k, v in RECOMMENDATION.items() if k != "cost"}, "key 'cost' missing"),
+        ({**RECOMMENDATION, "attacks": [{"name": "burst"}]}, "attacks[0]: missing params"),
+        ({**RECOMMENDATION, "cost": {"total": 1}}, "cost: missing capital_per_epoch"),
+    ],
+)
+def test_a_broken_recommendation_is_one_clear_message(tmp_path, broken, needle):
+    path = write_recommendation(tmp_path, rec=broken)
+    with pytest.raises(UserError, match=re.escape(needle)) as err:
+        data.read_recommendation(path)
+    assert str(path) in str(err.value)

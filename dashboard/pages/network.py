@@ -107,13 +107,14 @@ def _graph(ctx, result, label, domain, epoch):
 
 def current_run(ctx, ref: dict | None = None):
     """The run the Detector and Network pages show: ``ref`` is the browser tab's ``current-run`` store
-    (``{"job": id}`` for the last run finished or stopped in that tab, ``{"run_dir": path}`` for the
+    (``{"job": id, "owner": session}`` for the last run finished or stopped in that tab (found only with
+    the session that started it), ``{"run_dir": path}`` for the
     stored run of the scenario picked there), else the initial run. Kept per tab, never per server, so
     one browser never sees another's run. Returns ``(RunResult or None, label)``."""
     from gaia_sim.errors import UserError
 
     ref = ref or {}
-    job = ctx.jobs.get(ref.get("job")) if ctx.jobs is not None else None
+    job = ctx.jobs.get(ref.get("job"), ref.get("owner")) if ctx.jobs is not None else None
     if job is not None and job.done and job.result is not None:
         label = f"{job.id} (stopped at epoch {job.epoch})" if job.stopped else f"{job.id}: run {job.run_dir}"
         return job.result, label

@@ -97,6 +97,7 @@ def layout(ctx):
                 ],
             ),
             html.Div(className="controls", children=[_control(path, label) for path, label in control_paths().items()]),
+            advanced_panel(),
             html.Div(
                 className="controls",
                 children=[
@@ -107,6 +108,8 @@ def layout(ctx):
                     html.Span(id="run-estimate", className="message"),
                     html.Progress(id="run-progress", value="0", max="1"),
                     html.Span(id="run-status", children="no run started here yet"),
+                    html.Button("Pin this run", id="run-pin", n_clicks=0, title="compare it on the Compare page"),
+                    html.Span(id="run-pin-message", className="message"),
                 ],
             ),
             html.Div(id="run-margin", className="margin"),
@@ -145,10 +148,72 @@ def layout(ctx):
     )
 
 
-def _control(path: str, label: str):
+def advanced_paths() -> list[str]:
+    """Every schema parameter not among the main controls (the advanced panel's)."""
+    from gaia_sim.params import leaf_paths
+
+    main = control_paths()
+    return [p for p in leaf_paths() if p not in main]
+
+
+def advanced_panel():
+    """Every other parameter of the schema, one folding section per group of ``gaia_sim.params`` (in its
+    order, with the group's docstring), each control with its unit, bounds and docstring."""
+    from gaia_sim.params import schema_groups
+
+    rest = set(advanced_paths())
+    sections = []
+    for group, doc, paths in schema_groups():
+        shown = [p for p in paths if p in rest]
+        if shown:
+            sections.append(
+                html.Details(
+                    [
+                        html.Summary(f"[{group or 'scenario'}] {doc}"),
+                        html.Div(
+                            className="controls", children=[_control(p, p.split(".")[-1], doc=True) for p in shown]
+                        ),
+                    ],
+                    className="group",
+                )
+            )
+    return html.Details(
+        [html.Summary(f"Advanced: every other parameter of the schema ({len(rest)}, grouped as in gaia_sim.params)")]
+        + sections,
+        id="run-advanced",
+        className="advanced",
+    )
+
+
+def _control(path: str, label: str, doc: bool = False):
+    """One parameter's control (number, yes/no, choice or text) with its unit and bounds; ``doc`` also
+    writes its docstring under it (always in the hover title)."""
     from gaia_sim.params import field_info
 
     info = field_info(path)
+    ident = {"type": "param", "path": path}
+    if "choices" in info:  # one of a fixed set
+        return html.Div(
+            className="control",
+            title=info["doc"],
+            children=[
+                html.Label(label),
+                dcc.Dropdown(
+                    id=ident, value=info["default"], options=list(info["choices"]), clearable=False, searchable=False
+                ),
+                html.Small(f"{path}: {info['doc']}; one of {', '.join(map(str, info['choices']))}"),
+            ],
+        )
+    if isinstance(info["default"], str):  # free text
+        return html.Div(
+            className="control",
+            title=info["doc"],
+            children=[
+                html.Label(f"{label} [{info['unit']}]"),
+                dcc.Input(id=ident, type="text", debounce=True, value=info["default"]),
+                html.Small(f"{path}: {info['doc']}"),
+            ],
+        )
     if isinstance(info["default"], bool):  # a flag: yes / no
         return html.Div(
             className="control",
@@ -176,7 +241,9 @@ def _control(path: str, label: str):
             dcc.Input(
                 id={"type": "param", "path": path}, type="number", debounce=False, step="any", value=info["default"]
             ),
-            html.Small(f"{path}; allowed {bounds or 'any'}; default {info['default']:g}"),
+            html.Small(
+                f"{path}{': ' + info['doc'] if doc else ''}; allowed {bounds or 'any'}; default {info['default']:g}"
+            ),
         ],
     )
 
@@ -276,6 +343,9 @@ def overrides_from_inputs(ids: list[dict], values: list) -> dict:
         if value is None or value == "":
             raise UserError(f"{path}: no value (empty or not a number)")
         default = field_info(path)["default"]
+        if isinstance(default, str):  # a choice or free text: the schema checks it
+            out[path] = str(value)
+            continue
         if isinstance(default, bool):
             if not isinstance(value, bool):
                 raise UserError(f"{path}: yes or no (got {value!r})")
@@ -344,46 +414,61 @@ def register(app, ctx):
         current, scenario_path, ids, values = args[len(EXPORTS) :]
         return export_file(ctx, str(trigger.triggered_id).removeprefix("export-"), current, scenario_path, ids, values)
 
-    @app.callback(
-        Output("run-job", "data"),
-        Output("run-poll", "disabled"),
-        Output("run-message", "children"),
-        Output("run-message", "className"),
-        Output("run-progress", "value"),
-        Output("run-progress", "max"),
-        Output("run-status", "children"),
-        Output("run-version", "data"),
-        Output("current-run", "data", allow_duplicate=True),
-        Input("run-button", "n_clicks"),
-        Input("run-poll", "n_intervals"),
-        Input("run-stop", "n_clicks"),
+    run_outputs = [
+        Output(c, p, allow_duplicate=True)
+        for c, p in (
+            ("run-job", "data"),
+            ("run-poll", "disabled"),
+            ("run-message", "children"),
+            ("run-message", "className"),
+            ("run-progress", "value"),
+            ("run-progress", "max"),
+            ("run-status", "children"),
+            ("run-version", "data"),
+            ("current-run", "data"),
+        )
+    ]
+    run_states = [
         State("run-scenario", "value"),
         State({"type": "param", "path": ALL}, "id"),
         State({"type": "param", "path": ALL}, "value"),
         State("run-job", "data"),
         State("run-version", "data"),
         State("run-drawn", "data"),
+        State("session", "data"),
+    ]
+
+    # Clicks and ticks are two callbacks: Dash drops the answer of a callback still running when the same
+    # callback fires again, so a click answered after the next 500 ms tick lost its message under load.
+    @app.callback(
+        *run_outputs,
+        Input("run-button", "n_clicks"),
+        Input("run-stop", "n_clicks"),
+        *run_states,
         prevent_initial_call=True,
     )
-    def run_or_poll(_clicks, _ticks, _stops, scenario_path, ids, values, job_id, version, drawn):
-        """Cheap on purpose (no figures): starts a job, or reports its progress every tick."""
+    def run_or_stop(_clicks, _stops, *states):
+        """Starts a job (or says one is still running), or asks this session's job to stop."""
         from dash import ctx as trigger
 
-        if trigger.triggered_id == "run-stop":
-            ctx.jobs.stop(job_id)
-        running = ctx.jobs.get(job_id)
-        if trigger.triggered_id == "run-button" and running is not None and not running.done:
-            return (
-                no_update,
-                False,
-                f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'}); wait for it to finish",
-                "message error",
-            ) + (no_update,) * 5
-        if trigger.triggered_id == "run-button":
-            return (*_start(ctx, scenario_path, ids, values), no_update)
-        # a finished (or stopped) job becomes this tab's current run (Network and Detector pages)
-        current = {"job": running.id} if running is not None and running.done and not running.error else no_update
-        return (*_poll(ctx, running, version, drawn), current)
+        return run_or_poll(ctx, trigger.triggered_id, *states)
+
+    @app.callback(*run_outputs, Input("run-poll", "n_intervals"), *run_states, prevent_initial_call=True)
+    def poll(_ticks, *states):
+        """Cheap on purpose (no figures): the job's progress every tick."""
+        return run_or_poll(ctx, "run-poll", *states)
+
+    @app.callback(
+        Output("pins", "data", allow_duplicate=True),
+        Output("run-pin-message", "children"),
+        Input("run-pin", "n_clicks"),
+        State("current-run", "data"),
+        State("pins", "data"),
+        prevent_initial_call=True,
+    )
+    def pin_run(_clicks, current, pins):
+        """Pin the run the tab shows (its current run) for the Compare page."""
+        return pin_current(ctx, current, pins)
 
     @app.callback(
         Output("run-estimate", "children"),
@@ -416,14 +501,14 @@ def register(app, ctx):
         State("run-job", "data"),
         prevent_initial_call=True,
     )
-    def redraw(version, scenario_path, job_id):
+    def redraw(version, scenario_path, job_ref):
         """Figures from the job's latest partial result when the poll reports a new epoch, or from the
         newest stored run of a newly picked scenario."""
         from dash import ctx as trigger
 
         if trigger.triggered_id == "run-scenario":
             return _stored(ctx, scenario_path, version)
-        job = ctx.jobs.get(job_id)
+        job = ctx.jobs.get(*_ref(job_ref))
         if job is None or job.result is None or (job.source and job.source != str(scenario_path)):
             return (*_UNCHANGED, version, no_update, no_update)  # another scenario picked since: its figures stay
         result = job.result
@@ -440,14 +525,14 @@ def register(app, ctx):
 def _stored(ctx, scenario_path: str, version):
     """Figures of the stored run of ``scenario_path`` as written (results/<name>/<hash>/), if any; that
     run becomes the tab's current run (``{"run_dir": ...}`` for the ``current-run`` store)."""
-    from gaia_sim.results import read_run, stored_run
+    from gaia_sim.results import read_run
     from gaia_sim.scenario import load_scenario
 
     try:
         scenario = load_scenario(scenario_path)
     except UserError:
         return (*_UNCHANGED, version, no_update, no_update)
-    run_dir = stored_run(scenario, ctx.results_root)
+    run_dir = data.latest_run(scenario, ctx.results_root)
     if run_dir is None:  # clear the previous scenario's figures (not left on screen)
         note = f"no stored run of {Path(scenario_path).name} yet: press Run"
         return (*_figures(None, note), html.Div(), version, note, no_update)
@@ -478,7 +563,57 @@ def _get(values: dict, path: str):
 _UNCHANGED = (no_update,) * (len(GRAPHS) + 1)
 
 
-def _start(ctx, scenario_path, ids, values):
+def run_or_poll(ctx, trigger, scenario_path, ids, values, job_ref, version, drawn, session):
+    """What a Run or Stop click (``trigger`` "run-button" / "run-stop") or a poll tick ("run-poll") shows.
+    A job is found only with the session that started it (``job_ref``: ``{"job": id, "owner": session}``)."""
+    if trigger == "run-stop":
+        ctx.jobs.stop(*_ref(job_ref))
+    running = ctx.jobs.get(*_ref(job_ref))
+    if trigger == "run-button" and running is not None and not running.done:
+        return (
+            no_update,
+            False,
+            f"{running.id} is still running (epoch {running.epoch}/{running.total or '?'}); wait for it to finish",
+            "message error",
+        ) + (no_update,) * 5
+    if trigger == "run-button":
+        return (*_start(ctx, scenario_path, ids, values, session), no_update)
+    # a finished (or stopped) job becomes this tab's current run (Network and Detector pages)
+    done = running is not None and running.done and not running.error
+    current = {"job": running.id, "owner": running.owner} if done else no_update
+    return (*_poll(ctx, running, version, drawn), current)
+
+
+def pin_current(ctx, current, pins):
+    """``(pins with the tab's current run added, message)``: a written run is pinned by its folder, a
+    stopped one by its job (this session's only)."""
+    from dashboard.pages.compare import pin, resolve_run
+
+    job = ctx.jobs.get(*_ref(current)) if ctx.jobs is not None and current and current.get("job") else None
+    if job is not None and job.run_dir is not None:
+        ref = {"run_dir": str(job.run_dir)}
+    elif current:
+        ref = dict(current)
+    elif ctx.initial_run_dir is not None:
+        ref = {"run_dir": str(ctx.initial_run_dir)}
+    else:
+        return no_update, "No run to pin yet."
+    result = resolve_run(ctx, ref)
+    if result is None:
+        return no_update, "That run is no longer available."
+    pins, added = pin(pins, "runs", ref)
+    what = f"{result.scenario.name} ({result.scenario.hash})"
+    n = len(pins["runs"])
+    return (pins, f"pinned {what}: {n} runs pinned, see Compare") if added else (no_update, f"{what} is pinned already")
+
+
+def _ref(job_ref) -> tuple[str | None, str | None]:
+    """``(job id, owner session)`` of a ``run-job`` / ``current-run`` store value."""
+    job_ref = job_ref if isinstance(job_ref, dict) else {}
+    return job_ref.get("job"), job_ref.get("owner")
+
+
+def _start(ctx, scenario_path, ids, values, session=None):
     from gaia_sim.scenario import load_scenario
 
     try:
@@ -493,21 +628,34 @@ def _start(ctx, scenario_path, ids, values):
             f"--set epochs={scenario.epochs}"
         )
         return (no_update, True, why, "message error", no_update, no_update, "not run", no_update)
-    job = ctx.jobs.start(scenario, source=str(scenario_path))
+    if not session:  # the tab's session token comes with the page's first callbacks
+        return (no_update, True, "Not run: the page is still loading; press Run again.", "message error") + (
+            no_update,
+        ) * 4
+    job = ctx.jobs.start(scenario, source=str(scenario_path), owner=session)
     status = f"{job.id}: starting {scenario.name} ({scenario.epochs} epochs, hash {scenario.hash})"
-    return (job.id, False, "", "message", "0", str(scenario.epochs), status, f"{job.id}:0")
+    return ({"job": job.id, "owner": session}, False, "", "message", "0", str(scenario.epochs), status, f"{job.id}:0")
 
 
 def _speed_key(scenario) -> tuple:
-    """What the time per epoch depends on (not the economics): network size, probes, answer source."""
-    n, p = scenario.network, scenario.probes
+    """What the time per epoch depends on (not the economics): network size, probes, detector, simulated
+    traffic, answer source."""
+    n, p, d = scenario.network, scenario.probes, scenario.detector
     return (
         scenario.answers,
         n.domains,
         n.nodes_per_domain,
+        n.max_nodes_per_domain,
         n.validators,
         p.questions_per_epoch,
         p.samples_per_question,
+        p.probe_fraction,
+        d.name,
+        d.bootstrap,
+        d.sequential,
+        scenario.traffic.simulated_requests,
+        scenario.validation.independent_probes,
+        scenario.validation.canaries_per_epoch,
     )
 
 

@@ -60,6 +60,8 @@ def layout(ctx):
                     _control("y parameter", dcc.Dropdown(id="sweep-y", style={"width": "240px"})),
                     _control("outcome", dcc.Dropdown(id="sweep-outcome", style={"width": "260px"})),
                     _control("lines by (bands)", dcc.Dropdown(id="sweep-group", style={"width": "240px"})),
+                    html.Button("Pin this slice", id="sweep-pin", n_clicks=0, title="compare it on the Compare page"),
+                    html.Span(id="sweep-pin-message", className="message"),
                 ],
             ),
             html.Div(id="sweep-boundary-note", className="message"),
@@ -154,6 +156,21 @@ def register(app, ctx):
         )
 
     @app.callback(
+        Output("pins", "data", allow_duplicate=True),
+        Output("sweep-pin-message", "children"),
+        Input("sweep-pin", "n_clicks"),
+        State("pins", "data"),
+        State("sweep-dir", "data"),
+        State("sweep-x", "value"),
+        State("sweep-outcome", "value"),
+        State("sweep-group", "value"),
+        prevent_initial_call=True,
+    )
+    def pin(_clicks, pins, sweep_dir, x, outcome, group):
+        """Pin the slice shown in the bands figure for the Compare page."""
+        return pin_slice(pins, sweep_dir, x, outcome, group)
+
+    @app.callback(
         Output("fig-phase", "figure"),
         Output("fig-bands", "figure"),
         Output("sweep-boundary-note", "children"),
@@ -189,6 +206,19 @@ def register(app, ctx):
             note,
             "message",
         )
+
+
+def pin_slice(pins, sweep_dir, x, outcome, group):
+    """``(pins with this slice added, message)``: the replication-band view (outcome against x, lines by group)."""
+    from dashboard.pages.compare import pin
+
+    if not (sweep_dir and x and outcome):
+        return no_update, "Open a sweep and choose x and an outcome first."
+    item = {"sweep": str(sweep_dir), "x": x, "outcome": outcome, "group": group if group != x else None}
+    pins, added = pin(pins, "slices", item)
+    if not added:
+        return no_update, "This slice is pinned already."
+    return pins, f"pinned {outcome} against {x}: {len(pins['slices'])} slices pinned, see Compare"
 
 
 def _load(ctx, sweep_dir):

@@ -7,13 +7,15 @@ control value is refused with a message; a changed control and a short run updat
 epoch by epoch; the Network, Detector and Sweep pages draw. The tests after "issue 17: defects" each
 failed before their fix (sweep list, x = y, loading, stale figures, legends, balances, summary, domain
 dropdowns, controls, run-time estimate, Stop on the last epoch, per-tab current run, narrow screens).
-Screenshots go to tests/browser/screenshots/ (gitignored) or $GAIA_SCREENSHOT_DIR.
+Screenshots go to pytest's temporary folder (printed; ``screenshots`` under the module's tmp dir) or to
+$GAIA_SCREENSHOT_DIR; the tests never write into the repository.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,10 +27,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_dashboard_data import write_recommendation  # noqa: E402 - the recommendation fixture of the data tests
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = Path(os.environ.get("GAIA_SCREENSHOT_DIR", Path(__file__).parent / "screenshots"))
 
 pytestmark = [
     pytest.mark.browser,
@@ -173,13 +177,14 @@ def browser(tmp_path_factory):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.gaia_shots = Path(os.environ.get("GAIA_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
+    driver.gaia_shots.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
 
 
 def _shot(driver, name: str) -> None:
-    path = SHOTS / f"{name}.png"
+    path = driver.gaia_shots / f"{name}.png"
     driver.save_screenshot(str(path))
     print(f"screenshot: {path}")
 
@@ -236,6 +241,35 @@ def _click(driver, css: str) -> None:
     driver.find_element(By.CSS_SELECTOR, css).click()
 
 
+def _job_of(status: str) -> str:
+    return status.split(":")[0] if status.startswith("job") else ""
+
+
+def _start_run(driver) -> str:
+    """Press Run and return the new job's id (the status may still show the previous job's 'done')."""
+    before = _job_of(_text(driver, "#run-status"))
+    _click(driver, "#run-button")
+    return _wait(
+        driver,
+        lambda d: (_job_of(_text(d, "#run-status")) not in ("", before)) and _job_of(_text(d, "#run-status")),
+        30,
+        "a new run to start",
+    )
+
+
+def _status_when_done(driver, job: str, timeout: float = 90) -> str:
+    return _wait(
+        driver,
+        lambda d: (
+            _text(d, "#run-status").startswith(f"{job}:")
+            and "done" in _text(d, "#run-status")
+            and _text(d, "#run-status")
+        ),
+        timeout,
+        f"{job} to finish",
+    )
+
+
 def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browser):
     url, tmp = server
     browser.get(url)
@@ -255,8 +289,7 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
     _type(browser, "detector.alpha", "0.05")
     _type(browser, "staking.node_stake", "250")
     _type(browser, "epochs", str(RUN_EPOCHS))
-    _click(browser, "#run-button")
-    _wait(browser, lambda d: "epoch" in _text(d, "#run-status"), 20, "the run to start")
+    _start_run(browser)
     _click(browser, "#run-button")  # a second click while running is refused, the run goes on
     assert "still running" in _wait(browser, lambda d: _text(d, "#run-message"), 10, "the busy message")
     seen_lengths, seen_progress = set(), set()
@@ -278,7 +311,7 @@ def test_run_page_refuses_bad_input_then_runs_and_updates_figures(server, browse
     assert partial, f"figures never showed a partial run (lengths seen: {sorted(seen_lengths)})"
     for graph in ("fig-stake", "fig-slashes", "fig-revenue"):
         assert max(_trace_lengths(browser, graph)) == RUN_EPOCHS, graph
-    assert list((tmp / "results").glob("baseline/*/steps.parquet")), "finished run was not written"
+    assert list((tmp / "results").glob("dashboard-runs/*/baseline/*/steps.parquet")), "finished run was not written"
     _shot(browser, "03_run_page_after_run")
     print(f"figure lengths seen while running: {sorted(seen_lengths)}; progress values: {sorted(seen_progress)}")
 
@@ -595,8 +628,7 @@ def test_run_page_controls_forfeit_quorum_and_revision_rate(server, browser):
     _type(browser, "epochs", "3")
     flag = json.dumps({"path": "slashing.forfeit_revenue", "type": "param"}, separators=(",", ":"))
     browser.find_element(By.XPATH, f"//*[@id='{flag}']//label[normalize-space()='no']").click()
-    _click(browser, "#run-button")
-    status = _wait(browser, lambda d: "done" in _text(d, "#run-status") and _text(d, "#run-status"), 60, "the run")
+    status = _status_when_done(browser, _start_run(browser), 60)
     manifest = json.loads((Path(status.split("written to ")[1].strip()) / "manifest.json").read_text())
     scenario = manifest["scenario"]
     assert scenario["slashing"]["forfeit_revenue"] is False
@@ -636,12 +668,15 @@ def test_stop_on_the_last_epoch_keeps_the_complete_run(server, browser):
     _open_stored_baseline(browser, url)
     _type(browser, "epochs", "1")
     _type(browser, "staking.node_stake", "123")  # a design not run yet here
+    before = _job_of(_text(browser, "#run-status"))
     _click(browser, "#run-button")
     _click(browser, "#run-stop")  # arrives while the one (last) epoch runs
     status = _wait(
         browser,
         lambda d: (
-            ("done" in _text(d, "#run-status") or "stopped" in _text(d, "#run-status")) and _text(d, "#run-status")
+            _job_of(_text(d, "#run-status")) not in ("", before)
+            and ("done" in _text(d, "#run-status") or "stopped" in _text(d, "#run-status"))
+            and _text(d, "#run-status")
         ),
         90,
         "the run to end",
@@ -659,9 +694,8 @@ def test_a_run_made_in_one_tab_is_not_the_current_run_of_another(server, browser
     _open_stored_baseline(browser, url)
     _type(browser, "epochs", "3")
     _type(browser, "staking.node_stake", "321")
-    _click(browser, "#run-button")
-    status = _wait(browser, lambda d: "done" in _text(d, "#run-status") and _text(d, "#run-status"), 60, "the run")
-    job = status.split(":")[0]
+    job = _start_run(browser)
+    _status_when_done(browser, job, 60)
     _tab(browser, "network")
     _wait(browser, lambda d: f"{job}:" in _text(d, "#network-message"), 30, "this tab's run on its Network page")
     first = browser.current_window_handle
@@ -721,7 +755,9 @@ return out;
 
 @pytest.mark.parametrize("width", [1280, 420])
 def test_run_page_usable_at_width(server, browser, width):
-    url, _ = server
+    """Item 8: every page usable at 1280 and 420 px (no figure wider than the window, no legend over a
+    plot, no sideways scrolling), with a screenshot of each at that width."""
+    url, tmp = server
     try:
         browser.set_window_size(width, 2400)
         browser.get(url)
@@ -743,8 +779,30 @@ def test_run_page_usable_at_width(server, browser, width):
         time.sleep(0.5)
         problems += browser.execute_script(_OVERLAP_JS, ["fig-phase", "fig-bands"])
         _shot(browser, f"13_sweep_page_{width}px")
+        _tab(browser, "run")
+        browser.execute_script(
+            "document.querySelectorAll('#run-advanced, #run-advanced details').forEach(d => d.open = true)"
+        )
+        time.sleep(0.5)
+        problems += [f"advanced panel: {p}" for p in browser.execute_script(_OVERLAP_JS, [])]
+        _shot(browser, f"20_run_page_advanced_{width}px")
+        _tab(browser, "compare")
+        _wait(browser, lambda d: _text(d, "#cmp-message"), 30, "the Compare page")
+        problems += browser.execute_script(_OVERLAP_JS, ["fig-cmp-runs", "fig-cmp-slices"])
+        _shot(browser, f"21_compare_page_{width}px")
+        write_recommendation(tmp / "results", f"wide{width}")  # removed below: the Recommend test starts with none
+        _tab(browser, "recommend")
+        _wait(browser, lambda d: _trace_lengths(d, "fig-attacks"), 30, "the recommendation")
+        time.sleep(0.5)
+        problems += browser.execute_script(_OVERLAP_JS, ["fig-attacks"])
+        _shot(browser, f"22_recommend_page_{width}px")
+        for name in ("11_run_page", "12_network_page", "13_sweep_page", "21_compare_page", "22_recommend_page"):
+            png = (browser.gaia_shots / f"{name}_{width}px.png").read_bytes()
+            shot_width = int.from_bytes(png[16:20], "big")  # PNG IHDR: width
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and abs(shot_width - width) <= 20, (name, shot_width)
         assert not problems, problems
     finally:
+        shutil.rmtree(tmp / "results" / "recommend" / f"wide{width}", ignore_errors=True)
         browser.set_window_size(1400, 2200)
 
 
@@ -867,3 +925,190 @@ def test_figures_explained_and_epoch_sliders_show_the_network_and_verdicts_then(
     assert title == "Recorded verdicts of epoch 1", title
     assert CATALOGUE["wrongly_flagged"][1] in _text(browser, "#explain-fig-verdicts")
     _shot(browser, "16_detector_page_epoch_1")
+
+
+# --------------------------------------------------------------------------- issue 17 items 7, 3, 4
+
+
+def test_two_tabs_run_the_same_design_at_once_into_folders_of_their_own(server, browser):
+    """Item 7: runs belong to the tab's session; two tabs running one design at once each see their own job
+    and write a results folder of their own (they once wrote one folder together)."""
+    url, tmp = server
+    _open_stored_baseline(browser, url)
+    first = browser.current_window_handle
+    _type(browser, "epochs", "5")
+    _type(browser, "staking.node_stake", "555")
+    link = _wait(
+        browser,
+        lambda d: "node_stake=555" in d.current_url and "epochs=5" in d.current_url and d.current_url,
+        10,
+        "link",
+    )
+    browser.switch_to.new_window("tab")
+    second = browser.current_window_handle
+    jobs = {}
+    try:
+        browser.get(link)  # the same design in a second tab
+        _wait(browser, lambda d: _param(d, "staking.node_stake").get_attribute("value") == "555", 30, "tab b's design")
+        browser.switch_to.window(first)
+        jobs["a"] = _start_run(browser)
+        browser.switch_to.window(second)
+        jobs["b"] = _start_run(browser)  # while a runs
+        assert jobs["b"] != jobs["a"], jobs
+        status_b = _status_when_done(browser, jobs["b"])
+        _tab(browser, "network")
+        own = jobs["b"] + ":"
+        _wait(browser, lambda d: own in _text(d, "#network-message"), 30, "tab b's own run on its Network page")
+    finally:
+        browser.close()
+        browser.switch_to.window(first)
+    status_a = _status_when_done(browser, jobs["a"])
+    folders = [Path(s.split("written to ")[1].strip()) for s in (status_a, status_b)]
+    assert folders[0] != folders[1], folders
+    for folder in folders:
+        assert (folder / "manifest.json").exists() and "dashboard-runs" in folder.parts, folder
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
+
+
+def test_recommend_page_says_none_yet_then_shows_a_recommendation(server, browser):
+    """Item 7: the outputs of gaia-sim recommend under results/recommend/*/ (a fixture here), else how to make one."""
+    url, tmp = server
+    browser.get(url)
+    _tab(browser, "recommend")
+    _wait(browser, lambda d: "No recommendation yet" in _text(d, "#rec-message"), 20, "the none-yet note")
+    assert "gaia-sim recommend SCENARIO --out" in _text(browser, "#rec-message")
+    write_recommendation(tmp / "results", "baseline")
+    _tab(browser, "run")
+    _tab(browser, "recommend")
+    head = _wait(browser, lambda d: _text(d, "#rec-headline"), 20, "the recommendation")
+    assert "15.5 tokens per epoch" in head and "all met" in head and "NOT all shown unprofitable" in head, head
+    attacks = _text(browser, "#rec-attacks")
+    assert "burst" in attacks and "unprofitable" in attacks and "uncertain" in attacks, attacks
+    assert _trace_lengths(browser, "fig-attacks") == [2]
+    assert "staking.node_stake" in _text(browser, "#rec-body") and "tokens" in _text(browser, "#rec-body")
+    _shot(browser, "17_recommend_page")
+    _click(browser, "#rec-open")
+    _wait(browser, lambda d: _param(d, "staking.node_stake").get_attribute("value") == "400", 30, "the design opened")
+    assert _param(browser, "probes.questions_per_epoch").get_attribute("value") == "8"
+    browser.get(url)
+
+
+def test_compare_overlays_pinned_runs_and_slices_labelled_by_what_differs(server, browser):
+    """Item 3: pin runs (Run page) and a sweep slice (Sweep page); the Compare page overlays them and
+    places them side by side, each labelled by the parameters that differ."""
+    url, _ = server
+    browser.get(url)
+    _open_stored_baseline(browser, url)
+    _click(browser, "#run-pin")
+    _wait(browser, lambda d: "pinned baseline" in _text(d, "#run-pin-message"), 15, "the first pin")
+    _type(browser, "epochs", "3")
+    _type(browser, "staking.node_stake", "50")
+    _status_when_done(browser, _start_run(browser))
+    _click(browser, "#run-pin")
+    _wait(browser, lambda d: "2 runs pinned" in _text(d, "#run-pin-message"), 15, "the second pin")
+    _tab(browser, "sweep")
+    _wait(browser, lambda d: d.execute_script(_PHASE_JS), 60, "the phase diagram")
+    _click(browser, "#sweep-pin")
+    _wait(browser, lambda d: "1 slices pinned" in _text(d, "#sweep-pin-message"), 15, "the slice pin")
+    _tab(browser, "compare")
+    _wait(browser, lambda d: "2 runs and 1 sweep slices" in _text(d, "#cmp-message"), 30, "the comparison")
+    names = _wait(browser, lambda d: _trace_names(d, "fig-cmp-runs"), 20, "the overlay")
+    assert names == ["#1 epochs=4, staking.node_stake=1000.0", "#2 epochs=3, staking.node_stake=50.0"], names
+    assert _trace_lengths(browser, "fig-cmp-runs") == [4, 3]
+    assert len(_trace_names(browser, "fig-cmp-slices")) == 1
+    assert len(browser.find_elements("css selector", "#cmp-side .js-plotly-plot")) == 3
+    assert "staking.node_stake" in _text(browser, "#cmp-differ-table")
+    _shot(browser, "18_compare_page")
+    _click(browser, "#cmp-clear")
+    _wait(browser, lambda d: "Nothing pinned yet" in _text(d, "#cmp-message"), 15, "the pins cleared")
+    _tab(browser, "run")
+    _type(browser, "staking.node_stake", "1000")
+    _type(browser, "epochs", "4")
+
+
+def _xpath_id(path: str) -> str:
+    return "//*[@id='" + json.dumps({"path": path, "type": "param"}, separators=(",", ":")) + "']"
+
+
+def test_advanced_panel_reaches_every_parameter_and_the_run(server, browser):
+    """Item 4: every schema parameter has a control (advanced panel grouped as gaia_sim.params, units, bounds,
+    docstrings), the run-time estimate shows before Run, and advanced values reach the run."""
+    from selenium.webdriver.common.by import By
+
+    from gaia_sim.params import field_info, leaf_paths
+
+    url, _ = server
+    browser.get(url)
+    _open_stored_baseline(browser, url)
+    browser.execute_script(
+        "document.querySelectorAll('#run-advanced, #run-advanced details').forEach(d => d.open = true)"
+    )
+    shown = browser.execute_script(
+        "return Array.from(document.querySelectorAll('[id^=\\'{\"path\":\\']')).map(e => e.id)"
+        ".filter(i => i.endsWith('}')).map(i => JSON.parse(i).path)"
+    )
+    assert sorted(set(shown)) == sorted(leaf_paths()) and len(shown) == len(set(shown)), sorted(
+        set(leaf_paths()) - set(shown)
+    )
+    panel = _text(browser, "#run-advanced")
+    assert "[slashing] Slashing rule applied to flagged nodes." in panel
+    assert "jail_epochs [epochs]" in panel and field_info("slashing.jail_epochs")["doc"] in panel
+    _wait(
+        browser,
+        lambda d: d.find_element(By.XPATH, _xpath_id("slashing.rule")).text.strip() == "fixed_fraction",
+        15,
+        "rule",
+    )
+    browser.find_element(By.XPATH, _xpath_id("slashing.rule")).click()
+    _wait(
+        browser,
+        lambda d: next(
+            o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text.strip() == "graduated"
+        ),
+        10,
+        "the rule choices",
+    ).click()
+    _type(browser, "slashing.graduated_step", "3")
+    browser.find_element(By.XPATH, _xpath_id("detector.sequential") + "//label[normalize-space()='no']").click()
+    _type(browser, "epochs", "2")
+    est = _wait(
+        browser, lambda d: "for 2 epochs" in _text(d, "#run-estimate") and _text(d, "#run-estimate"), 30, "estimate"
+    )
+    assert "estimated run time: about" in est, est
+    _wait(browser, lambda d: "slashing.rule=%22graduated%22" in d.current_url, 10, "the rule in the link")
+    _shot(browser, "19_run_page_advanced")
+    status = _status_when_done(browser, _start_run(browser))
+    scenario = json.loads((Path(status.split("written to ")[1].strip()) / "manifest.json").read_text())["scenario"]
+    assert scenario["slashing"]["rule"] == "graduated" and scenario["slashing"]["graduated_step"] == 3.0
+    assert scenario["detector"]["sequential"] is False and scenario["epochs"] == 2
+    browser.get(url)
+
+
+def test_network_page_draws_verdict_edges(server, browser):
+    """Item 1 (defect: the Network page never drew verdict edges, the events' validator was -1): each
+    judged node of the epoch is joined to a validator, guilty verdicts in their own colour, as many as
+    the message counts."""
+    url, _ = server
+    _open_stored_baseline(browser, url)
+    _tab(browser, "network")
+    msg = _wait(
+        browser,
+        lambda d: "guilty verdicts this epoch" in _text(d, "#network-message") and _text(d, "#network-message"),
+        30,
+        "the network",
+    )
+    edges = _wait(
+        browser,
+        lambda d: d.execute_script(
+            "const g = document.querySelector('#fig-network .js-plotly-plot');"
+            "return g && g._fullData ? Object.fromEntries(g._fullData.filter(t => t.name.endsWith(' edge'))"
+            ".map(t => [t.name, Array.from(t.x).filter(v => v === null || Number.isNaN(v)).length])) : null;"
+        ),
+        20,
+        "the edges",
+    )
+    judged = sum(n for name, n in edges.items() if name not in ("member edge", "ring edge", "shield edge"))
+    assert judged > 0, edges  # validator -> node edges exist at all
+    guilty = int(msg.split(" guilty verdicts this epoch")[0].split("; ")[-1])
+    assert edges.get("guilty verdict edge", 0) == guilty, (edges, msg)
