@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1e-3,
         help="largest honest false-slash rate per node-epoch (95%% upper bound; default 1e-3)",
     )
+    parser.add_argument(
+        "--attacks",
+        metavar="NAME,...",
+        help="deployments the red team may use (default: all; see docs/mechanism.md), e.g. model_swap,diluted",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS", help="run simulations on a Dask cluster (or 'local')")
     where.add_argument("--workers", type=int, metavar="N", help="run simulations on a pool of N processes")
@@ -44,13 +49,14 @@ def run(args: argparse.Namespace) -> int:
 
     plan = rec_mod.budget(args.budget)
     _check(args)
+    deployments = _deployments(args.attacks)
     base = load_scenario(args.scenario)
     runner = _runner(args)
     out = check_output_dir(args.out or Path("results") / "recommend" / base.name)
     start = time.perf_counter()
     rec = rec_mod.recommend(
         base, plan, args.seed, runner, margin=args.margin, max_false_slash=args.max_false_slash,
-        progress=not args.no_progress,
+        progress=not args.no_progress, deployments=deployments,
     )  # fmt: skip
     record = _finite(rec_mod.as_json(rec, str(args.scenario)))
     atomic_write_bytes(out / "recommendation.json", (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
@@ -73,6 +79,18 @@ def _finite(value):
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value
+
+
+def _deployments(spec: str | None) -> list[str] | None:
+    from gaia_sim.attacks import deployments
+
+    if spec is None:
+        return None
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    bad = [n for n in names if n not in deployments()]
+    if bad or not names:
+        raise UserError(f"--attacks {spec!r}: allowed: a comma-separated list of {', '.join(deployments())}")
+    return names
 
 
 def _check(args) -> None:

@@ -216,23 +216,34 @@ def recommend(
     max_false_slash: float = 1e-3,
     answers=None,
     progress: bool = True,
+    deployments: list[str] | None = None,
 ) -> Recommendation:
-    """Search the ``levers`` for the cheapest design of ``base`` that passes (a), (b) and (c)."""
+    """Search the ``levers`` for the cheapest design of ``base`` that passes (a), (b) and (c);
+    ``deployments``: the attacks the red team may deploy (default: every registered one)."""
     from tqdm import tqdm
 
-    from gaia_sim.runner import load_answers
+    from gaia_sim.runner import check_sample_budget, load_answers
 
     answers = answers if answers is not None else load_answers(base.answers)
     runner = runner or redteam.Runner()
-    known = [{n: attacks_mod.attack(n).defaults()} for n in attacks_mod.deployments()]
+    deployments = list(deployments or attacks_mod.deployments())
+    known = [{n: attacks_mod.attack(n).defaults()} for n in deployments]
     pool = []
     for lv in candidates(base, levers, plan.candidates, seed):
         try:
-            pool.append((lv, base.with_overrides(lv, "recommend")))
+            design = base.with_overrides(lv, "recommend")
+            check_sample_budget(design, answers)
         except UserError:
-            continue  # a combination the schema refuses (e.g. against the scenario's max_fraction)
+            continue  # refused by the schema (e.g. the scenario's max_fraction) or the answer source
+        pool.append((lv, design))
     pool.sort(key=lambda c: design_cost(c[1])["total"])
-    settings = {"seed": seed, "margin": margin, "max_false_slash": max_false_slash, "budget": dataclasses.asdict(plan)}
+    settings = {
+        "seed": seed,
+        "margin": margin,
+        "max_false_slash": max_false_slash,
+        "budget": dataclasses.asdict(plan),
+        "deployments": deployments,
+    }
     history, found, pruned, tried = [], [], 0, set()
     bar = tqdm(total=plan.designs * _runs_per_design(base, plan), unit="run", desc="recommend", disable=not progress)
     with bar:
@@ -252,7 +263,7 @@ def recommend(
                 break
             tried.add(pick)
             lv, design = pool[pick]
-            verdict = verify(design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar)
+            verdict = verify(design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar, deployments)
             history.append(verdict)
             if verdict.passed:
                 return Recommendation(verdict, history, pruned, len(pool), settings)
@@ -286,7 +297,9 @@ def null_scenarios(design, seed: int, plan: Budget) -> list:
     return [design.with_overrides({**over, "seed": s}) for s in seeds]
 
 
-def verify(design, levers, plan, seed, runner, answers, known, margin, max_false_slash, bar=None) -> Verdict:
+def verify(
+    design, levers, plan, seed, runner, answers, known, margin, max_false_slash, bar=None, deployments=None
+) -> Verdict:
     """Simulate the all-honest runs and the red team against ``design``; check (a), (b), (c)."""
     from gaia_sim import deterrence
     from gaia_sim.outcomes import rate_upper_bound
@@ -294,7 +307,17 @@ def verify(design, levers, plan, seed, runner, answers, known, margin, max_false
     null_rows = runner.rows(null_scenarios(design, seed, plan), bar)
     short = design.with_overrides({"epochs": plan.epochs})
     search = redteam.search_attacks(
-        short, plan.trials, seed, plan.seeds, plan.confirm, plan.confirm_seeds, plan.batch, runner, known, progress=bar
+        short,
+        plan.trials,
+        seed,
+        plan.seeds,
+        plan.confirm,
+        plan.confirm_seeds,
+        plan.batch,
+        runner,
+        known,
+        deployments,
+        bar,
     )
     honest = _sum(null_rows, "honest")
     for a in search.confirmed:

@@ -108,6 +108,8 @@ def search(
 #: What every attack run holds fixed: strategies frozen, so the attacker's share stays as deployed
 #: and its profit per node-epoch is what the attack earns, not what imitation made of it.
 FROZEN = {"strategy.dynamics": "none"}
+#: Two-sided level of an attack's interval across seeds: 90%, so each end is a one-sided 95% bound.
+LEVEL = 0.90
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ class Runner:
 class AttackScore:
     """One attack (attack name -> its parameters) against one design: the attacker's profit per
     node-epoch over an honest node's (:func:`gaia_sim.outcomes.attack_gain`), per seed, with its
-    mean and 95% t interval across seeds."""
+    mean and t interval across seeds at :data:`LEVEL` (two-sided 90%: ``ci_high`` is the one-sided
+    95% upper bound that ``gaia-sim recommend`` holds below zero)."""
 
     chosen: dict[str, dict[str, Any]]
     gains: tuple[float, ...]
@@ -180,7 +183,7 @@ def score_attacks(design, chosen_list: list, seeds: list[int], runner: Runner, p
     for i, chosen in enumerate(chosen_list):
         who, mine = attacks_mod.attacker_behaviours(chosen), rows[i * len(seeds) : (i + 1) * len(seeds)]
         gains = tuple(attack_gain(r, who) for r in mine)
-        out.append(AttackScore(dict(chosen), gains, *mean_interval(gains), counts=_counts(mine, who)))
+        out.append(AttackScore(dict(chosen), gains, *mean_interval(gains, LEVEL), counts=_counts(mine, who)))
     return out
 
 
