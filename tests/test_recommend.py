@@ -65,7 +65,7 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
                         deployments=["model_swap"])  # fmt: skip
     assert out.history, "nothing was verified"
     assert all(v.levers["staking.node_stake"] == 50.0 for v in out.history)  # stake 0 never even simulated
-    assert out.pruned >= 1
+    assert out.pruned["closed_form"] >= 1
     assert out.found, out.best.constraints
     best = out.best
     assert best.constraints["deterrence"]["value"] <= 0 and best.constraints["false_slashing"]["value"] <= 0.05

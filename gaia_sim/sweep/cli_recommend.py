@@ -118,14 +118,15 @@ def _runner(args):
 def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     """What the command prints: the design, what each attack earns now, the cost, the constraints."""
     lines = [
-        f"{record['scenario']}: {record['candidates']} candidate designs, {record['pruned_by_closed_form']} pruned "
-        f"by the closed form, {len(record['verified'])} verified by simulation ({seconds:.0f} s)",
+        f"{record['scenario']}: {record['candidates']} candidate designs; ruled out by the closed form: "
+        f"{record['pruned_by_closed_form']} (bounds), {record['pruned_by_measured_rates']} (at measured detection "
+        f"rates); {len(record['verified'])} verified by simulation ({seconds:.0f} s)",
         "",
     ]
     if not rec.found:
         lines += ["No design met every constraint within this budget; the closest one verified:", ""]
     lines += ["design"] + [f"  {k:<32} {_fmt(v)}" for k, v in record["design"].items()]
-    lines += ["", "attacks the red team found (profit over honest, tokens per node-epoch, 95% interval)"]
+    lines += ["", "attacks the red team found: profit over honest (tokens per node-epoch), 90% interval across seeds"]
     for a in record["attacks"]:
         desc = " + ".join(f"{n}({', '.join(f'{k}={_fmt(v)}' for k, v in p.items())})" for n, p in a["params"].items())
         lines.append(f"  {a['profit_over_honest']:>9.3f}  [{a['ci_low']:.3f}, {a['ci_high']:.3f}]  {desc}")

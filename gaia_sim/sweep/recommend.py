@@ -8,8 +8,12 @@ at ``staking.capital_rate``, plus what validators cost: their rewards and the pr
 buy). The closed form (:mod:`gaia_sim.deterrence`) prunes designs that cannot work whatever the
 detector does: at perfect detection (tpr 1) and no wrongful verdict, an attack that still pays, or
 an honest node that cannot cover the capital cost of its stake, rules a design out (both bounds are
-necessary conditions, so pruning never drops a feasible design). The survivors are verified
-cheapest first, by simulation, against three constraints:
+necessary conditions, so pruning never drops a feasible design). Once a design has been simulated,
+the guilty-verdict rates measured there for each attack also rule out the designs that share its
+detection levers (:data:`DETECTION`; only stake and slash fraction differ) where the closed form at
+those rates says the attack pays (an estimate, not a bound: near the deterrence line it can drop a
+design the simulation would accept). The survivors are verified cheapest first, by simulation,
+against three constraints:
 
 (a) false slashing: honest operators slashed per honest node-epoch, its one-sided 95%
     Clopper-Pearson upper bound over every honest node-epoch simulated (all-honest runs of at least
@@ -17,8 +21,8 @@ cheapest first, by simulation, against three constraints:
 (b) participation: the closed-form participation margin (honest profit - wrongful penalties at
     the measured honest verdict rate's 95% upper bound - capital cost - outside option) >= 0;
 (c) deterrence: the red team (:func:`gaia_sim.sweep.redteam.search_attacks`) searches the attacker
-    space against the design; every confirmed attack's profit over honest, 95% t interval upper end
-    across seeds, <= -``margin``.
+    space against the design; every confirmed attack's profit over honest per node-epoch, its
+    one-sided 95% t bound across seeds, <= -``margin``.
 
 The first design that passes is the recommendation. Attacks found profitable against a rejected
 design are carried to the next (closed-form pruning and the red team's first trials), so a later
@@ -146,22 +150,45 @@ def design_cost(s) -> dict[str, float]:
 
 
 # ---- the closed form's necessary conditions ------------------------------------------------------
-def bounds(design, answers, known: list[Mapping[str, Mapping[str, Any]]]) -> dict[str, float]:
-    """Upper bounds the closed form puts on a design: ``participation`` (an honest node's margin
-    with no wrongful verdict: H - c S - outside option) and ``deterrence`` (the smallest, over the
-    ``known`` attacks and their cheating behaviours, of the deterrence margin at perfect detection
-    and no wrongful verdict). Either below 0: no detector makes the design work."""
+#: Levers that set how well cheaters are caught: designs that share them share the guilty-verdict
+#: rates a simulation measures (only stake and slash fraction differ between them).
+DETECTION = (
+    "slashing.rule",
+    "probes.questions_per_epoch",
+    "probes.samples_per_question",
+    "probes.question_pool",
+    "validation.canaries_per_epoch",
+    "network.validators",
+    "validation.quorum",
+)
+
+
+def detection_key(design) -> tuple:
+    data = design.to_dict()
+    return tuple(_lookup(data, k) for k in DETECTION)
+
+
+def bounds(design, answers, known: list, measured: list | None = None) -> dict[str, float]:
+    """What the closed form says of a design: ``participation`` (an honest node's margin with no
+    wrongful verdict: H - c S - outside option) and ``deterrence`` (the smallest, over the ``known``
+    attacks and their cheating behaviours, of the deterrence margin at perfect detection and no
+    wrongful verdict): upper bounds, so either below 0 means no detector makes the design work.
+    ``measured_deterrence``: the smallest margin over ``measured`` (attack, guilty-verdict rate
+    measured on a design with the same :data:`DETECTION` levers) at that rate and no wrongful
+    verdict; below 0, the closed form predicts the attack pays (an estimate, not a bound)."""
     from gaia_sim import deterrence
 
     honest = deterrence.from_scenario(design, answers, behaviour="honest", tpr=1.0, fpr=0.0)
-    worst = math.inf
-    for chosen in known:
-        scenario = design.with_overrides(attacks_mod.combine(chosen))
-        for b in attacks_mod.attacker_behaviours(chosen):
-            d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=1.0, fpr=0.0)
-            d = dataclasses.replace(d, cost_saving=d.cost_saving - bribe_per_node(scenario, b))
-            worst = min(worst, d.margin)
-    return {"participation": honest.participation_margin, "deterrence": worst}
+    out = {"participation": honest.participation_margin, "deterrence": math.inf, "measured_deterrence": math.inf}
+    ideal = [(c, 1.0, False) for c in known]  # tpr 1 per probe, then the quorum's pass probability
+    rated = [(c, tpr, True) for c, tpr in measured or []]  # measured verdict rates: the quorum is in them
+    for key, triples in (("deterrence", ideal), ("measured_deterrence", rated)):
+        for chosen, tpr, verdicts in triples:
+            scenario = design.with_overrides(attacks_mod.combine(chosen))
+            for b in attacks_mod.attacker_behaviours(chosen):
+                d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=tpr, fpr=0.0, verdict_rates=verdicts)
+                out[key] = min(out[key], d.margin + bribe_per_node(scenario, b))
+    return out
 
 
 def bribe_per_node(s, behaviour: str) -> float:
@@ -197,7 +224,7 @@ class Recommendation:
 
     best: Verdict | None
     history: list[Verdict]
-    pruned: int
+    pruned: dict[str, int]  # candidates ruled out: by the closed form's bounds, by it at measured rates
     n_candidates: int
     settings: dict[str, Any]
 
@@ -244,34 +271,52 @@ def recommend(
         "budget": dataclasses.asdict(plan),
         "deployments": deployments,
     }
-    history, found, pruned, tried = [], [], 0, set()
+    history, found, pruned, tried = [], [], {"closed_form": 0, "measured_rates": 0}, set()
+    measured: dict[tuple, list] = {}
     bar = tqdm(total=plan.designs * _runs_per_design(base, plan), unit="run", desc="recommend", disable=not progress)
     with bar:
         for _ in range(plan.designs):
-            pick = None
-            for i, (_lv, design) in enumerate(pool):
-                if i in tried:
-                    continue
-                b = bounds(design, answers, known + found)
-                if b["participation"] < 0 or b["deterrence"] < 0:
-                    tried.add(i)
-                    pruned += 1
-                    continue
-                pick = i
-                break
+            pick = _next(pool, tried, pruned, answers, known + found, measured)
             if pick is None:
                 break
-            tried.add(pick)
             lv, design = pool[pick]
             verdict = verify(design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar, deployments)
             history.append(verdict)
             if verdict.passed:
                 return Recommendation(verdict, history, pruned, len(pool), settings)
             found += [a.chosen for a in verdict.attacks if not _deterred(a, margin) and a.chosen not in found]
+            measured.setdefault(detection_key(design), []).extend(_rates(verdict.attacks))
     closest = max(
         history, key=lambda v: (sum(c["pass"] for c in v.constraints.values()), -v.cost["total"]), default=None
     )
     return Recommendation(closest, history, pruned, len(pool), settings)
+
+
+def _next(pool, tried: set, pruned: dict, answers, known: list, measured: dict) -> int | None:
+    """Index of the cheapest candidate not tried that the closed form does not rule out (marks the
+    ones it rules out as tried, counting them in ``pruned``); None when none is left."""
+    for i, (_lv, design) in enumerate(pool):
+        if i in tried:
+            continue
+        tried.add(i)
+        b = bounds(design, answers, known, measured.get(detection_key(design)))
+        if b["participation"] < 0 or b["deterrence"] < 0:
+            pruned["closed_form"] += 1
+        elif b["measured_deterrence"] < 0:
+            pruned["measured_rates"] += 1
+        else:
+            return i
+    return None
+
+
+def _rates(scores: list) -> list[tuple[dict, float]]:
+    """(attack, its pooled guilty-verdict rate per probe) of every attack whose nodes were probed."""
+    out = []
+    for a in scores:
+        probed = a.counts.get("attacker_probed", 0.0)
+        if probed > 0:
+            out.append((a.chosen, a.counts.get("attacker_guilty", 0.0) / probed))
+    return out
 
 
 def _runs_per_design(base, plan: Budget) -> int:
@@ -386,7 +431,8 @@ def as_json(rec: Recommendation, scenario_path: str) -> dict[str, Any]:
         "cost": v.cost if v else {},
         "constraints": v.constraints if v else {},
         "candidates": rec.n_candidates,
-        "pruned_by_closed_form": rec.pruned,
+        "pruned_by_closed_form": rec.pruned["closed_form"],
+        "pruned_by_measured_rates": rec.pruned["measured_rates"],
         "verified": [
             {"design": h.levers, "cost": h.cost["total"], "passed": {k: c["pass"] for k, c in h.constraints.items()}}
             for h in rec.history
