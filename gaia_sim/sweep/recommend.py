@@ -10,8 +10,7 @@ detector does: at perfect detection (tpr 1) and no wrongful verdict, an attack t
 an honest node that cannot cover the capital cost of its stake, rules a design out (both bounds are
 necessary conditions, so pruning never drops a feasible design). Once a design has been simulated,
 the guilty-verdict rates measured there for each attack also rule out the designs that share its
-detection levers (:data:`DETECTION`; only stake and slash fraction differ) where the closed form at
-those rates says the attack pays (an estimate, not a bound: near the deterrence line it can drop a
+detection levers (:func:`detection_key`) where the closed form at those rates says the attack pays (an estimate, not a bound: near the deterrence line it can drop a
 design the simulation would accept). The survivors are verified cheapest first, by simulation,
 against three constraints:
 
@@ -150,22 +149,22 @@ def design_cost(s) -> dict[str, float]:
 
 
 # ---- the closed form's necessary conditions ------------------------------------------------------
-#: Levers that set how well cheaters are caught: designs that share them share the guilty-verdict
-#: rates a simulation measures (only stake and slash fraction differ between them).
-DETECTION = (
-    "slashing.rule",
-    "probes.questions_per_epoch",
-    "probes.samples_per_question",
-    "probes.question_pool",
-    "validation.canaries_per_epoch",
-    "network.validators",
-    "validation.quorum",
-)
+#: Levers that set how often a cheater is found guilty: the detector's power (what it is asked and
+#: how evidence turns into a slash) and, for attacks with validators of their own, the committee.
+#: Designs that share them share the guilty-verdict rates a simulation measures.
+POWER = ("slashing.rule", "probes.questions_per_epoch", "probes.samples_per_question", "probes.question_pool")
+COMMITTEE = ("validation.canaries_per_epoch", "network.validators", "validation.quorum")
+DETECTION = POWER + COMMITTEE
 
 
-def detection_key(design) -> tuple:
+def detection_key(design, chosen: Mapping[str, Any]) -> tuple:
+    """The values of the levers that set ``chosen``'s guilty-verdict rate in ``design``: the
+    detector's power levers, plus the committee's when the attack has validators (honest
+    validators all vote the shared detector's flags, so committee size and quorum matter only
+    against colluding or bribed ones)."""
     data = design.to_dict()
-    return tuple(_lookup(data, k) for k in DETECTION)
+    shielded = any(n in chosen for n in ("colluding_validators", "bribed_validators"))
+    return tuple(_lookup(data, k) for k in (DETECTION if shielded else POWER))
 
 
 def bounds(design, answers, known: list, measured: list | None = None) -> dict[str, float]:
@@ -272,7 +271,7 @@ def recommend(
         "deployments": deployments,
     }
     history, found, pruned, tried = [], [], {"closed_form": 0, "measured_rates": 0}, set()
-    measured: dict[tuple, list] = {}
+    measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)
     bar = tqdm(total=plan.designs * _runs_per_design(base, plan), unit="run", desc="recommend", disable=not progress)
     with bar:
         for _ in range(plan.designs):
@@ -285,21 +284,22 @@ def recommend(
             if verdict.passed:
                 return Recommendation(verdict, history, pruned, len(pool), settings)
             found += [a.chosen for a in verdict.attacks if not _deterred(a, margin) and a.chosen not in found]
-            measured.setdefault(detection_key(design), []).extend(_rates(verdict.attacks))
+            measured += [(detection_key(design, c), c, tpr) for c, tpr in _rates(verdict.attacks)]
     closest = max(
         history, key=lambda v: (sum(c["pass"] for c in v.constraints.values()), -v.cost["total"]), default=None
     )
     return Recommendation(closest, history, pruned, len(pool), settings)
 
 
-def _next(pool, tried: set, pruned: dict, answers, known: list, measured: dict) -> int | None:
+def _next(pool, tried: set, pruned: dict, answers, known: list, measured: list) -> int | None:
     """Index of the cheapest candidate not tried that the closed form does not rule out (marks the
     ones it rules out as tried, counting them in ``pruned``); None when none is left."""
     for i, (_lv, design) in enumerate(pool):
         if i in tried:
             continue
         tried.add(i)
-        b = bounds(design, answers, known, measured.get(detection_key(design)))
+        rates = [(c, tpr) for key, c, tpr in measured if key == detection_key(design, c)]
+        b = bounds(design, answers, known, rates)
         if b["participation"] < 0 or b["deterrence"] < 0:
             pruned["closed_form"] += 1
         elif b["measured_deterrence"] < 0:
