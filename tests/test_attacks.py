@@ -108,3 +108,21 @@ def _flags(overrides):
     st = simulate(s).steps
     m = st[(st["role"] == "node") & (st["behaviour"] == "model_swapping")]
     return {"guilty": int(m["flagged"].sum()), "cost": float((m["cost"].sum()) / m["count"].sum())}
+
+
+def test_tokens_are_conserved_every_epoch_with_bribes_and_bursts(standin):
+    from gaia_sim.model import GaiaModel
+
+    s = load_scenario("scenarios/collusion_ring.toml").with_overrides(
+        {
+            "epochs": 6,
+            "behaviours.colluding.bribe": 40.0,
+            "behaviours.burst.epoch_share": 0.5,
+            "validation.quorum": 0.75,
+        }
+    )
+    m = GaiaModel(s, standin)
+    for _ in range(s.epochs):
+        m.step()
+        m.check_invariants()
+        assert m.state.ledger.balance.min() >= 0.0  # a bribe larger than the balance is paid in part
