@@ -392,3 +392,42 @@ def describe(chosen: Mapping[str, Mapping[str, Any]]) -> str:
 
 def _short(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def of_scenario(scenario) -> dict[str, dict[str, Any]] | None:
+    """The scenario's own cheating population as registered attacks (its threat), or None when it
+    has no cheater or one the registry cannot express (lazy truncation or dropping, "unprobed"
+    swappers with distinguishable probes, shares outside the attacks' space)."""
+    pop, b = scenario.population, scenario.behaviours
+    chosen: dict[str, dict[str, Any]] = {}
+    if pop.model_swapping > 0:
+        ms = b.model_swapping
+        if ms.when == "always":
+            chosen["model_swap"] = {"share": pop.model_swapping, "swap_to": ms.swap_to}
+        else:
+            chosen["diluted"] = {"share": pop.model_swapping, "cheat_rate": ms.cheat_rate, "swap_to": ms.swap_to}
+    if pop.lazy > 0 and b.lazy.mode in ("replay", "refusal"):
+        name = "cache_replay" if b.lazy.mode == "replay" else "canned_refusal"
+        chosen[name] = {"share": pop.lazy, "skip_rate": b.lazy.skip_rate}
+    if pop.kb_swapping > 0:
+        chosen["kb_skip"] = {"share": pop.kb_swapping, "swap_to": b.kb_swapping.swap_to}
+    if pop.colluding > 0:
+        chosen["sybil_group"] = {"share": pop.colluding, "ring_model": b.colluding.ring_model}
+        share = scenario.validator_population.colluding
+        if share > 0:
+            name = "bribed_validators" if b.colluding.bribe > 0 else "colluding_validators"
+            chosen[name] = {"validator_share": share} | ({"bribe": b.colluding.bribe} if b.colluding.bribe > 0 else {})
+    if b.burst.epoch_share < 1 and chosen:
+        chosen["burst"] = {"epoch_share": b.burst.epoch_share, "coordinated": b.burst.coordinated}
+    if scenario.traffic.learned_questions == "public" and "diluted" in chosen:
+        chosen["probe_learning"] = {}
+    cheaters = sum(v for k, v in pop.model_dump().items() if k != "honest")
+    try:
+        combine(chosen)
+    except UserError:
+        return None
+    return (
+        chosen
+        if chosen and abs(sum(chosen[n]["share"] for n in chosen if ATTACKS[n].deploys) - cheaters) < 1e-9
+        else None
+    )

@@ -126,3 +126,12 @@ def test_tokens_are_conserved_every_epoch_with_bribes_and_bursts(standin):
         m.step()
         m.check_invariants()
         assert m.state.ledger.balance.min() >= 0.0  # a bribe larger than the balance is paid in part
+
+
+@pytest.mark.parametrize("name", ["lazy_nodes", "model_swap", "kb_swap", "collusion_ring"])
+def test_a_shipped_scenarios_threat_is_a_registered_attack(name):
+    s = load_scenario(f"scenarios/{name}.toml")
+    own = attacks.of_scenario(s)
+    assert own is not None
+    assert s.with_overrides(attacks.combine(own)).hash == s.hash  # the attack is exactly the scenario's mix
+    assert attacks.of_scenario(load_scenario("scenarios/baseline.toml")) is None

@@ -20,7 +20,8 @@ against three constraints:
 (b) participation: the closed-form participation margin (honest profit - wrongful penalties at
     the measured honest verdict rate's 95% upper bound - capital cost - outside option) >= 0;
 (c) deterrence: the red team (:func:`gaia_sim.sweep.redteam.search_attacks`) searches the attacker
-    space against the design; every confirmed attack's profit over honest per node-epoch, its
+    space against the design; every confirmed attack's (the scenario's own cheaters, expressed as
+    registered attacks by :func:`gaia_sim.attacks.of_scenario`, are always among them) profit over honest per node-epoch, its
     one-sided 95% t bound across seeds, <= -``margin``.
 
 The first design that passes is the recommendation. Attacks found profitable against a rejected
@@ -254,6 +255,8 @@ def recommend(
     runner = runner or redteam.Runner()
     deployments = list(deployments or attacks_mod.deployments())
     known = [{n: attacks_mod.attack(n).defaults()} for n in deployments]
+    own = attacks_mod.of_scenario(base)  # the scenario's own threat: confirmed against every design
+    known += [own] if own else []
     pool = []
     for lv in candidates(base, levers, plan.candidates, seed):
         try:
@@ -269,6 +272,7 @@ def recommend(
         "max_false_slash": max_false_slash,
         "budget": dataclasses.asdict(plan),
         "deployments": deployments,
+        "scenario_attack": own,
     }
     history, found, pruned, tried = [], [], {"closed_form": 0, "measured_rates": 0}, set()
     measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)
@@ -279,7 +283,9 @@ def recommend(
             if pick is None:
                 break
             lv, design = pool[pick]
-            verdict = verify(design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar, deployments)
+            verdict = verify(
+                design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar, deployments, own
+            )
             history.append(verdict)
             if verdict.passed:
                 return Recommendation(verdict, history, pruned, len(pool), settings)
@@ -320,7 +326,8 @@ def _rates(scores: list) -> list[tuple[dict, float]]:
 
 
 def _runs_per_design(base, plan: Budget) -> int:
-    return len(_null_seeds(0, base, plan)[0]) + plan.trials * plan.seeds + plan.confirm * plan.confirm_seeds
+    confirmed = plan.confirm + (attacks_mod.of_scenario(base) is not None)
+    return len(_null_seeds(0, base, plan)[0]) + plan.trials * plan.seeds + confirmed * plan.confirm_seeds
 
 
 def _deterred(score: redteam.AttackScore, margin: float) -> bool:
@@ -343,7 +350,7 @@ def null_scenarios(design, seed: int, plan: Budget) -> list:
 
 
 def verify(
-    design, levers, plan, seed, runner, answers, known, margin, max_false_slash, bar=None, deployments=None
+    design, levers, plan, seed, runner, answers, known, margin, max_false_slash, bar=None, deployments=None, own=None
 ) -> Verdict:
     """Simulate the all-honest runs and the red team against ``design``; check (a), (b), (c)."""
     from gaia_sim import deterrence
@@ -363,6 +370,7 @@ def verify(
         known,
         deployments,
         bar,
+        [own] if own else None,
     )
     honest = _sum(null_rows, "honest")
     for a in search.confirmed:

@@ -263,6 +263,7 @@ def search_attacks(
     known: list | None = None,
     deployments: list[str] | None = None,
     progress=None,
+    required: list | None = None,
 ) -> AttackSearch:
     """Search the registered attacker space (:mod:`gaia_sim.attacks`) for the attack with the
     largest profit over honest against ``design`` (a Scenario: the protocol's parameters).
@@ -270,7 +271,8 @@ def search_attacks(
     A seeded TPE study (Bergstra et al. 2011) asks ``batch`` attacks at a time, each run over
     ``seeds`` seeds spawned from ``seed`` (the same seeds for every attack), and told their mean
     gain; ``known`` attacks (e.g. found against another design) are tried first. The ``confirm``
-    best distinct attacks are then rescored over ``confirm_seeds`` other seeds for their interval.
+    best distinct attacks, and every ``required`` one, are then rescored over ``confirm_seeds``
+    other seeds for their interval.
     The batch size, not the executor, fixes the order of asks and tells, so serial, pool and Dask
     runs give the same study, the same best attack and the same numbers."""
     import optuna
@@ -291,8 +293,9 @@ def search_attacks(
         for t, score in zip(asked, score_attacks(design, chosen, search_seeds, runner, progress)):
             study.tell(t, score.mean if math.isfinite(score.mean) else -1e12)
             scored.append(score)
-    top = _distinct_best(scored, confirm)
-    confirmed = score_attacks(design, [s.chosen for s in top], confirm_seeds_, runner, progress) if top else []
+    top = [s.chosen for s in _distinct_best(scored, confirm)]
+    top += [c for c in required or [] if c not in top]
+    confirmed = score_attacks(design, top, confirm_seeds_, runner, progress) if top else []
     confirmed.sort(key=lambda s: -_finite(s.ci_high))
     return AttackSearch(scored, confirmed)
 
