@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gaia_sim.deterrence_cli",
         "does cheating pay? closed-form margin, min stake and basin edge for a scenario",
     ),
+    "recommend": (
+        "gaia_sim.sweep.cli_recommend",
+        "the cheapest design (stake, slashing, probes, committee) that deters every attack the red team finds",
+    ),
     "dashboard": ("dashboard.app", "start the Dash dashboard on localhost"),
 }
 

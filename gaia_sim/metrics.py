@@ -30,7 +30,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "liquid balance at the end of the epoch (never negative) of the operators who played this behaviour; it moves with an operator that switches",
     ),
     "revenue": ("tokens", "income this epoch: user payments (nodes) or protocol rewards (validators)"),
-    "cost": ("tokens", "compute and fixed costs (nodes) or probe bills (validators) this epoch"),
+    "cost": (
+        "tokens",
+        "compute, fixed and capital costs and bribes paid (nodes), or probe bills minus bribes received (validators) this epoch",
+    ),
     "profit": ("tokens", "revenue - cost - slashed this epoch"),
     "slashed": ("tokens", "stake slashed this epoch"),
     "slashed_count": ("operators", "operators slashed this epoch"),

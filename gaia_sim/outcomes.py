@@ -147,7 +147,7 @@ def per_behaviour(steps) -> dict[str, float]:
         return {}
     out: dict[str, float] = {}
     sums = steps.groupby(["role", "behaviour"])[
-        ["count", "revenue", "cost", "profit", "slashed", "flagged", "probed"]
+        ["count", "revenue", "cost", "profit", "slashed", "slashed_count", "flagged", "probed"]
     ].sum()
     for (role, b), r in sums.iterrows():
         if r["count"] <= 0:
@@ -155,9 +155,50 @@ def per_behaviour(steps) -> dict[str, float]:
         if role == "node":
             out.update({f"{k}_per_node_{b}": r[k] / r["count"] for k in ("revenue", "cost", "slashed")})
             out[f"verdict_rate_{b}"] = r["flagged"] / r["probed"] if r["probed"] else math.nan
+            out[f"node_epochs_{b}"], out[f"slashes_{b}"] = float(r["count"]), float(r["slashed_count"])
+            out[f"probed_{b}"], out[f"guilty_{b}"] = float(r["probed"]), float(r["flagged"])
         else:
             out.update({f"{k}_per_validator_{b}": r[k] / r["count"] for k in ("profit", "slashed")})
     return out
+
+
+def attack_gain(row: dict[str, float], attacker: list[str]) -> float:
+    """The attacker's profit per node-epoch over an honest node's in one run (a :func:`cell_row`):
+    the profit of the ``attacker`` behaviours' node-epochs pooled, minus honest nodes'. NaN when
+    either played no node-epoch (no evidence either way)."""
+    epochs = [row.get(f"node_epochs_{b}", 0.0) for b in attacker]
+    if sum(epochs) <= 0 or row.get("node_epochs_honest", 0.0) <= 0:
+        return math.nan
+    pooled = sum(row[f"profit_per_node_{b}"] * n for b, n in zip(attacker, epochs) if n > 0) / sum(epochs)
+    return float(pooled - row["profit_per_node_honest"])
+
+
+def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): Student's t interval of the mean of independent replicates (one value
+    per seed). One value, or any NaN: (mean, -inf, inf) (no interval without a spread)."""
+    from scipy import stats
+
+    x = np.asarray(values, float)
+    if len(x) == 0 or np.isnan(x).any():
+        return math.nan, -math.inf, math.inf
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, -math.inf, math.inf
+    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def rate_upper_bound(events: float, trials: float, level: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound of a rate after ``events`` in ``trials`` (Clopper &
+    Pearson, Biometrika 26(4), 1934); with no event it is 1 - (1 - level)^(1/n), about 3/n at 95%
+    (the rule of three). 1 when there was no trial (pessimistic)."""
+    from scipy import stats
+
+    if trials <= 0:
+        return 1.0
+    if events >= trials:
+        return 1.0
+    return float(stats.beta.ppf(level, events + 1, trials - events))
 
 
 def _early_rate_columns(result: Any, epochs: int = EARLY_EPOCHS) -> dict[str, float]:

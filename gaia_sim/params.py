@@ -148,6 +148,24 @@ class CollusionParams(Group):
     ring_model: Literal["cheaper_model", "low_precision"] = F(
         "low_precision", "choice", "the cheap model the ring runs"
     )
+    bribe: float = F(
+        0.0,
+        "tokens/epoch",
+        "validator bribery: what the ring pays each colluding validator of a domain per epoch while ring members are active there, split evenly among them (rewards.bribe_bills); 0 = colluding validators shield the ring for free",
+        ge=0.0,
+    )
+
+
+class BurstParams(Group):
+    """Burst cheating: cheaters cheat in some epochs only and serve honestly in the others."""
+
+    epoch_share: float = fraction(
+        1.0,
+        "share of epochs in which a cheating node follows its cheating plan (in the others it serves honestly on its own stack); 1 = every epoch",
+    )
+    coordinated: bool = F(
+        False, "flag", "all cheaters burst in the same epochs (one draw per epoch) instead of each on its own draw"
+    )
 
 
 class BehaviourParams(Group):
@@ -158,6 +176,7 @@ class BehaviourParams(Group):
     model_swapping: ModelSwapParams = ModelSwapParams()
     kb_swapping: KbSwapParams = KbSwapParams()
     colluding: CollusionParams = CollusionParams()
+    burst: BurstParams = BurstParams()
 
 
 class TrafficParams(Group):

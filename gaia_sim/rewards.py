@@ -105,3 +105,32 @@ def profit(revenue: np.ndarray, cost: np.ndarray, slashed: np.ndarray, bonds: np
     """Tokens gained this epoch: revenue - cost - slashed stake - forfeited bonds."""
     out = np.asarray(revenue, float) - np.asarray(cost, float) - np.asarray(slashed, float)
     return out if bonds is None else out - np.asarray(bonds, float)
+
+
+def bribe_bills(
+    ring: np.ndarray, node_domain: np.ndarray, bribed: np.ndarray, validator_domain: np.ndarray, bribe: float
+) -> np.ndarray:
+    """Validator bribery (Bonneau, "Why Buy When You Can Rent? Bribery Attacks on Bitcoin-Style
+    Consensus", FC 2016 workshops; here the briber pays validators per epoch to shield its nodes):
+    tokens each node owes this epoch. In every domain where ring members (``ring``, bool per node)
+    are active, the ring owes ``bribe`` to each bribed validator (``bribed``, bool per validator) of
+    that domain, split evenly among its members there; other nodes owe nothing."""
+    ring, node_domain = np.asarray(ring, bool), np.asarray(node_domain, np.int64)
+    domains = int(max(node_domain.max(initial=-1), np.asarray(validator_domain).max(initial=-1))) + 1
+    members = np.bincount(node_domain[ring], minlength=domains)
+    owed = bribe * np.bincount(np.asarray(validator_domain, np.int64)[np.asarray(bribed, bool)], minlength=domains)
+    per_member = np.divide(owed, members, out=np.zeros(domains), where=members > 0)
+    return np.where(ring, per_member[node_domain], 0.0)
+
+
+def bribe_income(
+    paid: np.ndarray, node_domain: np.ndarray, bribed: np.ndarray, validator_domain: np.ndarray
+) -> np.ndarray:
+    """Tokens each validator receives: what the ring's nodes of its domain ``paid`` (their bills
+    under limited liability), shared evenly by the domain's bribed validators (0 for the others)."""
+    validator_domain, bribed = np.asarray(validator_domain, np.int64), np.asarray(bribed, bool)
+    domains = int(max(np.asarray(node_domain).max(initial=-1), validator_domain.max(initial=-1))) + 1
+    collected = np.bincount(np.asarray(node_domain, np.int64), weights=np.asarray(paid, float), minlength=domains)
+    takers = np.bincount(validator_domain[bribed], minlength=domains)
+    each = np.divide(collected, takers, out=np.zeros(domains), where=takers > 0)
+    return np.where(bribed, each[validator_domain], 0.0)

@@ -43,11 +43,32 @@ def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -
     led.credit(state.lid_node, revenue, epoch, "revenue")
     cost, unpaid = staking.limited_debit(led.balance[state.lid_node], cost)
     led.debit(state.lid_node, cost, epoch, "cost")
+    bribes, bribe_income = _pay_bribes(state, epoch)
     events = _insolvent_exit(state, unpaid, epoch)
     fees = rewards.protocol_fees(paid, r.price_per_request, r.protocol_fee)
     reward, probe_bill = _pay_validators(state, traffic, slashing, fees, epoch)
     events.append(_escrow_events(state, led.advance(epoch), epoch))
-    return Settlement(revenue, cost, reward, reward - probe_bill - slashing.validator_slashed, events)
+    pnl = reward + bribe_income - probe_bill - slashing.validator_slashed
+    return Settlement(revenue, cost + bribes, reward, pnl, events)
+
+
+def _pay_bribes(state: NetworkState, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validator bribery (``behaviours.colluding.bribe``): active ring members pay their bills
+    (rewards.bribe_bills) from their balance, up to what they hold (limited liability), and the
+    bribed (colluding) validators of their domain share what was paid (rewards.bribe_income).
+    Returns (paid per node, received per validator); zeros when no bribe is set."""
+    bribe = state.scenario.behaviours.colluding.bribe
+    if bribe <= 0:
+        return np.zeros(state.n_nodes), np.zeros(state.n_validators)
+    led, bribed = state.ledger, np.array([v.traits["colludes"] for v in state.validators])
+    bills = rewards.bribe_bills(
+        state.ring_member & state.active, state.node_domain, bribed, state.validator_domain, bribe
+    )
+    paid = staking.limited_debit(led.balance[state.lid_node], bills)[0]
+    income = rewards.bribe_income(paid, state.node_domain, bribed, state.validator_domain)
+    led.debit(state.lid_node, paid, epoch, "bribe")
+    led.credit(state.lid_val, income, epoch, "bribe")
+    return paid, income
 
 
 def _locked(state: NetworkState) -> np.ndarray:

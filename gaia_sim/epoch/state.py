@@ -125,6 +125,7 @@ class NetworkState:
     ring_member: np.ndarray = field(init=False)  # trait 'colludes'
     cheater: np.ndarray = field(init=False)  # trait 'cheats'
     pays_kb: np.ndarray = field(init=False)  # not trait 'skips_kb'
+    cheating_now: np.ndarray = field(init=False)  # follows its serving plan this epoch (behaviours.burst)
 
     def __post_init__(self) -> None:
         n = self.n_nodes
@@ -132,6 +133,7 @@ class NetworkState:
         self.offences, self.jail_until = np.zeros(n, np.int64), np.full(n, -1, np.int64)
         self.last_verdict, self.ever_guilty = np.zeros(n, bool), np.zeros(n, bool)
         self.slashed_total, self.profit_avg = np.zeros(n), np.zeros(n)
+        self.cheating_now = np.ones(n, dtype=bool)
         refresh_plans(self)
 
     @property

@@ -36,14 +36,16 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     the node's serving profile), cheating on answered requests (binomial draws), compute seconds,
     then the probes and their answers."""
     s, rng = state.scenario, rngs.stream(state.scenario.seed, "traffic", epoch)
+    state.cheating_now = burst_on(state.n_nodes, s.behaviours.burst, state.scenario.seed, epoch)
     outcomes = queue_outcomes(state)
     timeout_share = timeout_shares(state)
     drops = state.user_cfg == NO_ANSWER
+    cheat_rate = np.where(state.cheating_now, state.cheat_rate, 0.0)
     arrivals = rng.poisson(s.traffic.requests_per_node, size=state.n_nodes) * state.active
-    dropped = rng.binomial(arrivals, np.where(drops, state.cheat_rate, 0.0))
+    dropped = rng.binomial(arrivals, np.where(drops, cheat_rate, 0.0))
     timed_out = rng.binomial(arrivals - dropped, timeout_share)
     answered = arrivals - dropped - timed_out
-    cheated = rng.binomial(answered, np.where(drops, 0.0, state.cheat_rate))
+    cheated = rng.binomial(answered, np.where(drops, 0.0, cheat_rate))
     compute_s = cheated * state.user_s + (answered - cheated) * state.honest_s
     c = state.configs
     paid = rewards.paid_requests(answered, cheated, c.paid_share(state.honest_cfg), c.paid_share(state.user_cfg))
@@ -52,6 +54,19 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     return Traffic(
         answered, paid, timed_out, compute_s, probed, embeddings, latency, questions, state.active.copy(), idx
     )
+
+
+def burst_on(n_nodes: int, burst, seed: int, epoch: int) -> np.ndarray:
+    """bool per node: does the node follow its serving plan this epoch (burst cheating,
+    ``behaviours.burst``)? Every node every epoch when ``epoch_share`` is 1 (no random draw); else
+    each node with probability ``epoch_share`` on its own draw, or all nodes together on one draw
+    per epoch when ``coordinated``. A node off its plan serves honestly on its own stack (an honest
+    node's plan is honest either way). Queue timeout shares keep the plan's serving profile."""
+    if burst.epoch_share >= 1.0:
+        return np.ones(n_nodes, dtype=bool)
+    rng = rngs.stream(seed, "burst", epoch)
+    draws = np.full(n_nodes, rng.random()) if burst.coordinated else rng.random(n_nodes)
+    return draws < burst.epoch_share
 
 
 def queue_outcomes(state: NetworkState) -> dict:
@@ -100,10 +115,13 @@ def timeout_shares(state: NetworkState) -> np.ndarray:
 def _probe_configs(state: NetworkState, probed, shape, questions, rng) -> np.ndarray:
     """Config served to each probe: the probe plan where the node recognises the probe (probes
     distinguishable, or a question it learned), else the user configuration with its cheat rate."""
-    cheat = rng.random(shape) < state.cheat_rate[probed][:, None, None]
-    served = np.where(cheat, state.user_cfg[probed][:, None, None], state.honest_cfg[probed][:, None, None])
+    on = state.cheating_now[probed]
+    cheat = rng.random(shape) < np.where(on, state.cheat_rate[probed], 0.0)[:, None, None]
+    honest = state.honest_cfg[probed][:, None, None]
+    served = np.where(cheat, state.user_cfg[probed][:, None, None], honest)
     known = np.array([state.scenario.traffic.probes_distinguishable or q in state.recognised for q in questions])
-    return np.where(known[None, :, None], state.probe_cfg[probed][:, None, None], served)
+    probe_plan = np.where(on[:, None, None], state.probe_cfg[probed][:, None, None], honest)
+    return np.where(known[None, :, None], probe_plan, served)
 
 
 def _choose_questions(state: NetworkState, k: int, rng) -> tuple[list[str], np.ndarray | None]:

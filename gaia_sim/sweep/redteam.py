@@ -9,17 +9,23 @@ The study is seeded, trials run one after another, so the same inputs give the s
 
 Space entries: ``{low, high[, log, integer]}`` ranges, or a list of choices. ``translate(params) -> overrides`` maps attacker parameters to scenario overrides (default:
 the parameter names are scenario paths).
+
+:func:`search_attacks` searches the registered attacker space instead (:mod:`gaia_sim.attacks`:
+which attacks, combined, with which parameters) for the largest profit over honest per node-epoch,
+with a confidence interval across seeds, on the sweep engine's executors (serial, process pool,
+Dask); ``gaia-sim recommend`` (:mod:`gaia_sim.sweep.recommend`) plays it against each design.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from gaia_sim import attacks as attacks_mod
 from gaia_sim.errors import UserError
 from gaia_sim.sweep import cells as cells_mod
 
@@ -96,3 +102,214 @@ def search(
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(run_trial, n_trials=trials)
     return RedTeamResult(dict(study.best_params), float(study.best_value), pd.DataFrame(rows))
+
+
+# ---- the registered attacker space (gaia_sim.attacks) -----------------------------------------
+#: What every attack run holds fixed: strategies frozen, so the attacker's share stays as deployed
+#: and its profit per node-epoch is what the attack earns, not what imitation made of it.
+FROZEN = {"strategy.dynamics": "none"}
+#: Two-sided level of an attack's interval across seeds: 90%, so each end is a one-sided 95% bound.
+LEVEL = 0.90
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Where simulations run: ``executor`` serial, pool (``workers`` processes) or dask
+    (``scheduler``: an address, or ``local``), through the sweep engine's :func:`execute`. The
+    results do not depend on it (every run is a pure function of its scenario)."""
+
+    executor: str = "serial"
+    workers: int | None = None
+    scheduler: str | None = None
+    backend: str = cells_mod.DEFAULT_BACKEND
+
+    def rows(self, scenarios: list, progress=None) -> list[dict[str, float]]:
+        """One :func:`gaia_sim.outcomes.cell_row` per scenario, in order (duplicates run once)."""
+        from gaia_sim.sweep.execute import Failure, execute
+
+        todo = {s.hash: s for s in scenarios}
+        done: dict[str, dict] = {}
+        for key, row in execute(list(todo.items()), self.backend, (), self.executor, self.workers, self.scheduler):
+            if isinstance(row, Failure):
+                raise RuntimeError(f"simulation of scenario {key} failed:\n{row.error}")
+            done[key] = row
+            if progress is not None:
+                progress.update(1)
+        return [done[s.hash] for s in scenarios]
+
+
+@dataclass(frozen=True)
+class AttackScore:
+    """One attack (attack name -> its parameters) against one design: the attacker's profit per
+    node-epoch over an honest node's (:func:`gaia_sim.outcomes.attack_gain`), per seed, with its
+    mean and t interval across seeds at :data:`LEVEL` (two-sided 90%: ``ci_high`` is the one-sided
+    95% upper bound that ``gaia-sim recommend`` holds below zero)."""
+
+    chosen: dict[str, dict[str, Any]]
+    gains: tuple[float, ...]
+    mean: float
+    ci_low: float
+    ci_high: float
+    counts: dict[str, float] = field(default_factory=dict)  # summed over seeds: honest_* and attacker_*
+
+    @property
+    def label(self) -> str:
+        return attacks_mod.describe(self.chosen)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": " + ".join(self.chosen),
+            "params": self.chosen,
+            "profit_over_honest": self.mean,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "seeds": len(self.gains),
+        }
+
+
+def attack_scenarios(design, chosen: Mapping[str, Mapping[str, Any]], seeds: list[int]) -> list:
+    """The scenarios one attack runs: the design with the attack's overrides, strategies frozen,
+    once per seed (common random numbers: every attack sees the same seeds)."""
+    over = attacks_mod.combine(chosen) | FROZEN
+    return [design.with_overrides({**over, "seed": int(s)}) for s in seeds]
+
+
+def score_attacks(design, chosen_list: list, seeds: list[int], runner: Runner, progress=None) -> list[AttackScore]:
+    """Every attack of ``chosen_list`` against ``design`` over ``seeds`` (one batch of runs)."""
+    from gaia_sim.outcomes import attack_gain, mean_interval
+
+    scenarios = [s for chosen in chosen_list for s in attack_scenarios(design, chosen, seeds)]
+    rows, out = runner.rows(scenarios, progress), []
+    for i, chosen in enumerate(chosen_list):
+        who, mine = attacks_mod.attacker_behaviours(chosen), rows[i * len(seeds) : (i + 1) * len(seeds)]
+        gains = tuple(attack_gain(r, who) for r in mine)
+        out.append(AttackScore(dict(chosen), gains, *mean_interval(gains, LEVEL), counts=_counts(mine, who)))
+    return out
+
+
+def _counts(rows: list[dict], attacker: list[str]) -> dict[str, float]:
+    """Honest nodes' node-epochs, slashes, probes and guilty verdicts, and the attacker's probes and
+    guilty verdicts, summed over the runs."""
+    total = lambda key, bs: float(sum(r.get(f"{key}_{b}", 0.0) for r in rows for b in bs))  # noqa: E731
+    out = {f"honest_{k}": total(k, ["honest"]) for k in ("node_epochs", "slashes", "probed", "guilty")}
+    return out | {f"attacker_{k}": total(k, attacker) for k in ("probed", "guilty")}
+
+
+def suggest_attack(trial, deployments: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """One point of the attacker space: a deployment, then each modifier that acts on it (on or
+    off; one that conflicts with those already chosen is left off), with their parameters. Optuna
+    parameter names: ``deployment``, ``with.<modifier>``, ``<attack>.<parameter>``."""
+    names = deployments or attacks_mod.deployments()
+    dep = trial.suggest_categorical("deployment", list(names))
+    chosen = {dep: _suggest_params(trial, dep)}
+    for mod in attacks_mod.modifiers_for(dep):
+        if not trial.suggest_categorical(f"with.{mod}", [False, True]):
+            continue
+        params = _suggest_params(trial, mod)
+        try:
+            attacks_mod.combine({**chosen, mod: params})
+        except UserError:
+            continue
+        chosen[mod] = params
+    return chosen
+
+
+def _suggest_params(trial, name: str) -> dict[str, Any]:
+    out = {}
+    for key, spec in attacks_mod.attack(name).space.items():
+        if isinstance(spec, attacks_mod.Choice):
+            out[key] = trial.suggest_categorical(f"{name}.{key}", list(spec.options))
+        elif spec.integer:
+            out[key] = trial.suggest_int(f"{name}.{key}", int(spec.low), int(spec.high), log=spec.log)
+        else:
+            out[key] = trial.suggest_float(f"{name}.{key}", spec.low, spec.high, log=spec.log)
+    return out
+
+
+def trial_params(chosen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The Optuna parameters that make :func:`suggest_attack` propose ``chosen`` (to enqueue a
+    known attack as a trial)."""
+    dep = next(n for n in chosen if attacks_mod.attack(n).deploys)
+    out: dict[str, Any] = {"deployment": dep}
+    for mod in attacks_mod.modifiers_for(dep):
+        out[f"with.{mod}"] = mod in chosen
+    for name, params in chosen.items():
+        out |= {f"{name}.{k}": v for k, v in params.items()}
+    return out
+
+
+@dataclass(frozen=True)
+class AttackSearch:
+    """A red-team search: every trial's attack and its mean gain over the search seeds, in trial
+    order, and the best ``confirmed`` attacks rescored over more seeds (best first)."""
+
+    trials: list[AttackScore]
+    confirmed: list[AttackScore]
+
+    @property
+    def best(self) -> AttackScore:
+        return self.confirmed[0]
+
+
+def search_attacks(
+    design,
+    trials: int = 12,
+    seed: int = 0,
+    seeds: int = 2,
+    confirm: int = 3,
+    confirm_seeds: int = 3,
+    batch: int = 4,
+    runner: Runner = Runner(),
+    known: list | None = None,
+    deployments: list[str] | None = None,
+    progress=None,
+    required: list | None = None,
+) -> AttackSearch:
+    """Search the registered attacker space (:mod:`gaia_sim.attacks`) for the attack with the
+    largest profit over honest against ``design`` (a Scenario: the protocol's parameters).
+
+    A seeded TPE study (Bergstra et al. 2011) asks ``batch`` attacks at a time, each run over
+    ``seeds`` seeds spawned from ``seed`` (the same seeds for every attack), and told their mean
+    gain; ``known`` attacks (e.g. found against another design) are tried first. The ``confirm``
+    best distinct attacks, and every ``required`` one, are then rescored over ``confirm_seeds``
+    other seeds for their interval.
+    The batch size, not the executor, fixes the order of asks and tells, so serial, pool and Dask
+    runs give the same study, the same best attack and the same numbers."""
+    import optuna
+
+    from gaia_sim.rng import spawn_seeds
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    all_seeds = spawn_seeds(int(seed), seeds + confirm_seeds)
+    search_seeds, confirm_seeds_ = all_seeds[:seeds], all_seeds[seeds:]
+    sampler = optuna.samplers.TPESampler(seed=int(seed), n_startup_trials=min(8, trials))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    for chosen in known or []:
+        study.enqueue_trial(trial_params(chosen))
+    scored: list[AttackScore] = []
+    while len(scored) < trials:
+        asked = [study.ask() for _ in range(min(batch, trials - len(scored)))]
+        chosen = [suggest_attack(t, deployments) for t in asked]
+        for t, score in zip(asked, score_attacks(design, chosen, search_seeds, runner, progress)):
+            study.tell(t, score.mean if math.isfinite(score.mean) else -1e12)
+            scored.append(score)
+    top = [s.chosen for s in _distinct_best(scored, confirm)]
+    top += [c for c in required or [] if c not in top]
+    confirmed = score_attacks(design, top, confirm_seeds_, runner, progress) if top else []
+    confirmed.sort(key=lambda s: -_finite(s.ci_high))
+    return AttackSearch(scored, confirmed)
+
+
+def _distinct_best(scored: list[AttackScore], k: int) -> list[AttackScore]:
+    """The ``k`` best attacks by mean gain, one per attack label (NaN last)."""
+    seen, out = set(), []
+    for s in sorted(scored, key=lambda s: -_finite(s.mean)):
+        if s.label not in seen:
+            seen.add(s.label)
+            out.append(s)
+    return out[:k]
+
+
+def _finite(x: float) -> float:
+    """NaN as +inf: no evidence of a loss counts as a possible gain (pessimistic for the designer)."""
+    return math.inf if math.isnan(x) else x

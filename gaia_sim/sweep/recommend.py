@@ -1,0 +1,449 @@
+"""``gaia-sim recommend``: the cheapest design that keeps honest nodes in and every attack the red
+team finds out.
+
+The designer's levers (:data:`LEVERS`: stake, slash fraction, slashing rule, questions, samples,
+secret question pool, canaries, committee size, quorum) span the candidate designs, a seeded sample of them plus the
+scenario's own. Each is priced per epoch (:func:`design_cost`: the capital cost of all locked stake
+at ``staking.capital_rate``, plus what validators cost: their rewards and the probe answers they
+buy). The closed form (:mod:`gaia_sim.deterrence`) prunes designs that cannot work whatever the
+detector does: at perfect detection (tpr 1) and no wrongful verdict, an attack that still pays, or
+an honest node that cannot cover the capital cost of its stake, rules a design out (both bounds are
+necessary conditions, so pruning never drops a feasible design). Once a design has been simulated,
+the guilty-verdict rates measured there for each attack also rule out the designs that share its
+detection levers (:func:`detection_key`) where the closed form at those rates says the attack pays (an estimate, not a bound: near the deterrence line it can drop a
+design the simulation would accept). The survivors are verified cheapest first, by simulation,
+against three constraints:
+
+(a) false slashing: honest operators slashed per honest node-epoch, its one-sided 95%
+    Clopper-Pearson upper bound over every honest node-epoch simulated (all-honest runs of at least
+    ``null_node_epochs`` plus the honest nodes of the attack runs) <= ``max_false_slash``;
+(b) participation: the closed-form participation margin (honest profit - wrongful penalties at
+    the measured honest verdict rate's 95% upper bound - capital cost - outside option) >= 0;
+(c) deterrence: the red team (:func:`gaia_sim.sweep.redteam.search_attacks`) searches the attacker
+    space against the design; every confirmed attack's (the scenario's own cheaters, expressed as
+    registered attacks by :func:`gaia_sim.attacks.of_scenario`, are always among them) profit over honest per node-epoch, its
+    one-sided 95% t bound across seeds, <= -``margin``.
+
+The first design that passes is the recommendation. Attacks found profitable against a rejected
+design are carried to the next (closed-form pruning and the red team's first trials), so a later
+design is tried against them before anything new. Everything is seeded: same inputs and seed, same
+design and same bytes written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from gaia_sim import attacks as attacks_mod
+from gaia_sim import costs
+from gaia_sim import rng as rngs
+from gaia_sim.attacks import Choice, Range
+from gaia_sim.errors import UserError
+from gaia_sim.sweep import redteam
+
+#: The designer's levers and the values searched (a scenario path -> its range or choices).
+LEVERS: dict[str, Range | Choice] = {
+    "staking.node_stake": Range(10.0, 5000.0, log=True),
+    "slashing.slash_fraction": Choice((0.1, 0.25, 0.5, 1.0)),
+    "slashing.rule": Choice(("fixed_fraction", "dispute", "evidence_threshold", "jail_eject")),
+    "probes.questions_per_epoch": Choice((2, 3, 5, 8)),
+    "probes.samples_per_question": Choice((2, 3, 5)),
+    "probes.question_pool": Choice(("all", "secret")),
+    "validation.canaries_per_epoch": Choice((0, 1, 2)),
+    "network.validators": Choice((3, 5, 7)),
+    "validation.quorum": Choice((0.5, 2 / 3, 0.75)),
+}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much searching: ``candidates`` designs sampled and pruned in closed form, at most
+    ``designs`` of them simulated; per design the red team's ``trials`` (``seeds`` each, asked
+    ``batch`` at a time), its ``confirm`` best attacks rescored over ``confirm_seeds`` seeds, attack
+    runs of ``epochs`` epochs, and at least ``null_node_epochs`` honest node-epochs in all-honest runs."""
+
+    candidates: int
+    designs: int
+    trials: int
+    seeds: int
+    confirm: int
+    confirm_seeds: int
+    epochs: int
+    null_node_epochs: int
+    batch: int = 4
+
+
+BUDGETS: dict[str, Budget] = {
+    "tiny": Budget(candidates=40, designs=1, trials=2, seeds=1, confirm=1, confirm_seeds=2, epochs=4,
+                   null_node_epochs=200, batch=2),
+    "small": Budget(candidates=200, designs=3, trials=8, seeds=1, confirm=2, confirm_seeds=3, epochs=15,
+                    null_node_epochs=3000),
+    "medium": Budget(candidates=500, designs=6, trials=24, seeds=2, confirm=3, confirm_seeds=4, epochs=30,
+                     null_node_epochs=6000),
+    "large": Budget(candidates=2000, designs=12, trials=64, seeds=2, confirm=5, confirm_seeds=5, epochs=60,
+                    null_node_epochs=30000, batch=8),
+}  # fmt: skip
+
+
+def budget(spec: str) -> Budget:
+    """A preset (:data:`BUDGETS`) by name, or ``NAME:TRIALS`` (the preset with that many red-team
+    trials per design), e.g. ``small:16``."""
+    name, _, trials = spec.partition(":")
+    if name not in BUDGETS:
+        raise UserError(f"--budget {spec!r}: allowed: {', '.join(BUDGETS)}, optionally :TRIALS (e.g. small:16)")
+    if not trials:
+        return BUDGETS[name]
+    if not trials.isdigit() or int(trials) < 1:
+        raise UserError(f"--budget {spec!r}: TRIALS must be a whole number >= 1")
+    return dataclasses.replace(BUDGETS[name], trials=int(trials))
+
+
+# ---- designs and their price -------------------------------------------------------------------
+def candidates(base, levers: Mapping[str, Range | Choice], n: int, seed: int) -> list[dict[str, Any]]:
+    """The scenario's own levers, then ``n`` seeded draws (choices uniform; ranges uniform, or
+    log-uniform, rounded to 3 significant digits), duplicates dropped, order kept."""
+    rng = rngs.stream(int(seed), "recommend-candidates")
+    data = base.to_dict()
+    out = [{k: _lookup(data, k) for k in levers}]
+    for _ in range(n):
+        out.append({k: _draw(spec, rng) for k, spec in levers.items()})
+    seen, unique = set(), []
+    for c in out:
+        key = tuple(sorted(c.items()))
+        if key not in seen:
+            seen.add(key)
+            unique.append(c)
+    return unique
+
+
+def _draw(spec: Range | Choice, rng) -> Any:
+    if isinstance(spec, Choice):
+        return spec.options[int(rng.integers(len(spec.options)))]
+    if spec.log:
+        x = math.exp(rng.uniform(math.log(spec.low), math.log(spec.high)))
+    else:
+        x = rng.uniform(spec.low, spec.high)
+    return int(round(x)) if spec.integer else float(f"{x:.3g}")
+
+
+def _lookup(data: dict, path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def design_cost(s) -> dict[str, float]:
+    """Tokens per epoch a design costs: ``capital_per_epoch``, the capital cost
+    (:func:`gaia_sim.costs.capital_cost`) of every node's and validator's stake; and
+    ``validator_per_epoch``, every validator's reward plus the probe answers it buys (the probed
+    nodes and the canaries, x questions x samples x ``probe_cost``); and their ``total``."""
+    n, v, d = s.network.nodes_per_domain, s.network.validators, s.network.domains
+    locked = d * (n * s.staking.node_stake + v * s.staking.validator_stake)
+    capital = float(costs.capital_cost(locked, s.staking.capital_rate, s.network.epoch_hours))
+    probed = min(n, max(2, int(round(s.probes.probe_fraction * n))))
+    answers = (probed + s.validation.canaries_per_epoch) * s.probes.questions_per_epoch * s.probes.samples_per_question
+    validator = float(d * v * (s.rewards.validator_reward + answers * s.costs.probe_cost))
+    return {"capital_per_epoch": capital, "validator_per_epoch": validator, "total": capital + validator}
+
+
+# ---- the closed form's necessary conditions ------------------------------------------------------
+#: Levers that set how often a cheater is found guilty: the detector's power (what it is asked and
+#: how evidence turns into a slash) and, for attacks with validators of their own, the committee.
+#: Designs that share them share the guilty-verdict rates a simulation measures.
+POWER = ("slashing.rule", "probes.questions_per_epoch", "probes.samples_per_question", "probes.question_pool")
+COMMITTEE = ("validation.canaries_per_epoch", "network.validators", "validation.quorum")
+DETECTION = POWER + COMMITTEE
+
+
+def detection_key(design, chosen: Mapping[str, Any]) -> tuple:
+    """The values of the levers that set ``chosen``'s guilty-verdict rate in ``design``: the
+    detector's power levers, plus the committee's when the attack has validators (honest
+    validators all vote the shared detector's flags, so committee size and quorum matter only
+    against colluding or bribed ones)."""
+    data = design.to_dict()
+    shielded = any(n in chosen for n in ("colluding_validators", "bribed_validators"))
+    return tuple(_lookup(data, k) for k in (DETECTION if shielded else POWER))
+
+
+def bounds(design, answers, known: list, measured: list | None = None) -> dict[str, float]:
+    """What the closed form says of a design: ``participation`` (an honest node's margin with no
+    wrongful verdict: H - c S - outside option) and ``deterrence`` (the smallest, over the ``known``
+    attacks and their cheating behaviours, of the deterrence margin at perfect detection and no
+    wrongful verdict): upper bounds, so either below 0 means no detector makes the design work.
+    ``measured_deterrence``: the smallest margin over ``measured`` (attack, guilty-verdict rate
+    measured on a design with the same :data:`DETECTION` levers) at that rate and no wrongful
+    verdict; below 0, the closed form predicts the attack pays (an estimate, not a bound)."""
+    from gaia_sim import deterrence
+
+    honest = deterrence.from_scenario(design, answers, behaviour="honest", tpr=1.0, fpr=0.0)
+    out = {"participation": honest.participation_margin, "deterrence": math.inf, "measured_deterrence": math.inf}
+    ideal = [(c, 1.0, False) for c in known]  # tpr 1 per probe, then the quorum's pass probability
+    rated = [(c, tpr, True) for c, tpr in measured or []]  # measured verdict rates: the quorum is in them
+    for key, triples in (("deterrence", ideal), ("measured_deterrence", rated)):
+        for chosen, tpr, verdicts in triples:
+            scenario = design.with_overrides(attacks_mod.combine(chosen))
+            for b in attacks_mod.attacker_behaviours(chosen):
+                d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=tpr, fpr=0.0, verdict_rates=verdicts)
+                out[key] = min(out[key], d.margin + bribe_per_node(scenario, b))
+    return out
+
+
+def bribe_per_node(s, behaviour: str) -> float:
+    """Bribe each ring node pays per epoch (:func:`gaia_sim.rewards.bribe_bills`, equal split, all
+    ring members active): it lowers what cheating saves."""
+    ring = s.population.model_dump()[behaviour] * s.network.nodes_per_domain
+    if behaviour != "colluding" or ring <= 0:
+        return 0.0
+    bribed = round(s.validator_population.colluding * s.network.validators)
+    return s.behaviours.colluding.bribe * bribed / ring
+
+
+# ---- verification by simulation ------------------------------------------------------------------
+@dataclass
+class Verdict:
+    """One design verified by simulation."""
+
+    levers: dict[str, Any]
+    scenario: Any
+    cost: dict[str, float]
+    attacks: list[redteam.AttackScore]
+    constraints: dict[str, dict[str, Any]]
+    closed_form: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c["pass"] for c in self.constraints.values())
+
+
+@dataclass
+class Recommendation:
+    """The outcome: the recommended design (``passed``), or the closest one verified."""
+
+    best: Verdict | None
+    history: list[Verdict]
+    pruned: dict[str, int]  # candidates ruled out: by the closed form's bounds, by it at measured rates
+    n_candidates: int
+    settings: dict[str, Any]
+
+    @property
+    def found(self) -> bool:
+        return self.best is not None and self.best.passed
+
+
+def recommend(
+    base,
+    plan: Budget,
+    seed: int = 0,
+    runner: redteam.Runner | None = None,
+    levers: Mapping[str, Range | Choice] = LEVERS,
+    margin: float = 0.0,
+    max_false_slash: float = 1e-3,
+    answers=None,
+    progress: bool = True,
+    deployments: list[str] | None = None,
+) -> Recommendation:
+    """Search the ``levers`` for the cheapest design of ``base`` that passes (a), (b) and (c);
+    ``deployments``: the attacks the red team may deploy (default: every registered one)."""
+    from tqdm import tqdm
+
+    from gaia_sim.runner import check_sample_budget, load_answers
+
+    answers = answers if answers is not None else load_answers(base.answers)
+    runner = runner or redteam.Runner()
+    deployments = list(deployments or attacks_mod.deployments())
+    known = [{n: attacks_mod.attack(n).defaults()} for n in deployments]
+    own = attacks_mod.of_scenario(base)  # the scenario's own threat: confirmed against every design
+    known += [own] if own else []
+    pool = []
+    for lv in candidates(base, levers, plan.candidates, seed):
+        try:
+            design = base.with_overrides(lv, "recommend")
+            check_sample_budget(design, answers)
+        except UserError:
+            continue  # refused by the schema (e.g. the scenario's max_fraction) or the answer source
+        pool.append((lv, design))
+    pool.sort(key=lambda c: design_cost(c[1])["total"])
+    settings = {
+        "seed": seed,
+        "margin": margin,
+        "max_false_slash": max_false_slash,
+        "budget": dataclasses.asdict(plan),
+        "deployments": deployments,
+        "scenario_attack": own,
+    }
+    history, found, pruned, tried = [], [], {"closed_form": 0, "measured_rates": 0}, set()
+    measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)
+    bar = tqdm(total=plan.designs * _runs_per_design(base, plan), unit="run", desc="recommend", disable=not progress)
+    with bar:
+        for _ in range(plan.designs):
+            pick = _next(pool, tried, pruned, answers, known + found, measured)
+            if pick is None:
+                break
+            lv, design = pool[pick]
+            verdict = verify(
+                design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar, deployments, own
+            )
+            history.append(verdict)
+            if verdict.passed:
+                return Recommendation(verdict, history, pruned, len(pool), settings)
+            found += [a.chosen for a in verdict.attacks if not _deterred(a, margin) and a.chosen not in found]
+            measured += [(detection_key(design, c), c, tpr) for c, tpr in _rates(verdict.attacks)]
+    closest = max(
+        history, key=lambda v: (sum(c["pass"] for c in v.constraints.values()), -v.cost["total"]), default=None
+    )
+    return Recommendation(closest, history, pruned, len(pool), settings)
+
+
+def _next(pool, tried: set, pruned: dict, answers, known: list, measured: list) -> int | None:
+    """Index of the cheapest candidate not tried that the closed form does not rule out (marks the
+    ones it rules out as tried, counting them in ``pruned``); None when none is left."""
+    for i, (_lv, design) in enumerate(pool):
+        if i in tried:
+            continue
+        tried.add(i)
+        rates = [(c, tpr) for key, c, tpr in measured if key == detection_key(design, c)]
+        b = bounds(design, answers, known, rates)
+        if b["participation"] < 0 or b["deterrence"] < 0:
+            pruned["closed_form"] += 1
+        elif b["measured_deterrence"] < 0:
+            pruned["measured_rates"] += 1
+        else:
+            return i
+    return None
+
+
+def _rates(scores: list) -> list[tuple[dict, float]]:
+    """(attack, its pooled guilty-verdict rate per probe) of every attack whose nodes were probed."""
+    out = []
+    for a in scores:
+        probed = a.counts.get("attacker_probed", 0.0)
+        if probed > 0:
+            out.append((a.chosen, a.counts.get("attacker_guilty", 0.0) / probed))
+    return out
+
+
+def _runs_per_design(base, plan: Budget) -> int:
+    confirmed = plan.confirm + (attacks_mod.of_scenario(base) is not None)
+    return len(_null_seeds(0, base, plan)[0]) + plan.trials * plan.seeds + confirmed * plan.confirm_seeds
+
+
+def _deterred(score: redteam.AttackScore, margin: float) -> bool:
+    return math.isfinite(score.ci_high) and score.ci_high <= -margin
+
+
+def _null_seeds(seed: int, base, plan: Budget) -> tuple[list[int], int]:
+    """Seeds and epochs of the all-honest runs: two runs, long enough for ``null_node_epochs``."""
+    nodes = base.network.nodes_per_domain * base.network.domains
+    epochs = max(plan.epochs, math.ceil(plan.null_node_epochs / (2 * nodes)))
+    return rngs.spawn_seeds(int(seed) + 1_000_003, 2), epochs
+
+
+def null_scenarios(design, seed: int, plan: Budget) -> list:
+    """All-honest runs of the design (strategies frozen): where wrongful verdicts and slashes show."""
+    seeds, epochs = _null_seeds(seed, design, plan)
+    honest = {f"population.{b}": 0.0 for b in design.population.model_dump()} | {"population.honest": 1.0}
+    over = honest | redteam.FROZEN | {"epochs": epochs}
+    return [design.with_overrides({**over, "seed": s}) for s in seeds]
+
+
+def verify(
+    design, levers, plan, seed, runner, answers, known, margin, max_false_slash, bar=None, deployments=None, own=None
+) -> Verdict:
+    """Simulate the all-honest runs and the red team against ``design``; check (a), (b), (c)."""
+    from gaia_sim import deterrence
+    from gaia_sim.outcomes import rate_upper_bound
+
+    null_rows = runner.rows(null_scenarios(design, seed, plan), bar)
+    short = design.with_overrides({"epochs": plan.epochs})
+    search = redteam.search_attacks(
+        short,
+        plan.trials,
+        seed,
+        plan.seeds,
+        plan.confirm,
+        plan.confirm_seeds,
+        plan.batch,
+        runner,
+        known,
+        deployments,
+        bar,
+        [own] if own else None,
+    )
+    honest = _sum(null_rows, "honest")
+    for a in search.confirmed:
+        honest = {k: honest[k] + a.counts.get(f"honest_{k}", 0.0) for k in honest}
+    slash_ub = rate_upper_bound(honest["slashes"], honest["node_epochs"])
+    verdict_ub = rate_upper_bound(honest["guilty"], honest["probed"])
+    d = deterrence.from_scenario(design, answers, behaviour="honest", tpr=1.0, fpr=verdict_ub, verdict_rates=True)
+    worst = max((a.ci_high for a in search.confirmed), default=math.inf)
+    worst = math.inf if math.isnan(worst) else worst
+    constraints = {
+        "false_slashing": {
+            "value": slash_ub,
+            "limit": max_false_slash,
+            "pass": slash_ub <= max_false_slash,
+            "slashes": honest["slashes"],
+            "node_epochs": honest["node_epochs"],
+        },
+        "participation": {
+            "value": d.participation_margin,
+            "limit": 0.0,
+            "pass": d.participation_margin >= 0,
+            "honest_verdict_rate_ub": verdict_ub,
+            "simulated_honest_profit": _mean(null_rows, "profit_per_node_honest"),
+        },
+        "deterrence": {"value": worst, "limit": -margin if margin else 0.0, "pass": worst <= -margin},
+    }
+    closed = {a.label: closed_form_margin(design, answers, a, verdict_ub) for a in search.confirmed}
+    return Verdict(dict(levers), design, design_cost(design), search.confirmed, constraints, closed)
+
+
+def closed_form_margin(design, answers, score: redteam.AttackScore, fpr: float) -> float:
+    """The deterrence margin the closed form gives the attack at the measured guilty-verdict rates
+    (the attacker's pooled over its behaviours; none seen: 0, pessimistic); lowest over its
+    behaviours."""
+    from gaia_sim import deterrence
+
+    scenario = design.with_overrides(attacks_mod.combine(score.chosen))
+    probed, guilty = score.counts.get("attacker_probed", 0.0), score.counts.get("attacker_guilty", 0.0)
+    tpr = guilty / probed if probed else 0.0
+    out = math.inf
+    for b in attacks_mod.attacker_behaviours(score.chosen):
+        d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=tpr, fpr=fpr, verdict_rates=True)
+        out = min(out, d.margin + bribe_per_node(scenario, b))
+    return out
+
+
+def _sum(rows: list[dict], behaviour: str) -> dict[str, float]:
+    keys = ("node_epochs", "slashes", "probed", "guilty")
+    return {k: float(sum(r.get(f"{k}_{behaviour}", 0.0) for r in rows)) for k in keys}
+
+
+def _mean(rows: list[dict], key: str) -> float:
+    vals = [r[key] for r in rows if key in r and not math.isnan(r[key])]
+    return float(sum(vals) / len(vals)) if vals else math.nan
+
+
+# ---- what it prints and writes ---------------------------------------------------------------------
+def as_json(rec: Recommendation, scenario_path: str) -> dict[str, Any]:
+    """The recommendation file (format: docs/mechanism.md)."""
+    v = rec.best
+    return {
+        "scenario": scenario_path,
+        "status": "recommended" if rec.found else "none_found",
+        "design": v.levers if v else {},
+        "attacks": [a.as_dict() | {"closed_form_margin": v.closed_form.get(a.label)} for a in v.attacks] if v else [],
+        "cost": v.cost if v else {},
+        "constraints": v.constraints if v else {},
+        "candidates": rec.n_candidates,
+        "pruned_by_closed_form": rec.pruned["closed_form"],
+        "pruned_by_measured_rates": rec.pruned["measured_rates"],
+        "verified": [
+            {"design": h.levers, "cost": h.cost["total"], "passed": {k: c["pass"] for k, c in h.constraints.items()}}
+            for h in rec.history
+        ],
+        "settings": rec.settings,
+    }

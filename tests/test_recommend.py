@@ -1,0 +1,119 @@
+"""gaia-sim recommend (gaia_sim/sweep/recommend.py) and the red team over the attacker registry
+(gaia_sim/sweep/redteam.search_attacks): tiny budgets, real simulations."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+
+from gaia_sim import costs
+from gaia_sim.attacks import Choice
+from gaia_sim.errors import UserError
+from gaia_sim.scenario import load_scenario
+from gaia_sim.sweep import recommend as rec
+from gaia_sim.sweep import redteam
+
+#: Tiny: 10 nodes; only slashing deters (no revenue forfeited), so a stake of 0 deters nothing.
+TINY = {"network.nodes_per_domain": 10, "epochs": 3, "slashing.forfeit_revenue": False}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_scenario("scenarios/model_swap.toml").with_overrides(TINY)
+
+
+@pytest.fixture(scope="module")
+def answers(tiny):
+    from gaia_sim.runner import load_answers
+
+    return load_answers(tiny.answers)
+
+
+def test_design_cost_by_hand(tiny):
+    s = tiny.with_overrides({"staking.node_stake": 200.0, "network.validators": 3, "probes.questions_per_epoch": 2,
+                             "probes.samples_per_question": 2, "validation.canaries_per_epoch": 1})  # fmt: skip
+    c = rec.design_cost(s)
+    per_token = float(costs.capital_cost(1.0, s.staking.capital_rate, s.network.epoch_hours))
+    assert c["capital_per_epoch"] == pytest.approx((10 * 200.0 + 3 * 5000.0) * per_token)
+    # 3 validators x (reward 5 + (10 probed + 1 canary) x 2 questions x 2 samples x 0.01 per answer)
+    assert c["validator_per_epoch"] == pytest.approx(3 * (5.0 + 11 * 2 * 2 * 0.01))
+    assert c["total"] == pytest.approx(c["capital_per_epoch"] + c["validator_per_epoch"])
+
+
+def test_closed_form_prunes_a_stake_too_low_to_deter(tiny, answers):
+    known = [{"model_swap": {"share": 0.2, "swap_to": "cheaper_model"}}]
+    low = rec.bounds(tiny.with_overrides({"staking.node_stake": 0.0}), answers, known)
+    high = rec.bounds(tiny.with_overrides({"staking.node_stake": 500.0}), answers, known)
+    assert low["deterrence"] < 0 <= high["deterrence"]  # with no stake and no forfeit, cheating always pays
+    # participation: a stake whose capital cost exceeds what an honest node earns is pruned too
+    rich = rec.bounds(tiny.with_overrides({"staking.node_stake": 1e7}), answers, known)
+    assert rich["participation"] < 0 <= high["participation"]
+
+
+def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable_scenario(tiny, answers, tmp_path):
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import to_toml
+
+    levers = {"staking.node_stake": Choice((0.0, 50.0)), "slashing.slash_fraction": Choice((0.5,)),
+              "slashing.rule": Choice(("fixed_fraction",))}  # fmt: skip
+    # 8-epoch attack runs: a model swapper is convicted within them in every seed (p ~ 0.5 per epoch)
+    plan = dataclasses.replace(rec.budget("tiny"), epochs=8, confirm_seeds=3)
+    out = rec.recommend(tiny, plan, seed=1, levers=levers, max_false_slash=0.05, answers=answers, progress=False,
+                        deployments=["model_swap"])  # fmt: skip
+    assert out.history, "nothing was verified"
+    assert all(v.levers["staking.node_stake"] == 50.0 for v in out.history)  # stake 0 never even simulated
+    assert out.pruned["closed_form"] >= 1
+    assert out.found, out.best.constraints
+    best = out.best
+    assert best.constraints["deterrence"]["value"] <= 0 and best.constraints["false_slashing"]["value"] <= 0.05
+    b = rec.bounds(best.scenario, answers, [a.chosen for a in best.attacks])
+    assert b["deterrence"] >= 0 and b["participation"] >= 0  # deterred per the closed form's bounds
+    path = tmp_path / "design.toml"
+    path.write_text(to_toml(best.scenario))
+    again = load_scenario(path)
+    assert again.hash == best.scenario.hash and again.staking.node_stake == 50.0
+    assert simulate(again.with_overrides({"epochs": 1}), answers=answers).summary
+    record = rec.as_json(out, "tiny.toml")
+    assert record["status"] == "recommended" and set(record["cost"]) == {
+        "capital_per_epoch",
+        "validator_per_epoch",
+        "total",
+    }
+    assert {"name", "params", "profit_over_honest", "ci_low", "ci_high"} <= set(record["attacks"][0])
+    assert {"false_slashing", "participation", "deterrence"} == set(record["constraints"])
+
+
+def test_red_team_is_reproducible_and_finds_a_profitable_attack_on_a_design_without_stake(tiny):
+    design = tiny.with_overrides({"staking.node_stake": 0.0, "network.nodes_per_domain": 8, "epochs": 2})
+    kw = dict(trials=2, seed=5, seeds=1, confirm=1, confirm_seeds=2, batch=2, deployments=["kb_skip", "cache_replay"])
+    first, second = redteam.search_attacks(design, **kw), redteam.search_attacks(design, **kw)
+    assert [t.chosen for t in first.trials] == [t.chosen for t in second.trials]
+    assert first.best.gains == second.best.gains and math.isfinite(first.best.mean)
+    assert set(first.best.chosen) & {"kb_skip", "cache_replay"}
+    # with nothing to lose (no stake, no forfeited revenue) skipping work is pure saving
+    assert max(t.mean for t in first.trials) > 0
+
+
+def test_bad_input_is_one_line(tmp_path, capsys):
+    from gaia_sim.cli import main
+
+    assert main(["recommend", "scenarios/model_swap.toml", "--budget", "huge"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--budget 'huge': allowed: tiny, small, medium, large" in err
+    assert main(["recommend", str(tmp_path / "missing.toml"), "--budget", "tiny"]) == 2
+    assert "no such scenario file" in capsys.readouterr().err
+    assert main(["recommend", "scenarios/model_swap.toml", "--attacks", "teleport"]) == 2
+    assert "--attacks 'teleport': allowed" in capsys.readouterr().err
+    with pytest.raises(UserError, match="TRIALS must be a whole number"):
+        rec.budget("small:x")
+    assert rec.budget("small:5").trials == 5
+
+
+def test_recommendation_json_written_by_the_cli_is_plain_json(tmp_path, capsys):
+    from gaia_sim.sweep.cli_recommend import _finite
+
+    doc = _finite({"a": math.inf, "b": [math.nan, 1.0], "c": {"d": -math.inf}})
+    assert json.loads(json.dumps(doc, allow_nan=False)) == {"a": None, "b": [None, 1.0], "c": {"d": None}}
