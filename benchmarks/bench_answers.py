@@ -176,34 +176,6 @@ def bench_embeddings(n: int = 256) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def variant_table(bank) -> list[dict]:
-    """Per config: mean over questions of |mean_c - mean_claimed|, next to the claimed spread."""
-    claimed = bank.role_config("claimed")
-    role_of = {c: r for r, v in bank.roles.items() for c in (v if isinstance(v, list) else [v])}
-    rows = []
-    for c in bank.configs:
-        d, within, half = [], [], []
-        for q in bank.questions:
-            e_c, e_h = bank.embeddings[bank.pool(c, q)], bank.embeddings[bank.pool(claimed, q)]
-            d.append(np.linalg.norm(e_c.mean(0) - e_h.mean(0)))
-            within.append(np.sqrt(((e_c - e_c.mean(0)) ** 2).sum(1).mean()))
-            k = len(e_c) // 2
-            half.append(np.linalg.norm(e_c[:k].mean(0) - e_c[k : 2 * k].mean(0)))
-        cost = bank.cost(c)
-        rows.append(
-            {
-                "config": c,
-                "role": role_of.get(c, "-"),
-                "dist_to_claimed": float(np.mean(d)),
-                "rms_spread": float(np.mean(within)),
-                "split_half": float(np.mean(half)),
-                "s_per_answer": cost.seconds_per_answer,
-                "tokens": cost.tokens_per_answer,
-            }
-        )
-    return rows
-
-
 def samples(bank, question: str, k: int = 1) -> dict[str, list[str]]:
     return {c: bank.answers(c, question)[:k] for c in bank.configs}
 
@@ -235,10 +207,13 @@ def main(argv=None) -> int:
     report["embeddings_per_s"] = bench_embeddings()
     print(f"\nembeddings: {report['embeddings_per_s']:.0f} texts/s (all-MiniLM-L6-v2, ~15-word answers)")
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR, Bank
+    from gaia_sim.answers.stacks import bank_stack_table
 
     bank = Bank.load(args.bank or DEFAULT_BANK_DIR)
-    report["variants"] = variant_table(bank)
-    _print_variants(report["variants"], int(bank.meta.get("samples") or 8))
+    honest = bank.roles.get("honest_variants", [])
+    for ref in [bank.role_config("claimed"), *honest[:1]]:  # honest_variants[0]: an independent sampling stream
+        report[f"stacks_vs_{ref}"] = bank_stack_table(bank, ref)
+        _print_stacks(report[f"stacks_vs_{ref}"], ref)
     report["samples"] = samples(bank, "vel-breakwater")
     print("\nsample answers to 'Who designed the Long Arm breakwater of Vellmar?':")
     for c, ts in report["samples"].items():
@@ -263,19 +238,15 @@ def _print_generation(rows) -> None:
         )
 
 
-def _print_variants(rows, samples: int) -> None:
-    claimed = next(r for r in rows if r["role"] == "claimed")
-    ref = np.sqrt(2 / samples) * claimed["rms_spread"]  # expected |mean_a - mean_b| of two honest n-sample means
-    print(f"\nvariants vs claimed, per question, averaged over questions ({samples} answers per configuration):")
+def _print_stacks(rows, reference: str) -> None:
     print(
-        f"honest reference sqrt(2/n) x RMS spread = {ref:.3f}; claimed split-half ({samples // 2} vs {samples // 2}) "
-        f"= {claimed['split_half']:.3f}; RMS spread of single answers = {claimed['rms_spread']:.3f}"
+        f"\nstacks vs {reference}: paper distance, its sampling noise, the persistent offset (gaia_sim.answers.stacks)"
     )
-    print(f"{'configuration':32s} {'role':16s} {'dist':>6s} {'/ref':>5s} {'spread':>7s} {'s/ans':>6s} {'tokens':>6s}")
+    print(f"{'configuration':32s} {'role':16s} {'dist':>6s} {'noise':>6s} {'offset':>6s} {'upper':>6s} {'/spread':>7s}")
     for r in rows:
         print(
-            f"{r['config']:32s} {r['role']:16s} {r['dist_to_claimed']:6.3f} {r['dist_to_claimed'] / ref:5.2f} "
-            f"{r['rms_spread']:7.3f} {r['s_per_answer']:6.2f} {r['tokens']:6.1f}"
+            f"{r['config']:32s} {r['role']:16s} {r['distance']:6.3f} {r['noise']:6.3f} {r['offset']:6.3f} "
+            f"{r['offset_upper']:6.3f} {r['offset_per_spread']:7.2f}"
         )
 
 
