@@ -177,44 +177,44 @@ class DilutedCheating(Attack):
         }
 
 
+@dataclass(frozen=True)
+class _LazyAttack(Attack):
+    """A share ``share`` of nodes that skip inference on a share ``skip_rate`` of requests, answering
+    in ``mode`` (a ``behaviours.lazy.mode``) instead."""
+
+    mode: str = "replay"
+    space: Space = field(default_factory=lambda: {"share": SHARE, "skip_rate": Range(0.05, 1.0)})
+    deploys: str | None = "lazy"
+
+    def overrides(self, params):
+        p = self.checked(params)
+        return {
+            "population.lazy": p["share"],
+            "behaviours.lazy.mode": self.mode,
+            "behaviours.lazy.skip_rate": p["skip_rate"],
+        }
+
+
 @register
 @dataclass(frozen=True)
-class CacheReplay(Attack):
+class CacheReplay(_LazyAttack):
     """Answer from a cache: one real answer of the claimed model per question, replayed for every
     request of it (bank role lazy_replay), on a share ``skip_rate`` of requests."""
 
     name: str = "cache_replay"
     source: str = _PAPER + " (lazy nodes returning cached answers)"
-    space: Space = field(default_factory=lambda: {"share": SHARE, "skip_rate": Range(0.05, 1.0)})
-    deploys: str | None = "lazy"
-
-    def overrides(self, params):
-        p = self.checked(params)
-        return {
-            "population.lazy": p["share"],
-            "behaviours.lazy.mode": "replay",
-            "behaviours.lazy.skip_rate": p["skip_rate"],
-        }
+    mode: str = "replay"
 
 
 @register
 @dataclass(frozen=True)
-class CannedRefusal(Attack):
+class CannedRefusal(_LazyAttack):
     """Answer a canned refusal without inference on a share ``skip_rate`` of requests (users do not
     pay for refusals, rewards.accepted; the node saves the compute)."""
 
     name: str = "canned_refusal"
     source: str = _PAPER + " (low-effort answers); experiment e005 (issue 16: paid refusals)"
-    space: Space = field(default_factory=lambda: {"share": SHARE, "skip_rate": Range(0.05, 1.0)})
-    deploys: str | None = "lazy"
-
-    def overrides(self, params):
-        p = self.checked(params)
-        return {
-            "population.lazy": p["share"],
-            "behaviours.lazy.mode": "refusal",
-            "behaviours.lazy.skip_rate": p["skip_rate"],
-        }
+    mode: str = "refusal"
 
 
 @register

@@ -9,8 +9,11 @@ step and per prefill give
 
     seconds_per_answer(c) = prefill(c) / samples_per_prompt + step(c) / batch(c) * tokens_per_answer(c)
 
-with ``tokens_per_answer`` from the bank (configurations differing only in seed share one
-measurement: same computation). Replay costs one generation per question spread over the
+with ``tokens_per_answer(c)`` each configuration's own mean from the bank (configurations differing only
+in seed, laziness or simulated weight rounding share one timing: same computation; the minimum over
+rounds is taken for the prefill and the decode step separately). Timed on one torch thread, as the
+build's worker processes run: with two threads on a busy machine, waiting threads spin and inflate
+the CPU time. Replay costs one generation per question spread over the
 replays; a refusal costs nothing. Results go to the manifest key ``calibrated_cost`` (atomic rewrite)
 and :meth:`gaia_sim.answers.bank.Bank.cost` prefers them.
 """
@@ -87,12 +90,14 @@ def _time_round_fast(engine, tok, cfg: ModelConfig, prompt: str, rows: int, step
 
 
 def _computation(cfg: ModelConfig) -> str:
-    """Configurations that differ only in sampling seed or laziness run the same computation."""
+    """Configurations that differ only in sampling seed, laziness or simulated weight rounding run the
+    same computation (``weight_bits`` rounds the weights but computes with them dequantized, in the
+    claimed stack's dtype: no real low-bit kernel, so no saving)."""
     import json
 
     spec = cfg.spec()
-    for k in ("seed", "lazy"):
-        spec.pop(k)
+    for k in ("seed", "lazy", "weight_bits"):
+        spec.pop(k, None)
     return json.dumps(spec, sort_keys=True)
 
 
@@ -118,14 +123,12 @@ def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[st
     for r in range(rounds):
         for k, c in reps.items():
             cfg = configs[c]
-            rows = min(cfg.batch_size, samples)
             timer = _time_round_fast if cfg.engine == "fast" else _time_round
-            pre, step = timer(*models[k], cfg, build_prompt(cfg, question), rows, steps)
-            t[k].append(pre / samples + step / rows * _tokens(bank, configs, k, keys))
+            t[k].append(timer(*models[k], cfg, build_prompt(cfg, question), min(cfg.batch_size, samples), steps))
         log(f"calibration round {r + 1}/{rounds} done")
-    per_key = {k: float(np.min(v)) for k, v in t.items()}
+    best = {k: np.min(np.array(v), axis=0) for k, v in t.items()}  # (prefill, step): each its least disturbed
     cost = {
-        c: (0.0 if cfg.lazy == "refusal" else per_key[keys[c]] / (samples if cfg.lazy == "replay" else 1))
+        c: _per_answer(cfg, best.get(keys.get(c)), samples, bank.cost(c).tokens_per_answer)
         for c, cfg in configs.items()
     }
     manifest["calibrated_cost"] = {"seconds_per_answer": cost, "rounds": rounds, "decode_steps": steps}
@@ -133,7 +136,11 @@ def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[st
     return cost
 
 
-def _tokens(bank, configs, key, keys) -> float:
-    """Mean generated tokens per answer over the non-lazy configurations running computation ``key``."""
-    live = [c for c in configs if keys.get(c) == key and not configs[c].lazy]
-    return float(np.mean([bank.cost(c).tokens_per_answer for c in live])) if live else 1.0
+def _per_answer(cfg: ModelConfig, timing, samples: int, tokens: float) -> float:
+    """Seconds per answer of ``cfg`` from its computation's (prefill, decode step) timing and its own
+    mean tokens per answer; a replay spreads one generation over ``samples`` requests, a refusal is free."""
+    if cfg.lazy == "refusal":
+        return 0.0
+    prefill, step = timing
+    one = float(prefill / samples + step / min(cfg.batch_size, samples) * tokens)
+    return one / samples if cfg.lazy == "replay" else one

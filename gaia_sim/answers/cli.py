@@ -146,7 +146,7 @@ def _calibrate(args) -> int:
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR
     from gaia_sim.answers.calibrate import calibrate
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # as the build's worker processes: one thread each (see calibrate's docstring)
     root = args.bank or DEFAULT_BANK_DIR
     for c, secs in calibrate(root).items():
         print(f"{c:34s} {secs:8.3f} s/answer")
