@@ -303,26 +303,42 @@ REAL_PAIRINGS = (
 BANK_CHEATS = ("cheaper_model", "low_precision", "wrong_kb", "no_kb", "lazy_truncated", "lazy_replay", "lazy_refusal")
 
 
-def bank_pools(bank) -> tuple[dict[str, Pool], list[tuple[str, str]], tuple]:
-    """Pools per bank role: "honest" = the claimed config plus its honest variants (one block
-    each: honest variation), one pool per cheating role; returns pools, pairings, honest blocks."""
+QUESTION_KINDS = ("all", "kb", "general")
+
+
+def question_kind_ids(bank, kind: str) -> list[str]:
+    """The bank's questions of one kind: ``kb`` those answerable only from a knowledge base (the
+    manifest's ``kb`` label; the claimed configuration's KB in the shipped bank), ``general`` the rest."""
+    if kind not in QUESTION_KINDS:
+        raise UserError(f"question kind {kind!r}: allowed {QUESTION_KINDS}")
+    kb = {q["id"]: q.get("kb", "") for q in bank.meta.get("questions", [])}
+    return [q for q in bank.questions if kind == "all" or (kind == "kb") == bool(kb.get(q, ""))]
+
+
+def bank_pools(bank, kind: str = "all") -> tuple[dict[str, Pool], list[tuple[str, str]], tuple]:
+    """Pools per bank role over the questions of ``kind`` (:data:`QUESTION_KINDS`): "honest" = the
+    claimed config plus its honest variants (one block each: honest variation), one pool per cheating
+    role; returns pools, pairings, honest blocks."""
     honest_cfgs = [bank.role_config("claimed"), *bank.roles.get("honest_variants", [])]
+    questions = question_kind_ids(bank, kind)
 
     def block(cfg, q):
         return bank.embeddings[bank.rows_of(cfg, q)].astype(np.float32)
 
-    pools = {"honest": Pool("honest", tuple([block(c, q) for c in honest_cfgs] for q in bank.questions))}
+    pools = {"honest": Pool("honest", tuple([block(c, q) for c in honest_cfgs] for q in questions))}
     pairings = []
     for role in BANK_CHEATS:
         if role in bank.roles:
             cfg = bank.role_config(role)
-            pools[role] = Pool(role, tuple([block(cfg, q)] for q in bank.questions))
+            pools[role] = Pool(role, tuple([block(cfg, q)] for q in questions))
             pairings.append(("honest", role))
     return pools, pairings, tuple(range(len(honest_cfgs)))
 
 
-def _load_source(name: str):
+def _load_source(name: str, kind: str = "all"):
     if name == "real":
+        if kind != "all":
+            raise UserError("gaia-sim evaluate: --question-kind applies to --source bank (the real answers have no KB)")
         from gaia_sim.answers import gaia_real
 
         reason = gaia_real.missing_reason()
@@ -332,7 +348,7 @@ def _load_source(name: str):
         return pools, list(REAL_PAIRINGS), (0, 1), (0, 1)
     from gaia_sim.answers.bank import load_default_bank
 
-    pools, pairings, honest_runs = bank_pools(load_default_bank())
+    pools, pairings, honest_runs = bank_pools(load_default_bank(), kind)
     return pools, pairings, honest_runs, (0,)
 
 
@@ -441,6 +457,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="share of each run's answers (the earliest repeats) on which validators learn questions; verdicts are judged on the rest only (default 0: learn and judge on all answers)",
     )
+    parser.add_argument(
+        "--question-kind",
+        choices=QUESTION_KINDS,
+        default="all",
+        help="bank questions to ask: all, kb (answerable only from the claimed KB) or general (default all)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default="results/evaluation", help="output folder (default results/evaluation)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -471,7 +493,7 @@ def _budgets(text: str, questions: int) -> list[int]:
 
 def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> list[dict]:
     """All settings of one source -> result rows; writes ROC figures for the largest budget."""
-    pools, pairings, honest_runs, cheat_runs = _load_source(source)
+    pools, pairings, honest_runs, cheat_runs = _load_source(source, getattr(args, "question_kind", "all"))
     learn_pools, pools = split_pools(pools, getattr(args, "holdout", 0.0))
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
