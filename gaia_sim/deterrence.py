@@ -86,11 +86,16 @@ class Deterrence:
     @property
     def min_stake(self) -> float:
         """Smallest stake that deters at this detection probability (inf if none does)."""
+        return max(0.0, self.stake_for_margin(0.0))
+
+    def stake_for_margin(self, margin: float) -> float:
+        """The stake at which :attr:`margin` equals ``margin`` (tokens/epoch; may be negative, as
+        the margin is linear in S), inf if no stake reaches it (no effective detection or slash)."""
         eff = self.p_detect * self.pass_probability - self.false_positive
-        if eff <= 0 or self.slash_fraction * self.rule_factor <= 0:
+        if not eff > 0 or not self.slash_fraction * self.rule_factor > 0:
             return float("inf")
         fixed = self.reward + self.jail_loss + self.bond_loss
-        return max(0.0, (self.cost_saving / eff - fixed) / (self.rule_factor * self.slash_fraction))
+        return ((self.cost_saving + margin) / eff - fixed) / (self.rule_factor * self.slash_fraction)
 
     @property
     def participation_margin(self) -> float:
