@@ -47,6 +47,7 @@ MIN_DENSITY = 0.8
 MASS_MIN = 0.05
 PEEL_ALPHA = 0.05
 MAX_BOXES = 3
+BOX_COLOURS = ("tab:green", "tab:orange", "tab:purple", "tab:brown")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def _num(v) -> float:
 def inputs(frame: pd.DataFrame, axes: Sequence[str]) -> pd.DataFrame:
     """PRIM's inputs: the swept axes, numeric ones as floats (an integer axis's limits fall on or
     between its values); a table-valued axis such as ``population`` (JSON strings) becomes one numeric column
-    per key that varies (``population.lazy``); other non-numeric axes stay categorical. Axes that do
+    per key that varies (``population.lazy``; a mix's ``honest`` share, one minus the others, is
+    dropped); other non-numeric axes stay categorical. Axes that do
     not vary are dropped."""
     cols: dict[str, pd.Series] = {}
     for a in axes:
@@ -106,8 +108,11 @@ def inputs(frame: pd.DataFrame, axes: Sequence[str]) -> pd.DataFrame:
         if tables is None:
             cols[a] = s.astype(str)
             continue
-        for key in sorted({k for t in tables for k in t}):
-            cols[f"{a}.{key}"] = pd.Series([float(t.get(key, 0.0)) for t in tables], index=frame.index)
+        keys = sorted({k for t in tables for k in t})
+        part = pd.DataFrame([[float(t.get(k, 0.0)) for k in keys] for t in tables], columns=keys, index=frame.index)
+        if "honest" in keys and len(keys) > 1 and part.sum(axis=1).nunique() == 1:
+            part = part.drop(columns="honest")  # a mix sums to 1: the honest share repeats the others
+        cols.update({f"{a}.{k}": part[k] for k in part.columns})
     x = pd.DataFrame(cols, index=frame.index)
     return x.loc[:, x.nunique() > 1]
 
@@ -323,13 +328,14 @@ def fig_prim(x: pd.DataFrame, y: np.ndarray, boxes: Sequence[Box]):
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    fig = Figure(figsize=(11, 4.8), layout="constrained")
-    ax, bx = fig.subplots(1, 2, width_ratios=[1.3, 1])
+    fig = Figure(figsize=(10, 4.8), layout="constrained")
+    ax, bx = fig.subplots(1, 2, width_ratios=[1.6, 1])
     dims = _plot_dims(x, boxes)
     if len(dims) == 2:
         a, b = dims
-        ax.scatter(x.loc[~y, a], x.loc[~y, b], s=18, c="tab:blue", label="cheating does not pay")
-        ax.scatter(x.loc[y, a], x.loc[y, b], s=18, c="tab:red", marker="x", label="cheating pays")
+        xa, xb = _jitter(x[a]), _jitter(x[b])
+        ax.scatter(xa[~y], xb[~y], s=18, c="tab:blue", label="cheating does not pay")
+        ax.scatter(xa[y], xb[y], s=18, c="tab:red", marker="x", label="cheating pays")
         for i, box in enumerate(boxes, 1):
             (x0, x1), (y0, y1) = (_span(x, box, d) for d in (a, b))
             other = [k for k in box.limits if k not in dims]
@@ -340,7 +346,7 @@ def fig_prim(x: pd.DataFrame, y: np.ndarray, boxes: Sequence[Box]):
                     y1 - y0,
                     fill=False,
                     lw=2,
-                    ec=f"C{i + 1}",
+                    ec=BOX_COLOURS[(i - 1) % len(BOX_COLOURS)],
                     label=f"box {i}" + (f" (also limits {', '.join(other)})" if other else ""),
                 )
             )
@@ -350,6 +356,17 @@ def fig_prim(x: pd.DataFrame, y: np.ndarray, boxes: Sequence[Box]):
         ax.set_axis_off()
     _box_table(bx, boxes)
     return fig
+
+
+def _jitter(v: pd.Series) -> np.ndarray:
+    """A few distinct values (integer axes, population levels): spread the points a little around
+    each value so that they do not hide one another (seeded: same figure every time)."""
+    vals = v.to_numpy(dtype=float)
+    levels = np.unique(vals)
+    if len(levels) > 12 or len(levels) < 2:
+        return vals
+    step = float(np.min(np.diff(levels)))
+    return vals + np.random.default_rng(0).uniform(-0.2, 0.2, len(vals)) * step
 
 
 def _span(x: pd.DataFrame, box: Box, dim: str) -> tuple[float, float]:
