@@ -53,7 +53,9 @@ class Deterrence:
     jail_loss: float = 0.0  # J: profit lost to jailing / ejection per upheld verdict
     rule_factor: float = 1.0  # mean slash per upheld verdict / f S under the slashing rule (rule_terms)
     bond_loss: float = 0.0  # expected dispute bond forfeited per upheld verdict (tokens)
-    honest_profit: float = float("inf")  # H: an honest node's pre-penalty profit per epoch (tokens)
+    honest_profit: float = float(
+        "nan"
+    )  # H: an honest node's pre-penalty profit per epoch (tokens); NaN: unknown, so participation is not shown (pessimistic)
     capital_rate: float = 0.0  # c: capital cost of locked stake per epoch, per token (costs.capital_cost)
     outside_option: float = 0.0  # what an operator earns elsewhere per epoch (strategy.outside_option)
 
@@ -86,11 +88,16 @@ class Deterrence:
     @property
     def min_stake(self) -> float:
         """Smallest stake that deters at this detection probability (inf if none does)."""
+        return max(0.0, self.stake_for_margin(0.0))
+
+    def stake_for_margin(self, margin: float) -> float:
+        """The stake at which :attr:`margin` equals ``margin`` (tokens/epoch; may be negative, as
+        the margin is linear in S), inf if no stake reaches it (no effective detection or slash)."""
         eff = self.p_detect * self.pass_probability - self.false_positive
-        if eff <= 0 or self.slash_fraction * self.rule_factor <= 0:
+        if not eff > 0 or not self.slash_fraction * self.rule_factor > 0:
             return float("inf")
         fixed = self.reward + self.jail_loss + self.bond_loss
-        return max(0.0, (self.cost_saving / eff - fixed) / (self.rule_factor * self.slash_fraction))
+        return ((self.cost_saving + margin) / eff - fixed) / (self.rule_factor * self.slash_fraction)
 
     @property
     def participation_margin(self) -> float:
@@ -303,7 +310,7 @@ def from_scenario(
     scenario,
     answers,
     behaviour: str | None = None,
-    tpr: float = 1.0,
+    tpr: float = 0.0,
     fpr: float | None = None,
     verdict_rates: bool = False,
     slash_share: float = 1.0,
@@ -319,7 +326,8 @@ def from_scenario(
     for the jail_eject rule; k and B price the slashing rule (:func:`rule_terms`; ``slash_share``
     for evidence_threshold); H = the honest node's pre-penalty profit and c = the capital cost per
     token of stake per epoch give the participation side (:attr:`Deterrence.stake_band`). Use measured ``tpr``/``fpr`` (run summary: ``tpr_cheaters``, ``flag_rate_honest``)
-    when the detector's power is not known in closed form. ``verdict_rates``: ``tpr``/``fpr`` are
+    when the detector's power is not known in closed form; the default ``tpr`` 0 assumes no detection
+    (pessimistic: pass 1 for ideal detection). ``verdict_rates``: ``tpr``/``fpr`` are
     rates of guilty *verdicts* (the quorum already applied), so no further pass probability.
     """
     behaviour = behaviour or main_cheater(scenario)

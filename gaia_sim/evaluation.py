@@ -131,16 +131,18 @@ def make_trial(
 
 # ----------------------------------------------------------------------------- metrics
 def tpr_at_fpr(honest_scores: np.ndarray, cheat_scores: np.ndarray, fpr: float = 0.01) -> float:
-    """TPR at the threshold = (1 - fpr) quantile of honest scores (strictly above counts)."""
-    h = np.nan_to_num(np.asarray(honest_scores, float), nan=-np.inf)
+    """TPR at the threshold = (1 - fpr) quantile of honest scores (strictly above counts). A missing
+    (NaN) score counts against the detector: an honest one as the highest, a cheater's as the lowest."""
+    h = np.nan_to_num(np.asarray(honest_scores, float), nan=np.inf)
     c = np.nan_to_num(np.asarray(cheat_scores, float), nan=-np.inf)
     thr = np.quantile(h, 1.0 - fpr, method="higher")
     return float(np.mean(c > thr))
 
 
 def roc_curve(honest_scores: np.ndarray, cheat_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(FPR, TPR) over all thresholds (Fawcett 2006, Pattern Recogn. Lett. 27:861)."""
-    h = np.nan_to_num(np.asarray(honest_scores, float), nan=-np.inf)
+    """(FPR, TPR) over all thresholds (Fawcett 2006, Pattern Recogn. Lett. 27:861); NaN scores count
+    against the detector (honest: flagged at every threshold, cheater: never)."""
+    h = np.nan_to_num(np.asarray(honest_scores, float), nan=np.inf)
     c = np.nan_to_num(np.asarray(cheat_scores, float), nan=-np.inf)
     thr = np.unique(np.concatenate([h, c, [np.inf]]))[::-1]
     fpr = np.array([np.mean(h >= t) for t in thr])

@@ -59,8 +59,14 @@ def conclusion(result) -> str:
         if len(cheaters)
         else "there were no cheaters"
     )
-    wrong = result.summary.get("wrongly_slashed_total", 0.0)
-    honest = f"honest nodes were wrongly slashed {wrong:,.0f} tokens" if wrong > 0 else "no honest node was slashed"
+    wrong = result.summary.get("wrongly_slashed_total", math.nan)
+    honest = (
+        "wrongful slashes unknown (no summary)"
+        if math.isnan(wrong)
+        else f"honest nodes were wrongly slashed {wrong:,.0f} tokens"
+        if wrong > 0
+        else "no honest node was slashed"
+    )
     return f"{moved}; {caught}; {honest}."
 
 

@@ -12,6 +12,11 @@ claims a protocol designer relies on. If one fails, the model changed: report it
   detector's per-answer test, p was low enough that cheating always won here; with it, model and
   KB swappers are caught often enough that forfeiting R = 5 tokens outweighs C. The claim was
   restated, not weakened: the simulation must still land on the closed form's side.)
+- Near the line (issue 16 item 6): on scenarios/boundary/lazy_deterred.toml (revenue not forfeited,
+  so only the stake deters), the closed form's smallest deterring stake S* at the detector's measured
+  power splits the simulation: at the stake where the margin is +30% of C lazy replay is deterred,
+  at -30% of C it pays. The measured power must not fall below :data:`P_FLOOR`. Halving the
+  detector's power or the slash a verdict takes makes these tests fail (docs/sweeps.md, "CI claims").
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ from gaia_sim.sweep.engine import run_sweep
 CLAIMS = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "claims.toml"
 CHEATERS = ("model_swapping", "lazy", "kb_swapping")
 BASELINE_STAKE = 1000.0
+BOUNDARY = CLAIMS.parents[1] / "boundary" / "lazy_deterred.toml"
+BOUNDARY_EPOCHS = 60
+SIDE = 0.3  # run each side where the closed-form margin is +-SIDE x C
+# Lazy replayers' guilty-verdict rate per probe on the shipped 60 x 64 bank: 0.525 (2 seeds x 20
+# epochs, `gaia-sim deterrence scenarios/boundary/lazy_deterred.toml`); a drop by a quarter fails.
+P_FLOOR = 0.40
 ON_THE_LINE = 0.25  # |margin| below this share of C: the cell sits on the deterrence boundary
 
 
@@ -126,3 +137,47 @@ def test_without_stake_forfeiture_deters_exactly_when_the_closed_form_says(means
         assert row["final_honest_share"] < row["initial_honest"], (
             f"cheating pays, yet the honest share held ({cheater})"
         )
+
+
+@pytest.fixture(scope="module")
+def boundary():
+    """(scenario, bank, measured rates, closed form at the measured rates) of the lazy boundary pair."""
+    from gaia_sim.answers.bank import load_default_bank
+    from gaia_sim.deterrence import from_scenario, measured_rates
+    from gaia_sim.scenario import load_scenario
+
+    bank = load_default_bank()
+    scenario = load_scenario(BOUNDARY).with_overrides({"epochs": BOUNDARY_EPOCHS})
+    rates = measured_rates(scenario, bank, seeds=(1001, 1002), epochs=20)
+    d = from_scenario(scenario, bank, tpr=rates["p"], fpr=rates["q"], verdict_rates=True)
+    return scenario, bank, rates, d
+
+
+def test_detector_power_at_the_boundary_has_not_regressed(boundary):
+    _, _, rates, d = boundary
+    assert rates["p"] >= P_FLOOR, f"lazy replay caught on {rates['p']:.3f} of probes (floor {P_FLOOR})"
+    assert 0 < d.min_stake < float("inf") and d.cost_saving > 0, d
+
+
+@pytest.mark.parametrize("side", [+SIDE, -SIDE], ids=["above_S*", "below_S*"])
+def test_the_smallest_deterring_stake_splits_the_simulation(boundary, side):
+    """At the stake where the closed-form margin is +0.3 C the lazy share must fall and lazy nodes
+    earn less than honest ones; at -0.3 C the reverse."""
+    from dataclasses import replace
+
+    from gaia_sim.runner import simulate
+
+    scenario, bank, rates, d = boundary
+    stake = d.stake_for_margin(side * d.cost_saving)
+    assert replace(d, stake=stake).margin == pytest.approx(side * d.cost_saving)
+    s = simulate(scenario.with_overrides({"staking.node_stake": stake}), answers=bank).summary
+    gap = s["profit_per_node_lazy"] - s["profit_per_node_honest"]
+    start, end = scenario.population.honest, s["final_honest_share"]
+    where = (
+        f"S = {stake:.2f} (S* = {d.min_stake:.2f}, p = {rates['p']:.3f}, C = {d.cost_saving:.3f}): "
+        f"lazy - honest profit {gap:+.3f}, honest share {start:.2f} -> {end:.2f}, run's p = {s['tpr_cheaters']:.3f}"
+    )
+    if side > 0:
+        assert gap < 0 and end > start, f"closed form: deterred, simulation: not; {where}"
+    else:
+        assert gap > 0 and end < start, f"closed form: cheating pays, simulation: deterred; {where}"

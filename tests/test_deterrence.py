@@ -61,3 +61,14 @@ def test_basin_edge_hand_checked():
         assert Deterrence(px, 0.5, 8.0, 0.0, 2.2).deters == (x < edge)
     with pytest.raises(ValueError):
         basin_edge([0.3, 0.2], [0.5, 0.5], 1.0, 1.0, 1.0)
+
+
+def test_missing_inputs_fall_back_pessimistically():
+    """No measured detection (NaN p): no stake deters (was 0); the margin does not deter. No honest
+    profit given: participation unproven, the stake band empty (was: honest nodes always stay)."""
+    blind = Deterrence(float("nan"), 0.5, 100.0, 0.0, 1.0)
+    assert blind.min_stake == float("inf") and blind.stake_for_margin(-0.5) == float("inf")
+    assert not blind.deters
+    d = Deterrence(0.5, 0.5, 100.0, 0.0, 1.0)
+    assert d.min_stake == pytest.approx(4.0) and d.stake_for_margin(1.0) == pytest.approx(8.0)
+    assert not d.participation_margin >= 0 and d.max_stake == float("-inf") and d.band_empty

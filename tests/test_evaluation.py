@@ -20,6 +20,10 @@ def test_tpr_at_fpr_and_roc():
     assert ev.auc(f, t) == pytest.approx(1.0)
     f, t = ev.roc_curve(np.arange(50.0), np.arange(50.0))
     assert ev.auc(f, t) == pytest.approx(0.5, abs=0.05)
+    # a missing score counts against the detector: an honest NaN as flagged, a cheater's as missed
+    assert ev.tpr_at_fpr(np.append(honest[:-1], np.nan), np.array([100.0, 150.0]), 0.01) == 0.0
+    f, t = ev.roc_curve(np.array([0.0, np.nan]), np.array([1.0, np.nan]))
+    assert ev.auc(f, t) == pytest.approx(0.25)
 
 
 def _tiny_bank():

@@ -378,8 +378,8 @@ def verify(
     slash_ub = rate_upper_bound(honest["slashes"], honest["node_epochs"])
     verdict_ub = rate_upper_bound(honest["guilty"], honest["probed"])
     d = deterrence.from_scenario(design, answers, behaviour="honest", tpr=1.0, fpr=verdict_ub, verdict_rates=True)
-    worst = max((a.ci_high for a in search.confirmed), default=math.inf)
-    worst = math.inf if math.isnan(worst) else worst
+    # an attack whose gain has no upper bound (NaN) counts as unbounded; max() would skip a NaN after the first
+    worst = max((math.inf if math.isnan(a.ci_high) else a.ci_high for a in search.confirmed), default=math.inf)
     constraints = {
         "false_slashing": {
             "value": slash_ub,

@@ -8,6 +8,8 @@ Writes ``DIR/report/``:
 - per reported metric, a figure as PNG (matplotlib) and interactive HTML (plotly): a phase diagram
   (heat map over the two report axes, other axes averaged) for grids, a scatter for sampled designs,
   a line with confidence band for one axis;
+- ``prim.json`` / ``prim.png`` with ``discover`` (or ``[report] discover = true``): the PRIM boxes
+  where cheating pays (:mod:`gaia_sim.sweep.discovery`);
 - ``index.md`` listing everything.
 
 Figure functions are pure: data frame in, figure out; writing is atomic.
@@ -43,8 +45,10 @@ def write_report(
     x: str | None = None,
     y: str | None = None,
     boundary: Boundary | None = None,
+    discover: bool | None = None,
 ) -> Path:
-    """Write the report of sweep directory ``root``; returns the report directory."""
+    """Write the report of sweep directory ``root``; returns the report directory. ``discover``:
+    also the PRIM boxes where cheating pays (default: the sweep file's ``[report] discover``)."""
     root = Path(root)
     if not (root / "results.parquet").is_file() or not (root / "manifest.json").is_file():
         raise UserError(
@@ -60,7 +64,13 @@ def write_report(
     written = [_table(out, "summary", table)]
     written += _sobol(out, root, manifest)
     written += _figures(out, frame, manifest, axes, metrics, x, y, boundary)
-    atomic_text(out / "index.md", _index(manifest, frame, written))
+    boxes = ""
+    if discover or (discover is None and manifest.get("report", {}).get("discover")):
+        from gaia_sim.sweep.discovery import write_discovery
+
+        written += write_discovery(out, frame, axes, source=str(root))
+        boxes = _boxes_md(out / "prim.json")
+    atomic_text(out / "index.md", _index(manifest, frame, written) + boxes)
     return out
 
 
@@ -324,6 +334,20 @@ def _index(manifest: dict, frame: pd.DataFrame, written: list[Path]) -> str:
         "",
     ]
     lines += [f"- [{p.name}]({p.name})" for p in written]
+    return "\n".join(lines) + "\n"
+
+
+def _boxes_md(path: Path) -> str:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["", f"## Where cheating pays (PRIM, {doc['cells_where_cheating_pays']} of {doc['cells']} cells)", ""]
+    for b in doc["boxes"]:
+        lims = "; ".join(
+            f"{v['low']:.3g} <= {k} <= {v['high']:.3g}" if isinstance(v, dict) else f"{k} in {v}"
+            for k, v in b["limits"].items()
+        )
+        lines.append(
+            f"- box {b['id']}: {lims or 'everywhere'} (coverage {b['coverage']:.2f}, density {b['density']:.2f}, mass {b['mass']:.2f})"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -23,6 +23,7 @@ and optional fixed overrides applied to every cell::
     x = "staking.node_stake"
     y = "slashing.fraction"
     metrics = ["final_honest_share"]
+    discover = true                 # PRIM boxes where cheating pays (report/prim.json, prim.png)
 
 Nested tables are flattened into dotted paths (``[axes.staking] node_stake = [...]`` is the same as
 ``"staking.node_stake" = [...]``); an inline table under a dotted key is passed whole.
@@ -48,7 +49,7 @@ SAMPLED_MODES = ("lhs", "sobol")
 SWEEP_KEYS = {"name", "base", "mode", "replications", "samples", "metrics", "seed_key", "description"}
 TOP_KEYS = {"sweep", "axes", "fixed", "report"}
 RANGE_KEYS = {"low", "high", "scale", "integer"}
-REPORT_KEYS = {"x", "y", "metrics"}
+REPORT_KEYS = {"x", "y", "metrics", "discover"}
 MAX_CELLS = 200_000
 
 
@@ -270,6 +271,8 @@ def _report(raw: dict, err: _Errors) -> dict[str, Any]:
             err.fail(f"report.{key}", f"must be a parameter path string, got {report[key]!r}")
     if "metrics" in report:
         err.strings(report, "metrics", prefix="report.")
+    if "discover" in report and not isinstance(report["discover"], bool):
+        err.fail("report.discover", f"must be true or false (PRIM scenario discovery), got {report['discover']!r}")
     return dict(report)
 
 
