@@ -107,6 +107,7 @@ class NetworkState:
     queue_outcomes: dict = field(default_factory=dict)
     validator_evidence: dict = field(default_factory=dict)  # validator id -> its own EvidenceAccumulator
     plan_cache: dict = field(default_factory=dict)
+    serving: dict = field(default_factory=dict)  # traffic.serving: per-node timeout shares (emptied by refresh_plans)
     # set by __post_init__: the tokens at the start, per-node records, serving plans and trait masks
     initial_tokens: float = field(init=False)
     offences: np.ndarray = field(init=False)  # upheld offences
@@ -390,6 +391,7 @@ def refresh_plans(state: NetworkState, ids: np.ndarray | None = None) -> None:
         state.honest_cfg[i], state.user_cfg[i], state.probe_cfg[i], state.cheat_rate[i] = row[:4]
         state.honest_s[i], state.user_s[i] = row[4:]
         state.profiles[i] = _profile(state, i)
+    state.serving.clear()  # the queue outcomes per node follow the plans
     state.ring_member = np.isin(state.behaviour, with_trait("colludes"))
     state.cheater = np.isin(state.behaviour, with_trait("cheats"))
     state.pays_kb = ~np.isin(state.behaviour, with_trait("skips_kb"))
