@@ -53,27 +53,34 @@ def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
     (< 1/2, in particular 1/3) stays out.
     """
     valid = ~np.isnan(mean[..., 0])
-    centre = _coordinate_median(mean, valid)
+    centre = _coordinate_median(mean)
     for _ in range(steps - 1):
         centre, _ = _c_step(mean, valid, centre)
     return centre
 
 
-def _coordinate_median(mean: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D) (node axis made contiguous for speed)."""
+def _coordinate_median(mean: np.ndarray) -> np.ndarray:
+    """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored (node axis made
+    contiguous for speed)."""
     m = np.ascontiguousarray(np.moveaxis(mean, 0, -1), dtype=np.float32)  # (Q, D, N)
-    if valid.all():
-        return np.median(m, axis=-1).astype(np.float64)
-    out = np.full(m.shape[:2], np.nan)  # a node without an answer is NaN in every coordinate: skip it
-    for q in np.flatnonzero(valid.any(0)):
-        out[q] = np.median(m[q][:, valid[:, q]], axis=-1)
-    return out
+    return nan_median(m, axis=-1).astype(np.float64)
+
+
+def nan_median(a: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+    """``np.nanmedian(a, axis)`` (NaN where a slice is all NaN), in ``a``'s precision: the mean of
+    the two middle values of each sorted slice (NaN sort last). One sort beats numpy's median on
+    many short slices (~10x on (5, 384, 100))."""
+    s = np.sort(a, axis=axis)
+    k = (~np.isnan(s)).sum(axis=axis, keepdims=True)
+    low = np.take_along_axis(s, np.maximum(k - 1, 0) // 2, axis=axis)
+    out = (low + np.take_along_axis(s, k // 2 - (k == 0), axis=axis)) / 2
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def _c_step(mean, valid, centre):
     """One concentration step: mean of the closer half; also returns that half (N, Q)."""
     d = np.where(valid, _sqdist(mean, centre), np.nan)
-    keep = valid & (d <= np.nanmedian(d, axis=0, keepdims=True))
+    keep = valid & (d <= nan_median(d, axis=0, keepdims=True))
     filled = mean if valid.all() else np.nan_to_num(mean)
     total = np.einsum("nq,nqd->qd", keep.astype(np.float64), filled)
     return total / np.maximum(keep.sum(0), 1)[:, None], keep
@@ -102,17 +109,14 @@ def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
     return smallest_per_row(r, n) if n <= 3 else np.argpartition(r, n - 1, axis=1)[:, :n]
 
 
-GRAM_MAX_ANSWERS = 1024  # above this many answers to a question, sum the drawn rows instead (cheaper)
-
-
 class _Question:
-    """The answers to one question, centred on its consensus (y = answer - centre), with what every
-    pseudo-node's statistics are computed from; built once per assessment, shared by its passes.
+    """The answers to one question, centred on its consensus (y = answer - centre), and the peers'
+    offsets from it: what every pseudo-node's statistics are computed from; built once per
+    assessment, shared by its passes.
 
     A pseudo-node drawing the rows g_1..g_n has squared distance |sum_k y_k|^2 / n^2 to the centre
     and within scatter (sum_k |y_k|^2 - |sum_k y_k|^2 / n) / (n - 1): the statistics of its (n, D)
-    answers, computed from the Gram matrix Y Y^T (one BLAS product per question, then lookups) when
-    the question has at most ``GRAM_MAX_ANSWERS`` answers, else from the sum of the drawn rows.
+    answers from one sum over the drawn rows and their precomputed squared norms.
     """
 
     def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int):
@@ -120,30 +124,19 @@ class _Question:
         self.node, sample = np.divmod(flat, s.present.shape[2])
         self.y = x[self.node, q, sample].astype(np.float64) - c[q]  # (P, D)
         self.sq = np.einsum("pd,pd->p", self.y, self.y)
-        self.gram = self.y @ self.y.T if len(flat) <= GRAM_MAX_ANSWERS else None
         self.offsets = s.mean[:, q] - c[q]  # (N, D) each node's offset from the centre (NaN: no answer)
         self.offset_sq = np.einsum("nd,nd->n", self.offsets, self.offsets)
-        self._y_dot_offsets: np.ndarray | None = None
 
     def pool(self, peers: np.ndarray) -> np.ndarray:
         """Rows of the peers' answers (bool (N,) ``peers``), in (node, sample) order."""
         return np.flatnonzero(peers[self.node])
 
-    def sums(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """For pseudo-nodes drawing rows ``g`` (boot, n): |sum_k y_k|^2, sum_k |y_k|^2, and
-        sum_k y_k (None on the Gram path)."""
-        if self.gram is not None:
-            return self.gram[g[:, :, None], g[:, None, :]].sum((1, 2)), self.sq[g].sum(1), None
-        total = self.y[g].sum(1)
-        return np.einsum("bd,bd->b", total, total), self.sq[g].sum(1), total
-
-    def offset_dot(self, g: np.ndarray, total: np.ndarray | None, nodes: np.ndarray) -> np.ndarray:
-        """(boot,) sum_k y_k . o_j of pseudo-node b (rows ``g[b]``) and node ``nodes[b]``'s offset o_j."""
-        if total is not None:
-            return np.einsum("bd,bd->b", total, self.offsets[nodes])
-        if self._y_dot_offsets is None:
-            self._y_dot_offsets = self.y @ np.nan_to_num(self.offsets).T  # (P, N)
-        return self._y_dot_offsets[g, nodes[:, None]].sum(1)
+    def sums(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """sum_k y_k (boot, D) and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows ``g`` (boot, n)."""
+        total = self.y[g[:, 0]]
+        for k in range(1, g.shape[1]):  # row by row: the same sums as .sum(1), without a (boot, n, D) array
+            total += self.y[g[:, k]]
+        return total, self.sq[g].sum(1)
 
 
 def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
@@ -158,16 +151,17 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarra
     exchangeable honest nodes B is ~0 and this is the plain pooled bootstrap; honest variation
     between stacks widens the null by what the peers show.
     """
-    g = pool[_draw(rng, len(pool), boot, n)]  # (boot, n) rows of question
-    total_sq, row_sq, total = question.sums(g)
+    total, row_sq = question.sums(pool[_draw(rng, len(pool), boot, n)])
+    total_sq = np.einsum("bd,bd->b", total, total)
     d0 = total_sq / (n * n)
     within = (row_sq - total_sq / n) / (n - 1) if n > 1 else np.full(boot, np.nan)
     excess = max(0.0, float(np.mean(d_peers)) - float(d0.mean())) if len(d_peers) else 0.0
     peers = np.flatnonzero(same)
-    if excess > 0.0 and len(peers):
+    if excess > 0.0 and len(peers):  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = total / n
         shrink = np.sqrt(excess / max(float(np.mean(d_peers)), 1e-300))
         j = peers[rng.integers(0, len(peers), size=boot)]
-        d0 = d0 + 2.0 * shrink * question.offset_dot(g, total, j) / n + shrink * shrink * question.offset_sq[j]
+        m_dot_o = np.einsum("bd,bd->b", total, question.offsets[j]) / n
+        d0 = d0 + 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
     return d0, np.maximum(within, 0.0)
 
 
@@ -432,7 +426,7 @@ def geometric_core(
     if within is not None:
         log_w = np.log(within + 1e-12)  # NaN (fewer than 2 answers) stays NaN
         with np.errstate(invalid="ignore"):
-            dev = np.abs(log_w - np.nanmedian(np.where(answered[:, None], log_w, np.nan), axis=0, keepdims=True))
+            dev = np.abs(log_w - nan_median(np.where(answered[:, None], log_w, np.nan), axis=0, keepdims=True))
         if (~np.isnan(dev)).any():
             rank = np.maximum(rank, _mean_rank(dev, answered))
     n = int(answered.sum())
