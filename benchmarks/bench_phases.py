@@ -21,6 +21,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 from gaia_sim.epoch import EpochOutcome, judge, revise, settle, slash, traffic
 from gaia_sim.epoch.state import check_limited_liability
 from gaia_sim.model import GaiaModel
@@ -87,12 +89,17 @@ def main() -> None:
     answers = load_answers(args.answers)
     base = load_scenario(HERE / "bench_1000.toml")
     print(f"{'nodes':>7s} {'domains':>7s} {'set-up s':>8s} {'s/epoch':>8s}  " + "  ".join(f"{p:>7s}" for p in PHASES))
+    per_epoch = {}
     for n in (int(x) for x in args.nodes.split(",")):
         scenario = scaled(base, n, args.answers, args.warmup + args.epochs)
         setup, spent = profile(scenario, answers, args.epochs, args.warmup)
         total = sum(spent.values())
+        per_epoch[n] = total / args.epochs
         shares = "  ".join(f"{spent.get(p, 0.0) / total:7.1%}" for p in PHASES)
         print(f"{n:7d} {scenario.network.domains:7d} {setup:8.1f} {total / args.epochs:8.3f}  {shares}", flush=True)
+    if len(per_epoch) > 1:  # least-squares slope of log time per epoch on log nodes
+        slope = np.polyfit(np.log(list(per_epoch)), np.log(list(per_epoch.values())), 1)[0]
+        print(f"time per epoch grows as nodes^{slope:.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"load average after: {os.getloadavg()}; peak memory {peak:,.0f} MB")
 

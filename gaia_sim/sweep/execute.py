@@ -34,6 +34,12 @@ from gaia_sim.outcomes import cell_row
 from gaia_sim.sweep.lifeline import deferred_signals, die_with_parent, stop_pool
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+#: A local cluster's workers (their nannies pass the config on) run CPU-bound cells: no stack sampling
+#: every 10 ms and no GIL-contention probe every 1 ms (Dask's defaults, for diagnosing async code).
+LOCAL_WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
 MAX_BATCH = 8  # cells per task at most: an interrupt loses at most the unfinished batches in flight
 Task = tuple[str, Any]  # (cell key, scenario)
 TIMING_COLUMNS = ("cell_wall_s", "cell_cpu_s")  # the only columns that differ between identical runs
@@ -220,7 +226,9 @@ def _dask_client(scheduler: str, workers: int):
         with Client(scheduler) as client:  # connect timeout: dask config distributed.comm.timeouts.connect
             yield client
         return
-    with _thread_env(), ExitStack() as stack:
+    import dask
+
+    with _thread_env(), dask.config.set(LOCAL_WORKER_CONFIG), ExitStack() as stack:
         with deferred_signals():  # a half-started cluster prints tracebacks at exit; starting takes seconds
             cluster = stack.enter_context(
                 LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
