@@ -131,8 +131,8 @@ class _Question:
 def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
     """Squared distance to the centre and within scatter of ``boot`` pseudo-honest nodes.
 
-    Each pseudo-node draws ``n`` answers with replacement from the peers' pooled answers ``pool``
-    (rows of ``question``; nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted
+    Each pseudo-node draws ``n`` of the peers' pooled answers ``pool`` (rows of ``question``,
+    :func:`_draw`; nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted
     by the offset from the centre of a peer with ``n`` answers (bool (N,) ``same``), shrunk to the
     between-node variance component, B / (B + W/n) (random-effects model; method-of-moments
     estimate B = mean peer distance - mean pooled-bootstrap distance, DerSimonian & Laird 1986,
