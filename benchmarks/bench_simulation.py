@@ -107,12 +107,14 @@ def main() -> None:
                 runs[label].append(run_child(root, args.scenario.resolve(), args.epochs, args.answers))
                 print(describe(label[:8], runs[label][-1], node_epochs), flush=True)
     median = {label: statistics.median(r["wall_s"] for r in rs) for label, rs in runs.items()}
+    cpu = {label: statistics.median(r["cpu_s"] for r in rs) for label, rs in runs.items()}
     peak = max(r["peak_mb"] for r in runs["this"])
     print(f"this checkout: median wall {median['this']:.1f} s, peak memory {peak:,.0f} MB")
     if args.compare:
         same = {r["digest"] for rs in runs.values() for r in rs}
         print(
-            f"speed-up over {args.compare}: {median[args.compare] / median['this']:.2f}x (median wall); "
+            f"speed-up over {args.compare}: {median[args.compare] / median['this']:.2f}x (median wall), "
+            f"{cpu[args.compare] / cpu['this']:.2f}x (median CPU time); "
             f"results {'byte-identical' if len(same) == 1 else 'DIFFERENT'}"
         )
 
