@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_sweep.py            # 200 runs (the benchmark)
     .venv/bin/python benchmarks/bench_sweep.py --runs 40  # quicker
+    .venv/bin/python benchmarks/bench_sweep.py --runs 40 --nodes 30 --epochs 60 --answers default \
+        --sim-requests 2000                               # cells of realistic size (~1-2 s each)
 
 Each configuration runs the same sweep (a zip over stake, ``runs`` design points, one replicate) from
 scratch into its own temporary directory, so every cell is computed; wall time includes pool or
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-serial", action="store_true", help="also time the in-process serial executor")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         spec = sweep_file(Path(tmp), args.runs, args.nodes, args.epochs, args.answers, args.sim_requests)
         rows = bench(spec, Path(tmp), ((SERIAL,) if args.with_serial else ()) + CONFIGS)
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "dask_overhead_vs_pool_s": round(by["local Dask, 2 workers"] - by["pool, 2 workers"], 2),
         "dask_overhead_vs_pool_pct": round(100 * (by["local Dask, 2 workers"] / by["pool, 2 workers"] - 1), 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average_1m_at_start": round(load_start, 2),
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "params": vars(args) | {"json": str(args.json) if args.json else None},
     }

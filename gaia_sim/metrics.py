@@ -59,7 +59,7 @@ class EpochRecorder:
     def __init__(self):
         self.steps: list[dict[str, Any]] = []
         self.network: list[dict[str, Any]] = []
-        self.events: list[pd.DataFrame] = []
+        self.events: list[dict[str, np.ndarray]] = []  # columns of events.parquet, a block per epoch and kind
         self.node_epochs = {"honest_probed": 0, "honest_flagged": 0, "cheater_probed": 0, "cheater_flagged": 0}
 
     def record(self, state: "NetworkState", out: "EpochOutcome") -> None:
@@ -74,10 +74,12 @@ class EpochRecorder:
             self.steps.append(_validator_row(state, out, b))
         self.network.append(_network_row(state, out))
         self.events.append(_events(out))
-        econ = econ_events(out.events)  # jail, disputes, escrow, exits
-        if len(econ):
-            self.events.append(econ)
+        self.events += [f for f in out.events if len(f["epoch"])]  # economics: jail, disputes, escrow, exits
         self._count_verdicts(behaviour, probed_mask, guilty_mask)
+
+    def events_frame(self) -> pd.DataFrame:
+        """Every event so far as one table (the columns of events.parquet; built once, not per epoch)."""
+        return events_frame(self.events)
 
     def _count_verdicts(self, behaviour, probed, guilty) -> None:
         honest = _honest(behaviour)
@@ -159,7 +161,7 @@ def _network_row(state, out) -> dict[str, Any]:
     }
 
 
-def _events(out) -> pd.DataFrame:
+def _events(out) -> dict[str, np.ndarray]:
     """One row per probe (answers collected), per verdict (score, p-value, guilty) and per slash."""
     e, t, j, slashed, behaviour = (
         out.epoch,
@@ -172,25 +174,23 @@ def _events(out) -> pd.DataFrame:
     answers = np.isfinite(t.embeddings[..., 0]).sum(axis=(1, 2)).astype(float)
     slash_ids = np.flatnonzero(slashed > 0)
     n_p, n_s = len(probed), len(slash_ids)
-    return pd.DataFrame(
-        {
-            "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
-            "kind": ["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s,
-            "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
-            "validator": np.concatenate([np.full(n_p, -1), j.lead, np.full(n_s, -1)]).astype(np.int64),
-            "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
-            "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
-            "score": np.concatenate([np.full(n_p, np.nan), j.scores, np.full(n_s, np.nan)]),
-            "p_value": np.concatenate([np.full(n_p, np.nan), j.p_values, np.full(n_s, np.nan)]),
-            "flagged": np.concatenate([np.zeros(n_p, bool), j.guilty, np.ones(n_s, bool)]),
-            "detail": [""] * (2 * n_p + n_s),
-        }
-    )
+    return {
+        "epoch": np.full(2 * n_p + n_s, e, dtype=np.int64),
+        "kind": np.array(["probe"] * n_p + ["verdict"] * n_p + ["slash"] * n_s, dtype=str),
+        "node": np.concatenate([probed, probed, slash_ids]).astype(np.int64),
+        "validator": np.concatenate([np.full(n_p, -1), j.lead, np.full(n_s, -1)]).astype(np.int64),
+        "behaviour": np.concatenate([behaviour[probed], behaviour[probed], behaviour[slash_ids]]).astype(str),
+        "amount": np.concatenate([answers, np.zeros(n_p), slashed[slash_ids]]),
+        "score": np.concatenate([np.full(n_p, np.nan), j.scores, np.full(n_s, np.nan)]),
+        "p_value": np.concatenate([np.full(n_p, np.nan), j.p_values, np.full(n_s, np.nan)]),
+        "flagged": np.concatenate([np.zeros(n_p, bool), j.guilty, np.ones(n_s, bool)]),
+        "detail": np.full(2 * n_p + n_s, ""),
+    }
 
 
-def econ_events(frames: list[dict]) -> pd.DataFrame:
-    """Economics events (slashes, jail, eject, disputes, escrow, exits; columns as events.parquet)."""
-    frames = [f for f in frames if len(f["epoch"])]
+def events_frame(frames: list[dict]) -> pd.DataFrame:
+    """Blocks of events (probe and verdict rows, economics events: slashes, jail, eject, disputes,
+    escrow, exits; the columns of events.parquet) as one table."""
     if not frames:
         return pd.DataFrame()
     return pd.DataFrame({k: np.concatenate([f[k] for f in frames]) for k in frames[0]})

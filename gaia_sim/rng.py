@@ -21,3 +21,17 @@ def spawn_seeds(seed: int, n: int) -> list[int]:
     """``n`` independent child seeds of ``seed`` (for sweep replications)."""
     children = np.random.SeedSequence(seed).spawn(n)
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def smallest_per_row(r: np.ndarray, n: int) -> np.ndarray:
+    """Column indices of the ``n`` smallest entries of each row of ``r``, in ascending order of value:
+    ``np.argsort(r, axis=1)[:, :n]`` for the continuous random draws it is used on (no ties), without
+    sorting whole rows (repeated ``argmin`` for n <= 3, else a partial sort). Overwrites ``r``."""
+    if n > 3:
+        idx = np.argpartition(r, n - 1, axis=1)[:, :n]
+        return np.take_along_axis(idx, np.argsort(np.take_along_axis(r, idx, axis=1), axis=1), axis=1)
+    out, rows = np.empty((len(r), n), dtype=np.int64), np.arange(len(r))
+    for k in range(n):
+        out[:, k] = r.argmin(axis=1)
+        r[rows, out[:, k]] = np.inf
+    return out

@@ -104,7 +104,7 @@ def collect(model) -> RunResult:
     rec = model.recorder
     steps = pd.DataFrame(rec.steps)
     network = pd.DataFrame(rec.network)
-    events = pd.concat(rec.events, ignore_index=True) if rec.events else pd.DataFrame()
+    events = rec.events_frame()
     result = RunResult(model.scenario, steps, network, events, node_table(model))
     if len(network):
         first = run_settled_epoch(result)

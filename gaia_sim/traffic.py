@@ -28,6 +28,11 @@ class ServingProfile:
     service_s: tuple[float, ...]
     weights: tuple[float, ...]
 
+    def __hash__(self) -> int:  # the dataclass hash, computed once (every node's queue lookup hashes it)
+        if "_hash" not in self.__dict__:
+            object.__setattr__(self, "_hash", hash((self.service_s, self.weights)))
+        return self.__dict__["_hash"]
+
     def mean_service_s(self) -> float:
         return float(np.dot(self.service_s, self.weights))
 

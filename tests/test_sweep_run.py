@@ -362,3 +362,15 @@ def test_scheduler_address_runs_on_an_existing_dask_cluster(tmp_path):
     pd.testing.assert_frame_equal(deterministic(serial.frame), deterministic(remote))
     manifest = json.loads((tmp_path / "remote" / "manifest.json").read_text())
     assert manifest["scheduler"] == cluster.scheduler_address and manifest["executor"] == "dask"
+
+
+def test_batches_keep_design_order_and_balance_workers():
+    from gaia_sim.sweep.execute import MAX_BATCH, batches
+
+    tasks = [(f"k{i}", i) for i in range(203)]
+    for workers in (1, 2, 7):
+        out = batches(tasks, workers)
+        assert [t for b in out for t in b] == tasks  # every cell once, in design order
+        assert max(len(b) for b in out) <= MAX_BATCH
+        assert len(out) >= min(len(tasks), 4 * workers)
+    assert batches(tasks[:5], 2) == [[t] for t in tasks[:5]]  # few cells: one per task

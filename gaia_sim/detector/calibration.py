@@ -17,6 +17,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
+from gaia_sim.detector._common import nan_median
+
 _PIVOT_DRAWS = 200_000  # total Monte Carlo draws per table (nodes x replicates)
 _TAIL_COUNT = 20  # below this many exceedances, extrapolate with a Student-t tail
 _SEED = 20250413  # fixed: the table is a deterministic function of N
@@ -31,8 +33,9 @@ def pivot_table(n_nodes: int, screened: int = 0) -> np.ndarray:
     rng = np.random.default_rng([_SEED, n_nodes, screened])
     x = np.sort(rng.standard_normal((reps, n_nodes)), axis=1)
     ref = x[:, : n_nodes - screened]
-    med = np.median(ref, axis=1, keepdims=True)
-    mad = 1.4826 * np.median(np.abs(ref - med), axis=1, keepdims=True)
+    k = ref.shape[1]  # rows are sorted: the median is the mean of the middle two
+    med = (ref[:, (k - 1) // 2 : (k - 1) // 2 + 1] + ref[:, k // 2 : k // 2 + 1]) / 2
+    mad = 1.4826 * nan_median(np.abs(ref - med), axis=1, keepdims=True)
     z = (x - med) / np.maximum(mad, 1e-12)
     return np.sort(z.ravel())
 

@@ -32,8 +32,9 @@ from scipy import special
 from scipy import stats as sps
 
 from gaia_sim.detector import calibration
-from gaia_sim.detector._common import Assessment, Summary, bh_reject, summarize
+from gaia_sim.detector._common import Assessment, Summary, bh_reject, nan_median, summarize
 from gaia_sim.errors import UserError
+from gaia_sim.rng import smallest_per_row
 
 TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identical answers)
 MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries no verdict
@@ -52,22 +53,23 @@ def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
     (< 1/2, in particular 1/3) stays out.
     """
     valid = ~np.isnan(mean[..., 0])
-    centre = _coordinate_median(mean, valid)
+    centre = _coordinate_median(mean)
     for _ in range(steps - 1):
         centre, _ = _c_step(mean, valid, centre)
     return centre
 
 
-def _coordinate_median(mean: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D) (node axis made contiguous for speed)."""
+def _coordinate_median(mean: np.ndarray) -> np.ndarray:
+    """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored (node axis made
+    contiguous for speed)."""
     m = np.ascontiguousarray(np.moveaxis(mean, 0, -1), dtype=np.float32)  # (Q, D, N)
-    return (np.median(m, axis=-1) if valid.all() else np.nanmedian(m, axis=-1)).astype(np.float64)
+    return nan_median(m, axis=-1).astype(np.float64)
 
 
 def _c_step(mean, valid, centre):
     """One concentration step: mean of the closer half; also returns that half (N, Q)."""
     d = np.where(valid, _sqdist(mean, centre), np.nan)
-    keep = valid & (d <= np.nanmedian(d, axis=0, keepdims=True))
+    keep = valid & (d <= nan_median(d, axis=0, keepdims=True))
     filled = mean if valid.all() else np.nan_to_num(mean)
     total = np.einsum("nq,nqd->qd", keep.astype(np.float64), filled)
     return total / np.maximum(keep.sum(0), 1)[:, None], keep
@@ -91,67 +93,107 @@ def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
     distinct generations) when the pool is small enough for it to matter, else with replacement."""
     if pool_size >= 200 * n or n > pool_size:
         return rng.integers(0, pool_size, size=(boot, n))
-    return np.argpartition(rng.random((boot, pool_size)), n - 1, axis=1)[:, :n]
+    r = rng.random((boot, pool_size))  # the n smallest of uniform keys: n distinct uniform pool indices
+    # argpartition returns n <= 3 of them in ascending order: smallest_per_row, same indices, faster
+    return smallest_per_row(r, n) if n <= 3 else np.argpartition(r, n - 1, axis=1)[:, :n]
 
 
-class _Pool:
-    """The present answers of the peers to one question, addressed without copying them."""
+class _Question:
+    """The answers to one question, centred on its consensus (y = answer - centre), and the peers'
+    offsets from it: what every pseudo-node's statistics are computed from; built once per
+    assessment, shared by its passes.
 
-    def __init__(self, x: np.ndarray, present: np.ndarray, peers: np.ndarray, q: int):
-        flat = np.flatnonzero(present[:, q, :] & peers[:, None])
-        self.x, self.q = x, q
-        self.node, self.sample = np.divmod(flat, present.shape[2])
+    A pseudo-node drawing the rows g_1..g_n has squared distance |sum_k y_k|^2 / n^2 to the centre
+    and within scatter (sum_k |y_k|^2 - |sum_k y_k|^2 / n) / (n - 1): the statistics of its (n, D)
+    answers from one sum over the drawn rows and their precomputed squared norms.
+    """
 
-    def __len__(self) -> int:
-        return len(self.node)
+    def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int):
+        flat = np.flatnonzero(s.present[:, q, :])
+        self.node, sample = np.divmod(flat, s.present.shape[2])
+        self.y = x[self.node, q, sample].astype(np.float64) - c[q]  # (P, D)
+        self.sq = np.einsum("pd,pd->p", self.y, self.y)
+        self.offsets = s.mean[:, q] - c[q]  # (N, D) each node's offset from the centre (NaN: no answer)
+        self.offset_sq = np.einsum("nd,nd->n", self.offsets, self.offsets)
 
-    def take(self, idx: np.ndarray) -> np.ndarray:
-        return self.x[self.node[idx], self.q, self.sample[idx]].astype(np.float64)
+    def pool(self, peers: np.ndarray) -> np.ndarray:
+        """Rows of the peers' answers (bool (N,) ``peers``), in (node, sample) order."""
+        return np.flatnonzero(peers[self.node])
+
+    def sums(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """sum_k y_k (boot, D) and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows ``g`` (boot, n)."""
+        total = self.y[g[:, 0]]
+        for k in range(1, g.shape[1]):  # row by row: the same sums as .sum(1), without a (boot, n, D) array
+            total += self.y[g[:, k]]
+        return total, self.sq[g].sum(1)
 
 
-def _pseudo_nodes(pool: _Pool, n: int, centre, offsets, d_peers, boot: int, rng):
+def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
     """Squared distance to the centre and within scatter of ``boot`` pseudo-honest nodes.
 
-    Each pseudo-node draws ``n`` answers with replacement from the peers' pooled answers
-    (nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted by a peer's offset
-    from the centre shrunk to the between-node variance component, B / (B + W/n) (random-effects
-    model; method-of-moments estimate B = mean peer distance - mean pooled-bootstrap distance,
-    DerSimonian & Laird 1986, Control. Clin. Trials 7:177; shrinkage as in empirical Bayes,
-    Efron & Morris 1975). With exchangeable honest nodes B is ~0 and this is the plain pooled
-    bootstrap; honest variation between stacks widens the null by what the peers show.
+    Each pseudo-node draws ``n`` of the peers' pooled answers ``pool`` (rows of ``question``,
+    :func:`_draw`; nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted
+    by the offset from the centre of a peer with ``n`` answers (bool (N,) ``same``), shrunk to the
+    between-node variance component, B / (B + W/n) (random-effects model; method-of-moments
+    estimate B = mean peer distance - mean pooled-bootstrap distance, DerSimonian & Laird 1986,
+    Control. Clin. Trials 7:177; shrinkage as in empirical Bayes, Efron & Morris 1975). With
+    exchangeable honest nodes B is ~0 and this is the plain pooled bootstrap; honest variation
+    between stacks widens the null by what the peers show.
     """
-    rows = pool.take(_draw(rng, len(pool), boot, n))  # (boot, n, D)
-    m = rows.mean(1)
-    within = ((rows - m[:, None]) ** 2).sum((1, 2)) / (n - 1) if n > 1 else np.full(boot, np.nan)
-    d0 = ((m - centre) ** 2).sum(-1)
+    total, row_sq = question.sums(pool[_draw(rng, len(pool), boot, n)])
+    total_sq = np.einsum("bd,bd->b", total, total)
+    d0 = total_sq / (n * n)
+    within = (row_sq - total_sq / n) / (n - 1) if n > 1 else np.full(boot, np.nan)
     excess = max(0.0, float(np.mean(d_peers)) - float(d0.mean())) if len(d_peers) else 0.0
-    if excess > 0.0 and len(offsets):
+    peers = np.flatnonzero(same)
+    if excess > 0.0 and len(peers):  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = total / n
         shrink = np.sqrt(excess / max(float(np.mean(d_peers)), 1e-300))
-        m = m + shrink * offsets[rng.integers(0, len(offsets), size=boot)]
-        d0 = ((m - centre) ** 2).sum(-1)
+        j = peers[rng.integers(0, len(peers), size=boot)]
+        m_dot_o = np.einsum("bd,bd->b", total, question.offsets[j]) / n
+        d0 = d0 + 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
     return d0, np.maximum(within, 0.0)
 
 
-def _upper_p(value: np.ndarray, null: np.ndarray) -> np.ndarray:
-    """Bootstrap mid-p-value (1 + #{null > v} + #{null = v} / 2) / (B + 1).
+def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap mid-p-value (1 + #{null > v} + #{null = v} / 2) / (B + 1), and whether the value
+    tied with part of the null.
 
     Monte Carlo p-value (Davison & Hinkley 1997, eq. 4.11) with ties split in half (Lancaster's
     mid-p, 1961, JASA 56:223): values within ``TIE_TOL`` are ties (identical answers), so a
     question on which every honest node gives the same answer maps honest nodes to p ~ 1/2,
     not to an extreme.
     """
-    return _mid_p(value, null)[0]
+    return _Null(null).upper(value)
 
 
-def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mid-p-value and whether the value tied with part of the null (see ``_upper_p``)."""
-    null = np.sort(null)
-    gt = len(null) - np.searchsorted(null, value + TIE_TOL, side="right")
-    ge = len(null) - np.searchsorted(null, value - TIE_TOL, side="left")
-    return (1.0 + gt + 0.5 * (ge - gt)) / (len(null) + 1.0), ge > gt
+class _Null:
+    """A bootstrap null distribution, sorted once, giving mid-p-values (:func:`_mid_p`) in either tail."""
+
+    def __init__(self, values: np.ndarray):
+        self.sorted = np.sort(values)
+
+    def _counts(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """#{null > v} and #{null >= v}, values within ``TIE_TOL`` counting as equal."""
+        size = len(self.sorted)
+        above = size - np.searchsorted(self.sorted, value + TIE_TOL, side="right")
+        return above, size - np.searchsorted(self.sorted, value - TIE_TOL, side="left")
+
+    def _p(self, gt: np.ndarray, ge: np.ndarray) -> np.ndarray:
+        return (1.0 + gt + 0.5 * (ge - gt)) / (len(self.sorted) + 1.0)
+
+    def upper(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Upper-tail mid-p-value and whether the value tied with part of the null."""
+        gt, ge = self._counts(value)
+        return self._p(gt, ge), ge > gt
+
+    def two_sided(self, value: np.ndarray) -> np.ndarray:
+        """min(1, 2 min(upper, lower mid-p)); the lower tail counts #{null < v} and #{null <= v}."""
+        gt, ge = self._counts(value)
+        size = len(self.sorted)
+        return np.minimum(1.0, 2.0 * np.minimum(self._p(gt, ge), self._p(size - ge, size - gt)))
 
 
-def question_p_values(x, s: Summary, c, d, peers: np.ndarray, boot: int, rng):
+def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rng):
     """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided), which
     location values tied with the null (identical answers), and (B, Q) the same p-values of the
     pseudo-nodes themselves (their combination is the exchangeable null of a node's score).
@@ -166,25 +208,23 @@ def question_p_values(x, s: Summary, c, d, peers: np.ndarray, boot: int, rng):
     tied = np.zeros((n_nodes, n_q), dtype=bool)
     pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
     for q in range(n_q):
-        pool = _Pool(x, s.present, peers, q)
         answered = s.count[:, q] > 0
-        if answered.sum() < MIN_PEERS or len(pool) < 2:
+        pool = questions[q].pool(peers) if answered.sum() >= MIN_PEERS else np.zeros(0, np.int64)
+        if len(pool) < 2:
             continue
         for n in np.unique(s.count[answered, q]):
             rows = s.count[:, q] == n
             same = peers & rows
-            offsets = s.mean[same, q] - c[q]
-            null_d, null_w = _pseudo_nodes(pool, int(n), c[q], offsets, d[same, q], boot, rng)
-            p_loc[rows, q], tied[rows, q] = _mid_p(d[rows, q], null_d)
+            null_d, null_w = _pseudo_nodes(questions[q], pool, int(n), same, d[same, q], boot, rng)
+            loc_null = _Null(null_d)
+            p_loc[rows, q], tied[rows, q] = loc_null.upper(d[rows, q])
+            disp_null = _Null(null_w) if n > 1 else None
             if n == np.max(s.count[:, q]):  # pseudo-nodes' own p-values: the exchangeable null of u
-                pseudo_loc[:, q] = _upper_p(null_d, null_d)
-                if n > 1:
-                    pseudo_disp[:, q] = np.minimum(
-                        1.0, 2.0 * np.minimum(_upper_p(null_w, null_w), _upper_p(-null_w, -null_w))
-                    )
-            if n > 1:
-                w = s.within[rows, q]
-                p_disp[rows, q] = np.minimum(1.0, 2.0 * np.minimum(_upper_p(w, null_w), _upper_p(-w, -null_w)))
+                pseudo_loc[:, q] = loc_null.upper(null_d)[0]
+                if disp_null is not None:
+                    pseudo_disp[:, q] = disp_null.two_sided(null_w)
+            if disp_null is not None:
+                p_disp[rows, q] = disp_null.two_sided(s.within[rows, q])
     return p_loc, p_disp, tied, pseudo_loc, pseudo_disp
 
 
@@ -203,7 +243,7 @@ def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
     s1, s2 = w.sum(1), (w**2).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
         c, nu = s2 / s1, 2.0 * s1**2 / s2
-        return np.where(s1 > 0, sps.chi2.sf(t / c, nu), np.nan)
+        return np.where(s1 > 0, special.chdtrc(nu, t / c), np.nan)  # chi2.sf(t / c, nu) without its checks
 
 
 def empirical_null_p(
@@ -375,7 +415,7 @@ def geometric_core(
     if within is not None:
         log_w = np.log(within + 1e-12)  # NaN (fewer than 2 answers) stays NaN
         with np.errstate(invalid="ignore"):
-            dev = np.abs(log_w - np.nanmedian(np.where(answered[:, None], log_w, np.nan), axis=0, keepdims=True))
+            dev = np.abs(log_w - nan_median(np.where(answered[:, None], log_w, np.nan), axis=0, keepdims=True))
         if (~np.isnan(dev)).any():
             rank = np.maximum(rank, _mean_rank(dev, answered))
     n = int(answered.sum())
@@ -410,7 +450,7 @@ def _screened(q_values, s, w, reference, answered, dispersion, screen) -> np.nda
     return _screen(bonferroni(*node_level(q_values, s, w, reference, dispersion, screen)[:2]), answered, screen)
 
 
-def _first_pass(x, s, c, d, answered, w, boot, rng, dispersion, screen, first_pass):
+def _first_pass(questions, s, d, answered, w, boot, rng, dispersion, screen, first_pass):
     """Screening pass -> (peers whose answers the pseudo-honest nodes draw from, reference nodes
     the empirical null is learned over) for the next pass.
 
@@ -423,11 +463,11 @@ def _first_pass(x, s, c, d, answered, w, boot, rng, dispersion, screen, first_pa
     """
     if first_pass == "all":
         peers = _screened(
-            question_p_values(x, s, c, d, answered, boot, rng), s, w, answered, answered, dispersion, screen
+            question_p_values(questions, s, d, answered, boot, rng), s, w, answered, answered, dispersion, screen
         )
         return peers, peers, answered
     core = geometric_core(d, answered, within=s.within)
-    q_values = question_p_values(x, s, c, d, core, boot, rng)
+    q_values = question_p_values(questions, s, d, core, boot, rng)
     return (
         _screened(q_values, s, w, core, answered, dispersion, screen),
         _screened(q_values, s, w, answered, answered, dispersion, screen),
@@ -471,11 +511,12 @@ def assess_default(
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
     half = max(boot // 2, 100)  # screening passes only decide who is a peer
-    peers, reference, core = _first_pass(x, s, c, d, answered, w, half, rng, dispersion, screen, first_pass)
+    questions = [_Question(x, s, c, q) for q in range(x.shape[1])]  # shared by every pass
+    peers, reference, core = _first_pass(questions, s, d, answered, w, half, rng, dispersion, screen, first_pass)
     for _ in range(max(int(passes), 2) - 2):
-        q_values = question_p_values(x, s, c, d, peers, half, rng)
+        q_values = question_p_values(questions, s, d, peers, half, rng)
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
-    q_values = question_p_values(x, s, c, d, peers, boot, rng)
+    q_values = question_p_values(questions, s, d, peers, boot, rng)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
     # the share test's conformal pool: trusted peers inside the geometric core, so that colluders
     # who share one cheap configuration do not make each other's answers look typical

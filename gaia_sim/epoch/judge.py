@@ -35,7 +35,8 @@ def run(state: NetworkState, traffic: Traffic, epoch: int) -> Judgement:
         m = state.node_domain[probed] == d
         if not m.any():  # every node of the domain left: nothing to judge
             continue
-        result = DETECTORS[det.name](traffic.embeddings[m], alpha=det.alpha, **detector_options(state, d, epoch))
+        x = traffic.embeddings if m.all() else traffic.embeddings[m]  # one domain: no copy
+        result = DETECTORS[det.name](x, alpha=det.alpha, **detector_options(state, d, epoch))
         scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
         if state.question_selector is not None:
             state.question_selector.update(traffic.question_idx, result)

@@ -107,6 +107,7 @@ class NetworkState:
     queue_outcomes: dict = field(default_factory=dict)
     validator_evidence: dict = field(default_factory=dict)  # validator id -> its own EvidenceAccumulator
     plan_cache: dict = field(default_factory=dict)
+    serving: dict = field(default_factory=dict)  # traffic.serving: per-node timeout shares (emptied by refresh_plans)
     # set by __post_init__: the tokens at the start, per-node records, serving plans and trait masks
     initial_tokens: float = field(init=False)
     offences: np.ndarray = field(init=False)  # upheld offences
@@ -390,31 +391,31 @@ def refresh_plans(state: NetworkState, ids: np.ndarray | None = None) -> None:
     for i in ids:
         row = _plan_row(state, state.behaviour[i], state.stack_role[i])
         state.honest_cfg[i], state.user_cfg[i], state.probe_cfg[i], state.cheat_rate[i] = row[:4]
-        state.honest_s[i], state.user_s[i] = row[4:]
-        state.profiles[i] = _profile(state, i)
+        state.honest_s[i], state.user_s[i], state.profiles[i] = row[4:]
+    state.serving.clear()  # the queue outcomes per node follow the plans
     state.ring_member = np.isin(state.behaviour, with_trait("colludes"))
     state.cheater = np.isin(state.behaviour, with_trait("cheats"))
     state.pays_kb = ~np.isin(state.behaviour, with_trait("skips_kb"))
 
 
 def _plan_row(state: NetworkState, behaviour: str, stack_role: str) -> tuple:
-    """(honest, user, probe config index, cheat rate, honest seconds, user seconds): the
-    behaviour's plan on the node's stack, its seconds per answer on that stack
-    (:func:`gaia_sim.costs.served_seconds`)."""
+    """(honest, user, probe config index, cheat rate, honest seconds, user seconds, serving profile):
+    the behaviour's plan on the node's stack, its seconds per answer on that stack
+    (:func:`gaia_sim.costs.served_seconds`); one profile object per plan, shared by its nodes."""
     key = (behaviour, stack_role)
     if key not in state.plan_cache:
         p, c = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack_role, state.scenario)), state.configs
         h, u = c.index(p.honest_role), c.index(p.user_role)
         stack_s, user_s = c.secs(np.array([h, u]))
         served = float(costs.served_seconds(user_s, stack_s, c.claimed_s, u == h))
-        state.plan_cache[key] = (h, u, c.index(p.probe_role), p.cheat_rate, float(stack_s), served)
+        profile = _profile(float(stack_s), served, 0.0 if u == NO_ANSWER else float(p.cheat_rate))
+        state.plan_cache[key] = (h, u, c.index(p.probe_role), p.cheat_rate, float(stack_s), served, profile)
     return state.plan_cache[key]
 
 
-def _profile(state: NetworkState, i: int) -> ServingProfile:
-    """The node's serving profile: (seconds per honest answer, per cheap answer) and their weights."""
-    r = 0.0 if state.user_cfg[i] == NO_ANSWER else float(state.cheat_rate[i])
-    return ServingProfile((float(state.honest_s[i]), float(state.user_s[i])), (1.0 - r, r))
+def _profile(honest_s: float, user_s: float, cheat_rate: float) -> ServingProfile:
+    """A serving profile: (seconds per honest answer, per cheap answer) and their weights."""
+    return ServingProfile((honest_s, user_s), (1.0 - cheat_rate, cheat_rate))
 
 
 # ---- economics events ------------------------------------------------------------------------

@@ -37,7 +37,6 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     then the probes and their answers."""
     s, rng = state.scenario, rngs.stream(state.scenario.seed, "traffic", epoch)
     state.cheating_now = burst_on(state.n_nodes, s.behaviours.burst, state.scenario.seed, epoch)
-    outcomes = queue_outcomes(state)
     timeout_share = timeout_shares(state)
     drops = state.user_cfg == NO_ANSWER
     cheat_rate = np.where(state.cheating_now, state.cheat_rate, 0.0)
@@ -50,7 +49,7 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     c = state.configs
     paid = rewards.paid_requests(answered, cheated, c.paid_share(state.honest_cfg), c.paid_share(state.user_cfg))
     probed, embeddings, questions, idx = _probe(state, timeout_share, rng)
-    latency = float(np.nanmean([outcomes[p].mean_latency_s for p in set(state.profiles)]))
+    latency = serving(state)["latency_s"]
     return Traffic(
         answered, paid, timed_out, compute_s, probed, embeddings, latency, questions, state.active.copy(), idx
     )
@@ -107,9 +106,19 @@ def probe_answers(state: NetworkState, probed, questions, timeout_share, rng) ->
 
 
 def timeout_shares(state: NetworkState) -> np.ndarray:
-    """Per node: the share of requests its serving profile loses to queue timeouts."""
-    outcomes = queue_outcomes(state)
-    return np.array([outcomes[p].timeout_share for p in state.profiles])
+    """Per node: the share of requests its serving profile loses to queue timeouts (read-only)."""
+    return serving(state)["timeout_share"]
+
+
+def serving(state: NetworkState) -> dict:
+    """The queue outcomes applied to the nodes: each node's timeout share, and the mean latency over
+    the distinct serving profiles in use; computed again only after a serving plan changed
+    (:func:`~gaia_sim.epoch.state.refresh_plans` empties ``state.serving``)."""
+    if not state.serving:
+        outcomes = queue_outcomes(state)
+        state.serving["timeout_share"] = np.array([outcomes[p].timeout_share for p in state.profiles])
+        state.serving["latency_s"] = float(np.nanmean([outcomes[p].mean_latency_s for p in set(state.profiles)]))
+    return state.serving
 
 
 def _probe_configs(state: NetworkState, probed, shape, questions, rng) -> np.ndarray:
@@ -156,4 +165,4 @@ def _distinct_draws(state: NetworkState, c: int, question: str, shape: tuple[int
     pool = state.answers.pool(state.configs.ids[c], question)
     if len(pool) < shape[1]:
         return rng.choice(pool, size=shape)
-    return pool[np.argsort(rng.random((shape[0], len(pool))), axis=1)[:, : shape[1]]]
+    return pool[rngs.smallest_per_row(rng.random((shape[0], len(pool))), shape[1])]

@@ -2,8 +2,10 @@
 
 Every executor calls the same pure task, :func:`run_cell` (scenario in, summary metrics out), and
 yields ``(key, row)`` or ``(key, Failure)`` as cells finish, in completion order. The caller stores each
-result as it arrives, so an interrupted sweep keeps everything finished. At most ``window`` cells are in
-flight at once so huge sweeps do not flood the scheduler.
+result as it arrives, so an interrupted sweep keeps everything finished. Pool and Dask workers get
+cells in batches (:func:`batches`: at least four per worker, at most ``MAX_BATCH`` cells each), so a
+short cell does not pay a task's round trip; at most four batches per worker are in flight at once so
+huge sweeps do not flood the scheduler.
 
 Dask: ``scheduler="tcp://host:8786"`` uses an existing cluster (``dask scheduler`` / ``dask worker``;
 workers need gaia-sim installed); ``scheduler="local"`` starts a ``distributed.LocalCluster`` of
@@ -32,6 +34,13 @@ from gaia_sim.outcomes import cell_row
 from gaia_sim.sweep.lifeline import deferred_signals, die_with_parent, stop_pool
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+#: A local cluster's workers (their nannies pass the config on) run CPU-bound cells: no stack sampling
+#: every 10 ms and no GIL-contention probe every 1 ms (Dask's defaults, for diagnosing async code).
+LOCAL_WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+MAX_BATCH = 8  # cells per task at most: an interrupt loses at most the unfinished batches in flight
 Task = tuple[str, Any]  # (cell key, scenario)
 TIMING_COLUMNS = ("cell_wall_s", "cell_cpu_s")  # the only columns that differ between identical runs
 
@@ -69,6 +78,17 @@ def _safe(backend: str, key: str, scenario: Any, metrics: tuple[str, ...]):
         return key, run_cell(backend, scenario, metrics)
     except Exception:  # a model bug in one cell must not lose the others
         return key, Failure(key, traceback.format_exc())
+
+
+def batches(tasks: list[Task], workers: int, max_batch: int = MAX_BATCH) -> list[list[Task]]:
+    """``tasks`` in design order, grouped into batches of equal size: at least four per worker (so
+    workers finish together), at most ``max_batch`` cells each."""
+    size = max(1, min(max_batch, len(tasks) // (4 * workers)))
+    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
+
+
+def _safe_batch(backend: str, batch: list[Task], metrics: tuple[str, ...]) -> list[tuple[str, Any]]:
+    return [_safe(backend, key, scenario, metrics) for key, scenario in batch]
 
 
 def limit_threads() -> None:
@@ -141,8 +161,8 @@ def _pool(tasks, backend, metrics, workers) -> Iterator[tuple[str, Any]]:
         ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_worker_init, initargs=(os.getpid(),)) as pool,
     ):
         try:
-            submit = lambda t: pool.submit(_safe, backend, t[0], t[1], metrics)  # noqa: E731
-            yield from _windowed(tasks, submit, 4 * workers)
+            submit = lambda batch: pool.submit(_safe_batch, backend, batch, metrics)  # noqa: E731
+            yield from _windowed(batches(tasks, workers), submit, 4 * workers)
         except BaseException:  # Ctrl-C, SIGTERM (lifeline.Stopped), or the caller closed the generator
             stop_pool(pool)
             raise
@@ -150,16 +170,16 @@ def _pool(tasks, backend, metrics, workers) -> Iterator[tuple[str, Any]]:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _windowed(tasks: Iterable[Task], submit, window: int) -> Iterator[tuple[str, Any]]:
-    queue, pending = iter(tasks), set()
+def _windowed(work: Iterable[list[Task]], submit, window: int) -> Iterator[tuple[str, Any]]:
+    queue, pending = iter(work), set()
     while True:
-        while len(pending) < window and (task := next(queue, None)) is not None:
-            pending.add(submit(task))
+        while len(pending) < window and (batch := next(queue, None)) is not None:
+            pending.add(submit(batch))
         if not pending:
             return
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
-            yield future.result()
+            yield from future.result()
 
 
 @contextmanager
@@ -179,17 +199,17 @@ def _dask(tasks, backend, metrics, workers, scheduler) -> Iterator[tuple[str, An
 
     with _dask_client(scheduler, workers) as client:
         client.run(_dask_worker_init)
-        window = 4 * max(1, len(client.scheduler_info().get("workers", {})) or workers)
-        queue, pending = iter(tasks), set()
-        submit = lambda t: client.submit(_safe, backend, t[0], t[1], metrics, pure=False)  # noqa: E731
-        pending.update(submit(t) for _, t in zip(range(window), queue))
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+        queue, pending = iter(batches(tasks, n_workers)), set()
+        submit = lambda batch: client.submit(_safe_batch, backend, batch, metrics, pure=False)  # noqa: E731
+        pending.update(submit(b) for _, b in zip(range(4 * n_workers), queue))
         futures = as_completed(pending)
         try:
             for future in futures:
                 pending.discard(future)
-                yield future.result()
-                if (task := next(queue, None)) is not None:
-                    pending.add(new := submit(task))
+                yield from future.result()
+                if (batch := next(queue, None)) is not None:
+                    pending.add(new := submit(batch))
                     futures.add(new)
         finally:
             if pending and scheduler != "local":  # a local cluster's workers exit with it, mid-cell
@@ -206,7 +226,9 @@ def _dask_client(scheduler: str, workers: int):
         with Client(scheduler) as client:  # connect timeout: dask config distributed.comm.timeouts.connect
             yield client
         return
-    with _thread_env(), ExitStack() as stack:
+    import dask
+
+    with _thread_env(), dask.config.set(LOCAL_WORKER_CONFIG), ExitStack() as stack:
         with deferred_signals():  # a half-started cluster prints tracebacks at exit; starting takes seconds
             cluster = stack.enter_context(
                 LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
