@@ -92,7 +92,8 @@ def test_burst_cheaters_serve_honestly_off_their_epochs():
     # in a run: never on, a model swapper is never convicted and pays what an honest node pays;
     # always on (the default), it is
     over = {"population.colluding": 0.0, "population.model_swapping": 0.25, "validator_population.colluding": 0.0,
-            "validator_population.honest": 1.0, "behaviours.model_swapping.swap_to": "cheaper_model"}  # fmt: skip
+            "validator_population.honest": 1.0, "behaviours.model_swapping.swap_to": "cheaper_model",
+            "probes.questions_per_epoch": 10}  # fmt: skip
     off = _flags(over | {"behaviours.burst.epoch_share": 0.0})
     on = _flags(over)
     assert off["guilty"] == 0 and on["guilty"] > 0
