@@ -102,11 +102,12 @@ def test_users_pay_for_accepted_answers_only():
 
 
 def test_the_default_answer_threshold_pays_every_honest_answer_of_the_shipped_bank():
-    """rewards.min_answer_tokens = 1 is the largest threshold at which users pay every honest answer
-    in the shipped bank: the shortest correct ones are one token ("Paris", fp32 and batch8 stacks),
-    while the lazy truncated answers are cut at 6 tokens, inside the honest range (15-19% of honest
-    answers have 6 or fewer). Length cannot tell truncation from brevity, so no threshold unpays
-    the truncated without unpaying the honest (docs/economics.md, "The truncation threshold")."""
+    """rewards.min_answer_tokens = 1 is the largest threshold at which users pay every non-empty honest
+    answer in the shipped bank: 2.8% of honest answers are one token ("Paris"), while the lazy
+    truncated answers are cut at 6 tokens, inside the honest range (32% of honest answers have 6 or
+    fewer). Length cannot tell truncation from brevity, so no threshold unpays the truncated without
+    unpaying the honest (docs/economics.md, "The truncation threshold"). The few honest answers left
+    unpaid at the default (0.03-0.16% per stack) are empty: the model ended its answer at once."""
     from gaia_sim import rewards
     from gaia_sim.answers.bank import load_default_bank
     from gaia_sim.params import RewardParams
@@ -117,8 +118,10 @@ def test_the_default_answer_threshold_pays_every_honest_answer_of_the_shipped_ba
     def share(cfg, m):
         return rewards.accepted_share(*bank.answer_record(cfg), m)
 
-    assert all(share(c, default) == 1.0 for c in honest)
-    assert min(share(c, default + 1) for c in honest) < 1.0
+    assert all(share(c, default) >= 0.998 for c in honest)
+    unpaid = [t for c in honest for t, k in zip(*bank.answer_record(c)) if k < default]
+    assert all(not t.strip() for t in unpaid)  # only empty answers go unpaid
+    assert min(share(c, default + 1) for c in honest) < 0.98
     truncated = bank.roles["lazy_truncated"]
     assert share(truncated, 7) == 0.0 and min(share(c, 7) for c in honest) < 0.86  # the rejected alternative
     assert share(bank.roles["lazy_refusal"], default) == 0.0
@@ -280,10 +283,10 @@ def test_bad_economics_input_exits_2_with_one_message(setting, key):
 @pytest.mark.parametrize(
     "name, p, margin",
     [
-        ("lazy_deterred", 0.400, 1.011),
-        ("lazy_undeterred", 0.400, -0.989),
-        ("model_swap_deterred", 0.333, 0.337),
-        ("model_swap_undeterred", 0.333, -0.496),
+        ("lazy_deterred", 0.500, 0.924),
+        ("lazy_undeterred", 0.500, -0.901),
+        ("model_swap_deterred", 0.533, 0.137),
+        ("model_swap_undeterred", 0.533, -0.129),
     ],
 )
 def test_boundary_scenarios_sit_near_the_line_inside_the_band(name, p, margin):

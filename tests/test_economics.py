@@ -455,8 +455,8 @@ def test_a_switcher_takes_the_record_of_the_strategy_it_copies(scenarios_dir, st
 
 # The shipped bank of real Gemma 3 270M answers and the real default detector, in e008's setting
 # (experiments/e008_deterrence_8_questions: 20% lazy replayers, 50 nodes, 8 questions per probe,
-# single-epoch verdicts, revenue not forfeited; boundary f S* = C / (p - q) = 2.64 / 0.95 = 2.78
-# tokens). One cell on each side, about half of C from the line, judged like e002 by the direction
+# single-epoch verdicts, revenue not forfeited; on the 64-answer bank boundary f S* = C / (p - q) ~
+# 1.83 / 0.95 = 1.9 tokens). One cell on each side, about half of C from the line, judged like e002 by the direction
 # of the dynamics with the verdict rates of the first 5 epochs.
 E008 = {
     "network.nodes_per_domain": 50,
@@ -470,7 +470,7 @@ E008 = {
 }
 
 
-@pytest.mark.parametrize("stake, deterred", [(1.5, False), (4.5, True)])
+@pytest.mark.parametrize("stake, deterred", [(0.9, False), (3.0, True)])
 def test_deterrence_matches_simulation_on_the_real_answer_bank(scenarios_dir, stake, deterred):
     from gaia_sim.runner import load_answers
 

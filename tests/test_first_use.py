@@ -208,13 +208,13 @@ def test_a_sweep_checks_its_folder_and_name_before_any_cell(capsys, tmp_path):
 
 
 def test_a_sample_budget_that_would_clone_honest_nodes_is_refused(capsys, tmp_path):
-    """The shipped bank holds 8 answers per configuration and question: more than 4 samples per
-    question makes nodes on one stack near-clones (e011), so the run is refused before it starts."""
+    """The shipped bank holds 64 answers per configuration and question: more than 32 samples per
+    question would make nodes on one stack near-clones (e011), so the run is refused before it starts."""
     refused(
         capsys,
-        ["run", BASELINE, "--set", "probes.samples_per_question=5", "--out", str(tmp_path)],
-        "probes.samples_per_question = 5",
-        "<= 4",
+        ["run", BASELINE, "--set", "probes.samples_per_question=33", "--out", str(tmp_path)],
+        "probes.samples_per_question = 33",
+        "<= 32",
     )
     assert not list(tmp_path.rglob("*.parquet"))
 

@@ -57,14 +57,14 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
     from gaia_sim.runner import simulate
     from gaia_sim.scenario import to_toml
 
-    levers = {"staking.node_stake": Choice((0.0, 50.0)), "slashing.slash_fraction": Choice((0.5,)),
+    levers = {"staking.node_stake": Choice((0.0, 500.0)), "slashing.slash_fraction": Choice((0.5,)),
               "slashing.rule": Choice(("fixed_fraction",))}  # fmt: skip
     # 8-epoch attack runs: a model swapper is convicted within them in every seed (p ~ 0.5 per epoch)
     plan = dataclasses.replace(rec.budget("tiny"), epochs=8, confirm_seeds=3)
     out = rec.recommend(tiny, plan, seed=1, levers=levers, max_false_slash=0.05, answers=answers, progress=False,
                         deployments=["model_swap"])  # fmt: skip
     assert out.history, "nothing was verified"
-    assert all(v.levers["staking.node_stake"] == 50.0 for v in out.history)  # stake 0 never even simulated
+    assert all(v.levers["staking.node_stake"] == 500.0 for v in out.history)  # stake 0 never even simulated
     assert out.pruned["closed_form"] >= 1
     assert out.found, out.best.constraints
     best = out.best
@@ -74,7 +74,7 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
     path = tmp_path / "design.toml"
     path.write_text(to_toml(best.scenario))
     again = load_scenario(path)
-    assert again.hash == best.scenario.hash and again.staking.node_stake == 50.0
+    assert again.hash == best.scenario.hash and again.staking.node_stake == 500.0
     assert simulate(again.with_overrides({"epochs": 1}), answers=answers).summary
     record = rec.as_json(out, "tiny.toml")
     assert record["status"] == "recommended" and set(record["cost"]) == {
