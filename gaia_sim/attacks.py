@@ -138,12 +138,7 @@ class ModelSwap(Attack):
 
     def overrides(self, params):
         p = self.checked(params)
-        return {
-            "population.model_swapping": p["share"],
-            "behaviours.model_swapping.swap_to": p["swap_to"],
-            "behaviours.model_swapping.when": "always",
-            "behaviours.model_swapping.cheat_rate": 1.0,
-        }
+        return _swapping(p["share"], p["swap_to"], "always", 1.0)
 
 
 @register
@@ -169,12 +164,17 @@ class DilutedCheating(Attack):
 
     def overrides(self, params):
         p = self.checked(params)
-        return {
-            "population.model_swapping": p["share"],
-            "behaviours.model_swapping.swap_to": p["swap_to"],
-            "behaviours.model_swapping.when": "unprobed",
-            "behaviours.model_swapping.cheat_rate": p["cheat_rate"],
-        }
+        return _swapping(p["share"], p["swap_to"], "unprobed", p["cheat_rate"])
+
+
+def _swapping(share: float, swap_to: str, when: str, cheat_rate: float) -> dict[str, Any]:
+    """Overrides of a model-swapping population (``behaviours.model_swapping``)."""
+    return {
+        "population.model_swapping": share,
+        "behaviours.model_swapping.swap_to": swap_to,
+        "behaviours.model_swapping.when": when,
+        "behaviours.model_swapping.cheat_rate": cheat_rate,
+    }
 
 
 @dataclass(frozen=True)
