@@ -384,7 +384,8 @@ class CostParams(Group):
     compute_price: float = F(
         0.025,
         "tokens/second",
-        "price of one second of a node's compute (default: the claimed model costs about half of what users pay per answer)",
+        "price of one second of a node's compute (default: the claimed model's calibrated 0.094 s per answer costs"
+        " about a quarter of what users pay per answer; half on the earlier, slower-engine bank)",
         ge=0.0,
     )
     fixed_cost: float = F(0.5, "tokens/epoch", "fixed cost of running a node for an epoch", ge=0.0)
