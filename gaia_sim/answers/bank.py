@@ -116,6 +116,10 @@ class Bank:
         value = self.roles[role]
         return value[0] if isinstance(value, list) else value
 
+    def role_of(self) -> dict[str, str]:
+        """Config id -> the role it plays (every honest variant maps to "honest_variants")."""
+        return {c: r for r, v in self.roles.items() for c in (v if isinstance(v, list) else [v])}
+
     def answers(self, config: str, question: str) -> list[str]:
         return [self.texts[i] for i in self.rows_of(config, question)]
 

@@ -114,7 +114,7 @@ def _info(args) -> int:
         f"bank {root}: {len(bank.configs)} configurations, {len(bank.questions)} questions, "
         f"{len(bank.texts)} answers, root seed {bank.meta.get('root_seed')}"
     )
-    roles = {c: r for r, v in bank.roles.items() for c in (v if isinstance(v, list) else [v])}
+    roles = bank.role_of()
     print(f"{'configuration':34s} {'role':16s} {'hash':24s} {'s/answer':>9s} {'tokens':>7s}")
     for c in bank.configs:
         cost = bank.cost(c)

@@ -71,7 +71,7 @@ def stack_distance(per_question: Sequence[tuple[np.ndarray, np.ndarray]]) -> Sta
 def bank_stack_table(bank, reference: str | None = None) -> list[dict]:
     """Every configuration of ``bank`` against ``reference`` (default: the claimed one), over all questions."""
     reference = reference or bank.role_config("claimed")
-    role_of = {c: r for r, v in bank.roles.items() for c in (v if isinstance(v, list) else [v])}
+    role_of = bank.role_of()
     rows = []
     for c in bank.configs:
         if c == reference:
