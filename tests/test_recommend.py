@@ -86,6 +86,52 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
     assert {"false_slashing", "participation", "deterrence"} == set(record["constraints"])
 
 
+def _lost_to(design, gains, probed=100.0, guilty=50.0):
+    """A verdict on ``design`` that failed only on deterrence, against one model swap with these
+    per-seed gains and guilty verdicts."""
+    from gaia_sim.outcomes import mean_interval
+
+    chosen = {"model_swap": {"share": 0.2, "swap_to": "cheaper_model"}}
+    score = redteam.AttackScore(chosen, gains, *mean_interval(gains, redteam.LEVEL),
+                                counts={"attacker_probed": probed, "attacker_guilty": guilty})  # fmt: skip
+    ok = {"pass": True}
+    constraints = {"false_slashing": ok, "participation": ok, "deterrence": {"pass": False, "value": score.ci_high}}
+    levers = {"staking.node_stake": design.staking.node_stake, "slashing.slash_fraction": 0.5}
+    return rec.Verdict(levers, design, rec.design_cost(design), [score], constraints)
+
+
+def test_repair_raises_the_fine_to_where_the_measured_profit_and_its_spread_project_a_loss(tiny, answers):
+    from gaia_sim import deterrence
+
+    design = tiny.with_overrides({"staking.node_stake": 20.0, "slashing.slash_fraction": 0.5})
+    failed = _lost_to(design, (1.0, 1.3, 0.7))
+    lv, fixed = rec.repair(failed, tiny, answers, rec.LEVERS)
+    assert lv["slashing.slash_fraction"] == 1.0 == fixed.slashing.slash_fraction
+    assert fixed.staking.node_stake == lv["staking.node_stake"] and fixed.staking.node_stake > 0.5 * 20.0
+    # projection by an independent route: the closed form's margin at both fines (finite difference)
+    score = failed.attacks[0]
+    attacked = {
+        s: d.with_overrides(rec.attacks_mod.combine(score.chosen)) for s, d in (("old", design), ("new", fixed))
+    }
+
+    def margin(s, fine):
+        over = {"staking.node_stake": fine, "slashing.slash_fraction": 1.0}
+        d = deterrence.from_scenario(attacked[s].with_overrides(over), answers, behaviour="model_swapping",
+                                     tpr=0.5, fpr=0.0, verdict_rates=True)  # fmt: skip
+        return d.margin
+
+    fine0, target = 10.0, fixed.staking.node_stake / rec.REPAIR_SAFETY
+    gain = score.mean - (margin("new", target) - margin("old", fine0))
+    spread = (score.ci_high - score.mean) * target / fine0
+    assert gain + spread == pytest.approx(0.0, abs=0.02 * score.ci_high)  # the bound lands on zero
+    # noise the detection slope cannot beat: no fine deters, so no repair
+    assert rec.repair(_lost_to(design, (1.0, 60.0, -40.0), guilty=5.0), tiny, answers, rec.LEVERS) is None
+    # a design that failed on participation is not repaired by adding stake
+    poor = _lost_to(design, (1.0, 1.3, 0.7))
+    poor.constraints["participation"] = {"pass": False}
+    assert rec.repair(poor, tiny, answers, rec.LEVERS) is None
+
+
 def test_red_team_is_reproducible_and_finds_a_profitable_attack_on_a_design_without_stake(tiny):
     design = tiny.with_overrides({"staking.node_stake": 0.0, "network.nodes_per_domain": 8, "epochs": 2})
     kw = dict(trials=2, seed=5, seeds=1, confirm=1, confirm_seeds=2, batch=2, deployments=["kb_skip", "cache_replay"])

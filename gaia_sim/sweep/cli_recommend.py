@@ -120,7 +120,8 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     lines = [
         f"{record['scenario']}: {record['candidates']} candidate designs; ruled out by the closed form: "
         f"{record['pruned_by_closed_form']} (bounds), {record['pruned_by_measured_rates']} (at measured detection "
-        f"rates); {len(record['verified'])} verified by simulation ({seconds:.0f} s)",
+        f"rates); {len(record['verified'])} verified by simulation"
+        f" ({sum(v['origin'] == 'repair' for v in record['verified'])} of them repairs; {seconds:.0f} s)",
         "",
     ]
     if not rec.found:

@@ -24,6 +24,11 @@ against three constraints:
     registered attacks by :func:`gaia_sim.attacks.of_scenario`, are always among them) profit over honest per node-epoch, its
     one-sided 95% t bound across seeds, <= -``margin``.
 
+When a design fails only on deterrence, the next design verified is its **repair** (:func:`repair`):
+the same detection levers with the fine (slash fraction x stake) raised to the smallest that the
+measured profits, the measured guilty-verdict rates and the seeds' spread project to deter every
+attack it lost to; otherwise the next cheapest survivor.
+
 The first design that passes is the recommendation. Attacks found profitable against a rejected
 design are carried to the next (closed-form pruning and the red team's first trials), so a later
 design is tried against them before anything new. Everything is seeded: same inputs and seed, same
@@ -201,6 +206,69 @@ def bribe_per_node(s, behaviour: str) -> float:
     return s.behaviours.colluding.bribe * bribed / ring
 
 
+# ---- repairing a design the red team beat ---------------------------------------------------------
+REPAIR_SAFETY = 1.1  # the repaired fine is this much above the estimate (it rests on a few seeds)
+
+
+def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice], margin: float = 0.0):
+    """(levers, design) that keep a failed design's detection levers and raise the fine (the stake,
+    with the slash fraction at its largest option) to the smallest that the measurements say deters
+    every attack it lost to; None when no fine within the stake's range does, or when the failure was
+    not (only) deterrence.
+
+    Per attack: its measured profit over honest at fine F0 = f x S (mean m0, one-sided bound h0 over
+    seeds) and the closed form's slope a = eff x k (tokens per epoch per token of fine: the measured
+    guilty-verdict rate times the rule's factor, :func:`gaia_sim.deterrence.from_scenario`) give
+    m(F) = m0 - a (F - F0); the bound's half-width is taken to grow with the fine (slashes are lumps
+    of F), w(F) = (h0 - m0) F / F0. The smallest F with m(F) + w(F) <= -margin, times
+    :data:`REPAIR_SAFETY`, is the repair; none when the slope does not beat the noise (a <= w/F)."""
+    c = verdict.constraints
+    if verdict.passed or not (c["false_slashing"]["pass"] and c["participation"]["pass"]):
+        return None
+    stake_spec, frac_spec = levers.get("staking.node_stake"), levers.get("slashing.slash_fraction")
+    if not isinstance(stake_spec, Range):
+        return None
+    design = verdict.scenario
+    f0, s0 = design.slashing.slash_fraction, design.staking.node_stake
+    f1 = max(frac_spec.options) if isinstance(frac_spec, Choice) else f0
+    need = 0.0
+    for score in verdict.attacks:
+        if _deterred(score, margin):
+            continue
+        fine = _fine_to_deter(design, answers, score, f0 * s0, margin)
+        if not math.isfinite(fine):
+            return None
+        need = max(need, fine)
+    stake = float(f"{REPAIR_SAFETY * need / f1:.3g}")
+    if not (f0 * s0 < f1 * stake and stake_spec.low <= stake <= stake_spec.high):
+        return None
+    lv = dict(verdict.levers) | {"staking.node_stake": stake, "slashing.slash_fraction": f1}
+    try:
+        return lv, base.with_overrides(lv, "recommend")
+    except UserError:
+        return None
+
+
+def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, margin: float) -> float:
+    """The fine f x S at which ``score``'s attack is projected to lose ``margin`` at its one-sided
+    bound (see :func:`repair`); inf when the detection slope does not beat the noise."""
+    from gaia_sim import deterrence
+
+    if not (math.isfinite(score.mean) and math.isfinite(score.ci_high)) or fine0 <= 0:
+        return math.inf
+    probed, guilty = score.counts.get("attacker_probed", 0.0), score.counts.get("attacker_guilty", 0.0)
+    tpr = guilty / probed if probed else 0.0
+    scenario = design.with_overrides(attacks_mod.combine(score.chosen))
+    slope = math.inf
+    for b in attacks_mod.attacker_behaviours(score.chosen):
+        d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=tpr, fpr=0.0, verdict_rates=True)
+        slope = min(slope, (d.p_detect * d.pass_probability - d.false_positive) * d.rule_factor)
+    noise = (score.ci_high - score.mean) / fine0
+    if not slope > noise:
+        return math.inf
+    return (score.mean + slope * fine0 + margin) / (slope - noise)
+
+
 # ---- verification by simulation ------------------------------------------------------------------
 @dataclass
 class Verdict:
@@ -212,6 +280,7 @@ class Verdict:
     attacks: list[redteam.AttackScore]
     constraints: dict[str, dict[str, Any]]
     closed_form: dict[str, float] = field(default_factory=dict)
+    origin: str = "candidate"  # a sampled candidate, or the repair of the design verified before it
 
     @property
     def passed(self) -> bool:
@@ -278,19 +347,27 @@ def recommend(
     measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)
     bar = tqdm(total=plan.designs * _runs_per_design(base, plan), unit="run", desc="recommend", disable=not progress)
     with bar:
+        fix, origin = None, "candidate"
         for _ in range(plan.designs):
-            pick = _next(pool, tried, pruned, answers, known + found, measured)
-            if pick is None:
-                break
-            lv, design = pool[pick]
+            if fix is None:
+                origin = "candidate"
+                pick = _next(pool, tried, pruned, answers, known + found, measured)
+                if pick is None:
+                    break
+                fix = pool[pick]
+            lv, design = fix
             verdict = verify(
                 design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar, deployments, own
             )
+            verdict.origin = origin
             history.append(verdict)
             if verdict.passed:
                 return Recommendation(verdict, history, pruned, len(pool), settings)
             found += [a.chosen for a in verdict.attacks if not _deterred(a, margin) and a.chosen not in found]
             measured += [(detection_key(design, c), c, tpr) for c, tpr in _rates(verdict.attacks)]
+            fix, origin = repair(verdict, base, answers, levers, margin), "repair"
+            if fix is not None and any(h.levers == fix[0] for h in history):
+                fix = None
     closest = max(
         history, key=lambda v: (sum(c["pass"] for c in v.constraints.values()), -v.cost["total"]), default=None
     )
@@ -442,7 +519,12 @@ def as_json(rec: Recommendation, scenario_path: str) -> dict[str, Any]:
         "pruned_by_closed_form": rec.pruned["closed_form"],
         "pruned_by_measured_rates": rec.pruned["measured_rates"],
         "verified": [
-            {"design": h.levers, "cost": h.cost["total"], "passed": {k: c["pass"] for k, c in h.constraints.items()}}
+            {
+                "design": h.levers,
+                "origin": h.origin,
+                "cost": h.cost["total"],
+                "passed": {k: c["pass"] for k, c in h.constraints.items()},
+            }
             for h in rec.history
         ],
         "settings": rec.settings,
