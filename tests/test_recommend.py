@@ -86,6 +86,19 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
     assert {"false_slashing", "participation", "deterrence"} == set(record["constraints"])
 
 
+def test_a_rate_measured_with_more_questions_and_samples_bounds_the_rates_of_fewer():
+    measured = ("dispute", 3, 3, "all")
+    assert rec.no_stronger(("dispute", 2, 3, "all"), measured) and rec.no_stronger(measured, measured)
+    assert rec.no_stronger(("dispute", 3, 2, "all"), measured)
+    assert not rec.no_stronger(("dispute", 5, 2, "all"), measured)  # more questions: maybe stronger
+    assert not rec.no_stronger(("fixed_fraction", 2, 2, "all"), measured)  # another rule
+    assert not rec.no_stronger(("dispute", 2, 2, "secret"), measured)  # another question pool
+    shielded = ("dispute", 3, 3, "all", 1, 5, 0.5)  # with the committee's levers: those must be equal
+    assert rec.no_stronger(("dispute", 2, 3, "all", 1, 5, 0.5), shielded)
+    assert not rec.no_stronger(("dispute", 2, 3, "all", 1, 3, 0.5), shielded)
+    assert not rec.no_stronger(("dispute", 2, 3, "all"), shielded)
+
+
 def _lost_to(design, gains, probed=100.0, guilty=50.0):
     """A verdict on ``design`` that failed only on deterrence, against one model swap with these
     per-seed gains and guilty verdicts."""

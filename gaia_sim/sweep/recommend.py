@@ -10,7 +10,8 @@ detector does: at perfect detection (tpr 1) and no wrongful verdict, an attack t
 an honest node that cannot cover the capital cost of its stake, rules a design out (both bounds are
 necessary conditions, so pruning never drops a feasible design). Once a design has been simulated,
 the guilty-verdict rates measured there for each attack also rule out the designs that share its
-detection levers (:func:`detection_key`) where the closed form at those rates says the attack pays (an estimate, not a bound: near the deterrence line it can drop a
+detection levers (:func:`detection_key`), or ask no more questions and samples with the others equal
+(:func:`no_stronger`: the measured rate is then an upper estimate of theirs), where the closed form at those rates says the attack pays (an estimate, not a bound: near the deterrence line it can drop a
 design the simulation would accept). The survivors are verified cheapest first, by simulation,
 against three constraints:
 
@@ -171,6 +172,21 @@ def detection_key(design, chosen: Mapping[str, Any]) -> tuple:
     data = design.to_dict()
     shielded = any(n in chosen for n in ("colluding_validators", "bribed_validators"))
     return tuple(_lookup(data, k) for k in (DETECTION if shielded else POWER))
+
+
+#: Power levers along which more means no less evidence per probe (more answers per node).
+MORE_IS_STRONGER = ("probes.questions_per_epoch", "probes.samples_per_question")
+
+
+def no_stronger(key: tuple, measured: tuple) -> bool:
+    """Whether detection with levers ``key`` is at most as strong as with ``measured`` (two
+    :func:`detection_key` tuples): equal on every lever, except no more questions or samples per
+    probe. An attack's guilty-verdict rate measured at ``measured`` then bounds its rate at ``key``
+    from above (an assumption: more answers per node never weaken the detector's evidence)."""
+    if len(key) != len(measured):
+        return False
+    more = [DETECTION.index(k) for k in MORE_IS_STRONGER]
+    return all(a <= b if i in more else a == b for i, (a, b) in enumerate(zip(key, measured)))
 
 
 def bounds(design, answers, known: list, measured: list | None = None) -> dict[str, float]:
@@ -381,7 +397,7 @@ def _next(pool, tried: set, pruned: dict, answers, known: list, measured: list) 
         if i in tried:
             continue
         tried.add(i)
-        rates = [(c, tpr) for key, c, tpr in measured if key == detection_key(design, c)]
+        rates = [(c, tpr) for key, c, tpr in measured if no_stronger(detection_key(design, c), key)]
         b = bounds(design, answers, known, rates)
         if b["participation"] < 0 or b["deterrence"] < 0:
             pruned["closed_form"] += 1
