@@ -102,6 +102,52 @@ def boundary(runs: pd.DataFrame, plan: dict, seed: int = 0) -> dict:
     return {"x50": x50, "x50_low": float(lo), "x50_high": float(hi), "bootstrap_finite": int(len(finite))}
 
 
+# ---- post hoc (not part of the rule fixed before the run) --------------------------------------------
+def realized_saving(scenario, answers, behaviour: str) -> float:
+    """C of one replicate's network as built: the cheaters' mean net (revenue - cost, closed form per
+    stack, :func:`gaia_sim.deterrence.epoch_economics`) over the stacks they were drawn on, minus the
+    honest nodes' mean over theirs, instead of the expected stack mix."""
+    from collections import Counter
+
+    from gaia_sim import deterrence
+    from gaia_sim.model import GaiaModel
+
+    state = GaiaModel(scenario.with_overrides({"epochs": 1}), answers=answers).state
+    drawn = Counter((str(b), str(s)) for b, s in zip(state.behaviour, state.stack_role) if str(b))
+
+    def mean_net(b):
+        nets = [
+            (n, np.subtract(*deterrence.epoch_economics(scenario, answers, b, s)))
+            for (bb, s), n in drawn.items()
+            if bb == b
+        ]
+        return sum(n * v for n, v in nets) / sum(n for n, _ in nets)
+
+    return float(mean_net(behaviour) - mean_net("honest"))
+
+
+def realized(runs: pd.DataFrame, plan: dict, scenario) -> pd.DataFrame:
+    """Each run's margin at its own network's C (same p, q, f, S): margin_real / C_expected."""
+    from dataclasses import replace
+
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+
+    answers = load_answers(scenario.answers)
+    behaviour = deterrence.main_cheater(scenario)
+    saving = {
+        seed: realized_saving(scenario.with_overrides({"seed": int(seed)}), answers, behaviour)
+        for seed in runs["seed"].unique()
+    }
+    out = []
+    for _, r in runs.iterrows():
+        d = deterrence.from_scenario(
+            scenario.with_overrides({S: r[S]}), answers, tpr=plan["p"], fpr=plan["q"], verdict_rates=True
+        )
+        out.append(replace(d, cost_saving=saving[r["seed"]]).margin / plan["C"])
+    return runs.assign(C_realized=runs["seed"].map(saving), x_realized=out)
+
+
 def figure(results: dict, path: Path) -> None:
     from matplotlib.figure import Figure
 
@@ -141,6 +187,21 @@ def main() -> None:
         results[threat] = {"cells": c.to_dict("records"), "boundary": b,
                            "cells_agree": int(c["agree"].sum())}  # fmt: skip
         tables.append(c.assign(threat=threat))
+        real = realized(runs, p, load_scenario(ROOT / p["scenario"]))
+        xr = logistic_x50(real["x_realized"].to_numpy(), real["y"].to_numpy())
+        agree = int(
+            (np.sign(real["x_realized"]) == np.where(real["y"] == 1.0, 1, np.where(real["y"] == 0.0, -1, 0))).sum()
+        )
+        results[threat]["post_hoc_realized"] = {
+            "C_realized_by_seed": {str(k): v for k, v in real.groupby("seed")["C_realized"].first().items()},
+            "x50_on_realized_margin": xr,
+            "replicates_on_realized_side": agree,
+            "replicates": len(real),
+        }
+        print(
+            f"  post hoc, each run's own network: C by seed {real.groupby('seed')['C_realized'].first().round(3).to_dict()}; "
+            f"replicates on the side of their own margin {agree} / {len(real)}; x50 on that margin {xr:+.3f} C"
+        )
         print(f"{threat}: cells on the predicted side {int(c['agree'].sum())} / {len(c)}; replicates "
               f"{int(c['replicates_agree'].sum())} / {int(c['replicates'].sum())}; simulated line x50 = "
               f"{b['x50']:+.3f} C [{b['x50_low']:+.3f}, {b['x50_high']:+.3f}]")  # fmt: skip
