@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from gaia_sim import costs, outcomes, rewards
+from gaia_sim.errors import UserError
 from gaia_sim.quorum import verdict_pass_probability
 
 
@@ -285,6 +286,53 @@ def mean_economics(scenario, answers, behaviour: str) -> tuple[float, float]:
     ``behaviour`` earns and pays on average while the stacks are spread as at the start."""
     parts = [(w, epoch_economics(scenario, answers, behaviour, s)) for s, w in stack_mix(scenario, answers) if w > 0]
     return sum(w * rv for w, (rv, _) in parts), sum(w * co for w, (_, co) in parts)
+
+
+def saving_by_stack(scenario, answers, behaviour: str) -> dict[str, float]:
+    """C per stack: what a ``behaviour`` node on each stack of :func:`stack_mix` nets (revenue - cost,
+    :func:`epoch_economics`) minus what an honest node on the same stack nets. Slower honest stacks
+    lose requests to timeouts, so cheating saves their operators more (experiment e016)."""
+    out = {}
+    for stack, _ in stack_mix(scenario, answers):
+        cheat, honest = (
+            epoch_economics(scenario, answers, behaviour, stack),
+            epoch_economics(scenario, answers, "honest", stack),
+        )
+        out[stack] = float((cheat[0] - cheat[1]) - (honest[0] - honest[1]))
+    return out
+
+
+def saving_spread(scenario, answers, behaviour: str, draws: int = 2000, level: float = 0.90) -> dict[str, float]:
+    """C of one domain as drawn: its ``nodes_per_domain`` nodes apportioned by behaviour as at the
+    start and each put on a stack independently with :func:`stack_mix`'s shares (as the model's
+    ``draw_stack``), C = the cheaters' mean net minus the honest nodes' mean net. Returns the
+    expected-mix C (``mean``, as :func:`from_scenario`), the ``low``/``high`` quantiles at ``level``
+    (two-sided) over ``draws`` seeded draws, and ``worst_stack``, the largest per-stack C (the most
+    tempted operators, :func:`saving_by_stack`). Experiment e016: the closed form places the
+    line within 5% of C for the network as drawn, while the draw moves C."""
+    from gaia_sim import rng as rngs
+    from gaia_sim.epoch.state import apportion
+
+    mix = [(s, w) for s, w in stack_mix(scenario, answers) if w > 0]
+    stacks, weights = [s for s, _ in mix], np.array([w for _, w in mix])
+    net = {
+        b: np.array([np.subtract(*epoch_economics(scenario, answers, b, s)) for s in stacks])
+        for b in (behaviour, "honest")
+    }
+    counts = {b: apportion(scenario.network.nodes_per_domain, scenario.population.model_dump()).count(b) for b in net}
+    rng = rngs.stream(scenario.seed, "saving-spread")
+    if min(counts.values()) == 0:
+        raise UserError(f"no {behaviour} or no honest node at the start: no cost saving to spread")
+    drawn = {b: rng.multinomial(counts[b], weights, size=draws) @ net[b] / counts[b] for b in net}
+    c = drawn[behaviour] - drawn["honest"]
+    low, high = np.quantile(c, [(1 - level) / 2, (1 + level) / 2])
+    mean_c = float(weights @ net[behaviour] - weights @ net["honest"])
+    return {
+        "mean": mean_c,
+        "low": float(low),
+        "high": float(high),
+        "worst_stack": max(saving_by_stack(scenario, answers, behaviour).values()),
+    }
 
 
 def verdict_pass_share(scenario, behaviour: str) -> float:

@@ -146,6 +146,15 @@ def run(args: argparse.Namespace) -> int:
         "participation_margin": d.participation_margin,
         "stake_band": {str(f): _band(d, f, scenario, rates["slash_share"], behaviour) for f in fractions},
     }
+    mix = scenario.population.model_dump()
+    if mix.get("honest", 0.0) > 0 and mix.get(behaviour, 0.0) > 0:
+        spread = deterrence.saving_spread(scenario, answers, behaviour)
+        high = replace(d, cost_saving=spread["high"])
+        out["saving_spread"] = spread | {
+            "min_stake_at_high": {
+                str(f): _min_stake(high, f, scenario, rates["slash_share"], behaviour) for f in fractions
+            }
+        }
     if shares:
         curve = [
             deterrence.measured_rates(scenario, answers, behaviour, share=x, seeds=seeds, epochs=args.epochs)["p"]
@@ -193,6 +202,19 @@ def _fmt_band(band: list[float]) -> str:
     return f"[{_num(lo)}, {_num(hi)}]"
 
 
+def _spread_lines(o: dict) -> list[str]:
+    """How far the draw of honest and cheating nodes onto stacks moves C (deterrence.saving_spread)."""
+    if "saving_spread" not in o:
+        return []
+    s = o["saving_spread"]
+    return [
+        f"  C of one domain as drawn onto stacks: 90% of draws in [{s['low']:.3f}, {s['high']:.3f}]; the most tempted"
+        f" stack saves {s['worst_stack']:.3f} (experiment e016: outcomes follow the C of the network as drawn)",
+        "  smallest deterring stake at the upper C: "
+        + ", ".join(f"f={f}: {_fmt(v)}" for f, v in s["min_stake_at_high"].items()),
+    ]
+
+
 def _report(o: dict, start_share: float) -> str:
     r = o["rates"]
     lines = [
@@ -205,6 +227,7 @@ def _report(o: dict, start_share: float) -> str:
             else f"; measured revenue - cost gap {r['C_measured']:.3f}"
             + (" (after revenue forfeited on guilty verdicts)" if o["reward_R"] > 0 else "")
         ),
+        *_spread_lines(o),
         f"  penalty per upheld verdict: R = {o['reward_R']:.3f} + k f S = {o['rule_factor_k']:.3f} x {o['slash_fraction']:g} x "
         f"{o['stake']:g} + J = {o['jail_loss_J']:.3f} + B = {o['bond_loss_B']:.3f} (rule {o['rule']}: k, B from deterrence.rule_terms)",
         f"  margin (p - q)(R + k f S + J + B) - C = {o['margin']:+.3f} tokens/epoch -> "

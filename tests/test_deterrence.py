@@ -72,3 +72,26 @@ def test_missing_inputs_fall_back_pessimistically():
     d = Deterrence(0.5, 0.5, 100.0, 0.0, 1.0)
     assert d.min_stake == pytest.approx(4.0) and d.stake_for_margin(1.0) == pytest.approx(8.0)
     assert not d.participation_margin >= 0 and d.max_stake == float("-inf") and d.band_empty
+
+
+def test_saving_spread_brackets_the_expected_mix_and_collapses_without_stack_variation():
+    """deterrence.saving_spread (experiment e016): C of one domain as drawn onto stacks."""
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/boundary/lazy_deterred.toml")
+    answers = load_answers(scenario.answers)
+    by_stack = deterrence.saving_by_stack(scenario, answers, "lazy")
+    assert len(by_stack) == 4 and by_stack["claimed"] < min(v for k, v in by_stack.items() if "fp32" in k)
+    spread = deterrence.saving_spread(scenario, answers, "lazy")
+    closed = deterrence.from_scenario(scenario, answers, "lazy").cost_saving
+    assert spread["mean"] == pytest.approx(closed)  # the expected mix is from_scenario's
+    assert spread["low"] < closed < spread["high"] and spread["worst_stack"] == max(by_stack.values())
+    # one domain of 30 nodes: the draw moves C by more than a tenth of it either way (e016: -9% to +22%)
+    assert spread["high"] - closed > 0.1 * closed and closed - spread["low"] > 0.1 * closed
+    same = scenario.with_overrides({"behaviours.honest.stack_variation": 0.0})
+    flat = deterrence.saving_spread(same, answers, "lazy")
+    assert flat["low"] == pytest.approx(flat["high"]) == pytest.approx(by_stack["claimed"])
+    bigger = deterrence.saving_spread(scenario.with_overrides({"network.nodes_per_domain": 1000}), answers, "lazy")
+    assert bigger["high"] - bigger["low"] < 0.3 * (spread["high"] - spread["low"])  # spread shrinks ~ 1/sqrt(n)
