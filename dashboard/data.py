@@ -124,14 +124,21 @@ def _table_label(text) -> str:
 
 
 # --------------------------------------------------------------------------- scenario discovery (gaia-sim report --discover)
-def sweep_discovery(sweep_dir: Path) -> dict | None:
-    """The sweep's PRIM boxes where cheating pays: ``report/prim.json`` as ``gaia-sim report DIR --discover``
-    writes it, read and checked by ``gaia_sim.sweep.discovery.read_discovery`` (a malformed file raises
-    its UserError); None when the sweep has none."""
-    from gaia_sim.sweep.discovery import PRIM_JSON, read_discovery
+def prim_path(sweep_dir: Path) -> Path:
+    """Where ``gaia-sim report DIR --discover`` writes a sweep's PRIM boxes: ``DIR/report/prim.json``."""
+    from gaia_sim.sweep.discovery import PRIM_JSON
     from gaia_sim.sweep.report import REPORT_DIR
 
-    path = Path(sweep_dir) / REPORT_DIR / PRIM_JSON
+    return Path(sweep_dir) / REPORT_DIR / PRIM_JSON
+
+
+def sweep_discovery(sweep_dir: Path) -> dict | None:
+    """The sweep's PRIM boxes where cheating pays (:func:`prim_path`), read and checked by
+    ``gaia_sim.sweep.discovery.read_discovery`` (a malformed file raises its UserError); None when the
+    sweep has none."""
+    from gaia_sim.sweep.discovery import read_discovery
+
+    path = prim_path(sweep_dir)
     return read_discovery(path) if path.is_file() else None
 
 

@@ -26,7 +26,7 @@ BOUNDARY_RESOLUTION = 24
 #: shown when the sweep has no prim.json
 NO_DISCOVERY = (
     "No scenario discovery for this sweep: run gaia-sim report {dir} --discover "
-    "(PRIM boxes where cheating pays, written to {dir}/report/prim.json), then open the sweep again."
+    "(PRIM boxes where cheating pays, written to {path}), then open the sweep again."
 )
 #: what PRIM boxes are, in the words of gaia_sim.sweep.discovery
 PRIM_NOTE = (
@@ -246,30 +246,29 @@ def discovery_view(sweep_dir) -> tuple:
         doc = data.sweep_discovery(sweep_dir)
     except UserError as err:
         return html.Div(), str(err), "message error"
+    path = data.prim_path(sweep_dir)
     if doc is None:
-        return html.Div(), NO_DISCOVERY.format(dir=sweep_dir), "message"
+        return html.Div(), NO_DISCOVERY.format(dir=sweep_dir, path=path), "message"
+    n = len(doc["boxes"])
+    return _prim_body(doc), f"{n} PRIM box{'' if n == 1 else 'es'} where cheating pays (from {path})", "message"
+
+
+def _prim_body(doc: dict):
+    """The outcome and its base rate, the boxes' table, their figure and what they mean."""
     table = data.prim_table(doc)
-    return (
-        html.Div(
-            [
-                html.P(
-                    f"Outcome {doc['outcome']}: {doc['definition']}. Base rate {doc['base_rate']:.2f} "
-                    f"({doc['cells_where_cheating_pays']} of {doc['cells']} cells).",
-                    id="sweep-prim-outcome",
-                ),
-                html.Table(
-                    [html.Tr([html.Th(c) for c in table.columns])]
-                    + [html.Tr([html.Td(str(v)) for v in row]) for row in table.itertuples(index=False)],
-                    id="sweep-prim-table",
-                    className="table",
-                ),
-                dcc.Graph(id="fig-prim", figure=figures.fig_prim_boxes(doc)),
-                html.Small(PRIM_NOTE, id="explain-fig-prim", className="explain"),
-            ]
-        ),
-        f"{len(doc['boxes'])} PRIM box{'' if len(doc['boxes']) == 1 else 'es'} where cheating pays "
-        f"(from {sweep_dir}/report/prim.json)",
-        "message",
+    rows = [html.Tr([html.Th(c) for c in table.columns])]
+    rows += [html.Tr([html.Td(str(v)) for v in row]) for row in table.itertuples(index=False)]
+    outcome = (
+        f"Outcome {doc['outcome']}: {doc['definition']}. Base rate {doc['base_rate']:.2f} "
+        f"({doc['cells_where_cheating_pays']} of {doc['cells']} cells)."
+    )
+    return html.Div(
+        [
+            html.P(outcome, id="sweep-prim-outcome"),
+            html.Table(rows, id="sweep-prim-table", className="table"),
+            dcc.Graph(id="fig-prim", figure=figures.fig_prim_boxes(doc)),
+            html.Small(PRIM_NOTE, id="explain-fig-prim", className="explain"),
+        ]
     )
 
 
