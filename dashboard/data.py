@@ -123,6 +123,53 @@ def _table_label(text) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in table.items() if v != 0)
 
 
+# --------------------------------------------------------------------------- scenario discovery (gaia-sim report --discover)
+def prim_path(sweep_dir: Path) -> Path:
+    """Where ``gaia-sim report DIR --discover`` writes a sweep's PRIM boxes: ``DIR/report/prim.json``."""
+    from gaia_sim.sweep.discovery import PRIM_JSON
+    from gaia_sim.sweep.report import REPORT_DIR
+
+    return Path(sweep_dir) / REPORT_DIR / PRIM_JSON
+
+
+def sweep_discovery(sweep_dir: Path) -> dict | None:
+    """The sweep's PRIM boxes where cheating pays (:func:`prim_path`), read and checked by
+    ``gaia_sim.sweep.discovery.read_discovery`` (a malformed file raises its UserError); None when the
+    sweep has none."""
+    from gaia_sim.sweep.discovery import read_discovery
+
+    path = prim_path(sweep_dir)
+    return read_discovery(path) if path.is_file() else None
+
+
+def prim_table(doc: dict) -> pd.DataFrame:
+    """One row per box of a prim.json: its limits in each parameter some box restricts (``low to high``,
+    the values kept, or ``any``), coverage, density, mass, the cells where cheating pays of the box's
+    cells, and whether its density reaches the target (``parameters.min_density``)."""
+    params = list(dict.fromkeys(p for box in doc["boxes"] for p in box["limits"]))
+    target = doc["parameters"]["min_density"]
+    met = f"density >= {target:g}"
+    rows = [
+        {
+            "box": box["id"],
+            **{p: _limit_cell(box["limits"].get(p)) for p in params},
+            **{k: f"{box[k]:.2f}" for k in ("coverage", "density", "mass")},
+            "cells paying / in box": f"{box['k']} / {box['n']}",
+            met: "yes" if box["meets_density"] else "no (the densest box found)",
+        }
+        for box in doc["boxes"]
+    ]
+    return pd.DataFrame(rows, columns=["box", *params, "coverage", "density", "mass", "cells paying / in box", met])
+
+
+def _limit_cell(limit) -> str:
+    if limit is None:
+        return "any"
+    if isinstance(limit, dict):
+        return f"{limit['low']:.3g} to {limit['high']:.3g}"
+    return ", ".join(map(str, limit))
+
+
 def network_graph(
     nodes: pd.DataFrame, events: pd.DataFrame, seed: int = 0, max_probe_edges: int = 2000
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -586,3 +586,69 @@ def fig_compare_slices(slices: dict[str, tuple[pd.DataFrame, str, str]]) -> go.F
         title=title, template=TEMPLATE, xaxis_title=" / ".join(sorted(xs)), yaxis_title=" / ".join(sorted(outcomes))
     )
     return fig
+
+
+#: PRIM box colours, as in the report's prim.png (gaia_sim.sweep.discovery.BOX_COLOURS, matplotlib's tab: colours)
+PRIM_COLOURS = ("#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
+#: colours of the box statistics' bars
+PRIM_STAT_COLOURS = {"coverage": "#1f77b4", "density": "#d62728", "mass": "#7f7f7f"}
+
+
+def fig_prim_boxes(doc: dict) -> go.Figure:
+    """A sweep's prim.json (gaia_sim.sweep.discovery). Left: each box as a rectangle over the two numeric
+    inputs the first box restricts most (``discovery.plot_dims``; a side a box leaves free spans the
+    input's range, its other limits are named in its legend entry). Right: each box's coverage, density
+    and mass, with the density target and the base rate."""
+    from gaia_sim.sweep.discovery import plot_dims
+
+    title = (
+        "Where cheating pays: PRIM boxes<br><sup>"
+        f"{doc['cells_where_cheating_pays']} of {doc['cells']} cells pay (base rate {doc['base_rate']:.2f})</sup>"
+    )
+    boxes = doc["boxes"]
+    if not boxes:
+        return _empty(title, "PRIM found no box")
+    dims = plot_dims(doc["inputs"], boxes[0]["limits"])
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.14)
+    for i, box in enumerate(boxes):
+        fig.add_trace(_prim_rectangle(doc["inputs"], box, dims, i), row=1, col=1)
+    for stat, colour in PRIM_STAT_COLOURS.items():
+        ys = [box[stat] for box in boxes]
+        fig.add_trace(go.Bar(x=[f"box {b['id']}" for b in boxes], y=ys, name=stat, marker_color=colour), row=1, col=2)
+    fig.add_hline(y=doc["parameters"]["min_density"], line_dash="dash", row=1, col=2, annotation_text="density target")
+    fig.add_hline(y=doc["base_rate"], line_dash="dot", row=1, col=2, annotation_text="base rate")
+    for axis, dim in zip(("x", "y"), dims):
+        span = doc["inputs"][dim]
+        pad = 0.03 * (span["high"] - span["low"] or 1.0)
+        fig.update_layout({f"{axis}axis": {"title": dim, "range": [span["low"] - pad, span["high"] + pad]}})
+    if len(dims) < 2:
+        fig.update_yaxes(title_text="box", row=1, col=1)
+    fig.update_yaxes(title_text="share of cells", range=[0, 1.05], row=1, col=2)
+    fig.update_layout(title=title, template=TEMPLATE, barmode="group")
+    return fig
+
+
+def _prim_rectangle(inputs: dict, box: dict, dims: list[str], i: int) -> go.Scatter:
+    from gaia_sim.sweep.discovery import box_line
+
+    x0, x1 = _prim_span(inputs, box, dims[0]) if dims else (0.0, 1.0)
+    y0, y1 = _prim_span(inputs, box, dims[1]) if len(dims) > 1 else (i + 0.6, i + 1.4)
+    other = [k for k in box["limits"] if k not in dims]
+    return go.Scatter(
+        x=[x0, x1, x1, x0, x0],
+        y=[y0, y0, y1, y1, y0],
+        mode="lines",
+        fill="toself",
+        opacity=0.45,
+        line={"color": PRIM_COLOURS[i % len(PRIM_COLOURS)], "width": 2},
+        name=f"box {box['id']}" + (f" (also limits {', '.join(other)})" if other else ""),
+        text=box_line(box),
+        hoveron="fills",
+        hoverinfo="text",
+    )
+
+
+def _prim_span(inputs: dict, box: dict, dim: str) -> tuple[float, float]:
+    limit = box["limits"].get(dim)
+    limit = limit if isinstance(limit, dict) else inputs[dim]
+    return float(limit["low"]), float(limit["high"])

@@ -452,3 +452,29 @@ def test_every_schema_parameter_has_one_control_grouped_as_in_the_schema(scenari
         load_scenario(scenarios / "baseline.toml").with_overrides(
             run_page.overrides_from_inputs(ids[:1], ["nope"]), source="dashboard"
         )
+
+
+def _ids(component) -> list[str]:
+    children = getattr(component, "children", None)
+    children = children if isinstance(children, list) else [children] if children is not None else []
+    return [i for i in [getattr(component, "id", None)] if isinstance(i, str)] + [i for c in children for i in _ids(c)]
+
+
+def test_sweep_page_shows_the_prim_boxes_or_how_to_make_them(tmp_path):
+    """Issue 17 item 7: a sweep's scenario discovery (report/prim.json) as a table and figure; none: the
+    command that writes it; malformed: one message."""
+    from test_dashboard_data import SLASH, STAKE, _grid_sweep, write_prim
+
+    from dashboard.pages.sweep import discovery_view
+
+    sweep = _grid_sweep(tmp_path / "s")
+    body, message, kind = discovery_view(str(sweep))
+    assert f"gaia-sim report {sweep} --discover" in message and kind == "message"
+    write_prim(sweep, lambda r: (r[STAKE] <= 5) & (r[SLASH] <= 0.2))
+    body, message, kind = discovery_view(str(sweep))
+    assert message.startswith("1 PRIM box where cheating pays") and kind == "message"
+    ids = _ids(body)
+    assert {"sweep-prim-outcome", "sweep-prim-table", "fig-prim", "explain-fig-prim"} <= set(ids), ids
+    (sweep / "report" / "prim.json").write_text('{"outcome": "cheating_pays"}')
+    body, message, kind = discovery_view(str(sweep))
+    assert "missing definition" in message and "prim.json" in message and kind == "message error"

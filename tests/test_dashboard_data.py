@@ -414,3 +414,71 @@ def test_a_broken_recommendation_is_one_clear_message(tmp_path, broken, needle):
     with pytest.raises(UserError, match=re.escape(needle)) as err:
         data.read_recommendation(path)
     assert str(path) in str(err.value)
+
+
+# --------------------------------------------------------------------------- scenario discovery (prim.json)
+STAKE, SLASH = "staking.node_stake", "slashing.slash_fraction"
+
+
+def write_prim(sweep_dir: Path, pays) -> dict:
+    """``sweep_dir/report/prim.json`` as ``gaia-sim report --discover`` writes it: PRIM
+    (``gaia_sim.sweep.discovery.write_discovery``) run on the sweep's rows, cheating paying where
+    ``pays(rows)`` (its outcome columns set to say so). Returns the JSON written."""
+    from gaia_sim.sweep.discovery import write_discovery
+
+    rows = pd.read_parquet(sweep_dir / "results.parquet")
+    y = np.asarray(pays(rows), bool)
+    frame = rows.assign(
+        profit_per_node_lazy=np.where(y, 3.0, 1.0),
+        profit_per_node_honest=2.0,
+        node_epochs_lazy=10.0,
+        node_epochs_honest=40.0,
+        honest_share_change=np.where(y, -0.2, 0.1),
+    )
+    write_discovery(sweep_dir / "report", frame, [STAKE, SLASH], source=str(sweep_dir))
+    return json.loads((sweep_dir / "report" / "prim.json").read_text())
+
+
+def _grid_sweep(root: Path) -> Path:
+    """A 6 x 6 grid of stake and slash fraction, one replication (PRIM needs 20 cells or more)."""
+    root.mkdir(parents=True)
+    grid = [(s, f) for s in (1, 2, 5, 10, 20, 50) for f in (0.05, 0.1, 0.2, 0.4, 0.7, 1.0)]
+    pd.DataFrame([{"point": i, "replicate": 0, STAKE: s, SLASH: f} for i, (s, f) in enumerate(grid)]).to_parquet(
+        root / "results.parquet"
+    )
+    return root
+
+
+def test_sweep_discovery_reads_prim_json_or_none(tmp_path):
+    sweep = _grid_sweep(tmp_path / "s")
+    assert data.sweep_discovery(sweep) is None
+    written = write_prim(sweep, lambda r: (r[STAKE] <= 5) & (r[SLASH] <= 0.2))
+    assert data.sweep_discovery(sweep) == written
+    (sweep / "report" / "prim.json").write_text('{"boxes": ')
+    with pytest.raises(UserError, match="not a readable scenario discovery"):
+        data.sweep_discovery(sweep)
+
+
+def test_prim_table_one_row_per_box_with_its_limits_and_statistics(tmp_path):
+    doc = write_prim(_grid_sweep(tmp_path / "s"), lambda r: (r[STAKE] <= 5) & (r[SLASH] <= 0.2))
+    table = data.prim_table(doc)
+    assert list(table.columns[:3]) == ["box", STAKE, SLASH]
+    assert list(table.columns[3:]) == ["coverage", "density", "mass", "cells paying / in box", "density >= 0.8"]
+    first = table.iloc[0]
+    assert first[STAKE].startswith("1 to ") and first[SLASH].startswith("0.05 to "), first
+    assert first["density >= 0.8"] == "yes" and first["cells paying / in box"] == "9 / 9", first
+    assert first["coverage"] == "1.00"
+
+
+def test_prim_table_says_any_for_a_free_parameter_and_lists_kept_values():
+    box = {"id": 1, "limits": {"kind": ["a", "b"]}, "coverage": 0.5, "density": 0.6, "mass": 0.4, "n": 5, "k": 3}
+    doc = {
+        "parameters": {"min_density": 0.8},
+        "boxes": [
+            {**box, "meets_density": False},
+            {**box, "id": 2, "limits": {STAKE: {"low": 1.0, "high": 2.0}}, "meets_density": True},
+        ],
+    }
+    table = data.prim_table(doc)
+    assert table["kind"].tolist() == ["a, b", "any"] and table[STAKE].tolist() == ["any", "1 to 2"]
+    assert table["density >= 0.8"].tolist() == ["no (the densest box found)", "yes"]

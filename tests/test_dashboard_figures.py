@@ -260,3 +260,44 @@ def test_phase_diagram_draws_a_margin_grid_as_its_zero_contour():
     contour = _trace(fig, "deterrence boundary")
     assert contour.type == "contour" and contour.contours.start == contour.contours.end == 0
     assert np.asarray(contour.z).shape == (4, 5) and contour.z[0][0] == pytest.approx(10 * 0.1 - 30)
+
+
+def _prim_doc() -> dict:
+    """A prim.json (gaia_sim.sweep.discovery.discovery_json's form) with two boxes over three inputs."""
+    stake, slash, lazy = "staking.node_stake", "slashing.slash_fraction", "population.lazy"
+    box = {"coverage": 0.7, "density": 0.9, "mass": 0.3, "n": 30, "k": 27, "quasi_p": {}, "meets_density": True}
+    return {
+        "outcome": "cheating_pays",
+        "definition": "...",
+        "cells": 100,
+        "cells_where_cheating_pays": 40,
+        "base_rate": 0.4,
+        "parameters": {"min_density": 0.8},
+        "inputs": {
+            stake: {"low": 1.0, "high": 50.0},
+            slash: {"low": 0.05, "high": 1.0},
+            lazy: {"low": 0.1, "high": 0.4},
+        },
+        "boxes": [
+            {**box, "id": 1, "limits": {stake: {"low": 1.0, "high": 5.0}, lazy: {"low": 0.25, "high": 0.4}}},
+            {**box, "id": 2, "limits": {slash: {"low": 0.05, "high": 0.2}}, "coverage": 0.2, "meets_density": False},
+        ],
+    }
+
+
+def test_prim_boxes_are_rectangles_over_the_most_restricted_inputs_and_their_statistics():
+    fig = F.fig_prim_boxes(_prim_doc())
+    first, second = fig.data[0], fig.data[1]
+    assert first.name == "box 1" and second.name == "box 2 (also limits slashing.slash_fraction)"
+    assert fig.layout.xaxis.title.text == "staking.node_stake" and fig.layout.yaxis.title.text == "population.lazy"
+    assert (min(first.x), max(first.x), min(first.y), max(first.y)) == (1.0, 5.0, 0.25, 0.4)
+    assert (min(second.x), max(second.x), min(second.y), max(second.y)) == (1.0, 50.0, 0.1, 0.4)  # free: whole range
+    bars = {t.name: list(t.y) for t in fig.data if t.type == "bar"}
+    assert bars == {"coverage": [0.7, 0.2], "density": [0.9, 0.9], "mass": [0.3, 0.3]}
+    assert sorted(s.y0 for s in fig.layout.shapes) == [0.4, 0.8]  # base rate, density target
+    assert "40 of 100 cells pay" in fig.layout.title.text
+
+
+def test_prim_without_a_box_is_an_empty_figure_with_a_note():
+    fig = F.fig_prim_boxes({**_prim_doc(), "boxes": []})
+    assert not fig.data and fig.layout.annotations[0].text == "PRIM found no box"

@@ -140,4 +140,54 @@ def test_report_writes_prim_json_and_png(tmp_path):
     assert box["limits"][STAKE]["high"] == pytest.approx(200.0, rel=0.15)
     assert (out / "prim.png").stat().st_size > 10_000
     assert "## Where cheating pays" in (out / "index.md").read_text()
+    assert discovery.read_discovery(out / "prim.json") == doc
+    assert f"- {discovery.box_line(box)}" in (out / "index.md").read_text()
     assert not (write_report(_sweep_dir(tmp_path / "off", frame, discover=False)) / "prim.json").exists()
+
+
+def _doc() -> dict:
+    """A prim.json as discovery_json writes it: one numeric and one categorical restriction."""
+    x = pd.DataFrame({STAKE: [1.0, 2.0, 3.0, 4.0], "kind": ["a", "b", "a", "b"]})
+    box = discovery.Box({STAKE: (1.0, 2.5), "kind": ("a",)}, 0.5, 1.0, 0.25, 1, 1, {STAKE: 0.1}, True)
+    return discovery.discovery_json(x, np.array([True, False, True, False]), [box])
+
+
+def test_box_line_says_each_limit_or_everywhere():
+    box = _doc()["boxes"][0]
+    assert discovery.box_line(box) == (
+        f"box 1: 1 <= {STAKE} <= 2.5; kind in {{a}} (coverage 0.50, density 1.00, mass 0.25)"
+    )
+    assert discovery.box_line({**box, "limits": {}}).startswith("box 1: everywhere (coverage")
+
+
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        (lambda d: "not json {", "not a readable scenario discovery"),
+        (lambda d: [d], "expected a JSON object"),
+        (lambda d: {k: v for k, v in d.items() if k != "base_rate"}, "missing base_rate"),
+        (lambda d: {**d, "boxes": [{"id": 1}]}, "boxes[0]: missing limits, coverage"),
+        (lambda d: {**d, "boxes": [{**d["boxes"][0], "limits": {STAKE: {"low": 1}}}]}, "boxes[0]: 'limits' must map"),
+        (lambda d: {**d, "boxes": [{**d["boxes"][0], "density": "high"}]}, "boxes[0]: coverage, density"),
+        (lambda d: {**d, "parameters": {}}, "min_density"),
+    ],
+)
+def test_a_broken_prim_json_is_one_clear_message(tmp_path, change, needle):
+    path = tmp_path / "prim.json"
+    bad = change(_doc())
+    path.write_text(bad if isinstance(bad, str) else json.dumps(bad))
+    with pytest.raises(UserError) as err:
+        discovery.read_discovery(path)
+    assert needle in str(err.value) and str(path) in str(err.value) and "--discover" in str(err.value), err.value
+
+
+def test_plot_dims_are_the_first_boxs_most_restricted_numeric_inputs():
+    ranges = {
+        "a": {"low": 0.0, "high": 10.0},
+        "b": {"low": 0.0, "high": 1.0},
+        "c": ["x", "y"],
+        "d": {"low": 0, "high": 5},
+    }
+    limits = {"b": {"low": 0.5, "high": 1.0}, "a": {"low": 0.0, "high": 2.0}, "c": ["x"]}
+    assert discovery.plot_dims(ranges, limits) == ["a", "b"]
+    assert discovery.plot_dims(ranges, {}) == ["a", "b"]  # none restricted: the first numeric inputs

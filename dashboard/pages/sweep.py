@@ -4,7 +4,11 @@ the analytic deterrence boundary when ``gaia_sim.deterrence`` provides one) and 
 The list of sweep results is re-read when the page is shown and every ``REFRESH_MS`` while it is
 (a sweep finished after the server started appears without a restart). The boundary takes seconds:
 the figures sit in a ``dcc.Loading`` (spinner, stale figure hidden) and a newly opened sweep clears
-the previous one's heat map at once. ``x = y`` is refused with a message, never a server error."""
+the previous one's heat map at once. ``x = y`` is refused with a message, never a server error.
+
+Below, the sweep's scenario discovery when ``gaia-sim report DIR --discover`` wrote one
+(``report/prim.json``): the PRIM boxes where cheating pays as a table and a figure; else how to make
+one; a malformed file is one message."""
 
 from __future__ import annotations
 
@@ -12,12 +16,25 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import data, figures
 from gaia_sim.errors import UserError
+from gaia_sim.sweep.discovery import TERMS
 
 #: how often the list of sweep results is re-read while the Sweep page is shown
 REFRESH_MS = 10_000
 #: points per axis of the analytic margin grid (its zero contour is the boundary; 24 x 24 calls of
 #: gaia_sim.deterrence take a few seconds, 60 x 60 took 11-18 s)
 BOUNDARY_RESOLUTION = 24
+#: shown when the sweep has no prim.json
+NO_DISCOVERY = (
+    "No scenario discovery for this sweep: run gaia-sim report {dir} --discover "
+    "(PRIM boxes where cheating pays, written to {path}), then open the sweep again."
+)
+#: what PRIM boxes are, in the words of gaia_sim.sweep.discovery
+PRIM_NOTE = (
+    "PRIM boxes (Friedman & Fisher 1999): ranges of the swept parameters inside which cheating pays in most "
+    "cells; each keeps the largest coverage whose density reaches the target; "
+    + "; ".join(f"{k}: {v}" for k, v in TERMS.items())
+    + "."
+)
 
 
 def layout(ctx):
@@ -71,6 +88,9 @@ def layout(ctx):
                 delay_show=150,
                 children=html.Div(className="grid2", children=[dcc.Graph(id="fig-phase"), dcc.Graph(id="fig-bands")]),
             ),
+            html.H4("Scenario discovery: where cheating pays"),
+            html.Div(id="sweep-prim-message", className="message"),
+            html.Div(id="sweep-prim"),
         ]
     )
 
@@ -156,6 +176,15 @@ def register(app, ctx):
         )
 
     @app.callback(
+        Output("sweep-prim", "children"),
+        Output("sweep-prim-message", "children"),
+        Output("sweep-prim-message", "className"),
+        Input("sweep-dir", "data"),
+    )
+    def show_discovery(sweep_dir):
+        return discovery_view(sweep_dir)
+
+    @app.callback(
         Output("pins", "data", allow_duplicate=True),
         Output("sweep-pin-message", "children"),
         Input("sweep-pin", "n_clicks"),
@@ -206,6 +235,41 @@ def register(app, ctx):
             note,
             "message",
         )
+
+
+def discovery_view(sweep_dir) -> tuple:
+    """``(children, message, message class)`` of the sweep's scenario discovery: its PRIM boxes as a table
+    and a figure, else how to make them; a malformed prim.json is one message."""
+    if not sweep_dir:
+        return html.Div(), "", "message"
+    try:
+        doc = data.sweep_discovery(sweep_dir)
+    except UserError as err:
+        return html.Div(), str(err), "message error"
+    path = data.prim_path(sweep_dir)
+    if doc is None:
+        return html.Div(), NO_DISCOVERY.format(dir=sweep_dir, path=path), "message"
+    n = len(doc["boxes"])
+    return _prim_body(doc), f"{n} PRIM box{'' if n == 1 else 'es'} where cheating pays (from {path})", "message"
+
+
+def _prim_body(doc: dict):
+    """The outcome and its base rate, the boxes' table, their figure and what they mean."""
+    table = data.prim_table(doc)
+    rows = [html.Tr([html.Th(c) for c in table.columns])]
+    rows += [html.Tr([html.Td(str(v)) for v in row]) for row in table.itertuples(index=False)]
+    outcome = (
+        f"Outcome {doc['outcome']}: {doc['definition']}. Base rate {doc['base_rate']:.2f} "
+        f"({doc['cells_where_cheating_pays']} of {doc['cells']} cells)."
+    )
+    return html.Div(
+        [
+            html.P(outcome, id="sweep-prim-outcome"),
+            html.Table(rows, id="sweep-prim-table", className="table"),
+            dcc.Graph(id="fig-prim", figure=figures.fig_prim_boxes(doc)),
+            html.Small(PRIM_NOTE, id="explain-fig-prim", className="explain"),
+        ]
+    )
 
 
 def pin_slice(pins, sweep_dir, x, outcome, group):

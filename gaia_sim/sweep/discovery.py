@@ -4,16 +4,14 @@ PRIM, the patient rule induction method (Friedman & Fisher, "Bump hunting in hig
 data", Statistics and Computing 9, 1999), as scenario discovery uses it (Bryant & Lempert,
 "Thinking inside the box", Technological Forecasting & Social Change 77, 2010): peel the design
 space, a few percent of the points at a time, towards the cells where cheating pays, and report
-boxes (a low and high limit per restricted parameter) with their
-
-- **coverage**: share of all the cells where cheating pays that fall in the box;
-- **density**: share of the box's cells where cheating pays;
-- **mass**: share of all cells in the box.
+boxes (a low and high limit per restricted parameter) with their coverage, density and mass
+(:data:`TERMS`).
 
 The algorithm is EMA Workbench's (``ema_workbench.analysis.prim``, Kwakkel, Environmental Modelling
 & Software 96, 2017); this module defines the outcome, picks each box on PRIM's peeling trajectory
 (the largest coverage with density at least ``min_density``), and writes ``prim.json`` and
-``prim.png`` next to a sweep's report (:func:`write_discovery`).
+``prim.png`` next to a sweep's report (:func:`write_discovery`); :func:`read_discovery` reads
+``prim.json`` back, checked (the report's index and the dashboard's Sweep page).
 
 **Cheating pays** in a cell (:func:`cheating_pays`) when the cheating behaviours' pooled profit per
 node-epoch exceeds honest nodes' (:func:`gaia_sim.outcomes.attack_gain` > 0) **or** the honest share
@@ -48,6 +46,25 @@ MASS_MIN = 0.05
 PEEL_ALPHA = 0.05
 MAX_BOXES = 3
 BOX_COLOURS = ("tab:green", "tab:orange", "tab:purple", "tab:brown")
+PRIM_JSON = "prim.json"
+#: what a box's statistics mean (the report's and the dashboard's words)
+TERMS = {
+    "coverage": "share of all the cells where cheating pays that fall in the box",
+    "density": "share of the box's cells where cheating pays",
+    "mass": "share of all cells in the box",
+}
+#: keys of prim.json (:func:`discovery_json`) and of each of its boxes that :func:`read_discovery` checks
+JSON_KEYS = (
+    "outcome",
+    "definition",
+    "cells",
+    "cells_where_cheating_pays",
+    "base_rate",
+    "parameters",
+    "inputs",
+    "boxes",
+)
+BOX_KEYS = ("id", "limits", "coverage", "density", "mass", "n", "k", "meets_density")
 
 
 @dataclass(frozen=True)
@@ -263,7 +280,7 @@ def write_discovery(out: Path, frame: pd.DataFrame, axes: Sequence[str], source:
     x, y = inputs(frame, axes), cheating_pays(frame).to_numpy()
     boxes = discover(x, y, source=source)
     doc = discovery_json(x, y, boxes)
-    written = [atomic_text(out / "prim.json", json.dumps(doc, indent=2) + "\n")]
+    written = [atomic_text(out / PRIM_JSON, json.dumps(doc, indent=2) + "\n")]
     fig = fig_prim(x, y, boxes)
     written.append(atomic_write(out / "prim.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110)))
     return written
@@ -271,12 +288,6 @@ def write_discovery(out: Path, frame: pd.DataFrame, axes: Sequence[str], source:
 
 def discovery_json(x: pd.DataFrame, y: np.ndarray, boxes: Sequence[Box]) -> dict:
     """What ``prim.json`` holds: the outcome, its base rate, the inputs' ranges and the boxes."""
-    ranges = {}
-    for c in x.columns:
-        if pd.api.types.is_numeric_dtype(x[c]):
-            ranges[c] = {"low": float(x[c].min()), "high": float(x[c].max())}
-        else:
-            ranges[c] = sorted(map(str, x[c].unique()))
     return {
         "method": "PRIM (Friedman & Fisher 1999) via ema_workbench.analysis.prim",
         "outcome": OUTCOME,
@@ -290,34 +301,111 @@ def discovery_json(x: pd.DataFrame, y: np.ndarray, boxes: Sequence[Box]) -> dict
             "peel_alpha": PEEL_ALPHA,
             "max_boxes": MAX_BOXES,
         },
-        "inputs": ranges,
+        "inputs": input_ranges(x),
         "boxes": [{"id": i + 1, **b.as_dict()} for i, b in enumerate(boxes)],
     }
 
 
+def input_ranges(x: pd.DataFrame) -> dict:
+    """prim.json's ``inputs``: ``{"low", "high"}`` of each numeric input, the sorted values of the others."""
+    ranges = {}
+    for c in x.columns:
+        if pd.api.types.is_numeric_dtype(x[c]):
+            ranges[c] = {"low": float(x[c].min()), "high": float(x[c].max())}
+        else:
+            ranges[c] = sorted(map(str, x[c].unique()))
+    return ranges
+
+
+def read_discovery(path: str | Path) -> dict:
+    """``prim.json`` as :func:`write_discovery` writes it, checked: the keys :data:`JSON_KEYS`, each box
+    with :data:`BOX_KEYS`, limits and input ranges as ``{"low", "high"}`` or a list of values, the box
+    statistics and ``parameters.min_density`` numbers. Raises :class:`UserError` naming the file and
+    what is wrong."""
+    path = Path(path)
+    again = "rerun `gaia-sim report DIR --discover` to write it again"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: not a readable scenario discovery ({err}); {again}") from None
+    problem = _json_problem(doc)
+    if problem:
+        raise UserError(
+            f"{path}: not a scenario discovery as `gaia-sim report --discover` writes it: {problem}; {again}"
+        )
+    return doc
+
+
+def _json_problem(doc) -> str | None:
+    if not isinstance(doc, dict):
+        return "expected a JSON object"
+    missing = [k for k in JSON_KEYS if k not in doc]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if not (isinstance(doc["inputs"], dict) and all(_is_limit(v) for v in doc["inputs"].values())):
+        return "'inputs' must map each parameter to {low, high} or a list of values"
+    if not (isinstance(doc["parameters"], dict) and _is_number(doc["parameters"].get("min_density"))):
+        return "'parameters' must hold min_density, a number"
+    if not all(_is_number(doc[k]) for k in ("cells", "cells_where_cheating_pays", "base_rate")):
+        return "cells, cells_where_cheating_pays and base_rate must be numbers"
+    if not isinstance(doc["boxes"], list):
+        return "'boxes' must be a list"
+    return next((f"boxes[{i}]: {p}" for i, b in enumerate(doc["boxes"]) if (p := _box_problem(b))), None)
+
+
+def _box_problem(box) -> str | None:
+    if not isinstance(box, dict):
+        return "not an object"
+    missing = [k for k in BOX_KEYS if k not in box]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if not (isinstance(box["limits"], dict) and all(_is_limit(v) for v in box["limits"].values())):
+        return "'limits' must map each parameter to {low, high} or a list of values"
+    if not all(_is_number(box[k]) for k in ("coverage", "density", "mass", "n", "k")):
+        return "coverage, density, mass, n and k must be numbers"
+    return None
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_limit(v) -> bool:
+    if isinstance(v, dict):
+        return set(v) == {"low", "high"} and all(_is_number(e) for e in v.values())
+    return isinstance(v, list)
+
+
+def limit_text(name: str, limit: dict | list) -> str:
+    """One restriction as prim.json holds it: ``0.5 <= name <= 4.5``, or ``name in {a, b}``."""
+    if isinstance(limit, dict):
+        return f"{limit['low']:.3g} <= {name} <= {limit['high']:.3g}"
+    return f"{name} in {{{', '.join(map(str, limit))}}}"
+
+
+def box_line(box: dict) -> str:
+    """One box as prim.json holds it, in one line (the terminal, index.md)."""
+    lims = "; ".join(limit_text(k, v) for k, v in box["limits"].items())
+    return (
+        f"box {box['id']}: {lims or 'everywhere'} "
+        f"(coverage {box['coverage']:.2f}, density {box['density']:.2f}, mass {box['mass']:.2f})"
+    )
+
+
 def box_text(boxes: Sequence[Box]) -> str:
-    """One line per box, for the terminal and index.md."""
-    lines = []
-    for i, b in enumerate(boxes, 1):
-        lims = "; ".join(
-            f"{lo:.3g} <= {k} <= {hi:.3g}" if isinstance(lo, float) else f"{k} in {{{', '.join(v)}}}"
-            for k, v in b.limits.items()
-            for lo, hi in [v if len(v) == 2 else (None, None)]
-        )
-        lines.append(
-            f"box {i}: {lims or 'everywhere'} (coverage {b.coverage:.2f}, density {b.density:.2f}, mass {b.mass:.2f})"
-        )
-    return "\n".join(lines)
+    """One line per box (:func:`box_line`), for the terminal and index.md."""
+    return "\n".join(box_line({"id": i, **b.as_dict()}) for i, b in enumerate(boxes, 1))
 
 
-def _plot_dims(x: pd.DataFrame, boxes: Sequence[Box]) -> list[str]:
-    """The two numeric inputs to draw: the first box's most restricted ones, then the others."""
-    numeric = [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c])]
+def plot_dims(ranges: dict, limits: dict) -> list[str]:
+    """The two numeric inputs to draw, in prim.json's forms (``inputs`` and the first box's ``limits``):
+    the first box's most restricted ones (the largest share of the input's range cut off), then the others."""
+    numeric = [c for c, r in ranges.items() if isinstance(r, dict)]
 
     def squeeze(c: str) -> float:
-        lim = boxes[0].limits.get(c) if boxes else None
-        span = float(x[c].max() - x[c].min()) or 1.0
-        return 1.0 - (lim[1] - lim[0]) / span if lim and isinstance(lim[0], float) else -1.0
+        lim = limits.get(c)
+        span = float(ranges[c]["high"] - ranges[c]["low"]) or 1.0
+        return 1.0 - (lim["high"] - lim["low"]) / span if isinstance(lim, dict) else -1.0
 
     return sorted(numeric, key=squeeze, reverse=True)[:2]
 
@@ -330,7 +418,7 @@ def fig_prim(x: pd.DataFrame, y: np.ndarray, boxes: Sequence[Box]):
 
     fig = Figure(figsize=(10, 4.8), layout="constrained")
     ax, bx = fig.subplots(1, 2, width_ratios=[1.6, 1])
-    dims = _plot_dims(x, boxes)
+    dims = plot_dims(input_ranges(x), boxes[0].as_dict()["limits"] if boxes else {})
     if len(dims) == 2:
         a, b = dims
         xa, xb = _jitter(x[a]), _jitter(x[b])

@@ -36,6 +36,8 @@ DEFAULT_METRICS = (
     "wrongly_slashed_total",
 )
 META = {"point", "replicate", "seed", "scenario_hash", "cell_wall_s", "cell_cpu_s"}
+#: the report's folder in a sweep directory
+REPORT_DIR = "report"
 Boundary = Sequence[tuple[float, float]]
 
 
@@ -57,7 +59,7 @@ def write_report(
     frame, manifest = read_results(root)
     if frame.empty:
         raise UserError(f"{root}: the sweep has no finished cells yet")
-    out = root / "report"
+    out = root / REPORT_DIR
     axes = [a["path"] for a in manifest["axes"]]
     metrics = _metrics(frame, manifest, axes, metrics)
     table = summarize(frame, axes, metrics)
@@ -66,10 +68,10 @@ def write_report(
     written += _figures(out, frame, manifest, axes, metrics, x, y, boundary)
     boxes = ""
     if discover or (discover is None and manifest.get("report", {}).get("discover")):
-        from gaia_sim.sweep.discovery import write_discovery
+        from gaia_sim.sweep.discovery import PRIM_JSON, write_discovery
 
         written += write_discovery(out, frame, axes, source=str(root))
-        boxes = _boxes_md(out / "prim.json")
+        boxes = _boxes_md(out / PRIM_JSON)
     atomic_text(out / "index.md", _index(manifest, frame, written) + boxes)
     return out
 
@@ -338,16 +340,11 @@ def _index(manifest: dict, frame: pd.DataFrame, written: list[Path]) -> str:
 
 
 def _boxes_md(path: Path) -> str:
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    from gaia_sim.sweep.discovery import box_line, read_discovery
+
+    doc = read_discovery(path)
     lines = ["", f"## Where cheating pays (PRIM, {doc['cells_where_cheating_pays']} of {doc['cells']} cells)", ""]
-    for b in doc["boxes"]:
-        lims = "; ".join(
-            f"{v['low']:.3g} <= {k} <= {v['high']:.3g}" if isinstance(v, dict) else f"{k} in {v}"
-            for k, v in b["limits"].items()
-        )
-        lines.append(
-            f"- box {b['id']}: {lims or 'everywhere'} (coverage {b['coverage']:.2f}, density {b['density']:.2f}, mass {b['mass']:.2f})"
-        )
+    lines += [f"- {box_line(b)}" for b in doc["boxes"]]
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_dashboard_data import write_recommendation  # noqa: E402 - the recommendation fixture of the data tests
+from test_dashboard_data import write_prim, write_recommendation  # noqa: E402 - fixtures of the data tests
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -690,10 +690,11 @@ def test_stop_on_the_last_epoch_keeps_the_complete_run(server, browser):
 
 
 def test_a_run_made_in_one_tab_is_not_the_current_run_of_another(server, browser):
-    """The Network and Detector pages show the run of their own tab, never another browser's job."""
+    """The Network and Detector pages show the run of their own tab, never another browser's job. One
+    epoch: what is checked is whose run each tab shows, not its length (3 epochs took ~12 s under load)."""
     url, _ = server
     _open_stored_baseline(browser, url)
-    _type(browser, "epochs", "3")
+    _type(browser, "epochs", "1")
     _type(browser, "staking.node_stake", "321")
     job = _start_run(browser)
     _status_when_done(browser, job, 60)
@@ -1113,3 +1114,57 @@ def test_network_page_draws_verdict_edges(server, browser):
     assert judged > 0, edges  # validator -> node edges exist at all
     guilty = int(msg.split(" guilty verdicts this epoch")[0].split("; ")[-1])
     assert edges.get("guilty verdict edge", 0) == guilty, (edges, msg)
+
+
+def _type_sweep_path(driver, path: Path) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element("css selector", "#sweep-path")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(str(path))
+    box.send_keys(Keys.ENTER)
+
+
+def test_sweep_page_shows_the_prim_boxes_of_a_sweep_or_how_to_make_them(server, browser):
+    """Item 7: a sweep with report/prim.json (PRIM run on its rows by gaia_sim.sweep.discovery, as
+    `gaia-sim report --discover` writes it) shows its boxes as a table and a figure drawn from the JSON,
+    explained; a sweep without says how to make one; a malformed prim.json is one message."""
+    url, tmp = server
+    found, broken = tmp / "results" / "sweeps" / "prim_found", tmp / "results" / "sweeps" / "prim_broken"
+    for sweep in (found, broken):
+        _sweep(sweep, tmp / "sweep_base.toml")
+    write_prim(found, lambda r: (r["staking.node_stake"] <= 10) & (r["slashing.slash_fraction"] <= 0.25))
+    write_prim(broken, lambda r: r["staking.node_stake"] <= 10)
+    (broken / "report" / "prim.json").write_text('{"outcome": "cheating_pays", "boxes": [')
+    _open_sweep_page(browser, url)
+    _type_sweep_path(browser, found)
+    table = _wait(browser, lambda d: _text(d, "#sweep-prim-table"), 30, "the PRIM table")
+    assert "staking.node_stake" in table and "coverage" in table and "density >= 0.8" in table, table
+    assert "0 to 15" in table and "0.1 to 0.375" in table and "18 / 18" in table, table
+    assert "cheating_pays" in _text(browser, "#sweep-prim-outcome") and "Base rate 0.30" in _text(
+        browser, "#sweep-prim-outcome"
+    )
+    names = _wait(browser, lambda d: _trace_names(d, "fig-prim"), 20, "the PRIM figure")
+    assert names == ["box 1", "coverage", "density", "mass"], names
+    assert "coverage: share of all the cells where cheating pays" in _text(browser, "#explain-fig-prim")
+    _shot(browser, "23_sweep_page_prim_boxes")
+    _type_sweep_path(browser, broken)
+    message = _wait(
+        browser,
+        lambda d: "prim_broken" in _text(d, "#sweep-prim-message") and _text(d, "#sweep-prim-message"),
+        30,
+        "the malformed note",
+    )
+    assert "not a readable scenario discovery" in message and "Traceback" not in message, message
+    assert "error" in browser.find_element("css selector", "#sweep-prim-message").get_attribute("class")
+    demo = tmp / "results" / "sweeps" / "demo"
+    _type_sweep_path(browser, demo)
+    hint = _wait(
+        browser,
+        lambda d: "No scenario discovery" in _text(d, "#sweep-prim-message") and _text(d, "#sweep-prim-message"),
+        30,
+        "the hint",
+    )
+    assert f"gaia-sim report {demo} --discover" in hint, hint
+    assert not browser.find_elements("css selector", "#sweep-prim-table")
