@@ -85,6 +85,13 @@ class JobRegistry:
             return None
         return job
 
+    def latest(self, owner: str | None) -> Job | None:
+        """The newest job the session ``owner`` started (None without one): what Stop stops when the
+        page has not yet heard back from its Run click."""
+        with self._lock:
+            mine = [j for j in self._jobs.values() if owner and secrets.compare_digest(j.owner, owner)]
+        return mine[-1] if mine else None
+
     def run_root(self, job: Job) -> Path:
         """The results root of ``job`` alone: ``<results>/dashboard-runs/<run id>``."""
         return self._root / RUNS_DIR / job.run_id

@@ -478,3 +478,32 @@ def test_sweep_page_shows_the_prim_boxes_or_how_to_make_them(tmp_path):
     (sweep / "report" / "prim.json").write_text('{"outcome": "cheating_pays"}')
     body, message, kind = discovery_view(str(sweep))
     assert "missing definition" in message and "prim.json" in message and kind == "message error"
+
+
+def test_stop_before_runs_answer_stops_the_sessions_newest_job_and_no_other(tmp_path):
+    """Stop clicked before the page heard back from Run (its job id not yet on the page) stops the
+    newest job of the tab's session, never another session's."""
+    import threading
+    from types import SimpleNamespace
+
+    from dashboard.pages.run_page import stop_job
+
+    gate = threading.Event()
+
+    def slow(scenario, on_epoch=None):
+        for epoch in range(1, 1001):
+            on_epoch(epoch, 1000, f"partial {epoch}")
+            gate.wait(0.01)
+        return "full"
+
+    jobs = JobRegistry(slow, lambda result, root: None, tmp_path)
+    ctx = SimpleNamespace(jobs=jobs)
+    other = jobs.start(object(), owner="someone-else")
+    assert stop_job(ctx, None, "mine")[0].startswith("No run of this tab")
+    mine = jobs.start(object(), owner="mine")
+    message, _ = stop_job(ctx, None, "mine")  # the page holds no job yet
+    assert message.startswith(f"{mine.id}: stopping")
+    while not mine.done:
+        time.sleep(0.005)
+    assert mine.stopped and not other.stop_requested
+    jobs.stop(other.id, "someone-else")

@@ -438,20 +438,25 @@ def register(app, ctx):
         State("session", "data"),
     ]
 
-    # Clicks and ticks are two callbacks: Dash drops the answer of a callback still running when the same
-    # callback fires again, so a click answered after the next 500 ms tick lost its message under load.
+    # Run, Stop and ticks are three callbacks: Dash drops the answer of a callback still running when the
+    # same callback fires again, so a click answered after the next 500 ms tick lost its message under
+    # load, and a Stop clicked before Run's answer came back lost the run (the job ran on, unseen).
+    @app.callback(*run_outputs, Input("run-button", "n_clicks"), *run_states, prevent_initial_call=True)
+    def run(_clicks, *states):
+        """Starts a job (or says one is still running)."""
+        return run_or_poll(ctx, "run-button", *states)
+
     @app.callback(
-        *run_outputs,
-        Input("run-button", "n_clicks"),
+        Output("run-message", "children", allow_duplicate=True),
+        Output("run-message", "className", allow_duplicate=True),
         Input("run-stop", "n_clicks"),
-        *run_states,
+        State("run-job", "data"),
+        State("session", "data"),
         prevent_initial_call=True,
     )
-    def run_or_stop(_clicks, _stops, *states):
-        """Starts a job (or says one is still running), or asks this session's job to stop."""
-        from dash import ctx as trigger
-
-        return run_or_poll(ctx, trigger.triggered_id, *states)
+    def stop(_stops, job_ref, session):
+        """Asks this tab's job to stop after its current epoch; the poll shows the outcome."""
+        return stop_job(ctx, job_ref, session)
 
     @app.callback(*run_outputs, Input("run-poll", "n_intervals"), *run_states, prevent_initial_call=True)
     def poll(_ticks, *states):
@@ -564,10 +569,8 @@ _UNCHANGED = (no_update,) * (len(GRAPHS) + 1)
 
 
 def run_or_poll(ctx, trigger, scenario_path, ids, values, job_ref, version, drawn, session):
-    """What a Run or Stop click (``trigger`` "run-button" / "run-stop") or a poll tick ("run-poll") shows.
+    """What a Run click (``trigger`` "run-button") or a poll tick ("run-poll") shows.
     A job is found only with the session that started it (``job_ref``: ``{"job": id, "owner": session}``)."""
-    if trigger == "run-stop":
-        ctx.jobs.stop(*_ref(job_ref))
     running = ctx.jobs.get(*_ref(job_ref))
     if trigger == "run-button" and running is not None and not running.done:
         return (
@@ -582,6 +585,19 @@ def run_or_poll(ctx, trigger, scenario_path, ids, values, job_ref, version, draw
     done = running is not None and running.done and not running.error
     current = {"job": running.id, "owner": running.owner} if done else no_update
     return (*_poll(ctx, running, version, drawn), current)
+
+
+def stop_job(ctx, job_ref, session) -> tuple[str, str]:
+    """Stop this tab's job: the one its page holds, or, when Run's answer has not come back yet, the
+    newest job the tab's session started. ``(message, class)``."""
+    job = ctx.jobs.get(*_ref(job_ref))
+    if job is None or job.done:
+        newest = ctx.jobs.latest(session)
+        job = newest if newest is not None and not newest.done else job
+    if job is None or job.done:
+        return "No run of this tab is running: nothing to stop.", "message"
+    ctx.jobs.stop(job.id, job.owner)
+    return f"{job.id}: stopping after its current epoch (epoch {job.epoch}/{job.total or '?'})", "message"
 
 
 def pin_current(ctx, current, pins):

@@ -221,12 +221,24 @@ def _param(driver, path: str):
 
 
 def _type(driver, path: str, value: str) -> None:
+    """Type ``value`` into a parameter box. For ``epochs``, also wait (up to 20 s, without failing) for
+    the run-time estimate to name that many epochs: the server has then seen the value, so a Run
+    clicked next cannot take the previous one (a race seen under load)."""
     from selenium.webdriver.common.keys import Keys
 
     box = _param(driver, path)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(Keys.BACKSPACE)
     box.send_keys(value)
+    if path == "epochs" and value.isdigit():
+        end, want = time.monotonic() + 20, f"for {int(value):,} epochs"
+        while time.monotonic() < end:
+            try:
+                if want in _text(driver, "#run-estimate"):
+                    return
+            except Exception:  # re-rendering
+                pass
+            time.sleep(0.1)
 
 
 def _text(driver, css: str) -> str:
