@@ -81,3 +81,23 @@ def test_fast_path_agrees_with_reference_on_real_gaia_answers():
     texts = gaia_real.load_run("2025-03-19").texts.ravel().tolist()
     sample = [texts[i] for i in np.random.default_rng(0).choice(len(texts), 60, replace=False)]
     assert _agreement(sample).min() >= 0.9999
+
+
+def _embed_into(queue, texts):
+    queue.put(embed(texts))
+
+
+def test_fast_path_works_in_a_forked_child():
+    """The session and thread pool are per process: a child forked after the parent embedded (bank
+    build workers, sweeps) builds its own instead of waiting on its parent's threads."""
+    import multiprocessing as mp
+
+    texts = ["The breakwater was designed by Maren Holt.", "Paris."]
+    parent = embed(texts)
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_embed_into, args=(queue, texts))
+    child.start()
+    out = queue.get(timeout=300)
+    child.join()
+    np.testing.assert_allclose(out, parent, atol=1e-6)

@@ -93,8 +93,9 @@ def _tokenizer():
 
 
 @lru_cache(maxsize=1)
-def _session():
-    """One onnxruntime session, one thread per run: parallelism comes from :func:`_pool`."""
+def _session(pid: int):
+    """One onnxruntime session per process (``pid``: a forked child builds its own), one thread per run;
+    parallelism comes from :func:`_pool`."""
     import onnxruntime as ort
 
     from gaia_sim.answers.embed_onnx import onnx_file
@@ -106,20 +107,21 @@ def _session():
 
 
 @lru_cache(maxsize=1)
-def _pool() -> ThreadPoolExecutor:
+def _pool(pid: int) -> ThreadPoolExecutor:
+    """One worker thread per usable core, per process (a forked child has none of its parent's threads)."""
     return ThreadPoolExecutor(max(1, len(os.sched_getaffinity(0))), thread_name_prefix="embed")
 
 
 def _embed_onnx(texts: list[str]) -> np.ndarray:
     ids = _tokenizer()(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
     out = np.empty((len(texts), DIM), dtype=np.float32)
-    session = _session()
+    session = _session(os.getpid())
 
     def run(batch: np.ndarray) -> None:
         tokens, mask = _padded([ids[i] for i in batch])
         out[batch] = session.run(None, {"input_ids": tokens, "attention_mask": mask})[0]
 
-    for done in _pool().map(run, length_batches([len(x) for x in ids])):
+    for done in _pool(os.getpid()).map(run, length_batches([len(x) for x in ids])):
         del done
     return out
 
