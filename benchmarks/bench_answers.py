@@ -10,7 +10,9 @@ Usage::
    once, so tokens/s <= memory bandwidth / weight bytes; and every token costs ~2 FLOPs per weight used
    (all parameters incl. the 262k-token LM head; Kaplan et al. 2020), so tokens/s <= matmul FLOP/s /
    (2 * params). Bandwidth is measured with a large array copy, matmul throughput with a 2048^3 GEMM.
-2. Embeddings per second of all-MiniLM-L6-v2 on answer-sized texts.
+2. Embeddings per second of all-MiniLM-L6-v2 on 1024 distinct real answers of the bank, each backend
+   (``gaia_sim.answers.embed.BACKENDS``: the onnx fast path and the sentence-transformers reference)
+   side by side in interleaved runs.
 3. Per configuration of the bank: distance of its mean answer embedding from the claimed configuration's,
    per question, averaged, next to what honest sampling noise alone gives: two means of n answers of
    the same configuration differ by about sqrt(2/n) x the RMS spread of single answers around their
@@ -166,14 +168,47 @@ def bench_engines(rows: int = 64, questions: int = 2, max_new: int = 48) -> list
     return out
 
 
-def bench_embeddings(n: int = 256) -> float:
-    from gaia_sim.answers.embed import embed
+def real_answer_texts(bank, n: int = 1024, seed: int = 0) -> list[str]:
+    """``n`` distinct answers of the bank, drawn at random (repeated answers would flatter a cache)."""
+    texts = sorted(set(bank.texts))
+    return [texts[i] for i in np.random.default_rng(seed).choice(len(texts), min(n, len(texts)), replace=False)]
 
-    texts = [f"The Long Arm breakwater was designed by the engineer Maren Holt in {1800 + i}." for i in range(n)]
-    embed(texts[:8])
-    t0 = time.perf_counter()
-    embed(texts)
-    return n / (time.perf_counter() - t0)
+
+def gaia_answer_texts(n: int = 256, seed: int = 0) -> list[str]:
+    """``n`` answers of real Gaia nodes (8-27B models; much longer than the bank's), or [] without the data."""
+    from gaia_sim.answers import gaia_real
+
+    if gaia_real.missing_reason():
+        return []
+    texts = gaia_real.load_run("2025-03-26").texts.ravel().tolist()
+    return [texts[i] for i in np.random.default_rng(seed).choice(len(texts), n, replace=False)]
+
+
+def bench_embeddings(texts: list[str], repeats: int = 3) -> dict[str, dict[str, float]]:
+    """Answers/s (wall) and answers per CPU-second of each embedding backend, best of interleaved runs.
+
+    The backends run one after the other in every repeat, so a change in the machine's load hits
+    both; the CPU-second rate is the less load-dependent of the two.
+    """
+    from gaia_sim.answers.embed import BACKENDS, embed
+
+    rates: dict[str, dict[str, float]] = {b: {"per_s": 0.0, "per_cpu_s": 0.0} for b in BACKENDS}
+    for b in BACKENDS:
+        embed(texts[:32], backend=b)  # load the model / build the ONNX graph outside the timing
+    for _ in range(repeats):
+        for b in BACKENDS:
+            t0, c0 = time.perf_counter(), time.process_time()
+            embed(texts, backend=b)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            rates[b]["per_s"] = max(rates[b]["per_s"], len(texts) / wall)
+            rates[b]["per_cpu_s"] = max(rates[b]["per_cpu_s"], len(texts) / cpu)
+    return rates
+
+
+def _print_embeddings(rates: dict[str, dict[str, float]], label: str) -> None:
+    print(f"\nembeddings of {label} (all-MiniLM-L6-v2), load average {os.getloadavg()}:")
+    for b, r in rates.items():
+        print(f"  {b:10s} {r['per_s']:7.0f} answers/s  {r['per_cpu_s']:7.0f} answers/CPU-s")
 
 
 def samples(bank, question: str, k: int = 1) -> dict[str, list[str]]:
@@ -188,12 +223,16 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-generation", action="store_true")
+    ap.add_argument("--embeddings-only", action="store_true", help="only the embedding backends, side by side")
     ap.add_argument("--engines-only", action="store_true", help="only the engine comparison (sampled answers)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}"}
     print(f"machine: {report['machine']}; load average {os.getloadavg()}")
+    if args.embeddings_only:
+        _embeddings_section(args, report)
+        return 0
     print("\nengines (sampled answers, 64 per question, one torch thread):")
     report["engines"] = bench_engines()
     report["load_average_after"] = os.getloadavg()
@@ -204,12 +243,9 @@ def main(argv=None) -> int:
     if not args.skip_generation:
         report["generation"] = bench_generation(args.steps)
         _print_generation(report["generation"])
-    report["embeddings_per_s"] = bench_embeddings()
-    print(f"\nembeddings: {report['embeddings_per_s']:.0f} texts/s (all-MiniLM-L6-v2, ~15-word answers)")
-    from gaia_sim.answers.bank import DEFAULT_BANK_DIR, Bank
     from gaia_sim.answers.stacks import bank_stack_table
 
-    bank = Bank.load(args.bank or DEFAULT_BANK_DIR)
+    bank = _embeddings_section(args, report)
     honest = bank.roles.get("honest_variants", [])
     for ref in [bank.role_config("claimed"), *honest[:1]]:  # honest_variants[0]: an independent sampling stream
         report[f"stacks_vs_{ref}"] = bank_stack_table(bank, ref)
@@ -221,6 +257,23 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, default=float))
     return 0
+
+
+def _embeddings_section(args, report: dict):
+    """Benchmark the embedding backends on the bank's real answers; returns the bank."""
+    from gaia_sim.answers.bank import DEFAULT_BANK_DIR, Bank
+
+    bank = Bank.load(args.bank or DEFAULT_BANK_DIR)
+    texts = real_answer_texts(bank)
+    report["embeddings"] = bench_embeddings(texts)
+    _print_embeddings(report["embeddings"], f"{len(texts)} distinct bank answers")
+    gaia = gaia_answer_texts()
+    if gaia:
+        report["embeddings_gaia"] = bench_embeddings(gaia)
+        _print_embeddings(report["embeddings_gaia"], f"{len(gaia)} answers of real Gaia nodes (gaia_real)")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=float))
+    return bank
 
 
 def _print_generation(rows) -> None:

@@ -262,6 +262,8 @@ def load_engine(cfg: ModelConfig, log=print):
     from gaia_sim.answers.models import load_model
 
     t0 = time.perf_counter()
+    if cfg.engine == "llamacpp":
+        return _load_llamacpp(cfg, log)
     model, tok = load_model(cfg)
     if cfg.engine == "fast":
         from gaia_sim.answers.fastgen import FastGemma
@@ -269,6 +271,19 @@ def load_engine(cfg: ModelConfig, log=print):
         model = FastGemma(model, cfg.dtype)
     log(f"loaded {cfg.id} ({cfg.engine}) in {time.perf_counter() - t0:.1f} s")
     return model, tok
+
+
+def _load_llamacpp(cfg: ModelConfig, log):
+    """(LlamaCppEngine over the shipped GGUF, tokenizer); a UserError if llama-cpp-python is missing."""
+    from gaia_sim.answers import llamagen
+    from gaia_sim.answers.models import gguf_file, load_tokenizer
+
+    if llamagen.missing_reason():
+        raise UserError(f"configuration {cfg.id}: {llamagen.missing_reason()}")
+    t0 = time.perf_counter()
+    engine = llamagen.LlamaCppEngine(gguf_file(), max_rows=cfg.batch_size)
+    log(f"loaded {cfg.id} ({cfg.engine}) in {time.perf_counter() - t0:.1f} s")
+    return engine, load_tokenizer(cfg)
 
 
 def _answer_chunk(plan: BuildPlan, cfg: ModelConfig, model, chunk: list[Question]) -> Answers:
@@ -313,7 +328,7 @@ def _generate_rows(plan, cfg, model_tok, chunk, per_prompt) -> tuple[list[str], 
     gen = torch.Generator().manual_seed(chunk_seed(plan.root_seed, cfg, chunk))
     texts, tokens, latency = [], [], []
     prompts = [build_prompt(cfg, q.text) for q in chunk]
-    if cfg.engine == "fast":
+    if cfg.engine in ("fast", "llamacpp"):
         return _generate_fast(model, tok, prompts, per_prompt, cfg, gen)
     rows_per_q = per_prompt
     step = max(1, min(rows_per_q, cfg.batch_size))
@@ -330,14 +345,16 @@ def _generate_rows(plan, cfg, model_tok, chunk, per_prompt) -> tuple[list[str], 
 
 
 def _generate_fast(engine, tok, prompts, per_prompt, cfg, gen) -> tuple[list[str], list[int], list[float]]:
-    """The fast engine: each prompt prefilled once, its samples decoded ``cfg.batch_size`` rows at a time."""
+    """The fast and llama.cpp engines: each prompt prefilled once, its samples decoded ``cfg.batch_size`` rows at a time."""
     from gaia_sim.answers.fastgen import generate_fast
+    from gaia_sim.answers.llamagen import generate_llamacpp
 
+    run = generate_llamacpp if cfg.engine == "llamacpp" else generate_fast
     texts, tokens, latency = [], [], []
     for p in prompts:
         for start in range(0, per_prompt, cfg.batch_size):
             rows = min(cfg.batch_size, per_prompt - start)
-            toks, cost = generate_fast(engine, tok, p, rows, cfg, gen, cfg.max_new_tokens)
+            toks, cost = run(engine, tok, p, rows, cfg, gen, cfg.max_new_tokens)
             texts += [tok.decode(t, skip_special_tokens=True).strip() for t in toks]
             tokens += [len(t) for t in toks]
             latency += cost.tolist()

