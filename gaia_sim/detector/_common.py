@@ -80,9 +80,11 @@ def summarize(x: np.ndarray) -> Summary:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = x0.sum(axis=2) / count[..., None].astype(x0.dtype)  # in the input precision
         sq = np.einsum("nqsd,nqsd->nq", x0, x0)  # sum of squared norms (missing rows are 0)
-        ss = sq.astype(np.float64) - count * np.einsum("nqd,nqd->nq", mean, mean).astype(np.float64)
+        ss = sq.astype(np.float64, copy=False) - count * np.einsum("nqd,nqd->nq", mean, mean).astype(
+            np.float64, copy=False
+        )
         within = np.where(count >= 2, np.maximum(ss, 0.0) / (count - 1), np.nan)
-    return Summary(count=count, mean=mean.astype(np.float64), within=within, present=present)
+    return Summary(count=count, mean=mean.astype(np.float64, copy=False), within=within, present=present)
 
 
 def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:

@@ -63,7 +63,7 @@ def _coordinate_median(mean: np.ndarray) -> np.ndarray:
     """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored (node axis made
     contiguous for speed)."""
     m = np.ascontiguousarray(np.moveaxis(mean, 0, -1), dtype=np.float32)  # (Q, D, N)
-    return nan_median(m, axis=-1).astype(np.float64)
+    return nan_median(m, axis=-1).astype(np.float64, copy=False)
 
 
 def _c_step(mean, valid, centre):
@@ -111,7 +111,7 @@ class _Question:
     def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int):
         flat = np.flatnonzero(s.present[:, q, :])
         self.node, sample = np.divmod(flat, s.present.shape[2])
-        self.y = x[self.node, q, sample].astype(np.float64) - c[q]  # (P, D)
+        self.y = x[self.node, q, sample].astype(np.float64, copy=False) - c[q]  # (P, D)
         self.sq = np.einsum("pd,pd->p", self.y, self.y)
         self.offsets = s.mean[:, q] - c[q]  # (N, D) each node's offset from the centre (NaN: no answer)
         self.offset_sq = np.einsum("nd,nd->n", self.offsets, self.offsets)
@@ -429,8 +429,10 @@ def betabinom_sf(k: np.ndarray, n: np.ndarray, a: float, b: float) -> np.ndarray
 
 def _answer_sqdist(x: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN)."""
-    xx = np.einsum("nqsd,nqsd->nqs", x, x).astype(np.float64)  # in the input precision: ranks are all we need
-    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype)).astype(np.float64)
+    xx = np.einsum("nqsd,nqsd->nqs", x, x).astype(
+        np.float64, copy=False
+    )  # in the input precision: ranks are all we need
+    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype, copy=False)).astype(np.float64, copy=False)
     return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
 
 
