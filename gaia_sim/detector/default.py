@@ -120,12 +120,17 @@ class _Question:
         """Rows of the peers' answers (bool (N,) ``peers``), in (node, sample) order."""
         return np.flatnonzero(peers[self.node])
 
-    def sums(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """sum_k y_k (boot, D) and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows ``g`` (boot, n)."""
+    def sums(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """sum_k y_k (boot, D), |sum_k y_k|^2 and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows
+        ``g`` (boot, n). One row each (n = 1): both squares are the rows' precomputed squared norms
+        (bit for bit what the sum's einsum gives) and the (boot, D) sum is not formed (None)."""
+        if g.shape[1] == 1:
+            sq = self.sq[g[:, 0]]
+            return None, sq, sq
         total = self.y[g[:, 0]]
         for k in range(1, g.shape[1]):  # row by row: the same sums as .sum(1), without a (boot, n, D) array
             total += self.y[g[:, k]]
-        return total, self.sq[g].sum(1)
+        return total, np.einsum("bd,bd->b", total, total), self.sq[g].sum(1)
 
 
 def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
@@ -140,8 +145,8 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarra
     exchangeable honest nodes B is ~0 and this is the plain pooled bootstrap; honest variation
     between stacks widens the null by what the peers show.
     """
-    total, row_sq = question.sums(pool[_draw(rng, len(pool), boot, n)])
-    total_sq = np.einsum("bd,bd->b", total, total)
+    g = pool[_draw(rng, len(pool), boot, n)]
+    total, total_sq, row_sq = question.sums(g)
     d0 = total_sq / (n * n)
     within = (row_sq - total_sq / n) / (n - 1) if n > 1 else np.full(boot, np.nan)
     peer_mean = float(np.mean(d_peers)) if len(d_peers) else 0.0
@@ -150,6 +155,7 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarra
     if excess > 0.0 and len(peers):  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = total / n
         shrink = np.sqrt(excess / max(peer_mean, 1e-300))
         j = peers[rng.integers(0, len(peers), size=boot)]
+        total = question.y[g[:, 0]] if total is None else total
         m_dot_o = np.einsum("bd,bd->b", total, question.offsets[j]) / n
         d0 = d0 + 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
     return d0, np.maximum(within, 0.0)
