@@ -41,6 +41,7 @@ MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
 OUTLIER_LEVEL = 0.01  # per-answer test: an answer beyond this share of the peers' answers is outlying
+BLOCK = 128  # pseudo-nodes summed at a time: (BLOCK, D) temporaries stay in cache (~3x faster, same sums)
 
 
 def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
@@ -123,14 +124,27 @@ class _Question:
     def sums(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         """sum_k y_k (boot, D), |sum_k y_k|^2 and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows
         ``g`` (boot, n). One row each (n = 1): both squares are the rows' precomputed squared norms
-        (bit for bit what the sum's einsum gives) and the (boot, D) sum is not formed (None)."""
+        (bit for bit what the sum's einsum gives) and the (boot, D) sum is not formed (None).
+        Summed row by row (the same sums as .sum(1), without a (boot, n, D) array), ``BLOCK``
+        pseudo-nodes at a time."""
         if g.shape[1] == 1:
             sq = self.sq[g[:, 0]]
             return None, sq, sq
-        total = self.y[g[:, 0]]
-        for k in range(1, g.shape[1]):  # row by row: the same sums as .sum(1), without a (boot, n, D) array
-            total += self.y[g[:, k]]
-        return total, np.einsum("bd,bd->b", total, total), self.sq[g].sum(1)
+        total, total_sq = np.empty((len(g), self.y.shape[1])), np.empty(len(g))
+        for a in range(0, len(g), BLOCK):
+            rows, block = g[a : a + BLOCK], total[a : a + BLOCK]
+            np.add(self.y[rows[:, 0]], self.y[rows[:, 1]], out=block)
+            for k in range(2, g.shape[1]):
+                block += self.y[rows[:, k]]
+            total_sq[a : a + BLOCK] = np.einsum("bd,bd->b", block, block)
+        return total, total_sq, self.sq[g].sum(1)
+
+    def dot_offsets(self, total: np.ndarray, peers: np.ndarray) -> np.ndarray:
+        """(boot,) total[b] . offsets[peers[b]], ``BLOCK`` pseudo-nodes at a time."""
+        out = np.empty(len(peers))
+        for a in range(0, len(peers), BLOCK):
+            out[a : a + BLOCK] = np.einsum("bd,bd->b", total[a : a + BLOCK], self.offsets[peers[a : a + BLOCK]])
+        return out
 
 
 def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
@@ -155,8 +169,7 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarra
     if excess > 0.0 and len(peers):  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = total / n
         shrink = np.sqrt(excess / max(peer_mean, 1e-300))
         j = peers[rng.integers(0, len(peers), size=boot)]
-        total = question.y[g[:, 0]] if total is None else total
-        m_dot_o = np.einsum("bd,bd->b", total, question.offsets[j]) / n
+        m_dot_o = question.dot_offsets(question.y[g[:, 0]] if total is None else total, j) / n
         d0 = d0 + 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
     return d0, np.maximum(within, 0.0)
 
