@@ -41,7 +41,7 @@ MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
 OUTLIER_LEVEL = 0.01  # per-answer test: an answer beyond this share of the peers' answers is outlying
-BLOCK = 128  # pseudo-nodes summed at a time: (BLOCK, D) temporaries stay in cache (~3x faster, same sums)
+BLOCK = 128  # pseudo-nodes summed at a time: (BLOCK, D) temporaries stay in cache (same sums, ~4% faster detector)
 
 
 def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
