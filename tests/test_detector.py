@@ -274,3 +274,17 @@ def test_smallest_per_row_matches_argsort_and_argpartition():
             assert (smallest_per_row(r.copy(), n) == np.argsort(r, axis=1)[:, :n]).all()
             if n <= 3:
                 assert (smallest_per_row(r.copy(), n) == np.argpartition(r, n - 1, axis=1)[:, :n]).all()
+
+
+def test_betabinom_sf_is_scipys():
+    """The detector's beta-binomial tail (_count_p) is SciPy's betabinom.sf, bit for bit."""
+    from scipy import stats as sps
+
+    from gaia_sim.detector.default import betabinom_sf
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n, k = rng.integers(0, 30, 50), rng.integers(-2, 32, 50)
+        a, b = float(rng.gamma(0.5, 2) + 1e-3), float(rng.gamma(2, 20) + 1e-3)
+        assert np.array_equal(betabinom_sf(k, n, a, b), sps.betabinom.sf(k, n, a, b), equal_nan=True)
+    assert np.isnan(betabinom_sf(np.array([0]), np.array([3]), 1.0, 0.0)).all()

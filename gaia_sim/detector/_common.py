@@ -73,13 +73,18 @@ def summarize(x: np.ndarray) -> Summary:
     """
     present = ~np.isnan(x).any(axis=-1)  # (N, Q, S)
     count = present.sum(axis=-1)  # (N, Q)
-    x0 = x if present.all() else np.where(present[..., None], x, 0)
+    x0 = x
+    if not present.all():
+        x0 = x.copy()
+        x0[~present] = 0
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = x0.sum(axis=2) / count[..., None].astype(x0.dtype)  # in the input precision
         sq = np.einsum("nqsd,nqsd->nq", x0, x0)  # sum of squared norms (missing rows are 0)
-        ss = sq.astype(np.float64) - count * np.einsum("nqd,nqd->nq", mean, mean).astype(np.float64)
+        ss = sq.astype(np.float64, copy=False) - count * np.einsum("nqd,nqd->nq", mean, mean).astype(
+            np.float64, copy=False
+        )
         within = np.where(count >= 2, np.maximum(ss, 0.0) / (count - 1), np.nan)
-    return Summary(count=count, mean=mean.astype(np.float64), within=within, present=present)
+    return Summary(count=count, mean=mean.astype(np.float64, copy=False), within=within, present=present)
 
 
 def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:
@@ -109,3 +114,9 @@ def nan_median(a: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
     low = np.take_along_axis(s, np.maximum(k - 1, 0) // 2, axis=axis)
     out = (low + np.take_along_axis(s, k // 2 - (k == 0), axis=axis)) / 2
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def fill_nan(a: np.ndarray, value: float) -> np.ndarray:
+    """``np.nan_to_num(a, nan=value)`` for arrays without infinities (distances, p-values, means of
+    finite answers): the same values without its per-call infinity passes."""
+    return np.where(np.isnan(a), value, a)

@@ -32,7 +32,7 @@ from scipy import special
 from scipy import stats as sps
 
 from gaia_sim.detector import calibration
-from gaia_sim.detector._common import Assessment, Summary, bh_reject, nan_median, summarize
+from gaia_sim.detector._common import Assessment, Summary, bh_reject, fill_nan, nan_median, summarize
 from gaia_sim.errors import UserError
 from gaia_sim.rng import smallest_per_row
 
@@ -41,6 +41,7 @@ MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
 OUTLIER_LEVEL = 0.01  # per-answer test: an answer beyond this share of the peers' answers is outlying
+BLOCK = 128  # pseudo-nodes summed at a time: (BLOCK, D) temporaries stay in cache (same sums, ~4% faster detector)
 
 
 def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
@@ -63,14 +64,14 @@ def _coordinate_median(mean: np.ndarray) -> np.ndarray:
     """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored (node axis made
     contiguous for speed)."""
     m = np.ascontiguousarray(np.moveaxis(mean, 0, -1), dtype=np.float32)  # (Q, D, N)
-    return nan_median(m, axis=-1).astype(np.float64)
+    return nan_median(m, axis=-1).astype(np.float64, copy=False)
 
 
 def _c_step(mean, valid, centre):
     """One concentration step: mean of the closer half; also returns that half (N, Q)."""
     d = np.where(valid, _sqdist(mean, centre), np.nan)
     keep = valid & (d <= nan_median(d, axis=0, keepdims=True))
-    filled = mean if valid.all() else np.nan_to_num(mean)
+    filled = mean if valid.all() else fill_nan(mean, 0.0)
     total = np.einsum("nq,nqd->qd", keep.astype(np.float64), filled)
     return total / np.maximum(keep.sum(0), 1)[:, None], keep
 
@@ -111,7 +112,7 @@ class _Question:
     def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int):
         flat = np.flatnonzero(s.present[:, q, :])
         self.node, sample = np.divmod(flat, s.present.shape[2])
-        self.y = x[self.node, q, sample].astype(np.float64) - c[q]  # (P, D)
+        self.y = x[self.node, q, sample].astype(np.float64, copy=False) - c[q]  # (P, D)
         self.sq = np.einsum("pd,pd->p", self.y, self.y)
         self.offsets = s.mean[:, q] - c[q]  # (N, D) each node's offset from the centre (NaN: no answer)
         self.offset_sq = np.einsum("nd,nd->n", self.offsets, self.offsets)
@@ -120,12 +121,30 @@ class _Question:
         """Rows of the peers' answers (bool (N,) ``peers``), in (node, sample) order."""
         return np.flatnonzero(peers[self.node])
 
-    def sums(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """sum_k y_k (boot, D) and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows ``g`` (boot, n)."""
-        total = self.y[g[:, 0]]
-        for k in range(1, g.shape[1]):  # row by row: the same sums as .sum(1), without a (boot, n, D) array
-            total += self.y[g[:, k]]
-        return total, self.sq[g].sum(1)
+    def sums(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """sum_k y_k (boot, D), |sum_k y_k|^2 and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows
+        ``g`` (boot, n). One row each (n = 1): both squares are the rows' precomputed squared norms
+        (bit for bit what the sum's einsum gives) and the (boot, D) sum is not formed (None).
+        Summed row by row (the same sums as .sum(1), without a (boot, n, D) array), ``BLOCK``
+        pseudo-nodes at a time."""
+        if g.shape[1] == 1:
+            sq = self.sq[g[:, 0]]
+            return None, sq, sq
+        total, total_sq = np.empty((len(g), self.y.shape[1])), np.empty(len(g))
+        for a in range(0, len(g), BLOCK):
+            rows, block = g[a : a + BLOCK], total[a : a + BLOCK]
+            np.add(self.y[rows[:, 0]], self.y[rows[:, 1]], out=block)
+            for k in range(2, g.shape[1]):
+                block += self.y[rows[:, k]]
+            total_sq[a : a + BLOCK] = np.einsum("bd,bd->b", block, block)
+        return total, total_sq, self.sq[g].sum(1)
+
+    def dot_offsets(self, total: np.ndarray, peers: np.ndarray) -> np.ndarray:
+        """(boot,) total[b] . offsets[peers[b]], ``BLOCK`` pseudo-nodes at a time."""
+        out = np.empty(len(peers))
+        for a in range(0, len(peers), BLOCK):
+            out[a : a + BLOCK] = np.einsum("bd,bd->b", total[a : a + BLOCK], self.offsets[peers[a : a + BLOCK]])
+        return out
 
 
 def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
@@ -140,16 +159,17 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarra
     exchangeable honest nodes B is ~0 and this is the plain pooled bootstrap; honest variation
     between stacks widens the null by what the peers show.
     """
-    total, row_sq = question.sums(pool[_draw(rng, len(pool), boot, n)])
-    total_sq = np.einsum("bd,bd->b", total, total)
+    g = pool[_draw(rng, len(pool), boot, n)]
+    total, total_sq, row_sq = question.sums(g)
     d0 = total_sq / (n * n)
     within = (row_sq - total_sq / n) / (n - 1) if n > 1 else np.full(boot, np.nan)
-    excess = max(0.0, float(np.mean(d_peers)) - float(d0.mean())) if len(d_peers) else 0.0
+    peer_mean = float(np.mean(d_peers)) if len(d_peers) else 0.0
+    excess = max(0.0, peer_mean - float(d0.mean())) if len(d_peers) else 0.0
     peers = np.flatnonzero(same)
     if excess > 0.0 and len(peers):  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = total / n
-        shrink = np.sqrt(excess / max(float(np.mean(d_peers)), 1e-300))
+        shrink = np.sqrt(excess / max(peer_mean, 1e-300))
         j = peers[rng.integers(0, len(peers), size=boot)]
-        m_dot_o = np.einsum("bd,bd->b", total, question.offsets[j]) / n
+        m_dot_o = question.dot_offsets(question.y[g[:, 0]] if total is None else total, j) / n
         d0 = d0 + 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
     return d0, np.maximum(within, 0.0)
 
@@ -192,6 +212,21 @@ class _Null:
         size = len(self.sorted)
         return np.minimum(1.0, 2.0 * np.minimum(self._p(gt, ge), self._p(size - ge, size - gt)))
 
+    def upper_with(self, value: np.ndarray, own: np.ndarray | None):
+        """:meth:`upper` of ``value``, and the upper mid-p-values of ``own`` (None: not wanted), from
+        one search over both."""
+        if own is None:
+            return self.upper(value), None
+        p, tied = self.upper(np.concatenate([value, own]))
+        return (p[: len(value)], tied[: len(value)]), p[len(value) :]
+
+    def two_sided_with(self, value: np.ndarray, own: np.ndarray | None):
+        """:meth:`two_sided` of ``value`` and of ``own`` (None: not wanted), from one search over both."""
+        if own is None:
+            return self.two_sided(value), None
+        p = self.two_sided(np.concatenate([value, own]))
+        return p[: len(value)], p[len(value) :]
+
 
 def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rng):
     """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided), which
@@ -208,23 +243,26 @@ def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rn
     tied = np.zeros((n_nodes, n_q), dtype=bool)
     pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
     for q in range(n_q):
-        answered = s.count[:, q] > 0
+        count = s.count[:, q]
+        answered = count > 0
         pool = questions[q].pool(peers) if answered.sum() >= MIN_PEERS else np.zeros(0, np.int64)
         if len(pool) < 2:
             continue
-        for n in np.unique(s.count[answered, q]):
-            rows = s.count[:, q] == n
+        top = count.max()  # the pseudo-nodes with the most answers: their own p-values, the null of u
+        for n in np.unique(count[answered]):
+            rows = count == n
             same = peers & rows
             null_d, null_w = _pseudo_nodes(questions[q], pool, int(n), same, d[same, q], boot, rng)
-            loc_null = _Null(null_d)
-            p_loc[rows, q], tied[rows, q] = loc_null.upper(d[rows, q])
-            disp_null = _Null(null_w) if n > 1 else None
-            if n == np.max(s.count[:, q]):  # pseudo-nodes' own p-values: the exchangeable null of u
-                pseudo_loc[:, q] = loc_null.upper(null_d)[0]
-                if disp_null is not None:
-                    pseudo_disp[:, q] = disp_null.two_sided(null_w)
-            if disp_null is not None:
-                p_disp[rows, q] = disp_null.two_sided(s.within[rows, q])
+            own = null_d if n == top else None
+            (p_loc[rows, q], tied[rows, q]), pseudo = _Null(null_d).upper_with(d[rows, q], own)
+            if pseudo is not None:
+                pseudo_loc[:, q] = pseudo
+            if n > 1:
+                p_disp[rows, q], pseudo = _Null(null_w).two_sided_with(
+                    s.within[rows, q], None if own is None else null_w
+                )
+                if pseudo is not None:
+                    pseudo_disp[:, q] = pseudo
     return p_loc, p_disp, tied, pseudo_loc, pseudo_disp
 
 
@@ -295,19 +333,26 @@ def scale_floor(tied: np.ndarray, answered: np.ndarray, pseudo_p: np.ndarray, we
     return max(SCALE_FLOOR, spread)
 
 
-def node_level(q_values, s, weights, reference, dispersion: bool, screen: float = 0.05):
-    """Per-node location and dispersion p-values from the per-question ones (Fisher, then the
-    empirical null learned over the ``reference`` nodes) and their robust z-scores."""
+def combined(q_values, s, weights, dispersion: bool):
+    """Per node, the Fisher-combined location and dispersion p-values (None: dispersion not
+    tested), each with the floor of its empirical null (:func:`scale_floor`): what
+    :func:`node_level` calibrates against a reference set, computed once for every reference."""
     q_loc, q_disp, tied, pseudo_loc, pseudo_disp = q_values
-    floor_loc = scale_floor(tied, s.count > 0, pseudo_loc, weights)
-    z_loc, p_loc = empirical_null_p(fisher_combine(q_loc, weights), floor_loc, reference, screen)
+    loc = fisher_combine(q_loc, weights), scale_floor(tied, s.count > 0, pseudo_loc, weights)
+    if not dispersion:
+        return loc, None
+    return loc, (fisher_combine(q_disp, weights), scale_floor(tied, s.count > 0, pseudo_disp, weights))
+
+
+def node_level(q_values, s, weights, reference, dispersion: bool, screen: float = 0.05, tests=None):
+    """Per-node location and dispersion p-values from the per-question ones (Fisher, then the
+    empirical null learned over the ``reference`` nodes) and their robust z-scores. ``tests``:
+    :func:`combined` of these ``q_values`` when already computed."""
+    loc, disp = combined(q_values, s, weights, dispersion) if tests is None else tests
+    z_loc, p_loc = empirical_null_p(*loc, reference, screen)
     nan = np.full_like(p_loc, np.nan)
-    if dispersion:
-        floor_disp = scale_floor(tied, s.count > 0, pseudo_disp, weights)
-        z_disp, p_disp = empirical_null_p(fisher_combine(q_disp, weights), floor_disp, reference, screen)
-    else:
-        z_disp, p_disp = nan, nan
-    return p_loc, p_disp, z_loc, z_disp, q_loc
+    z_disp, p_disp = (nan, nan) if disp is None else empirical_null_p(*disp, reference, screen)
+    return p_loc, p_disp, z_loc, z_disp, q_values[0]
 
 
 def bonferroni(*ps: np.ndarray) -> np.ndarray:
@@ -344,6 +389,7 @@ def answer_outlier_p(
     dist = _answer_sqdist(x, centre)  # (N, Q, S), NaN for missing answers
     outlying = np.zeros(dist.shape, dtype=bool)
     usable, floors = np.zeros(n_q, dtype=bool), []
+    ranked = fill_nan(dist, -np.inf)  # a missing answer is never outlying
     for q in range(n_q):
         ref = dist[peers, q][s.present[peers, q]]
         if len(ref) < 2 * MIN_PEERS:
@@ -351,7 +397,7 @@ def answer_outlier_p(
         usable[q] = True
         level = max(tau, 1.0 / (len(ref) + 1))  # an answer beyond every peer answer is outlying
         floors.append(level)
-        p = _mid_p(np.nan_to_num(dist[:, q], nan=-np.inf).ravel(), ref)[0].reshape(dist[:, q].shape)
+        p = _mid_p(ranked[:, q].ravel(), ref)[0].reshape(dist[:, q].shape)
         outlying[:, q] = s.present[:, q] & (p <= level)
     counted = s.present & usable[None, :, None]
     n, k = counted.sum((1, 2)), (outlying & counted).sum((1, 2))
@@ -381,13 +427,31 @@ def _count_p(k: np.ndarray, n: np.ndarray, ref: np.ndarray, floor: float) -> np.
     if rho <= 1e-9:
         return sps.binom.sf(k - 1, n, m)
     a, b = m * (1.0 / rho - 1.0), (1.0 - m) * (1.0 / rho - 1.0)
-    return sps.betabinom.sf(k - 1, n, a, b)
+    return betabinom_sf(k - 1, n, a, b)
+
+
+def betabinom_sf(k: np.ndarray, n: np.ndarray, a: float, b: float) -> np.ndarray:
+    """``scipy.stats.betabinom.sf(k, n, a, b)`` for integer arrays ``k``, ``n`` and scalar ``a``,
+    ``b``, by SciPy's own computation (its generic discrete sf: 1 minus the pmf summed over 0..k,
+    clipped to [0, 1]; 1 below the support, 0 from ``n`` on, NaN for invalid ``a``, ``b``), done
+    once per distinct (k, n) instead of through SciPy's per-element machinery (~20x faster here)."""
+    k, n = np.asarray(k), np.asarray(n)
+    if not (a > 0 and b > 0):
+        return np.full(np.broadcast(k, n).shape, np.nan)
+    out = np.where(k < 0, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)
+    for kk, nn in set(zip(k[inside].tolist(), n[inside].tolist())):
+        pmf = sps.betabinom._pmf(np.arange(0, float(kk) + 1), nn, a, b)
+        out[(k == kk) & (n == nn)] = np.clip(1.0 - np.sum(pmf, axis=0), 0, 1)
+    return out
 
 
 def _answer_sqdist(x: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN)."""
-    xx = np.einsum("nqsd,nqsd->nqs", x, x).astype(np.float64)  # in the input precision: ranks are all we need
-    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype)).astype(np.float64)
+    xx = np.einsum("nqsd,nqsd->nqs", x, x).astype(
+        np.float64, copy=False
+    )  # in the input precision: ranks are all we need
+    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype, copy=False)).astype(np.float64, copy=False)
     return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
 
 
@@ -438,16 +502,17 @@ def _mean_rank(v: np.ndarray, answered: np.ndarray) -> np.ndarray:
 
 def _screen(p1: np.ndarray, answered: np.ndarray, screen: float) -> np.ndarray:
     """Peers for the next pass: answering nodes not significant at ``screen``, at least half."""
-    p1 = np.nan_to_num(p1, nan=1.0)
+    p1 = fill_nan(p1, 1.0)
     peers = answered & (p1 >= screen)
     if peers.sum() < max(MIN_PEERS, answered.sum() / 2):
         peers = answered & (p1 >= np.median(p1[answered]))
     return peers
 
 
-def _screened(q_values, s, w, reference, answered, dispersion, screen) -> np.ndarray:
+def _screened(q_values, s, w, reference, answered, dispersion, screen, tests=None) -> np.ndarray:
     """:func:`_screen` applied to the node p-values (empirical null over ``reference``) of one pass."""
-    return _screen(bonferroni(*node_level(q_values, s, w, reference, dispersion, screen)[:2]), answered, screen)
+    p_loc, p_disp = node_level(q_values, s, w, reference, dispersion, screen, tests)[:2]
+    return _screen(bonferroni(p_loc, p_disp), answered, screen)
 
 
 def _first_pass(questions, s, d, answered, w, boot, rng, dispersion, screen, first_pass):
@@ -468,9 +533,10 @@ def _first_pass(questions, s, d, answered, w, boot, rng, dispersion, screen, fir
         return peers, peers, answered
     core = geometric_core(d, answered, within=s.within)
     q_values = question_p_values(questions, s, d, core, boot, rng)
+    tests = combined(q_values, s, w, dispersion)  # shared by both screens
     return (
-        _screened(q_values, s, w, core, answered, dispersion, screen),
-        _screened(q_values, s, w, answered, answered, dispersion, screen),
+        _screened(q_values, s, w, core, answered, dispersion, screen, tests),
+        _screened(q_values, s, w, answered, answered, dispersion, screen, tests),
         core,
     )
 
@@ -522,7 +588,7 @@ def assess_default(
     # who share one cheap configuration do not make each other's answers look typical
     pool = peers & core if (peers & core).sum() >= MIN_PEERS else peers
     p_share = answer_outlier_p(x, s, c, pool, reference)[0] if share_test else np.full(len(p_loc), np.nan)
-    p = np.nan_to_num(bonferroni(p_loc, p_disp, p_share), nan=1.0)
+    p = fill_nan(bonferroni(p_loc, p_disp, p_share), 1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
     flagged = bh_reject(p, alpha) if fdr == "bh" else p <= alpha
