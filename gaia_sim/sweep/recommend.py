@@ -272,8 +272,7 @@ def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, ma
 
     if not (math.isfinite(score.mean) and math.isfinite(score.ci_high)) or fine0 <= 0:
         return math.inf
-    probed, guilty = score.counts.get("attacker_probed", 0.0), score.counts.get("attacker_guilty", 0.0)
-    tpr = guilty / probed if probed else 0.0
+    tpr = guilty_rate(score)
     scenario = design.with_overrides(attacks_mod.combine(score.chosen))
     slope = math.inf
     for b in attacks_mod.attacker_behaviours(score.chosen):
@@ -408,13 +407,19 @@ def _next(pool, tried: set, pruned: dict, answers, known: list, measured: list) 
     return None
 
 
+def guilty_rate(score: redteam.AttackScore) -> float:
+    """The attacker's guilty verdicts per probe, pooled over its behaviours and seeds; 0 when none of
+    its nodes was probed (pessimistic: no evidence of detection)."""
+    probed = score.counts.get("attacker_probed", 0.0)
+    return score.counts.get("attacker_guilty", 0.0) / probed if probed else 0.0
+
+
 def _rates(scores: list) -> list[tuple[dict, float]]:
     """(attack, its pooled guilty-verdict rate per probe) of every attack whose nodes were probed."""
     out = []
     for a in scores:
-        probed = a.counts.get("attacker_probed", 0.0)
-        if probed > 0:
-            out.append((a.chosen, a.counts.get("attacker_guilty", 0.0) / probed))
+        if a.counts.get("attacker_probed", 0.0) > 0:
+            out.append((a.chosen, guilty_rate(a)))
     return out
 
 
@@ -501,8 +506,7 @@ def closed_form_margin(design, answers, score: redteam.AttackScore, fpr: float) 
     from gaia_sim import deterrence
 
     scenario = design.with_overrides(attacks_mod.combine(score.chosen))
-    probed, guilty = score.counts.get("attacker_probed", 0.0), score.counts.get("attacker_guilty", 0.0)
-    tpr = guilty / probed if probed else 0.0
+    tpr = guilty_rate(score)
     out = math.inf
     for b in attacks_mod.attacker_behaviours(score.chosen):
         d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=tpr, fpr=fpr, verdict_rates=True)
