@@ -176,3 +176,25 @@ def test_recommendation_json_written_by_the_cli_is_plain_json(tmp_path, capsys):
 
     doc = _finite({"a": math.inf, "b": [math.nan, 1.0], "c": {"d": -math.inf}})
     assert json.loads(json.dumps(doc, allow_nan=False)) == {"a": None, "b": [None, 1.0], "c": {"d": None}}
+
+
+def test_the_threat_model_caps_every_attack_the_red_team_tries(tiny):
+    """--max-share: no trial, enqueued known attacks included, deploys more than that share."""
+    from gaia_sim import attacks
+
+    design = tiny.with_overrides({"network.nodes_per_domain": 8, "epochs": 2})
+    known = [{"cache_replay": {"share": 0.45, "skip_rate": 1.0}}]
+    kw = dict(trials=3, seed=2, seeds=1, confirm=1, confirm_seeds=2, batch=3, deployments=["cache_replay", "kb_skip"])
+    out = redteam.search_attacks(design, known=known, max_share=0.2, **kw)
+    assert out.trials and all(attacks.largest_share(t.chosen) <= 0.2 for t in out.trials)
+    assert out.trials[0].chosen["cache_replay"]["share"] == 0.2  # the known attack, lowered to the cap
+    assert all(attacks.largest_share(t.chosen) <= 0.2 for t in out.confirmed)
+    assert attacks.within_share({"burst": {"epoch_share": 0.9}}, 0.2) == {"burst": {"epoch_share": 0.9}}
+
+
+def test_max_share_out_of_range_is_one_line(tmp_path, capsys):
+    from gaia_sim.cli import main
+
+    assert main(["recommend", "scenarios/model_swap.toml", "--max-share", "0.6", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--max-share 0.6: allowed" in err and "Traceback" not in err and not any(tmp_path.iterdir())

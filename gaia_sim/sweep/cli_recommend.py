@@ -36,6 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME,...",
         help="deployments the red team may use (default: all; see docs/mechanism.md), e.g. model_swap,diluted",
     )
+    parser.add_argument(
+        "--max-share",
+        type=float,
+        default=None,
+        metavar="X",
+        help="threat model: the largest share of the nodes one attack may hold, 0.05-0.45 (default 0.45; the "
+        "default detector's consensus breaks down between 0.35 and 0.4 coordinated replayers, docs/mechanism.md)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS", help="run simulations on a Dask cluster (or 'local')")
     where.add_argument("--workers", type=int, metavar="N", help="run simulations on a pool of N processes")
@@ -56,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     rec = rec_mod.recommend(
         base, plan, args.seed, runner, margin=args.margin, max_false_slash=args.max_false_slash,
-        progress=not args.no_progress, deployments=deployments,
+        progress=not args.no_progress, deployments=deployments, max_share=_max_share(args.max_share),
     )  # fmt: skip
     record = _finite(rec_mod.as_json(rec, str(args.scenario)))
     atomic_write_bytes(out / "recommendation.json", (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
@@ -79,6 +87,16 @@ def _finite(value):
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value
+
+
+def _max_share(value: float | None) -> float:
+    from gaia_sim.attacks import SHARE
+
+    if value is None:
+        return SHARE.high
+    if not (math.isfinite(value) and SHARE.low <= value <= SHARE.high):
+        raise UserError(f"--max-share {value}: allowed: a share of the nodes from {SHARE.low} to {SHARE.high}")
+    return float(value)
 
 
 def _deployments(spec: str | None) -> list[str] | None:
@@ -122,6 +140,7 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
         f"{record['pruned_by_closed_form']} (bounds), {record['pruned_by_measured_rates']} (at measured detection "
         f"rates); {len(record['verified'])} verified by simulation"
         f" ({sum(v['origin'] == 'repair' for v in record['verified'])} of them repairs; {seconds:.0f} s)",
+        f"threat model: one attack holds at most {record['settings']['max_share']:g} of the nodes (--max-share)",
         "",
     ]
     if not rec.found:

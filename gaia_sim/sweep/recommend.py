@@ -328,9 +328,12 @@ def recommend(
     answers=None,
     progress: bool = True,
     deployments: list[str] | None = None,
+    max_share: float = attacks_mod.SHARE.high,
 ) -> Recommendation:
     """Search the ``levers`` for the cheapest design of ``base`` that passes (a), (b) and (c);
-    ``deployments``: the attacks the red team may deploy (default: every registered one)."""
+    ``deployments``: the attacks the red team may deploy (default: every registered one);
+    ``max_share``: the threat model, the largest share of the nodes one deployment may hold (the
+    scenario's own cheaters are kept as the scenario has them)."""
     from tqdm import tqdm
 
     from gaia_sim.runner import check_sample_budget, load_answers
@@ -338,7 +341,7 @@ def recommend(
     answers = answers if answers is not None else load_answers(base.answers)
     runner = runner or redteam.Runner()
     deployments = list(deployments or attacks_mod.deployments())
-    known = [{n: attacks_mod.attack(n).defaults()} for n in deployments]
+    known = [attacks_mod.within_share({n: attacks_mod.attack(n).defaults()}, max_share) for n in deployments]
     own = attacks_mod.of_scenario(base)  # the scenario's own threat: confirmed against every design
     known += [own] if own else []
     pool = []
@@ -357,6 +360,7 @@ def recommend(
         "budget": dataclasses.asdict(plan),
         "deployments": deployments,
         "scenario_attack": own,
+        "max_share": max_share,
     }
     history, found, pruned, tried = [], [], {"closed_form": 0, "measured_rates": 0}, set()
     measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)
@@ -372,7 +376,19 @@ def recommend(
                 fix = pool[pick]
             lv, design = fix
             verdict = verify(
-                design, lv, plan, seed, runner, answers, found, margin, max_false_slash, bar, deployments, own
+                design,
+                lv,
+                plan,
+                seed,
+                runner,
+                answers,
+                found,
+                margin,
+                max_false_slash,
+                bar,
+                deployments,
+                own,
+                max_share,
             )
             verdict.origin = origin
             history.append(verdict)
@@ -448,7 +464,19 @@ def null_scenarios(design, seed: int, plan: Budget) -> list:
 
 
 def verify(
-    design, levers, plan, seed, runner, answers, known, margin, max_false_slash, bar=None, deployments=None, own=None
+    design,
+    levers,
+    plan,
+    seed,
+    runner,
+    answers,
+    known,
+    margin,
+    max_false_slash,
+    bar=None,
+    deployments=None,
+    own=None,
+    max_share=None,
 ) -> Verdict:
     """Simulate the all-honest runs and the red team against ``design``; check (a), (b), (c)."""
     from gaia_sim import deterrence
@@ -469,6 +497,7 @@ def verify(
         deployments,
         bar,
         [own] if own else None,
+        max_share,
     )
     honest = _sum(null_rows, "honest")
     for a in search.confirmed:

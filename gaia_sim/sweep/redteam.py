@@ -18,6 +18,7 @@ Dask); ``gaia-sim recommend`` (:mod:`gaia_sim.sweep.recommend`) plays it against
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -195,17 +196,20 @@ def _counts(rows: list[dict], attacker: list[str]) -> dict[str, float]:
     return out | {f"attacker_{k}": total(k, attacker) for k in ("probed", "guilty")}
 
 
-def suggest_attack(trial, deployments: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def suggest_attack(
+    trial, deployments: list[str] | None = None, max_share: float | None = None
+) -> dict[str, dict[str, Any]]:
     """One point of the attacker space: a deployment, then each modifier that acts on it (on or
     off; one that conflicts with those already chosen is left off), with their parameters. Optuna
-    parameter names: ``deployment``, ``with.<modifier>``, ``<attack>.<parameter>``."""
+    parameter names: ``deployment``, ``with.<modifier>``, ``<attack>.<parameter>``. ``max_share``:
+    the threat model, the largest share of the nodes a deployment may hold (default: its space's)."""
     names = deployments or attacks_mod.deployments()
     dep = trial.suggest_categorical("deployment", list(names))
-    chosen = {dep: _suggest_params(trial, dep)}
+    chosen = {dep: _suggest_params(trial, dep, max_share)}
     for mod in attacks_mod.modifiers_for(dep):
         if not trial.suggest_categorical(f"with.{mod}", [False, True]):
             continue
-        params = _suggest_params(trial, mod)
+        params = _suggest_params(trial, mod, max_share)
         try:
             attacks_mod.combine({**chosen, mod: params})
         except UserError:
@@ -214,9 +218,11 @@ def suggest_attack(trial, deployments: list[str] | None = None) -> dict[str, dic
     return chosen
 
 
-def _suggest_params(trial, name: str) -> dict[str, Any]:
+def _suggest_params(trial, name: str, max_share: float | None = None) -> dict[str, Any]:
     out = {}
     for key, spec in attacks_mod.attack(name).space.items():
+        if key == "share" and max_share is not None:
+            spec = dataclasses.replace(spec, high=min(spec.high, max_share))
         if isinstance(spec, attacks_mod.Choice):
             out[key] = trial.suggest_categorical(f"{name}.{key}", list(spec.options))
         elif spec.integer:
@@ -264,6 +270,7 @@ def search_attacks(
     deployments: list[str] | None = None,
     progress=None,
     required: list | None = None,
+    max_share: float | None = None,
 ) -> AttackSearch:
     """Search the registered attacker space (:mod:`gaia_sim.attacks`) for the attack with the
     largest profit over honest against ``design`` (a Scenario: the protocol's parameters).
@@ -272,7 +279,8 @@ def search_attacks(
     ``seeds`` seeds spawned from ``seed`` (the same seeds for every attack), and told their mean
     gain; ``known`` attacks (e.g. found against another design) are tried first. The ``confirm``
     best distinct attacks, and every ``required`` one, are then rescored over ``confirm_seeds``
-    other seeds for their interval.
+    other seeds for their interval. ``max_share`` (the threat model) caps every deployment's share,
+    the ``known`` attacks' included (lowered to it).
     The batch size, not the executor, fixes the order of asks and tells, so serial, pool and Dask
     runs give the same study, the same best attack and the same numbers."""
     import optuna
@@ -285,11 +293,11 @@ def search_attacks(
     sampler = optuna.samplers.TPESampler(seed=int(seed), n_startup_trials=min(8, trials))
     study = optuna.create_study(direction="maximize", sampler=sampler)
     for chosen in known or []:
-        study.enqueue_trial(trial_params(chosen))
+        study.enqueue_trial(trial_params(chosen if max_share is None else attacks_mod.within_share(chosen, max_share)))
     scored: list[AttackScore] = []
     while len(scored) < trials:
         asked = [study.ask() for _ in range(min(batch, trials - len(scored)))]
-        chosen = [suggest_attack(t, deployments) for t in asked]
+        chosen = [suggest_attack(t, deployments, max_share) for t in asked]
         for t, score in zip(asked, score_attacks(design, chosen, search_seeds, runner, progress)):
             study.tell(t, score.mean if math.isfinite(score.mean) else -1e12)
             scored.append(score)
