@@ -93,11 +93,6 @@ class Attack:
         return {k: _middle(spec) for k, spec in self.space.items()}
 
 
-def largest_share(chosen: dict[str, dict[str, Any]]) -> float:
-    """The largest ``share`` any deployment of ``chosen`` (attack name -> parameters) puts in the network."""
-    return max((float(p["share"]) for p in chosen.values() if "share" in p), default=0.0)
-
-
 def within_share(chosen: dict[str, dict[str, Any]], max_share: float) -> dict[str, dict[str, Any]]:
     """``chosen`` with each deployment's ``share`` lowered to ``max_share`` where it was above (the
     threat model: attackers hold at most that share of the nodes)."""

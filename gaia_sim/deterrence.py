@@ -288,18 +288,18 @@ def mean_economics(scenario, answers, behaviour: str) -> tuple[float, float]:
     return sum(w * rv for w, (rv, _) in parts), sum(w * co for w, (_, co) in parts)
 
 
+def _net_by_stack(scenario, answers, behaviour: str, stacks) -> np.ndarray:
+    """Revenue - cost per epoch (:func:`epoch_economics`) of a ``behaviour`` node on each of ``stacks``."""
+    return np.array([np.subtract(*epoch_economics(scenario, answers, behaviour, s)) for s in stacks])
+
+
 def saving_by_stack(scenario, answers, behaviour: str) -> dict[str, float]:
     """C per stack: what a ``behaviour`` node on each stack of :func:`stack_mix` nets (revenue - cost,
     :func:`epoch_economics`) minus what an honest node on the same stack nets. Slower honest stacks
     lose requests to timeouts, so cheating saves their operators more (experiment e016)."""
-    out = {}
-    for stack, _ in stack_mix(scenario, answers):
-        cheat, honest = (
-            epoch_economics(scenario, answers, behaviour, stack),
-            epoch_economics(scenario, answers, "honest", stack),
-        )
-        out[stack] = float((cheat[0] - cheat[1]) - (honest[0] - honest[1]))
-    return out
+    stacks = [s for s, _ in stack_mix(scenario, answers)]
+    saving = _net_by_stack(scenario, answers, behaviour, stacks) - _net_by_stack(scenario, answers, "honest", stacks)
+    return dict(zip(stacks, saving.tolist()))
 
 
 def saving_spread(scenario, answers, behaviour: str, draws: int = 2000, level: float = 0.90) -> dict[str, float]:
@@ -313,25 +313,22 @@ def saving_spread(scenario, answers, behaviour: str, draws: int = 2000, level: f
     from gaia_sim import rng as rngs
     from gaia_sim.epoch.state import apportion
 
-    mix = [(s, w) for s, w in stack_mix(scenario, answers) if w > 0]
-    stacks, weights = [s for s, _ in mix], np.array([w for _, w in mix])
-    net = {
-        b: np.array([np.subtract(*epoch_economics(scenario, answers, b, s)) for s in stacks])
-        for b in (behaviour, "honest")
-    }
-    counts = {b: apportion(scenario.network.nodes_per_domain, scenario.population.model_dump()).count(b) for b in net}
-    rng = rngs.stream(scenario.seed, "saving-spread")
+    seats = apportion(scenario.network.nodes_per_domain, scenario.population.model_dump())
+    counts = {b: seats.count(b) for b in (behaviour, "honest")}
     if min(counts.values()) == 0:
         raise UserError(f"no {behaviour} or no honest node at the start: no cost saving to spread")
+    mix = stack_mix(scenario, answers)
+    stacks, weights = [s for s, _ in mix], np.array([w for _, w in mix])
+    net = {b: _net_by_stack(scenario, answers, b, stacks) for b in counts}
+    rng = rngs.stream(scenario.seed, "saving-spread")
     drawn = {b: rng.multinomial(counts[b], weights, size=draws) @ net[b] / counts[b] for b in net}
     c = drawn[behaviour] - drawn["honest"]
     low, high = np.quantile(c, [(1 - level) / 2, (1 + level) / 2])
-    mean_c = float(weights @ net[behaviour] - weights @ net["honest"])
     return {
-        "mean": mean_c,
+        "mean": float(weights @ (net[behaviour] - net["honest"])),
         "low": float(low),
         "high": float(high),
-        "worst_stack": max(saving_by_stack(scenario, answers, behaviour).values()),
+        "worst_stack": float((net[behaviour] - net["honest"]).max()),
     }
 
 

@@ -178,6 +178,10 @@ def test_recommendation_json_written_by_the_cli_is_plain_json(tmp_path, capsys):
     assert json.loads(json.dumps(doc, allow_nan=False)) == {"a": None, "b": [None, 1.0], "c": {"d": None}}
 
 
+def _largest_share(chosen) -> float:
+    return max((float(p["share"]) for p in chosen.values() if "share" in p), default=0.0)
+
+
 def test_the_threat_model_caps_every_attack_the_red_team_tries(tiny):
     """--max-share: no trial, enqueued known attacks included, deploys more than that share."""
     from gaia_sim import attacks
@@ -186,9 +190,9 @@ def test_the_threat_model_caps_every_attack_the_red_team_tries(tiny):
     known = [{"cache_replay": {"share": 0.45, "skip_rate": 1.0}}]
     kw = dict(trials=3, seed=2, seeds=1, confirm=1, confirm_seeds=2, batch=3, deployments=["cache_replay", "kb_skip"])
     out = redteam.search_attacks(design, known=known, max_share=0.2, **kw)
-    assert out.trials and all(attacks.largest_share(t.chosen) <= 0.2 for t in out.trials)
+    assert out.trials and all(_largest_share(t.chosen) <= 0.2 for t in out.trials)
     assert out.trials[0].chosen["cache_replay"]["share"] == 0.2  # the known attack, lowered to the cap
-    assert all(attacks.largest_share(t.chosen) <= 0.2 for t in out.confirmed)
+    assert all(_largest_share(t.chosen) <= 0.2 for t in out.confirmed)
     assert attacks.within_share({"burst": {"epoch_share": 0.9}}, 0.2) == {"burst": {"epoch_share": 0.9}}
 
 

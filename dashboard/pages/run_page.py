@@ -592,8 +592,7 @@ def stop_job(ctx, job_ref, session) -> tuple[str, str]:
     newest job the tab's session started. ``(message, class)``."""
     job = ctx.jobs.get(*_ref(job_ref))
     if job is None or job.done:
-        newest = ctx.jobs.latest(session)
-        job = newest if newest is not None and not newest.done else job
+        job = ctx.jobs.latest(session)
     if job is None or job.done:
         return "No run of this tab is running: nothing to stop.", "message"
     ctx.jobs.stop(job.id, job.owner)

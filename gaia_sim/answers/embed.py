@@ -121,8 +121,7 @@ def _embed_onnx(texts: list[str]) -> np.ndarray:
         tokens, mask = _padded([ids[i] for i in batch])
         out[batch] = session.run(None, {"input_ids": tokens, "attention_mask": mask})[0]
 
-    for done in _pool(os.getpid()).map(run, length_batches([len(x) for x in ids])):
-        del done
+    list(_pool(os.getpid()).map(run, length_batches([len(x) for x in ids])))  # waits; re-raises a batch's error
     return out
 
 
