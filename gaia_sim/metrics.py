@@ -171,7 +171,7 @@ def _events(out) -> dict[str, np.ndarray]:
         out.revision.behaviour_before,
     )
     probed = t.probed
-    answers = np.isfinite(t.embeddings[..., 0]).sum(axis=(1, 2)).astype(float)
+    answers = t.answers.astype(float)
     slash_ids = np.flatnonzero(slashed > 0)
     n_p, n_s = len(probed), len(slash_ids)
     return {

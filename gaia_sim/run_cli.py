@@ -6,7 +6,7 @@ import argparse
 import json
 
 from gaia_sim.results import check_run_dir, write_run
-from gaia_sim.runner import load_answers, simulate
+from gaia_sim.runner import check_workers, load_answers, simulate
 from gaia_sim.scenario import load_scenario, parse_overrides
 from gaia_sim.summary import summary_json, summary_text
 
@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH=VALUE",
         help="override any parameter, e.g. --set staking.node_stake=500 (TOML value syntax)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="judge the domains in this many worker processes (default 1; same results, faster for many domains)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--json", action="store_true", help="print the summary as JSON (for machines) instead of the table"
@@ -38,9 +44,10 @@ def run(args: argparse.Namespace) -> int:
         overrides["epochs"] = args.epochs
     if overrides:
         scenario = scenario.with_overrides(overrides, source=f"{args.scenario} (command-line overrides)")
+    check_workers(args.workers)
     check_run_dir(scenario, args.out)  # before any work: a folder we cannot write fails now, not after the run
     answers = load_answers(scenario.answers)
-    result = simulate(scenario, progress=not (args.quiet or args.json), answers=answers)
+    result = simulate(scenario, progress=not (args.quiet or args.json), answers=answers, workers=args.workers)
     out = write_run(result, args.out)
     if args.json:
         print(json.dumps(summary_json(result, answers) | {"results": str(out)}, indent=2))

@@ -73,6 +73,7 @@ def simulate(
     on_epoch: OnEpoch | None = None,
     answers: AnswerSource | None = None,
     on_epoch_interval_s: float = 0.5,
+    workers: int = 1,
 ) -> RunResult:
     """Simulate ``scenario.epochs`` epochs.
 
@@ -80,23 +81,35 @@ def simulate(
     ``on_epoch_interval_s`` seconds have passed since the last call, and always after the last
     epoch: building a partial result costs time that grows with the run, so a live view gets a
     fresh one about twice a second rather than after every epoch (0 = after every epoch).
+    ``workers`` > 1 judges the domains in that many worker processes
+    (:mod:`gaia_sim.epoch.parallel`; same results, worth it for many domains).
     """
+    from gaia_sim.epoch.parallel import domain_runner
     from gaia_sim.model import GaiaModel
 
     answers = answers or load_answers(scenario.answers)
     check_sample_budget(scenario, answers)
-    model = GaiaModel(scenario, answers)
-    bar = tqdm(total=scenario.epochs, desc=f"{scenario.name}", unit="epoch", disable=not progress)
-    last_call = time.monotonic()
-    for _ in range(scenario.epochs):
-        model.step()
-        bar.update(1)
-        now = time.monotonic()
-        if on_epoch is not None and (now - last_call >= on_epoch_interval_s or model.epoch == scenario.epochs):
-            on_epoch(model.epoch, scenario.epochs, collect(model))
-            last_call = time.monotonic()
-    bar.close()
+    workers = check_workers(workers)
+    with domain_runner(min(workers, scenario.network.domains), answers.embedding_matrix()) as domains:
+        model = GaiaModel(scenario, answers, domains)
+        bar = tqdm(total=scenario.epochs, desc=f"{scenario.name}", unit="epoch", disable=not progress)
+        last_call = time.monotonic()
+        for _ in range(scenario.epochs):
+            model.step()
+            bar.update(1)
+            now = time.monotonic()
+            if on_epoch is not None and (now - last_call >= on_epoch_interval_s or model.epoch == scenario.epochs):
+                on_epoch(model.epoch, scenario.epochs, collect(model))
+                last_call = time.monotonic()
+        bar.close()
     return collect(model)
+
+
+def check_workers(workers) -> int:
+    """``workers``, a whole number >= 1, or one clear error."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UserError(f"workers = {workers!r}: the number of worker processes must be a whole number >= 1")
+    return workers
 
 
 def collect(model) -> RunResult:

@@ -10,6 +10,7 @@ import numpy as np
 from gaia_sim import quorum
 from gaia_sim import rng as rngs
 from gaia_sim.detector import DETECTORS
+from gaia_sim.epoch.parallel import DomainRunner, DomainTask
 from gaia_sim.epoch.state import NetworkState, new_evidence
 from gaia_sim.epoch.traffic import Traffic, probe_answers, timeout_shares
 from gaia_sim.validators import Ballot
@@ -26,17 +27,17 @@ class Judgement:
     lead: np.ndarray  # validator id with the most stake among those who voted as the verdict went (-1: none)
 
 
-def run(state: NetworkState, traffic: Traffic, epoch: int) -> Judgement:
-    """Detector per domain (and the learned question selector's update), sequential evidence,
-    then the validators' votes and the quorum (:func:`decide`)."""
+def run(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner | None = None) -> Judgement:
+    """Detector per domain (run by ``domains``: in this process by default, or in worker
+    processes, :mod:`gaia_sim.epoch.parallel`), then, in domain order, the learned question
+    selector's update, sequential evidence, the validators' votes and the quorum (:func:`decide`)."""
     det, probed = state.scenario.detector, traffic.probed
     scores, p_values, flags = (np.full(len(probed), np.nan), np.ones(len(probed)), np.zeros(len(probed), bool))
-    for d in range(state.scenario.network.domains):
-        m = state.node_domain[probed] == d
-        if not m.any():  # every node of the domain left: nothing to judge
-            continue
-        x = traffic.embeddings if m.all() else traffic.embeddings[m]  # one domain: no copy
-        result = DETECTORS[det.name](x, alpha=det.alpha, **detector_options(state, d, epoch))
+    masks = [state.node_domain[probed] == d for d in range(state.scenario.network.domains)]
+    judged = [d for d, m in enumerate(masks) if m.any()]  # a domain whose nodes all left: nothing to judge
+    tasks = [DomainTask(det.name, det.alpha, detector_options(state, d, epoch), traffic.rows[masks[d]]) for d in judged]
+    for d, result in zip(judged, (domains or DomainRunner()).assess(tasks, traffic.matrix)):
+        m = masks[d]
         scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
         if state.question_selector is not None:
             state.question_selector.update(traffic.question_idx, result)

@@ -95,7 +95,7 @@ def _pay_validators(state: NetworkState, traffic: Traffic, slashing: Slashing, f
     then minted) by allocated stake x share of agreeing votes (rewards.split_by_stake), and pay
     ``probe_cost`` per probe answer of their domain if they query. Returns (reward, probe bill)."""
     r, c, led = state.scenario.rewards, state.scenario.costs, state.ledger
-    answers = np.isfinite(traffic.embeddings[..., 0]).sum(axis=(1, 2))
+    answers = traffic.answers
     per_domain = np.bincount(
         state.node_domain[traffic.probed], weights=answers, minlength=state.scenario.network.domains
     )

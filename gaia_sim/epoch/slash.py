@@ -189,7 +189,7 @@ def canary_flags(state: NetworkState, domain: int, traffic: Traffic, epoch: int)
     k = vp.canaries_per_epoch
     if k == 0:
         return np.zeros(k, bool)
-    real = traffic.embeddings[state.node_domain[traffic.probed] == domain]
+    real = traffic.embeddings_of(state.node_domain[traffic.probed] == domain)
     if len(real) == 0:
         return None
     rng = rngs.stream(state.scenario.seed, "canary", epoch, domain)

@@ -24,11 +24,27 @@ class Traffic:
     timed_out: np.ndarray
     compute_s: np.ndarray
     probed: np.ndarray  # node ids
-    embeddings: np.ndarray  # (probed, questions, samples, dim), NaN = no answer
+    rows: np.ndarray  # (probed, questions, samples) rows of ``matrix`` the probe answers are, -1 = no answer
+    matrix: np.ndarray  # the answer source's embedding matrix (rows, dim), not copied
     latency_s: float
     questions: list[str]  # this epoch's probe questions
     played: np.ndarray  # bool per node: active when the epoch began (jail, ejection or exit later in it)
     question_idx: np.ndarray | None = None  # their indices when chosen by the learned selector
+
+    def embeddings_of(self, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Embeddings of the probe answers of the probed nodes selected by ``nodes`` (a mask or
+        indices over ``probed``; None: all), (nodes, questions, samples, dim), NaN = no answer."""
+        return embed_rows(self.matrix, self.rows if nodes is None else self.rows[nodes])
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        """Embeddings of every probe answer (:meth:`embeddings_of` all probed nodes)."""
+        return self.embeddings_of()
+
+    @property
+    def answers(self) -> np.ndarray:
+        """Per probed node: how many probe answers came back."""
+        return (self.rows >= 0).sum(axis=(1, 2))
 
 
 def run(state: NetworkState, epoch: int) -> Traffic:
@@ -48,10 +64,11 @@ def run(state: NetworkState, epoch: int) -> Traffic:
     compute_s = cheated * state.user_s + (answered - cheated) * state.honest_s
     c = state.configs
     paid = rewards.paid_requests(answered, cheated, c.paid_share(state.honest_cfg), c.paid_share(state.user_cfg))
-    probed, embeddings, questions, idx = _probe(state, timeout_share, rng)
+    probed, rows, questions, idx = _probe(state, timeout_share, rng)
     latency = serving(state)["latency_s"]
+    matrix = state.answers.embedding_matrix()
     return Traffic(
-        answered, paid, timed_out, compute_s, probed, embeddings, latency, questions, state.active.copy(), idx
+        answered, paid, timed_out, compute_s, probed, rows, matrix, latency, questions, state.active.copy(), idx
     )
 
 
@@ -85,24 +102,29 @@ def queue_outcomes(state: NetworkState) -> dict:
 
 
 def _probe(state: NetworkState, timeout_share: np.ndarray, rng):
-    """Probed nodes (a share of each domain's active nodes), the epoch's questions, and the
-    embeddings of their answers (a probe lost in the queue is no answer)."""
+    """Probed nodes (a share of each domain's active nodes), the answer-source rows of their
+    answers (:func:`probe_rows`; a probe lost in the queue is no answer), the epoch's questions."""
     p, nd = state.scenario.probes, state.scenario.network.domains
     probed = np.concatenate(
         [plan_probes(np.flatnonzero(state.active & (state.node_domain == d)), p.probe_fraction, rng) for d in range(nd)]
     )
     questions, idx = _choose_questions(state, p.questions_per_epoch, rng)
-    return probed, probe_answers(state, probed, questions, timeout_share, rng), questions, idx
+    return probed, probe_rows(state, probed, questions, timeout_share, rng), questions, idx
 
 
-def probe_answers(state: NetworkState, probed, questions, timeout_share, rng) -> np.ndarray:
+def probe_rows(state: NetworkState, probed, questions, timeout_share, rng) -> np.ndarray:
     """One validator's answers from ``probed`` to ``questions``: which configuration served each
     probe (cheat draws), which probes were lost in the queue, and the bank draws; (probed, questions,
-    samples, dim), NaN = no answer."""
+    samples) rows of the answer source's embedding matrix, -1 = no answer."""
     shape = (len(probed), len(questions), state.scenario.probes.samples_per_question)
     cfg = _probe_configs(state, probed, shape, questions, rng)
     cfg[rng.random(shape) < timeout_share[probed][:, None, None]] = NO_ANSWER
-    return gather(state, cfg, questions, rng)
+    return gather_rows(state, cfg, questions, rng)
+
+
+def probe_answers(state: NetworkState, probed, questions, timeout_share, rng) -> np.ndarray:
+    """:func:`probe_rows` as embeddings, (probed, questions, samples, dim), NaN = no answer."""
+    return embed_rows(state.answers.embedding_matrix(), probe_rows(state, probed, questions, timeout_share, rng))
 
 
 def timeout_shares(state: NetworkState) -> np.ndarray:
@@ -143,8 +165,21 @@ def _choose_questions(state: NetworkState, k: int, rng) -> tuple[list[str], np.n
 
 
 def gather(state: NetworkState, cfg: np.ndarray, questions: list[str], rng) -> np.ndarray:
-    """Embeddings of the answers to ``questions`` from configs ``cfg`` (nodes, questions, samples);
-    NaN rows where no answer came back.
+    """Embeddings of the answers to ``questions`` from configs ``cfg`` (nodes, questions, samples):
+    :func:`embed_rows` of :func:`gather_rows`."""
+    return embed_rows(state.answers.embedding_matrix(), gather_rows(state, cfg, questions, rng))
+
+
+def embed_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The embeddings (float64) of answer-source ``rows`` (any shape), NaN where a row is -1 (no answer)."""
+    out = matrix[np.maximum(rows, 0)].astype(np.float64)
+    out[rows < 0] = np.nan
+    return out
+
+
+def gather_rows(state: NetworkState, cfg: np.ndarray, questions: list[str], rng) -> np.ndarray:
+    """Rows of the answer source's embedding matrix answering ``questions`` from configs ``cfg``
+    (nodes, questions, samples); -1 where no answer came back.
 
     Each node's answers to one question are distinct answers of the bank's pool (drawn without
     replacement), because a node that generates fresh samples does not repeat itself.
@@ -155,9 +190,7 @@ def gather(state: NetworkState, cfg: np.ndarray, questions: list[str], rng) -> n
             mask = cfg[:, qi, :] == c
             if mask.any():
                 rows[:, qi, :][mask] = _distinct_draws(state, c, q, mask.shape, rng)[mask]
-    out = state.answers.embedding_matrix()[np.maximum(rows, 0)].astype(np.float64)
-    out[rows < 0] = np.nan
-    return out
+    return rows
 
 
 def _distinct_draws(state: NetworkState, c: int, question: str, shape: tuple[int, int], rng) -> np.ndarray:
