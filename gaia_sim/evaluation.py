@@ -79,6 +79,15 @@ def draw_node(pool: Pool, questions: np.ndarray, samples: int, rng: np.random.Ge
     return np.stack(out)
 
 
+def diluted_node(honest: Pool, cheat: Pool, questions, samples: int, share: float, rng, run: int) -> np.ndarray:
+    """(Q, S, D) answers of a node that serves each answer from ``cheat`` with probability ``share``
+    (diluted cheating), else from ``honest`` (its stack ``run``); :func:`draw_node` for both."""
+    good = draw_node(honest, questions, samples, rng, run)
+    bad = draw_node(cheat, questions, samples, rng, 0)
+    swap = rng.random((len(questions), samples)) < share
+    return np.where(swap[..., None], bad, good)
+
+
 @dataclass(frozen=True)
 class TrialSpec:
     """One evaluated setting: who claims what, who cheats with what, budget and honest runs."""

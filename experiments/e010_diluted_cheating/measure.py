@@ -15,15 +15,7 @@ import numpy as np
 
 from gaia_sim.answers.bank import load_default_bank
 from gaia_sim.detector import assess
-from gaia_sim.evaluation import Pool, bank_pools, draw_node
-
-
-def diluted_node(honest: Pool, cheat: Pool, qs, samples: int, share: float, rng, run: int) -> np.ndarray:
-    """(Q, S, D): each answer from ``cheat`` with probability ``share``, else from ``honest`` (its stack ``run``)."""
-    good = draw_node(honest, qs, samples, rng, run)
-    bad = draw_node(cheat, qs, samples, rng, 0)
-    swap = rng.random((len(qs), samples)) < share
-    return np.where(swap[..., None], bad, good)
+from gaia_sim.evaluation import bank_pools, diluted_node
 
 
 def trial(pools, role, share, questions, samples, rng, nodes=30, cheaters=3):
