@@ -332,6 +332,29 @@ def saving_spread(scenario, answers, behaviour: str, draws: int = 2000, level: f
     }
 
 
+def drawn_saving(scenario, answers, behaviour: str) -> float:
+    """C of the network this scenario's seed draws, known before the run: the model's network is
+    built (the seed fixes which stack each node runs) and C is the ``behaviour`` nodes' mean net
+    (revenue - cost per stack, :func:`epoch_economics`) minus the honest nodes' mean net, over the
+    stacks they were drawn on, instead of the expected stack mix (:func:`saving_spread` gives its
+    spread over draws). Experiment e016 found the closed form right for the network as drawn."""
+    from gaia_sim.model import GaiaModel
+
+    state = GaiaModel(scenario, answers=answers).state
+    held = ~state.free_slot  # slots an operator holds at the start
+    drawn = np.array([str(s) for s in state.stack_role[held]])
+    behaviours = np.array([str(b) for b in state.behaviour[held]])
+    stacks = sorted(set(drawn))
+    mean_net = {}
+    for b in (behaviour, "honest"):
+        on = drawn[behaviours == b]
+        if len(on) == 0:
+            raise UserError(f"the network seed {scenario.seed} draws has no {b} node: no cost saving to compute")
+        net = dict(zip(stacks, _net_by_stack(scenario, answers, b, stacks)))
+        mean_net[b] = float(np.mean([net[s] for s in on]))
+    return mean_net[behaviour] - mean_net["honest"]
+
+
 def verdict_pass_share(scenario, behaviour: str) -> float:
     """1 if the validators that vote guilty on a caught ``behaviour`` node hold the quorum, else 0.
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from gaia_sim.deterrence import Deterrence, detection_probability, margin_grid, posp_bound
+from gaia_sim.errors import UserError
 
 
 def test_posp_bound_hand_checked():
@@ -72,6 +73,28 @@ def test_missing_inputs_fall_back_pessimistically():
     d = Deterrence(0.5, 0.5, 100.0, 0.0, 1.0)
     assert d.min_stake == pytest.approx(4.0) and d.stake_for_margin(1.0) == pytest.approx(8.0)
     assert not d.participation_margin >= 0 and d.max_stake == float("-inf") and d.band_empty
+
+
+def test_drawn_saving_is_the_c_of_the_network_a_seed_draws():
+    """deterrence.drawn_saving: C of the network as built, known before the run (e016, e018)."""
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/boundary/lazy_deterred.toml")
+    answers = load_answers(scenario.answers)
+    by_stack = deterrence.saving_by_stack(scenario, answers, "lazy")
+    flat = scenario.with_overrides({"behaviours.honest.stack_variation": 0.0, "seed": 11})
+    assert deterrence.drawn_saving(flat, answers, "lazy") == pytest.approx(by_stack["claimed"])
+    expected = deterrence.from_scenario(scenario, answers, "lazy").cost_saving
+    # e016's seed put 13 of its 24 honest nodes on the slow stacks: C +22% over the expected mix
+    lottery = deterrence.drawn_saving(scenario.with_overrides({"seed": 233227757}), answers, "lazy")
+    assert lottery == pytest.approx(1.22 * expected, rel=0.02)
+    spread = deterrence.saving_spread(scenario, answers, "lazy")
+    drawn = [deterrence.drawn_saving(scenario.with_overrides({"seed": s}), answers, "lazy") for s in range(1, 7)]
+    assert len(set(drawn)) > 1 and spread["low"] - 0.2 < float(np.mean(drawn)) < spread["high"] + 0.2
+    with pytest.raises(UserError, match="no model_swapping node"):
+        deterrence.drawn_saving(scenario, answers, "model_swapping")
 
 
 def test_saving_spread_brackets_the_expected_mix_and_collapses_without_stack_variation():

@@ -104,26 +104,12 @@ def boundary(runs: pd.DataFrame, plan: dict, seed: int = 0) -> dict:
 
 # ---- post hoc (not part of the rule fixed before the run) --------------------------------------------
 def realized_saving(scenario, answers, behaviour: str) -> float:
-    """C of one replicate's network as built: the cheaters' mean net (revenue - cost, closed form per
-    stack, :func:`gaia_sim.deterrence.epoch_economics`) over the stacks they were drawn on, minus the
+    """C of one replicate's network as built (:func:`gaia_sim.deterrence.drawn_saving`, which this
+    analysis first computed): the cheaters' mean net over the stacks they were drawn on, minus the
     honest nodes' mean over theirs, instead of the expected stack mix."""
-    from collections import Counter
-
     from gaia_sim import deterrence
-    from gaia_sim.model import GaiaModel
 
-    state = GaiaModel(scenario.with_overrides({"epochs": 1}), answers=answers).state
-    drawn = Counter((str(b), str(s)) for b, s in zip(state.behaviour, state.stack_role) if str(b))
-
-    def mean_net(b):
-        nets = [
-            (n, np.subtract(*deterrence.epoch_economics(scenario, answers, b, s)))
-            for (bb, s), n in drawn.items()
-            if bb == b
-        ]
-        return sum(n * v for n, v in nets) / sum(n for n, _ in nets)
-
-    return float(mean_net(behaviour) - mean_net("honest"))
+    return deterrence.drawn_saving(scenario, answers, behaviour)
 
 
 def realized(runs: pd.DataFrame, plan: dict, scenario) -> pd.DataFrame:
