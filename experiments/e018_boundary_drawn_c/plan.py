@@ -1,0 +1,78 @@
+"""e018 plan: place every run of the boundary experiment at a margin in units of *its own network's*
+C, known before the run (``deterrence.drawn_saving``: the seed fixes which stack each node runs).
+
+Same threats, scenarios, calibrated p and q, and margins as e016 (its plan.json, frozen); five new
+replicate seeds per threat; for each (seed, margin) the stake that puts the closed-form margin at
+margin x C_own, with C_own the C of the network that seed draws. A network whose C_own is below
+MIN_C x the expected-mix C is skipped (the seeds are taken in order from a fixed pool): with C <= 0
+every stake deters and no cell can sit on the cheating side, and a tiny C leaves margins too small
+to resolve. Writes plan.json.
+
+    PYTHONPATH=. .venv/bin/python experiments/e018_boundary_drawn_c/plan.py
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+E016 = ROOT / "experiments" / "e016_boundary_near_line" / "plan.json"
+SEED_POOL = [int(s) for s in np.random.SeedSequence(2018).generate_state(40)]  # fixed before any run
+REPLICATES = 5
+MIN_C = 0.25  # a network is used when its own C >= MIN_C x the expected-mix C (see place)
+
+
+def place(threat: str, cell: dict) -> list[dict]:
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+
+    base = load_scenario(ROOT / cell["scenario"])
+    answers = load_answers(base.answers)
+    behaviour = deterrence.main_cheater(base)
+    runs, used, skipped = [], 0, []
+    for seed in SEED_POOL:
+        if used == REPLICATES:
+            break
+        scenario = base.with_overrides({"seed": seed})
+        c_own = deterrence.drawn_saving(scenario, answers, behaviour)
+        if c_own < MIN_C * cell["C"]:
+            skipped.append(round(c_own, 3))
+            continue
+        used += 1
+        d = deterrence.from_scenario(scenario, answers, tpr=cell["p"], fpr=cell["q"], verdict_rates=True)
+        d = replace(d, cost_saving=c_own)
+        for m in cell["margins_over_C"]:
+            runs.append(
+                {
+                    "threat": threat,
+                    "scenario": cell["scenario"],
+                    "seed": seed,
+                    "margin_over_C": m,
+                    "C_own": c_own,
+                    "C_expected": cell["C"],
+                    "stake": round(d.stake_for_margin(m * c_own), 4),
+                }
+            )
+    print(f"{threat}: skipped networks with own C {skipped} (below {MIN_C} x {cell['C']:.3f})")
+    return runs
+
+
+def main() -> None:
+    from gaia_sim.sweep.store import atomic_text
+
+    e016 = json.loads(E016.read_text())
+    runs = [r for threat, cell in e016.items() for r in place(threat, cell)]
+    for threat in e016:
+        own = sorted({r["seed"]: r["C_own"] for r in runs if r["threat"] == threat}.items())
+        print(f"{threat}: C expected {e016[threat]['C']:.3f}, own C by seed " + ", ".join(f"{c:.3f}" for _, c in own))
+    atomic_text(HERE / "plan.json", json.dumps({"min_c": MIN_C, "runs": runs}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
