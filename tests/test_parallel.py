@@ -23,9 +23,16 @@ def _scenario(scenarios_dir, **extra):
     )
 
 
-@pytest.mark.parametrize("selection", ["random", "learned"])
-def test_two_workers_write_the_serial_runs_bytes(tmp_path, scenarios_dir, standin, selection):
-    scenario = _scenario(scenarios_dir, **{"probes.question_selection": selection})
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"probes.question_selection": "random"},
+        {"probes.question_selection": "learned"},
+        {"validation.independent_probes": True, "epochs": 4},  # every validator's own detector run
+    ],
+)
+def test_two_workers_write_the_serial_runs_bytes(tmp_path, scenarios_dir, standin, extra):
+    scenario = _scenario(scenarios_dir, **extra)
     serial = write_run(simulate(scenario, answers=standin), tmp_path / "serial")
     pooled = write_run(simulate(scenario, answers=standin, workers=2), tmp_path / "pooled")
     for t in TABLES:

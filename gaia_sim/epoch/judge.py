@@ -9,10 +9,9 @@ import numpy as np
 
 from gaia_sim import quorum
 from gaia_sim import rng as rngs
-from gaia_sim.detector import DETECTORS
 from gaia_sim.epoch.parallel import DomainRunner, DomainTask
 from gaia_sim.epoch.state import NetworkState, new_evidence
-from gaia_sim.epoch.traffic import Traffic, probe_answers, timeout_shares
+from gaia_sim.epoch.traffic import Traffic, probe_rows, timeout_shares
 from gaia_sim.validators import Ballot
 
 
@@ -43,25 +42,31 @@ def run(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner
             state.question_selector.update(traffic.question_idx, result)
     if state.evidence is not None:
         flags = state.evidence.update(probed, p_values)
-    own = validator_flags(state, traffic, epoch) if state.scenario.validation.independent_probes else None
+    own = validator_flags(state, traffic, epoch, domains) if state.scenario.validation.independent_probes else None
     return decide(state, probed, flags, scores, p_values, own)
 
 
-def validator_flags(state: NetworkState, traffic: Traffic, epoch: int) -> np.ndarray:
+def validator_flags(
+    state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner | None = None
+) -> np.ndarray:
     """(validators, probed) bool: each querying validator's own verdict on the nodes of its domain,
     from its own probe answers (own cheat, queue and bank draws; same questions) through the
-    detector and its own sequential evidence (``validation.independent_probes``)."""
+    detector (run by ``domains``, as in :func:`run`) and its own sequential evidence
+    (``validation.independent_probes``)."""
     det, probed = state.scenario.detector, traffic.probed
     out = np.zeros((len(state.validators), len(probed)), dtype=bool)
     timeout = timeout_shares(state)
+    asked, tasks = [], []
     for v, validator in enumerate(state.validators):
         m = state.node_domain[probed] == state.validator_domain[v]
         if not m.any() or not validator.queries:
             continue
         rng = rngs.stream(state.scenario.seed, "validator-probes", epoch, v)
-        answers = probe_answers(state, probed[m], traffic.questions, timeout, rng)
+        rows = probe_rows(state, probed[m], traffic.questions, timeout, rng)
         options = detector_options(state, int(state.validator_domain[v]), epoch, validator=v)
-        result = DETECTORS[det.name](answers, alpha=det.alpha, **options)
+        asked.append((v, m))
+        tasks.append(DomainTask(det.name, det.alpha, options, rows))
+    for (v, m), result in zip(asked, (domains or DomainRunner()).assess(tasks, traffic.matrix)):
         out[v, m] = (
             result.flagged if state.evidence is None else _own_evidence(state, v).update(probed[m], result.p_value)
         )

@@ -122,11 +122,6 @@ def probe_rows(state: NetworkState, probed, questions, timeout_share, rng) -> np
     return gather_rows(state, cfg, questions, rng)
 
 
-def probe_answers(state: NetworkState, probed, questions, timeout_share, rng) -> np.ndarray:
-    """:func:`probe_rows` as embeddings, (probed, questions, samples, dim), NaN = no answer."""
-    return embed_rows(state.answers.embedding_matrix(), probe_rows(state, probed, questions, timeout_share, rng))
-
-
 def timeout_shares(state: NetworkState) -> np.ndarray:
     """Per node: the share of requests its serving profile loses to queue timeouts (read-only)."""
     return serving(state)["timeout_share"]
