@@ -150,10 +150,16 @@ def run(args: argparse.Namespace) -> int:
     if mix.get("honest", 0.0) > 0 and mix.get(behaviour, 0.0) > 0:
         spread = deterrence.saving_spread(scenario, answers, behaviour)
         high = replace(d, cost_saving=spread["high"])
+        drawn = replace(d, cost_saving=deterrence.drawn_saving(scenario, answers, behaviour))
         out["saving_spread"] = spread | {
             "min_stake_at_high": {
                 str(f): _min_stake(high, f, scenario, rates["slash_share"], behaviour) for f in fractions
-            }
+            },
+            "seed": scenario.seed,
+            "drawn": drawn.cost_saving,
+            "min_stake_drawn": {
+                str(f): _min_stake(drawn, f, scenario, rates["slash_share"], behaviour) for f in fractions
+            },
         }
     if shares:
         curve = [
@@ -212,6 +218,8 @@ def _spread_lines(o: dict) -> list[str]:
         f" stack saves {s['worst_stack']:.3f} (experiment e016: outcomes follow the C of the network as drawn)",
         "  smallest deterring stake at the upper C: "
         + ", ".join(f"f={f}: {_fmt(v)}" for f, v in s["min_stake_at_high"].items()),
+        f"  C of the network seed {s['seed']} draws (known before the run): {s['drawn']:.3f}; its smallest deterring"
+        " stake: " + ", ".join(f"f={f}: {_fmt(v)}" for f, v in s["min_stake_drawn"].items()),
     ]
 
 

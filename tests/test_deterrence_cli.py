@@ -49,6 +49,11 @@ def test_deterrence_command_reports_margin_min_stake_and_basin(scenarios_dir, tm
     assert Deterrence(p, 1.0, s1, o["reward_R"], o["cost_saving_C"], false_positive=q).margin == pytest.approx(
         0, abs=1e-9
     )
+    # the C of the network the scenario's seed draws, and a stake that deters that network exactly
+    drawn = o["saving_spread"]["drawn"]
+    assert f"C of the network seed {o['saving_spread']['seed']} draws" in text and f"{drawn:.3f}" in text
+    s_drawn = o["saving_spread"]["min_stake_drawn"]["1.0"]
+    assert Deterrence(p, 1.0, s_drawn, o["reward_R"], drawn, false_positive=q).margin == pytest.approx(0, abs=1e-9)
     shares, power = [float(x) for x in o["power_by_share"]], list(o["power_by_share"].values())
     assert o["basin_edge"] == pytest.approx(
         basin_edge(
