@@ -33,6 +33,7 @@ from scipy import stats as sps
 
 from gaia_sim.detector import calibration
 from gaia_sim.detector._common import Assessment, Summary, bh_reject, fill_nan, nan_median, summarize
+from gaia_sim.detector.coordination import shared_answer_groups
 from gaia_sim.errors import UserError
 from gaia_sim.rng import smallest_per_row
 
@@ -553,6 +554,7 @@ def assess_default(
     first_pass: str = "core",
     seed: int = 0,
     share_test: bool = True,
+    coordination: bool = False,
 ) -> Assessment:
     """The calibrated detector; see the module docstring.
 
@@ -564,7 +566,9 @@ def assess_default(
     thirds closest to the consensus, see :func:`geometric_core` and :func:`_first_pass`; "all":
     every answering node is a peer in pass 1); ``seed`` of the bootstrap (the result is deterministic given the seed);
     ``share_test`` (also test each node's count of outlying answers, :func:`answer_outlier_p`, for
-    diluted cheating; Bonferroni over the three tests).
+    diluted cheating; Bonferroni over the three tests); ``coordination`` (keep nodes that replay one
+    shared answer set out of the core, the peers and the reference,
+    :func:`gaia_sim.detector.coordination.shared_answer_groups`; they are still judged).
     """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
@@ -578,7 +582,9 @@ def assess_default(
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
     half = max(boot // 2, 100)  # screening passes only decide who is a peer
     questions = [_Question(x, s, c, q) for q in range(x.shape[1])]  # shared by every pass
-    peers, reference, core = _first_pass(questions, s, d, answered, w, half, rng, dispersion, screen, first_pass)
+    # coordinated replay groups (one shared answer set) are kept out of the sets that must be honest
+    candidates = answered & ~shared_answer_groups(x, answered) if coordination else answered
+    peers, reference, core = _first_pass(questions, s, d, candidates, w, half, rng, dispersion, screen, first_pass)
     for _ in range(max(int(passes), 2) - 2):
         q_values = question_p_values(questions, s, d, peers, half, rng)
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
