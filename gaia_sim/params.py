@@ -238,6 +238,11 @@ class DetectorParams(Group):
         "choice",
         "sequential evidence after a guilty verdict: restart: the node's e-process starts again at 1 (a node is convicted by accumulated evidence at most every other epoch); spend: its balance is divided by e(p_floor) = 20.8 (convicted every epoch once evidence suffices; honest false verdicts on the bank 3.1e-3 -> 5.3e-3 per node-epoch, see docs/detector.md)",
     )
+    coordination: bool = F(
+        False,
+        "flag",
+        "default detectors: keep nodes that return one shared answer set (coordinated cache replay) out of the consensus core, peer pool and empirical null (gaia_sim/detector/coordination.py; experiment e019: replayers caught at 0.9+ up to 45% of nodes instead of breaking down from 30%)",
+    )
     bootstrap: int = F(
         400,
         "pseudo-nodes",

@@ -45,3 +45,21 @@ def test_forty_percent_coordinated_replayers_are_caught_only_with_the_screen():
     screened = assess(x, 0.01, seed=1, coordination=True).flagged
     assert plain[bad].mean() < 0.5
     assert screened[bad].all() and screened[~bad].sum() <= 1
+
+
+def test_the_simulation_passes_the_screen_to_the_detector():
+    """detector.coordination in a scenario: 40% of nodes replaying the bank's one cached answer per
+    question get guilty verdicts with the screen (every other epoch: the evidence restarts after a
+    verdict), none without it (e019: 0.005 per single-epoch decision)."""
+    from gaia_sim.runner import simulate
+    from gaia_sim.scenario import load_scenario
+
+    base = load_scenario("scenarios/lazy_nodes.toml").with_overrides(
+        {"epochs": 4, "population.honest": 0.6, "population.lazy": 0.4, "strategy.revision_rate": 0.0}
+    )
+    rates = {}
+    for screen in (False, True):
+        events = simulate(base.with_overrides({"detector.coordination": screen})).events
+        verdicts = events[(events["kind"] == "verdict") & (events["behaviour"] == "lazy")]
+        rates[screen] = float(verdicts["flagged"].mean())  # the guilty verdict
+    assert rates[False] < 0.1 and rates[True] >= 0.45  # restart after a verdict: at most every other epoch

@@ -80,14 +80,14 @@ def _own_evidence(state: NetworkState, validator: int):
 
 
 def detector_options(state: NetworkState, domain: int, epoch: int, validator: int | None = None) -> dict:
-    """Bootstrap size and a fresh bootstrap seed per epoch and domain (and validator, when each
-    validator runs its own detector) for the default detectors."""
+    """Bootstrap size, the coordination screen and a fresh bootstrap seed per epoch and domain (and
+    validator, when each validator runs its own detector) for the default detectors."""
     det = state.scenario.detector
     if not det.name.startswith("default"):
         return {}
     key = (epoch, domain) if validator is None else (epoch, domain, "validator", validator)
     seed = int(rngs.stream(state.scenario.seed, "detector", *key).integers(2**31))
-    return {"boot": det.bootstrap, "seed": seed}
+    return {"boot": det.bootstrap, "seed": seed, "coordination": det.coordination}
 
 
 def decide(
