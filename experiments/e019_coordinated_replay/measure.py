@@ -51,9 +51,9 @@ class Probe:
             self.seen["peers"] = peers.copy()
             return q_values(questions, s, d, peers, boot, rng)
 
-        def empirical_null_p(p, floor, reference, screen=0.05):
+        def empirical_null_p(p, floor, reference, *args):
             self.seen["reference"] = reference.copy()
-            return null(p, floor, reference, screen)
+            return null(p, floor, reference, *args)
 
         detector.geometric_core = geometric_core
         detector.question_p_values = question_p_values

@@ -286,7 +286,7 @@ def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def empirical_null_p(
-    p: np.ndarray, floor: float, reference: np.ndarray, screen: float = 0.05
+    p: np.ndarray, floor: float, reference: np.ndarray, screen: float = 0.05, eligible: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Calibrate node p-values against the peers: normal scores, robust z, pivot p-value.
 
@@ -299,10 +299,12 @@ def empirical_null_p(
     of that pivot for N normal peers of which the top ``min(k, ceil(screen N))`` were set aside
     (k nodes were screened; beyond the share an all-honest domain would screen they count as
     suspects, not as honest extremes)
-    (:mod:`gaia_sim.detector.calibration`). Returns (robust z, p), NaN/1 where p is NaN.
+    (:mod:`gaia_sim.detector.calibration`). N counts the ``eligible`` nodes (default: all): nodes
+    set aside before any test (a coordinated replay group) are not peers the pivot draws.
+    Returns (robust z, p), NaN/1 where p is NaN.
     """
     valid = ~np.isnan(p)
-    n = int(valid.sum())
+    n = int((valid if eligible is None else valid & eligible).sum())
     if n < MIN_PEERS:
         return np.full(p.shape, np.nan), np.ones(p.shape)
     u = special.ndtri(1.0 - np.clip(p, 1e-300, 1.0 - 1e-16))
@@ -345,14 +347,15 @@ def combined(q_values, s, weights, dispersion: bool):
     return loc, (fisher_combine(q_disp, weights), scale_floor(tied, s.count > 0, pseudo_disp, weights))
 
 
-def node_level(q_values, s, weights, reference, dispersion: bool, screen: float = 0.05, tests=None):
+def node_level(q_values, s, weights, reference, dispersion: bool, screen: float = 0.05, tests=None, eligible=None):
     """Per-node location and dispersion p-values from the per-question ones (Fisher, then the
     empirical null learned over the ``reference`` nodes) and their robust z-scores. ``tests``:
-    :func:`combined` of these ``q_values`` when already computed."""
+    :func:`combined` of these ``q_values`` when already computed; ``eligible``: see
+    :func:`empirical_null_p`."""
     loc, disp = combined(q_values, s, weights, dispersion) if tests is None else tests
-    z_loc, p_loc = empirical_null_p(*loc, reference, screen)
+    z_loc, p_loc = empirical_null_p(*loc, reference, screen, eligible)
     nan = np.full_like(p_loc, np.nan)
-    z_disp, p_disp = (nan, nan) if disp is None else empirical_null_p(*disp, reference, screen)
+    z_disp, p_disp = (nan, nan) if disp is None else empirical_null_p(*disp, reference, screen, eligible)
     return p_loc, p_disp, z_loc, z_disp, q_values[0]
 
 
@@ -589,7 +592,7 @@ def assess_default(
         q_values = question_p_values(questions, s, d, peers, half, rng)
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
     q_values = question_p_values(questions, s, d, peers, boot, rng)
-    p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen)
+    p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen, eligible=candidates)
     # the share test's conformal pool: trusted peers inside the geometric core, so that colluders
     # who share one cheap configuration do not make each other's answers look typical
     pool = peers & core if (peers & core).sum() >= MIN_PEERS else peers
