@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="X",
         help="threat model: the largest share of the nodes one attack may hold, 0.05-0.45 (default 0.45; the "
-        "default detector's consensus breaks down between 0.35 and 0.4 coordinated replayers, docs/mechanism.md)",
+        "default detector's consensus breaks down between 0.35 and 0.4 coordinated replayers, docs/mechanism.md; detector.coordination = true in the scenario screens them, e019)",
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS", help="run simulations on a Dask cluster (or 'local')")
