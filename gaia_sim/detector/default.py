@@ -34,14 +34,16 @@ from scipy import stats as sps
 from gaia_sim.detector import calibration
 from gaia_sim.detector._common import Assessment, Summary, bh_reject, fill_nan, nan_median, summarize
 from gaia_sim.errors import UserError
-from gaia_sim.rng import smallest_per_row
 
 TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identical answers)
 MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries no verdict
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
 OUTLIER_LEVEL = 0.01  # per-answer test: an answer beyond this share of the peers' answers is outlying
-BLOCK = 128  # pseudo-nodes summed at a time: (BLOCK, D) temporaries stay in cache (same sums, ~4% faster detector)
+# Gram mode (see _Question) when P (P + N) <= GRAM_RATIO x the rows an assessment's pseudo-nodes draw:
+# a float32 matrix product costs ~GRAM_RATIO times less per multiply-add than gathering and summing rows
+GRAM_RATIO = 40
+BLOCK = 128  # pseudo-nodes summed at a time without the Gram matrix: (BLOCK, D) temporaries stay in cache
 
 
 def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
@@ -89,14 +91,37 @@ def refined_centre(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
 
 
-def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
-    """(boot, n) pool indices: without replacement within a pseudo-node (a node's answers are
-    distinct generations) when the pool is small enough for it to matter, else with replacement."""
-    if pool_size >= 200 * n or n > pool_size:
-        return rng.integers(0, pool_size, size=(boot, n))
-    r = rng.random((boot, pool_size))  # the n smallest of uniform keys: n distinct uniform pool indices
-    # argpartition returns n <= 3 of them in ascending order: smallest_per_row, same indices, faster
-    return smallest_per_row(r, n) if n <= 3 else np.argpartition(r, n - 1, axis=1)[:, :n]
+_BLAS = []  # threadpoolctl's controller of the loaded BLAS libraries, made on first use
+
+
+def _one_blas_thread():
+    """Context in which BLAS runs on one thread: the Gram products are too small to gain from more
+    (same wall time, twice the CPU time on two cores, the spare threads spinning)."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+def _draw(rng, pool_size: int, n: np.ndarray) -> np.ndarray:
+    """(R, max n) pool positions, row r drawing ``n[r]`` of them (its other columns hold
+    ``pool_size``, a sentinel): without replacement within a pseudo-node (a node's answers are
+    distinct generations) when the pool is small enough for it to matter, else with replacement.
+
+    Without replacement the k-th draw is uniform over the ``pool_size - k`` positions not yet drawn
+    (an integer below ``pool_size - k`` stepped past the drawn positions in ascending order), so
+    every ordered n-subset is equally likely, at O(n^2) per row instead of sorting ``pool_size``
+    random keys."""
+    distinct = (pool_size < 200 * n) & (n <= pool_size)
+    out = np.full((len(n), int(n.max())), pool_size, dtype=np.int64)
+    for k in range(out.shape[1]):
+        v = rng.integers(0, np.maximum(np.where(distinct, pool_size - k, pool_size), 1))
+        if k:
+            for drawn in (out[:, :1] if k == 1 else np.sort(out[:, :k], axis=1)).T:
+                v += distinct & (v >= drawn)
+        out[:, k] = np.where(n > k, v, pool_size)
+    return out
 
 
 class _Question:
@@ -105,73 +130,110 @@ class _Question:
     assessment, shared by its passes.
 
     A pseudo-node drawing the rows g_1..g_n has squared distance |sum_k y_k|^2 / n^2 to the centre
-    and within scatter (sum_k |y_k|^2 - |sum_k y_k|^2 / n) / (n - 1): the statistics of its (n, D)
-    answers from one sum over the drawn rows and their precomputed squared norms.
+    and within scatter (sum_k |y_k|^2 - |sum_k y_k|^2 / n) / (n - 1), and its product with a peer's
+    offset o is sum_k y_k . o: computed from the sum over its drawn rows or, when the question has
+    few rows (P) for the pseudo-nodes drawn from them, from their Gram matrix, |sum_k y_k|^2 =
+    sum_kl y_k . y_l, and o = the mean of that peer's rows (one single-precision (P, P) matrix
+    product instead of gathering n (D,) rows per pseudo-node). Row ``size`` (P) is a zero row: the
+    sentinel that pads :func:`_draw`'s rows.
     """
 
-    def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int):
-        flat = np.flatnonzero(s.present[:, q, :])
-        self.node, sample = np.divmod(flat, s.present.shape[2])
-        self.y = x[self.node, q, sample].astype(np.float64, copy=False) - c[q]  # (P, D)
-        self.sq = np.einsum("pd,pd->p", self.y, self.y)
-        self.offsets = s.mean[:, q] - c[q]  # (N, D) each node's offset from the centre (NaN: no answer)
+    def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int, draws: int):
+        present = s.present[:, q, :]
+        if present.all():  # every answer present: the rows in (node, sample) order without an index
+            self.node = np.repeat(np.arange(present.shape[0]), present.shape[1])
+            rows = x[:, q].reshape(-1, x.shape[-1])
+        else:
+            self.node, sample = np.divmod(np.flatnonzero(present), present.shape[1])
+            rows = x[self.node, q, sample]
+        self.size = len(rows)
+        self.first = np.cumsum(s.count[:, q]) - s.count[:, q]  # (N,) each node's first row
+        self.counts = np.unique(s.count[:, q][s.count[:, q] > 0])
+        self.offsets = fill_nan(s.mean[:, q] - c[q], 0.0)  # (N, D) each node's offset from the centre (0: no answer)
         self.offset_sq = np.einsum("nd,nd->n", self.offsets, self.offsets)
+        gram = self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum())
+        dtype = np.float32 if gram or x.dtype == np.float32 else np.float64
+        self.y = np.zeros((self.size + 1, x.shape[-1]), dtype=dtype)
+        np.subtract(rows, c[q], out=self.y[:-1], casting="same_kind")
+        if gram:
+            with _one_blas_thread():
+                self.gram = (self.y @ self.y.T).astype(np.float64)
+            self.sq = np.diagonal(self.gram)
+        else:
+            self.gram, self.sq = None, np.einsum("pd,pd->p", self.y, self.y, dtype=np.float64)
 
     def pool(self, peers: np.ndarray) -> np.ndarray:
         """Rows of the peers' answers (bool (N,) ``peers``), in (node, sample) order."""
         return np.flatnonzero(peers[self.node])
 
-    def sums(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-        """sum_k y_k (boot, D), |sum_k y_k|^2 and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows
-        ``g`` (boot, n). One row each (n = 1): both squares are the rows' precomputed squared norms
-        (bit for bit what the sum's einsum gives) and the (boot, D) sum is not formed (None).
-        Summed row by row (the same sums as .sum(1), without a (boot, n, D) array), ``BLOCK``
-        pseudo-nodes at a time."""
-        if g.shape[1] == 1:
-            sq = self.sq[g[:, 0]]
-            return None, sq, sq
-        total, total_sq = np.empty((len(g), self.y.shape[1])), np.empty(len(g))
-        for a in range(0, len(g), BLOCK):
-            rows, block = g[a : a + BLOCK], total[a : a + BLOCK]
-            np.add(self.y[rows[:, 0]], self.y[rows[:, 1]], out=block)
-            for k in range(2, g.shape[1]):
-                block += self.y[rows[:, k]]
-            total_sq[a : a + BLOCK] = np.einsum("bd,bd->b", block, block)
-        return total, total_sq, self.sq[g].sum(1)
+    def sums(self, g: np.ndarray, counts: np.ndarray, boot: int):
+        """|sum_k y_k|^2 and sum_k |y_k|^2 (R,) of pseudo-nodes drawing rows ``g`` (R, width), ``boot``
+        rows for each of ``counts`` in turn; and what :meth:`dot_offsets` takes: the sums (R, D), or
+        ``g`` in Gram mode."""
+        row_sq = self.sq[g].sum(1)
+        if self.gram is not None:
+            cross = np.zeros(len(g))
+            for k in range(g.shape[1]):
+                for m in range(k + 1, g.shape[1]):
+                    cross += self.gram[g[:, k], g[:, m]]
+            return row_sq + 2.0 * cross, row_sq, g
+        total, total_sq = np.empty((len(g), self.y.shape[1])), row_sq.copy()
+        for i, n in enumerate(counts):
+            for a in range(i * boot, (i + 1) * boot, BLOCK):  # (BLOCK, D) temporaries stay in cache
+                rows, block = g[a : min(a + BLOCK, (i + 1) * boot)], total[a : a + BLOCK]
+                block[: len(rows)] = self.y[rows[:, 0]]
+                for k in range(1, n):
+                    block[: len(rows)] += self.y[rows[:, k]]
+                if n > 1:
+                    total_sq[a : a + len(rows)] = np.einsum("bd,bd->b", block[: len(rows)], block[: len(rows)])
+        return total_sq, row_sq, total
 
-    def dot_offsets(self, total: np.ndarray, peers: np.ndarray) -> np.ndarray:
-        """(boot,) total[b] . offsets[peers[b]], ``BLOCK`` pseudo-nodes at a time."""
-        out = np.empty(len(peers))
-        for a in range(0, len(peers), BLOCK):
-            out[a : a + BLOCK] = np.einsum("bd,bd->b", total[a : a + BLOCK], self.offsets[peers[a : a + BLOCK]])
-        return out
+    def dot_offsets(self, sums, rows: np.ndarray, peers: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """sum_k y_k . offsets[peers] of the pseudo-nodes ``rows`` (indices into :meth:`sums`'s) whose
+        peers have ``n`` answers each."""
+        if self.gram is None:
+            return np.einsum("bd,bd->b", sums[rows], self.offsets[peers])
+        g, out = sums[rows], np.zeros(len(rows))
+        for i in range(int(n.max())):  # the peer's offset is the mean of its rows
+            own = np.where(n > i, self.first[peers] + i, self.size)
+            for k in range(g.shape[1]):
+                out += self.gram[g[:, k], own]
+        return out / n
 
 
-def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
-    """Squared distance to the centre and within scatter of ``boot`` pseudo-honest nodes.
+def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: list, boot: int, rng):
+    """Squared distance to the centre and within scatter (NaN for one answer) of ``boot``
+    pseudo-honest nodes for each of ``question.counts``, (len(counts), boot) each.
 
-    Each pseudo-node draws ``n`` of the peers' pooled answers ``pool`` (rows of ``question``,
+    Each pseudo-node draws n of the peers' pooled answers ``pool`` (rows of ``question``,
     :func:`_draw`; nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted
-    by the offset from the centre of a peer with ``n`` answers (bool (N,) ``same``), shrunk to the
-    between-node variance component, B / (B + W/n) (random-effects model; method-of-moments
-    estimate B = mean peer distance - mean pooled-bootstrap distance, DerSimonian & Laird 1986,
-    Control. Clin. Trials 7:177; shrinkage as in empirical Bayes, Efron & Morris 1975). With
-    exchangeable honest nodes B is ~0 and this is the plain pooled bootstrap; honest variation
-    between stacks widens the null by what the peers show.
+    by the offset from the centre of a peer with n answers (``same``: their node indices, one array
+    per count), shrunk to the between-node variance component, B / (B + W/n) (random-effects
+    model; method-of-moments estimate B = mean peer distance (``d_peers``) - mean pooled-bootstrap
+    distance, DerSimonian & Laird 1986, Control. Clin. Trials 7:177; shrinkage as in empirical
+    Bayes, Efron & Morris 1975). With exchangeable honest nodes B is ~0 and this is the plain pooled
+    bootstrap; honest variation between stacks widens the null by what the peers show.
     """
-    g = pool[_draw(rng, len(pool), boot, n)]
-    total, total_sq, row_sq = question.sums(g)
+    counts = question.counts
+    n = np.repeat(counts, boot)
+    g = np.append(pool, question.size)[_draw(rng, len(pool), n)]  # the sentinel draws the zero row
+    total_sq, row_sq, sums = question.sums(g, counts, boot)
     d0 = total_sq / (n * n)
-    within = (row_sq - total_sq / n) / (n - 1) if n > 1 else np.full(boot, np.nan)
-    peer_mean = float(np.mean(d_peers)) if len(d_peers) else 0.0
-    excess = max(0.0, peer_mean - float(d0.mean())) if len(d_peers) else 0.0
-    peers = np.flatnonzero(same)
-    if excess > 0.0 and len(peers):  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = total / n
-        shrink = np.sqrt(excess / max(peer_mean, 1e-300))
-        j = peers[rng.integers(0, len(peers), size=boot)]
-        m_dot_o = question.dot_offsets(question.y[g[:, 0]] if total is None else total, j) / n
-        d0 = d0 + 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
-    return d0, np.maximum(within, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        within = np.where(n > 1, (row_sq - total_sq / n) / (n - 1), np.nan)
+    peer_mean = np.array([float(np.mean(dp)) if len(dp) else 0.0 for dp in d_peers])
+    excess = np.maximum(0.0, peer_mean - d0.reshape(len(counts), boot).mean(1))
+    shifted = [i for i in range(len(counts)) if excess[i] > 0.0 and len(same[i])]
+    if shifted:  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = sum / n
+        rows = np.concatenate([np.arange(i * boot, (i + 1) * boot) for i in shifted])
+        sizes = np.repeat([len(same[i]) for i in shifted], boot)
+        j = np.concatenate([same[i] for i in shifted])[
+            rng.integers(0, sizes) + np.repeat(np.cumsum([0] + [len(same[i]) for i in shifted[:-1]]), boot)
+        ]
+        shrink = np.repeat(np.sqrt(excess[shifted] / np.maximum(peer_mean[shifted], 1e-300)), boot)
+        m_dot_o = question.dot_offsets(sums, rows, j, n[rows]) / n[rows]
+        d0[rows] += 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
+    return d0.reshape(len(counts), boot), np.maximum(within, 0.0).reshape(len(counts), boot)
 
 
 def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -244,22 +306,22 @@ def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rn
     pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
     for q in range(n_q):
         count = s.count[:, q]
-        answered = count > 0
-        pool = questions[q].pool(peers) if answered.sum() >= MIN_PEERS else np.zeros(0, np.int64)
+        pool = questions[q].pool(peers) if (count > 0).sum() >= MIN_PEERS else np.zeros(0, np.int64)
         if len(pool) < 2:
             continue
-        top = count.max()  # the pseudo-nodes with the most answers: their own p-values, the null of u
-        for n in np.unique(count[answered]):
-            rows = count == n
-            same = peers & rows
-            null_d, null_w = _pseudo_nodes(questions[q], pool, int(n), same, d[same, q], boot, rng)
-            own = null_d if n == top else None
-            (p_loc[rows, q], tied[rows, q]), pseudo = _Null(null_d).upper_with(d[rows, q], own)
+        counts = questions[q].counts
+        rows = [count == n for n in counts]
+        same = [np.flatnonzero(peers & r) for r in rows]
+        null_d, null_w = _pseudo_nodes(questions[q], pool, same, [d[j, q] for j in same], boot, rng)
+        top = counts[-1]  # the pseudo-nodes with the most answers: their own p-values, the null of u
+        for i, n in enumerate(counts):
+            own = null_d[i] if n == top else None
+            (p_loc[rows[i], q], tied[rows[i], q]), pseudo = _Null(null_d[i]).upper_with(d[rows[i], q], own)
             if pseudo is not None:
                 pseudo_loc[:, q] = pseudo
             if n > 1:
-                p_disp[rows, q], pseudo = _Null(null_w).two_sided_with(
-                    s.within[rows, q], None if own is None else null_w
+                p_disp[rows[i], q], pseudo = _Null(null_w[i]).two_sided_with(
+                    s.within[rows[i], q], None if own is None else null_w[i]
                 )
                 if pseudo is not None:
                     pseudo_disp[:, q] = pseudo
@@ -577,7 +639,8 @@ def assess_default(
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
     half = max(boot // 2, 100)  # screening passes only decide who is a peer
-    questions = [_Question(x, s, c, q) for q in range(x.shape[1])]  # shared by every pass
+    draws = half * (max(int(passes), 2) - 1) + boot  # pseudo-nodes per answer count over the passes
+    questions = [_Question(x, s, c, q, draws) for q in range(x.shape[1])]  # shared by every pass
     peers, reference, core = _first_pass(questions, s, d, answered, w, half, rng, dispersion, screen, first_pass)
     for _ in range(max(int(passes), 2) - 2):
         q_values = question_p_values(questions, s, d, peers, half, rng)
