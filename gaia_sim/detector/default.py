@@ -46,49 +46,50 @@ GRAM_RATIO = 40
 BLOCK = 128  # pseudo-nodes summed at a time without the Gram matrix: (BLOCK, D) temporaries stay in cache
 
 
-def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
+def robust_centre(mean: np.ndarray, steps: int = 2, mm: np.ndarray | None = None) -> np.ndarray:
     """Per-question consensus of node means, (N, Q, D) -> (Q, D), NaN nodes ignored.
 
     Start from the coordinate-wise median (breakdown 50%; Huber & Ronchetti, *Robust
     Statistics*, 2009, sec. 3.2), then apply concentration steps: average the half of the nodes
     closest to the current centre (the C-step of FAST-MCD, Rousseeuw & Van Driessen 1999,
     Technometrics 41:212), which keeps the efficiency of a mean while a colluding minority
-    (< 1/2, in particular 1/3) stays out.
+    (< 1/2, in particular 1/3) stays out. ``mm``: the means' squared norms (N, Q) when at hand.
     """
     valid = ~np.isnan(mean[..., 0])
     centre = _coordinate_median(mean)
     for _ in range(steps - 1):
-        centre, _ = _c_step(mean, valid, centre)
+        centre, _ = _c_step(mean, valid, centre, mm)
     return centre
 
 
 def _coordinate_median(mean: np.ndarray) -> np.ndarray:
     """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored (node axis made
     contiguous for speed)."""
-    m = np.ascontiguousarray(np.moveaxis(mean, 0, -1), dtype=np.float32)  # (Q, D, N)
+    m = np.ascontiguousarray(np.moveaxis(mean.astype(np.float32), 0, -1))  # (Q, D, N), transposed in float32
     return nan_median(m, axis=-1).astype(np.float64, copy=False)
 
 
-def _c_step(mean, valid, centre):
+def _c_step(mean, valid, centre, mm=None):
     """One concentration step: mean of the closer half; also returns that half (N, Q)."""
-    d = np.where(valid, _sqdist(mean, centre), np.nan)
+    d = np.where(valid, _sqdist(mean, centre, mm), np.nan)
     keep = valid & (d <= nan_median(d, axis=0, keepdims=True))
     filled = mean if valid.all() else fill_nan(mean, 0.0)
     total = np.einsum("nq,nqd->qd", keep.astype(np.float64), filled)
     return total / np.maximum(keep.sum(0), 1)[:, None], keep
 
 
-def _sqdist(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
+def _sqdist(mean: np.ndarray, centre: np.ndarray, mm: np.ndarray | None = None) -> np.ndarray:
     """(N, Q) squared Euclidean distance of node means to per-question centres, via the
-    expansion |m|^2 - 2 m.c + |c|^2 (no (N, Q, D) temporary)."""
-    mm = np.einsum("nqd,nqd->nq", mean, mean)
+    expansion |m|^2 - 2 m.c + |c|^2 (no (N, Q, D) temporary); ``mm``: |m|^2 when at hand."""
+    if mm is None:
+        mm = np.einsum("nqd,nqd->nq", mean, mean)
     mc = np.einsum("nqd,qd->nq", mean, centre)
     return np.maximum(mm - 2.0 * mc + (centre * centre).sum(-1)[None], 0.0)
 
 
-def refined_centre(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
+def refined_centre(mean: np.ndarray, centre: np.ndarray, mm: np.ndarray | None = None) -> np.ndarray:
     """The final consensus (Q, D): one more C-step from :func:`robust_centre`'s ``centre``."""
-    return _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
+    return _c_step(mean, ~np.isnan(mean[..., 0]), centre, mm)[0]
 
 
 _BLAS = []  # threadpoolctl's controller of the loaded BLAS libraries, made on first use
@@ -138,29 +139,30 @@ class _Question:
     sentinel that pads :func:`_draw`'s rows.
     """
 
-    def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int, draws: int):
+    def __init__(
+        self, flat: np.ndarray, s: Summary, c: np.ndarray, d: np.ndarray, dist: np.ndarray, q: int, draws: int
+    ):
+        n_nodes, n_q, n_samples = s.present.shape
         present = s.present[:, q, :]
-        if present.all():  # every answer present: the rows in (node, sample) order without an index
-            self.node = np.repeat(np.arange(present.shape[0]), present.shape[1])
-            rows = x[:, q].reshape(-1, x.shape[-1])
+        if present.all():  # every answer present: the rows in (node, sample) order without a search
+            self.node, sample = np.repeat(np.arange(n_nodes), n_samples), np.tile(np.arange(n_samples), n_nodes)
         else:
-            self.node, sample = np.divmod(np.flatnonzero(present), present.shape[1])
-            rows = x[self.node, q, sample]
-        self.size = len(rows)
+            self.node, sample = np.divmod(np.flatnonzero(present), n_samples)
+        self.size = len(self.node)
+        self.flat, self.rows = flat, (self.node * n_q + q) * n_samples + sample  # rows of ``flat`` (the answers)
+        self.centre = c[q]
         self.first = np.cumsum(s.count[:, q]) - s.count[:, q]  # (N,) each node's first row
         self.counts = np.unique(s.count[:, q][s.count[:, q] > 0])
-        self.offsets = fill_nan(s.mean[:, q] - c[q], 0.0)  # (N, D) each node's offset from the centre (0: no answer)
-        self.offset_sq = np.einsum("nd,nd->n", self.offsets, self.offsets)
-        gram = self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum())
-        dtype = np.float32 if gram or x.dtype == np.float32 else np.float64
-        self.y = np.zeros((self.size + 1, x.shape[-1]), dtype=dtype)
-        np.subtract(rows, c[q], out=self.y[:-1], casting="same_kind")
-        if gram:
+        self.mean, self.offset_sq = s.mean[:, q], fill_nan(d[:, q], 0.0)  # |each node's offset from the centre|^2
+        self.gram = None
+        if self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum()):
+            y = np.zeros((self.size + 1, flat.shape[1]), dtype=np.float32)  # single-precision products
+            np.subtract(flat[self.rows], self.centre, out=y[:-1], casting="same_kind")
             with _one_blas_thread():
-                self.gram = (self.y @ self.y.T).astype(np.float64)
+                self.gram = (y @ y.T).astype(np.float64)  # double-precision sums
             self.sq = np.diagonal(self.gram)
         else:
-            self.gram, self.sq = None, np.einsum("pd,pd->p", self.y, self.y, dtype=np.float64)
+            self.sq = np.append(dist[self.node, q, sample], 0.0)
 
     def pool(self, peers: np.ndarray) -> np.ndarray:
         """Rows of the peers' answers (bool (N,) ``peers``), in (node, sample) order."""
@@ -177,22 +179,24 @@ class _Question:
                 for m in range(k + 1, g.shape[1]):
                     cross += self.gram[g[:, k], g[:, m]]
             return row_sq + 2.0 * cross, row_sq, g
-        total, total_sq = np.empty((len(g), self.y.shape[1])), row_sq.copy()
+        total, total_sq = np.empty((len(g), self.flat.shape[1])), row_sq.copy()
         for i, n in enumerate(counts):
             for a in range(i * boot, (i + 1) * boot, BLOCK):  # (BLOCK, D) temporaries stay in cache
-                rows, block = g[a : min(a + BLOCK, (i + 1) * boot)], total[a : a + BLOCK]
-                block[: len(rows)] = self.y[rows[:, 0]]
+                rows = self.rows[g[a : min(a + BLOCK, (i + 1) * boot), :n]]
+                block = total[a : a + len(rows)]
+                block[:] = self.flat[rows[:, 0]]  # summed in double precision, then centred
                 for k in range(1, n):
-                    block[: len(rows)] += self.y[rows[:, k]]
+                    block += self.flat[rows[:, k]]
+                block -= n * self.centre
                 if n > 1:
-                    total_sq[a : a + len(rows)] = np.einsum("bd,bd->b", block[: len(rows)], block[: len(rows)])
+                    total_sq[a : a + len(rows)] = np.einsum("bd,bd->b", block, block)
         return total_sq, row_sq, total
 
     def dot_offsets(self, sums, rows: np.ndarray, peers: np.ndarray, n: np.ndarray) -> np.ndarray:
         """sum_k y_k . offsets[peers] of the pseudo-nodes ``rows`` (indices into :meth:`sums`'s) whose
         peers have ``n`` answers each."""
         if self.gram is None:
-            return np.einsum("bd,bd->b", sums[rows], self.offsets[peers])
+            return np.einsum("bd,bd->b", sums[rows], self.mean[peers] - self.centre)
         g, out = sums[rows], np.zeros(len(rows))
         for i in range(int(n.max())):  # the peer's offset is the mean of its rows
             own = np.where(n > i, self.first[peers] + i, self.size)
@@ -433,6 +437,7 @@ def answer_outlier_p(
     peers: np.ndarray,
     reference: np.ndarray | None = None,
     tau: float = OUTLIER_LEVEL,
+    dist: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-answer test for diluted cheating: (N,) p-value of each node's count of outlying answers,
     and (N,) that count.
@@ -445,10 +450,12 @@ def answer_outlier_p(
     answer is outlying when that p is <= ``tau`` (or beyond every peer answer when the pool is too
     small to resolve ``tau``). A node's count K of outlying answers among its n is referred to a
     beta-binomial null fitted to the ``reference`` nodes' counts (default: the peers), see
-    :func:`_count_p`. NaN for nodes without an answer or questions with too few peers.
+    :func:`_count_p`. NaN for nodes without an answer or questions with too few peers. ``dist``:
+    :func:`_answer_sqdist` of ``x`` and ``centre`` when already computed.
     """
     n_nodes, n_q = s.count.shape
-    dist = _answer_sqdist(x, centre)  # (N, Q, S), NaN for missing answers
+    if dist is None:
+        dist = _answer_sqdist(x, centre, s.answer_sq)  # (N, Q, S), NaN for missing answers
     outlying = np.zeros(dist.shape, dtype=bool)
     usable, floors = np.zeros(n_q, dtype=bool), []
     ranked = fill_nan(dist, -np.inf)  # a missing answer is never outlying
@@ -508,11 +515,13 @@ def betabinom_sf(k: np.ndarray, n: np.ndarray, a: float, b: float) -> np.ndarray
     return out
 
 
-def _answer_sqdist(x: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN)."""
-    xx = np.einsum("nqsd,nqsd->nqs", x, x).astype(
-        np.float64, copy=False
-    )  # in the input precision: ranks are all we need
+def _answer_sqdist(x: np.ndarray, centre: np.ndarray, answer_sq: np.ndarray | None = None) -> np.ndarray:
+    """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN), in
+    the input precision (the expansion |x|^2 - 2 x.c + |c|^2; ``answer_sq``: the |x|^2 of
+    :func:`summarize` when at hand)."""
+    if answer_sq is None:
+        answer_sq = np.einsum("nqsd,nqsd->nqs", x, x)
+    xx = answer_sq.astype(np.float64, copy=False)
     xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype, copy=False)).astype(np.float64, copy=False)
     return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
 
@@ -633,14 +642,17 @@ def assess_default(
     w = _weights(weights, x.shape[1])
     rng = np.random.default_rng(seed)
     s = summarize(x)
-    c = refined_centre(s.mean, robust_centre(s.mean))  # computed once: every pass measures from it
-    d = _sqdist(s.mean, c)
+    mm = np.einsum("nqd,nqd->nq", s.mean, s.mean)  # the means' squared norms, for every distance below
+    c = refined_centre(s.mean, robust_centre(s.mean, mm=mm), mm)  # computed once: every pass measures from it
+    d = _sqdist(s.mean, c, mm)
     answered = (s.count > 0).any(1)
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
     half = max(boot // 2, 100)  # screening passes only decide who is a peer
     draws = half * (max(int(passes), 2) - 1) + boot  # pseudo-nodes per answer count over the passes
-    questions = [_Question(x, s, c, q, draws) for q in range(x.shape[1])]  # shared by every pass
+    dist = _answer_sqdist(x, c, s.answer_sq)  # (N, Q, S) every answer's squared distance to the centre
+    flat = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # the answers' rows, (N Q S, D)
+    questions = [_Question(flat, s, c, d, dist, q, draws) for q in range(x.shape[1])]  # shared by every pass
     peers, reference, core = _first_pass(questions, s, d, answered, w, half, rng, dispersion, screen, first_pass)
     for _ in range(max(int(passes), 2) - 2):
         q_values = question_p_values(questions, s, d, peers, half, rng)
@@ -650,7 +662,7 @@ def assess_default(
     # the share test's conformal pool: trusted peers inside the geometric core, so that colluders
     # who share one cheap configuration do not make each other's answers look typical
     pool = peers & core if (peers & core).sum() >= MIN_PEERS else peers
-    p_share = answer_outlier_p(x, s, c, pool, reference)[0] if share_test else np.full(len(p_loc), np.nan)
+    p_share = answer_outlier_p(x, s, c, pool, reference, dist=dist)[0] if share_test else np.full(len(p_loc), np.nan)
     p = fill_nan(bonferroni(p_loc, p_disp, p_share), 1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
