@@ -115,13 +115,18 @@ def _draw(rng, pool_size: int, n: np.ndarray) -> np.ndarray:
     every ordered n-subset is equally likely, at O(n^2) per row instead of sorting ``pool_size``
     random keys."""
     distinct = (pool_size < 200 * n) & (n <= pool_size)
-    out = np.full((len(n), int(n.max())), pool_size, dtype=np.int64)
+    out = np.empty((len(n), int(n.max())), dtype=np.int64)
     for k in range(out.shape[1]):
-        v = rng.integers(0, np.maximum(np.where(distinct, pool_size - k, pool_size), 1))
-        if k:
-            for drawn in (out[:, :1] if k == 1 else np.sort(out[:, :k], axis=1)).T:
-                v += distinct & (v >= drawn)
-        out[:, k] = np.where(n > k, v, pool_size)
+        high = pool_size - k if distinct.all() else np.where(distinct, max(pool_size - k, 1), pool_size)
+        v = rng.integers(0, high, size=len(n))
+        if k and distinct.any():  # step past the drawn positions, ascending
+            if k <= 2:
+                drawn = (out[:, 0],) if k == 1 else (out[:, :2].min(1), out[:, :2].max(1))
+            else:
+                drawn = np.sort(out[:, :k], axis=1).T
+            for below in drawn:
+                v += (v >= below) & distinct
+        out[:, k] = v if k < n.min() else np.where(n > k, v, pool_size)
     return out
 
 
@@ -156,8 +161,9 @@ class _Question:
         self.mean, self.offset_sq = s.mean[:, q], fill_nan(d[:, q], 0.0)  # |each node's offset from the centre|^2
         self.gram = None
         if self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum()):
-            y = np.zeros((self.size + 1, flat.shape[1]), dtype=np.float32)  # single-precision products
-            np.subtract(flat[self.rows], self.centre, out=y[:-1], casting="same_kind")
+            y, rows = np.zeros((self.size + 1, flat.shape[1]), dtype=np.float32), flat[self.rows]
+            rows -= self.centre  # centred in the input precision, then single-precision products
+            y[:-1] = rows
             with _one_blas_thread():
                 self.gram = (y @ y.T).astype(np.float64)  # double-precision sums
             self.sq = np.diagonal(self.gram)
@@ -253,45 +259,41 @@ def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 class _Null:
-    """A bootstrap null distribution, sorted once, giving mid-p-values (:func:`_mid_p`) in either tail."""
+    """Bootstrap null distributions, one per row of ``values`` (G, B) (or one, (B,)), sorted once,
+    giving mid-p-values (:func:`_mid_p`) in either tail of a value against the null of its
+    ``group`` (row). One search serves every group: row g is shifted by g spans, a span being wider
+    than every row's range by more than the tie tolerance, and values are clipped to just beyond
+    that range (which changes no count)."""
 
     def __init__(self, values: np.ndarray):
-        self.sorted = np.sort(values)
+        values = np.atleast_2d(values)
+        self.size, self.lo, self.hi = values.shape[1], values.min() - 2 * TIE_TOL, values.max() + 2 * TIE_TOL
+        self.span = self.hi - self.lo + 2 * TIE_TOL + 1.0
+        self.sorted = np.sort(values, axis=1)
+        if len(values) > 1:
+            self.sorted = (self.sorted + self.span * np.arange(len(values))[:, None]).ravel()
+        self.sorted = self.sorted.ravel()
 
-    def _counts(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _counts(self, value: np.ndarray, group) -> tuple[np.ndarray, np.ndarray]:
         """#{null > v} and #{null >= v}, values within ``TIE_TOL`` counting as equal."""
-        size = len(self.sorted)
-        above = size - np.searchsorted(self.sorted, value + TIE_TOL, side="right")
-        return above, size - np.searchsorted(self.sorted, value - TIE_TOL, side="left")
+        value, end = np.clip(value, self.lo, self.hi), self.size
+        if not np.isscalar(group) or group:
+            value, end = value + self.span * group, self.size * (group + 1)
+        above = end - np.searchsorted(self.sorted, value + TIE_TOL, side="right")
+        return above, end - np.searchsorted(self.sorted, value - TIE_TOL, side="left")
 
     def _p(self, gt: np.ndarray, ge: np.ndarray) -> np.ndarray:
-        return (1.0 + gt + 0.5 * (ge - gt)) / (len(self.sorted) + 1.0)
+        return (1.0 + gt + 0.5 * (ge - gt)) / (self.size + 1.0)
 
-    def upper(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def upper(self, value: np.ndarray, group=0) -> tuple[np.ndarray, np.ndarray]:
         """Upper-tail mid-p-value and whether the value tied with part of the null."""
-        gt, ge = self._counts(value)
+        gt, ge = self._counts(value, group)
         return self._p(gt, ge), ge > gt
 
-    def two_sided(self, value: np.ndarray) -> np.ndarray:
+    def two_sided(self, value: np.ndarray, group=0) -> np.ndarray:
         """min(1, 2 min(upper, lower mid-p)); the lower tail counts #{null < v} and #{null <= v}."""
-        gt, ge = self._counts(value)
-        size = len(self.sorted)
-        return np.minimum(1.0, 2.0 * np.minimum(self._p(gt, ge), self._p(size - ge, size - gt)))
-
-    def upper_with(self, value: np.ndarray, own: np.ndarray | None):
-        """:meth:`upper` of ``value``, and the upper mid-p-values of ``own`` (None: not wanted), from
-        one search over both."""
-        if own is None:
-            return self.upper(value), None
-        p, tied = self.upper(np.concatenate([value, own]))
-        return (p[: len(value)], tied[: len(value)]), p[len(value) :]
-
-    def two_sided_with(self, value: np.ndarray, own: np.ndarray | None):
-        """:meth:`two_sided` of ``value`` and of ``own`` (None: not wanted), from one search over both."""
-        if own is None:
-            return self.two_sided(value), None
-        p = self.two_sided(np.concatenate([value, own]))
-        return p[: len(value)], p[len(value) :]
+        gt, ge = self._counts(value, group)
+        return np.minimum(1.0, 2.0 * np.minimum(self._p(gt, ge), self._p(self.size - ge, self.size - gt)))
 
 
 def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rng):
@@ -302,33 +304,47 @@ def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rn
     Pseudo-honest nodes with the same number of answers as the node are drawn from the answers
     of the ``peers`` (bool (N,)) to that question. ``c`` is the refined consensus (Q, D) the
     distances ``d`` refer to (:func:`refined_centre`). The floor 1 / (B + 1) bounds any one
-    question's weight in the combination.
+    question's weight in the combination. The nulls of every (question, answer count) are searched
+    at once (:class:`_Null`).
     """
     n_nodes, n_q = s.count.shape
     p_loc, p_disp = np.full((n_nodes, n_q), np.nan), np.full((n_nodes, n_q), np.nan)
     tied = np.zeros((n_nodes, n_q), dtype=bool)
     pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
+    loc, disp = ([], [], [], []), ([], [], [], [])  # nulls, (node, question) cells, their null, own-null questions
     for q in range(n_q):
         count = s.count[:, q]
         pool = questions[q].pool(peers) if (count > 0).sum() >= MIN_PEERS else np.zeros(0, np.int64)
         if len(pool) < 2:
             continue
         counts = questions[q].counts
-        rows = [count == n for n in counts]
-        same = [np.flatnonzero(peers & r) for r in rows]
+        rows = [np.flatnonzero(count == n) for n in counts]
+        same = [r[peers[r]] for r in rows]
         null_d, null_w = _pseudo_nodes(questions[q], pool, same, [d[j, q] for j in same], boot, rng)
-        top = counts[-1]  # the pseudo-nodes with the most answers: their own p-values, the null of u
-        for i, n in enumerate(counts):
-            own = null_d[i] if n == top else None
-            (p_loc[rows[i], q], tied[rows[i], q]), pseudo = _Null(null_d[i]).upper_with(d[rows[i], q], own)
-            if pseudo is not None:
-                pseudo_loc[:, q] = pseudo
-            if n > 1:
-                p_disp[rows[i], q], pseudo = _Null(null_w[i]).two_sided_with(
-                    s.within[rows[i], q], None if own is None else null_w[i]
-                )
-                if pseudo is not None:
-                    pseudo_disp[:, q] = pseudo
+        for i, n in enumerate(counts):  # the pseudo-nodes with the most answers: the null of u
+            for (nulls, cells, group, own), null in zip((loc, disp) if n > 1 else (loc,), (null_d[i], null_w[i])):
+                cells.append(rows[i] * n_q + q)
+                group.append(np.full(len(rows[i]), len(nulls)))
+                if n == counts[-1]:
+                    own.append((q, len(nulls)))
+                nulls.append(null)
+    for (nulls, cells, group, own), out, pseudo in ((loc, p_loc, pseudo_loc), (disp, p_disp, pseudo_disp)):
+        if not nulls:
+            continue
+        null = _Null(np.vstack(nulls))
+        value = np.concatenate(
+            [(d if out is p_loc else s.within).ravel()[np.concatenate(cells)]] + [nulls[g] for _, g in own]
+        )
+        group = np.concatenate(group + [np.full(boot, g) for _, g in own])
+        if out is p_loc:
+            p, tie = null.upper(value, group)
+            tied.ravel()[np.concatenate(cells)] = tie[: len(value) - boot * len(own)]
+        else:
+            p = null.two_sided(value, group)
+        cells = np.concatenate(cells)
+        out.ravel()[cells] = p[: len(cells)]
+        for k, (q, _) in enumerate(own):
+            pseudo[:, q] = p[len(cells) + k * boot : len(cells) + (k + 1) * boot]
     return p_loc, p_disp, tied, pseudo_loc, pseudo_disp
 
 
