@@ -326,3 +326,43 @@ def test_betabinom_sf_is_scipys():
         a, b = float(rng.gamma(0.5, 2) + 1e-3), float(rng.gamma(2, 20) + 1e-3)
         assert np.array_equal(betabinom_sf(k, n, a, b), sps.betabinom.sf(k, n, a, b), equal_nan=True)
     assert np.isnan(betabinom_sf(np.array([0]), np.array([3]), 1.0, 0.0)).all()
+
+
+def test_pseudo_nodes_gram_and_row_sums_agree_with_a_direct_computation():
+    """The pseudo-nodes' squared distance and within scatter, from the Gram matrix (few rows) and from
+    row sums (many), equal the direct computation on their drawn answers to ~1e-12, far inside the
+    tie tolerance (identical answers must stay ties); with missing answers (three answer counts)
+    and float32 answers, as the real bank's are."""
+    from gaia_sim.detector import default as D
+    from gaia_sim.detector._common import summarize
+
+    x, _ = network(np.random.default_rng(5), nodes=40, questions=3, samples=3, dim=24)
+    x[::7, 1, 2] = np.nan
+    x[::5, 1, 1:] = np.nan
+    s = summarize(x)
+    mm = np.einsum("nqd,nqd->nq", s.mean, s.mean)
+    c = D.refined_centre(s.mean, D.robust_centre(s.mean, mm=mm), mm)
+    d, dist, flat = D._sqdist(s.mean, c, mm), D._answer_sqdist(x, c, s.answer_sq), x.reshape(-1, x.shape[-1])
+    peers = np.ones(40, bool)
+    results = {}
+    for mode, draws in (("gram", 10**6), ("rows", 0)):
+        question = D._Question(flat, s, c, d, dist, 1, draws)
+        assert (question.gram is not None) == (mode == "gram")
+        rows = [np.flatnonzero(s.count[:, 1] == n) for n in question.counts]
+        pool = question.pool(peers)
+        for shifted in (False, True):
+            d_peers = [d[r, 1] + (1.0 if shifted else -1.0) for r in rows]  # peers above / below the bootstrap
+            results[mode, shifted] = D._pseudo_nodes(question, pool, rows, d_peers, 50, np.random.default_rng(9))
+        g = np.append(pool, question.size)[D._draw(np.random.default_rng(9), len(pool), np.repeat(question.counts, 50))]
+        y = np.vstack([x[question.node, 1, np.flatnonzero(s.present[:, 1].ravel()) % 3] - c[1], np.zeros(24)])
+        for i, n in enumerate(question.counts):
+            drawn = y[g[i * 50 : (i + 1) * 50, :n]]  # (50, n, D)
+            m = drawn.mean(1)
+            assert np.allclose(results[mode, False][0][i], (m * m).sum(1), rtol=0, atol=1e-12)
+            if n > 1:
+                within = ((drawn - m[:, None]) ** 2).sum((1, 2)) / (n - 1)
+                assert np.allclose(results[mode, False][1][i], within, rtol=0, atol=1e-12)
+    assert sorted(question.counts.tolist()) == [1, 2, 3]
+    for shifted, tol in ((False, 1e-12), (True, 1e-7)):  # shifted: the peers' offsets from their float32 means
+        for a, b in zip(results["gram", shifted], results["rows", shifted]):  # (row sums) or their rows (Gram)
+            assert np.allclose(a, b, rtol=0, atol=tol, equal_nan=True)

@@ -39,7 +39,7 @@ class Summary:
     ``count`` (N, Q) answers present; ``mean`` (N, Q, D) float64 mean embedding (NaN where count 0);
     ``within`` (N, Q) unbiased within-node scatter sum_k ||x_k - mean||^2 / (count - 1), i.e. the
     trace of the sample covariance (NaN where count < 2); ``present`` (N, Q, S) which rows exist;
-    ``answer_sq`` (N, Q, S) each answer's squared norm in the input precision (NaN where missing).
+    ``answer_sq`` (N, Q, S) float64 each answer's squared norm (NaN where missing).
     """
 
     count: np.ndarray
@@ -73,7 +73,8 @@ def summarize(x: np.ndarray) -> Summary:
     Sample mean and unbiased sample covariance trace (any statistics textbook, e.g. Casella &
     Berger, *Statistical Inference*, 2nd ed., sec. 5.2); a row with any NaN counts as missing.
     """
-    answer_sq = np.einsum("nqsd,nqsd->nqs", x, x)  # NaN exactly where a row has a NaN (one pass over x)
+    # each answer's squared norm, summed in double precision; NaN exactly where a row has a NaN
+    answer_sq = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
     present = ~np.isnan(answer_sq)  # (N, Q, S)
     count = present.sum(axis=-1)  # (N, Q)
     x0, sq = x, answer_sq

@@ -40,8 +40,8 @@ MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
 OUTLIER_LEVEL = 0.01  # per-answer test: an answer beyond this share of the peers' answers is outlying
-# Gram mode (see _Question) when P (P + N) <= GRAM_RATIO x the rows an assessment's pseudo-nodes draw:
-# a float32 matrix product costs ~GRAM_RATIO times less per multiply-add than gathering and summing rows
+# Gram mode (see _Question) when P^2 <= GRAM_RATIO x the rows an assessment's pseudo-nodes draw: a
+# matrix product costs ~GRAM_RATIO times less per multiply-add than gathering and summing rows
 GRAM_RATIO = 40
 BLOCK = 128  # pseudo-nodes summed at a time without the Gram matrix: (BLOCK, D) temporaries stay in cache
 
@@ -111,17 +111,18 @@ def _draw(rng, pool_size: int, n: np.ndarray) -> np.ndarray:
     distinct generations) when the pool is small enough for it to matter, else with replacement.
 
     Without replacement the k-th draw is uniform over the ``pool_size - k`` positions not yet drawn
-    (an integer below ``pool_size - k`` stepped past the drawn positions in ascending order), so
+    (a uniform integer below ``pool_size - k``, stepped past the drawn positions in ascending order), so
     every ordered n-subset is equally likely, at O(n^2) per row instead of sorting ``pool_size``
     random keys."""
     distinct = (pool_size < 200 * n) & (n <= pool_size)
     out = np.empty((len(n), int(n.max())), dtype=np.int64)
+    uniform = rng.random(out.shape[::-1])  # one call: row k of it makes the k-th draws
     for k in range(out.shape[1]):
-        high = pool_size - k if distinct.all() else np.where(distinct, max(pool_size - k, 1), pool_size)
-        v = rng.integers(0, high, size=len(n))
-        if k and distinct.any():  # step past the drawn positions, ascending
+        high = pool_size - k if distinct.all() else np.where(distinct, pool_size - k, pool_size)
+        v = (uniform[k] * high).astype(np.int64)  # uniform below ``high`` (bias < high / 2^53)
+        if k:  # step past the drawn positions, ascending
             if k <= 2:
-                drawn = (out[:, 0],) if k == 1 else (out[:, :2].min(1), out[:, :2].max(1))
+                drawn = (out[:, 0],) if k == 1 else (np.minimum(out[:, 0], out[:, 1]), np.maximum(out[:, 0], out[:, 1]))
             else:
                 drawn = np.sort(out[:, :k], axis=1).T
             for below in drawn:
@@ -139,7 +140,7 @@ class _Question:
     and within scatter (sum_k |y_k|^2 - |sum_k y_k|^2 / n) / (n - 1), and its product with a peer's
     offset o is sum_k y_k . o: computed from the sum over its drawn rows or, when the question has
     few rows (P) for the pseudo-nodes drawn from them, from their Gram matrix, |sum_k y_k|^2 =
-    sum_kl y_k . y_l, and o = the mean of that peer's rows (one single-precision (P, P) matrix
+    sum_kl y_k . y_l, and o = the mean of that peer's rows (one (P, P) matrix
     product instead of gathering n (D,) rows per pseudo-node). Row ``size`` (P) is a zero row: the
     sentinel that pads :func:`_draw`'s rows.
     """
@@ -161,11 +162,10 @@ class _Question:
         self.mean, self.offset_sq = s.mean[:, q], fill_nan(d[:, q], 0.0)  # |each node's offset from the centre|^2
         self.gram = None
         if self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum()):
-            y, rows = np.zeros((self.size + 1, flat.shape[1]), dtype=np.float32), flat[self.rows]
-            rows -= self.centre  # centred in the input precision, then single-precision products
-            y[:-1] = rows
+            y = np.zeros((self.size + 1, flat.shape[1]))  # double precision: ties (TIE_TOL) stay ties
+            np.subtract(flat[self.rows], self.centre, out=y[:-1])
             with _one_blas_thread():
-                self.gram = (y @ y.T).astype(np.float64)  # double-precision sums
+                self.gram = y @ y.T
             self.sq = np.diagonal(self.gram)
         else:
             self.sq = np.append(dist[self.node, q, sample], 0.0)
@@ -532,13 +532,14 @@ def betabinom_sf(k: np.ndarray, n: np.ndarray, a: float, b: float) -> np.ndarray
 
 
 def _answer_sqdist(x: np.ndarray, centre: np.ndarray, answer_sq: np.ndarray | None = None) -> np.ndarray:
-    """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN), in
-    the input precision (the expansion |x|^2 - 2 x.c + |c|^2; ``answer_sq``: the |x|^2 of
+    """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN): the
+    expansion |x|^2 - 2 x.c + |c|^2 summed in double precision, which keeps identical answers'
+    distances within ``TIE_TOL`` of their pseudo-nodes' (``answer_sq``: the |x|^2 of
     :func:`summarize` when at hand)."""
     if answer_sq is None:
-        answer_sq = np.einsum("nqsd,nqsd->nqs", x, x)
+        answer_sq = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
     xx = answer_sq.astype(np.float64, copy=False)
-    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype, copy=False)).astype(np.float64, copy=False)
+    xc = np.einsum("nqsd,qd->nqs", x, centre, dtype=np.float64)
     return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
 
 
