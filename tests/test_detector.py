@@ -339,6 +339,7 @@ def test_pseudo_nodes_gram_and_row_sums_agree_with_a_direct_computation():
     x, _ = network(np.random.default_rng(5), nodes=40, questions=3, samples=3, dim=24)
     x[::7, 1, 2] = np.nan
     x[::5, 1, 1:] = np.nan
+    x[3, 1], x[6, 1] = x[3, 1, 0], x[8, 1]  # identical answers (one Gram row each): a replay, a copy
     s = summarize(x)
     mm = np.einsum("nqd,nqd->nq", s.mean, s.mean)
     c = D.refined_centre(s.mean, D.robust_centre(s.mean, mm=mm), mm)
@@ -348,6 +349,8 @@ def test_pseudo_nodes_gram_and_row_sums_agree_with_a_direct_computation():
     for mode, draws in (("gram", 10**6), ("rows", 0)):
         question = D._Question(flat, s, c, d, dist, 1, draws)
         assert (question.gram is not None) == (mode == "gram")
+        if mode == "gram":  # 40 nodes x 3 answers, 20 missing, 5 repeated
+            assert len(question.gram) - 1 == question.size - 5 == 120 - 20 - 5
         rows = [np.flatnonzero(s.count[:, 1] == n) for n in question.counts]
         pool = question.pool(peers)
         for shifted in (False, True):

@@ -77,11 +77,12 @@ def summarize(x: np.ndarray) -> Summary:
     answer_sq = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
     present = ~np.isnan(answer_sq)  # (N, Q, S)
     count = present.sum(axis=-1)  # (N, Q)
-    x0, sq = x, answer_sq
-    if not present.all():
-        x0, sq = np.where(present[..., None], x, 0), np.where(present, answer_sq, 0)
+    if present.all():
+        total, sq = x.sum(axis=2), answer_sq
+    else:  # missing rows left out of the sums (no copy of x)
+        total, sq = x.sum(axis=2, where=present[..., None]), np.where(present, answer_sq, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = x0.sum(axis=2) / count[..., None].astype(x0.dtype)  # in the input precision
+        mean = total / count[..., None].astype(x.dtype)  # in the input precision
         ss = sq.sum(-1).astype(np.float64, copy=False) - count * np.einsum("nqd,nqd->nq", mean, mean).astype(
             np.float64, copy=False
         )  # sum of squared norms (missing rows are 0) minus count |mean|^2

@@ -27,6 +27,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import special
 from scipy import stats as sps
@@ -141,8 +143,9 @@ class _Question:
     offset o is sum_k y_k . o: computed from the sum over its drawn rows or, when the question has
     few rows (P) for the pseudo-nodes drawn from them, from their Gram matrix, |sum_k y_k|^2 =
     sum_kl y_k . y_l, and o = the mean of that peer's rows (one (P, P) matrix
-    product instead of gathering n (D,) rows per pseudo-node). Row ``size`` (P) is a zero row: the
-    sentinel that pads :func:`_draw`'s rows.
+    product instead of gathering n (D,) rows per pseudo-node; identical answers, common in real
+    answers, share one Gram row). Row ``size`` (P) is a zero row: the sentinel that pads
+    :func:`_draw`'s rows.
     """
 
     def __init__(
@@ -162,11 +165,14 @@ class _Question:
         self.mean, self.offset_sq = s.mean[:, q], fill_nan(d[:, q], 0.0)  # |each node's offset from the centre|^2
         self.gram = None
         if self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum()):
-            y = np.zeros((self.size + 1, flat.shape[1]))  # double precision: ties (TIE_TOL) stay ties
-            np.subtract(flat[self.rows], self.centre, out=y[:-1])
+            rows = flat[self.rows]
+            first, self.distinct = _distinct_rows(rows)  # identical answers share a Gram row
+            y = np.zeros((len(first) + 1, flat.shape[1]))  # double precision: ties (TIE_TOL) stay ties
+            np.subtract(rows[first], self.centre, out=y[:-1])
             with _one_blas_thread():
                 self.gram = y @ y.T
-            self.sq = np.diagonal(self.gram)
+            self.distinct = np.append(self.distinct, len(first))  # the sentinel: the zero row
+            self.sq = np.diagonal(self.gram)[self.distinct]
         else:
             self.sq = np.append(dist[self.node, q, sample], 0.0)
 
@@ -180,7 +186,7 @@ class _Question:
         ``g`` in Gram mode."""
         row_sq = self.sq[g].sum(1)
         if self.gram is not None:
-            cross = np.zeros(len(g))
+            g, cross = self.distinct[g], np.zeros(len(g))
             for k in range(g.shape[1]):
                 for m in range(k + 1, g.shape[1]):
                     cross += self.gram[g[:, k], g[:, m]]
@@ -205,10 +211,26 @@ class _Question:
             return np.einsum("bd,bd->b", sums[rows], self.mean[peers] - self.centre)
         g, out = sums[rows], np.zeros(len(rows))
         for i in range(int(n.max())):  # the peer's offset is the mean of its rows
-            own = np.where(n > i, self.first[peers] + i, self.size)
+            own = self.distinct[np.where(n > i, self.first[peers] + i, self.size)]
             for k in range(g.shape[1]):
                 out += self.gram[g[:, k], own]
         return out / n
+
+
+@lru_cache(maxsize=8)
+def _probe(dim: int) -> np.ndarray:
+    return np.random.default_rng(0).standard_normal(dim)
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the distinct rows of ``rows`` (P, D), and each row's position among them (P,):
+    rows grouped by their product with a fixed random vector, each group checked equal to its first
+    row (all rows distinct, if any check fails)."""
+    key = rows @ _probe(rows.shape[1])
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) == len(rows) or not (rows == rows[first[inverse]]).all():
+        return np.arange(len(rows)), np.arange(len(rows))
+    return first, inverse
 
 
 def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: list, boot: int, rng):
