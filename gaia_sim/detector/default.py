@@ -301,8 +301,11 @@ class _Null:
         value, end = np.clip(value, self.lo, self.hi), self.size
         if not np.isscalar(group) or group:
             value, end = value + self.span * group, self.size * (group + 1)
-        above = end - np.searchsorted(self.sorted, value + TIE_TOL, side="right")
-        return above, end - np.searchsorted(self.sorted, value - TIE_TOL, side="left")
+        order = np.argsort(value)  # searching sorted keys is ~3x faster than the sort costs
+        key, counts = value[order], np.empty((2, len(value)), dtype=np.int64)
+        counts[0, order] = np.searchsorted(self.sorted, key + TIE_TOL, side="right")
+        counts[1, order] = np.searchsorted(self.sorted, key - TIE_TOL, side="left")
+        return end - counts[0], end - counts[1]
 
     def _p(self, gt: np.ndarray, ge: np.ndarray) -> np.ndarray:
         return (1.0 + gt + 0.5 * (ge - gt)) / (self.size + 1.0)
