@@ -35,9 +35,14 @@ BASELINE_STAKE = 1000.0
 BOUNDARY = CLAIMS.parents[1] / "boundary" / "lazy_deterred.toml"
 BOUNDARY_EPOCHS = 60
 SIDE = 0.3  # run each side where the closed-form margin is +-SIDE x C
-# Lazy replayers' guilty-verdict rate per probe on the shipped 60 x 64 bank: 0.525 (2 seeds x 20
-# epochs, `gaia-sim deterrence scenarios/boundary/lazy_deterred.toml`); a drop by a quarter fails.
+# Lazy replayers' guilty-verdict rate per probe on the shipped 60 x 64 bank: 0.475 over
+# POWER_SEEDS x 20 epochs (`deterrence.measured_rates`); a drop by a sixth fails. Two seeds measure
+# it too coarsely for +-0.3 C: pairs of seeds gave 0.425-0.525 on the bootstrap stream before and
+# after the detector drew its rows by integers (same mean, 0.475), which moves the margin by about
+# +-0.1 C; on the new stream seeds 1001-1002 gave 0.45, the runs near S* 0.51, and the -0.3 C run
+# sat too near the line for the honest share to move in 60 epochs (0.80 -> 0.80, lazy +0.22 ahead).
 P_FLOOR = 0.40
+POWER_SEEDS = tuple(range(1001, 1009))
 ON_THE_LINE = 0.25  # |margin| below this share of C: the cell sits on the deterrence boundary
 
 
@@ -151,7 +156,7 @@ def boundary():
 
     bank = load_default_bank()
     scenario = load_scenario(BOUNDARY).with_overrides({"epochs": BOUNDARY_EPOCHS})
-    rates = measured_rates(scenario, bank, seeds=(1001, 1002), epochs=20)
+    rates = measured_rates(scenario, bank, seeds=POWER_SEEDS, epochs=20)
     d = from_scenario(scenario, bank, tpr=rates["p"], fpr=rates["q"], verdict_rates=True)
     return scenario, bank, rates, d
 

@@ -72,7 +72,15 @@ def test_catches_model_swap_replay_and_random_answers():
 
 @pytest.mark.parametrize("colluders", [3, 6, 9])
 def test_correct_verdicts_with_up_to_30_percent_colluding(colluders):
-    """Colluders all serve one cheaper model; the robust consensus must stay with the honest 70%."""
+    """Colluders all serve one cheaper model; the robust consensus must stay with the honest 70%.
+
+    A captured consensus flags the honest nodes by the dozen; one that holds flags them at about
+    the level: 5 x (30 - colluders) <= 135 honest verdicts at alpha = 0.01 expect <= 1.35 false
+    flags, and at most 4 is that count's 98.7% Poisson quantile. The count on one bootstrap stream
+    varies (false flags cluster on a few borderline honest nodes): over 200 bootstrap seeds on these
+    networks it averages 0.7 (3 colluders), 1.0 (6) per run, between 0 and 4, and seed 0 gives 2
+    and 4 (0 and 0 on the stream before the bootstrap drew its rows by integers, which averaged 0.6
+    and 1.0 over the same 200 seeds)."""
     hits, false = 0, 0
     for seed in range(5):
         x, labels = network(
@@ -82,7 +90,7 @@ def test_correct_verdicts_with_up_to_30_percent_colluding(colluders):
         hits += a.flagged[labels].sum()
         false += a.flagged[~labels].sum()
     assert hits / (5 * colluders) >= 0.95
-    assert false <= 1
+    assert false <= 4
 
 
 def test_reference_detectors_rank_the_cheater_first():
@@ -262,9 +270,9 @@ def test_nan_median_is_numpys_bit_for_bit():
                     assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
 
 
-def test_smallest_per_row_matches_argsort_and_argpartition():
-    """The n smallest keys per row in ascending order: argsort's first n, and what argpartition
-    returns for n <= 3 (the detector's bootstrap relies on both)."""
+def test_smallest_per_row_matches_argsort():
+    """The n smallest keys per row in ascending order: argsort's first n (the traffic phase's
+    distinct draws rely on it)."""
     from gaia_sim.rng import smallest_per_row
 
     rng = np.random.default_rng(4)
@@ -272,8 +280,38 @@ def test_smallest_per_row_matches_argsort_and_argpartition():
         for n in range(1, min(pool, 6) + 1):
             r = rng.random((50, pool))
             assert (smallest_per_row(r.copy(), n) == np.argsort(r, axis=1)[:, :n]).all()
-            if n <= 3:
-                assert (smallest_per_row(r.copy(), n) == np.argpartition(r, n - 1, axis=1)[:, :n]).all()
+
+
+def test_bootstrap_draws_are_distinct_and_uniform_over_ordered_subsets():
+    """The pseudo-nodes' rows (default._draw, several answer counts in one call): distinct within a
+    pseudo-node, the unused columns the sentinel, and every ordered n-subset of the pool equally
+    likely (chi-square over the 6, 30 and 120 ordered 1-, 2- and 3-subsets of a pool of 6, 60,000
+    draws each: a draw that favoured some positions, e.g. stepping past the drawn ones in the
+    wrong order, gives p ~ 0); with replacement beyond 200 n pool rows."""
+    import itertools
+
+    from scipy import stats as sps
+
+    from gaia_sim.detector.default import _draw
+
+    rng = np.random.default_rng(1)
+    n = np.repeat([1, 2, 3], 60_000)
+    g = _draw(rng, 6, n)
+    for count in (1, 2, 3):
+        rows = g[n == count]
+        assert (rows[:, count:] == 6).all()
+        assert all(len(set(r)) == count for r in rows[:, :count].tolist())
+        key = rows[:, :count] @ 6 ** np.arange(count)
+        cells = [sum(p * 6**i for i, p in enumerate(perm)) for perm in itertools.permutations(range(6), count)]
+        observed = np.array([(key == c).sum() for c in cells])
+        assert observed.sum() == len(rows) and sps.chisquare(observed).pvalue > 1e-3
+    g = _draw(rng, 250, np.repeat([1, 3], 30_000))  # n = 1: with replacement (250 >= 200 n); n = 3: distinct
+    triples = g[30_000:]
+    assert (g[:30_000, 1:] == 250).all() and g.max() <= 250
+    assert (
+        (triples[:, 0] != triples[:, 1]) & (triples[:, 0] != triples[:, 2]) & (triples[:, 1] != triples[:, 2])
+    ).all()
+    assert sps.chisquare(np.bincount(triples.ravel(), minlength=250)).pvalue > 1e-3
 
 
 def test_betabinom_sf_is_scipys():
@@ -288,3 +326,46 @@ def test_betabinom_sf_is_scipys():
         a, b = float(rng.gamma(0.5, 2) + 1e-3), float(rng.gamma(2, 20) + 1e-3)
         assert np.array_equal(betabinom_sf(k, n, a, b), sps.betabinom.sf(k, n, a, b), equal_nan=True)
     assert np.isnan(betabinom_sf(np.array([0]), np.array([3]), 1.0, 0.0)).all()
+
+
+def test_pseudo_nodes_gram_and_row_sums_agree_with_a_direct_computation():
+    """The pseudo-nodes' squared distance and within scatter, from the Gram matrix (few rows) and from
+    row sums (many), equal the direct computation on their drawn answers to ~1e-12, far inside the
+    tie tolerance (identical answers must stay ties); with missing answers (three answer counts)
+    and float32 answers, as the real bank's are."""
+    from gaia_sim.detector import default as D
+    from gaia_sim.detector._common import summarize
+
+    x, _ = network(np.random.default_rng(5), nodes=40, questions=3, samples=3, dim=24)
+    x[::7, 1, 2] = np.nan
+    x[::5, 1, 1:] = np.nan
+    x[3, 1], x[6, 1] = x[3, 1, 0], x[8, 1]  # identical answers (one Gram row each): a replay, a copy
+    s = summarize(x)
+    mm = np.einsum("nqd,nqd->nq", s.mean, s.mean)
+    c = D.refined_centre(s.mean, D.robust_centre(s.mean, mm=mm), mm)
+    d, dist, flat = D._sqdist(s.mean, c, mm), D._answer_sqdist(x, c, s.answer_sq), x.reshape(-1, x.shape[-1])
+    peers = np.ones(40, bool)
+    results = {}
+    for mode, draws in (("gram", 10**6), ("rows", 0)):
+        question = D._Question(flat, s, c, d, dist, 1, draws)
+        assert (question.gram is not None) == (mode == "gram")
+        if mode == "gram":  # 40 nodes x 3 answers, 20 missing, 5 repeated
+            assert len(question.gram) - 1 == question.size - 5 == 120 - 20 - 5
+        rows = [np.flatnonzero(s.count[:, 1] == n) for n in question.counts]
+        pool = question.pool(peers)
+        for shifted in (False, True):
+            d_peers = [d[r, 1] + (1.0 if shifted else -1.0) for r in rows]  # peers above / below the bootstrap
+            results[mode, shifted] = D._pseudo_nodes(question, pool, rows, d_peers, 50, np.random.default_rng(9))
+        g = np.append(pool, question.size)[D._draw(np.random.default_rng(9), len(pool), np.repeat(question.counts, 50))]
+        y = np.vstack([x[question.node, 1, np.flatnonzero(s.present[:, 1].ravel()) % 3] - c[1], np.zeros(24)])
+        for i, n in enumerate(question.counts):
+            drawn = y[g[i * 50 : (i + 1) * 50, :n]]  # (50, n, D)
+            m = drawn.mean(1)
+            assert np.allclose(results[mode, False][0][i], (m * m).sum(1), rtol=0, atol=1e-12)
+            if n > 1:
+                within = ((drawn - m[:, None]) ** 2).sum((1, 2)) / (n - 1)
+                assert np.allclose(results[mode, False][1][i], within, rtol=0, atol=1e-12)
+    assert sorted(question.counts.tolist()) == [1, 2, 3]
+    for shifted, tol in ((False, 1e-12), (True, 1e-7)):  # shifted: the peers' offsets from their float32 means
+        for a, b in zip(results["gram", shifted], results["rows", shifted]):  # (row sums) or their rows (Gram)
+            assert np.allclose(a, b, rtol=0, atol=tol, equal_nan=True)

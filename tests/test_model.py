@@ -136,15 +136,27 @@ def test_learned_selection_needs_a_detector_with_question_p_values(scenarios_dir
 
 
 def test_nodes_that_learned_the_public_questions_hide_unless_validators_ask_secret_ones(scenarios_dir):
-    """Cheaters that recognise the public questions answer them honestly; a secret pool restores detection."""
-    base = {"behaviours.model_swapping.when": "unprobed", "strategy.dynamics": "none", "epochs": 20, "seed": 1}
+    """Cheaters that recognise the public questions answer them honestly; a secret pool restores detection.
+
+    Rates pooled over seeds 1-3: on one seed the learned cheaters' rate is 0-0.4 of the unaware
+    ones' (seeds 1-8, on the bootstrap stream before and after the detector drew its rows by
+    integers; seed 1 alone gave 0.23 before, 0.30 after), pooled over three it is 0.14 before, 0.18
+    after; the secret pool's, 0.97 and 1.01."""
+    base = {"behaviours.model_swapping.when": "unprobed", "strategy.dynamics": "none", "epochs": 20}
     base["staking.initial_balance"] = 1e6  # deep pockets: cheaters stay in after a slash, so every epoch counts
-    run = lambda **o: simulate(small(scenarios_dir / "model_swap.toml", answers="default", **base, **o)).summary  # noqa: E731
+
+    def run(**o):
+        path = scenarios_dir / "model_swap.toml"
+        return sum(
+            simulate(small(path, answers="default", seed=seed, **base, **o)).summary["tpr_cheaters"]
+            for seed in (1, 2, 3)
+        )
+
     unaware = run()
     learned = run(**{"traffic.learned_questions": "public"})
     secret = run(**{"traffic.learned_questions": "public", "probes.question_pool": "secret"})
-    assert learned["tpr_cheaters"] < 0.25 * unaware["tpr_cheaters"]
-    assert secret["tpr_cheaters"] > 0.5 * unaware["tpr_cheaters"]
+    assert learned < 0.25 * unaware
+    assert secret > 0.5 * unaware
 
 
 def test_question_plan_follows_the_pools(scenarios_dir, standin):

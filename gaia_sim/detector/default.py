@@ -27,6 +27,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import special
 from scipy import stats as sps
@@ -35,69 +37,101 @@ from gaia_sim.detector import calibration
 from gaia_sim.detector._common import Assessment, Summary, bh_reject, fill_nan, nan_median, summarize
 from gaia_sim.detector.coordination import shared_answer_groups
 from gaia_sim.errors import UserError
-from gaia_sim.rng import smallest_per_row
 
 TIE_TOL = 1e-6  # squared distances / scatters closer than this are ties (identical answers)
 MIN_PEERS = 5  # fewer answering nodes than this: a question or a domain carries no verdict
 TIED_SHARE = 0.1  # above this share of tied cells the answers count as discrete
 SCALE_FLOOR = 1.0  # discrete answers: the null is never narrower than theory (ties would fake precision)
 OUTLIER_LEVEL = 0.01  # per-answer test: an answer beyond this share of the peers' answers is outlying
-BLOCK = 128  # pseudo-nodes summed at a time: (BLOCK, D) temporaries stay in cache (same sums, ~4% faster detector)
+# Gram mode (see _Question) when P^2 <= GRAM_RATIO x the rows an assessment's pseudo-nodes draw: a
+# matrix product costs ~GRAM_RATIO times less per multiply-add than gathering and summing rows
+GRAM_RATIO = 40
+BLOCK = 128  # pseudo-nodes summed at a time without the Gram matrix: (BLOCK, D) temporaries stay in cache
 
 
-def robust_centre(mean: np.ndarray, steps: int = 2) -> np.ndarray:
+def robust_centre(mean: np.ndarray, steps: int = 2, mm: np.ndarray | None = None) -> np.ndarray:
     """Per-question consensus of node means, (N, Q, D) -> (Q, D), NaN nodes ignored.
 
     Start from the coordinate-wise median (breakdown 50%; Huber & Ronchetti, *Robust
     Statistics*, 2009, sec. 3.2), then apply concentration steps: average the half of the nodes
     closest to the current centre (the C-step of FAST-MCD, Rousseeuw & Van Driessen 1999,
     Technometrics 41:212), which keeps the efficiency of a mean while a colluding minority
-    (< 1/2, in particular 1/3) stays out.
+    (< 1/2, in particular 1/3) stays out. ``mm``: the means' squared norms (N, Q) when at hand.
     """
     valid = ~np.isnan(mean[..., 0])
     centre = _coordinate_median(mean)
     for _ in range(steps - 1):
-        centre, _ = _c_step(mean, valid, centre)
+        centre, _ = _c_step(mean, valid, centre, mm)
     return centre
 
 
 def _coordinate_median(mean: np.ndarray) -> np.ndarray:
     """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored (node axis made
     contiguous for speed)."""
-    m = np.ascontiguousarray(np.moveaxis(mean, 0, -1), dtype=np.float32)  # (Q, D, N)
+    m = np.ascontiguousarray(np.moveaxis(mean.astype(np.float32), 0, -1))  # (Q, D, N), transposed in float32
     return nan_median(m, axis=-1).astype(np.float64, copy=False)
 
 
-def _c_step(mean, valid, centre):
+def _c_step(mean, valid, centre, mm=None):
     """One concentration step: mean of the closer half; also returns that half (N, Q)."""
-    d = np.where(valid, _sqdist(mean, centre), np.nan)
+    d = np.where(valid, _sqdist(mean, centre, mm), np.nan)
     keep = valid & (d <= nan_median(d, axis=0, keepdims=True))
     filled = mean if valid.all() else fill_nan(mean, 0.0)
     total = np.einsum("nq,nqd->qd", keep.astype(np.float64), filled)
     return total / np.maximum(keep.sum(0), 1)[:, None], keep
 
 
-def _sqdist(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
+def _sqdist(mean: np.ndarray, centre: np.ndarray, mm: np.ndarray | None = None) -> np.ndarray:
     """(N, Q) squared Euclidean distance of node means to per-question centres, via the
-    expansion |m|^2 - 2 m.c + |c|^2 (no (N, Q, D) temporary)."""
-    mm = np.einsum("nqd,nqd->nq", mean, mean)
+    expansion |m|^2 - 2 m.c + |c|^2 (no (N, Q, D) temporary); ``mm``: |m|^2 when at hand."""
+    if mm is None:
+        mm = np.einsum("nqd,nqd->nq", mean, mean)
     mc = np.einsum("nqd,qd->nq", mean, centre)
     return np.maximum(mm - 2.0 * mc + (centre * centre).sum(-1)[None], 0.0)
 
 
-def refined_centre(mean: np.ndarray, centre: np.ndarray) -> np.ndarray:
+def refined_centre(mean: np.ndarray, centre: np.ndarray, mm: np.ndarray | None = None) -> np.ndarray:
     """The final consensus (Q, D): one more C-step from :func:`robust_centre`'s ``centre``."""
-    return _c_step(mean, ~np.isnan(mean[..., 0]), centre)[0]
+    return _c_step(mean, ~np.isnan(mean[..., 0]), centre, mm)[0]
 
 
-def _draw(rng, pool_size: int, boot: int, n: int) -> np.ndarray:
-    """(boot, n) pool indices: without replacement within a pseudo-node (a node's answers are
-    distinct generations) when the pool is small enough for it to matter, else with replacement."""
-    if pool_size >= 200 * n or n > pool_size:
-        return rng.integers(0, pool_size, size=(boot, n))
-    r = rng.random((boot, pool_size))  # the n smallest of uniform keys: n distinct uniform pool indices
-    # argpartition returns n <= 3 of them in ascending order: smallest_per_row, same indices, faster
-    return smallest_per_row(r, n) if n <= 3 else np.argpartition(r, n - 1, axis=1)[:, :n]
+_BLAS = []  # threadpoolctl's controller of the loaded BLAS libraries, made on first use
+
+
+def _one_blas_thread():
+    """Context in which BLAS runs on one thread: the Gram products are too small to gain from more
+    (same wall time, twice the CPU time on two cores, the spare threads spinning)."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+def _draw(rng, pool_size: int, n: np.ndarray) -> np.ndarray:
+    """(R, max n) pool positions, row r drawing ``n[r]`` of them (its other columns hold
+    ``pool_size``, a sentinel): without replacement within a pseudo-node (a node's answers are
+    distinct generations) when the pool is small enough for it to matter, else with replacement.
+
+    Without replacement the k-th draw is uniform over the ``pool_size - k`` positions not yet drawn
+    (a uniform integer below ``pool_size - k``, stepped past the drawn positions in ascending order), so
+    every ordered n-subset is equally likely, at O(n^2) per row instead of sorting ``pool_size``
+    random keys."""
+    distinct = (pool_size < 200 * n) & (n <= pool_size)
+    out = np.empty((len(n), int(n.max())), dtype=np.int64)
+    uniform = rng.random(out.shape[::-1])  # one call: row k of it makes the k-th draws
+    for k in range(out.shape[1]):
+        high = pool_size - k if distinct.all() else np.where(distinct, pool_size - k, pool_size)
+        v = (uniform[k] * high).astype(np.int64)  # uniform below ``high`` (bias < high / 2^53)
+        if k:  # step past the drawn positions, ascending
+            if k <= 2:
+                drawn = (out[:, 0],) if k == 1 else (np.minimum(out[:, 0], out[:, 1]), np.maximum(out[:, 0], out[:, 1]))
+            else:
+                drawn = np.sort(out[:, :k], axis=1).T
+            for below in drawn:
+                v += (v >= below) & distinct
+        out[:, k] = v if k < n.min() else np.where(n > k, v, pool_size)
+    return out
 
 
 class _Question:
@@ -106,73 +140,133 @@ class _Question:
     assessment, shared by its passes.
 
     A pseudo-node drawing the rows g_1..g_n has squared distance |sum_k y_k|^2 / n^2 to the centre
-    and within scatter (sum_k |y_k|^2 - |sum_k y_k|^2 / n) / (n - 1): the statistics of its (n, D)
-    answers from one sum over the drawn rows and their precomputed squared norms.
+    and within scatter (sum_k |y_k|^2 - |sum_k y_k|^2 / n) / (n - 1), and its product with a peer's
+    offset o is sum_k y_k . o: computed from the sum over its drawn rows or, when the question has
+    few rows (P) for the pseudo-nodes drawn from them, from their Gram matrix, |sum_k y_k|^2 =
+    sum_kl y_k . y_l, and o = the mean of that peer's rows (one (P, P) matrix
+    product instead of gathering n (D,) rows per pseudo-node; identical answers, common in real
+    answers, share one Gram row). Row ``size`` (P) is a zero row: the sentinel that pads
+    :func:`_draw`'s rows.
     """
 
-    def __init__(self, x: np.ndarray, s: Summary, c: np.ndarray, q: int):
-        flat = np.flatnonzero(s.present[:, q, :])
-        self.node, sample = np.divmod(flat, s.present.shape[2])
-        self.y = x[self.node, q, sample].astype(np.float64, copy=False) - c[q]  # (P, D)
-        self.sq = np.einsum("pd,pd->p", self.y, self.y)
-        self.offsets = s.mean[:, q] - c[q]  # (N, D) each node's offset from the centre (NaN: no answer)
-        self.offset_sq = np.einsum("nd,nd->n", self.offsets, self.offsets)
+    def __init__(
+        self, flat: np.ndarray, s: Summary, c: np.ndarray, d: np.ndarray, dist: np.ndarray, q: int, draws: int
+    ):
+        n_nodes, n_q, n_samples = s.present.shape
+        present = s.present[:, q, :]
+        if present.all():  # every answer present: the rows in (node, sample) order without a search
+            self.node, sample = np.repeat(np.arange(n_nodes), n_samples), np.tile(np.arange(n_samples), n_nodes)
+        else:
+            self.node, sample = np.divmod(np.flatnonzero(present), n_samples)
+        self.size = len(self.node)
+        self.flat, self.rows = flat, (self.node * n_q + q) * n_samples + sample  # rows of ``flat`` (the answers)
+        self.centre = c[q]
+        self.first = np.cumsum(s.count[:, q]) - s.count[:, q]  # (N,) each node's first row
+        self.counts = np.unique(s.count[:, q][s.count[:, q] > 0])
+        self.mean, self.offset_sq = s.mean[:, q], fill_nan(d[:, q], 0.0)  # |each node's offset from the centre|^2
+        self.gram = None
+        if self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum()):
+            rows = flat[self.rows]
+            first, self.distinct = _distinct_rows(rows)  # identical answers share a Gram row
+            y = np.zeros((len(first) + 1, flat.shape[1]))  # double precision: ties (TIE_TOL) stay ties
+            np.subtract(rows[first], self.centre, out=y[:-1])
+            with _one_blas_thread():
+                self.gram = y @ y.T
+            self.distinct = np.append(self.distinct, len(first))  # the sentinel: the zero row
+            self.sq = np.diagonal(self.gram)[self.distinct]
+        else:
+            self.sq = np.append(dist[self.node, q, sample], 0.0)
 
     def pool(self, peers: np.ndarray) -> np.ndarray:
         """Rows of the peers' answers (bool (N,) ``peers``), in (node, sample) order."""
         return np.flatnonzero(peers[self.node])
 
-    def sums(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-        """sum_k y_k (boot, D), |sum_k y_k|^2 and sum_k |y_k|^2 (boot,) of pseudo-nodes drawing rows
-        ``g`` (boot, n). One row each (n = 1): both squares are the rows' precomputed squared norms
-        (bit for bit what the sum's einsum gives) and the (boot, D) sum is not formed (None).
-        Summed row by row (the same sums as .sum(1), without a (boot, n, D) array), ``BLOCK``
-        pseudo-nodes at a time."""
-        if g.shape[1] == 1:
-            sq = self.sq[g[:, 0]]
-            return None, sq, sq
-        total, total_sq = np.empty((len(g), self.y.shape[1])), np.empty(len(g))
-        for a in range(0, len(g), BLOCK):
-            rows, block = g[a : a + BLOCK], total[a : a + BLOCK]
-            np.add(self.y[rows[:, 0]], self.y[rows[:, 1]], out=block)
-            for k in range(2, g.shape[1]):
-                block += self.y[rows[:, k]]
-            total_sq[a : a + BLOCK] = np.einsum("bd,bd->b", block, block)
-        return total, total_sq, self.sq[g].sum(1)
+    def sums(self, g: np.ndarray, counts: np.ndarray, boot: int):
+        """|sum_k y_k|^2 and sum_k |y_k|^2 (R,) of pseudo-nodes drawing rows ``g`` (R, width), ``boot``
+        rows for each of ``counts`` in turn; and what :meth:`dot_offsets` takes: the sums (R, D), or
+        ``g`` in Gram mode."""
+        row_sq = self.sq[g].sum(1)
+        if self.gram is not None:
+            g, cross = self.distinct[g], np.zeros(len(g))
+            for k in range(g.shape[1]):
+                for m in range(k + 1, g.shape[1]):
+                    cross += self.gram[g[:, k], g[:, m]]
+            return row_sq + 2.0 * cross, row_sq, g
+        total, total_sq = np.empty((len(g), self.flat.shape[1])), row_sq.copy()
+        for i, n in enumerate(counts):
+            for a in range(i * boot, (i + 1) * boot, BLOCK):  # (BLOCK, D) temporaries stay in cache
+                rows = self.rows[g[a : min(a + BLOCK, (i + 1) * boot), :n]]
+                block = total[a : a + len(rows)]
+                block[:] = self.flat[rows[:, 0]]  # summed in double precision, then centred
+                for k in range(1, n):
+                    block += self.flat[rows[:, k]]
+                block -= n * self.centre
+                if n > 1:
+                    total_sq[a : a + len(rows)] = np.einsum("bd,bd->b", block, block)
+        return total_sq, row_sq, total
 
-    def dot_offsets(self, total: np.ndarray, peers: np.ndarray) -> np.ndarray:
-        """(boot,) total[b] . offsets[peers[b]], ``BLOCK`` pseudo-nodes at a time."""
-        out = np.empty(len(peers))
-        for a in range(0, len(peers), BLOCK):
-            out[a : a + BLOCK] = np.einsum("bd,bd->b", total[a : a + BLOCK], self.offsets[peers[a : a + BLOCK]])
-        return out
+    def dot_offsets(self, sums, rows: np.ndarray, peers: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """sum_k y_k . offsets[peers] of the pseudo-nodes ``rows`` (indices into :meth:`sums`'s) whose
+        peers have ``n`` answers each."""
+        if self.gram is None:
+            return np.einsum("bd,bd->b", sums[rows], self.mean[peers] - self.centre)
+        g, out = sums[rows], np.zeros(len(rows))
+        for i in range(int(n.max())):  # the peer's offset is the mean of its rows
+            own = self.distinct[np.where(n > i, self.first[peers] + i, self.size)]
+            for k in range(g.shape[1]):
+                out += self.gram[g[:, k], own]
+        return out / n
 
 
-def _pseudo_nodes(question: _Question, pool: np.ndarray, n: int, same: np.ndarray, d_peers, boot: int, rng):
-    """Squared distance to the centre and within scatter of ``boot`` pseudo-honest nodes.
+@lru_cache(maxsize=8)
+def _probe(dim: int) -> np.ndarray:
+    return np.random.default_rng(0).standard_normal(dim)
 
-    Each pseudo-node draws ``n`` of the peers' pooled answers ``pool`` (rows of ``question``,
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the distinct rows of ``rows`` (P, D), and each row's position among them (P,):
+    rows grouped by their product with a fixed random vector, each group checked equal to its first
+    row (all rows distinct, if any check fails)."""
+    key = rows @ _probe(rows.shape[1])
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) == len(rows) or not (rows == rows[first[inverse]]).all():
+        return np.arange(len(rows)), np.arange(len(rows))
+    return first, inverse
+
+
+def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: list, boot: int, rng):
+    """Squared distance to the centre and within scatter (NaN for one answer) of ``boot``
+    pseudo-honest nodes for each of ``question.counts``, (len(counts), boot) each.
+
+    Each pseudo-node draws n of the peers' pooled answers ``pool`` (rows of ``question``,
     :func:`_draw`; nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted
-    by the offset from the centre of a peer with ``n`` answers (bool (N,) ``same``), shrunk to the
-    between-node variance component, B / (B + W/n) (random-effects model; method-of-moments
-    estimate B = mean peer distance - mean pooled-bootstrap distance, DerSimonian & Laird 1986,
-    Control. Clin. Trials 7:177; shrinkage as in empirical Bayes, Efron & Morris 1975). With
-    exchangeable honest nodes B is ~0 and this is the plain pooled bootstrap; honest variation
-    between stacks widens the null by what the peers show.
+    by the offset from the centre of a peer with n answers (``same``: their node indices, one array
+    per count), shrunk to the between-node variance component, B / (B + W/n) (random-effects
+    model; method-of-moments estimate B = mean peer distance (``d_peers``) - mean pooled-bootstrap
+    distance, DerSimonian & Laird 1986, Control. Clin. Trials 7:177; shrinkage as in empirical
+    Bayes, Efron & Morris 1975). With exchangeable honest nodes B is ~0 and this is the plain pooled
+    bootstrap; honest variation between stacks widens the null by what the peers show.
     """
-    g = pool[_draw(rng, len(pool), boot, n)]
-    total, total_sq, row_sq = question.sums(g)
+    counts = question.counts
+    n = np.repeat(counts, boot)
+    g = np.append(pool, question.size)[_draw(rng, len(pool), n)]  # the sentinel draws the zero row
+    total_sq, row_sq, sums = question.sums(g, counts, boot)
     d0 = total_sq / (n * n)
-    within = (row_sq - total_sq / n) / (n - 1) if n > 1 else np.full(boot, np.nan)
-    peer_mean = float(np.mean(d_peers)) if len(d_peers) else 0.0
-    excess = max(0.0, peer_mean - float(d0.mean())) if len(d_peers) else 0.0
-    peers = np.flatnonzero(same)
-    if excess > 0.0 and len(peers):  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = total / n
-        shrink = np.sqrt(excess / max(peer_mean, 1e-300))
-        j = peers[rng.integers(0, len(peers), size=boot)]
-        m_dot_o = question.dot_offsets(question.y[g[:, 0]] if total is None else total, j) / n
-        d0 = d0 + 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
-    return d0, np.maximum(within, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        within = np.where(n > 1, (row_sq - total_sq / n) / (n - 1), np.nan)
+    peer_mean = np.array([float(np.mean(dp)) if len(dp) else 0.0 for dp in d_peers])
+    excess = np.maximum(0.0, peer_mean - d0.reshape(len(counts), boot).mean(1))
+    shifted = [i for i in range(len(counts)) if excess[i] > 0.0 and len(same[i])]
+    if shifted:  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = sum / n
+        rows = np.concatenate([np.arange(i * boot, (i + 1) * boot) for i in shifted])
+        sizes = np.repeat([len(same[i]) for i in shifted], boot)
+        j = np.concatenate([same[i] for i in shifted])[
+            rng.integers(0, sizes) + np.repeat(np.cumsum([0] + [len(same[i]) for i in shifted[:-1]]), boot)
+        ]
+        shrink = np.repeat(np.sqrt(excess[shifted] / np.maximum(peer_mean[shifted], 1e-300)), boot)
+        m_dot_o = question.dot_offsets(sums, rows, j, n[rows]) / n[rows]
+        d0[rows] += 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
+    return d0.reshape(len(counts), boot), np.maximum(within, 0.0).reshape(len(counts), boot)
 
 
 def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,45 +282,44 @@ def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 class _Null:
-    """A bootstrap null distribution, sorted once, giving mid-p-values (:func:`_mid_p`) in either tail."""
+    """Bootstrap null distributions, one per row of ``values`` (G, B) (or one, (B,)), sorted once,
+    giving mid-p-values (:func:`_mid_p`) in either tail of a value against the null of its
+    ``group`` (row). One search serves every group: row g is shifted by g spans, a span being wider
+    than every row's range by more than the tie tolerance, and values are clipped to just beyond
+    that range (which changes no count)."""
 
     def __init__(self, values: np.ndarray):
-        self.sorted = np.sort(values)
+        values = np.atleast_2d(values)
+        self.size, self.lo, self.hi = values.shape[1], values.min() - 2 * TIE_TOL, values.max() + 2 * TIE_TOL
+        self.span = self.hi - self.lo + 2 * TIE_TOL + 1.0
+        self.sorted = np.sort(values, axis=1)
+        if len(values) > 1:
+            self.sorted = (self.sorted + self.span * np.arange(len(values))[:, None]).ravel()
+        self.sorted = self.sorted.ravel()
 
-    def _counts(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _counts(self, value: np.ndarray, group) -> tuple[np.ndarray, np.ndarray]:
         """#{null > v} and #{null >= v}, values within ``TIE_TOL`` counting as equal."""
-        size = len(self.sorted)
-        above = size - np.searchsorted(self.sorted, value + TIE_TOL, side="right")
-        return above, size - np.searchsorted(self.sorted, value - TIE_TOL, side="left")
+        value, end = np.clip(value, self.lo, self.hi), self.size
+        if not np.isscalar(group) or group:
+            value, end = value + self.span * group, self.size * (group + 1)
+        order = np.argsort(value)  # searching sorted keys is ~3x faster than the sort costs
+        key, counts = value[order], np.empty((2, len(value)), dtype=np.int64)
+        counts[0, order] = np.searchsorted(self.sorted, key + TIE_TOL, side="right")
+        counts[1, order] = np.searchsorted(self.sorted, key - TIE_TOL, side="left")
+        return end - counts[0], end - counts[1]
 
     def _p(self, gt: np.ndarray, ge: np.ndarray) -> np.ndarray:
-        return (1.0 + gt + 0.5 * (ge - gt)) / (len(self.sorted) + 1.0)
+        return (1.0 + gt + 0.5 * (ge - gt)) / (self.size + 1.0)
 
-    def upper(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def upper(self, value: np.ndarray, group=0) -> tuple[np.ndarray, np.ndarray]:
         """Upper-tail mid-p-value and whether the value tied with part of the null."""
-        gt, ge = self._counts(value)
+        gt, ge = self._counts(value, group)
         return self._p(gt, ge), ge > gt
 
-    def two_sided(self, value: np.ndarray) -> np.ndarray:
+    def two_sided(self, value: np.ndarray, group=0) -> np.ndarray:
         """min(1, 2 min(upper, lower mid-p)); the lower tail counts #{null < v} and #{null <= v}."""
-        gt, ge = self._counts(value)
-        size = len(self.sorted)
-        return np.minimum(1.0, 2.0 * np.minimum(self._p(gt, ge), self._p(size - ge, size - gt)))
-
-    def upper_with(self, value: np.ndarray, own: np.ndarray | None):
-        """:meth:`upper` of ``value``, and the upper mid-p-values of ``own`` (None: not wanted), from
-        one search over both."""
-        if own is None:
-            return self.upper(value), None
-        p, tied = self.upper(np.concatenate([value, own]))
-        return (p[: len(value)], tied[: len(value)]), p[len(value) :]
-
-    def two_sided_with(self, value: np.ndarray, own: np.ndarray | None):
-        """:meth:`two_sided` of ``value`` and of ``own`` (None: not wanted), from one search over both."""
-        if own is None:
-            return self.two_sided(value), None
-        p = self.two_sided(np.concatenate([value, own]))
-        return p[: len(value)], p[len(value) :]
+        gt, ge = self._counts(value, group)
+        return np.minimum(1.0, 2.0 * np.minimum(self._p(gt, ge), self._p(self.size - ge, self.size - gt)))
 
 
 def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rng):
@@ -237,33 +330,47 @@ def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rn
     Pseudo-honest nodes with the same number of answers as the node are drawn from the answers
     of the ``peers`` (bool (N,)) to that question. ``c`` is the refined consensus (Q, D) the
     distances ``d`` refer to (:func:`refined_centre`). The floor 1 / (B + 1) bounds any one
-    question's weight in the combination.
+    question's weight in the combination. The nulls of every (question, answer count) are searched
+    at once (:class:`_Null`).
     """
     n_nodes, n_q = s.count.shape
     p_loc, p_disp = np.full((n_nodes, n_q), np.nan), np.full((n_nodes, n_q), np.nan)
     tied = np.zeros((n_nodes, n_q), dtype=bool)
     pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
+    loc, disp = ([], [], [], []), ([], [], [], [])  # nulls, (node, question) cells, their null, own-null questions
     for q in range(n_q):
         count = s.count[:, q]
-        answered = count > 0
-        pool = questions[q].pool(peers) if answered.sum() >= MIN_PEERS else np.zeros(0, np.int64)
+        pool = questions[q].pool(peers) if (count > 0).sum() >= MIN_PEERS else np.zeros(0, np.int64)
         if len(pool) < 2:
             continue
-        top = count.max()  # the pseudo-nodes with the most answers: their own p-values, the null of u
-        for n in np.unique(count[answered]):
-            rows = count == n
-            same = peers & rows
-            null_d, null_w = _pseudo_nodes(questions[q], pool, int(n), same, d[same, q], boot, rng)
-            own = null_d if n == top else None
-            (p_loc[rows, q], tied[rows, q]), pseudo = _Null(null_d).upper_with(d[rows, q], own)
-            if pseudo is not None:
-                pseudo_loc[:, q] = pseudo
-            if n > 1:
-                p_disp[rows, q], pseudo = _Null(null_w).two_sided_with(
-                    s.within[rows, q], None if own is None else null_w
-                )
-                if pseudo is not None:
-                    pseudo_disp[:, q] = pseudo
+        counts = questions[q].counts
+        rows = [np.flatnonzero(count == n) for n in counts]
+        same = [r[peers[r]] for r in rows]
+        null_d, null_w = _pseudo_nodes(questions[q], pool, same, [d[j, q] for j in same], boot, rng)
+        for i, n in enumerate(counts):  # the pseudo-nodes with the most answers: the null of u
+            for (nulls, cells, group, own), null in zip((loc, disp) if n > 1 else (loc,), (null_d[i], null_w[i])):
+                cells.append(rows[i] * n_q + q)
+                group.append(np.full(len(rows[i]), len(nulls)))
+                if n == counts[-1]:
+                    own.append((q, len(nulls)))
+                nulls.append(null)
+    for (nulls, cells, group, own), out, pseudo in ((loc, p_loc, pseudo_loc), (disp, p_disp, pseudo_disp)):
+        if not nulls:
+            continue
+        null = _Null(np.vstack(nulls))
+        value = np.concatenate(
+            [(d if out is p_loc else s.within).ravel()[np.concatenate(cells)]] + [nulls[g] for _, g in own]
+        )
+        group = np.concatenate(group + [np.full(boot, g) for _, g in own])
+        if out is p_loc:
+            p, tie = null.upper(value, group)
+            tied.ravel()[np.concatenate(cells)] = tie[: len(value) - boot * len(own)]
+        else:
+            p = null.two_sided(value, group)
+        cells = np.concatenate(cells)
+        out.ravel()[cells] = p[: len(cells)]
+        for k, (q, _) in enumerate(own):
+            pseudo[:, q] = p[len(cells) + k * boot : len(cells) + (k + 1) * boot]
     return p_loc, p_disp, tied, pseudo_loc, pseudo_disp
 
 
@@ -375,6 +482,7 @@ def answer_outlier_p(
     peers: np.ndarray,
     reference: np.ndarray | None = None,
     tau: float = OUTLIER_LEVEL,
+    dist: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-answer test for diluted cheating: (N,) p-value of each node's count of outlying answers,
     and (N,) that count.
@@ -387,10 +495,12 @@ def answer_outlier_p(
     answer is outlying when that p is <= ``tau`` (or beyond every peer answer when the pool is too
     small to resolve ``tau``). A node's count K of outlying answers among its n is referred to a
     beta-binomial null fitted to the ``reference`` nodes' counts (default: the peers), see
-    :func:`_count_p`. NaN for nodes without an answer or questions with too few peers.
+    :func:`_count_p`. NaN for nodes without an answer or questions with too few peers. ``dist``:
+    :func:`_answer_sqdist` of ``x`` and ``centre`` when already computed.
     """
     n_nodes, n_q = s.count.shape
-    dist = _answer_sqdist(x, centre)  # (N, Q, S), NaN for missing answers
+    if dist is None:
+        dist = _answer_sqdist(x, centre, s.answer_sq)  # (N, Q, S), NaN for missing answers
     outlying = np.zeros(dist.shape, dtype=bool)
     usable, floors = np.zeros(n_q, dtype=bool), []
     ranked = fill_nan(dist, -np.inf)  # a missing answer is never outlying
@@ -450,12 +560,15 @@ def betabinom_sf(k: np.ndarray, n: np.ndarray, a: float, b: float) -> np.ndarray
     return out
 
 
-def _answer_sqdist(x: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN)."""
-    xx = np.einsum("nqsd,nqsd->nqs", x, x).astype(
-        np.float64, copy=False
-    )  # in the input precision: ranks are all we need
-    xc = np.einsum("nqsd,qd->nqs", x, centre.astype(x.dtype, copy=False)).astype(np.float64, copy=False)
+def _answer_sqdist(x: np.ndarray, centre: np.ndarray, answer_sq: np.ndarray | None = None) -> np.ndarray:
+    """(N, Q, S) squared distance of every answer to its question's centre (NaN rows stay NaN): the
+    expansion |x|^2 - 2 x.c + |c|^2 summed in double precision, which keeps identical answers'
+    distances within ``TIE_TOL`` of their pseudo-nodes' (``answer_sq``: the |x|^2 of
+    :func:`summarize` when at hand)."""
+    if answer_sq is None:
+        answer_sq = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
+    xx = answer_sq.astype(np.float64, copy=False)
+    xc = np.einsum("nqsd,qd->nqs", x, centre, dtype=np.float64)
     return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
 
 
@@ -578,13 +691,17 @@ def assess_default(
     w = _weights(weights, x.shape[1])
     rng = np.random.default_rng(seed)
     s = summarize(x)
-    c = refined_centre(s.mean, robust_centre(s.mean))  # computed once: every pass measures from it
-    d = _sqdist(s.mean, c)
+    mm = np.einsum("nqd,nqd->nq", s.mean, s.mean)  # the means' squared norms, for every distance below
+    c = refined_centre(s.mean, robust_centre(s.mean, mm=mm), mm)  # computed once: every pass measures from it
+    d = _sqdist(s.mean, c, mm)
     answered = (s.count > 0).any(1)
     if first_pass not in ("all", "core"):
         raise UserError(f"assess(first_pass={first_pass!r}): allowed values are 'all' and 'core'")
     half = max(boot // 2, 100)  # screening passes only decide who is a peer
-    questions = [_Question(x, s, c, q) for q in range(x.shape[1])]  # shared by every pass
+    draws = half * (max(int(passes), 2) - 1) + boot  # pseudo-nodes per answer count over the passes
+    dist = _answer_sqdist(x, c, s.answer_sq)  # (N, Q, S) every answer's squared distance to the centre
+    flat = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # the answers' rows, (N Q S, D)
+    questions = [_Question(flat, s, c, d, dist, q, draws) for q in range(x.shape[1])]  # shared by every pass
     # coordinated replay groups (one shared answer set) are kept out of the sets that must be honest
     candidates = answered & ~shared_answer_groups(x, answered) if coordination else answered
     peers, reference, core = _first_pass(questions, s, d, candidates, w, half, rng, dispersion, screen, first_pass)
@@ -596,7 +713,7 @@ def assess_default(
     # the share test's conformal pool: trusted peers inside the geometric core, so that colluders
     # who share one cheap configuration do not make each other's answers look typical
     pool = peers & core if (peers & core).sum() >= MIN_PEERS else peers
-    p_share = answer_outlier_p(x, s, c, pool, reference)[0] if share_test else np.full(len(p_loc), np.nan)
+    p_share = answer_outlier_p(x, s, c, pool, reference, dist=dist)[0] if share_test else np.full(len(p_loc), np.nan)
     p = fill_nan(bonferroni(p_loc, p_disp, p_share), 1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
