@@ -48,18 +48,21 @@ def test_forty_percent_coordinated_replayers_are_caught_only_with_the_screen():
 
 
 def test_the_simulation_passes_the_screen_to_the_detector():
-    """detector.coordination in a scenario: 40% of nodes replaying the bank's one cached answer per
-    question get guilty verdicts with the screen (every other epoch: the evidence restarts after a
-    verdict), none without it (e019: 0.005 per single-epoch decision)."""
+    """detector.coordination in a scenario: of the 40% of nodes replaying the bank's one cached
+    answer per question, every one is convicted within 6 epochs with the screen (its evidence adds
+    up over 2-3 epochs), none without it (e019: 0.005 per single-epoch decision); no honest node."""
     from gaia_sim.runner import simulate
     from gaia_sim.scenario import load_scenario
 
     base = load_scenario("scenarios/lazy_nodes.toml").with_overrides(
-        {"epochs": 4, "population.honest": 0.6, "population.lazy": 0.4, "strategy.revision_rate": 0.0}
+        {"epochs": 6, "population.honest": 0.6, "population.lazy": 0.4, "strategy.revision_rate": 0.0}
     )
-    rates = {}
+    convicted = {}
     for screen in (False, True):
         events = simulate(base.with_overrides({"detector.coordination": screen})).events
-        verdicts = events[(events["kind"] == "verdict") & (events["behaviour"] == "lazy")]
-        rates[screen] = float(verdicts["flagged"].mean())  # the guilty verdict
-    assert rates[False] < 0.1 and rates[True] >= 0.45  # restart after a verdict: at most every other epoch
+        verdicts = events[events["kind"] == "verdict"]
+        guilty = verdicts[verdicts["flagged"]]  # the guilty verdicts
+        assert not (guilty["behaviour"] == "honest").any()
+        lazy = verdicts[verdicts["behaviour"] == "lazy"]
+        convicted[screen] = guilty[guilty["behaviour"] == "lazy"]["node"].nunique() / lazy["node"].nunique()
+    assert convicted[False] == 0.0 and convicted[True] == 1.0
