@@ -74,7 +74,7 @@ def point(nodes: int, validators_per_domain: int, questions: int, epochs: int, w
         "epochs": epochs,
         "network.domains": domains,
         "network.nodes_per_domain": nodes // domains,
-        "network.validators": validators_per_domain * domains,
+        "network.validators": validators_per_domain,  # per domain
         "probes.questions_per_epoch": questions,
     }
     before = os.getloadavg()[0]
