@@ -39,6 +39,12 @@ THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NU
 LOCAL_WORKER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.gil.enabled": False,
+    # the event loop's watchdog tick (default every 20 ms) and the system monitor (every 500 ms)
+    # cost each worker CPU that its cells need on a machine with as many workers as cores
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    # without Dask's MALLOC_TRIM_THRESHOLD_ (see tune_malloc): workers allocate as pool workers do
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
 }
 MAX_BATCH = 8  # cells per task at most: an interrupt loses at most the unfinished batches in flight
 Task = tuple[str, Any]  # (cell key, scenario)
@@ -231,7 +237,13 @@ def _dask_client(scheduler: str, workers: int):
     with _thread_env(), dask.config.set(LOCAL_WORKER_CONFIG), ExitStack() as stack:
         with deferred_signals():  # a half-started cluster prints tracebacks at exit; starting takes seconds
             cluster = stack.enter_context(
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    memory_limit=0,  # no memory monitor polling every worker (a cell needs < 1 GB)
+                )
             )
             client = stack.enter_context(Client(cluster))
             client.register_plugin(LocalWorkerLifeline(os.getpid()))
