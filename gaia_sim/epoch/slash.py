@@ -12,10 +12,10 @@ import numpy as np
 
 from gaia_sim import quorum, rewards, staking
 from gaia_sim import rng as rngs
-from gaia_sim.detector import DETECTORS
 from gaia_sim.epoch.judge import Judgement, detector_options
+from gaia_sim.epoch.parallel import DomainTask, assess_domain
 from gaia_sim.epoch.state import NetworkState, event_frame
-from gaia_sim.epoch.traffic import Traffic, gather
+from gaia_sim.epoch.traffic import Traffic, gather_rows
 from gaia_sim.slashing import ACTIVE, EJECTED, JAILED, SlashDecision, SlashInput
 from gaia_sim.slashing import RULES as SLASHING_RULES
 from gaia_sim.validators import Ballot
@@ -189,16 +189,14 @@ def canary_flags(state: NetworkState, domain: int, traffic: Traffic, epoch: int)
     k = vp.canaries_per_epoch
     if k == 0:
         return np.zeros(k, bool)
-    real = traffic.embeddings_of(state.node_domain[traffic.probed] == domain)
+    real = traffic.rows[state.node_domain[traffic.probed] == domain]
     if len(real) == 0:
         return None
     rng = rngs.stream(state.scenario.seed, "canary", epoch, domain)
     shape = (k, len(traffic.questions), state.scenario.probes.samples_per_question)
-    canaries = gather(state, np.full(shape, state.configs.index(vp.canary_role), np.int64), traffic.questions, rng)
-    result = DETECTORS[det.name](
-        np.concatenate([real, canaries]), alpha=det.alpha, **detector_options(state, domain, epoch)
-    )
-    return np.asarray(result.flagged, bool)[len(real) :]
+    canaries = gather_rows(state, np.full(shape, state.configs.index(vp.canary_role), np.int64), traffic.questions, rng)
+    task = DomainTask(det.name, det.alpha, detector_options(state, domain, epoch), np.concatenate([real, canaries]))
+    return np.asarray(assess_domain(traffic.matrix, task).flagged, bool)[len(real) :]
 
 
 def _slash_domains(state: NetworkState, slashed: np.ndarray, epoch: int) -> None:

@@ -159,12 +159,6 @@ def _choose_questions(state: NetworkState, k: int, rng) -> tuple[list[str], np.n
     return [ids[i] for i in idx], idx
 
 
-def gather(state: NetworkState, cfg: np.ndarray, questions: list[str], rng) -> np.ndarray:
-    """Embeddings of the answers to ``questions`` from configs ``cfg`` (nodes, questions, samples):
-    :func:`embed_rows` of :func:`gather_rows`."""
-    return embed_rows(state.answers.embedding_matrix(), gather_rows(state, cfg, questions, rng))
-
-
 def embed_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The embeddings (float64) of answer-source ``rows`` (any shape), NaN where a row is -1 (no answer)."""
     out = matrix[np.maximum(rows, 0)].astype(np.float64)
