@@ -17,7 +17,7 @@ adds the issue's target run: 100,000 nodes x 100 epochs with ``--workers`` proce
 average it prints:
 
     .venv/bin/python benchmarks/bench_scaling.py [--axes nodes,validators,questions,epochs]
-        [--headline] [--workers 2] [--out docs/figures]
+        [--headline] [--workers 2] [--out docs/figures] [--replot]
 """
 
 from __future__ import annotations
@@ -108,21 +108,31 @@ def exponent(sizes, times) -> float:
 
 
 def plot(results: dict, path: Path) -> None:
+    """One panel per axis: time (log-log, with its fitted exponent) and peak memory (from 0)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.4), squeeze=False)
     for ax, (axis, r) in zip(axes[0], results.items()):
         sizes, key = [p[axis] for p in r["points"]], AXES[axis][2]
-        ax.loglog(sizes, [p[key] for p in r["points"]], "o-", label=f"time, exponent {r['exponent']:.2f}")
+        times = [p[key] for p in r["points"]]
+        ax.loglog(sizes, times, "o-", label=f"time (exponent {r['exponent']:.2f})")
+        ax.set_ylim(min(times) / 3, max(times) * 3)  # a decade or more: flat curves look flat
+        ax.set_xticks(sizes)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(axis)
         ax.set_ylabel("s per epoch" if key == "epoch_s" else "s per run")
         twin = ax.twinx()
-        twin.plot(sizes, [p["peak_mb"] for p in r["points"]], "s--", color="tab:orange", label="peak MB")
+        twin.plot(sizes, [p["peak_mb"] for p in r["points"]], "s--", color="tab:orange", label="peak memory")
+        twin.set_ylim(0, max(p["peak_mb"] for p in r["points"]) * 1.3)
         twin.set_ylabel("peak memory, MB")
-        ax.legend(loc="upper left", fontsize=8)
+        lines = ax.get_legend_handles_labels()
+        more = twin.get_legend_handles_labels()
+        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize=8)
         ax.set_title(f"wall time vs {axis}")
     fig.tight_layout()
     buffer = io.BytesIO()
@@ -136,7 +146,13 @@ def main() -> None:
     ap.add_argument("--headline", action="store_true", help="also run 100,000 nodes x 100 epochs")
     ap.add_argument("--workers", type=int, default=1, help="worker processes for the domains (default 1)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "figures", help="folder for scaling.json/png")
+    ap.add_argument("--replot", action="store_true", help="only redraw scaling.png from the scaling.json in --out")
     args = ap.parse_args()
+    if args.replot:
+        results = json.loads((args.out / "scaling.json").read_text())
+        plot({a: r for a, r in results.items() if a in AXES}, args.out / "scaling.png")
+        print(f"wrote {args.out / 'scaling.png'}")
+        return
     axes = [a for a in args.axes.split(",") if a]
     unknown = sorted(set(axes) - set(AXES))
     if unknown or args.workers < 1:
