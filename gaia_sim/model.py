@@ -13,7 +13,7 @@ import mesa
 
 from gaia_sim.answers.source import AnswerSource
 from gaia_sim.epoch import EpochOutcome, build_state, check_invariants, finish_epoch, judge, traffic
-from gaia_sim.epoch.parallel import DomainRunner
+from gaia_sim.epoch.parallel import SERIAL, DomainRunner
 from gaia_sim.epoch.state import apportion
 from gaia_sim.epoch.traffic import Traffic
 from gaia_sim.metrics import EpochRecorder
@@ -92,10 +92,10 @@ STATE_VIEWS = frozenset(
 class GaiaModel(mesa.Model):
     """A simulated Gaia network built from a :class:`Scenario` and an :class:`AnswerSource`."""
 
-    def __init__(self, scenario: Scenario, answers: AnswerSource, domains: DomainRunner | None = None):
+    def __init__(self, scenario: Scenario, answers: AnswerSource, domains: DomainRunner = SERIAL):
         super().__init__(seed=scenario.seed)
         self.scenario, self.answers, self.epoch = scenario, answers, 0
-        self.domains = domains or DomainRunner()  # where the domains' detector runs go (serial here)
+        self.domains = domains  # where the domains' detector runs go
         self.state = build_state(scenario, answers)
         self.nodes = [NodeAgent(self, i) for i in range(self.state.n_nodes)]
         self.validators = [ValidatorAgent(self, j) for j in range(self.state.n_validators)]

@@ -9,7 +9,7 @@ import numpy as np
 
 from gaia_sim import quorum
 from gaia_sim import rng as rngs
-from gaia_sim.epoch.parallel import DomainRunner, DomainTask
+from gaia_sim.epoch.parallel import SERIAL, DomainRunner, DomainTask
 from gaia_sim.epoch.state import NetworkState, new_evidence
 from gaia_sim.epoch.traffic import Traffic, probe_rows, timeout_shares
 from gaia_sim.validators import Ballot
@@ -26,7 +26,7 @@ class Judgement:
     lead: np.ndarray  # validator id with the most stake among those who voted as the verdict went (-1: none)
 
 
-def run(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner | None = None) -> Judgement:
+def run(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner = SERIAL) -> Judgement:
     """Detector per domain (run by ``domains``: in this process by default, or in worker
     processes, :mod:`gaia_sim.epoch.parallel`), then, in domain order, the learned question
     selector's update, sequential evidence, the validators' votes and the quorum (:func:`decide`)."""
@@ -35,7 +35,7 @@ def run(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner
     masks = [state.node_domain[probed] == d for d in range(state.scenario.network.domains)]
     judged = [d for d, m in enumerate(masks) if m.any()]  # a domain whose nodes all left: nothing to judge
     tasks = [DomainTask(det.name, det.alpha, detector_options(state, d, epoch), traffic.rows[masks[d]]) for d in judged]
-    for d, result in zip(judged, (domains or DomainRunner()).assess(tasks, traffic.matrix)):
+    for d, result in zip(judged, domains.assess(tasks, traffic.matrix)):
         m = masks[d]
         scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
         if state.question_selector is not None:
@@ -46,9 +46,7 @@ def run(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner
     return decide(state, probed, flags, scores, p_values, own)
 
 
-def validator_flags(
-    state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner | None = None
-) -> np.ndarray:
+def validator_flags(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner = SERIAL) -> np.ndarray:
     """(validators, probed) bool: each querying validator's own verdict on the nodes of its domain,
     from its own probe answers (own cheat, queue and bank draws; same questions) through the
     detector (run by ``domains``, as in :func:`run`) and its own sequential evidence
@@ -66,7 +64,7 @@ def validator_flags(
         options = detector_options(state, int(state.validator_domain[v]), epoch, validator=v)
         asked.append((v, m))
         tasks.append(DomainTask(det.name, det.alpha, options, rows))
-    for (v, m), result in zip(asked, (domains or DomainRunner()).assess(tasks, traffic.matrix)):
+    for (v, m), result in zip(asked, domains.assess(tasks, traffic.matrix)):
         out[v, m] = (
             result.flagged if state.evidence is None else _own_evidence(state, v).update(probed[m], result.p_value)
         )

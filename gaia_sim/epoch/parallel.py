@@ -60,6 +60,8 @@ class DomainRunner:
         self.close()
 
 
+SERIAL = DomainRunner()  # the default everywhere: the domains' detector runs in this process
+
 _MATRIX: np.ndarray | None = None  # a worker's copy of the embedding matrix (set once, by _start)
 
 
@@ -100,4 +102,4 @@ class DomainPool(DomainRunner):
 
 def domain_runner(workers: int, matrix: np.ndarray) -> DomainRunner:
     """A :class:`DomainPool` of ``workers`` processes, or the serial :class:`DomainRunner` for 1."""
-    return DomainPool(workers, matrix) if workers > 1 else DomainRunner()
+    return DomainPool(workers, matrix) if workers > 1 else SERIAL

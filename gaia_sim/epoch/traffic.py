@@ -31,16 +31,6 @@ class Traffic:
     played: np.ndarray  # bool per node: active when the epoch began (jail, ejection or exit later in it)
     question_idx: np.ndarray | None = None  # their indices when chosen by the learned selector
 
-    def embeddings_of(self, nodes: np.ndarray | None = None) -> np.ndarray:
-        """Embeddings of the probe answers of the probed nodes selected by ``nodes`` (a mask or
-        indices over ``probed``; None: all), (nodes, questions, samples, dim), NaN = no answer."""
-        return embed_rows(self.matrix, self.rows if nodes is None else self.rows[nodes])
-
-    @property
-    def embeddings(self) -> np.ndarray:
-        """Embeddings of every probe answer (:meth:`embeddings_of` all probed nodes)."""
-        return self.embeddings_of()
-
     @property
     def answers(self) -> np.ndarray:
         """Per probed node: how many probe answers came back."""
