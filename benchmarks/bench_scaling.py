@@ -27,11 +27,11 @@ import io
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+from bench_simulation import run_python  # this folder's runner of one measured child process
 
 from gaia_sim.atomic import atomic_write_bytes
 
@@ -77,19 +77,10 @@ def point(nodes: int, validators_per_domain: int, questions: int, epochs: int, w
         "network.validators": validators_per_domain,  # per domain
         "probes.questions_per_epoch": questions,
     }
-    before = os.getloadavg()[0]
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(HERE / "bench_1000.toml"), json.dumps(overrides), str(workers)],
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        sys.exit(f"bench_scaling: the run {overrides} failed:\n{proc.stderr[-3000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    args = [str(HERE / "bench_1000.toml"), json.dumps(overrides), str(workers)]
+    out = run_python(CHILD, args, ROOT, f"bench_scaling: the run {overrides}")
     size = {"nodes": nodes, "validators": validators_per_domain, "questions": questions, "epochs": epochs}
-    return size | {"workers": workers} | out | {"load": (before + os.getloadavg()[0]) / 2}
+    return size | {"workers": workers} | out
 
 
 #: axis -> (sizes, fixed arguments of :func:`point` other than the axis, time measured)

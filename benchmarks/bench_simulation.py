@@ -50,19 +50,27 @@ print(json.dumps({
 """
 
 
-def run_child(root: Path, scenario: Path, epochs: int, answers: str) -> dict:
-    """One simulation with the code under ``root``; its JSON report plus the load average around it."""
+def run_python(code: str, args: list[str], root: Path, what: str) -> dict:
+    """``code`` run in a fresh interpreter with the code under ``root`` importable; the JSON object
+    of its last output line plus the load average around the run (``what`` names it on failure)."""
     before = os.getloadavg()[0]
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(scenario), str(epochs), answers],
+        [sys.executable, "-c", code, *args],
         env=dict(os.environ, PYTHONPATH=str(root)),
         cwd=root,
         capture_output=True,
         text=True,
     )
     if proc.returncode != 0:
-        sys.exit(f"bench_simulation: the run with the code in {root} failed:\n{proc.stderr[-3000:]}")
+        sys.exit(f"{what} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1]) | {"load": (before + os.getloadavg()[0]) / 2}
+
+
+def run_child(root: Path, scenario: Path, epochs: int, answers: str) -> dict:
+    """One simulation with the code under ``root``; its JSON report plus the load average around it."""
+    return run_python(
+        CHILD, [str(scenario), str(epochs), answers], root, f"bench_simulation: the run with the code in {root}"
+    )
 
 
 def export(rev: str, into: Path) -> Path:
