@@ -170,8 +170,7 @@ class _Question:
             first, self.distinct = _distinct_rows(rows)  # identical answers share a Gram row
             y = np.zeros((len(first) + 1, flat.shape[1]))  # double precision: ties (TIE_TOL) stay ties
             np.subtract(rows[first], self.centre, out=y[:-1])
-            with _one_blas_thread():
-                self.gram = y @ y.T
+            self.gram = y @ y.T  # in :func:`assess_default`'s one-BLAS-thread context
             self.distinct = np.append(self.distinct, len(first))  # the sentinel: the zero row
             self.sq = np.diagonal(self.gram)[self.distinct]
         else:
@@ -509,19 +508,50 @@ def answer_outlier_p(
         if len(ref) < 2 * MIN_PEERS:
             continue
         usable[q] = True
-        level = max(tau, 1.0 / (len(ref) + 1))  # an answer beyond every peer answer is outlying
-        floors.append(level)
-        p = _mid_p(ranked[:, q].ravel(), ref)[0].reshape(dist[:, q].shape)
-        outlying[:, q] = s.present[:, q] & (p <= level)
+        p, size = _leave_own_out_p(ranked[:, q], ref, np.where(peers[:, None] & s.present[:, q], dist[:, q], np.nan))
+        level = np.maximum(tau, 1.0 / (size + 1))  # an answer beyond every other peer answer is outlying
+        floors.append(float(level.mean()))
+        outlying[:, q] = s.present[:, q] & (p <= level[:, None])
     counted = s.present & usable[None, :, None]
     n, k = counted.sum((1, 2)), (outlying & counted).sum((1, 2))
     ref = (reference if reference is not None else peers) & (n > 0)
     floor = float(np.mean(floors)) if floors else tau
-    return np.where(n > 0, _count_p(k, n, ref, floor), np.nan), k
+    m, rho = _count_null(k, n, ref, floor)
+    p = np.where(n > 0, _count_p(k, n, m, rho), np.nan)
+    return p, k
 
 
-def _count_p(k: np.ndarray, n: np.ndarray, ref: np.ndarray, floor: float) -> np.ndarray:
-    """P(count >= k) under a beta-binomial null fitted to the ``ref`` nodes' counts by moments.
+def _leave_own_out_p(values: np.ndarray, pool: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Conformal mid-p-values (N, S) of each node's answers ``values`` (squared distances) against
+    the ``pool`` of peer answers *without the node's own* ``own`` (N, S; NaN where not in the pool),
+    and each node's pool size (N,). A conformal p-value counts the test point once, in its "+1"
+    (Vovk et al. 2005): left in the pool, a node's own answer ties with itself, so with fewer than
+    ~150 pool answers no answer of a peer could ever be outlying at level 0.01."""
+    gt, ge = _Null(pool)._counts(values.ravel(), 0)
+    gt, ge = gt.reshape(values.shape), ge.reshape(values.shape)
+    o, v = own[:, None, :], values[:, :, None]  # each answer against each of the node's pooled answers
+    gt = gt - (o > v + TIE_TOL).sum(-1)
+    ge = ge - (o >= v - TIE_TOL).sum(-1)
+    size = len(pool) - (~np.isnan(own)).sum(1)
+    return (1.0 + gt + 0.5 * (ge - gt)) / (size[:, None] + 1.0), size
+
+
+def _count_null(k: np.ndarray, n: np.ndarray, ref: np.ndarray, floor: float) -> tuple[float, float]:
+    """Mean rate m (at least ``floor``) and intra-node correlation rho of the ``ref`` nodes' counts,
+    by moments (Kleinman 1973, JASA 68:46); see :func:`_count_p`."""
+    m = max(floor, float(k[ref].sum()) / max(float(n[ref].sum()), 1.0))
+    rho = 0.0
+    if ref.sum() >= MIN_PEERS:
+        nbar = float(n[ref].mean())
+        var = float(np.var(k[ref] / n[ref], ddof=1))
+        binom_var = m * (1 - m) / nbar
+        rho = float(np.clip((var / binom_var - 1.0) / max(nbar - 1.0, 1.0), 0.0, 0.5)) if binom_var > 0 else 0.0
+    return m, rho
+
+
+def _count_p(k: np.ndarray, n: np.ndarray, m: float, rho: float) -> np.ndarray:
+    """P(count >= k) under the beta-binomial null with mean rate m and intra-node correlation rho
+    fitted to the reference nodes' counts (:func:`_count_null`).
 
     Honest nodes on another stack sit off the consensus and have more outlying answers than the
     average node: the counts are overdispersed, so a plain binomial would flag them. The
@@ -531,13 +561,6 @@ def _count_p(k: np.ndarray, n: np.ndarray, ref: np.ndarray, floor: float) -> np.
     the location and dispersion screens kept in the reference widen it too: that costs power, never
     validity (screening them out by the count itself made honest offset nodes' flag rate 3x alpha).
     """
-    m = max(floor, float(k[ref].sum()) / max(float(n[ref].sum()), 1.0))
-    rho = 0.0
-    if ref.sum() >= MIN_PEERS:
-        nbar = float(n[ref].mean())
-        var = float(np.var(k[ref] / n[ref], ddof=1))
-        binom_var = m * (1 - m) / nbar
-        rho = float(np.clip((var / binom_var - 1.0) / max(nbar - 1.0, 1.0), 0.0, 0.5)) if binom_var > 0 else 0.0
     if rho <= 1e-9:
         return sps.binom.sf(k - 1, n, m)
     a, b = m * (1.0 / rho - 1.0), (1.0 - m) * (1.0 / rho - 1.0)
@@ -701,7 +724,8 @@ def assess_default(
     draws = half * (max(int(passes), 2) - 1) + boot  # pseudo-nodes per answer count over the passes
     dist = _answer_sqdist(x, c, s.answer_sq)  # (N, Q, S) every answer's squared distance to the centre
     flat = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # the answers' rows, (N Q S, D)
-    questions = [_Question(flat, s, c, d, dist, q, draws) for q in range(x.shape[1])]  # shared by every pass
+    with _one_blas_thread():  # entered once: the context costs ~0.1 ms, a small Gram product less
+        questions = [_Question(flat, s, c, d, dist, q, draws) for q in range(x.shape[1])]  # shared by every pass
     # coordinated replay groups (one shared answer set) are kept out of the sets that must be honest
     candidates = answered & ~shared_answer_groups(x, answered) if coordination else answered
     peers, reference, core = _first_pass(questions, s, d, candidates, w, half, rng, dispersion, screen, first_pass)
