@@ -238,11 +238,6 @@ class DetectorParams(Group):
         "choice",
         "sequential evidence after a guilty verdict: restart: the node's e-process starts again at 1 (a node is convicted by accumulated evidence at most every other epoch); spend: its balance is divided by e(p_floor) = 20.8 (convicted every epoch once evidence suffices; honest false verdicts on the bank 3.1e-3 -> 5.3e-3 per node-epoch, see docs/detector.md)",
     )
-    share_evidence: bool = F(
-        False,
-        "flag",
-        "sequential evidence also accumulates each node's count of outlying answers across epochs (a likelihood-ratio e-process against the honest population's upper rate; the node's evidence is the mean of the two e-processes), so nodes that dilute their answers with refusals or truncations are convicted; default detectors only (gaia_sim/detector/sequential.py, experiment e020)",
-    )
     coordination: bool = F(
         False,
         "flag",

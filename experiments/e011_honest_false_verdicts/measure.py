@@ -3,7 +3,6 @@ evidence), all-honest and 30%-colluder domains, by samples per question, with a 
 
 Run: .venv/bin/python experiments/e011_honest_false_verdicts/measure.py [--seeds 8] [--epochs 100]
      [--samples 3,5,8] [--mixes "all honest,30% colluders"] [--answers BANK_DIR] [--out FILE]
-     [--share-evidence]
 Strategies are frozen (strategy.dynamics = none) so the mix stays as set; one row per setting.
 """
 
@@ -62,11 +61,8 @@ def main() -> None:
     ap.add_argument("--mixes", default=",".join(MIXES), help="comma-separated names of MIXES")
     ap.add_argument("--answers", default=None, help="answer source (default: the scenario's, the shipped bank)")
     ap.add_argument("--out")
-    ap.add_argument("--share-evidence", action="store_true", help="detector.share_evidence on (e021)")
     args = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
-    if args.share_evidence:
-        base = base.with_overrides({"detector.share_evidence": True})
     if args.answers:
         base = base.with_overrides({"answers": args.answers})
     answers = load_answers(base.answers)

@@ -9,10 +9,7 @@ detector (alpha 0.01, fresh seed), and the simulation's sequential evidence
 schema's default ``detector.after_verdict``).
 
 Run: PYTHONPATH=. .venv/bin/python experiments/e017_diluted_over_epochs/measure.py [--trials 40]
-    [--epochs 50] [--out FILE] [--share-evidence]
-
-``--share-evidence`` (e020): the scenario's ``detector.share_evidence`` on: the evidence also
-accumulates each node's count of outlying answers (gaia_sim.detector.sequential.share_e_value).
+    [--epochs 50] [--out FILE]
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from gaia_sim.answers.bank import load_default_bank
-from gaia_sim.detector import assess, share_counts
+from gaia_sim.detector import assess
 from gaia_sim.epoch.state import new_evidence
 from gaia_sim.evaluation import bank_pools, diluted_node
 from gaia_sim.scenario import Scenario
@@ -57,8 +54,8 @@ def domain(pools, role: str, share: float, epochs: int, rng, scenario) -> dict:
             ]
         )
         result = assess(x, alpha=scenario.detector.alpha, seed=int(rng.integers(2**31)))
-        flags = evidence.update(range(NODES), result.p_value, share=share_counts(result.details))
-        evidence.restart(np.flatnonzero(flags))  # restart after a verdict (the schema default)
+        flags = evidence.update(range(NODES), result.p_value)
+        evidence.reset(np.flatnonzero(flags))  # restart after a verdict (the schema default)
         verdicts, single = verdicts + flags, single + result.flagged
         first = np.where((first < 0) & flags, t, first)
     return {"labels": labels, "first": first, "verdicts": verdicts, "single": single}
@@ -97,10 +94,9 @@ def main() -> None:
     ap.add_argument("--roles", default="lazy_refusal,cheaper_model")
     ap.add_argument("--shares", default="0.1,0.25,0.5")
     ap.add_argument("--out")
-    ap.add_argument("--share-evidence", action="store_true", help="detector.share_evidence on (e020)")
     args = ap.parse_args()
     pools, _, _ = bank_pools(load_default_bank())
-    scenario = Scenario().with_overrides({"detector.share_evidence": True}) if args.share_evidence else Scenario()
+    scenario = Scenario()
     cells = [("none", 0.0)] + [(r, float(s)) for r in args.roles.split(",") for s in args.shares.split(",")]
     rows = []
     for role, share in cells:

@@ -8,7 +8,7 @@ across epochs: :class:`EvidenceAccumulator`. Learned question selection: :class:
 
 from __future__ import annotations
 
-from gaia_sim.detector._common import Assessment, ShareCounts, bh_reject, check_alpha, check_embeddings, share_counts
+from gaia_sim.detector._common import Assessment, bh_reject, check_alpha, check_embeddings
 from gaia_sim.detector.default import assess_default
 from gaia_sim.detector.paper import assess_paper
 from gaia_sim.detector.reference import assess_median_rank
@@ -54,10 +54,8 @@ __all__ = [
     "DETECTORS",
     "EvidenceAccumulator",
     "QuestionSelector",
-    "ShareCounts",
     "assess",
     "bh_reject",
     "ebh_reject",
     "mixture_calibrator",
-    "share_counts",
 ]

@@ -61,39 +61,6 @@ def check_embeddings(embeddings, where: str = "assess(embeddings)") -> np.ndarra
     return x
 
 
-@dataclass(frozen=True)
-class ShareCounts:
-    """Per node (arrays (N,); NaN where the node was not tested): its count ``k`` of outlying
-    answers among its ``n`` counted answers (the default detector's per-answer share test), and the
-    beta-binomial null fitted over its domain's reference nodes: mean rate ``m`` and intra-node
-    correlation ``rho``. What sequential share evidence accumulates across epochs
-    (:mod:`gaia_sim.detector.sequential`)."""
-
-    k: np.ndarray
-    n: np.ndarray
-    m: np.ndarray
-    rho: np.ndarray
-
-    @classmethod
-    def untested(cls, nodes: int) -> ShareCounts:
-        return cls(*np.full((4, nodes), np.nan))
-
-
-SHARE_KEYS = ("share_outlying", "share_answers", "share_null_rate", "share_null_rho")
-
-
-def share_details(share: ShareCounts) -> dict[str, np.ndarray]:
-    """:class:`ShareCounts` as an assessment's per-node detail arrays (read back by :func:`share_counts`)."""
-    return {key: np.asarray(v, dtype=float) for key, v in zip(SHARE_KEYS, (share.k, share.n, share.m, share.rho))}
-
-
-def share_counts(details: dict) -> ShareCounts | None:
-    """The :class:`ShareCounts` in an assessment's details (None: its detector ran no share test)."""
-    if SHARE_KEYS[0] not in details:
-        return None
-    return ShareCounts(*(np.asarray(details[key], dtype=float) for key in SHARE_KEYS))
-
-
 def check_alpha(alpha: float) -> float:
     if not 0.0 < float(alpha) < 1.0:
         raise UserError(f"assess(alpha={alpha!r}): alpha must lie strictly between 0 and 1")

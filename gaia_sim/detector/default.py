@@ -34,16 +34,7 @@ from scipy import special
 from scipy import stats as sps
 
 from gaia_sim.detector import calibration
-from gaia_sim.detector._common import (
-    Assessment,
-    ShareCounts,
-    Summary,
-    bh_reject,
-    fill_nan,
-    nan_median,
-    share_details,
-    summarize,
-)
+from gaia_sim.detector._common import Assessment, Summary, bh_reject, fill_nan, nan_median, summarize
 from gaia_sim.detector.coordination import shared_answer_groups
 from gaia_sim.errors import UserError
 
@@ -493,8 +484,7 @@ def answer_outlier_p(
     dist: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-answer test for diluted cheating: (N,) p-value of each node's count of outlying answers,
-    and :class:`ShareCounts` (each node's count and answers, and the fitted null), which sequential
-    share evidence accumulates across epochs (:mod:`gaia_sim.detector.sequential`).
+    and (N,) that count.
 
     A node that serves a share of its answers from a cheaper configuration (refusals, a smaller
     model) moves its mean only by that share, which node-mean statistics dilute; its *answers*,
@@ -528,7 +518,7 @@ def answer_outlier_p(
     floor = float(np.mean(floors)) if floors else tau
     m, rho = _count_null(k, n, ref, floor)
     p = np.where(n > 0, _count_p(k, n, m, rho), np.nan)
-    return p, ShareCounts(k, n, np.full(len(k), m), np.full(len(k), rho))
+    return p, k
 
 
 def _leave_own_out_p(values: np.ndarray, pool: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -747,9 +737,7 @@ def assess_default(
     # the share test's conformal pool: trusted peers inside the geometric core, so that colluders
     # who share one cheap configuration do not make each other's answers look typical
     pool = peers & core if (peers & core).sum() >= MIN_PEERS else peers
-    p_share, share = answer_outlier_p(x, s, c, pool, reference, dist=dist) if share_test else (None, None)
-    if p_share is None:
-        p_share = np.full(len(p_loc), np.nan)
+    p_share = answer_outlier_p(x, s, c, pool, reference, dist=dist)[0] if share_test else np.full(len(p_loc), np.nan)
     p = fill_nan(bonferroni(p_loc, p_disp, p_share), 1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
@@ -766,6 +754,5 @@ def assess_default(
             "z_dispersion": z_disp,
             "question_p_location": q_loc,
             "p_share": p_share,
-            **(share_details(share) if share is not None else {}),  # read by sequential share evidence
         },
     )

@@ -16,20 +16,11 @@ from __future__ import annotations
 from typing import Iterable
 
 import numpy as np
-from scipy import special
-from scipy import stats as sps
 
-from gaia_sim.detector._common import ShareCounts, bh_reject
+from gaia_sim.detector._common import bh_reject
 from gaia_sim.errors import UserError
 
 P_FLOOR = 1e-15
-SHARE_NULL_TAIL = 1e-3  # share evidence: honest nodes' outlying rates lie below this upper quantile
-SHARE_RATE_FACTOR = 2.0  # ... and the bound is at least this multiple of the epoch's fitted mean rate
-SHARE_MIN_ANSWERS = 30  # a node's history counts towards the population's bound from this many answers
-SHARE_MIN_NODES = 10  # ... and the bound exists once this many nodes have such a history
-SHARE_TARGET = 0.1  # share evidence: the alternative starts at the honest bound + this share of cheap answers
-SHARE_PRIOR_ANSWERS = 5  # ... with the weight of this many answers against the node's own past
-SHARE_MIN_GAP = 0.01  # the alternative rate stays at least this far above the honest bound
 
 
 def mixture_calibrator(p: np.ndarray) -> np.ndarray:
@@ -51,62 +42,6 @@ def power_calibrator(p: np.ndarray, kappa: float = 0.5) -> np.ndarray:
     """e(p) = kappa p^(kappa - 1) (Vovk 1993; Vovk & Wang 2021, eq. (4))."""
     p = np.clip(np.asarray(p, dtype=float), P_FLOOR, 1.0)
     return np.where(np.isnan(p), 1.0, kappa * p ** (kappa - 1.0))
-
-
-def honest_rate_bound(past_k: np.ndarray, past_n: np.ndarray, m: np.ndarray) -> np.ndarray | float:
-    """The highest outlying-answer rate an honest node is taken to have, from the population's history:
-    the median of the tracked nodes' cumulative rates (nodes with at least ``SHARE_MIN_ANSWERS``
-    answers counted) plus ``z`` robust standard deviations (1.4826 MAD; z the normal quantile of
-    1 - ``SHARE_NULL_TAIL``), and at least ``SHARE_RATE_FACTOR`` times this epoch's fitted mean rate
-    ``m`` (per node, its domain's). The median and MAD ignore up to half of the nodes (cheaters among
-    them); the MAD includes each node's sampling noise, so the bound is wide while histories are short.
-    Infinite (no share evidence) until ``SHARE_MIN_NODES`` nodes have such a history."""
-    past_k, past_n = np.asarray(past_k, dtype=float), np.asarray(past_n, dtype=float)
-    seen = past_n >= SHARE_MIN_ANSWERS
-    if seen.sum() < SHARE_MIN_NODES:
-        return np.full(np.shape(m), np.inf)
-    rate = past_k[seen] / past_n[seen]
-    centre = float(np.median(rate))
-    scale = 1.4826 * float(np.median(np.abs(rate - centre)))
-    bound = centre + float(special.ndtri(1.0 - SHARE_NULL_TAIL)) * scale
-    return np.maximum(bound, SHARE_RATE_FACTOR * np.asarray(m, dtype=float))
-
-
-def _betabinom_logpmf(k: np.ndarray, n: np.ndarray, rate: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """log P(k of n) under the beta-binomial with mean ``rate`` and intra-node correlation ``rho``
-    (the binomial where rho = 0)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = 1.0 / np.maximum(rho, 1e-12) - 1.0
-        bb = sps.betabinom.logpmf(k, n, rate * scale, (1.0 - rate) * scale)
-    return np.where(rho > 1e-9, bb, sps.binom.logpmf(k, n, rate))
-
-
-def share_e_value(share: ShareCounts, past_k: np.ndarray, past_n: np.ndarray, bound: np.ndarray) -> np.ndarray:
-    """This epoch's e-value of each node's count of outlying answers (NaN / no answers / no bound: 1).
-
-    A likelihood ratio with a *predictable* alternative (Wald 1945; its product over epochs is a
-    test supermartingale whatever alternative is chosen from the past: Shafer et al. 2011; Ramdas
-    et al. 2023, sec. 4; Wasserman, Ramdas & Balakrishnan 2020, PNAS 117:16880): the beta-binomial
-    at the plug-in rate s of the node's own past counts (``past_k`` of ``past_n``, pulled towards
-    ``bound`` + ``SHARE_TARGET`` by ``SHARE_PRIOR_ANSWERS``, and at least ``SHARE_MIN_GAP`` above the
-    bound) over the beta-binomial at the honest ``bound`` r0 (:func:`honest_rate_bound`), both with
-    the domain's fitted intra-node correlation rho. Beta-binomials with one rho have monotone
-    likelihood ratios in the rate, so the e-value's mean is <= 1 for every node whose rate is
-    <= r0: a node that serves a share of outlying (refused, truncated, off-model) answers builds
-    evidence epoch after epoch, an honest node under the bound does not.
-    """
-    k, n = np.asarray(share.k, dtype=float), np.asarray(share.n, dtype=float)
-    r0 = np.asarray(bound, dtype=float)
-    tested = ~np.isnan(k) & ~np.isnan(n) & (n > 0) & np.isfinite(r0) & (r0 < 0.98)
-    out = np.ones(len(k))
-    if not tested.any():
-        return out
-    k, n, rho, r0 = k[tested], n[tested], np.asarray(share.rho)[tested], r0[tested]
-    pk, pn = np.asarray(past_k, dtype=float)[tested], np.asarray(past_n, dtype=float)[tested]
-    s = (pk + SHARE_PRIOR_ANSWERS * np.minimum(r0 + SHARE_TARGET, 0.99)) / (pn + SHARE_PRIOR_ANSWERS)
-    s = np.clip(s, r0 + SHARE_MIN_GAP, 0.995)
-    out[tested] = np.exp(_betabinom_logpmf(k, n, s, rho) - _betabinom_logpmf(k, n, r0, rho))
-    return out
 
 
 def ebh_reject(e: np.ndarray, alpha: float) -> np.ndarray:
@@ -160,15 +95,7 @@ class EvidenceAccumulator:
     1/alpha, is convicted in every epoch it cheats; a node that cheats in bursts keeps what its
     earlier bursts showed beyond what its convictions used, so its convictions grow with its
     cheating; (b) convicts, in addition, on any epoch whose answers alone give it away.
-    ``restart(node_ids)`` starts their evidence again at 1 (the schema's default after a verdict);
-    ``reset(node_ids)`` also forgets their history (a new operator takes the slot).
-
-    **Share evidence** (``share=True``): a second e-process per node multiplies the e-values of its
-    count of outlying answers each epoch (:func:`share_e_value`, fed by ``update(..., share=)``),
-    which a node serving 10% of its answers from a refusing or truncating configuration builds
-    steadily while its per-epoch p-values stay unremarkable. The node's evidence is then the mean of
-    the two e-processes (a mean of test supermartingales is one), so the guarantee below holds for
-    the mean; a conviction spends from both.
+    ``reset(node_ids)`` restarts nodes (a new operator takes the slot).
 
     **Guarantee** for an honest node whose p-values are valid given the past (each e-value has
     conditional mean <= 1): the balance times spend^(convictions so far) is the node's unspent
@@ -189,7 +116,6 @@ class EvidenceAccumulator:
         fdr: str = "none",
         p_floor: float = 1e-3,
         epoch_alpha: float | None = None,
-        share: bool = False,
     ):
         if not 0.0 < alpha < 1.0:
             raise UserError(f"EvidenceAccumulator(alpha={alpha!r}): alpha must lie strictly between 0 and 1")
@@ -208,13 +134,9 @@ class EvidenceAccumulator:
         self.spend = float(CALIBRATORS[calibrator](np.array([p_floor]))[0]) if p_floor > 0 else 1.0 / self.alpha
         self._log_e: dict[int, float] = {}
         self._epochs: dict[int, int] = {}
-        self.share = bool(share)
-        self._log_share: dict[int, float] = {}  # the share e-process (share=True)
-        self._past: dict[int, tuple[int, int]] = {}  # outlying answers and answers counted so far
 
-    def update(self, node_ids: Iterable[int], p_values, groups=None, share: ShareCounts | None = None) -> np.ndarray:
-        """Add this epoch's evidence; flags by the conviction policy (``groups``: domain of each node;
-        ``share``: the nodes' counts of outlying answers, for share evidence)."""
+    def update(self, node_ids: Iterable[int], p_values, groups=None) -> np.ndarray:
+        """Add this epoch's evidence; flags by the conviction policy (``groups``: domain of each node)."""
         ids = [int(i) for i in node_ids]
         p = np.asarray(p_values, dtype=float).reshape(-1)
         if len(ids) != p.size:
@@ -223,28 +145,11 @@ class EvidenceAccumulator:
         for i, le, pi in zip(ids, log_e, p):
             self._log_e[i] = self._log_e.get(i, 0.0) + float(le)
             self._epochs[i] = self._epochs.get(i, 0) + int(not np.isnan(pi))
-        if self.share and share is not None:
-            self._add_share(ids, share)
         return self.flagged(ids) | decisive_this_epoch(p, self.epoch_alpha, groups)
 
-    def _add_share(self, ids: list[int], share: ShareCounts) -> None:
-        past = np.array([self._past.get(i, (0, 0)) for i in ids], dtype=float).reshape(len(ids), 2)
-        population = np.array(list(self._past.values()), dtype=float).reshape(-1, 2)
-        bound = honest_rate_bound(population[:, 0], population[:, 1], np.nan_to_num(share.m, nan=1.0))
-        e = share_e_value(share, past[:, 0], past[:, 1], bound)
-        k, n = np.nan_to_num(share.k), np.nan_to_num(share.n)
-        for i, ei, ki, ni, (pk, pn) in zip(ids, np.log(e), k, n, past):
-            self._log_share[i] = self._log_share.get(i, 0.0) + float(ei)
-            self._past[i] = (int(pk + ki), int(pn + ni))
-
     def evidence(self, node_ids: Iterable[int]) -> np.ndarray:
-        """Cumulative e-value (product over epochs) of each node, or with share evidence the mean of
-        the two e-processes; 1.0 for an unseen node."""
-        ids = [int(i) for i in node_ids]
-        e = np.exp([self._log_e.get(i, 0.0) for i in ids])
-        if not self.share:
-            return e
-        return 0.5 * (e + np.exp([self._log_share.get(i, 0.0) for i in ids]))
+        """Cumulative e-value (product over epochs) of each node; 1.0 for an unseen node."""
+        return np.exp([self._log_e.get(int(i), 0.0) for i in node_ids])
 
     def epochs(self, node_ids: Iterable[int]) -> np.ndarray:
         return np.array([self._epochs.get(int(i), 0) for i in node_ids], dtype=int)
@@ -262,21 +167,11 @@ class EvidenceAccumulator:
         (its balance is divided by it; see the class docstring for the guarantee)."""
         for i in node_ids:
             self._log_e[int(i)] = self._log_e.get(int(i), 0.0) - float(np.log(self.spend))
-            if self.share:
-                self._log_share[int(i)] = self._log_share.get(int(i), 0.0) - float(np.log(self.spend))
-
-    def restart(self, node_ids: Iterable[int]) -> None:
-        """Evidence starts again at 1 (a verdict was acted upon); the nodes' history of counts, which
-        only chooses the share alternative, is kept."""
-        for i in node_ids:
-            self._log_e.pop(int(i), None)
-            self._log_share.pop(int(i), None)
 
     def reset(self, node_ids: Iterable[int]) -> None:
-        """Forget the nodes entirely (a new operator takes the slot)."""
         for i in node_ids:
-            for store in (self._log_e, self._epochs, self._log_share, self._past):
-                store.pop(int(i), None)
+            self._log_e.pop(int(i), None)
+            self._epochs.pop(int(i), None)
 
 
 CALIBRATORS = {"mixture": mixture_calibrator, "power": power_calibrator}

@@ -9,7 +9,6 @@ import numpy as np
 
 from gaia_sim import quorum
 from gaia_sim import rng as rngs
-from gaia_sim.detector import ShareCounts, share_counts
 from gaia_sim.epoch.parallel import SERIAL, DomainRunner, DomainTask
 from gaia_sim.epoch.state import NetworkState, new_evidence
 from gaia_sim.epoch.traffic import Traffic, probe_rows, timeout_shares
@@ -33,18 +32,16 @@ def run(state: NetworkState, traffic: Traffic, epoch: int, domains: DomainRunner
     selector's update, sequential evidence, the validators' votes and the quorum (:func:`decide`)."""
     det, probed = state.scenario.detector, traffic.probed
     scores, p_values, flags = (np.full(len(probed), np.nan), np.ones(len(probed)), np.zeros(len(probed), bool))
-    share = ShareCounts.untested(len(probed))  # counts of outlying answers, for share evidence
     masks = [state.node_domain[probed] == d for d in range(state.scenario.network.domains)]
     judged = [d for d, m in enumerate(masks) if m.any()]  # a domain whose nodes all left: nothing to judge
     tasks = [DomainTask(det.name, det.alpha, detector_options(state, d, epoch), traffic.rows[masks[d]]) for d in judged]
     for d, result in zip(judged, domains.assess(tasks, traffic.matrix)):
         m = masks[d]
         scores[m], p_values[m], flags[m] = result.score, result.p_value, result.flagged
-        _copy_share(share, m, result)
         if state.question_selector is not None:
             state.question_selector.update(traffic.question_idx, result)
     if state.evidence is not None:
-        flags = state.evidence.update(probed, p_values, share=share)
+        flags = state.evidence.update(probed, p_values)
     own = validator_flags(state, traffic, epoch, domains) if state.scenario.validation.independent_probes else None
     return decide(state, probed, flags, scores, p_values, own)
 
@@ -69,19 +66,9 @@ def validator_flags(state: NetworkState, traffic: Traffic, epoch: int, domains: 
         tasks.append(DomainTask(det.name, det.alpha, options, rows))
     for (v, m), result in zip(asked, domains.assess(tasks, traffic.matrix)):
         out[v, m] = (
-            result.flagged
-            if state.evidence is None
-            else _own_evidence(state, v).update(probed[m], result.p_value, share=share_counts(result.details))
+            result.flagged if state.evidence is None else _own_evidence(state, v).update(probed[m], result.p_value)
         )
     return out
-
-
-def _copy_share(share: ShareCounts, mask: np.ndarray, result) -> None:
-    """The domain's counts of outlying answers (its assessment's details) into ``share`` at ``mask``."""
-    counts = share_counts(result.details)
-    if counts is not None:
-        for field in ("k", "n", "m", "rho"):
-            getattr(share, field)[mask] = getattr(counts, field)
 
 
 def _own_evidence(state: NetworkState, validator: int):

@@ -48,7 +48,7 @@ def run(state: NetworkState, traffic: Traffic, judgement: Judgement, epoch: int)
     if guilty.any():
         spend = state.scenario.detector.after_verdict == "spend"
         for acc in state.evidence_accumulators():
-            (acc.convict if spend else acc.restart)(probed[guilty])
+            (acc.convict if spend else acc.reset)(probed[guilty])
     events += _top_up(state, epoch)
     ev = decision.events
     keep = ev["kind"] != "slash_decision"  # the recorder writes one 'slash' row per slashed node
