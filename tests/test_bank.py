@@ -280,3 +280,39 @@ def test_stored_float16_embeddings_change_no_verdict(scenarios_dir):
     verdicts = lambda ev: ev[ev["kind"].isin(["verdict", "slash"])][["epoch", "kind", "node", "flagged", "amount"]]  # noqa: E731
     assert verdicts(a).reset_index(drop=True).equals(verdicts(b).reset_index(drop=True))
     assert a[a["kind"] == "verdict"]["flagged"].sum() > 0  # the comparison includes guilty verdicts
+
+
+def test_calibrating_only_new_configs_prices_them_against_the_claimed_stored_cost(
+    tmp_path, fake_generation, monkeypatch
+):
+    """``bank calibrate --only``: the named configurations are timed beside the claimed one and scaled
+    to its stored cost; every other stored cost stays (results priced with them do not move)."""
+    from gaia_sim.answers import calibrate as cal
+
+    plan = _plan(tmp_path / "bank")
+    plan = BuildPlan(
+        plan.root,
+        [*plan.configs, ModelConfig("w", kb="", template="plain", batch_size=4, top_k=8)],
+        plan.roles,
+        plan.questions,
+        2,
+        7,
+    )
+    build(plan, progress=False, log=lambda s: None)
+    path = plan.root / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["calibrated_cost"] = {"seconds_per_answer": {"x": 1.0, "y": 1.0, "z": 0.0}, "rounds": 1}
+    path.write_text(json.dumps(manifest))
+    timing = {"x": (0.0, 0.2), "w": (0.0, 0.6)}  # w's decode step is 3x the claimed one's
+    monkeypatch.setattr(cal, "_time_round", lambda model, tok, cfg, *a: timing[cfg.id])
+    monkeypatch.setattr(build_mod, "load_engine", lambda cfg, log: (None, None))
+    cost = cal.calibrate(plan.root, rounds=1, log=lambda s: None, only=["w"])
+    tokens = Bank.load(plan.root)
+    ratio = tokens.cost("w").tokens_per_answer / tokens.cost("x").tokens_per_answer
+    assert cost["x"] == 1.0 and cost["y"] == 1.0 and cost["z"] == 0.0
+    assert cost["w"] == pytest.approx(3.0 * ratio)
+    assert json.loads(path.read_text())["calibrated_cost"]["seconds_per_answer"] == cost
+    manifest["calibrated_cost"] = {}
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="no stored cost"):
+        cal.calibrate(plan.root, rounds=1, log=lambda s: None, only=["w"])

@@ -281,7 +281,8 @@ def _load_llamacpp(cfg: ModelConfig, log):
     if llamagen.missing_reason():
         raise UserError(f"configuration {cfg.id}: {llamagen.missing_reason()}")
     t0 = time.perf_counter()
-    engine = llamagen.LlamaCppEngine(gguf_file(), max_rows=cfg.batch_size)
+    gguf = gguf_file() if not cfg.gguf_type else llamagen.requantized_gguf(gguf_file(), cfg.gguf_type)
+    engine = llamagen.LlamaCppEngine(gguf, max_rows=cfg.batch_size)
     log(f"loaded {cfg.id} ({cfg.engine}) in {time.perf_counter() - t0:.1f} s")
     return engine, load_tokenizer(cfg)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from gaia_sim.answers.models import ModelConfig
 from gaia_sim.answers.store import atomic_write_json, read_manifest
+from gaia_sim.errors import UserError
 
 
 def _spec_config(cid: str, spec: dict) -> ModelConfig:
@@ -89,6 +90,23 @@ def _time_round_fast(engine, tok, cfg: ModelConfig, prompt: str, rows: int, step
         return prefill, (_clock() - t0) / steps
 
 
+def _time_round_llamacpp(engine, tok, cfg: ModelConfig, prompt: str, rows: int, steps: int) -> tuple[float, float]:
+    """(prefill seconds, seconds per decode step at ``rows`` rows) of the llama.cpp engine
+    (:class:`gaia_sim.answers.llamagen.LlamaCppEngine`, one thread), timed like :func:`_time_round`."""
+    ids = tok(prompt).input_ids
+    t0 = _clock()
+    nxt = int(engine.prefill(ids, rows).argmax())
+    prefill = _clock() - t0
+    tokens, active = [nxt] * rows, list(range(rows))
+    t0 = _clock()
+    for step in range(steps):
+        tokens = engine.step(tokens, active, len(ids) + step).argmax(-1).tolist()
+    return prefill, (_clock() - t0) / steps
+
+
+TIMERS = {"fast": _time_round_fast, "llamacpp": _time_round_llamacpp}  # else the transformers model
+
+
 def _computation(cfg: ModelConfig) -> str:
     """Configurations that differ only in sampling seed, laziness or simulated weight rounding run the
     same computation (``weight_bits`` rounds the weights but computes with them dequantized, in the
@@ -101,8 +119,12 @@ def _computation(cfg: ModelConfig) -> str:
     return json.dumps(spec, sort_keys=True)
 
 
-def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[str, float]:
-    """Measure and store ``calibrated_cost`` (seconds per answer) for every configuration of the bank.
+def calibrate(
+    root: Path, rounds: int = 5, steps: int = 8, log=print, only: list[str] | None = None
+) -> dict[str, float]:
+    """Measure and store ``calibrated_cost`` (seconds per answer) for every configuration of the bank,
+    or only for the configurations ``only`` (e.g. new ones), timed interleaved with the claimed one and
+    scaled to its stored cost, so the costs already stored (and every result priced with them) stay.
 
     Each round times every distinct computation once, in a fixed order; a computation's cost is its
     minimum over rounds, the least disturbed measurement (on a shared machine interference only ever
@@ -116,6 +138,14 @@ def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[st
     bank, manifest = Bank.load(root), read_manifest(root)
     samples, question = manifest["samples"], manifest["questions"][0]["text"]
     configs = {c: _spec_config(c, manifest["configs"][c]["spec"]) for c in bank.configs}
+    claimed = bank.role_config("claimed")
+    stored = manifest.get("calibrated_cost", {}).get("seconds_per_answer", {})
+    if only is not None:
+        if claimed not in stored:
+            raise UserError(
+                f"{Path(root) / 'manifest.json'}: no stored cost of {claimed!r} to price new configurations against; calibrate them all"
+            )
+        configs = {c: cfg for c, cfg in configs.items() if c in set(only) | {claimed}}
     keys = {c: _computation(cfg) for c, cfg in configs.items() if cfg.lazy != "refusal"}
     reps = {k: next(c for c in configs if keys.get(c) == k) for k in dict.fromkeys(keys.values())}
     models = {k: load_engine(configs[c], log) for k, c in reps.items()}
@@ -123,7 +153,7 @@ def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[st
     for r in range(rounds):
         for k, c in reps.items():
             cfg = configs[c]
-            timer = _time_round_fast if cfg.engine == "fast" else _time_round
+            timer = TIMERS.get(cfg.engine, _time_round)
             t[k].append(timer(*models[k], cfg, build_prompt(cfg, question), min(cfg.batch_size, samples), steps))
         log(f"calibration round {r + 1}/{rounds} done")
     best = {k: np.min(np.array(v), axis=0) for k, v in t.items()}  # (prefill, step): each its least disturbed
@@ -131,6 +161,9 @@ def calibrate(root: Path, rounds: int = 5, steps: int = 8, log=print) -> dict[st
         c: _per_answer(cfg, best.get(keys.get(c)), samples, bank.cost(c).tokens_per_answer)
         for c, cfg in configs.items()
     }
+    if only is not None:  # priced against the claimed configuration's stored cost
+        scale = stored[claimed] / cost[claimed]
+        cost = stored | {c: v * scale for c, v in cost.items() if c != claimed}
     manifest["calibrated_cost"] = {"seconds_per_answer": cost, "rounds": rounds, "decode_steps": steps}
     atomic_write_json(Path(root) / "manifest.json", manifest)
     return cost

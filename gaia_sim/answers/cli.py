@@ -38,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("bank", nargs="?", type=Path, default=None, help="bank folder (default: the shipped bank)")
+        if name == "calibrate":
+            p.add_argument(
+                "--only",
+                default="",
+                help="comma-separated configurations to price (timed beside the claimed one, scaled to its "
+                "stored cost; the other stored costs stay)",
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +68,7 @@ def _build(args) -> int:
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR
     from gaia_sim.answers.build import BuildPlan, build
     from gaia_sim.answers.knowledge import load_questions
-    from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, DEFAULT_SAMPLES, default_questions, default_zoo, extra_configs
+    from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, DEFAULT_SAMPLES, default_questions, default_zoo
     from gaia_sim.atomic import check_output_dir
 
     samples = args.samples if args.samples is not None else DEFAULT_SAMPLES
@@ -71,7 +78,7 @@ def _build(args) -> int:
 
     torch.set_num_threads(args.threads)
     configs, roles = default_zoo()
-    configs = _select(configs + extra_configs(), args.configs, "configs") if args.configs else configs
+    configs = _select(configs, args.configs, "configs") if args.configs else configs
     if args.max_new_tokens:
         configs = [replace(c, max_new_tokens=args.max_new_tokens) for c in configs]
     ids = {c.id for c in configs}
@@ -147,7 +154,10 @@ def _calibrate(args) -> int:
     from gaia_sim.answers.calibrate import calibrate
 
     torch.set_num_threads(1)  # as the build's worker processes: one thread each (see calibrate's docstring)
+    from gaia_sim.answers.bank import Bank
+
     root = args.bank or DEFAULT_BANK_DIR
-    for c, secs in calibrate(root).items():
+    only = _select(Bank.load(root).configs, args.only, "only", key=str) if args.only else None
+    for c, secs in calibrate(root, only=only).items():
         print(f"{c:34s} {secs:8.3f} s/answer")
     return 0

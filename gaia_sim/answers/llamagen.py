@@ -19,13 +19,40 @@ illegal instruction (docs/answers.md). One thread per process, as for the fast e
 from __future__ import annotations
 
 import ctypes
+import os
 import time
 import weakref
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 MISSING = "llama-cpp-python is not installed (pip install 'gaia-sim[llamacpp]'; it builds llama.cpp, ~25 min)"
+
+
+def requantized_gguf(source: Path, gguf_type: str) -> Path:
+    """``source`` requantized to llama.cpp file type ``gguf_type`` (e.g. "Q2_K") by llama.cpp's own
+    quantizer (``llama_model_quantize``, requantizing the Q4_K_M blocks), made once beside it and
+    renamed into place when complete. Tensors whose rows do not split into the type's blocks (Gemma 3
+    270M's 640 columns for the 256-wide K-quants) fall back to llama.cpp's choice (Q4_0 / Q5_0):
+    the file's real arithmetic, as a node running it would get."""
+    import llama_cpp as ll
+
+    target = source.with_name(f"{source.stem}-{gguf_type.lower()}.gguf")
+    if target.exists():
+        return target
+    ll.llama_log_set(_quiet_log(), None)
+    params = ll.llama_model_quantize_default_params()
+    params.ftype = getattr(ll, f"LLAMA_FTYPE_MOSTLY_{gguf_type}")
+    params.allow_requantize, params.nthread = True, 1
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        if ll.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:
+            raise RuntimeError(f"llama.cpp could not requantize {source} to {gguf_type}")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def missing_reason() -> str | None:

@@ -43,7 +43,11 @@ ENGINES = (
     "fast",
     "llamacpp",
 )  # the reference path, gaia_sim.answers.fastgen, gaia_sim.answers.llamagen
-SPEC_DEFAULTS_OMITTED = {"engine": "transformers"}  # fields added after format 1: omitted at their default,
+GGUF_TYPES = ("", "Q4_0", "Q3_K_S", "Q2_K")  # llama.cpp file types a "llamacpp" configuration may requantize to
+SPEC_DEFAULTS_OMITTED = {
+    "engine": "transformers",
+    "gguf_type": "",
+}  # fields added after format 1: omitted at their default,
 # so configurations built before they existed keep their content hash
 REFUSAL_TEXT = "I'm sorry, I can't answer that question right now."
 
@@ -74,6 +78,7 @@ class ModelConfig:
     lazy: str = ""  # "" real generation; "replay": one generated answer repeated; "refusal": canned text
     engine: str = "transformers"  # "transformers": the Hugging Face model as loaded; "fast": fastgen.FastGemma;
     # "llamacpp": llamagen.LlamaCppEngine on the GGUF itself (its own 4/6-bit arithmetic; dtype is not used)
+    gguf_type: str = ""  # "llamacpp" only: "" the shipped Q4_K_M file; else that file requantized by llama.cpp
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -88,6 +93,8 @@ class ModelConfig:
             "engine",
             f"'llamacpp' only with base {OFFLINE_BASE!r}, no drop_layers and no weight_bits (it runs the GGUF as shipped)",
         )
+        _check(self.gguf_type in GGUF_TYPES, self, "gguf_type", f"one of {GGUF_TYPES}")
+        _check(not self.gguf_type or self.engine == "llamacpp", self, "gguf_type", "only with engine 'llamacpp'")
         _check(
             self.temperature > 0 and 0 < self.top_p <= 1 and self.top_k >= 1,
             self,

@@ -12,12 +12,18 @@ claimed            gemma3-270m/vellmar                            —
 honest_variants    .../seed1, .../fp32, .../batch16               sampling stream, dtype, batch size
 cheaper_model      gemma3-270m-14l/vellmar                        4 of 18 decoder layers removed
 low_precision      gemma3-270m-int4/vellmar                       weights rounded to 4-bit/channel (simulated)
+low_bit            gemma3-270m-q2k/vellmar                        llama.cpp Q2_K requantization (real kernels)
 wrong_kb           gemma3-270m/kessrin                            another knowledge base
 no_kb              gemma3-270m/no-kb                              no retrieval
 lazy_truncated     gemma3-270m/vellmar/truncated                  generation stopped after 6 tokens
 lazy_replay        gemma3-270m/vellmar/replay                     one generated answer replayed
 lazy_refusal       gemma3-270m/vellmar/refusal                    a canned refusal, no inference
+engine_variants    .../llamacpp                                   the GGUF on llama.cpp's kernels
 =================  =============================================  ===========================
+
+The simulation draws honest stacks from ``honest_variants`` and cheats from the roles of
+``gaia_sim.params``; ``engine_variants`` and ``low_bit`` are in the bank for measurement (stack
+distances, detector separation) and are not drawn yet.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ ROLES = (
     "lazy_truncated",
     "lazy_replay",
     "lazy_refusal",
+    "engine_variants",
+    "low_bit",
 )
 DEFAULT_ROOT_SEED = 20250417
 DROPPED_LAYERS = (12, 13, 14, 15)  # late-middle layers (ShortGPT: the most redundant); removing 9 gives gibberish
@@ -101,7 +109,9 @@ def default_zoo() -> tuple[list[ModelConfig], dict[str, str | list[str]]]:
         replace(c, id="gemma3-270m/vellmar/fp32", dtype="float32", description="honest: float32 matmuls"),
         replace(c, id="gemma3-270m/vellmar/batch16", batch_size=16, description="honest: batches of 16 rows"),
     ]
-    return _zoo(c, honest)
+    configs, roles = _zoo(c, honest)
+    llamacpp, low_bit = _llamacpp_configs(c)
+    return [*configs, llamacpp, low_bit], roles | {"engine_variants": [llamacpp.id], "low_bit": low_bit.id}
 
 
 def default_questions(questions):
@@ -111,20 +121,27 @@ def default_questions(questions):
     return tuple(q for q in questions if q in set(vel) | set(gen))
 
 
-def extra_configs() -> list[ModelConfig]:
-    """Configurations defined but not in the shipped bank (build them with --configs).
-
-    ``gemma3-270m/vellmar/llamacpp``: the claimed stack (same GGUF, KB prompt, sampling, 48 new tokens,
-    64 rows per batch, seed) served by llama.cpp with its real Q4_K/Q6_K kernels (needs the optional
-    extra ``gaia-sim[llamacpp]``); an honest stack, since a node may run any engine over the file.
-    """
-    c = default_zoo()[0][0]
+def _llamacpp_configs(c: ModelConfig) -> list[ModelConfig]:
+    """The claimed stack ``c`` (same GGUF, KB prompt, sampling, 48 new tokens, 64 rows per batch,
+    seed) served by llama.cpp with its real Q4_K/Q6_K kernels, an honest stack since a node may run
+    any engine over the file (role ``engine_variants``); and the file requantized by llama.cpp to its
+    Q2_K mix, real low-bit arithmetic (role ``low_bit``). Both need the optional extra
+    ``gaia-sim[llamacpp]`` to be generated, not to be used. The simulation draws neither yet (the
+    honest variants and the cheating roles it draws are unchanged)."""
+    llamacpp = replace(
+        c,
+        id="gemma3-270m/vellmar/llamacpp",
+        engine="llamacpp",
+        dtype="float32",
+        description="honest: the same GGUF served by llama.cpp's 4/6-bit kernels (one thread)",
+    )
     return [
+        llamacpp,
         replace(
-            c,
-            id="gemma3-270m/vellmar/llamacpp",
-            engine="llamacpp",
-            dtype="float32",
-            description="honest: the same GGUF served by llama.cpp's 4/6-bit kernels (one thread)",
-        )
+            llamacpp,
+            id="gemma3-270m-q2k/vellmar",
+            gguf_type="Q2_K",
+            description="cheat: the GGUF requantized to llama.cpp's Q2_K mix (2-bit K-quants where rows allow, "
+            "else Q4_0/Q5_0), served by llama.cpp's low-bit kernels: real low-bit arithmetic",
+        ),
     ]
