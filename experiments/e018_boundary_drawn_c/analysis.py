@@ -1,10 +1,10 @@
 """e018 analysis: boundary accuracy with each run's margin in units of its own network's C.
 
-    PYTHONPATH=. .venv/bin/python experiments/e018_boundary_drawn_c/analysis.py
+    PYTHONPATH=. .venv/bin/python experiments/e018_boundary_drawn_c/analysis.py [--dir FOLDER]
 
 Rule (hypothesis.md, fixed before the runs; e016's rule with C_own in place of the expected-mix C):
 - a cell is (threat, margin level); its **predicted side** is the sign of the margin;
-- its **simulated side** is the sign of the mean over its 5 replicates of delta = honest share over
+- its **simulated side** is the sign of the mean over its replicates (5 in e018) of delta = honest share over
   the last 10% of epochs - the initial honest share (0.8); no movement is a miss;
 - the **simulated line** x50 per threat is where a logistic fit of the replicates' sides (honest 1,
   cheating 0, no movement 1/2) on margin / C_own crosses 1/2, with the 90% percentile interval of
@@ -74,13 +74,18 @@ def boundary(runs: pd.DataFrame, fit) -> dict:
 
 
 def main() -> None:
+    import argparse
+
     from gaia_sim.sweep.store import atomic_text
 
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", type=Path, default=HERE, help="folder of runs.csv (default: e018's)")
+    here = ap.parse_args().dir
     e016 = _e016()
-    runs = pd.read_csv(HERE / "runs.csv")
+    runs = pd.read_csv(here / "runs.csv")
     runs = e016.replicate_sides(runs, INITIAL_HONEST)
     table = cells(runs)
-    atomic_text(HERE / "cells.csv", table.to_csv(index=False))
+    atomic_text(here / "cells.csv", table.to_csv(index=False))
     result = {"cells_agree": int(table["agree"].sum()), "cells": len(table)}
     for threat, g in runs.groupby("threat"):
         t = table[table["threat"] == threat]
@@ -91,7 +96,7 @@ def main() -> None:
             "replicates": int(t["replicates"].sum()),
             "C_own": sorted(g.groupby("seed")["C_own"].first().round(3).tolist()),
         }
-    atomic_text(HERE / "result.json", json.dumps(result, indent=2) + "\n")
+    atomic_text(here / "result.json", json.dumps(result, indent=2) + "\n")
     print(table.to_string(index=False))
     print(json.dumps(result, indent=2))
 

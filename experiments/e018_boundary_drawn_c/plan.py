@@ -9,6 +9,7 @@ every stake deters and no cell can sit on the cheating side, and a tiny C leaves
 to resolve. Writes plan.json.
 
     PYTHONPATH=. .venv/bin/python experiments/e018_boundary_drawn_c/plan.py
+        [--dir FOLDER --replicates N --epochs E --pool-seed S]   # e022: another folder, more of each
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ REPLICATES = 5
 MIN_C = 0.25  # a network is used when its own C >= MIN_C x the expected-mix C (see place)
 
 
-def place(threat: str, cell: dict) -> list[dict]:
+def place(threat: str, cell: dict, replicates: int = REPLICATES, pool=SEED_POOL, epochs=None) -> list[dict]:
     from gaia_sim import deterrence
     from gaia_sim.runner import load_answers
     from gaia_sim.scenario import load_scenario
@@ -36,10 +37,10 @@ def place(threat: str, cell: dict) -> list[dict]:
     answers = load_answers(base.answers)
     behaviour = deterrence.main_cheater(base)
     runs, used, skipped = [], 0, []
-    for seed in SEED_POOL:
-        if used == REPLICATES:
+    for seed in pool:
+        if used == replicates:
             break
-        scenario = base.with_overrides({"seed": seed})
+        scenario = base.with_overrides({"seed": seed} | ({"epochs": epochs} if epochs else {}))
         c_own = deterrence.drawn_saving(scenario, answers, behaviour)
         if c_own < MIN_C * cell["C"]:
             skipped.append(round(c_own, 3))
@@ -58,20 +59,30 @@ def place(threat: str, cell: dict) -> list[dict]:
                     "C_expected": cell["C"],
                     "stake": round(d.stake_for_margin(m * c_own), 4),
                 }
+                | ({"epochs": epochs} if epochs else {})
             )
     print(f"{threat}: skipped networks with own C {skipped} (below {MIN_C} x {cell['C']:.3f})")
     return runs
 
 
 def main() -> None:
+    import argparse
+
     from gaia_sim.sweep.store import atomic_text
 
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", type=Path, default=HERE, help="folder of plan.json (default: e018's)")
+    ap.add_argument("--replicates", type=int, default=REPLICATES)
+    ap.add_argument("--epochs", type=int, default=None, help="run length (default: the scenarios' 120)")
+    ap.add_argument("--pool-seed", type=int, default=2018, help="SeedSequence of the replicate seed pool")
+    args = ap.parse_args()
+    pool = [int(s) for s in np.random.SeedSequence(args.pool_seed).generate_state(40)]
     e016 = json.loads(E016.read_text())
-    runs = [r for threat, cell in e016.items() for r in place(threat, cell)]
+    runs = [r for threat, cell in e016.items() for r in place(threat, cell, args.replicates, pool, args.epochs)]
     for threat in e016:
         own = sorted({r["seed"]: r["C_own"] for r in runs if r["threat"] == threat}.items())
         print(f"{threat}: C expected {e016[threat]['C']:.3f}, own C by seed " + ", ".join(f"{c:.3f}" for _, c in own))
-    atomic_text(HERE / "plan.json", json.dumps({"min_c": MIN_C, "runs": runs}, indent=1) + "\n")
+    atomic_text(args.dir / "plan.json", json.dumps({"min_c": MIN_C, "runs": runs}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
