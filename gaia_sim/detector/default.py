@@ -268,24 +268,17 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: li
     return d0.reshape(len(counts), boot), np.maximum(within, 0.0).reshape(len(counts), boot)
 
 
-def _mid_p(value: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bootstrap mid-p-value (1 + #{null > v} + #{null = v} / 2) / (B + 1), and whether the value
-    tied with part of the null.
-
-    Monte Carlo p-value (Davison & Hinkley 1997, eq. 4.11) with ties split in half (Lancaster's
-    mid-p, 1961, JASA 56:223): values within ``TIE_TOL`` are ties (identical answers), so a
-    question on which every honest node gives the same answer maps honest nodes to p ~ 1/2,
-    not to an extreme.
-    """
-    return _Null(null).upper(value)
-
-
 class _Null:
     """Bootstrap null distributions, one per row of ``values`` (G, B) (or one, (B,)), sorted once,
-    giving mid-p-values (:func:`_mid_p`) in either tail of a value against the null of its
-    ``group`` (row). One search serves every group: row g is shifted by g spans, a span being wider
-    than every row's range by more than the tie tolerance, and values are clipped to just beyond
-    that range (which changes no count)."""
+    giving mid-p-values in either tail of a value against the null of its ``group`` (row). One
+    search serves every group: row g is shifted by g spans, a span being wider than every row's
+    range by more than the tie tolerance, and values are clipped to just beyond that range (which
+    changes no count).
+
+    The upper mid-p-value is (1 + #{null > v} + #{null = v} / 2) / (B + 1): a Monte Carlo p-value
+    (Davison & Hinkley 1997, eq. 4.11) with ties split in half (Lancaster's mid-p, 1961, JASA
+    56:223). Values within ``TIE_TOL`` are ties (identical answers), so a question on which every
+    honest node gives the same answer maps honest nodes to p ~ 1/2, not to an extreme."""
 
     def __init__(self, values: np.ndarray):
         values = np.atleast_2d(values)
