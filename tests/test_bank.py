@@ -312,6 +312,8 @@ def test_calibrating_only_new_configs_prices_them_against_the_claimed_stored_cos
     assert cost["x"] == 1.0 and cost["y"] == 1.0 and cost["z"] == 0.0
     assert cost["w"] == pytest.approx(3.0 * ratio)
     assert json.loads(path.read_text())["calibrated_cost"]["seconds_per_answer"] == cost
+    with pytest.raises(UserError, match="unknown configurations \\['nope'\\]"):
+        cal.calibrate(plan.root, rounds=1, log=lambda s: None, only=["w", "nope"])
     manifest["calibrated_cost"] = {}
     path.write_text(json.dumps(manifest))
     with pytest.raises(UserError, match="no stored cost"):

@@ -141,6 +141,9 @@ def calibrate(
     claimed = bank.role_config("claimed")
     stored = manifest.get("calibrated_cost", {}).get("seconds_per_answer", {})
     if only is not None:
+        unknown = sorted(set(only) - set(configs))
+        if unknown:
+            raise UserError(f"--only: unknown configurations {unknown}; allowed: {sorted(configs)}")
         if claimed not in stored:
             raise UserError(
                 f"{Path(root) / 'manifest.json'}: no stored cost of {claimed!r} to price new configurations against; calibrate them all"
