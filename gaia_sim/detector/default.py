@@ -270,7 +270,8 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: li
 
 class _Null:
     """Bootstrap null distributions, one per row of ``values`` (G, B) (or one, (B,)), sorted once,
-    giving mid-p-values in either tail of a value against the null of its ``group`` (row). One
+    giving the upper mid-p-value or a randomised two-sided p-value of a value against the null of
+    its ``group`` (row). One
     search serves every group: row g is shifted by g spans, a span being wider than every row's
     range by more than the tie tolerance, and values are clipped to just beyond that range (which
     changes no count).
@@ -308,10 +309,21 @@ class _Null:
         gt, ge = self._counts(value, group)
         return self._p(gt, ge), ge > gt
 
-    def two_sided(self, value: np.ndarray, group=0) -> np.ndarray:
-        """min(1, 2 min(upper, lower mid-p)); the lower tail counts #{null < v} and #{null <= v}."""
+    def two_sided(self, value: np.ndarray, uniform: np.ndarray, group=0) -> np.ndarray:
+        """min(1, 2 min(upper, lower)) with ties broken at random: upper = (1 + #{null > v} + U
+        #{null = v}) / (B + 1), lower = (1 + #{null < v} + (1 - U) #{null = v}) / (B + 1), U the
+        ``uniform`` (one per value). A randomised p-value (Brockwell 2007, Stat. Probab. Lett.
+        77:1473; Czado, Gneiting & Held 2009, Biometrics 65:1254) is uniform under the null however
+        discrete the answers are. The mid-p-value is not: a value tied with most of the null (a
+        question every honest node answers identically) gets two-sided p ~ 1, a Fisher term of ~0
+        instead of 2, so nodes tied everywhere pile up at one extreme normal score and the empirical
+        null's median / MAD, learned over them, makes every node that once gave a rare honest
+        alternative look extreme (measured on the real Gaia answers: docs/detector.md)."""
         gt, ge = self._counts(value, group)
-        return np.minimum(1.0, 2.0 * np.minimum(self._p(gt, ge), self._p(self.size - ge, self.size - gt)))
+        tie = uniform * (ge - gt)
+        upper = (1.0 + gt + tie) / (self.size + 1.0)
+        lower = (1.0 + self.size - ge + (ge - gt) - tie) / (self.size + 1.0)
+        return np.minimum(1.0, 2.0 * np.minimum(upper, lower))
 
 
 def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rng):
@@ -358,7 +370,7 @@ def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rn
             p, tie = null.upper(value, group)
             tied.ravel()[np.concatenate(cells)] = tie[: len(value) - boot * len(own)]
         else:
-            p = null.two_sided(value, group)
+            p = null.two_sided(value, rng.random(len(value)), group)
         cells = np.concatenate(cells)
         out.ravel()[cells] = p[: len(cells)]
         for k, (q, _) in enumerate(own):
