@@ -355,6 +355,26 @@ def drawn_saving(scenario, answers, behaviour: str) -> float:
     return mean_net[behaviour] - mean_net["honest"]
 
 
+def switch_saving(scenario, answers, behaviour: str) -> float:
+    """C of the network this scenario's seed draws, without the draw's composition: the mean, over
+    every node the network holds at the start, of what that node would save by switching from honest
+    to ``behaviour`` on its own stack (:func:`saving_by_stack`). A switcher keeps its stack, and
+    pairwise imitation moves the number of cheaters at a rate proportional to the cheaters' mean
+    profit minus the honest nodes' (summing Schlag's switch probabilities over pairs); once
+    behaviour no longer tracks the stack a node happened to start on, that gap is this C minus
+    the penalty. :func:`drawn_saving` instead compares the stacks the first cheaters and honest
+    nodes happened to draw, so its C carries which node started on which stack: experiment e022's
+    model-swap networks had drawn C 0.066-0.844 where this C spans 0.232-0.321, and this C put 59
+    of e022's 64 model-swap runs on the side the simulation took, drawn C 41 (post hoc; e024 tests
+    it before its run)."""
+    from gaia_sim.model import GaiaModel
+
+    state = GaiaModel(scenario, answers=answers).state
+    drawn = [str(s) for s in state.stack_role[~state.free_slot]]  # slots an operator holds at the start
+    saving = saving_by_stack(scenario, answers, behaviour)
+    return float(np.mean([saving[s] for s in drawn]))
+
+
 def verdict_pass_share(scenario, behaviour: str) -> float:
     """1 if the validators that vote guilty on a caught ``behaviour`` node hold the quorum, else 0.
 

@@ -10,6 +10,7 @@ to resolve. Writes plan.json.
 
     PYTHONPATH=. .venv/bin/python experiments/e018_boundary_drawn_c/plan.py
         [--dir FOLDER --replicates N --epochs E --pool-seed S]   # e022: another folder, more of each
+        [--saving switch]   # e024: C_own = deterrence.switch_saving (no draw composition)
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ REPLICATES = 5
 MIN_C = 0.25  # a network is used when its own C >= MIN_C x the expected-mix C (see place)
 
 
-def place(threat: str, cell: dict, replicates: int = REPLICATES, pool=SEED_POOL, epochs=None) -> list[dict]:
+def place(
+    threat: str, cell: dict, replicates: int = REPLICATES, pool=SEED_POOL, epochs=None, saving: str = "drawn"
+) -> list[dict]:
     from gaia_sim import deterrence
     from gaia_sim.runner import load_answers
     from gaia_sim.scenario import load_scenario
@@ -41,7 +44,9 @@ def place(threat: str, cell: dict, replicates: int = REPLICATES, pool=SEED_POOL,
         if used == replicates:
             break
         scenario = base.with_overrides({"seed": seed} | ({"epochs": epochs} if epochs else {}))
-        c_own = deterrence.drawn_saving(scenario, answers, behaviour)
+        c_own = (deterrence.switch_saving if saving == "switch" else deterrence.drawn_saving)(
+            scenario, answers, behaviour
+        )
         if c_own < MIN_C * cell["C"]:
             skipped.append(round(c_own, 3))
             continue
@@ -75,14 +80,21 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=REPLICATES)
     ap.add_argument("--epochs", type=int, default=None, help="run length (default: the scenarios' 120)")
     ap.add_argument("--pool-seed", type=int, default=2018, help="SeedSequence of the replicate seed pool")
+    ap.add_argument(
+        "--saving", choices=("drawn", "switch"), default="drawn", help="which C of a network places its cells"
+    )
     args = ap.parse_args()
     pool = [int(s) for s in np.random.SeedSequence(args.pool_seed).generate_state(40)]
     e016 = json.loads(E016.read_text())
-    runs = [r for threat, cell in e016.items() for r in place(threat, cell, args.replicates, pool, args.epochs)]
+    runs = [
+        r for threat, cell in e016.items() for r in place(threat, cell, args.replicates, pool, args.epochs, args.saving)
+    ]
     for threat in e016:
         own = sorted({r["seed"]: r["C_own"] for r in runs if r["threat"] == threat}.items())
         print(f"{threat}: C expected {e016[threat]['C']:.3f}, own C by seed " + ", ".join(f"{c:.3f}" for _, c in own))
-    atomic_text(args.dir / "plan.json", json.dumps({"min_c": MIN_C, "runs": runs}, indent=1) + "\n")
+    atomic_text(
+        args.dir / "plan.json", json.dumps({"min_c": MIN_C, "saving": args.saving, "runs": runs}, indent=1) + "\n"
+    )
 
 
 if __name__ == "__main__":
