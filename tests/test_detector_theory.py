@@ -96,3 +96,20 @@ def test_pivot_table_gives_uniform_p_values_for_normal_peers():
     for level in (0.01, 0.05, 0.2, 0.5):
         lo, hi = _binomial_ci(int((p <= level).sum()), p.size, 0.999)
         assert lo <= level <= hi
+
+
+def test_randomised_two_sided_p_is_uniform_however_discrete_the_null():
+    """The dispersion test's per-question p-value (:meth:`_Null.two_sided`) for a value drawn from
+    the null's own distribution is uniform (over fresh nulls of B = 400), also when most of the null
+    is one tied value (a question every honest node answers identically). The mid-p-value it
+    replaced gives p = 1 whenever the value ties with the whole null (a Fisher term of 0, not 2)."""
+    from gaia_sim.detector.default import _Null
+
+    rng = np.random.default_rng(5)
+    for tied_share in (1.0, 0.9, 0.5, 0.0):
+        draw = lambda n: np.where(rng.random(n) < tied_share, 0.0, rng.exponential(1.0, n))  # noqa: E731
+        p = np.concatenate(
+            [_Null(draw(400)).two_sided(value, rng.random(len(value))) for value in (draw(50) for _ in range(300))]
+        )
+        assert stats.kstest(p, "uniform").pvalue > 1e-3, tied_share
+        assert abs(np.mean(-2.0 * np.log(p)) - 2.0) < 0.1, tied_share  # the Fisher term of a uniform p

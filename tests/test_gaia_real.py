@@ -113,3 +113,27 @@ def test_real_answers_convert_to_the_bank_format(tmp_path):
         np.sort(bank.embeddings[bank.rows_of(c, q)], axis=0),
         atol=1e-3,
     )  # stored as float16
+
+
+@needs_data
+def test_honest_nodes_of_both_runs_stay_below_alpha_on_questions_with_a_rare_second_answer():
+    """e023's regression, on a question set e012's validators learned: every model answers questions
+    11 and 13 identically, and Gemma-2-27B answered 2, 4 and 5 identically in every answer of the
+    2025-03-19 run but gave a rare second answer in the 2025-03-26 run. With mid-p dispersion
+    p-values nodes tied everywhere piled up at one normal score, and the empirical null flagged 184
+    of these 1,080 honest node-verdicts; randomised p-values flag none. Same draws as e012 (learn on
+    40% of the repeats, judge on the rest)."""
+    from gaia_sim import evaluation as ev
+    from gaia_sim.detector import assess
+
+    _, judge = ev.split_pools(ev.real_pools(gaia_real.load_real()), 0.4)
+    rng = np.random.default_rng(1)
+    spec = ev.TrialSpec("gemma-2-27b", "llama-3-1-8b", 30, 3, 5, 5)
+    flags, caught = np.zeros(2, int), 0
+    for t in range(40):
+        x, labels, _ = ev.make_trial(judge, spec, rng, questions=np.array([2, 4, 5, 11, 13]))
+        a = assess(x, alpha=0.01, seed=t)
+        flags += a.flagged[~labels].sum(), (~labels).sum()
+        caught += int(a.flagged[labels].sum())
+    assert flags[0] / flags[1] <= 0.01, flags
+    assert caught >= 0.9 * 40 * 3  # Llama is still caught on these questions
