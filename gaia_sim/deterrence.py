@@ -364,7 +364,7 @@ def switch_saving(scenario, answers, behaviour: str) -> float:
     behaviour no longer tracks the stack a node happened to start on, that gap is this C minus
     the penalty. :func:`drawn_saving` instead compares the stacks the first cheaters and honest
     nodes happened to draw, so its C carries which node started on which stack: experiment e022's
-    model-swap networks had drawn C 0.066-0.844 where this C spans 0.232-0.321, and this C put 59
+    model-swap networks had drawn C 0.066-0.844 where this C spans 0.237-0.348, and this C put 58
     of e022's 64 model-swap runs on the side the simulation took, drawn C 41 (post hoc; e024 tests
     it before its run)."""
     from gaia_sim.model import GaiaModel

@@ -97,6 +97,26 @@ def test_drawn_saving_is_the_c_of_the_network_a_seed_draws():
         deterrence.drawn_saving(scenario, answers, "model_swapping")
 
 
+def test_switch_saving_leaves_out_which_group_drew_the_cheap_stacks():
+    """deterrence.switch_saving (e024): the mean over the network's nodes of what each saves by
+    switching on its own stack. e022's network 1711900022 drew its first model swappers on cheap
+    stacks and its honest nodes on slow ones: drawn C 0.844, switch C 0.254, inside the per-stack
+    savings (0.15-0.55), which the drawn C is not."""
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/boundary/model_swap_deterred.toml").with_overrides({"seed": 1711900022})
+    answers = load_answers(scenario.answers)
+    by_stack = deterrence.saving_by_stack(scenario, answers, "model_swapping")
+    switch = deterrence.switch_saving(scenario, answers, "model_swapping")
+    assert deterrence.drawn_saving(scenario, answers, "model_swapping") == pytest.approx(0.844, abs=0.005)
+    assert switch == pytest.approx(0.254, abs=0.005)
+    assert min(by_stack.values()) <= switch <= max(by_stack.values())
+    flat = scenario.with_overrides({"behaviours.honest.stack_variation": 0.0})
+    assert deterrence.switch_saving(flat, answers, "model_swapping") == pytest.approx(by_stack["claimed"])
+
+
 def test_saving_spread_brackets_the_expected_mix_and_collapses_without_stack_variation():
     """deterrence.saving_spread (experiment e016): C of one domain as drawn onto stacks."""
     from gaia_sim import deterrence
