@@ -332,18 +332,24 @@ def saving_spread(scenario, answers, behaviour: str, draws: int = 2000, level: f
     }
 
 
-def drawn_saving(scenario, answers, behaviour: str) -> float:
-    """C of the network this scenario's seed draws, known before the run: the model's network is
-    built (the seed fixes which stack each node runs) and C is the ``behaviour`` nodes' mean net
-    (revenue - cost per stack, :func:`epoch_economics`) minus the honest nodes' mean net, over the
-    stacks they were drawn on, instead of the expected stack mix (:func:`saving_spread` gives its
-    spread over draws). Experiment e016 found the closed form right for the network as drawn."""
+def drawn_network(scenario, answers) -> tuple[np.ndarray, np.ndarray]:
+    """(stack role, behaviour) of every slot an operator holds at the start of the network this
+    scenario's seed draws (the model's network is built: the seed fixes which stack each node runs)."""
     from gaia_sim.model import GaiaModel
 
     state = GaiaModel(scenario, answers=answers).state
-    held = ~state.free_slot  # slots an operator holds at the start
-    drawn = np.array([str(s) for s in state.stack_role[held]])
-    behaviours = np.array([str(b) for b in state.behaviour[held]])
+    held = ~state.free_slot
+    return np.array([str(s) for s in state.stack_role[held]]), np.array([str(b) for b in state.behaviour[held]])
+
+
+def drawn_saving(scenario, answers, behaviour: str) -> float:
+    """C of the network this scenario's seed draws, known before the run (:func:`drawn_network`):
+    the ``behaviour`` nodes' mean net (revenue - cost per stack, :func:`epoch_economics`) minus the
+    honest nodes' mean net, over the stacks they were drawn on, instead of the expected stack mix
+    (:func:`saving_spread` gives its spread over draws). Experiment e016 found the closed form right
+    for the network as drawn; e022 and e024 found that for model swapping this C carries which group
+    happened to draw the cheap stacks (:func:`switch_saving`, :func:`imitation_line`)."""
+    drawn, behaviours = drawn_network(scenario, answers)
     stacks = sorted(set(drawn))
     mean_net = {}
     for b in (behaviour, "honest"):
@@ -367,12 +373,71 @@ def switch_saving(scenario, answers, behaviour: str) -> float:
     model-swap networks had drawn C 0.066-0.844 where this C spans 0.237-0.348, and this C put 58
     of e022's 64 model-swap runs on the side the simulation took, drawn C 41 (post hoc; e024 tests
     it before its run)."""
-    from gaia_sim.model import GaiaModel
-
-    state = GaiaModel(scenario, answers=answers).state
-    drawn = [str(s) for s in state.stack_role[~state.free_slot]]  # slots an operator holds at the start
+    drawn, _ = drawn_network(scenario, answers)
     saving = saving_by_stack(scenario, answers, behaviour)
     return float(np.mean([saving[s] for s in drawn]))
+
+
+def imitation_drift(
+    scenario, answers, behaviour: str, penalty: float, reps: int = 20, net: dict | None = None
+) -> float:
+    """Mean change of the honest share (over the last 10% of the run's epochs, as the run summary
+    reads it, minus its start) when the drawn network's operators (:func:`drawn_network`) revise by
+    the model's own rule (:func:`gaia_sim.strategy.revise`, the scenario's dynamics, rate, scale and
+    noise) on *expected* payoffs: an honest node on stack s earns its net there
+    (:func:`epoch_economics`), a ``behaviour`` node its net there minus ``penalty``, the expected
+    extra loss per epoch of cheating ((p pass - q) x what an upheld verdict costs, as
+    :attr:`Deterrence.margin` counts it). No slashing noise, entry, exit or detection that moves
+    with the cheaters' share: the imitation between stacks alone. ``reps`` seeded replicates, the
+    same random numbers at every ``penalty`` (so the drift falls with the penalty). ``net``: the
+    per-stack nets when already computed."""
+    from gaia_sim import rng as rngs
+    from gaia_sim import strategy
+
+    stacks, behaviours = drawn_network(scenario, answers)
+    if net is None:
+        roles = sorted(set(stacks))
+        net = {b: dict(zip(roles, _net_by_stack(scenario, answers, b, roles))) for b in ("honest", behaviour)}
+    honest = np.array([net["honest"][s] for s in stacks])
+    cheat = np.array([net[behaviour][s] for s in stacks]) - penalty
+    sp, epochs = scenario.strategy, scenario.epochs
+    start = behaviours == behaviour
+    tail = max(1, int(np.ceil(0.1 * epochs)))
+    drift = []
+    for rep in range(reps):
+        rng = rngs.stream(scenario.seed, "imitation-drift", rep)
+        code, eligible, share = start.astype(np.int64), np.ones(len(stacks), bool), []
+        for _ in range(epochs):
+            profit = np.where(code == 1, cheat, honest)
+            code = strategy.revise(
+                rng, code, profit, eligible, sp.revision_rate, sp.dynamics, sp.noise, sp.imitation_scale
+            ).behaviour
+            share.append(1.0 - code.mean())
+        drift.append(float(np.mean(share[-tail:])) - (1.0 - start.mean()))
+    return float(np.mean(drift))
+
+
+def imitation_line(scenario, answers, behaviour: str, reps: int = 20, steps: int = 12) -> float:
+    """The expected extra loss per epoch (penalty, tokens) at which :func:`imitation_drift` crosses
+    zero: below it imitation moves the drawn network towards ``behaviour``, above it towards honesty.
+    Without differences between stacks it is the switch saving (:func:`switch_saving`); with them,
+    imitation compares operators on different stacks, and a run's honest share moves as if the
+    penalty were larger (experiment e024: a parameter-free version of this, written before e024's
+    run, put the model-swap cells on the side the simulation took in 8 of 8, the switch saving in 6).
+    Bisection over [0, 3 x the largest per-stack saving] (``steps`` halvings)."""
+    stacks, _ = drawn_network(scenario, answers)
+    roles = sorted(set(stacks))
+    net = {b: dict(zip(roles, _net_by_stack(scenario, answers, b, roles))) for b in ("honest", behaviour)}
+    lo, hi = 0.0, 3.0 * max(abs(net[behaviour][s] - net["honest"][s]) for s in roles)
+    if imitation_drift(scenario, answers, behaviour, lo, reps, net) >= 0:
+        return lo
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        if imitation_drift(scenario, answers, behaviour, mid, reps, net) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def verdict_pass_share(scenario, behaviour: str) -> float:

@@ -11,6 +11,7 @@ to resolve. Writes plan.json.
     PYTHONPATH=. .venv/bin/python experiments/e018_boundary_drawn_c/plan.py
         [--dir FOLDER --replicates N --epochs E --pool-seed S]   # e022: another folder, more of each
         [--saving switch]   # e024: C_own = deterrence.switch_saving (no draw composition)
+        [--saving imitation]   # e025: cells around deterrence.imitation_line, in units of switch_saving
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ def place(
         if used == replicates:
             break
         scenario = base.with_overrides({"seed": seed} | ({"epochs": epochs} if epochs else {}))
-        c_own = (deterrence.switch_saving if saving == "switch" else deterrence.drawn_saving)(
+        c_own = (deterrence.drawn_saving if saving == "drawn" else deterrence.switch_saving)(
             scenario, answers, behaviour
         )
+        # "imitation": cells around the imitation line (e025), margins still in units of C
+        line = deterrence.imitation_line(scenario, answers, behaviour) if saving == "imitation" else c_own
         if c_own < MIN_C * cell["C"]:
             skipped.append(round(c_own, 3))
             continue
@@ -54,6 +57,9 @@ def place(
         d = deterrence.from_scenario(scenario, answers, tpr=cell["p"], fpr=cell["q"], verdict_rates=True)
         d = replace(d, cost_saving=c_own)
         for m in cell["margins_over_C"]:
+            if d.stake_for_margin(line - c_own + m * c_own) < 0:  # below the line by more than it lies above 0
+                print(f"{threat}: seed {seed} margin {m}: no stake puts the penalty there (negative), not run")
+                continue
             runs.append(
                 {
                     "threat": threat,
@@ -62,8 +68,9 @@ def place(
                     "margin_over_C": m,
                     "C_own": c_own,
                     "C_expected": cell["C"],
-                    "stake": round(d.stake_for_margin(m * c_own), 4),
+                    "stake": round(d.stake_for_margin(line - c_own + m * c_own), 4),
                 }
+                | ({"line": line} if saving == "imitation" else {})
                 | ({"epochs": epochs} if epochs else {})
             )
     print(f"{threat}: skipped networks with own C {skipped} (below {MIN_C} x {cell['C']:.3f})")
@@ -81,7 +88,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None, help="run length (default: the scenarios' 120)")
     ap.add_argument("--pool-seed", type=int, default=2018, help="SeedSequence of the replicate seed pool")
     ap.add_argument(
-        "--saving", choices=("drawn", "switch"), default="drawn", help="which C of a network places its cells"
+        "--saving",
+        choices=("drawn", "switch", "imitation"),
+        default="drawn",
+        help="which C of a network places its cells (imitation: around deterrence.imitation_line)",
     )
     args = ap.parse_args()
     pool = [int(s) for s in np.random.SeedSequence(args.pool_seed).generate_state(40)]
