@@ -2,7 +2,7 @@
 evidence), all-honest and 30%-colluder domains, by samples per question, with a 95% upper bound.
 
 Run: .venv/bin/python experiments/e011_honest_false_verdicts/measure.py [--seeds 8] [--epochs 100]
-     [--samples 3,5,8] [--mixes "all honest,30% colluders"] [--answers BANK_DIR] [--out FILE]
+     [--first-seed 1] [--samples 3,5,8] [--mixes "all honest,30% colluders"] [--answers BANK_DIR] [--out FILE]
 Strategies are frozen (strategy.dynamics = none) so the mix stays as set; one row per setting.
 """
 
@@ -31,7 +31,7 @@ def upper_95(k: int, n: int) -> float:
     return float(stats.beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
 
 
-def setting(base, answers, mix: dict, samples: int, seeds: int, epochs: int) -> dict:
+def setting(base, answers, mix: dict, samples: int, seeds: int, epochs: int, first_seed: int = 1) -> dict:
     over = {
         **{f"population.{b}": 0.0 for b in base.population.model_dump()},
         **mix,
@@ -40,7 +40,7 @@ def setting(base, answers, mix: dict, samples: int, seeds: int, epochs: int) -> 
         "epochs": epochs,
     }
     steps = []
-    for seed in range(1, seeds + 1):
+    for seed in range(first_seed, first_seed + seeds):
         steps.append(simulate(base.with_overrides({**over, "seed": seed}), answers=answers).steps)
     honest = pd.concat(steps).query("role == 'node' and behaviour == 'honest'")
     k, n = int(honest["wrongly_flagged"].sum()), int(honest["probed"].sum())
@@ -58,6 +58,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--samples", default="3,5,8")
+    ap.add_argument("--first-seed", type=int, default=1, help="seeds first-seed ... first-seed + seeds - 1")
     ap.add_argument("--mixes", default=",".join(MIXES), help="comma-separated names of MIXES")
     ap.add_argument("--answers", default=None, help="answer source (default: the scenario's, the shipped bank)")
     ap.add_argument("--out")
@@ -75,8 +76,9 @@ def main() -> None:
                 "mix": name,
                 "samples_per_question": samples,
                 "seeds": args.seeds,
+                "first_seed": args.first_seed,
                 "epochs": args.epochs,
-                **setting(base, answers, mix, samples, args.seeds, args.epochs),
+                **setting(base, answers, mix, samples, args.seeds, args.epochs, args.first_seed),
             }
             row["seconds"] = round(time.perf_counter() - t0, 1)
             rows.append(row)
