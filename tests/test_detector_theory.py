@@ -106,10 +106,16 @@ def test_randomised_two_sided_p_is_uniform_however_discrete_the_null():
     from gaia_sim.detector.default import _Null
 
     rng = np.random.default_rng(5)
+
+    def draw(n: int, tied_share: float) -> np.ndarray:
+        return np.where(rng.random(n) < tied_share, 0.0, rng.exponential(1.0, n))
+
     for tied_share in (1.0, 0.9, 0.5, 0.0):
-        draw = lambda n: np.where(rng.random(n) < tied_share, 0.0, rng.exponential(1.0, n))  # noqa: E731
         p = np.concatenate(
-            [_Null(draw(400)).two_sided(value, rng.random(len(value))) for value in (draw(50) for _ in range(300))]
+            [
+                _Null(draw(400, tied_share)).two_sided(value, rng.random(len(value)))
+                for value in (draw(50, tied_share) for _ in range(300))
+            ]
         )
         assert stats.kstest(p, "uniform").pvalue > 1e-3, tied_share
         assert abs(np.mean(-2.0 * np.log(p)) - 2.0) < 0.1, tied_share  # the Fisher term of a uniform p
