@@ -12,6 +12,7 @@ to resolve. Writes plan.json.
         [--dir FOLDER --replicates N --epochs E --pool-seed S]   # e022: another folder, more of each
         [--saving switch]   # e024: C_own = deterrence.switch_saving (no draw composition)
         [--saving imitation]   # e025: cells around e025's imitation line, in units of switch_saving
+        [--nodes 100]   # e026: larger domains; p and q measured again at that size
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ def _imitation_line(scenario, answers, behaviour: str) -> float:
 
 
 def place(
-    threat: str, cell: dict, replicates: int = REPLICATES, pool=SEED_POOL, epochs=None, saving: str = "drawn"
+    threat: str,
+    cell: dict,
+    replicates: int = REPLICATES,
+    pool=SEED_POOL,
+    epochs=None,
+    saving: str = "drawn",
+    nodes: int | None = None,
 ) -> list[dict]:
     from gaia_sim import deterrence
     from gaia_sim.runner import load_answers
@@ -51,11 +58,17 @@ def place(
     base = load_scenario(ROOT / cell["scenario"])
     answers = load_answers(base.answers)
     behaviour = deterrence.main_cheater(base)
+    size = {"network.nodes_per_domain": nodes} if nodes else {}
+    p, q = cell["p"], cell["q"]
+    if nodes:  # e016's p and q were measured at 30 nodes: measure them again at this size, the same way
+        rates = deterrence.measured_rates(base.with_overrides(size), answers, behaviour)
+        p, q = rates["p"], rates["q"]
+        print(f"{threat}: p {p:.3f} q {q:.5f} measured at {nodes} nodes (e016 at 30: {cell['p']:.3f}, {cell['q']:.5f})")
     runs, used, skipped = [], 0, []
     for seed in pool:
         if used == replicates:
             break
-        scenario = base.with_overrides({"seed": seed} | ({"epochs": epochs} if epochs else {}))
+        scenario = base.with_overrides({"seed": seed} | ({"epochs": epochs} if epochs else {}) | size)
         c_own = (deterrence.drawn_saving if saving == "drawn" else deterrence.switch_saving)(
             scenario, answers, behaviour
         )
@@ -65,7 +78,7 @@ def place(
             skipped.append(round(c_own, 3))
             continue
         used += 1
-        d = deterrence.from_scenario(scenario, answers, tpr=cell["p"], fpr=cell["q"], verdict_rates=True)
+        d = deterrence.from_scenario(scenario, answers, tpr=p, fpr=q, verdict_rates=True)
         d = replace(d, cost_saving=c_own)
         for m in cell["margins_over_C"]:
             if d.stake_for_margin(line - c_own + m * c_own) < 0:  # below the line by more than it lies above 0
@@ -83,6 +96,7 @@ def place(
                 }
                 | ({"line": line} if saving == "imitation" else {})
                 | ({"epochs": epochs} if epochs else {})
+                | ({"nodes": nodes, "p": p, "q": q} if nodes else {})
             )
     print(f"{threat}: skipped networks with own C {skipped} (below {MIN_C} x {cell['C']:.3f})")
     return runs
@@ -98,6 +112,7 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=REPLICATES)
     ap.add_argument("--epochs", type=int, default=None, help="run length (default: the scenarios' 120)")
     ap.add_argument("--pool-seed", type=int, default=2018, help="SeedSequence of the replicate seed pool")
+    ap.add_argument("--nodes", type=int, default=None, help="nodes per domain (default: the scenarios' 30)")
     ap.add_argument(
         "--saving",
         choices=("drawn", "switch", "imitation"),
@@ -108,13 +123,20 @@ def main() -> None:
     pool = [int(s) for s in np.random.SeedSequence(args.pool_seed).generate_state(40)]
     e016 = json.loads(E016.read_text())
     runs = [
-        r for threat, cell in e016.items() for r in place(threat, cell, args.replicates, pool, args.epochs, args.saving)
+        r
+        for threat, cell in e016.items()
+        for r in place(threat, cell, args.replicates, pool, args.epochs, args.saving, args.nodes)
     ]
     for threat in e016:
         own = sorted({r["seed"]: r["C_own"] for r in runs if r["threat"] == threat}.items())
         print(f"{threat}: C expected {e016[threat]['C']:.3f}, own C by seed " + ", ".join(f"{c:.3f}" for _, c in own))
     atomic_text(
-        args.dir / "plan.json", json.dumps({"min_c": MIN_C, "saving": args.saving, "runs": runs}, indent=1) + "\n"
+        args.dir / "plan.json",
+        json.dumps(
+            {"min_c": MIN_C, "saving": args.saving} | ({"nodes": args.nodes} if args.nodes else {}) | {"runs": runs},
+            indent=1,
+        )
+        + "\n",
     )
 
 

@@ -24,6 +24,7 @@ def one(run: dict) -> dict:
     scenario = load_scenario(ROOT / run["scenario"]).with_overrides(
         {"seed": run["seed"], "staking.node_stake": run["stake"]}
         | ({"epochs": run["epochs"]} if "epochs" in run else {})
+        | ({"network.nodes_per_domain": run["nodes"]} if "nodes" in run else {})
     )
     result = simulate(scenario)
     return run | {"mean_honest_share_last_10pct": result.summary["mean_honest_share_last_10pct"]}
