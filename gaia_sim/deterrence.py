@@ -348,7 +348,8 @@ def drawn_saving(scenario, answers, behaviour: str) -> float:
     honest nodes' mean net, over the stacks they were drawn on, instead of the expected stack mix
     (:func:`saving_spread` gives its spread over draws). Experiment e016 found the closed form right
     for the network as drawn; e022 and e024 found that for model swapping this C carries which group
-    happened to draw the cheap stacks (:func:`switch_saving`)."""
+    happened to draw the cheap stacks (:func:`switch_saving`), and e027 that the line sits at
+    :func:`imitation_line`."""
     drawn, behaviours = drawn_network(scenario, answers)
     stacks = sorted(set(drawn))
     mean_net = {}
@@ -376,6 +377,75 @@ def switch_saving(scenario, answers, behaviour: str) -> float:
     drawn, _ = drawn_network(scenario, answers)
     saving = saving_by_stack(scenario, answers, behaviour)
     return float(np.mean([saving[s] for s in drawn]))
+
+
+def imitation_drift(
+    scenario, answers, behaviour: str, penalty: float, reps: int = 20, net: dict | None = None
+) -> float:
+    """Mean change of the honest share (over the last 10% of the run's epochs, as the run summary
+    reads it, minus its start) when the drawn network's operators (:func:`drawn_network`) revise by
+    the model's own rule (:func:`gaia_sim.strategy.revise`, the scenario's dynamics, rate, scale and
+    noise) on *expected* payoffs: an honest node on stack s earns its net there
+    (:func:`epoch_economics`), a ``behaviour`` node its net there minus ``penalty``, the expected
+    extra loss per epoch of cheating ((p pass - q) x what an upheld verdict costs, as
+    :attr:`Deterrence.margin` counts it). No slashing noise, entry, exit or detection that moves
+    with the cheaters' share: the imitation between stacks alone. ``reps`` seeded replicates, the
+    same random numbers at every ``penalty`` (so the drift falls with the penalty). ``net``: the
+    per-stack nets when already computed."""
+    from gaia_sim import rng as rngs
+    from gaia_sim import strategy
+
+    stacks, behaviours = drawn_network(scenario, answers)
+    if net is None:
+        roles = sorted(set(stacks))
+        net = {b: dict(zip(roles, _net_by_stack(scenario, answers, b, roles))) for b in ("honest", behaviour)}
+    honest = np.array([net["honest"][s] for s in stacks])
+    cheat = np.array([net[behaviour][s] for s in stacks]) - penalty
+    sp, epochs = scenario.strategy, scenario.epochs
+    start = behaviours == behaviour
+    tail = max(1, int(np.ceil(0.1 * epochs)))
+    drift = []
+    for rep in range(reps):
+        rng = rngs.stream(scenario.seed, "imitation-drift", rep)
+        code, eligible, share = start.astype(np.int64), np.ones(len(stacks), bool), []
+        for _ in range(epochs):
+            profit = np.where(code == 1, cheat, honest)
+            code = strategy.revise(
+                rng, code, profit, eligible, sp.revision_rate, sp.dynamics, sp.noise, sp.imitation_scale
+            ).behaviour
+            share.append(1.0 - code.mean())
+        drift.append(float(np.mean(share[-tail:])) - (1.0 - start.mean()))
+    return float(np.mean(drift))
+
+
+def imitation_line(scenario, answers, behaviour: str, reps: int = 20, steps: int = 12) -> float:
+    """The expected extra loss per epoch (penalty, tokens) at which :func:`imitation_drift` crosses
+    zero: below it imitation moves the drawn network towards ``behaviour``, above it towards honesty.
+    Without differences between stacks it is the switch saving (:func:`switch_saving`). With them,
+    imitation compares operators on different stacks (payoff differences between stacks are ten
+    times what model swapping saves): the fast-stack majority rarely moves while slow-stack nodes
+    churn, and the honest share grows at penalties below the mean saving.
+
+    Measured (issue 16 item 1): at 100 nodes per domain, cells placed around this line before the
+    run landed 16 of 16 on the predicted side, the simulated line at +0.07 C (lazy) and -0.00 C
+    (model swap), where the switch saving put model swapping's line at -0.45 C (experiments e026,
+    e027). At 30 nodes run-to-run noise hides the line (e025: 10 of 16). Not modelled: slashing noise
+    in the profit records, entry and exit, and detection that moves with the cheaters' share (the
+    basin, :func:`basin_edge`). Bisection over [0, 3 x the largest per-stack saving] (``steps``
+    halvings); ~5 s for 100 nodes x 300 epochs."""
+    stacks, _ = drawn_network(scenario, answers)
+    roles = sorted(set(stacks))
+    net = {b: dict(zip(roles, _net_by_stack(scenario, answers, b, roles))) for b in ("honest", behaviour)}
+    lo, hi = 0.0, 3.0 * max(abs(net[behaviour][s] - net["honest"][s]) for s in roles)
+    if imitation_drift(scenario, answers, behaviour, lo, reps, net) >= 0:
+        return lo
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        if imitation_drift(scenario, answers, behaviour, mid, reps, net) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def verdict_pass_share(scenario, behaviour: str) -> float:

@@ -117,6 +117,28 @@ def test_switch_saving_leaves_out_which_group_drew_the_cheap_stacks():
     assert deterrence.switch_saving(flat, answers, "model_swapping") == pytest.approx(by_stack["claimed"])
 
 
+def test_imitation_line_is_the_switch_saving_on_one_stack_and_lies_below_it_across_stacks():
+    """deterrence.imitation_line (e027): the model's revision rule on expected payoffs. On one stack
+    every switch compares the same two payoffs, so the line is the switch saving; across stacks
+    imitation compares operators on different stacks, and for model swapping on e024's network
+    2147335092 the honest share grows at penalties well below the mean saving. The drift falls
+    with the penalty (same random numbers at every penalty)."""
+    from gaia_sim import deterrence
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/boundary/model_swap_deterred.toml").with_overrides({"seed": 2147335092})
+    answers = load_answers(scenario.answers)
+    flat = scenario.with_overrides({"behaviours.honest.stack_variation": 0.0})
+    saving = deterrence.switch_saving(flat, answers, "model_swapping")
+    assert deterrence.imitation_line(flat, answers, "model_swapping") == pytest.approx(saving, rel=0.02)
+    switch = deterrence.switch_saving(scenario, answers, "model_swapping")
+    line = deterrence.imitation_line(scenario, answers, "model_swapping")
+    assert 0.0 < line < 0.8 * switch
+    drift = [deterrence.imitation_drift(scenario, answers, "model_swapping", p) for p in (0.0, line, 2 * switch)]
+    assert drift[0] < 0.0 < drift[2] and drift[0] <= drift[1] <= drift[2]
+
+
 def test_saving_spread_brackets_the_expected_mix_and_collapses_without_stack_variation():
     """deterrence.saving_spread (experiment e016): C of one domain as drawn onto stacks."""
     from gaia_sim import deterrence

@@ -62,6 +62,23 @@ def test_deterrence_command_reports_margin_min_stake_and_basin(scenarios_dir, tm
     )
 
 
+def test_imitation_line_of_the_drawn_network(scenarios_dir, tmp_path, capsys):
+    """--imitation: the drawn network's imitation line (deterrence.imitation_line), and at each slash
+    fraction the stake whose expected penalty equals it (the closed form with the line in place of C)."""
+    out = tmp_path / "d.json"  # the shipped bank's four honest stacks; revenue is not forfeited
+    args = ["deterrence", str(scenarios_dir / "boundary" / "model_swap_deterred.toml"), "--tpr", "0.5", "--fpr", "0"]
+    assert main([*args, "--imitation", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    o = json.loads(out.read_text())
+    m = o["imitation"]
+    assert f"imitation line of the network seed {m['seed']} draws" in text and f"{m['line']:.3f}" in text
+    assert 0 < m["line"] < 3 * m["switch_saving"]
+    stake = m["min_stake"]["1.0"]
+    assert 0 < stake and (stake < o["min_stake"]["1.0"]) == (m["line"] < o["cost_saving_C"])
+    assert Deterrence(0.5, 1.0, stake, o["reward_R"], m["line"]).margin == pytest.approx(0, abs=1e-9)
+    assert main(args) == 0 and "imitation line" not in capsys.readouterr().out  # only when asked
+
+
 def test_given_rates_skip_the_calibration(scenarios_dir, capsys):
     assert main(["deterrence", str(scenarios_dir / "model_swap.toml"), *FAST, "--tpr", "0.5", "--fpr", "0"]) == 0
     assert "p = 0.500" in capsys.readouterr().out

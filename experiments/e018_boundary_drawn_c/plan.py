@@ -11,7 +11,7 @@ to resolve. Writes plan.json.
     PYTHONPATH=. .venv/bin/python experiments/e018_boundary_drawn_c/plan.py
         [--dir FOLDER --replicates N --epochs E --pool-seed S]   # e022: another folder, more of each
         [--saving switch]   # e024: C_own = deterrence.switch_saving (no draw composition)
-        [--saving imitation]   # e025: cells around e025's imitation line, in units of switch_saving
+        [--saving imitation]   # e025, e027: cells around deterrence.imitation_line, in units of switch_saving
         [--nodes 100]   # e026: larger domains; p and q measured again at that size
 """
 
@@ -29,17 +29,6 @@ E016 = ROOT / "experiments" / "e016_boundary_near_line" / "plan.json"
 SEED_POOL = [int(s) for s in np.random.SeedSequence(2018).generate_state(40)]  # fixed before any run
 REPLICATES = 5
 MIN_C = 0.25  # a network is used when its own C >= MIN_C x the expected-mix C (see place)
-
-
-def _imitation_line(scenario, answers, behaviour: str) -> float:
-    """e025's predictor (experiments/e025_boundary_imitation_line/imitation.py; falsified there)."""
-    import importlib.util
-
-    path = ROOT / "experiments" / "e025_boundary_imitation_line" / "imitation.py"
-    spec = importlib.util.spec_from_file_location("e025_imitation", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.imitation_line(scenario, answers, behaviour)
 
 
 def place(
@@ -73,7 +62,7 @@ def place(
             scenario, answers, behaviour
         )
         # "imitation": cells around the imitation line (e025), margins still in units of C
-        line = _imitation_line(scenario, answers, behaviour) if saving == "imitation" else c_own
+        line = deterrence.imitation_line(scenario, answers, behaviour) if saving == "imitation" else c_own
         if c_own < MIN_C * cell["C"]:
             skipped.append(round(c_own, 3))
             continue
@@ -117,7 +106,7 @@ def main() -> None:
         "--saving",
         choices=("drawn", "switch", "imitation"),
         default="drawn",
-        help="which C of a network places its cells (imitation: around e025's imitation line)",
+        help="which C of a network places its cells (imitation: around deterrence.imitation_line)",
     )
     args = ap.parse_args()
     pool = [int(s) for s in np.random.SeedSequence(args.pool_seed).generate_state(40)]

@@ -1,4 +1,4 @@
-"""e026, post hoc: e025's imitation line (experiments/e025_boundary_imitation_line/imitation.py) of each
+"""e026, post hoc: the imitation line (deterrence.imitation_line; in e025's folder when this ran) of each
 100-node network, in units of its switch C, beside the networks' simulated crossing (the first margin
 on the honest side). Not a registered test.
 
@@ -7,7 +7,6 @@ on the honest side). Not a registered test.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +21,10 @@ SCENARIOS = {
 
 
 def main() -> None:
+    from gaia_sim import deterrence
     from gaia_sim.runner import load_answers
     from gaia_sim.scenario import load_scenario
 
-    spec = importlib.util.spec_from_file_location(
-        "e025_imitation", ROOT / "experiments" / "e025_boundary_imitation_line" / "imitation.py"
-    )
-    imitation = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(imitation)
     runs = pd.read_csv(HERE / "runs.csv")
     for threat, (path, behaviour) in SCENARIOS.items():
         base = load_scenario(ROOT / path)
@@ -45,7 +40,7 @@ def main() -> None:
                     "network.nodes_per_domain": int(g["nodes"].iloc[0]),
                 }
             )
-            line = (imitation.imitation_line(scenario, answers, behaviour) - c) / c
+            line = (deterrence.imitation_line(scenario, answers, behaviour) - c) / c
             honest = g["margin_over_C"][g["mean_honest_share_last_10pct"] > 0.8]
             crossing = float(honest.iloc[0]) if len(honest) else np.inf
             lines.append(line)
