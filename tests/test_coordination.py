@@ -50,7 +50,11 @@ def test_forty_percent_coordinated_replayers_are_caught_only_with_the_screen():
 def test_the_simulation_passes_the_screen_to_the_detector():
     """detector.coordination in a scenario: of the 40% of nodes replaying the bank's one cached
     answer per question, every one is convicted within 6 epochs with the screen (its evidence adds
-    up over 2-3 epochs), none without it (e019: 0.005 per single-epoch decision); no honest node."""
+    up over 2-3 epochs), and no honest node; none without it (e019: 0.005 per single-epoch
+    decision). Without the screen honest nodes are not protected either: e019 measured 4.1% of
+    honest single-epoch decisions flagged at 40% replay, and in this run's third epoch 33 of 40
+    bootstrap seeds flag some honest node (35 of 40 since e023), so whether one is convicted here
+    depends on the seed; it is not asserted."""
     from gaia_sim.runner import simulate
     from gaia_sim.scenario import load_scenario
 
@@ -62,7 +66,7 @@ def test_the_simulation_passes_the_screen_to_the_detector():
         events = simulate(base.with_overrides({"detector.coordination": screen})).events
         verdicts = events[events["kind"] == "verdict"]
         guilty = verdicts[verdicts["flagged"]]  # the guilty verdicts
-        assert not (guilty["behaviour"] == "honest").any()
+        assert not screen or not (guilty["behaviour"] == "honest").any()
         lazy = verdicts[verdicts["behaviour"] == "lazy"]
         convicted[screen] = guilty[guilty["behaviour"] == "lazy"]["node"].nunique() / lazy["node"].nunique()
     assert convicted[False] == 0.0 and convicted[True] == 1.0
