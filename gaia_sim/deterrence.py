@@ -371,9 +371,9 @@ def switch_saving(scenario, answers, behaviour: str) -> float:
     behaviour no longer tracks the stack a node happened to start on, that gap is this C minus
     the penalty. :func:`drawn_saving` instead compares the stacks the first cheaters and honest
     nodes happened to draw, so its C carries which node started on which stack: experiment e022's
-    model-swap networks had drawn C 0.066-0.844 where this C spans 0.237-0.348, and this C put 58
-    of e022's 64 model-swap runs on the side the simulation took, drawn C 41 (post hoc; e024 tests
-    it before its run)."""
+    model-swap networks had drawn C 0.066-0.844 where this C spans 0.237-0.348. Cells placed at
+    this C (e024 at 30 nodes, e026 at 100) still found model swapping's simulated line below it
+    (-0.28 C, -0.45 C): imitation between stacks, which :func:`imitation_line` computes."""
     drawn, _ = drawn_network(scenario, answers)
     saving = saving_by_stack(scenario, answers, behaviour)
     return float(np.mean([saving[s] for s in drawn]))
@@ -388,10 +388,11 @@ def imitation_drift(
     noise) on *expected* payoffs: an honest node on stack s earns its net there
     (:func:`epoch_economics`), a ``behaviour`` node its net there minus ``penalty``, the expected
     extra loss per epoch of cheating ((p pass - q) x what an upheld verdict costs, as
-    :attr:`Deterrence.margin` counts it). No slashing noise, entry, exit or detection that moves
-    with the cheaters' share: the imitation between stacks alone. ``reps`` seeded replicates, the
-    same random numbers at every ``penalty`` (so the drift falls with the penalty). ``net``: the
-    per-stack nets when already computed."""
+    :attr:`Deterrence.margin` counts it). No slashing noise, mutation, entry, exit or detection
+    that moves with the cheaters' share: the imitation between stacks alone. ``reps`` seeded
+    replicates with common random numbers (the same draws at every ``penalty``, so drifts at two
+    penalties differ by the penalty, not by the draws). ``net``: the per-stack nets when already
+    computed."""
     from gaia_sim import rng as rngs
     from gaia_sim import strategy
 

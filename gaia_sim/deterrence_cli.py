@@ -246,9 +246,10 @@ def _imitation_lines(o: dict) -> list[str]:
         return []
     m = o["imitation"]
     return [
-        f"  imitation line of the network seed {m['seed']} draws: a penalty of {m['line']:.3f} tokens/epoch "
-        f"({m['line'] / m['switch_saving'] - 1.0:+.2f} x its switch saving {m['switch_saving']:.3f}); smallest stake "
-        "at which imitation turns it honest: " + ", ".join(f"f={f}: {_fmt(v)}" for f, v in m["min_stake"].items()),
+        f"  imitation line of the network seed {m['seed']} draws: an expected penalty of {m['line']:.3f} tokens/epoch"
+        f" (its switch saving, the mean over its nodes of what switching saves on their own stack:"
+        f" {m['switch_saving']:.3f}); smallest stake at which imitation turns it honest: "
+        + ", ".join(f"f={f}: {_fmt(v)}" for f, v in m["min_stake"].items()),
         "  (experiments e026, e027: placed the simulated line within 0.1 C in 100-node domains; 30-node runs are"
         " too noisy to show it)",
     ]

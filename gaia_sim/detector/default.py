@@ -271,10 +271,9 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: li
 class _Null:
     """Bootstrap null distributions, one per row of ``values`` (G, B) (or one, (B,)), sorted once,
     giving the upper mid-p-value or a randomised two-sided p-value of a value against the null of
-    its ``group`` (row). One
-    search serves every group: row g is shifted by g spans, a span being wider than every row's
-    range by more than the tie tolerance, and values are clipped to just beyond that range (which
-    changes no count).
+    its ``group`` (row). One search serves every group: row g is shifted by g spans, a span being
+    wider than every row's range by more than the tie tolerance, and values are clipped to just
+    beyond that range (which changes no count).
 
     The upper mid-p-value is (1 + #{null > v} + #{null = v} / 2) / (B + 1): a Monte Carlo p-value
     (Davison & Hinkley 1997, eq. 4.11) with ties split in half (Lancaster's mid-p, 1961, JASA
