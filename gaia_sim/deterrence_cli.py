@@ -153,6 +153,11 @@ def run(args: argparse.Namespace) -> int:
         "stake_band": {str(f): _band(d, f, scenario, rates["slash_share"], behaviour) for f in fractions},
     }
     mix = scenario.population.model_dump()
+    if args.imitation and not (mix.get("honest", 0.0) > 0 and mix.get(behaviour, 0.0) > 0):
+        raise UserError(
+            f"--imitation: {args.scenario} needs honest and {behaviour} nodes at the start "
+            f"(population.honest = {mix.get('honest', 0.0)}, population.{behaviour} = {mix.get(behaviour, 0.0)})"
+        )
     if mix.get("honest", 0.0) > 0 and mix.get(behaviour, 0.0) > 0:
         spread = deterrence.saving_spread(scenario, answers, behaviour)
         high = replace(d, cost_saving=spread["high"])

@@ -77,6 +77,9 @@ def test_imitation_line_of_the_drawn_network(scenarios_dir, tmp_path, capsys):
     assert 0 < stake and (stake < o["min_stake"]["1.0"]) == (m["line"] < o["cost_saving_C"])
     assert Deterrence(0.5, 1.0, stake, o["reward_R"], m["line"]).margin == pytest.approx(0, abs=1e-9)
     assert main(args) == 0 and "imitation line" not in capsys.readouterr().out  # only when asked
+    alone = ["--set", "population.honest=0.0", "--set", "population.model_swapping=1.0"]
+    assert main([*args, *alone, "--imitation"]) == 2  # no honest node to imitate: one message
+    assert "--imitation" in capsys.readouterr().err
 
 
 def test_given_rates_skip_the_calibration(scenarios_dir, capsys):
