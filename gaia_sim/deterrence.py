@@ -430,7 +430,9 @@ def imitation_line(scenario, answers, behaviour: str, reps: int = 20, steps: int
     Measured (issue 16 item 1): at 100 nodes per domain, cells placed around this line before the
     run landed 16 of 16 on the predicted side, the simulated line at +0.07 C (lazy) and -0.00 C
     (model swap), where the switch saving put model swapping's line at -0.45 C (experiments e026,
-    e027). At 30 nodes run-to-run noise hides the line (e025: 10 of 16). Not modelled: slashing noise
+    e027); the replication, 14 of 16, lines at +0.10 and +0.09 C (e028): this line sits 0.05-0.1 C
+    on the deterring side of the simulated one. At 30 nodes run-to-run noise hides the line (e025:
+    10 of 16). Not modelled: slashing noise
     in the profit records, entry and exit, and detection that moves with the cheaters' share (the
     basin, :func:`basin_edge`). Bisection over [0, 3 x the largest per-stack saving] (``steps``
     halvings); ~5 s for 100 nodes x 300 epochs."""

@@ -255,8 +255,8 @@ def _imitation_lines(o: dict) -> list[str]:
         f" (its switch saving, the mean over its nodes of what switching saves on their own stack:"
         f" {m['switch_saving']:.3f}); smallest stake at which imitation turns it honest: "
         + ", ".join(f"f={f}: {_fmt(v)}" for f, v in m["min_stake"].items()),
-        "  (experiments e026, e027: placed the simulated line within 0.1 C in 100-node domains; 30-node runs are"
-        " too noisy to show it)",
+        "  (experiments e027, e028: the simulated line sat 0.0-0.1 C above it in 100-node domains; 30-node runs"
+        " are too noisy to show it)",
     ]
 
 
