@@ -237,11 +237,13 @@ def _spread_lines(o: dict) -> list[str]:
     s = o["saving_spread"]
     return [
         f"  C of one domain as drawn onto stacks: 90% of draws in [{s['low']:.3f}, {s['high']:.3f}]; the most tempted"
-        f" stack saves {s['worst_stack']:.3f} (experiment e016: outcomes follow the C of the network as drawn)",
+        f" stack saves {s['worst_stack']:.3f} (experiments e016-e028: with honest stacks that differ, the simulated"
+        " line follows --imitation more closely than any C)",
         "  smallest deterring stake at the upper C: "
         + ", ".join(f"f={f}: {_fmt(v)}" for f, v in s["min_stake_at_high"].items()),
-        f"  C of the network seed {s['seed']} draws (known before the run): {s['drawn']:.3f}; its smallest deterring"
-        " stake: " + ", ".join(f"f={f}: {_fmt(v)}" for f, v in s["min_stake_drawn"].items()),
+        f"  C of the network seed {s['seed']} draws (known before the run): {s['drawn']:.3f} (its first cheaters' mean"
+        " net minus its first honest nodes', on the stacks each drew); its smallest deterring stake: "
+        + ", ".join(f"f={f}: {_fmt(v)}" for f, v in s["min_stake_drawn"].items()),
     ]
 
 
