@@ -321,7 +321,7 @@ class _Null:
         gt, ge = self._counts(value, group)
         tie = uniform * (ge - gt)
         upper = (1.0 + gt + tie) / (self.size + 1.0)
-        lower = (1.0 + self.size - ge + (ge - gt) - tie) / (self.size + 1.0)
+        lower = (1.0 + self.size - gt - tie) / (self.size + 1.0)  # #{null < v} + #{null = v} = B - #{null > v}
         return np.minimum(1.0, 2.0 * np.minimum(upper, lower))
 
 
