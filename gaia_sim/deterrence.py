@@ -379,9 +379,7 @@ def switch_saving(scenario, answers, behaviour: str) -> float:
     return float(np.mean([saving[s] for s in drawn]))
 
 
-def imitation_drift(
-    scenario, answers, behaviour: str, penalty: float, reps: int = 20, net: dict | None = None
-) -> float:
+def imitation_drift(scenario, answers, behaviour: str, penalty: float, reps: int = 20) -> float:
     """Mean change of the honest share (over the last 10% of the run's epochs, as the run summary
     reads it, minus its start) when the drawn network's operators (:func:`drawn_network`) revise by
     the model's own rule (:func:`gaia_sim.strategy.revise`, the scenario's dynamics, rate, scale and
@@ -391,24 +389,44 @@ def imitation_drift(
     :attr:`Deterrence.margin` counts it). No slashing noise, mutation, entry, exit or detection
     that moves with the cheaters' share: the imitation between stacks alone. ``reps`` seeded
     replicates with common random numbers (the same draws at every ``penalty``, so drifts at two
-    penalties differ by the penalty, not by the draws). ``net``: the per-stack nets when already
-    computed."""
+    penalties differ by the penalty, not by the draws)."""
+    return _imitation_drift(scenario, _ImitationNetwork.of(scenario, answers, behaviour), penalty, reps)
+
+
+@dataclass(frozen=True)
+class _ImitationNetwork:
+    """What :func:`imitation_drift` needs of a drawn network, built once per line: each node's net
+    per epoch when honest and when cheating (before the penalty) on its own stack, and who cheats
+    at the start (:func:`drawn_network`, :func:`epoch_economics`)."""
+
+    honest: np.ndarray
+    cheat: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def of(cls, scenario, answers, behaviour: str) -> "_ImitationNetwork":
+        stacks, behaviours = drawn_network(scenario, answers)
+        roles = sorted(set(stacks))
+        net = {b: dict(zip(roles, _net_by_stack(scenario, answers, b, roles))) for b in ("honest", behaviour)}
+        return cls(
+            np.array([net["honest"][s] for s in stacks]),
+            np.array([net[behaviour][s] for s in stacks]),
+            behaviours == behaviour,
+        )
+
+
+def _imitation_drift(scenario, network: _ImitationNetwork, penalty: float, reps: int) -> float:
+    """:func:`imitation_drift` on a network already built."""
     from gaia_sim import rng as rngs
     from gaia_sim import strategy
 
-    stacks, behaviours = drawn_network(scenario, answers)
-    if net is None:
-        roles = sorted(set(stacks))
-        net = {b: dict(zip(roles, _net_by_stack(scenario, answers, b, roles))) for b in ("honest", behaviour)}
-    honest = np.array([net["honest"][s] for s in stacks])
-    cheat = np.array([net[behaviour][s] for s in stacks]) - penalty
+    honest, cheat, start = network.honest, network.cheat - penalty, network.start
     sp, epochs = scenario.strategy, scenario.epochs
-    start = behaviours == behaviour
     tail = max(1, int(np.ceil(0.1 * epochs)))
     drift = []
     for rep in range(reps):
         rng = rngs.stream(scenario.seed, "imitation-drift", rep)
-        code, eligible, share = start.astype(np.int64), np.ones(len(stacks), bool), []
+        code, eligible, share = start.astype(np.int64), np.ones(len(start), bool), []
         for _ in range(epochs):
             profit = np.where(code == 1, cheat, honest)
             code = strategy.revise(
@@ -436,15 +454,13 @@ def imitation_line(scenario, answers, behaviour: str, reps: int = 20, steps: int
     in the profit records, entry and exit, and detection that moves with the cheaters' share (the
     basin, :func:`basin_edge`). Bisection over [0, 3 x the largest per-stack saving] (``steps``
     halvings); ~5 s for 100 nodes x 300 epochs."""
-    stacks, _ = drawn_network(scenario, answers)
-    roles = sorted(set(stacks))
-    net = {b: dict(zip(roles, _net_by_stack(scenario, answers, b, roles))) for b in ("honest", behaviour)}
-    lo, hi = 0.0, 3.0 * max(abs(net[behaviour][s] - net["honest"][s]) for s in roles)
-    if imitation_drift(scenario, answers, behaviour, lo, reps, net) >= 0:
+    network = _ImitationNetwork.of(scenario, answers, behaviour)  # drawn and priced once, not per step
+    lo, hi = 0.0, 3.0 * float(np.abs(network.cheat - network.honest).max())
+    if _imitation_drift(scenario, network, lo, reps) >= 0:
         return lo
     for _ in range(steps):
         mid = 0.5 * (lo + hi)
-        if imitation_drift(scenario, answers, behaviour, mid, reps, net) < 0:
+        if _imitation_drift(scenario, network, mid, reps) < 0:
             lo = mid
         else:
             hi = mid
