@@ -94,14 +94,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         fractions = _floats(args.fractions, "--fractions", 1e-9, cap)
     behaviour = args.behaviour or deterrence.main_cheater(scenario)
-    cheats = with_trait("cheats")
-    if behaviour not in scenario.population.model_dump() or behaviour not in cheats:
-        allowed = sorted(k for k in scenario.population.model_dump() if k in cheats)
+    cheats, mix = with_trait("cheats"), scenario.population.model_dump()
+    if behaviour not in mix or behaviour not in cheats:
+        allowed = sorted(k for k in mix if k in cheats)
         raise UserError(f"--behaviour {behaviour!r}: allowed {allowed}")
-    if scenario.population.model_dump()[behaviour] <= 0 and (args.tpr is None or args.fpr is None):
+    if mix[behaviour] <= 0 and (args.tpr is None or args.fpr is None):
         raise UserError(
             f"{args.scenario}: no cheaters to measure (population.{behaviour} = 0); set a share, "
             f"e.g. --set population.{behaviour}=0.2 --set population.honest=0.8, or give --tpr and --fpr"
+        )
+    if args.imitation and not (mix.get("honest", 0.0) > 0 and mix.get(behaviour, 0.0) > 0):
+        raise UserError(
+            f"--imitation: {args.scenario} needs honest and {behaviour} nodes at the start "
+            f"(population.honest = {mix.get('honest', 0.0)}, population.{behaviour} = {mix.get(behaviour, 0.0)})"
         )
     if args.json:
         check_output_file(args.json, "--json file")  # before the calibration runs, not after
@@ -152,12 +157,6 @@ def run(args: argparse.Namespace) -> int:
         "participation_margin": d.participation_margin,
         "stake_band": {str(f): _band(d, f, scenario, rates["slash_share"], behaviour) for f in fractions},
     }
-    mix = scenario.population.model_dump()
-    if args.imitation and not (mix.get("honest", 0.0) > 0 and mix.get(behaviour, 0.0) > 0):
-        raise UserError(
-            f"--imitation: {args.scenario} needs honest and {behaviour} nodes at the start "
-            f"(population.honest = {mix.get('honest', 0.0)}, population.{behaviour} = {mix.get(behaviour, 0.0)})"
-        )
     if mix.get("honest", 0.0) > 0 and mix.get(behaviour, 0.0) > 0:
         spread = deterrence.saving_spread(scenario, answers, behaviour)
         high = replace(d, cost_saving=spread["high"])
@@ -198,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
                 str(f): _min_stake(worst, f, scenario, rates["slash_share"], behaviour) for f in fractions
             },
         }
-    print(_report(out, scenario.population.model_dump()[behaviour]))
+    print(_report(out, mix[behaviour]))
     if args.json:
         atomic_write(args.json, lambda tmp: tmp.write_text(json.dumps(out, indent=2, default=float)))
         print(f"written to {args.json}")
