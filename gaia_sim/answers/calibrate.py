@@ -148,7 +148,8 @@ def calibrate(
             raise UserError(
                 f"{Path(root) / 'manifest.json'}: no stored cost of {claimed!r} to price new configurations against; calibrate them all"
             )
-        configs = {c: cfg for c, cfg in configs.items() if c in set(only) | {claimed}}
+        timed = set(only) | {claimed}
+        configs = {c: cfg for c, cfg in configs.items() if c in timed}
     keys = {c: _computation(cfg) for c, cfg in configs.items() if cfg.lazy != "refusal"}
     reps = {k: next(c for c in configs if keys.get(c) == k) for k in dict.fromkeys(keys.values())}
     models = {k: load_engine(configs[c], log) for k, c in reps.items()}
