@@ -19,7 +19,6 @@ illegal instruction (docs/answers.md). One thread per process, as for the fast e
 from __future__ import annotations
 
 import ctypes
-import os
 import time
 import weakref
 from functools import lru_cache
@@ -38,6 +37,8 @@ def requantized_gguf(source: Path, gguf_type: str) -> Path:
     the file's real arithmetic, as a node running it would get."""
     import llama_cpp as ll
 
+    from gaia_sim.atomic import atomic_write
+
     target = source.with_name(f"{source.stem}-{gguf_type.lower()}.gguf")
     if target.exists():
         return target
@@ -45,14 +46,12 @@ def requantized_gguf(source: Path, gguf_type: str) -> Path:
     params = ll.llama_model_quantize_default_params()
     params.ftype = getattr(ll, f"LLAMA_FTYPE_MOSTLY_{gguf_type}")
     params.allow_requantize, params.nthread = True, 1
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+
+    def quantize(tmp: Path) -> None:
         if ll.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:
             raise RuntimeError(f"llama.cpp could not requantize {source} to {gguf_type}")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+
+    return atomic_write(target, quantize)
 
 
 def missing_reason() -> str | None:
