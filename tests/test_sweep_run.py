@@ -373,4 +373,7 @@ def test_batches_keep_design_order_and_balance_workers():
         assert [t for b in out for t in b] == tasks  # every cell once, in design order
         assert max(len(b) for b in out) <= MAX_BATCH
         assert len(out) >= min(len(tasks), 4 * workers)
+        sizes = [len(b) for b in out]
+        assert sizes == sorted(sizes, reverse=True) and sizes[0] > 1  # guided: batches shrink
+        assert sizes[-4 * workers :] == [1] * (4 * workers)  # the last round is single cells
     assert batches(tasks[:5], 2) == [[t] for t in tasks[:5]]  # few cells: one per task
