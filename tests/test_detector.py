@@ -331,41 +331,58 @@ def test_betabinom_sf_is_scipys():
 def test_pseudo_nodes_gram_and_row_sums_agree_with_a_direct_computation():
     """The pseudo-nodes' squared distance and within scatter, from the Gram matrix (few rows) and from
     row sums (many), equal the direct computation on their drawn answers to ~1e-12, far inside the
-    tie tolerance (identical answers must stay ties); with missing answers (three answer counts)
-    and float32 answers, as the real bank's are."""
+    tie tolerance (identical answers must stay ties); with missing answers (three answer counts),
+    float32 answers, as the real bank's are, and three questions drawn together (each question's
+    rows at its own place in the Gram row space, ``_GramSet``), in each mode and mixed."""
     from gaia_sim.detector import default as D
     from gaia_sim.detector._common import summarize
 
     x, _ = network(np.random.default_rng(5), nodes=40, questions=3, samples=3, dim=24)
     x[::7, 1, 2] = np.nan
     x[::5, 1, 1:] = np.nan
+    x[::9, 2, 0] = np.nan
     x[3, 1], x[6, 1] = x[3, 1, 0], x[8, 1]  # identical answers (one Gram row each): a replay, a copy
     s = summarize(x)
     mm = np.einsum("nqd,nqd->nq", s.mean, s.mean)
     c = D.refined_centre(s.mean, D.robust_centre(s.mean, mm=mm), mm)
     d, dist, flat = D._sqdist(s.mean, c, mm), D._answer_sqdist(x, c, s.answer_sq), x.reshape(-1, x.shape[-1])
     peers = np.ones(40, bool)
+    peers[[2, 11]] = False
     results = {}
-    for mode, draws in (("gram", 10**6), ("rows", 0)):
-        question = D._Question(flat, s, c, d, dist, 1, draws)
-        assert (question.gram is not None) == (mode == "gram")
-        if mode == "gram":  # 40 nodes x 3 answers, 20 missing, 5 repeated
-            assert len(question.gram) - 1 == question.size - 5 == 120 - 20 - 5
-        rows = [np.flatnonzero(s.count[:, 1] == n) for n in question.counts]
-        pool = question.pool(peers)
+    for mode in ("gram", "rows", "mixed"):
+        draws = {"gram": [10**6] * 3, "rows": [0] * 3, "mixed": [10**6, 0, 10**6]}[mode]
+        questions = [D._Question(flat, s, c, d, dist, q, draws[q]) for q in range(3)]
+        assert [question.gram is not None for question in questions] == [v > 0 for v in draws]
+        if mode == "gram":  # question 1: 40 nodes x 3 answers, 20 missing, 5 repeated
+            assert len(questions[1].gram) - 1 == questions[1].size - 5 == 120 - 20 - 5
+        rows = [[np.flatnonzero(s.count[:, q] == n) for n in questions[q].counts] for q in range(3)]
+        same = [[r[peers[r]] for r in rq] for rq in rows]
+        pools = [question.pool(peers) for question in questions]
         for shifted in (False, True):
-            d_peers = [d[r, 1] + (1.0 if shifted else -1.0) for r in rows]  # peers above / below the bootstrap
-            results[mode, shifted] = D._pseudo_nodes(question, pool, rows, d_peers, 50, np.random.default_rng(9))
-        g = np.append(pool, question.size)[D._draw(np.random.default_rng(9), len(pool), np.repeat(question.counts, 50))]
-        y = np.vstack([x[question.node, 1, np.flatnonzero(s.present[:, 1].ravel()) % 3] - c[1], np.zeros(24)])
-        for i, n in enumerate(question.counts):
-            drawn = y[g[i * 50 : (i + 1) * 50, :n]]  # (50, n, D)
-            m = drawn.mean(1)
-            assert np.allclose(results[mode, False][0][i], (m * m).sum(1), rtol=0, atol=1e-12)
-            if n > 1:
-                within = ((drawn - m[:, None]) ** 2).sum((1, 2)) / (n - 1)
-                assert np.allclose(results[mode, False][1][i], within, rtol=0, atol=1e-12)
-    assert sorted(question.counts.tolist()) == [1, 2, 3]
-    for shifted, tol in ((False, 1e-12), (True, 1e-7)):  # shifted: the peers' offsets from their float32 means
-        for a, b in zip(results["gram", shifted], results["rows", shifted]):  # (row sums) or their rows (Gram)
-            assert np.allclose(a, b, rtol=0, atol=tol, equal_nan=True)
+            items = [
+                (questions[q], pools[q], same[q], [d[j, q] + (1.0 if shifted else -1.0) for j in same[q]])
+                for q in range(3)
+            ]  # peers above / below the bootstrap
+            results[mode, shifted] = D._pseudo_nodes(items, 50, np.random.default_rng(9))
+        n = np.concatenate([np.repeat(question.counts, 50) for question in questions])
+        size = np.repeat([len(p) for p in pools], [len(question.counts) * 50 for question in questions])
+        pos = D._draw(np.random.default_rng(9), size, n)
+        start = 0
+        for q, question in enumerate(questions):
+            g = np.append(pools[q], question.size)[pos[start : start + len(question.counts) * 50]]
+            start += len(question.counts) * 50
+            y = np.vstack([x[question.node, q, np.flatnonzero(s.present[:, q].ravel()) % 3] - c[q], np.zeros(24)])
+            for i, count in enumerate(question.counts):
+                drawn = y[g[i * 50 : (i + 1) * 50, :count]]  # (50, n, D)
+                m = drawn.mean(1)
+                assert np.allclose(results[mode, False][q][0][i], (m * m).sum(1), rtol=0, atol=1e-12)
+                if count > 1:
+                    within = ((drawn - m[:, None]) ** 2).sum((1, 2)) / (count - 1)
+                    assert np.allclose(results[mode, False][q][1][i], within, rtol=0, atol=1e-12)
+    assert sorted(questions[1].counts.tolist()) == [1, 2, 3]
+    for mode in ("rows", "mixed"):
+        for shifted, tol in ((False, 1e-12), (True, 1e-7)):  # shifted: the peers' offsets from their float32 means
+            for q in range(3):  # (row sums) or their rows (Gram)
+                for a, b in zip(results["gram", shifted][q], results[mode, shifted][q]):
+                    assert np.allclose(a, b, rtol=0, atol=tol, equal_nan=True)
+        assert not np.allclose(results[mode, True][1][0], results[mode, False][1][0])  # the shift happened

@@ -108,10 +108,11 @@ def _one_blas_thread():
     return _BLAS[0].limit(limits=1, user_api="blas")
 
 
-def _draw(rng, pool_size: int, n: np.ndarray) -> np.ndarray:
-    """(R, max n) pool positions, row r drawing ``n[r]`` of them (its other columns hold
-    ``pool_size``, a sentinel): without replacement within a pseudo-node (a node's answers are
-    distinct generations) when the pool is small enough for it to matter, else with replacement.
+def _draw(rng, pool_size, n: np.ndarray) -> np.ndarray:
+    """(R, max n) pool positions, row r drawing ``n[r]`` of them from a pool of ``pool_size`` (one
+    size, or one per row) (its other columns hold the pool size, a sentinel): without replacement
+    within a pseudo-node (a node's answers are distinct generations) when the pool is small enough
+    for it to matter, else with replacement.
 
     Without replacement the k-th draw is uniform over the ``pool_size - k`` positions not yet drawn
     (a uniform integer below ``pool_size - k``, stepped past the drawn positions in ascending order), so
@@ -150,7 +151,15 @@ class _Question:
     """
 
     def __init__(
-        self, flat: np.ndarray, s: Summary, c: np.ndarray, d: np.ndarray, dist: np.ndarray, q: int, draws: int
+        self,
+        flat: np.ndarray,
+        s: Summary,
+        c: np.ndarray,
+        d: np.ndarray,
+        dist: np.ndarray,
+        q: int,
+        draws: int,
+        keys: np.ndarray | None = None,
     ):
         n_nodes, n_q, n_samples = s.present.shape
         present = s.present[:, q, :]
@@ -166,10 +175,9 @@ class _Question:
         self.mean, self.offset_sq = s.mean[:, q], fill_nan(d[:, q], 0.0)  # |each node's offset from the centre|^2
         self.gram = None
         if self.size * self.size <= GRAM_RATIO * draws * int(self.counts.sum()):
-            rows = flat[self.rows]
-            first, self.distinct = _distinct_rows(rows)  # identical answers share a Gram row
+            first, self.distinct = _distinct_rows(flat, self.rows, keys)  # identical answers share a Gram row
             y = np.zeros((len(first) + 1, flat.shape[1]))  # double precision: ties (TIE_TOL) stay ties
-            np.subtract(rows[first], self.centre, out=y[:-1])
+            np.subtract(flat[self.rows[first]], self.centre, out=y[:-1])
             self.gram = y @ y.T  # in :func:`assess_default`'s one-BLAS-thread context
             self.distinct = np.append(self.distinct, len(first))  # the sentinel: the zero row
             self.sq = np.diagonal(self.gram)[self.distinct]
@@ -181,17 +189,10 @@ class _Question:
         return np.flatnonzero(peers[self.node])
 
     def sums(self, g: np.ndarray, counts: np.ndarray, boot: int):
-        """|sum_k y_k|^2 and sum_k |y_k|^2 (R,) of pseudo-nodes drawing rows ``g`` (R, width), ``boot``
-        rows for each of ``counts`` in turn; and what :meth:`dot_offsets` takes: the sums (R, D), or
-        ``g`` in Gram mode."""
-        row_sq = self.sq[g].sum(1)
-        if self.gram is not None:
-            g, cross = self.distinct[g], np.zeros(len(g))
-            for k in range(g.shape[1]):
-                for m in range(k + 1, g.shape[1]):
-                    cross += self.gram[g[:, k], g[:, m]]
-            return row_sq + 2.0 * cross, row_sq, g
-        total, total_sq = np.empty((len(g), self.flat.shape[1])), row_sq.copy()
+        """Row-sum mode: |sum_k y_k|^2, sum_k |y_k|^2 (R,) and the sums (R, D) of pseudo-nodes drawing
+        rows ``g`` (R, width), ``boot`` rows for each of ``counts`` in turn."""
+        total, row_sq = np.empty((len(g), self.flat.shape[1])), self.sq[g].sum(1)
+        total_sq = row_sq.copy()
         for i, n in enumerate(counts):
             for a in range(i * boot, (i + 1) * boot, BLOCK):  # (BLOCK, D) temporaries stay in cache
                 rows = self.rows[g[a : min(a + BLOCK, (i + 1) * boot), :n]]
@@ -204,17 +205,35 @@ class _Question:
                     total_sq[a : a + len(rows)] = np.einsum("bd,bd->b", block, block)
         return total_sq, row_sq, total
 
-    def dot_offsets(self, sums, rows: np.ndarray, peers: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """sum_k y_k . offsets[peers] of the pseudo-nodes ``rows`` (indices into :meth:`sums`'s) whose
-        peers have ``n`` answers each."""
-        if self.gram is None:
-            return np.einsum("bd,bd->b", sums[rows], self.mean[peers] - self.centre)
-        g, out = sums[rows], np.zeros(len(rows))
-        for i in range(int(n.max())):  # the peer's offset is the mean of its rows
-            own = self.distinct[np.where(n > i, self.first[peers] + i, self.size)]
-            for k in range(g.shape[1]):
-                out += self.gram[g[:, k], own]
-        return out / n
+    def dot_offsets(self, sums, rows: np.ndarray, peers: np.ndarray) -> np.ndarray:
+        """Row-sum mode: sum_k y_k . offsets[peers] of the pseudo-nodes ``rows`` (indices into
+        :meth:`sums`'s)."""
+        return np.einsum("bd,bd->b", sums[rows], self.mean[peers] - self.centre)
+
+
+class _GramSet:
+    """The Gram-mode questions of an assessment (see :class:`_Question`) as one row space, so that
+    the pseudo-nodes of every such question and answer count are drawn and summed at once: each
+    question's rows, its sentinel (zero) row last, follow the previous question's; ``base[r] +
+    col[r']`` is the position of the Gram product of rows r and r' (of one question) in ``gram``,
+    the questions' Gram matrices raveled one after the other."""
+
+    def __init__(self, questions: list[_Question]):
+        self.index = [q for q, question in enumerate(questions) if question.gram is not None]
+        grams = [questions[q] for q in self.index]
+        sizes = np.array([g.size + 1 for g in grams], dtype=np.int64)  # rows and the sentinel
+        self.offset = dict(zip(self.index, np.cumsum(sizes) - sizes))  # each question's first row
+        widths = np.array([len(g.gram) for g in grams], dtype=np.int64)
+        gram_at = np.cumsum(widths * widths) - widths * widths
+        self.col = np.concatenate([g.distinct for g in grams]) if grams else np.zeros(0, np.int64)
+        self.base = np.repeat(gram_at, sizes) + self.col * np.repeat(widths, sizes)
+        self.gram = np.concatenate([g.gram.ravel() for g in grams]) if grams else np.zeros(0)
+        self.sq = np.concatenate([g.sq for g in grams]) if grams else np.zeros(0)
+        self.questions = questions
+
+    def products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """y_a . y_b for rows ``a`` and ``b`` of the row space (same question each)."""
+        return self.gram[self.base[a] + self.col[b]]
 
 
 @lru_cache(maxsize=8)
@@ -222,20 +241,30 @@ def _probe(dim: int) -> np.ndarray:
     return np.random.default_rng(0).standard_normal(dim)
 
 
-def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the distinct rows of ``rows`` (P, D), and each row's position among them (P,):
-    rows grouped by their product with a fixed random vector, each group checked equal to its first
-    row (all rows distinct, if any check fails)."""
-    key = rows @ _probe(rows.shape[1])
+def row_keys(flat: np.ndarray) -> np.ndarray:
+    """Each row's product with a fixed random vector: identical rows share a key (:func:`_distinct_rows`)."""
+    return flat @ _probe(flat.shape[1])
+
+
+def _distinct_rows(flat: np.ndarray, rows: np.ndarray, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``rows`` (indices of ``flat``'s rows) of the distinct ones, and each row's
+    position among them: rows grouped by their :func:`row_keys` (``keys``: those of all of ``flat``,
+    when at hand), each row of a group checked equal to the group's first (all rows distinct, if
+    any check fails)."""
+    key = row_keys(flat[rows]) if keys is None else keys[rows]
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    if len(first) == len(rows) or not (rows == rows[first[inverse]]).all():
+    if len(first) == len(rows):
+        return np.arange(len(rows)), np.arange(len(rows))
+    repeat = np.flatnonzero(first[inverse] != np.arange(len(rows)))  # rows after their group's first
+    if not (flat[rows[repeat]] == flat[rows[first[inverse[repeat]]]]).all():
         return np.arange(len(rows)), np.arange(len(rows))
     return first, inverse
 
 
-def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: list, boot: int, rng):
+def _pseudo_nodes(items: list, boot: int, rng, grams: _GramSet | None = None) -> list:
     """Squared distance to the centre and within scatter (NaN for one answer) of ``boot``
-    pseudo-honest nodes for each of ``question.counts``, (len(counts), boot) each.
+    pseudo-honest nodes for each answer count of each question, (len(counts), boot) each, one
+    pair per item ``(question, pool, same, d_peers)``.
 
     Each pseudo-node draws n of the peers' pooled answers ``pool`` (rows of ``question``,
     :func:`_draw`; nonparametric bootstrap, Efron 1979, Ann. Statist. 7:1) and is shifted
@@ -245,27 +274,110 @@ def _pseudo_nodes(question: _Question, pool: np.ndarray, same: list, d_peers: li
     distance, DerSimonian & Laird 1986, Control. Clin. Trials 7:177; shrinkage as in empirical
     Bayes, Efron & Morris 1975). With exchangeable honest nodes B is ~0 and this is the plain pooled
     bootstrap; honest variation between stacks widens the null by what the peers show.
+
+    Every item's pseudo-nodes are drawn and shifted together (one draw, one choice of peers); their
+    sums come from the Gram products of the Gram-mode questions (all at once, in ``grams``'s row
+    space, :class:`_GramSet`) or from row sums (:meth:`_Question.sums`), the same statistics.
     """
-    counts = question.counts
-    n = np.repeat(counts, boot)
-    g = np.append(pool, question.size)[_draw(rng, len(pool), n)]  # the sentinel draws the zero row
-    total_sq, row_sq, sums = question.sums(g, counts, boot)
-    d0 = total_sq / (n * n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        within = np.where(n > 1, (row_sq - total_sq / n) / (n - 1), np.nan)
-    peer_mean = np.array([float(np.mean(dp)) if len(dp) else 0.0 for dp in d_peers])
-    excess = np.maximum(0.0, peer_mean - d0.reshape(len(counts), boot).mean(1))
-    shifted = [i for i in range(len(counts)) if excess[i] > 0.0 and len(same[i])]
-    if shifted:  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = sum / n
-        rows = np.concatenate([np.arange(i * boot, (i + 1) * boot) for i in shifted])
-        sizes = np.repeat([len(same[i]) for i in shifted], boot)
-        j = np.concatenate([same[i] for i in shifted])[
-            rng.integers(0, sizes) + np.repeat(np.cumsum([0] + [len(same[i]) for i in shifted[:-1]]), boot)
+    if not items:
+        return []
+    questions = [item[0] for item in items]
+    counts = [question.counts for question in questions]
+    n = np.concatenate([np.repeat(c, boot) for c in counts])
+    item = np.repeat(np.arange(len(items)), [len(c) * boot for c in counts])  # each pseudo-node's item
+    ends = np.cumsum([len(c) * boot for c in counts])
+    pos = _draw(rng, np.array([len(it[1]) for it in items])[item], n)  # pool positions; the pool size: none
+    gram = np.array([question.gram is not None for question in questions])
+    together = np.flatnonzero(gram[item])  # the pseudo-nodes of Gram-mode questions
+    total_sq, row_sq, sums, g = np.empty(len(n)), np.empty(len(n)), {}, None
+    if len(together):
+        grams = grams or _GramSet(questions)
+        pools = [
+            grams.offset[grams.questions.index(q)] + np.append(it[1], q.size) if q.gram is not None else []
+            for q, it in zip(questions, items)
         ]
-        shrink = np.repeat(np.sqrt(excess[shifted] / np.maximum(peer_mean[shifted], 1e-300)), boot)
-        m_dot_o = question.dot_offsets(sums, rows, j, n[rows]) / n[rows]
-        d0[rows] += 2.0 * shrink * m_dot_o + shrink * shrink * question.offset_sq[j]
-    return d0.reshape(len(counts), boot), np.maximum(within, 0.0).reshape(len(counts), boot)
+        at = np.cumsum([len(p) for p in pools]) - [len(p) for p in pools]
+        g = np.concatenate(pools).astype(np.int64)[pos[together] + at[item[together], None]]  # rows of grams
+        row_sq[together] = grams.sq[g].sum(1)
+        cross = np.zeros(len(g))
+        for k in range(g.shape[1]):
+            for m in range(k + 1, g.shape[1]):
+                cross += grams.products(g[:, k], g[:, m])
+        total_sq[together] = row_sq[together] + 2.0 * cross
+    for i in np.flatnonzero(~gram):  # row-sum mode, one question at a time
+        a, b = ends[i] - len(counts[i]) * boot, ends[i]
+        rows = np.append(items[i][1], questions[i].size)[pos[a:b]]  # the sentinel draws the zero row
+        total_sq[a:b], row_sq[a:b], sums[i] = questions[i].sums(rows, counts[i], boot)
+    d0 = total_sq / (n * n)
+    shift = _shift(d0, n, [s for it in items for s in it[2]], [dp for it in items for dp in it[3]], boot, rng)
+    if shift is not None:  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = sum / n
+        rows, j, shrink, _ = shift
+        m_dot_o = np.empty(len(rows))
+        on = gram[item[rows]]
+        if on.any():
+            m_dot_o[on] = _gram_dot_offsets(
+                grams, items, g, np.searchsorted(together, rows[on]), item[rows[on]], j[on], n[rows[on]]
+            )
+        for i in np.flatnonzero(~gram):
+            mine = item[rows] == i
+            if mine.any():
+                m_dot_o[mine] = questions[i].dot_offsets(
+                    sums[i], rows[mine] - (ends[i] - len(counts[i]) * boot), j[mine]
+                )
+        m_dot_o /= n[rows]
+        offset_sq = np.array([question.offset_sq for question in questions])[item[rows], j]
+        d0[rows] += 2.0 * shrink * m_dot_o + shrink * shrink * offset_sq
+    with np.errstate(invalid="ignore", divide="ignore"):
+        within = np.maximum(np.where(n > 1, (row_sq - total_sq / n) / (n - 1), np.nan), 0.0)
+    return [
+        (d0[e - len(c) * boot : e].reshape(len(c), boot), within[e - len(c) * boot : e].reshape(len(c), boot))
+        for c, e in zip(counts, ends)
+    ]
+
+
+def _gram_dot_offsets(
+    grams: _GramSet, items: list, g: np.ndarray, at: np.ndarray, which: np.ndarray, j: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """sum_k y_k . o_j for the Gram-mode pseudo-nodes ``at`` (rows of ``g``, of items ``which``)
+    and their peers ``j`` with ``n`` answers: a peer's offset o is the mean of its rows, so this is
+    a sum of Gram products, divided by n."""
+    first = np.array(
+        [
+            grams.offset[grams.questions.index(it[0])] + it[0].first if it[0].gram is not None else it[0].first
+            for it in items
+        ]
+    )
+    sentinel = np.array(
+        [grams.offset[grams.questions.index(it[0])] + it[0].size if it[0].gram is not None else 0 for it in items]
+    )
+    own_first, end = first[which, j], sentinel[which]
+    dot = np.zeros(len(at))
+    for i in range(int(n.max())):  # the peer's offset is the mean of its n rows
+        own = np.where(n > i, own_first + i, end)
+        for k in range(g.shape[1]):
+            dot += grams.products(g[at, k], own)
+    return dot / n
+
+
+def _shift(d0: np.ndarray, n: np.ndarray, same: list, d_peers: list, boot: int, rng):
+    """The pseudo-nodes to shift by a peer's offset: (rows of ``d0`` (segments of ``boot``, one per
+    entry of ``same``), the peer drawn for each (segment-local position into ``same``'s entry),
+    the shrink factor of each, its segment), or None; see :func:`_pseudo_nodes`."""
+    lengths = np.array([len(dp) for dp in d_peers])
+    peer_mean = np.bincount(np.repeat(np.arange(len(same)), lengths), np.concatenate(d_peers), len(same))
+    peer_mean = peer_mean / np.maximum(lengths, 1)  # each segment's mean peer distance (0: no peer)
+    excess = np.maximum(0.0, peer_mean - d0.reshape(len(same), boot).mean(1))
+    shifted = [i for i in range(len(same)) if excess[i] > 0.0 and len(same[i])]
+    if not shifted:
+        return None
+    rows = np.concatenate([np.arange(i * boot, (i + 1) * boot) for i in shifted])
+    sizes = np.repeat([len(same[i]) for i in shifted], boot)
+    pick = (rng.random(len(rows)) * sizes).astype(np.int64)  # uniform below each size (bias < size / 2^53)
+    j = np.concatenate([same[i] for i in shifted])[
+        pick + np.repeat(np.cumsum([0] + [len(same[i]) for i in shifted[:-1]]), boot)
+    ]
+    shrink = np.repeat(np.sqrt(excess[shifted] / np.maximum(peer_mean[shifted], 1e-300)), boot)
+    return rows, j, shrink, np.repeat(shifted, boot)
 
 
 class _Null:
@@ -325,7 +437,7 @@ class _Null:
         return np.minimum(1.0, 2.0 * np.minimum(upper, lower))
 
 
-def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rng):
+def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rng, grams=None):
     """(N, Q) bootstrap p-values of location (upper tail) and dispersion (two-sided), which
     location values tied with the null (identical answers), and (B, Q) the same p-values of the
     pseudo-nodes themselves (their combination is the exchangeable null of a node's score).
@@ -334,22 +446,25 @@ def question_p_values(questions, s: Summary, d, peers: np.ndarray, boot: int, rn
     of the ``peers`` (bool (N,)) to that question. ``c`` is the refined consensus (Q, D) the
     distances ``d`` refer to (:func:`refined_centre`). The floor 1 / (B + 1) bounds any one
     question's weight in the combination. The nulls of every (question, answer count) are searched
-    at once (:class:`_Null`).
+    at once (:class:`_Null`). ``grams``: the questions' :class:`_GramSet` (built here if not given).
     """
     n_nodes, n_q = s.count.shape
     p_loc, p_disp = np.full((n_nodes, n_q), np.nan), np.full((n_nodes, n_q), np.nan)
     tied = np.zeros((n_nodes, n_q), dtype=bool)
     pseudo_loc, pseudo_disp = np.full((boot, n_q), np.nan), np.full((boot, n_q), np.nan)
     loc, disp = ([], [], [], []), ([], [], [], [])  # nulls, (node, question) cells, their null, own-null questions
+    items, used = [], []
     for q in range(n_q):
         count = s.count[:, q]
         pool = questions[q].pool(peers) if (count > 0).sum() >= MIN_PEERS else np.zeros(0, np.int64)
         if len(pool) < 2:
             continue
-        counts = questions[q].counts
-        rows = [np.flatnonzero(count == n) for n in counts]
+        rows = [np.flatnonzero(count == n) for n in questions[q].counts]
         same = [r[peers[r]] for r in rows]
-        null_d, null_w = _pseudo_nodes(questions[q], pool, same, [d[j, q] for j in same], boot, rng)
+        items.append((questions[q], pool, same, [d[j, q] for j in same]))
+        used.append((q, rows))
+    for (q, rows), (null_d, null_w) in zip(used, _pseudo_nodes(items, boot, rng, grams)):
+        counts = questions[q].counts
         for i, n in enumerate(counts):  # the pseudo-nodes with the most answers: the null of u
             for (nulls, cells, group, own), null in zip((loc, disp) if n > 1 else (loc,), (null_d[i], null_w[i])):
                 cells.append(rows[i] * n_q + q)
@@ -659,7 +774,7 @@ def _screened(q_values, s, w, reference, answered, dispersion, screen, tests=Non
     return _screen(bonferroni(p_loc, p_disp), answered, screen)
 
 
-def _first_pass(questions, s, d, answered, w, boot, rng, dispersion, screen, first_pass):
+def _first_pass(questions, s, d, answered, w, boot, rng, dispersion, screen, first_pass, grams=None):
     """Screening pass -> (peers whose answers the pseudo-honest nodes draw from, reference nodes
     the empirical null is learned over) for the next pass.
 
@@ -672,11 +787,11 @@ def _first_pass(questions, s, d, answered, w, boot, rng, dispersion, screen, fir
     """
     if first_pass == "all":
         peers = _screened(
-            question_p_values(questions, s, d, answered, boot, rng), s, w, answered, answered, dispersion, screen
+            question_p_values(questions, s, d, answered, boot, rng, grams), s, w, answered, answered, dispersion, screen
         )
         return peers, peers, answered
     core = geometric_core(d, answered, within=s.within)
-    q_values = question_p_values(questions, s, d, core, boot, rng)
+    q_values = question_p_values(questions, s, d, core, boot, rng, grams)
     tests = combined(q_values, s, w, dispersion)  # shared by both screens
     return (
         _screened(q_values, s, w, core, answered, dispersion, screen, tests),
@@ -729,14 +844,18 @@ def assess_default(
     dist = _answer_sqdist(x, c, s.answer_sq)  # (N, Q, S) every answer's squared distance to the centre
     flat = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # the answers' rows, (N Q S, D)
     with _one_blas_thread():  # entered once: the context costs ~0.1 ms, a small Gram product less
-        questions = [_Question(flat, s, c, d, dist, q, draws) for q in range(x.shape[1])]  # shared by every pass
+        keys = row_keys(flat)  # one product for every question's search for identical answers
+        questions = [_Question(flat, s, c, d, dist, q, draws, keys) for q in range(x.shape[1])]  # shared by every pass
+    grams = _GramSet(questions)  # their Gram-mode questions as one row space
     # coordinated replay groups (one shared answer set) are kept out of the sets that must be honest
     candidates = answered & ~shared_answer_groups(x, answered) if coordination else answered
-    peers, reference, core = _first_pass(questions, s, d, candidates, w, half, rng, dispersion, screen, first_pass)
+    peers, reference, core = _first_pass(
+        questions, s, d, candidates, w, half, rng, dispersion, screen, first_pass, grams
+    )
     for _ in range(max(int(passes), 2) - 2):
-        q_values = question_p_values(questions, s, d, peers, half, rng)
+        q_values = question_p_values(questions, s, d, peers, half, rng, grams)
         peers = reference = _screened(q_values, s, w, peers, answered, dispersion, screen)
-    q_values = question_p_values(questions, s, d, peers, boot, rng)
+    q_values = question_p_values(questions, s, d, peers, boot, rng, grams)
     p_loc, p_disp, z_loc, z_disp, q_loc = node_level(q_values, s, w, reference, dispersion, screen, eligible=candidates)
     # the share test's conformal pool: trusted peers inside the geometric core, so that colluders
     # who share one cheap configuration do not make each other's answers look typical
