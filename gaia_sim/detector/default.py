@@ -159,7 +159,7 @@ class _Question:
         dist: np.ndarray,
         q: int,
         draws: int,
-        keys: np.ndarray | None = None,
+        keys: _RowKeys | None = None,
     ):
         n_nodes, n_q, n_samples = s.present.shape
         present = s.present[:, q, :]
@@ -205,10 +205,10 @@ class _Question:
                     total_sq[a : a + len(rows)] = np.einsum("bd,bd->b", block, block)
         return total_sq, row_sq, total
 
-    def dot_offsets(self, sums, rows: np.ndarray, peers: np.ndarray) -> np.ndarray:
-        """Row-sum mode: sum_k y_k . offsets[peers] of the pseudo-nodes ``rows`` (indices into
-        :meth:`sums`'s)."""
-        return np.einsum("bd,bd->b", sums[rows], self.mean[peers] - self.centre)
+    def dot_offsets(self, sums, peers: np.ndarray) -> np.ndarray:
+        """Row-sum mode: sum_k y_k . offsets[peers] of the pseudo-nodes whose sums (R, D) are ``sums``
+        (:meth:`sums`), one peer each."""
+        return np.einsum("bd,bd->b", sums, self.mean[peers] - self.centre)
 
 
 class _GramSet:
@@ -246,9 +246,22 @@ def row_keys(flat: np.ndarray) -> np.ndarray:
     return flat @ _probe(flat.shape[1])
 
 
-def _distinct_rows(flat: np.ndarray, rows: np.ndarray, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+class _RowKeys:
+    """:func:`row_keys` of ``flat``, computed on first use: only Gram-mode questions look for
+    identical answers, and one product over every row beats one per question."""
+
+    def __init__(self, flat: np.ndarray):
+        self.flat, self.keys = flat, None
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        if self.keys is None:
+            self.keys = row_keys(self.flat)
+        return self.keys[rows]
+
+
+def _distinct_rows(flat: np.ndarray, rows: np.ndarray, keys: _RowKeys | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Positions in ``rows`` (indices of ``flat``'s rows) of the distinct ones, and each row's
-    position among them: rows grouped by their :func:`row_keys` (``keys``: those of all of ``flat``,
+    position among them: rows grouped by their :func:`row_keys` (``keys``: those of ``flat``'s rows,
     when at hand), each row of a group checked equal to the group's first (all rows distinct, if
     any check fails)."""
     key = row_keys(flat[rows]) if keys is None else keys[rows]
@@ -286,10 +299,13 @@ def _pseudo_nodes(items: list, boot: int, rng, grams: _GramSet | None = None) ->
     n = np.concatenate([np.repeat(c, boot) for c in counts])
     item = np.repeat(np.arange(len(items)), [len(c) * boot for c in counts])  # each pseudo-node's item
     ends = np.cumsum([len(c) * boot for c in counts])
+    same, d_peers = [s for it in items for s in it[2]], [dp for it in items for dp in it[3]]
     pos = _draw(rng, np.array([len(it[1]) for it in items])[item], n)  # pool positions; the pool size: none
+    j = _peers(same, boot, rng)  # the peer whose offset each pseudo-node takes if its segment is shifted
     gram = np.array([question.gram is not None for question in questions])
     together = np.flatnonzero(gram[item])  # the pseudo-nodes of Gram-mode questions
-    total_sq, row_sq, sums, g = np.empty(len(n)), np.empty(len(n)), {}, None
+    total_sq, row_sq, m_dot_o = np.empty(len(n)), np.empty(len(n)), np.empty(len(n))  # m_dot_o: sum_k y_k . o_j
+    g = None
     if len(together):
         grams = grams or _GramSet(questions)
         pools = [
@@ -304,29 +320,21 @@ def _pseudo_nodes(items: list, boot: int, rng, grams: _GramSet | None = None) ->
             for m in range(k + 1, g.shape[1]):
                 cross += grams.products(g[:, k], g[:, m])
         total_sq[together] = row_sq[together] + 2.0 * cross
-    for i in np.flatnonzero(~gram):  # row-sum mode, one question at a time
+    for i in np.flatnonzero(~gram):  # row-sum mode, one question at a time (its sums (R, D) then dropped)
         a, b = ends[i] - len(counts[i]) * boot, ends[i]
         rows = np.append(items[i][1], questions[i].size)[pos[a:b]]  # the sentinel draws the zero row
-        total_sq[a:b], row_sq[a:b], sums[i] = questions[i].sums(rows, counts[i], boot)
+        total_sq[a:b], row_sq[a:b], sums = questions[i].sums(rows, counts[i], boot)
+        m_dot_o[a:b] = questions[i].dot_offsets(sums, j[a:b])
     d0 = total_sq / (n * n)
-    shift = _shift(d0, n, [s for it in items for s in it[2]], [dp for it in items for dp in it[3]], boot, rng)
-    if shift is not None:  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = sum / n
-        rows, j, shrink, _ = shift
-        m_dot_o = np.empty(len(rows))
-        on = gram[item[rows]]
-        if on.any():
-            m_dot_o[on] = _gram_dot_offsets(
-                grams, items, g, np.searchsorted(together, rows[on]), item[rows[on]], j[on], n[rows[on]]
+    shrink = np.repeat(_shrink(d0, same, d_peers, boot), boot)
+    on = np.flatnonzero(shrink > 0)  # |m + s o|^2 = |m|^2 + 2 s m.o + s^2 |o|^2, m = sum / n
+    if len(on):
+        if len(together) and (mine := on[gram[item[on]]]).size:  # Gram mode: only the shifted ones
+            m_dot_o[mine] = _gram_dot_offsets(
+                grams, items, g[np.searchsorted(together, mine)], item[mine], j[mine], n[mine]
             )
-        for i in np.flatnonzero(~gram):
-            mine = item[rows] == i
-            if mine.any():
-                m_dot_o[mine] = questions[i].dot_offsets(
-                    sums[i], rows[mine] - (ends[i] - len(counts[i]) * boot), j[mine]
-                )
-        m_dot_o /= n[rows]
-        offset_sq = np.array([question.offset_sq for question in questions])[item[rows], j]
-        d0[rows] += 2.0 * shrink * m_dot_o + shrink * shrink * offset_sq
+        offset_sq = np.array([question.offset_sq for question in questions])[item[on], j[on]]
+        d0[on] += 2.0 * shrink[on] * m_dot_o[on] / n[on] + shrink[on] ** 2 * offset_sq
     with np.errstate(invalid="ignore", divide="ignore"):
         within = np.maximum(np.where(n > 1, (row_sq - total_sq / n) / (n - 1), np.nan), 0.0)
     return [
@@ -335,49 +343,44 @@ def _pseudo_nodes(items: list, boot: int, rng, grams: _GramSet | None = None) ->
     ]
 
 
-def _gram_dot_offsets(
-    grams: _GramSet, items: list, g: np.ndarray, at: np.ndarray, which: np.ndarray, j: np.ndarray, n: np.ndarray
-) -> np.ndarray:
-    """sum_k y_k . o_j for the Gram-mode pseudo-nodes ``at`` (rows of ``g``, of items ``which``)
-    and their peers ``j`` with ``n`` answers: a peer's offset o is the mean of its rows, so this is
-    a sum of Gram products, divided by n."""
-    first = np.array(
-        [
-            grams.offset[grams.questions.index(it[0])] + it[0].first if it[0].gram is not None else it[0].first
-            for it in items
-        ]
-    )
-    sentinel = np.array(
-        [grams.offset[grams.questions.index(it[0])] + it[0].size if it[0].gram is not None else 0 for it in items]
-    )
-    own_first, end = first[which, j], sentinel[which]
-    dot = np.zeros(len(at))
-    for i in range(int(n.max())):  # the peer's offset is the mean of its n rows
-        own = np.where(n > i, own_first + i, end)
-        for k in range(g.shape[1]):
-            dot += grams.products(g[at, k], own)
-    return dot / n
+def _peers(same: list, boot: int, rng) -> np.ndarray:
+    """(len(same) x boot,) for each pseudo-node a node drawn uniformly from ``same`` (one array of
+    node indices per segment of ``boot`` pseudo-nodes); 0 where the segment has none (never used:
+    such a segment is not shifted, :func:`_shrink`)."""
+    sizes = np.repeat([len(peers) for peers in same], boot)
+    pick = (rng.random(len(sizes)) * sizes).astype(np.int64)  # uniform below each size (bias < size / 2^53)
+    start = np.repeat(np.cumsum([len(peers) for peers in same]) - [len(peers) for peers in same], boot)
+    pooled = np.concatenate([*same, [0]]).astype(np.int64)  # a trailing 0 for the segments without a peer
+    return pooled[np.where(sizes > 0, pick + start, len(pooled) - 1)]
 
 
-def _shift(d0: np.ndarray, n: np.ndarray, same: list, d_peers: list, boot: int, rng):
-    """The pseudo-nodes to shift by a peer's offset: (rows of ``d0`` (segments of ``boot``, one per
-    entry of ``same``), the peer drawn for each (segment-local position into ``same``'s entry),
-    the shrink factor of each, its segment), or None; see :func:`_pseudo_nodes`."""
+def _shrink(d0: np.ndarray, same: list, d_peers: list, boot: int) -> np.ndarray:
+    """Per segment of ``boot`` pseudo-nodes, the factor its pseudo-nodes' peer offsets are shrunk
+    by, sqrt(B / mean peer distance) with B = max(0, mean peer distance (``d_peers``) - mean
+    pseudo-node distance ``d0``); 0 (not shifted) where B is 0 or the segment has no peer."""
     lengths = np.array([len(dp) for dp in d_peers])
     peer_mean = np.bincount(np.repeat(np.arange(len(same)), lengths), np.concatenate(d_peers), len(same))
     peer_mean = peer_mean / np.maximum(lengths, 1)  # each segment's mean peer distance (0: no peer)
     excess = np.maximum(0.0, peer_mean - d0.reshape(len(same), boot).mean(1))
-    shifted = [i for i in range(len(same)) if excess[i] > 0.0 and len(same[i])]
-    if not shifted:
-        return None
-    rows = np.concatenate([np.arange(i * boot, (i + 1) * boot) for i in shifted])
-    sizes = np.repeat([len(same[i]) for i in shifted], boot)
-    pick = (rng.random(len(rows)) * sizes).astype(np.int64)  # uniform below each size (bias < size / 2^53)
-    j = np.concatenate([same[i] for i in shifted])[
-        pick + np.repeat(np.cumsum([0] + [len(same[i]) for i in shifted[:-1]]), boot)
-    ]
-    shrink = np.repeat(np.sqrt(excess[shifted] / np.maximum(peer_mean[shifted], 1e-300)), boot)
-    return rows, j, shrink, np.repeat(shifted, boot)
+    has = np.array([len(peers) > 0 for peers in same])
+    return np.where(has & (excess > 0), np.sqrt(excess / np.maximum(peer_mean, 1e-300)), 0.0)
+
+
+def _gram_dot_offsets(
+    grams: _GramSet, items: list, g: np.ndarray, which: np.ndarray, j: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """sum_k y_k . o_j for the Gram-mode pseudo-nodes whose rows (in ``grams``'s row space) are
+    ``g``, of items ``which``, and their peers ``j`` with ``n`` answers: a peer's offset o is the
+    mean of its rows, so this is a sum of Gram products, divided by n."""
+    offset = [grams.offset[grams.questions.index(it[0])] if it[0].gram is not None else 0 for it in items]
+    first = np.array([f + it[0].first for f, it in zip(offset, items)])
+    own_first, end = first[which, j], np.array([f + it[0].size for f, it in zip(offset, items)])[which]
+    dot = np.zeros(len(g))
+    for i in range(int(n.max())):  # the peer's offset is the mean of its n rows
+        own = np.where(n > i, own_first + i, end)
+        for k in range(g.shape[1]):
+            dot += grams.products(g[:, k], own)
+    return dot / n
 
 
 class _Null:
@@ -844,7 +847,7 @@ def assess_default(
     dist = _answer_sqdist(x, c, s.answer_sq)  # (N, Q, S) every answer's squared distance to the centre
     flat = np.ascontiguousarray(x).reshape(-1, x.shape[-1])  # the answers' rows, (N Q S, D)
     with _one_blas_thread():  # entered once: the context costs ~0.1 ms, a small Gram product less
-        keys = row_keys(flat)  # one product for every question's search for identical answers
+        keys = _RowKeys(flat)  # one product for every Gram-mode question's search for identical answers
         questions = [_Question(flat, s, c, d, dist, q, draws, keys) for q in range(x.shape[1])]  # shared by every pass
     grams = _GramSet(questions)  # their Gram-mode questions as one row space
     # coordinated replay groups (one shared answer set) are kept out of the sets that must be honest
