@@ -129,7 +129,12 @@ class LazyParams(Group):
 class ModelSwapParams(Group):
     """Model-swapping nodes: serve a cheaper model than claimed."""
 
-    swap_to: Literal["cheaper_model", "low_precision"] = F("cheaper_model", "choice", "the cheaper computation served")
+    swap_to: Literal["cheaper_model", "low_precision", "low_bit"] = F(
+        "cheaper_model",
+        "choice",
+        "the computation served instead: cheaper_model (layers removed), low_precision (4-bit weights, simulated),"
+        " low_bit (llama.cpp's Q2_K mix on its real low-bit kernels; the shipped bank has it)",
+    )
     when: Literal["always", "unprobed"] = F(
         "always", "choice", "cheat always, or only on requests the node believes are not probes"
     )
@@ -145,8 +150,8 @@ class KbSwapParams(Group):
 class CollusionParams(Group):
     """Colluding ring: nodes share one cheap model; colluding validators vouch for them."""
 
-    ring_model: Literal["cheaper_model", "low_precision"] = F(
-        "low_precision", "choice", "the cheap model the ring runs"
+    ring_model: Literal["cheaper_model", "low_precision", "low_bit"] = F(
+        "low_precision", "choice", "the cheap model the ring runs (as behaviours.model_swapping.swap_to)"
     )
     bribe: float = F(
         0.0,

@@ -188,3 +188,25 @@ def test_independent_validators_disagree_so_the_quorum_matters(scenarios_dir):
     assert lax["tpr_cheaters"] > strict["tpr_cheaters"]
     shared_lax, shared_strict = run(**{"validation.quorum": 0.5}), run(**{"validation.quorum": 1.0})
     assert shared_lax["tpr_cheaters"] == shared_strict["tpr_cheaters"]
+
+
+def test_low_bit_swappers_serve_the_real_q2k_stack_and_pay_more_per_answer(scenarios_dir, standin):
+    """``swap_to = "low_bit"`` draws the bank's llama.cpp Q2_K configuration (real low-bit kernels,
+    issue 12 item 5): the swappers' plans serve it, and since its longer answers cost more per answer
+    than the claimed stack on this CPU (docs/answers.md), a swapper's compute cost per node-epoch
+    is above an honest node's on the same stack. A source without that role is refused, naming the key."""
+    from gaia_sim.epoch.state import build_state
+    from gaia_sim.errors import UserError
+    from gaia_sim.runner import load_answers
+
+    answers = load_answers("default")
+    scenario = load_scenario(scenarios_dir / "model_swap.toml").with_overrides(
+        {"behaviours.model_swapping.swap_to": "low_bit", "behaviours.honest.stack_variation": 0.0, "epochs": 2}
+    )
+    state = build_state(scenario, answers)
+    swappers = state.behaviour == "model_swapping"
+    served = {state.configs.ids[c] for c in state.user_cfg[swappers]}
+    assert served == {answers.roles["low_bit"]} == {"gemma3-270m-q2k/vellmar"}
+    assert (state.user_s[swappers] > state.honest_s[swappers]).all()
+    with pytest.raises(UserError, match=r"behaviours.model_swapping.swap_to = 'low_bit'.*allowed with this source"):
+        build_state(scenario.with_overrides({"answers": "stand-in"}), standin)

@@ -22,8 +22,8 @@ engine_variants    .../llamacpp                                   the GGUF on ll
 =================  =============================================  ===========================
 
 The simulation draws honest stacks from ``honest_variants`` and cheats from the roles of
-``gaia_sim.params``; ``engine_variants`` and ``low_bit`` are in the bank for measurement (stack
-distances, detector separation) and are not drawn yet.
+``gaia_sim.params`` (``low_bit`` where ``swap_to`` or ``ring_model`` names it); ``engine_variants``
+is in the bank for measurement (stack distances, detector separation) and is not drawn.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ an EigenLayer operator of the ledger; domain d is operator set d.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import get_args
 
 import numpy as np
 
@@ -38,7 +39,15 @@ class Configs:
 
     def index(self, role: str | None) -> int:
         """Config index of a role (a variant's config id is its own role); NO_ANSWER for None."""
-        return NO_ANSWER if role is None else self.ids.index(self.role_to_config[role])
+        if role is None:
+            return NO_ANSWER
+        if role not in self.role_to_config:
+            have = ", ".join(sorted(self.role_to_config))
+            raise UserError(
+                f"the answer source has no configuration in role {role!r}, which the scenario's behaviours serve;"
+                f" its roles: {have} (low_bit and engine_variants need the shipped bank: answers = 'default')"
+            )
+        return self.ids.index(self.role_to_config[role])
 
     def paid_share(self, cfg: np.ndarray) -> np.ndarray:
         """Share of answers of config indices users pay for (0 where no answer)."""
@@ -57,6 +66,16 @@ def resolve_configs(scenario, answers) -> Configs:
     roles = answers.roles
     variants = list(roles.get("honest_variants", []))
     role_to_config = {r: c for r, c in roles.items() if isinstance(c, str)} | {v: v for v in variants}
+    b = scenario.behaviours
+    for key, group in (("model_swapping.swap_to", b.model_swapping), ("colluding.ring_model", b.colluding)):
+        field = key.split(".")[1]
+        if (role := getattr(group, field)) not in role_to_config:
+            allowed = [r for r in get_args(type(group).model_fields[field].annotation) if r in role_to_config]
+            raise UserError(
+                f"behaviours.{key} = {role!r}: the answer source {scenario.answers!r} has no configuration in that"
+                f" role; allowed with this source: {', '.join(allowed)} (low_bit needs the shipped bank: answers ="
+                " 'default')"
+            )
     ids = list(answers.config_ids)
     secs = np.array([answers.cost(c).seconds_per_answer for c in ids]) * scenario.traffic.service_time_scale
     k = scenario.rewards.min_answer_tokens
