@@ -219,17 +219,19 @@ class _GramSet:
     the questions' Gram matrices raveled one after the other."""
 
     def __init__(self, questions: list[_Question]):
-        self.index = [q for q, question in enumerate(questions) if question.gram is not None]
-        grams = [questions[q] for q in self.index]
+        grams = [question for question in questions if question.gram is not None]
         sizes = np.array([g.size + 1 for g in grams], dtype=np.int64)  # rows and the sentinel
-        self.offset = dict(zip(self.index, np.cumsum(sizes) - sizes))  # each question's first row
+        self._first = {id(g): int(f) for g, f in zip(grams, np.cumsum(sizes) - sizes)}
         widths = np.array([len(g.gram) for g in grams], dtype=np.int64)
         gram_at = np.cumsum(widths * widths) - widths * widths
         self.col = np.concatenate([g.distinct for g in grams]) if grams else np.zeros(0, np.int64)
         self.base = np.repeat(gram_at, sizes) + self.col * np.repeat(widths, sizes)
         self.gram = np.concatenate([g.gram.ravel() for g in grams]) if grams else np.zeros(0)
         self.sq = np.concatenate([g.sq for g in grams]) if grams else np.zeros(0)
-        self.questions = questions
+
+    def first(self, question: _Question) -> int:
+        """The row space's row of ``question``'s first row (0 for a question not in Gram mode)."""
+        return self._first.get(id(question), 0)
 
     def products(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """y_a . y_b for rows ``a`` and ``b`` of the row space (same question each)."""
@@ -309,8 +311,7 @@ def _pseudo_nodes(items: list, boot: int, rng, grams: _GramSet | None = None) ->
     if len(together):
         grams = grams or _GramSet(questions)
         pools = [
-            grams.offset[grams.questions.index(q)] + np.append(it[1], q.size) if q.gram is not None else []
-            for q, it in zip(questions, items)
+            grams.first(q) + np.append(it[1], q.size) if q.gram is not None else [] for q, it in zip(questions, items)
         ]
         at = np.cumsum([len(p) for p in pools]) - [len(p) for p in pools]
         g = np.concatenate(pools).astype(np.int64)[pos[together] + at[item[together], None]]  # rows of grams
@@ -372,7 +373,7 @@ def _gram_dot_offsets(
     """sum_k y_k . o_j for the Gram-mode pseudo-nodes whose rows (in ``grams``'s row space) are
     ``g``, of items ``which``, and their peers ``j`` with ``n`` answers: a peer's offset o is the
     mean of its rows, so this is a sum of Gram products, divided by n."""
-    offset = [grams.offset[grams.questions.index(it[0])] if it[0].gram is not None else 0 for it in items]
+    offset = [grams.first(it[0]) for it in items]
     first = np.array([f + it[0].first for f, it in zip(offset, items)])
     own_first, end = first[which, j], np.array([f + it[0].size for f, it in zip(offset, items)])[which]
     dot = np.zeros(len(g))
