@@ -45,7 +45,7 @@ class Configs:
             have = ", ".join(sorted(self.role_to_config))
             raise UserError(
                 f"the answer source has no configuration in role {role!r}, which the scenario's behaviours serve;"
-                f" its roles: {have} (low_bit and engine_variants need the shipped bank: answers = 'default')"
+                f" its roles: {have} (low_bit needs the shipped bank: answers = 'default')"
             )
         return self.ids.index(self.role_to_config[role])
 
@@ -68,9 +68,9 @@ def resolve_configs(scenario, answers) -> Configs:
     role_to_config = {r: c for r, c in roles.items() if isinstance(c, str)} | {v: v for v in variants}
     b = scenario.behaviours
     for key, group in (("model_swapping.swap_to", b.model_swapping), ("colluding.ring_model", b.colluding)):
-        field = key.split(".")[1]
-        if (role := getattr(group, field)) not in role_to_config:
-            allowed = [r for r in get_args(type(group).model_fields[field].annotation) if r in role_to_config]
+        name = key.split(".")[1]  # the group's field
+        if (role := getattr(group, name)) not in role_to_config:
+            allowed = [r for r in get_args(type(group).model_fields[name].annotation) if r in role_to_config]
             raise UserError(
                 f"behaviours.{key} = {role!r}: the answer source {scenario.answers!r} has no configuration in that"
                 f" role; allowed with this source: {', '.join(allowed)} (low_bit needs the shipped bank: answers ="
