@@ -202,3 +202,21 @@ def test_max_share_out_of_range_is_one_line(tmp_path, capsys):
     assert main(["recommend", "scenarios/model_swap.toml", "--max-share", "0.6", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--max-share 0.6: allowed" in err and "Traceback" not in err and not any(tmp_path.iterdir())
+
+
+def test_after_a_deterrence_failure_the_search_asks_more_answers_first(tiny, answers):
+    """Escalation (recommend's docstring): with ``floor`` set by a design that failed on deterrence,
+    the next candidate verified is the cheapest whose probes ask more answers than the floor, not
+    the cheapest overall; when no such candidate is left, the search returns to the cheapest."""
+    known = [{"model_swap": {"share": 0.2, "swap_to": "cheaper_model"}}]
+    shapes = [(2, 2), (2, 3), (3, 2), (5, 3)]  # (questions, samples) in pool (cost) order
+    pool = []
+    for q, n in shapes:
+        lv = {"probes.questions_per_epoch": q, "probes.samples_per_question": n, "staking.node_stake": 500.0}
+        pool.append((lv, tiny.with_overrides(lv)))
+    assert [rec.answers_per_probe(d) for _, d in pool] == [4, 6, 6, 15]
+    pruned = {"closed_form": 0, "measured_rates": 0}
+    assert rec._next(pool, set(), dict(pruned), answers, known, []) == 0  # no failure yet: the cheapest
+    assert rec._next(pool, set(), dict(pruned), answers, known, [], floor=4) == 1  # more than 4 answers
+    assert rec._next(pool, set(), dict(pruned), answers, known, [], floor=6) == 3  # more than 6
+    assert rec._next(pool, {3}, dict(pruned), answers, known, [], floor=6) == 0  # none left above: the cheapest

@@ -28,7 +28,12 @@ against three constraints:
 When a design fails only on deterrence, the next design verified is its **repair** (:func:`repair`):
 the same detection levers with the fine (slash fraction x stake) raised to the smallest that the
 measured profits, the measured guilty-verdict rates and the seeds' spread project to deter every
-attack it lost to; otherwise the next cheapest survivor.
+attack it lost to; otherwise the next cheapest survivor. **Escalation**: once a design has failed on
+deterrence, the next survivor is looked for first among the candidates whose probes ask more
+answers (questions x samples, :func:`answers_per_probe`) than any design that failed so; only when
+none of them is left does the search return to the cheapest. Validators' pay dominates the cost of
+every design, so cost alone would keep verifying the weakest probes (measured: the six cheapest of
+501 candidates all asked 2 questions x 2 answers and all failed against the same attacks).
 
 The first design that passes is the recommendation. Attacks found profitable against a rejected
 design are carried to the next (closed-form pruning and the red team's first trials), so a later
@@ -362,7 +367,7 @@ def recommend(
         "scenario_attack": own,
         "max_share": max_share,
     }
-    history, found, pruned, tried = [], [], {"closed_form": 0, "measured_rates": 0}, set()
+    history, found, pruned, tried, floor = [], [], {"closed_form": 0, "measured_rates": 0}, set(), 0
     measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)
     bar = tqdm(total=plan.designs * _runs_per_design(base, plan), unit="run", desc="recommend", disable=not progress)
     with bar:
@@ -370,7 +375,7 @@ def recommend(
         for _ in range(plan.designs):
             if fix is None:
                 origin = "candidate"
-                pick = _next(pool, tried, pruned, answers, known + found, measured)
+                pick = _next(pool, tried, pruned, answers, known + found, measured, floor)
                 if pick is None:
                     break
                 fix = pool[pick]
@@ -396,6 +401,8 @@ def recommend(
                 return Recommendation(verdict, history, pruned, len(pool), settings)
             found += [a.chosen for a in verdict.attacks if not _deterred(a, margin) and a.chosen not in found]
             measured += [(detection_key(design, c), c, tpr) for c, tpr in _rates(verdict.attacks)]
+            if not verdict.constraints["deterrence"]["pass"]:  # look first where probes ask more
+                floor = max(floor, answers_per_probe(design))
             fix, origin = repair(verdict, base, answers, levers, margin), "repair"
             if fix is not None and any(h.levers == fix[0] for h in history):
                 fix = None
@@ -405,12 +412,25 @@ def recommend(
     return Recommendation(closest, history, pruned, len(pool), settings)
 
 
-def _next(pool, tried: set, pruned: dict, answers, known: list, measured: list) -> int | None:
+def answers_per_probe(design) -> int:
+    """Answers a probe asks of a node: questions x samples per question."""
+    return design.probes.questions_per_epoch * design.probes.samples_per_question
+
+
+def _next(pool, tried: set, pruned: dict, answers, known: list, measured: list, floor: int = 0) -> int | None:
     """Index of the cheapest candidate not tried that the closed form does not rule out (marks the
-    ones it rules out as tried, counting them in ``pruned``); None when none is left."""
-    for i, (_lv, design) in enumerate(pool):
-        if i in tried:
+    ones it rules out as tried, counting them in ``pruned``), among those whose probes ask more than
+    ``floor`` answers (:func:`answers_per_probe`) if any such is left, else among all; None when
+    none is left."""
+    if floor:
+        stronger = [c if answers_per_probe(c[1]) > floor else None for c in pool]  # None: not asked now
+        pick = _next(stronger, tried, pruned, answers, known, measured)
+        if pick is not None:
+            return pick
+    for i, candidate in enumerate(pool):
+        if i in tried or candidate is None:
             continue
+        _lv, design = candidate
         tried.add(i)
         rates = [(c, tpr) for key, c, tpr in measured if no_stronger(detection_key(design, c), key)]
         b = bounds(design, answers, known, rates)
