@@ -566,19 +566,38 @@ def _open_stored_baseline(driver, url) -> None:
     if not driver.current_url.startswith(url):
         driver.get(url)
     _tab(driver, "run")
-    if "stored run" not in _text(driver, "#run-shown") or "baseline/" not in _text(driver, "#run-shown"):
+    if _shows_stored_baseline(driver):
+        return
+    for _load in range(2):
         driver.get(url.rstrip("/") + "/?scenario=baseline.toml")
         _tab(driver, "run")
-    _wait(
-        driver,
-        lambda d: (
-            "stored run" in _text(d, "#run-shown")
-            and "baseline/" in _text(d, "#run-shown")
-            and _trace_lengths(d, "fig-shares")
-        ),
-        60,
-        "the stored baseline run",
+        end = time.monotonic() + 45
+        while time.monotonic() < end:
+            if _shows_stored_baseline(driver):
+                return
+            time.sleep(0.1)
+    # Loaded twice, 45 s each (CI once saw one load of a busy machine miss 60 s): say what the page showed.
+    _shot(driver, "failed_the_stored_baseline_run")
+    pytest.fail(
+        "the stored baseline run was not shown after two page loads; #run-shown says "
+        f"{_text(driver, '#run-shown')!r}, fig-shares traces {_safe(_trace_lengths, driver, 'fig-shares')}, "
+        f"#run-message {_text(driver, '#run-message')!r}"
     )
+
+
+def _safe(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as err:  # the page may be mid-render
+        return f"<{type(err).__name__}>"
+
+
+def _shows_stored_baseline(driver) -> bool:
+    try:
+        shown = _text(driver, "#run-shown")
+        return "stored run" in shown and "baseline/" in shown and bool(_trace_lengths(driver, "fig-shares"))
+    except Exception:  # element not there yet / stale while React re-renders
+        return False
 
 
 def test_legends_show_only_the_behaviours_present_in_the_run(server, browser):
