@@ -3,8 +3,12 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_answers.py [--bank DIR] [--steps 12] [--skip-generation] [--json out.json]
+    .venv/bin/python benchmarks/bench_answers.py --workers 2 [--questions 4]
 
 0. Sampled answers per engine (transformers reference vs the fast engine), one thread, side by side.
+   With ``--workers N``: the fast engine (bf16) in N processes at once, one torch thread each, as
+   ``gaia-sim bank build --workers N`` runs it; generated tokens of all processes over the wall time
+   from a common start (after every model has loaded) to the last one's end.
 1. Generation tokens/s of Gemma 3 270M (bfloat16 and float32) at batch 1, 8 and 32 (decode steps
    after a shared prefill), next to the machine's limits: at batch 1 every decode step reads all weights
    once, so tokens/s <= memory bandwidth / weight bytes; and every token costs ~2 FLOPs per weight used
@@ -225,8 +229,12 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-generation", action="store_true")
     ap.add_argument("--embeddings-only", action="store_true", help="only the embedding backends, side by side")
     ap.add_argument("--engines-only", action="store_true", help="only the engine comparison (sampled answers)")
+    ap.add_argument("--workers", type=int, default=0, help="only the fast engine in this many processes at once")
+    ap.add_argument("--questions", type=int, default=4, help="with --workers: questions per process (64 answers each)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.workers:
+        return _workers_section(args)
     torch.set_num_threads(args.threads)
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}"}
     print(f"machine: {report['machine']}; load average {os.getloadavg()}")
@@ -257,6 +265,121 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, default=float))
     return 0
+
+
+def _workers_section(args) -> int:
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs; load average {os.getloadavg()}")
+    print(
+        f"fast engine (bf16), {args.workers} processes x {args.questions} questions x 64 answers, one torch thread each:"
+    )
+    report = bench_workers(args.workers, args.questions)
+    report["limits"] = machine_limits()
+    for i, w in enumerate(report["processes"]):
+        print(
+            f"  process {i}: {w['tokens']:6d} tokens in {w['seconds']:6.1f} s, {w['tokens'] / w['cpu_seconds']:6.1f} tok/cpu-s"
+        )
+    print(
+        f"  all: {report['tokens']} tokens in {report['seconds']:.1f} s = {report['tokens_per_s']:.1f} tok/s "
+        f"(load average after {report['load_average_after'][0]:.2f})"
+    )
+    lim = report["limits"]
+    print(
+        f"  limits (same run, {lim['threads']} torch threads): matmul bf16 {lim['bf16_flops'] / 1e9:.0f} / fp32 "
+        f"{lim['fp32_flops'] / 1e9:.0f} GFLOP/s -> compute bound {lim['bf16_bound_tps']:.0f} / {lim['fp32_bound_tps']:.0f} "
+        f"tok/s (2 FLOPs per parameter, {lim['params'] / 1e6:.0f}M); copy bandwidth {lim['bandwidth_Bps'] / 1e9:.1f} GB/s; "
+        f"measured = {report['tokens_per_s'] / lim['bf16_bound_tps']:.0%} of the bf16 bound, "
+        f"{report['tokens_per_s'] / lim['fp32_bound_tps']:.0%} of the fp32 one"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=float))
+    return 0
+
+
+def machine_limits() -> dict:
+    """Matrix-product FLOP/s (bf16 and fp32, 2048^3, all cores) and copy bandwidth, with the compute
+    bound on generated tokens/s they imply for Gemma 3 270M (every token costs 2 FLOPs per parameter)."""
+    import torch
+
+    from gaia_sim.answers.models import converted_dir, load_pretrained
+
+    model, _ = load_pretrained(str(converted_dir()), "float32")
+    params = sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values())
+    del model
+    before = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        bf16, fp32 = measure_matmul("bfloat16"), measure_matmul("float32")
+    finally:
+        torch.set_num_threads(before)
+    return {
+        "threads": os.cpu_count(),
+        "params": params,
+        "bf16_flops": bf16,
+        "fp32_flops": fp32,
+        "bf16_bound_tps": bf16 / (2 * params),
+        "fp32_bound_tps": fp32 / (2 * params),
+        "bandwidth_Bps": measure_bandwidth(),
+    }
+
+
+def bench_workers(workers: int, questions: int, max_new: int = 48) -> dict:
+    """The claimed configuration of the shipped bank (fast engine, bf16, 48 new tokens) in ``workers``
+    processes at once, each answering its own ``questions`` of the bank 64 times, Vellmar and general
+    questions alternating: tokens over the wall time from one start to the last end."""
+    import multiprocessing as mp
+
+    from gaia_sim.answers.knowledge import load_questions
+    from gaia_sim.answers.zoo import default_questions
+
+    bank_qs = default_questions(load_questions())
+    vel, gen = [q.id for q in bank_qs if q.kb], [q.id for q in bank_qs if not q.kb]
+    qs = [x for pair in zip(vel, gen) for x in pair][: workers * questions]
+    ctx = mp.get_context("spawn")
+    ready, results = ctx.Barrier(workers), ctx.Queue()
+    procs = [
+        ctx.Process(target=_generate_in_process, args=(qs[i::workers], max_new, ready, results)) for i in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    rows = [results.get() for _ in procs]
+    for p in procs:
+        p.join()
+    start, end = min(r["start"] for r in rows), max(r["end"] for r in rows)
+    tokens = sum(r["tokens"] for r in rows)
+    return {
+        "workers": workers,
+        "questions_per_process": questions,
+        "processes": rows,
+        "tokens": tokens,
+        "seconds": end - start,
+        "tokens_per_s": tokens / (end - start),
+        "load_average_after": os.getloadavg(),
+    }
+
+
+def _generate_in_process(qids, max_new, ready, results) -> None:
+    import torch
+
+    from gaia_sim.answers.build import load_engine
+    from gaia_sim.answers.fastgen import generate_fast
+    from gaia_sim.answers.generate import build_prompt
+    from gaia_sim.answers.knowledge import load_questions
+    from gaia_sim.answers.zoo import default_zoo
+
+    torch.set_num_threads(1)
+    configs, roles = default_zoo()
+    cfg = next(c for c in configs if c.id == roles["claimed"])
+    by_id = {q.id: q for q in load_questions()}
+    (engine, tok), gen = load_engine(cfg, log=lambda _: None), torch.Generator().manual_seed(0)
+    ready.wait()
+    start, cpu, tokens = time.monotonic(), time.process_time(), 0
+    for qid in qids:
+        toks, _ = generate_fast(engine, tok, build_prompt(cfg, by_id[qid].text), 64, cfg, gen, max_new)
+        tokens += sum(len(t) for t in toks)
+    end = time.monotonic()
+    results.put(
+        {"tokens": tokens, "start": start, "end": end, "seconds": end - start, "cpu_seconds": time.process_time() - cpu}
+    )
 
 
 def _embeddings_section(args, report: dict):

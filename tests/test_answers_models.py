@@ -17,7 +17,7 @@ from gaia_sim.answers.generate import build_prompt, generate  # noqa: E402
 from gaia_sim.answers.knowledge import load_questions  # noqa: E402
 from gaia_sim.answers.models import ModelConfig, converted_dir, drop_layers, fake_quantize, load_pretrained  # noqa: E402
 from gaia_sim.answers.store import read_answers  # noqa: E402
-from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo  # noqa: E402
+from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, DEFAULT_SAMPLES, default_zoo  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -70,12 +70,15 @@ def test_sampling_is_seeded(hf_model):
 
 
 def test_regenerated_slice_matches_shipped_bank(tmp_path):
-    """Regenerate a few answers of the claimed configuration and compare with the shipped bank."""
+    """Same seed, same texts: the claimed configuration's 64 answers to one question, regenerated
+    (~25 s), are the shipped bank's answers word for word, and their embeddings the stored ones."""
     shipped = Bank.load(DEFAULT_BANK_DIR)
     configs, roles = default_zoo()
     claimed = next(c for c in configs if c.id == roles["claimed"])
     question = next(q for q in load_questions() if q.id == "vel-breakwater")
-    plan = BuildPlan(tmp_path / "slice", [claimed], {"claimed": claimed.id}, (question,), 4, DEFAULT_ROOT_SEED)
+    plan = BuildPlan(
+        tmp_path / "slice", [claimed], {"claimed": claimed.id}, (question,), DEFAULT_SAMPLES, DEFAULT_ROOT_SEED
+    )
     manifest = build(plan, progress=False, log=lambda s: None)
     h = manifest["configs"][claimed.id]["hash"]
     assert h == shipped.meta["configs"][claimed.id]["hash"]  # same model, KB, template, sampling and seed
@@ -83,6 +86,10 @@ def test_regenerated_slice_matches_shipped_bank(tmp_path):
     ans, meta = read_answers(tmp_path / "slice" / "answers" / f"{h}.npz")
     shipped_ans, shipped_meta = read_answers(DEFAULT_BANK_DIR / "answers" / f"{h}.npz")
     assert set(meta) == set(shipped_meta) and ans.embeddings.shape[1] == shipped_ans.embeddings.shape[1] == 384
+    rows = shipped_ans.question == shipped_ans.question_ids.index(question.id)
+    assert ans.texts == [t for t, r in zip(shipped_ans.texts, rows) if r]
+    assert (ans.tokens == shipped_ans.tokens[rows]).all()
+    assert np.abs(ans.embeddings - shipped_ans.embeddings[rows]).max() < 1e-3
     mine = ans.embeddings.mean(0)
     same = shipped.embeddings[shipped.pool(claimed.id, question.id)].mean(0)
     no_kb = shipped.embeddings[shipped.pool(roles["no_kb"], question.id)].mean(0)

@@ -11,13 +11,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gaia_sim.answers.build import BuildPlan, build  # noqa: E402
+from gaia_sim.answers.build import BuildPlan, build, chunk_key, chunks_of, deal  # noqa: E402
 from gaia_sim.answers.fastgen import FastGemma, new_own_cache  # noqa: E402
 from gaia_sim.answers.generate import build_prompt  # noqa: E402
 from gaia_sim.answers.knowledge import load_questions  # noqa: E402
 from gaia_sim.answers.models import ModelConfig, converted_dir, drop_layers, load_pretrained  # noqa: E402
 from gaia_sim.answers.store import read_answers  # noqa: E402
-from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, default_zoo  # noqa: E402
+from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, DEFAULT_SAMPLES, default_questions, default_zoo  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -116,3 +116,19 @@ def test_calibration_times_the_fast_engine_itself(hf_model):
     cfg = ModelConfig("t", engine="fast")
     prefill, step = _time_round_fast(engine, tok, cfg, build_prompt(cfg, "When was Vellmar founded?"), 4, 3)
     assert prefill > 0 and step > 0
+
+
+def test_worker_processes_are_dealt_equal_shares_of_chunks():
+    """Two workers get 6 and 6 of 12 one-question chunks (a hash of the chunk name gave 8 and 4, so the
+    build waited on one process for a third of its time); every chunk goes to exactly one worker."""
+    configs, roles = default_zoo()
+    claimed = next(c for c in configs if c.id == roles["claimed"])
+    bank_qs = default_questions(load_questions())
+    vel, gen = [q for q in bank_qs if q.kb], [q for q in bank_qs if not q.kb]
+    questions = [q for pair in zip(vel, gen) for q in pair][:12]
+    keys = [chunk_key("h1", c) for c in chunks_of(claimed, questions, DEFAULT_SAMPLES)]
+    keys += [chunk_key("h2", c) for c in chunks_of(claimed, questions[:5], DEFAULT_SAMPLES)]
+    shares = deal(keys, 2)
+    assert sorted(k for s in shares for k in s) == sorted(keys)
+    assert [len(s) for s in shares] == [9, 8]
+    assert [sum(k.startswith("h1/") for k in s) for s in shares] == [6, 6]

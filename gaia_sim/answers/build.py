@@ -45,13 +45,23 @@ class BuildPlan:
     questions: tuple[Question, ...]
     samples: int
     root_seed: int
-    shard: tuple[int, int] = (0, 1)  # (i, n): this process generates the chunks whose key % n == i
+    assigned: frozenset[str] | None = None  # chunk keys ("<config hash>/<chunk name>") this process makes; None: all
 
 
-def mine(plan: BuildPlan, chunk: list[Question]) -> bool:
-    """Whether ``chunk`` belongs to this process's shard (a stable key, so processes never overlap)."""
-    i, n = plan.shard
-    return n == 1 or zlib.crc32(_chunk_name(chunk).encode()) % n == i
+def mine(plan: BuildPlan, h: str, chunk: list[Question]) -> bool:
+    """Whether ``chunk`` of the configuration with hash ``h`` is this process's to generate."""
+    return plan.assigned is None or chunk_key(h, chunk) in plan.assigned
+
+
+def chunk_key(h: str, chunk: list[Question]) -> str:
+    return f"{h}/{_chunk_name(chunk)}"
+
+
+def deal(keys: list[str], workers: int) -> list[frozenset[str]]:
+    """``keys`` dealt to ``workers`` processes in turn, in build order (configuration by configuration):
+    every process gets the same number of chunks to within one, overall and of each configuration, so
+    they finish together (a hash of the chunk name split 12 questions 8 : 4)."""
+    return [frozenset(keys[i::workers]) for i in range(workers)]
 
 
 def chunks_of(cfg: ModelConfig, questions: list[Question], samples: int) -> list[list[Question]]:
@@ -157,8 +167,9 @@ def _run_workers(plan: BuildPlan, manifest: dict, workers: int, todo: int, progr
     import multiprocessing as mp
     from dataclasses import replace
 
+    keys = [chunk_key(h, c) for cfg, h, todo in _work(plan, manifest) for c in chunks_of(cfg, todo, plan.samples)]
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=build_shard, args=(replace(plan, shard=(i, workers)),)) for i in range(workers)]
+    procs = [ctx.Process(target=build_shard, args=(replace(plan, assigned=share),)) for share in deal(keys, workers)]
     for p in procs:
         p.start()
     bar, seen = _progress(todo, progress), 0
@@ -195,7 +206,7 @@ def _work(plan: BuildPlan, manifest: dict) -> list[tuple[ModelConfig, str, list[
 
 def _generate_chunks(plan: BuildPlan, cfg: ModelConfig, h: str, todo: list[Question], bar, log) -> None:
     """Generate and store (in ``partial/h/``) every chunk of ``todo`` that is this process's."""
-    chunks = [c for c in chunks_of(cfg, todo, plan.samples) if mine(plan, c)]
+    chunks = [c for c in chunks_of(cfg, todo, plan.samples) if mine(plan, h, c)]
     if not chunks:
         return
     model = None if cfg.lazy == "refusal" else load_engine(cfg, log)

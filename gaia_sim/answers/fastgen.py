@@ -125,8 +125,10 @@ class FastGemma:
         return self._mm(torch.nn.functional.gelu(gate, approximate="tanh") * up, layer.w_down)
 
     def logits(self, h):
-        """float32 logits of the final hidden states ``h`` (rows, hidden)."""
-        return self._mm(self._norm(h, self.final_norm), self.lm_head.t())
+        """Logits of the final hidden states ``h`` (rows, hidden), in the matrix products' dtype: bf16 logits
+        are not widened here, since sampling picks its top-k first and widens only those (the same tokens,
+        without writing and reading rows x 262k float32 values every step)."""
+        return self._norm(h, self.final_norm).to(self.dtype) @ self.lm_head.t()
 
     # -- prefill: one prompt, all positions --------------------------------------------------------
     def prefill(self, ids):
