@@ -13,6 +13,7 @@ from gaia_sim.answers.bank import Bank
 from gaia_sim.answers.build import BuildPlan, build
 from gaia_sim.answers.knowledge import Question
 from gaia_sim.answers.models import ModelConfig
+from gaia_sim.answers.store import read_answers
 from gaia_sim.answers.verify import verify_bank
 from gaia_sim.errors import UserError
 
@@ -318,3 +319,40 @@ def test_calibrating_only_new_configs_prices_them_against_the_claimed_stored_cos
     path.write_text(json.dumps(manifest))
     with pytest.raises(UserError, match="no stored cost"):
         cal.calibrate(plan.root, rounds=1, log=lambda s: None, only=["w"])
+
+
+def test_shards_built_apart_merge_into_the_one_machine_bank(tmp_path, fake_generation):
+    """Two machines each build one shard; a third merges their chunks and generates nothing: its bank
+    holds the answers of the one built in one go."""
+    whole = build(_plan(tmp_path / "whole"), progress=False, log=lambda s: None)
+    generated = []
+    for i in (0, 1):
+        fake_generation.calls = []
+        build(_plan(tmp_path / f"shard{i}"), progress=False, log=lambda s: None, shard=(i, 2))
+        generated.append([q for _, qs in fake_generation.calls for q in qs])
+        assert not (tmp_path / f"shard{i}" / "answers").exists() or not any(
+            (tmp_path / f"shard{i}" / "answers").iterdir()
+        )
+    assert all(generated) and sorted(generated[0] + generated[1]) == sorted(2 * [f"q{i}" for i in range(5)])
+    plan = _plan(tmp_path / "merged")
+    assert build_mod.merge_chunks(plan, [tmp_path / "shard0", tmp_path / "shard1"], log=lambda s: None) > 0
+    fake_generation.calls = []
+    merged = build(plan, progress=False, log=lambda s: None)
+    assert fake_generation.calls == []
+    assert merged["files"].keys() == whole["files"].keys()
+    for h in whole["files"]:  # the same answers (latencies are timed, so files of timed configs differ)
+        a, b = (read_answers(tmp_path / d / "answers" / f"{h}.npz")[0] for d in ("whole", "merged"))
+        assert a.texts == b.texts and (a.question == b.question).all() and (a.embeddings == b.embeddings).all()
+
+
+def test_merge_refuses_a_damaged_chunk_and_cli_refuses_a_bad_shard(tmp_path, fake_generation, capsys):
+    from gaia_sim.cli import main as cli_main
+
+    build(_plan(tmp_path / "a"), progress=False, log=lambda s: None, shard=(0, 2))
+    chunk = sorted((tmp_path / "a" / "partial").glob("*/*.npz"))[0]
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    with pytest.raises(UserError, match=str(chunk.name)):
+        build_mod.merge_chunks(_plan(tmp_path / "b"), [tmp_path / "a"], log=lambda s: None)
+    assert not list((tmp_path / "b").glob("partial/*/*.npz*"))
+    assert cli_main(["bank", "build", "--out", str(tmp_path / "c"), "--shard", "2/2"]) == 2
+    assert "--shard '2/2': expected I/N with 0 <= I < N" in capsys.readouterr().err

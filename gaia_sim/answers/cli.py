@@ -30,6 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--max-new-tokens", type=int, default=None, help="override every config's max_new_tokens")
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads (of the single process)")
     b.add_argument("--workers", type=int, default=1, help="generate in this many processes, one thread each")
+    b.add_argument(
+        "--shard",
+        default="",
+        metavar="I/N",
+        help="one of N machines: generate only shard I's chunks (0 <= I < N) into partial/, merged later",
+    )
+    b.add_argument(
+        "--merge-from",
+        default="",
+        metavar="DIRS",
+        help="comma-separated bank folders of shards built elsewhere: their finished chunks are copied in first",
+    )
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     for name, text in (
         ("verify", "check files, checksums and content hashes"),
@@ -66,12 +78,13 @@ def _build(args) -> int:
     from dataclasses import replace
 
     from gaia_sim.answers.bank import DEFAULT_BANK_DIR
-    from gaia_sim.answers.build import BuildPlan, build
+    from gaia_sim.answers.build import BuildPlan, build, merge_chunks
     from gaia_sim.answers.knowledge import load_questions
     from gaia_sim.answers.zoo import DEFAULT_ROOT_SEED, DEFAULT_SAMPLES, default_questions, default_zoo
     from gaia_sim.atomic import check_output_dir
 
     samples = args.samples if args.samples is not None else DEFAULT_SAMPLES
+    shard = _shard(args.shard)
     if samples < 1 or args.threads < 1 or args.workers < 1:
         raise UserError("--samples, --threads and --workers must be >= 1")
     import torch
@@ -91,12 +104,33 @@ def _build(args) -> int:
     plan = BuildPlan(
         check_output_dir(args.out or DEFAULT_BANK_DIR, "bank folder"), configs, roles, questions, samples, seed
     )
-    manifest = build(plan, progress=not args.no_progress, workers=args.workers)
+    if args.merge_from:
+        merge_chunks(plan, [Path(d.strip()) for d in args.merge_from.split(",") if d.strip()])
+    manifest = build(plan, progress=not args.no_progress, workers=args.workers, shard=shard)
+    if shard is not None:
+        print(
+            f"bank {plan.root}: shard {shard[0]}/{shard[1]} generated (chunks in {plan.root / 'partial'}); finish "
+            f"on one machine with `gaia-sim bank build --merge-from <the shards' folders>` and the same options"
+        )
+        return 0
     print(
         f"bank {plan.root}: {len(manifest['configs'])} configurations x {len(questions)} questions x "
         f"{samples} samples; build time so far {manifest['build'].get('total_seconds', 0)} s"
     )
     return 0
+
+
+def _shard(text: str) -> tuple[int, int] | None:
+    """``"I/N"`` -> (I, N); a UserError saying what is allowed otherwise."""
+    if not text:
+        return None
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        i, n = -1, 0
+    if not 0 <= i < n:
+        raise UserError(f"--shard {text!r}: expected I/N with 0 <= I < N, e.g. 0/2 and 1/2 on two machines")
+    return i, n
 
 
 def _verify(args) -> int:
