@@ -39,6 +39,10 @@ def run_summary(result, node_epochs: dict[str, int]) -> dict[str, float]:
     out |= settled_shares(nodes, int(out["settled_epoch"]))
     for b, g in nodes.groupby("behaviour"):
         out[f"profit_per_node_{b}"] = ratio(g["profit"].sum(), g["count"].sum())
+    validators = steps[steps["role"] == "validator"]
+    for b, g in validators.groupby("behaviour"):
+        if g["count"].sum() > 0:  # validator behaviours present in the run
+            out[f"profit_per_validator_{b}"] = ratio(g["profit"].sum(), g["count"].sum())
     return out
 
 

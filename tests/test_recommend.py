@@ -83,7 +83,7 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
         "total",
     }
     assert {"name", "params", "profit_over_honest", "ci_low", "ci_high"} <= set(record["attacks"][0])
-    assert {"false_slashing", "participation", "deterrence"} == set(record["constraints"])
+    assert {"false_slashing", "participation", "validator_participation", "deterrence"} == set(record["constraints"])
 
 
 def test_a_rate_measured_with_more_questions_and_samples_bounds_the_rates_of_fewer():
@@ -220,3 +220,21 @@ def test_after_a_deterrence_failure_the_search_asks_more_answers_first(tiny, ans
     assert rec._next(pool, set(), dict(pruned), answers, known, [], floor=4) == 1  # more than 4 answers
     assert rec._next(pool, set(), dict(pruned), answers, known, [], floor=6) == 3  # more than 6
     assert rec._next(pool, {3}, dict(pruned), answers, known, [], floor=6) == 0  # none left above: the cheapest
+
+
+def test_a_design_honest_validators_lose_money_on_fails_validator_participation(tiny):
+    """Canaries scored on every miss slash honest validators (each misses some); with the stake
+    they lose per epoch above their reward the design fails, and passes with canaries scored only on
+    detectable misses. No measurement fails (pessimistic)."""
+    from gaia_sim.outcomes import run_summary  # noqa: F401  (the key below is run_summary's)
+    from gaia_sim.runner import simulate
+
+    def check(**overrides):
+        design = tiny.with_overrides({"population.honest": 1.0, "population.model_swapping": 0.0, **overrides})
+        return rec.validator_participation(design, [simulate(design).summary])
+
+    kept = check(**{"validation.canaries_per_epoch": 2, "validation.canary_scoring": "detectable_miss"})
+    lost = check(**{"validation.canaries_per_epoch": 2, "validation.canary_scoring": "every_miss"})
+    assert kept["pass"] and kept["simulated_validator_profit"] > 0, kept
+    assert not lost["pass"] and lost["simulated_validator_profit"] < kept["simulated_validator_profit"], lost
+    assert not rec.validator_participation(tiny, [{}])["pass"]

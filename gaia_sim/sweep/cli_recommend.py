@@ -160,7 +160,7 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     lines += ["", "constraints"]
     for k, v in record["constraints"].items():
         lines.append(
-            f"  {k:<16} {_fmt(v['value']):>12}  limit {_fmt(v['limit']):>8}  {'pass' if v['pass'] else 'FAIL'}"
+            f"  {k:<24} {_fmt(v['value']):>12}  limit {_fmt(v['limit']):>8}  {'pass' if v['pass'] else 'FAIL'}"
         )
     written = [f"{out}/recommendation.json"] + ([f"{out}/{name}.toml"] if rec.found else [])
     lines += ["", "written: " + ", ".join(written)]

@@ -19,7 +19,11 @@ against three constraints:
     Clopper-Pearson upper bound over every honest node-epoch simulated (all-honest runs of at least
     ``null_node_epochs`` plus the honest nodes of the attack runs) <= ``max_false_slash``;
 (b) participation: the closed-form participation margin (honest profit - wrongful penalties at
-    the measured honest verdict rate's 95% upper bound - capital cost - outside option) >= 0;
+    the measured honest verdict rate's 95% upper bound - capital cost - outside option) >= 0; and
+    **validator participation**: honest validators' simulated profit per validator-epoch in the
+    all-honest runs (rewards less the probes they buy and any slash, e.g. for missed canaries) minus
+    the capital cost of their stake >= 0 (none measured: fails, pessimistic), since a design that
+    honest validators lose money on loses its committee;
 (c) deterrence: the red team (:func:`gaia_sim.sweep.redteam.search_attacks`) searches the attacker
     space against the design; every confirmed attack's (the scenario's own cheaters, expressed as
     registered attacks by :func:`gaia_sim.attacks.of_scenario`, are always among them) profit over honest per node-epoch, its
@@ -244,7 +248,7 @@ def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice]
     of F), w(F) = (h0 - m0) F / F0. The smallest F with m(F) + w(F) <= -margin, times
     :data:`REPAIR_SAFETY`, is the repair; none when the slope does not beat the noise (a <= w/F)."""
     c = verdict.constraints
-    if verdict.passed or not (c["false_slashing"]["pass"] and c["participation"]["pass"]):
+    if verdict.passed or not all(c[k]["pass"] for k in c if k != "deterrence"):
         return None
     stake_spec, frac_spec = levers.get("staking.node_stake"), levers.get("slashing.slash_fraction")
     if not isinstance(stake_spec, Range):
@@ -542,10 +546,29 @@ def verify(
             "honest_verdict_rate_ub": verdict_ub,
             "simulated_honest_profit": _mean(null_rows, "profit_per_node_honest"),
         },
+        "validator_participation": validator_participation(design, null_rows),
         "deterrence": {"value": worst, "limit": -margin if margin else 0.0, "pass": worst <= -margin},
     }
     closed = {a.label: closed_form_margin(design, answers, a, verdict_ub) for a in search.confirmed}
     return Verdict(dict(levers), design, design_cost(design), search.confirmed, constraints, closed)
+
+
+def validator_participation(design, null_rows: list[dict]) -> dict[str, Any]:
+    """Constraint (b) for honest validators: their mean simulated profit per validator-epoch in the
+    all-honest runs less the capital cost of the validator stake (:func:`gaia_sim.costs.capital_cost`)
+    per epoch, >= 0; no measurement (NaN) fails."""
+    profit = _mean(null_rows, "profit_per_validator_honest")
+    capital = float(
+        costs.capital_cost(design.staking.validator_stake, design.staking.capital_rate, design.network.epoch_hours)
+    )
+    value = profit - capital
+    return {
+        "value": value,
+        "limit": 0.0,
+        "pass": bool(value >= 0),  # NaN >= 0 is False
+        "simulated_validator_profit": profit,
+        "validator_capital_cost": capital,
+    }
 
 
 def closed_form_margin(design, answers, score: redteam.AttackScore, fpr: float) -> float:
