@@ -68,6 +68,7 @@ LEVERS: dict[str, Range | Choice] = {
     "probes.samples_per_question": Choice((2, 3, 5)),
     "probes.question_pool": Choice(("all", "secret")),
     "validation.canaries_per_epoch": Choice((0, 1, 2)),
+    "validation.canary_scoring": Choice(("every_miss", "detectable_miss")),
     "network.validators": Choice((3, 5, 7)),
     "validation.quorum": Choice((0.5, 2 / 3, 0.75)),
 }
