@@ -354,5 +354,10 @@ def test_merge_refuses_a_damaged_chunk_and_cli_refuses_a_bad_shard(tmp_path, fak
     with pytest.raises(UserError, match=str(chunk.name)):
         build_mod.merge_chunks(_plan(tmp_path / "b"), [tmp_path / "a"], log=lambda s: None)
     assert not list((tmp_path / "b").glob("partial/*/*.npz*"))
+    import dataclasses
+
+    build(dataclasses.replace(_plan(tmp_path / "one"), samples=1), progress=False, log=lambda s: None, shard=(0, 1))
+    with pytest.raises(UserError, match="expected hash .* and 2 answers per question"):
+        build_mod.merge_chunks(_plan(tmp_path / "b"), [tmp_path / "one"], log=lambda s: None)
     assert cli_main(["bank", "build", "--out", str(tmp_path / "c"), "--shard", "2/2"]) == 2
     assert "--shard '2/2': expected I/N with 0 <= I < N" in capsys.readouterr().err

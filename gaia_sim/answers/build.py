@@ -76,8 +76,9 @@ def _chunk_keys(plan: BuildPlan, manifest: dict, mine_only: bool = False) -> lis
 def merge_chunks(plan: BuildPlan, sources: list[Path], log: Callable[[str], None] = print) -> int:
     """Copy the finished chunks of other bank folders (shards built elsewhere: ``partial/<hash>/``) into
     ``plan.root``; returns how many were copied. Only chunks of this plan's configurations (same
-    content hash: model, KB, sampling, seed and samples) are taken; each is read and checked first, and
-    written under a temporary name then renamed, so an interrupted merge leaves no half file."""
+    content hash: model, KB, template, sampling and root seed) are taken; each is read and checked first
+    (readable, its hash, ``plan.samples`` answers per question), and written under a temporary name
+    then renamed, so an interrupted merge leaves no half file."""
     hashes = {c.content_hash(plan.root_seed) for c in plan.configs}
     copied = 0
     for src in sources:
@@ -89,9 +90,11 @@ def merge_chunks(plan: BuildPlan, sources: list[Path], log: Callable[[str], None
             if h not in hashes or dest.exists():
                 continue
             ans, meta = read_answers(path)  # a damaged chunk: UserError naming it
-            if meta.get("hash") != h or len(ans) % plan.samples:
+            questions = len(np.unique(ans.question))
+            if meta.get("hash") != h or len(ans) != plan.samples * questions:
                 raise UserError(
-                    f"{path}: chunk of configuration hash {meta.get('hash')!r} with {len(ans)} rows; expected {h} in multiples of {plan.samples}"
+                    f"{path}: chunk of configuration hash {meta.get('hash')!r} with {len(ans)} answers to "
+                    f"{questions} questions; expected hash {h} and {plan.samples} answers per question (--samples)"
                 )
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_suffix(".part")
@@ -203,13 +206,11 @@ def build(
     started = time.perf_counter()
     if shard is not None:
         plan = replace(plan, assigned=frozenset(k for k in _chunk_keys(plan, manifest) if in_shard(k, *shard)))
-    missing = plan.samples * sum(
-        len(c) for cfg, h, qs in _work(plan, manifest) for c in chunks_of(cfg, qs, plan.samples) if mine(plan, h, c)
-    )
+    missing = _answers_to_make(plan, manifest)
     if workers > 1 and missing:
         _run_workers(plan, manifest, workers, missing, progress)
     work = _work(plan, manifest)
-    bar = _progress(missing if shard is not None else sum(len(qs) for _, _, qs in work) * plan.samples, progress)
+    bar = _progress(_answers_to_make(plan, manifest), progress)
     for cfg, h, todo in work:
         if shard is None:
             _build_config(plan, cfg, h, todo, manifest, bar, log)
@@ -220,6 +221,13 @@ def build(
     atomic_write_json(plan.root / "manifest.json", manifest)
     _remove_if_empty(plan.root / "partial")
     return manifest
+
+
+def _answers_to_make(plan: BuildPlan, manifest: dict) -> int:
+    """Answers this process still has to generate (its chunks only, when ``plan.assigned`` is set)."""
+    return plan.samples * sum(
+        len(c) for cfg, h, qs in _work(plan, manifest) for c in chunks_of(cfg, qs, plan.samples) if mine(plan, h, c)
+    )
 
 
 def _run_workers(plan: BuildPlan, manifest: dict, workers: int, todo: int, progress: bool) -> None:
