@@ -85,6 +85,11 @@ def decode_speed(model, tok, batch: int, steps: int) -> tuple[float, float]:
         return batch * steps / wall, batch * steps / cpu
 
 
+def parameter_count(model) -> int:
+    """Parameters of ``model``, tied weights (the LM head is the embedding) counted once."""
+    return sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values())
+
+
 def bench_generation(steps: int) -> list[dict]:
     import torch
 
@@ -94,10 +99,7 @@ def bench_generation(steps: int) -> list[dict]:
     rows = []
     for dtype in ("bfloat16", "float32"):
         model, tok = load_pretrained(str(converted_dir()), dtype)
-        wbytes, params = (
-            weight_bytes(model),
-            sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values()),
-        )
+        wbytes, params = weight_bytes(model), parameter_count(model)
         flops = measure_matmul(dtype)
         for batch in (1, 8, 32):
             tps, cpu_tps = decode_speed(model, tok, batch, steps)
@@ -303,7 +305,7 @@ def machine_limits() -> dict:
     from gaia_sim.answers.models import converted_dir, load_pretrained
 
     model, _ = load_pretrained(str(converted_dir()), "float32")
-    params = sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values())
+    params = parameter_count(model)
     del model
     before = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)

@@ -63,10 +63,11 @@ def in_shard(key: str, i: int, n: int) -> bool:
     return zlib.crc32(key.encode()) % n == i
 
 
-def _chunk_keys(plan: BuildPlan, manifest: dict, mine_only: bool = False) -> list[str]:
-    """Keys of the chunks still to generate, in build order (of this process only, with ``mine_only``)."""
+def _chunks_to_make(plan: BuildPlan, manifest: dict, mine_only: bool = True) -> list[tuple[str, list[Question]]]:
+    """``(key, chunk)`` of the chunks still to generate, in build order (of this process only, with
+    ``mine_only``)."""
     return [
-        chunk_key(h, c)
+        (chunk_key(h, c), c)
         for cfg, h, todo in _work(plan, manifest)
         for c in chunks_of(cfg, todo, plan.samples)
         if not mine_only or mine(plan, h, c)
@@ -205,7 +206,8 @@ def build(
     manifest = _manifest(plan, old)
     started = time.perf_counter()
     if shard is not None:
-        plan = replace(plan, assigned=frozenset(k for k in _chunk_keys(plan, manifest) if in_shard(k, *shard)))
+        keys = (k for k, _ in _chunks_to_make(plan, manifest, mine_only=False))
+        plan = replace(plan, assigned=frozenset(k for k in keys if in_shard(k, *shard)))
     missing = _answers_to_make(plan, manifest)
     if workers > 1 and missing:
         _run_workers(plan, manifest, workers, missing, progress)
@@ -225,16 +227,14 @@ def build(
 
 def _answers_to_make(plan: BuildPlan, manifest: dict) -> int:
     """Answers this process still has to generate (its chunks only, when ``plan.assigned`` is set)."""
-    return plan.samples * sum(
-        len(c) for cfg, h, qs in _work(plan, manifest) for c in chunks_of(cfg, qs, plan.samples) if mine(plan, h, c)
-    )
+    return plan.samples * sum(len(c) for _, c in _chunks_to_make(plan, manifest))
 
 
 def _run_workers(plan: BuildPlan, manifest: dict, workers: int, todo: int, progress: bool) -> None:
     """Run :func:`build_shard` in ``workers`` processes; a bar follows the chunks they write."""
     import multiprocessing as mp
 
-    keys = _chunk_keys(plan, manifest, mine_only=True)
+    keys = [k for k, _ in _chunks_to_make(plan, manifest)]
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=build_shard, args=(replace(plan, assigned=share),)) for share in deal(keys, workers)]
     for p in procs:
