@@ -226,7 +226,6 @@ def test_a_design_honest_validators_lose_money_on_fails_validator_participation(
     """Canaries scored on every miss slash honest validators (each misses some); with the stake
     they lose per epoch above their reward the design fails, and passes with canaries scored only on
     detectable misses. No measurement fails (pessimistic)."""
-    from gaia_sim.outcomes import run_summary  # noqa: F401  (the key below is run_summary's)
     from gaia_sim.runner import simulate
 
     def check(**overrides):
