@@ -270,6 +270,26 @@ def test_nan_median_is_numpys_bit_for_bit():
                     assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
 
 
+def test_einsum64_is_numpys_widened_einsum_bit_for_bit(monkeypatch):
+    """The blocked float64 products summarize and the share test use equal np.einsum(...,
+    dtype=float64) exactly: squared norms and products with the centres, NaN rows, float32 and
+    float64 input, blocks that do not divide the nodes evenly."""
+    from gaia_sim.detector import _common
+
+    rng = np.random.default_rng(4)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((37, 6, 3, 384)).astype(dtype)
+        x[2, 1, 0] = np.nan
+        centre = rng.standard_normal((6, 384))
+        for block in (1, 5000, 1 << 19):  # one node per block, a few nodes, all nodes
+            monkeypatch.setattr(_common, "WIDEN_BLOCK", block)
+            got = _common.einsum64("nqsd,nqsd->nqs", x)
+            want = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
+            assert got.dtype == np.float64 and got.tobytes() == want.tobytes()
+            got = _common.einsum64("nqsd,qd->nqs", x, centre)
+            assert got.tobytes() == np.einsum("nqsd,qd->nqs", x, centre, dtype=np.float64).tobytes()
+
+
 def test_smallest_per_row_matches_argsort():
     """The n smallest keys per row in ascending order: argsort's first n (the traffic phase's
     distinct draws rely on it)."""

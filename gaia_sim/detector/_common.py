@@ -74,7 +74,7 @@ def summarize(x: np.ndarray) -> Summary:
     Berger, *Statistical Inference*, 2nd ed., sec. 5.2); a row with any NaN counts as missing.
     """
     # each answer's squared norm, summed in double precision; NaN exactly where a row has a NaN
-    answer_sq = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
+    answer_sq = einsum64("nqsd,nqsd->nqs", x)
     present = ~np.isnan(answer_sq)  # (N, Q, S)
     count = present.sum(axis=-1)  # (N, Q)
     if present.all():
@@ -90,6 +90,27 @@ def summarize(x: np.ndarray) -> Summary:
     return Summary(
         count=count, mean=mean.astype(np.float64, copy=False), within=within, present=present, answer_sq=answer_sq
     )
+
+
+#: elements of the input widened to float64 at a time by :func:`einsum64` (4 MB: stays in cache)
+WIDEN_BLOCK = 1 << 19
+
+
+def einsum64(subscripts: str, x: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
+    """``np.einsum(subscripts, x, other, dtype=np.float64)`` (``other`` defaults to ``x`` itself:
+    squared norms) for an ``x`` whose first axis is the output's first (nodes), computed over
+    blocks of that axis widened to float64 one block at a time: the same products summed in the
+    same order (bit-identical on the detector's inputs), ~1.3-1.6x faster than einsum's own buffered
+    casting on (1000, 20, 5, 384) float32 answers (benchmarks/bench_detector.py)."""
+    rows = max(1, WIDEN_BLOCK // max(1, x[0].size))
+    out = None
+    for a in range(0, len(x), rows):
+        block = x[a : a + rows].astype(np.float64, copy=False)
+        part = np.einsum(subscripts, block, block if other is None else other)
+        if out is None:
+            out = np.empty((len(x), *part.shape[1:]), dtype=np.float64)
+        out[a : a + rows] = part
+    return out
 
 
 def bh_reject(p: np.ndarray, alpha: float) -> np.ndarray:

@@ -34,7 +34,7 @@ from scipy import special
 from scipy import stats as sps
 
 from gaia_sim.detector import calibration
-from gaia_sim.detector._common import Assessment, Summary, bh_reject, fill_nan, nan_median, summarize
+from gaia_sim.detector._common import Assessment, Summary, bh_reject, einsum64, fill_nan, nan_median, summarize
 from gaia_sim.detector.coordination import shared_answer_groups
 from gaia_sim.errors import UserError
 
@@ -712,9 +712,9 @@ def _answer_sqdist(x: np.ndarray, centre: np.ndarray, answer_sq: np.ndarray | No
     distances within ``TIE_TOL`` of their pseudo-nodes' (``answer_sq``: the |x|^2 of
     :func:`summarize` when at hand)."""
     if answer_sq is None:
-        answer_sq = np.einsum("nqsd,nqsd->nqs", x, x, dtype=np.float64)
+        answer_sq = einsum64("nqsd,nqsd->nqs", x)
     xx = answer_sq.astype(np.float64, copy=False)
-    xc = np.einsum("nqsd,qd->nqs", x, centre, dtype=np.float64)
+    xc = einsum64("nqsd,qd->nqs", x, centre)
     return np.maximum(xx - 2.0 * xc + (centre * centre).sum(-1)[None, :, None], 0.0)
 
 
