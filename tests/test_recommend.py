@@ -99,14 +99,16 @@ def test_a_rate_measured_with_more_questions_and_samples_bounds_the_rates_of_few
     assert not rec.no_stronger(("dispute", 2, 3, "all"), shielded)
 
 
-def _lost_to(design, gains, probed=100.0, guilty=50.0):
+def _lost_to(design, gains, probed=100.0, guilty=50.0, node_epochs=0.0, rates=()):
     """A verdict on ``design`` that failed only on deterrence, against one model swap with these
-    per-seed gains and guilty verdicts."""
+    per-seed gains and guilty verdicts (``node_epochs`` and per-seed verdict ``rates``: the counts
+    the refined spread reads; without them the spread grows wholly with the fine)."""
     from gaia_sim.outcomes import mean_interval
 
     chosen = {"model_swap": {"share": 0.2, "swap_to": "cheaper_model"}}
-    score = redteam.AttackScore(chosen, gains, *mean_interval(gains, redteam.LEVEL),
-                                counts={"attacker_probed": probed, "attacker_guilty": guilty})  # fmt: skip
+    counts = {"attacker_probed": probed, "attacker_guilty": guilty, "attacker_node_epochs": node_epochs}
+    score = redteam.AttackScore(chosen, gains, *mean_interval(gains, redteam.LEVEL), counts=counts,
+                                verdict_rates=tuple(rates))  # fmt: skip
     ok = {"pass": True}
     constraints = {"false_slashing": ok, "participation": ok, "deterrence": {"pass": False, "value": score.ci_high}}
     levers = {"staking.node_stake": design.staking.node_stake, "slashing.slash_fraction": 0.5}
@@ -143,6 +145,44 @@ def test_repair_raises_the_fine_to_where_the_measured_profit_and_its_spread_proj
     poor = _lost_to(design, (1.0, 1.3, 0.7))
     poor.constraints["participation"] = {"pass": False}
     assert rec.repair(poor, tiny, answers, rec.LEVERS) is None
+
+
+def test_repair_spread_grows_with_the_slashes_not_with_all_of_todays_noise(tiny, answers):
+    """A cheap design's spread across seeds is mostly not slashing (few, small slashes): taking all
+    of it to grow with the fine (the spread without counts) projects no deterring fine, while the
+    slashes' own standard error does, and the projected bound then lands on zero. Clumpy verdicts
+    (seeds far apart) widen the slashes' part and raise the fine."""
+    from scipy import stats
+
+    design = tiny.with_overrides({"staking.node_stake": 20.0, "slashing.slash_fraction": 0.5})
+    gains = (1.0, 1.6, 0.4)
+    # 1 guilty verdict per 10 node-epochs, 3 seeds of 200 node-epochs, probed every epoch
+    counts = dict(probed=600.0, guilty=60.0, node_epochs=600.0)
+    assert rec.repair(_lost_to(design, gains, probed=600.0, guilty=60.0), tiny, answers, rec.LEVERS) is None
+    steady = _lost_to(design, gains, **counts, rates=(0.1, 0.1, 0.1))
+    lv, fixed = rec.repair(steady, tiny, answers, rec.LEVERS)
+    score, fine0 = steady.attacks[0], 10.0
+    w0, lump = rec.spread(score, fine0, factor=1.0)
+    t = stats.t.ppf(0.95, 2)
+    assert w0 == pytest.approx(score.ci_high - score.mean) and lump == pytest.approx(t * (0.1 * 0.9 / 600) ** 0.5)
+    fine = fixed.staking.node_stake / rec.REPAIR_SAFETY  # at slash fraction 1
+    assert fine > fine0 and lv["slashing.slash_fraction"] == 1.0
+    # the same projection by hand: the closed form's slope from two fines, then the bound at `fine`
+    from gaia_sim import deterrence
+
+    attacked = design.with_overrides(rec.attacks_mod.combine(score.chosen))
+
+    def closed_form(f):
+        over = {"staking.node_stake": f, "slashing.slash_fraction": 1.0}
+        return deterrence.from_scenario(attacked.with_overrides(over), answers, behaviour="model_swapping",
+                                        tpr=0.1, fpr=0.0, verdict_rates=True)  # fmt: skip
+
+    slope = closed_form(fine0 + 1.0).margin - closed_form(fine0).margin  # the margin's gain per token of fine
+    w0, lump = rec.spread(score, fine0, closed_form(fine0).rule_factor)
+    bound = score.mean - slope * (fine - fine0) + (w0**2 + (lump * fine) ** 2) ** 0.5
+    assert bound == pytest.approx(0.0, abs=0.02 * score.ci_high)
+    clumpy = _lost_to(design, gains, **counts, rates=(0.07, 0.1, 0.13))
+    assert rec.repair(clumpy, tiny, answers, rec.LEVERS)[1].staking.node_stake > fixed.staking.node_stake
 
 
 def test_red_team_is_reproducible_and_finds_a_profitable_attack_on_a_design_without_stake(tiny):

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -245,9 +246,13 @@ def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice]
     Per attack: its measured profit over honest at fine F0 = f x S (mean m0, one-sided bound h0 over
     seeds) and the closed form's slope a = eff x k (tokens per epoch per token of fine: the measured
     guilty-verdict rate times the rule's factor, :func:`gaia_sim.deterrence.from_scenario`) give
-    m(F) = m0 - a (F - F0); the bound's half-width is taken to grow with the fine (slashes are lumps
-    of F), w(F) = (h0 - m0) F / F0. The smallest F with m(F) + w(F) <= -margin, times
-    :data:`REPAIR_SAFETY`, is the repair; none when the slope does not beat the noise (a <= w/F)."""
+    m(F) = m0 - a (F - F0). The bound's half-width at F, w(F) = hypot(h0 - m0, L F) (:func:`spread`):
+    all of today's spread, plus the slashes' own, which grows with the fine (slashes are lumps of
+    F): L is the one-sided t quantile times k times the standard error of the attacker's verdict
+    rate per node-epoch (the larger of the binomial one and the seeds' own spread). The smallest F
+    with m(F) + w(F) <= -margin, times :data:`REPAIR_SAFETY`, is the repair; none when the slope does
+    not beat the slashes' noise (a <= L). The repair is a projection: it is verified by simulation
+    like any design."""
     c = verdict.constraints
     if verdict.passed or not all(c[k]["pass"] for k in c if k != "deterrence"):
         return None
@@ -277,21 +282,53 @@ def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice]
 
 def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, margin: float) -> float:
     """The fine f x S at which ``score``'s attack is projected to lose ``margin`` at its one-sided
-    bound (see :func:`repair`); inf when the detection slope does not beat the noise."""
+    bound (see :func:`repair`); inf when the detection slope does not beat the slashes' noise."""
     from gaia_sim import deterrence
 
     if not (math.isfinite(score.mean) and math.isfinite(score.ci_high)) or fine0 <= 0:
         return math.inf
     tpr = guilty_rate(score)
     scenario = design.with_overrides(attacks_mod.combine(score.chosen))
-    slope = math.inf
+    slope, factor = math.inf, 0.0
     for b in attacks_mod.attacker_behaviours(score.chosen):
         d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=tpr, fpr=0.0, verdict_rates=True)
         slope = min(slope, (d.p_detect * d.pass_probability - d.false_positive) * d.rule_factor)
-    noise = (score.ci_high - score.mean) / fine0
-    if not slope > noise:
+        factor = max(factor, d.rule_factor)
+    w0, lump = spread(score, fine0, factor)
+    if not slope > lump:
         return math.inf
-    return (score.mean + slope * fine0 + margin) / (slope - noise)
+    excess = lambda f: score.mean - slope * (f - fine0) + math.hypot(w0, lump * f) + margin  # noqa: E731
+    if excess(fine0) <= 0:
+        return fine0
+    low, high = fine0, 2.0 * fine0
+    while excess(high) > 0:  # decreasing (convex, slope > lump): it crosses zero once
+        low, high = high, 2.0 * high
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        low, high = (low, mid) if excess(mid) <= 0 else (mid, high)
+    return high
+
+
+def spread(score: redteam.AttackScore, fine0: float, factor: float) -> tuple[float, float]:
+    """(w0, L): the one-sided bound's half-width of ``score`` at fine F is taken as hypot(w0, L F).
+    w0 = ci_high - mean, all of today's spread (it already holds the slashes' share at F0: counted
+    twice, pessimistic); L = t(0.95, seeds - 1) x ``factor`` x the standard error of the attacker's
+    guilty verdicts per node-epoch, the larger of the binomial one over every node-epoch and the
+    seeds' own spread (bursts and repeat convictions make verdicts clumpy). Without the counts it
+    needs (an older score): (0, w0 / F0), every token of today's spread growing with the fine."""
+    from scipy import stats
+
+    w0 = score.ci_high - score.mean
+    n = score.counts.get("attacker_node_epochs", 0.0)
+    rates = [r for r in score.verdict_rates if math.isfinite(r)]
+    if n <= 0 or not rates:
+        return 0.0, w0 / fine0
+    r = min(1.0, score.counts.get("attacker_guilty", 0.0) / n)
+    se = math.sqrt(r * (1.0 - r) / n)
+    if len(rates) >= 2:
+        se = max(se, statistics.stdev(rates) / math.sqrt(len(rates)))
+    t = float(stats.t.ppf(1.0 - (1.0 - redteam.LEVEL) / 2.0, max(len(score.gains) - 1, 1)))
+    return w0, t * factor * se
 
 
 # ---- verification by simulation ------------------------------------------------------------------
@@ -617,6 +654,7 @@ def as_json(rec: Recommendation, scenario_path: str) -> dict[str, Any]:
                 "origin": h.origin,
                 "cost": h.cost["total"],
                 "passed": {k: c["pass"] for k, c in h.constraints.items()},
+                "attacks": [a.as_dict() | {"guilty_per_probe": guilty_rate(a)} for a in h.attacks],
             }
             for h in rec.history
         ],

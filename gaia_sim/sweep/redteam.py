@@ -152,6 +152,7 @@ class AttackScore:
     ci_low: float
     ci_high: float
     counts: dict[str, float] = field(default_factory=dict)  # summed over seeds: honest_* and attacker_*
+    verdict_rates: tuple[float, ...] = ()  # per seed: the attacker's guilty verdicts per node-epoch
 
     @property
     def label(self) -> str:
@@ -184,16 +185,26 @@ def score_attacks(design, chosen_list: list, seeds: list[int], runner: Runner, p
     for i, chosen in enumerate(chosen_list):
         who, mine = attacks_mod.attacker_behaviours(chosen), rows[i * len(seeds) : (i + 1) * len(seeds)]
         gains = tuple(attack_gain(r, who) for r in mine)
-        out.append(AttackScore(dict(chosen), gains, *mean_interval(gains, LEVEL), counts=_counts(mine, who)))
+        rates = tuple(_verdict_rate(r, who) for r in mine)
+        score = AttackScore(
+            dict(chosen), gains, *mean_interval(gains, LEVEL), counts=_counts(mine, who), verdict_rates=rates
+        )
+        out.append(score)
     return out
 
 
+def _verdict_rate(row: dict, attacker: list[str]) -> float:
+    """The attacker's guilty verdicts per node-epoch in one run (NaN when it held no node-epoch)."""
+    epochs = sum(row.get(f"node_epochs_{b}", 0.0) for b in attacker)
+    return sum(row.get(f"guilty_{b}", 0.0) for b in attacker) / epochs if epochs > 0 else float("nan")
+
+
 def _counts(rows: list[dict], attacker: list[str]) -> dict[str, float]:
-    """Honest nodes' node-epochs, slashes, probes and guilty verdicts, and the attacker's probes and
-    guilty verdicts, summed over the runs."""
+    """Honest nodes' node-epochs, slashes, probes and guilty verdicts, and the attacker's node-epochs,
+    probes and guilty verdicts, summed over the runs."""
     total = lambda key, bs: float(sum(r.get(f"{key}_{b}", 0.0) for r in rows for b in bs))  # noqa: E731
     out = {f"honest_{k}": total(k, ["honest"]) for k in ("node_epochs", "slashes", "probed", "guilty")}
-    return out | {f"attacker_{k}": total(k, attacker) for k in ("probed", "guilty")}
+    return out | {f"attacker_{k}": total(k, attacker) for k in ("node_epochs", "probed", "guilty")}
 
 
 def suggest_attack(
