@@ -6,6 +6,8 @@ time) and generate only a handful of short answers.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -69,9 +71,38 @@ def test_sampling_is_seeded(hf_model):
     assert (a.tokens >= 1).all() and (a.tokens <= 5).all() and (a.latency_s > 0).all()
 
 
+def _amx_bf16() -> bool:
+    """Whether this CPU multiplies bf16 on AMX tiles (Linux /proc/cpuinfo flag ``amx_bf16``), as the
+    host that built the shipped bank did (an Intel Xeon with AMX, docs/answers.md)."""
+    try:
+        return "amx_bf16" in Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+
+
+def energy_test(a: np.ndarray, b: np.ndarray, permutations: int = 999, seed: int = 0) -> float:
+    """Permutation p-value of the energy distance between two samples of embeddings (Szekely &
+    Rizzo 2004, InterStat; Baringhaus & Franz 2004, J. Multivariate Anal. 88:190): small when they
+    come from different distributions."""
+    z, n = np.vstack([a, b]).astype(np.float64), len(a)
+    d = np.sqrt(np.maximum(((z[:, None] - z[None]) ** 2).sum(-1), 0.0))
+
+    def stat(idx):
+        i, j = idx[:n], idx[n:]
+        return 2 * d[np.ix_(i, j)].mean() - d[np.ix_(i, i)].mean() - d[np.ix_(j, j)].mean()
+
+    rng, observed = np.random.default_rng(seed), stat(np.arange(len(z)))
+    return (1 + sum(stat(rng.permutation(len(z))) >= observed for _ in range(permutations))) / (permutations + 1)
+
+
 def test_regenerated_slice_matches_shipped_bank(tmp_path):
-    """Same seed, same texts: the claimed configuration's 64 answers to one question, regenerated
-    (~25 s), are the shipped bank's answers word for word, and their embeddings the stored ones."""
+    """Same seed, same answers: the claimed configuration's 64 answers to one question, regenerated
+    (~25 s), against the shipped bank's. On a CPU with AMX, as the bank's build host had, they are
+    the same texts word for word with the stored embeddings. Elsewhere bf16 products round
+    differently (measured on an AMD EPYC with AVX512-BF16: 37 of 64 texts identical for this
+    question, 2 of 64 for gen-sky), so sampling diverges: there the regenerated answers must be
+    the same *distribution* as the shipped ones (energy test not rejected at 0.01) and a different
+    one from the no-KB configuration's (rejected at 0.01: the test has power against a wrong KB)."""
     shipped = Bank.load(DEFAULT_BANK_DIR)
     configs, roles = default_zoo()
     claimed = next(c for c in configs if c.id == roles["claimed"])
@@ -87,10 +118,15 @@ def test_regenerated_slice_matches_shipped_bank(tmp_path):
     shipped_ans, shipped_meta = read_answers(DEFAULT_BANK_DIR / "answers" / f"{h}.npz")
     assert set(meta) == set(shipped_meta) and ans.embeddings.shape[1] == shipped_ans.embeddings.shape[1] == 384
     rows = shipped_ans.question == shipped_ans.question_ids.index(question.id)
-    assert ans.texts == [t for t, r in zip(shipped_ans.texts, rows) if r]
-    assert (ans.tokens == shipped_ans.tokens[rows]).all()
-    assert np.abs(ans.embeddings - shipped_ans.embeddings[rows]).max() < 1e-3
+    no_kb = shipped.embeddings[shipped.pool(roles["no_kb"], question.id)]
+    if _amx_bf16():
+        assert ans.texts == [t for t, r in zip(shipped_ans.texts, rows) if r]
+        assert (ans.tokens == shipped_ans.tokens[rows]).all()
+        assert np.abs(ans.embeddings - shipped_ans.embeddings[rows]).max() < 1e-3
+    else:
+        assert len(ans.texts) == rows.sum() == DEFAULT_SAMPLES
+        assert energy_test(ans.embeddings, shipped_ans.embeddings[rows]) > 0.01
+        assert energy_test(ans.embeddings, no_kb) <= 0.01
     mine = ans.embeddings.mean(0)
     same = shipped.embeddings[shipped.pool(claimed.id, question.id)].mean(0)
-    no_kb = shipped.embeddings[shipped.pool(roles["no_kb"], question.id)].mean(0)
-    assert np.linalg.norm(mine - same) < np.linalg.norm(mine - no_kb)
+    assert np.linalg.norm(mine - same) < np.linalg.norm(mine - no_kb.mean(0))
