@@ -185,6 +185,31 @@ def test_repair_spread_grows_with_the_slashes_not_with_all_of_todays_noise(tiny,
     assert rec.repair(clumpy, tiny, answers, rec.LEVERS)[1].staking.node_stake > fixed.staking.node_stake
 
 
+def test_repair_prices_only_the_verdicts_that_slash_under_the_evidence_threshold_rule(tiny, answers):
+    """Measured (large budget, --attacks model_swap): four repairs in a row of an evidence_threshold
+    design raised the stake 27 -> 225 and the attack's profit did not move, its guilty verdicts never
+    reaching the threshold. The repair now takes the measured slashes per guilty verdict: none, no
+    repair; all of them, the same repair as a rule that slashes every verdict."""
+    design = tiny.with_overrides(
+        {"staking.node_stake": 20.0, "slashing.slash_fraction": 0.5, "slashing.rule": "evidence_threshold"}
+    )
+    counts = dict(probed=600.0, guilty=60.0, node_epochs=600.0, rates=(0.1, 0.1, 0.1))
+    never = _lost_to(design, (1.0, 1.6, 0.4), **counts)
+    never.attacks[0].counts["attacker_slashes"] = 0.0
+    assert rec.slash_share(never.attacks[0]) == 0.0 and rec.repair(never, tiny, answers, rec.LEVERS) is None
+    every = _lost_to(design, (1.0, 1.6, 0.4), **counts)
+    every.attacks[0].counts["attacker_slashes"] = 60.0
+    fixed = rec.repair(every, tiny, answers, rec.LEVERS)
+    plain = _lost_to(design.with_overrides({"slashing.rule": "fixed_fraction"}), (1.0, 1.6, 0.4), **counts)
+    assert (
+        fixed is not None
+        and fixed[1].staking.node_stake == rec.repair(plain, tiny, answers, rec.LEVERS)[1].staking.node_stake
+    )
+    half = _lost_to(design, (1.0, 1.6, 0.4), **counts)
+    half.attacks[0].counts["attacker_slashes"] = 30.0
+    assert rec.repair(half, tiny, answers, rec.LEVERS)[1].staking.node_stake > fixed[1].staking.node_stake
+
+
 def test_red_team_is_reproducible_and_finds_a_profitable_attack_on_a_design_without_stake(tiny):
     design = tiny.with_overrides({"staking.node_stake": 0.0, "network.nodes_per_domain": 8, "epochs": 2})
     kw = dict(trials=2, seed=5, seeds=1, confirm=1, confirm_seeds=2, batch=2, deployments=["kb_skip", "cache_replay"])

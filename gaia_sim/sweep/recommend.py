@@ -249,7 +249,9 @@ def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice]
     m(F) = m0 - a (F - F0). The bound's half-width at F, w(F) = hypot(h0 - m0, L F) (:func:`spread`):
     all of today's spread, plus the slashes' own, which grows with the fine (slashes are lumps of
     F): L is the one-sided t quantile times k times the standard error of the attacker's verdict
-    rate per node-epoch (the larger of the binomial one and the seeds' own spread). The smallest F
+    rate per node-epoch (the larger of the binomial one and the seeds' own spread). Under the
+    evidence_threshold rule only the verdicts whose evidence reaches the threshold slash: the slope
+    takes the measured share (:func:`slash_share`). The smallest F
     with m(F) + w(F) <= -margin, times :data:`REPAIR_SAFETY`, is the repair; none when the slope does
     not beat the slashes' noise (a <= L). The repair is a projection: it is verified by simulation
     like any design."""
@@ -289,9 +291,11 @@ def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, ma
         return math.inf
     tpr = guilty_rate(score)
     scenario = design.with_overrides(attacks_mod.combine(score.chosen))
-    slope, factor = math.inf, 0.0
+    slope, factor, share = math.inf, 0.0, slash_share(score)
     for b in attacks_mod.attacker_behaviours(score.chosen):
-        d = deterrence.from_scenario(scenario, answers, behaviour=b, tpr=tpr, fpr=0.0, verdict_rates=True)
+        d = deterrence.from_scenario(
+            scenario, answers, behaviour=b, tpr=tpr, fpr=0.0, verdict_rates=True, slash_share=share
+        )
         slope = min(slope, (d.p_detect * d.pass_probability - d.false_positive) * d.rule_factor)
         factor = max(factor, d.rule_factor)
     w0, lump = spread(score, fine0, factor)
@@ -307,6 +311,16 @@ def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, ma
         mid = 0.5 * (low + high)
         low, high = (low, mid) if excess(mid) <= 0 else (mid, high)
     return high
+
+
+def slash_share(score: redteam.AttackScore) -> float:
+    """The attacker's slashes per guilty verdict as measured (the evidence_threshold rule slashes only
+    the verdicts whose evidence reaches its threshold; the closed form's ``slash_share``); 1 when the
+    score does not count them (an older score: every verdict slashes, the closed form's default)."""
+    guilty = score.counts.get("attacker_guilty", 0.0)
+    if "attacker_slashes" not in score.counts or guilty <= 0:
+        return 1.0
+    return min(1.0, score.counts["attacker_slashes"] / guilty)
 
 
 def spread(score: redteam.AttackScore, fine0: float, factor: float) -> tuple[float, float]:

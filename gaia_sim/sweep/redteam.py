@@ -201,10 +201,10 @@ def _verdict_rate(row: dict, attacker: list[str]) -> float:
 
 def _counts(rows: list[dict], attacker: list[str]) -> dict[str, float]:
     """Honest nodes' node-epochs, slashes, probes and guilty verdicts, and the attacker's node-epochs,
-    probes and guilty verdicts, summed over the runs."""
+    slashes, probes and guilty verdicts, summed over the runs."""
     total = lambda key, bs: float(sum(r.get(f"{key}_{b}", 0.0) for r in rows for b in bs))  # noqa: E731
     out = {f"honest_{k}": total(k, ["honest"]) for k in ("node_epochs", "slashes", "probed", "guilty")}
-    return out | {f"attacker_{k}": total(k, attacker) for k in ("node_epochs", "probed", "guilty")}
+    return out | {f"attacker_{k}": total(k, attacker) for k in ("node_epochs", "slashes", "probed", "guilty")}
 
 
 def suggest_attack(
