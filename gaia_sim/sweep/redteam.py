@@ -195,8 +195,8 @@ def score_attacks(design, chosen_list: list, seeds: list[int], runner: Runner, p
 
 def _verdict_rate(row: dict, attacker: list[str]) -> float:
     """The attacker's guilty verdicts per node-epoch in one run (NaN when it held no node-epoch)."""
-    epochs = sum(row.get(f"node_epochs_{b}", 0.0) for b in attacker)
-    return sum(row.get(f"guilty_{b}", 0.0) for b in attacker) / epochs if epochs > 0 else float("nan")
+    c = _counts([row], attacker)
+    return c["attacker_guilty"] / c["attacker_node_epochs"] if c["attacker_node_epochs"] > 0 else float("nan")
 
 
 def _counts(rows: list[dict], attacker: list[str]) -> dict[str, float]:
