@@ -302,3 +302,80 @@ def test_a_design_honest_validators_lose_money_on_fails_validator_participation(
     assert kept["pass"] and kept["simulated_validator_profit"] > 0, kept
     assert not lost["pass"] and lost["simulated_validator_profit"] < kept["simulated_validator_profit"], lost
     assert not rec.validator_participation(tiny, [{}])["pass"]
+
+
+class _GainBySeed(redteam.Runner):
+    """A stand-in for the simulations (named as one): each run's row gives the attacker (lazy nodes)
+    the profit over honest ``gains[seed]``; the second look's wiring is what is tested."""
+
+    gains: dict = {}
+
+    def rows(self, scenarios, progress=None):
+        rows = []
+        for s in scenarios:
+            g = self.gains[s.seed]
+            rows.append({"node_epochs_lazy": 10.0, "node_epochs_honest": 20.0, "profit_per_node_lazy": g,
+                         "profit_per_node_honest": 0.0, "guilty_lazy": 1.0, "probed_lazy": 10.0})  # fmt: skip
+            if progress is not None:
+                progress.update(1)
+        return rows
+
+
+def _second_look_runner(first: list[float], more: list[float]) -> _GainBySeed:
+    from gaia_sim.rng import spawn_seeds
+
+    seeds = spawn_seeds(7, 1 + len(first) + len(more))[1:]  # after the search's seed (no trial runs on it)
+    runner = _GainBySeed()
+    runner.gains = dict(zip(seeds, first + more))
+    return runner
+
+
+@pytest.mark.parametrize(
+    "first, rescored",
+    [
+        ([-6.0, 4.0, -3.0, 2.0, -7.0], True),  # mean -2, bound > 0: undecided, rescored on 15 more seeds
+        ([-2.1, -1.9, -2.0, -2.2, -1.8], False),  # deterred at the first look (97.5% bound < 0)
+        ([3.0, 1.0, -1.0, 2.0, 0.0], False),  # profitable in the mean: no second look can help
+    ],
+)
+def test_only_an_undecided_attack_gets_a_second_look_judged_on_all_seeds(tiny, first, rescored):
+    from gaia_sim.outcomes import mean_interval
+
+    more = [-2.0 + 0.5 * ((-1) ** i) for i in range(15)]
+    runner = _second_look_runner(first, more)
+    chosen = {"cache_replay": {"share": 0.2, "skip_rate": 0.5}}
+    kw = dict(seed=7, seeds=1, confirm=0, confirm_seeds=5, runner=runner, required=[chosen], trials=0)
+    out = redteam.search_attacks(tiny, more_seeds=15, **kw).confirmed[0]
+    assert out.level == redteam.TWO_LOOK_LEVEL
+    assert out.gains == tuple(first + more if rescored else first)
+    assert (out.mean, out.ci_low, out.ci_high) == mean_interval(out.gains, redteam.TWO_LOOK_LEVEL)
+    assert out.counts["attacker_node_epochs"] == 10.0 * len(out.gains)
+    once = redteam.search_attacks(tiny, **kw).confirmed[0]  # no second look: one look at 90%
+    assert once.level == redteam.LEVEL and once.gains == tuple(first)
+    if rescored:
+        assert out.ci_high < 0 < once.ci_high  # the second look decided what one look could not
+
+
+def test_two_looks_keep_the_chance_of_calling_a_break_even_attack_deterred_within_5_percent():
+    """An attack that breaks even (true mean 0, normal seeds): called deterred (bound < 0) at either
+    look in <= 5% of searches (Bonferroni, TWO_LOOK_LEVEL); at one look's 90% level twice it would be
+    more (measured here as well: the test fails if the correction is dropped)."""
+    import numpy as np
+
+    from gaia_sim.outcomes import mean_interval
+
+    rng = np.random.default_rng(3)
+
+    def deterred(level: float) -> float:
+        calls = 0
+        for _ in range(4000):
+            g = list(rng.normal(0.0, 1.0, 20))
+            first = redteam.AttackScore({}, tuple(g[:5]), *mean_interval(g[:5], level), level=level)
+            if redteam.undecided(first, 0.0):
+                more = redteam.AttackScore({}, tuple(g[5:]), *mean_interval(g[5:], level), level=level)
+                first = first.extended(more)
+            calls += first.ci_high <= 0
+        return calls / 4000
+
+    corrected, naive = deterred(redteam.TWO_LOOK_LEVEL), deterred(redteam.LEVEL)
+    assert corrected <= 0.05 < naive

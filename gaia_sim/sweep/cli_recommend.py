@@ -146,10 +146,11 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     if not rec.found:
         lines += ["No design met every constraint within this budget; the closest one verified:", ""]
     lines += ["design"] + [f"  {k:<32} {_fmt(v)}" for k, v in record["design"].items()]
-    lines += ["", "attacks the red team found: profit over honest (tokens per node-epoch), 90% interval across seeds"]
+    lines += ["", "attacks the red team found: profit over honest (tokens per node-epoch), t interval across seeds"]
     for a in record["attacks"]:
         desc = " + ".join(f"{n}({', '.join(f'{k}={_fmt(v)}' for k, v in p.items())})" for n, p in a["params"].items())
-        lines.append(f"  {a['profit_over_honest']:>9.3f}  [{a['ci_low']:.3f}, {a['ci_high']:.3f}]  {desc}")
+        ci = f"[{_end(a['ci_low'])}, {_end(a['ci_high'])}] {a.get('level', 0.9):.0%} x {a['seeds']} seeds"
+        lines.append(f"  {_end(a['profit_over_honest']):>9}  {ci}  {desc}")
     c = record["cost"]
     if c:
         lines += [
@@ -165,6 +166,11 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     written = [f"{out}/recommendation.json"] + ([f"{out}/{name}.toml"] if rec.found else [])
     lines += ["", "written: " + ", ".join(written)]
     return "\n".join(lines)
+
+
+def _end(v) -> str:
+    """A profit or an interval's end as printed (None: the JSON's infinite or missing value)."""
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def _fmt(v) -> str:

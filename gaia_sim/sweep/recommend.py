@@ -80,7 +80,9 @@ class Budget:
     """How much searching: ``candidates`` designs sampled and pruned in closed form, at most
     ``designs`` of them simulated; per design the red team's ``trials`` (``seeds`` each, asked
     ``batch`` at a time), its ``confirm`` best attacks rescored over ``confirm_seeds`` seeds, attack
-    runs of ``epochs`` epochs, and at least ``null_node_epochs`` honest node-epochs in all-honest runs."""
+    runs of ``epochs`` epochs, and at least ``null_node_epochs`` honest node-epochs in all-honest runs;
+    ``more_seeds`` > 0: an attack deterred in the mean but not at its bound is rescored over that
+    many further seeds (a second look, :func:`gaia_sim.sweep.redteam.search_attacks`)."""
 
     candidates: int
     designs: int
@@ -91,17 +93,18 @@ class Budget:
     epochs: int
     null_node_epochs: int
     batch: int = 4
+    more_seeds: int = 0
 
 
 BUDGETS: dict[str, Budget] = {
     "tiny": Budget(candidates=40, designs=1, trials=2, seeds=1, confirm=1, confirm_seeds=2, epochs=4,
                    null_node_epochs=200, batch=2),
     "small": Budget(candidates=200, designs=3, trials=8, seeds=1, confirm=2, confirm_seeds=3, epochs=15,
-                    null_node_epochs=3000),
+                    null_node_epochs=3000, more_seeds=6),
     "medium": Budget(candidates=500, designs=6, trials=24, seeds=2, confirm=3, confirm_seeds=4, epochs=30,
-                     null_node_epochs=6000),
+                     null_node_epochs=6000, more_seeds=8),
     "large": Budget(candidates=2000, designs=12, trials=64, seeds=2, confirm=5, confirm_seeds=5, epochs=60,
-                    null_node_epochs=30000, batch=8),
+                    null_node_epochs=30000, batch=8, more_seeds=15),
 }  # fmt: skip
 
 
@@ -326,7 +329,7 @@ def slash_share(score: redteam.AttackScore) -> float:
 def spread(score: redteam.AttackScore, fine0: float, factor: float) -> tuple[float, float]:
     """(w0, L): the one-sided bound's half-width of ``score`` at fine F is taken as hypot(w0, L F).
     w0 = ci_high - mean, all of today's spread (it already holds the slashes' share at F0: counted
-    twice, pessimistic); L = t(0.95, seeds - 1) x ``factor`` x the standard error of the attacker's
+    twice, pessimistic); L = t(the score's one-sided level, seeds - 1) x ``factor`` x the standard error of the attacker's
     guilty verdicts per node-epoch, the larger of the binomial one over every node-epoch and the
     seeds' own spread (bursts and repeat convictions make verdicts clumpy). Without the counts it
     needs (an older score): (0, w0 / F0), every token of today's spread growing with the fine."""
@@ -341,7 +344,7 @@ def spread(score: redteam.AttackScore, fine0: float, factor: float) -> tuple[flo
     se = math.sqrt(r * (1.0 - r) / n)
     if len(rates) >= 2:
         se = max(se, statistics.stdev(rates) / math.sqrt(len(rates)))
-    t = float(stats.t.ppf(1.0 - (1.0 - redteam.LEVEL) / 2.0, max(len(score.gains) - 1, 1)))
+    t = float(stats.t.ppf(1.0 - (1.0 - score.level) / 2.0, max(len(score.gains) - 1, 1)))
     return w0, t * factor * se
 
 
@@ -574,6 +577,8 @@ def verify(
         bar,
         [own] if own else None,
         max_share,
+        plan.more_seeds,
+        margin,
     )
     honest = _sum(null_rows, "honest")
     for a in search.confirmed:

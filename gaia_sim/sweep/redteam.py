@@ -111,6 +111,9 @@ def search(
 FROZEN = {"strategy.dynamics": "none"}
 #: Two-sided level of an attack's interval across seeds: 90%, so each end is a one-sided 95% bound.
 LEVEL = 0.90
+#: The level of both looks when an undecided attack may be rescored on more seeds (two looks,
+#: :func:`search_attacks`): Bonferroni's split of the 5% error, each upper bound one-sided 97.5%.
+TWO_LOOK_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class AttackScore:
     ci_high: float
     counts: dict[str, float] = field(default_factory=dict)  # summed over seeds: honest_* and attacker_*
     verdict_rates: tuple[float, ...] = ()  # per seed: the attacker's guilty verdicts per node-epoch
+    level: float = LEVEL  # two-sided level of (ci_low, ci_high)
 
     @property
     def label(self) -> str:
@@ -165,8 +169,21 @@ class AttackScore:
             "profit_over_honest": self.mean,
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
+            "level": self.level,
             "seeds": len(self.gains),
         }
+
+    def extended(self, more: "AttackScore") -> "AttackScore":
+        """This attack's score over its seeds and ``more``'s (the same attack on other seeds), with
+        the interval of all the gains at this score's level."""
+        from gaia_sim.outcomes import mean_interval
+
+        gains = self.gains + more.gains
+        counts = {k: self.counts.get(k, 0.0) + more.counts.get(k, 0.0) for k in self.counts | more.counts}
+        rates = self.verdict_rates + more.verdict_rates
+        return AttackScore(
+            self.chosen, gains, *mean_interval(gains, self.level), counts=counts, verdict_rates=rates, level=self.level
+        )
 
 
 def attack_scenarios(design, chosen: Mapping[str, Mapping[str, Any]], seeds: list[int]) -> list:
@@ -176,8 +193,11 @@ def attack_scenarios(design, chosen: Mapping[str, Mapping[str, Any]], seeds: lis
     return [design.with_overrides({**over, "seed": int(s)}) for s in seeds]
 
 
-def score_attacks(design, chosen_list: list, seeds: list[int], runner: Runner, progress=None) -> list[AttackScore]:
-    """Every attack of ``chosen_list`` against ``design`` over ``seeds`` (one batch of runs)."""
+def score_attacks(
+    design, chosen_list: list, seeds: list[int], runner: Runner, progress=None, level: float = LEVEL
+) -> list[AttackScore]:
+    """Every attack of ``chosen_list`` against ``design`` over ``seeds`` (one batch of runs), with
+    intervals at the two-sided ``level``."""
     from gaia_sim.outcomes import attack_gain, mean_interval
 
     scenarios = [s for chosen in chosen_list for s in attack_scenarios(design, chosen, seeds)]
@@ -187,7 +207,12 @@ def score_attacks(design, chosen_list: list, seeds: list[int], runner: Runner, p
         gains = tuple(attack_gain(r, who) for r in mine)
         rates = tuple(_verdict_rate(r, who) for r in mine)
         score = AttackScore(
-            dict(chosen), gains, *mean_interval(gains, LEVEL), counts=_counts(mine, who), verdict_rates=rates
+            dict(chosen),
+            gains,
+            *mean_interval(gains, level),
+            counts=_counts(mine, who),
+            verdict_rates=rates,
+            level=level,
         )
         out.append(score)
     return out
@@ -282,6 +307,8 @@ def search_attacks(
     progress=None,
     required: list | None = None,
     max_share: float | None = None,
+    more_seeds: int = 0,
+    margin: float = 0.0,
 ) -> AttackSearch:
     """Search the registered attacker space (:mod:`gaia_sim.attacks`) for the attack with the
     largest profit over honest against ``design`` (a Scenario: the protocol's parameters).
@@ -292,6 +319,12 @@ def search_attacks(
     best distinct attacks, and every ``required`` one, are then rescored over ``confirm_seeds``
     other seeds for their interval. ``max_share`` (the threat model) caps every deployment's share,
     the ``known`` attacks' included (lowered to it).
+
+    ``more_seeds`` > 0 allows a second look: a confirmed attack that loses ``margin`` in the mean
+    but not at its bound (undecided: the fine's lumps spread the seeds) is rescored over
+    ``more_seeds`` further seeds and judged on all of them. Both looks then use
+    :data:`TWO_LOOK_LEVEL` (Bonferroni: the chance of calling a profitable attack deterred stays
+    <= 5% over the two looks), so a second look can only be asked for, not bought with a laxer bound.
     The batch size, not the executor, fixes the order of asks and tells, so serial, pool and Dask
     runs give the same study, the same best attack and the same numbers."""
     import optuna
@@ -299,8 +332,8 @@ def search_attacks(
     from gaia_sim.rng import spawn_seeds
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    all_seeds = spawn_seeds(int(seed), seeds + confirm_seeds)
-    search_seeds, confirm_seeds_ = all_seeds[:seeds], all_seeds[seeds:]
+    all_seeds = spawn_seeds(int(seed), seeds + confirm_seeds + more_seeds)
+    search_seeds, confirm_seeds_ = all_seeds[:seeds], all_seeds[seeds : seeds + confirm_seeds]
     sampler = optuna.samplers.TPESampler(seed=int(seed), n_startup_trials=min(8, trials))
     study = optuna.create_study(direction="maximize", sampler=sampler)
     for chosen in known or []:
@@ -314,9 +347,31 @@ def search_attacks(
             scored.append(score)
     top = [s.chosen for s in _distinct_best(scored, confirm)]
     top += [c for c in required or [] if c not in top]
-    confirmed = score_attacks(design, top, confirm_seeds_, runner, progress) if top else []
+    level = TWO_LOOK_LEVEL if more_seeds > 0 else LEVEL
+    confirmed = score_attacks(design, top, confirm_seeds_, runner, progress, level) if top else []
+    if more_seeds > 0:
+        confirmed = second_look(design, confirmed, all_seeds[seeds + confirm_seeds :], runner, margin, progress)
     confirmed.sort(key=lambda s: -_finite(s.ci_high))
     return AttackSearch(scored, confirmed)
+
+
+def undecided(score: AttackScore, margin: float) -> bool:
+    """The attack loses ``margin`` in the mean but not at its one-sided bound."""
+    return score.mean <= -margin < score.ci_high
+
+
+def second_look(design, confirmed: list, seeds: list[int], runner: Runner, margin: float, progress=None) -> list:
+    """``confirmed`` with every :func:`undecided` attack rescored over ``seeds`` as well."""
+    todo = [i for i, s in enumerate(confirmed) if undecided(s, margin)]
+    if not todo:
+        return confirmed
+    if progress is not None and getattr(progress, "total", None) is not None:
+        progress.total += len(todo) * len(seeds)
+    more = score_attacks(design, [confirmed[i].chosen for i in todo], seeds, runner, progress, confirmed[0].level)
+    out = list(confirmed)
+    for i, m in zip(todo, more):
+        out[i] = confirmed[i].extended(m)
+    return out
 
 
 def _distinct_best(scored: list[AttackScore], k: int) -> list[AttackScore]:
