@@ -1,0 +1,65 @@
+"""e033: a fresh red team (another seed) against the design `gaia-sim recommend` returned.
+
+Run: PYTHONPATH=. .venv/bin/python experiments/e033_recommended_design_holdout/holdout.py [--seed 2] [--workers 2] [--out FILE]
+The search's settings (recommend.BUDGETS["large"], deployments model_swap, max share 0.1, the
+scenario's own attack required); see hypothesis.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from gaia_sim import attacks
+from gaia_sim.scenario import load_scenario
+from gaia_sim.sweep import recommend as rec
+from gaia_sim.sweep import redteam
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    plan = rec.BUDGETS["large"]
+    design = load_scenario(str(HERE / "recommended.toml"))
+    own = attacks.of_scenario(design)
+    runner = redteam.Runner("pool", args.workers)
+    t0 = time.perf_counter()
+    search = redteam.search_attacks(
+        design.with_overrides({"epochs": plan.epochs}),
+        plan.trials,
+        args.seed,
+        plan.seeds,
+        plan.confirm,
+        plan.confirm_seeds,
+        plan.batch,
+        runner,
+        None,
+        ["model_swap"],
+        None,
+        [own] if own else None,
+        0.1,
+        plan.more_seeds,
+        0.0,
+    )
+    honest = {k: sum(a.counts.get(f"honest_{k}", 0.0) for a in search.confirmed) for k in ("node_epochs", "slashes")}
+    rows = [a.as_dict() | {"guilty_per_probe": rec.guilty_rate(a)} for a in search.confirmed]
+    for r in rows:
+        print(f"{r['profit_over_honest']:8.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] x {r['seeds']}  {r['params']}")
+    best_trial = max(t.mean for t in search.trials)
+    print(f"best trial mean over the search seeds {best_trial:.3f}; honest {honest}; {time.perf_counter() - t0:.0f} s")
+    print("H1 (every mean < 0):", all(r["profit_over_honest"] < 0 for r in rows))
+    print("H2 (every bound <= 0):", all(r["ci_high"] <= 0 for r in rows))
+    if args.out:
+        doc = {"seed": args.seed, "confirmed": rows, "honest": honest, "best_trial_mean": best_trial}
+        Path(args.out).write_text(json.dumps(doc, indent=1))
+
+
+if __name__ == "__main__":
+    main()
