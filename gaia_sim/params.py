@@ -225,6 +225,11 @@ class ProbeParams(Group):
         "choice",
         "questions validators ask: all of the answer source's questions, or only the validators' secret pool (never published, so nodes cannot learn them)",
     )
+    question_kind: Literal["all", "kb", "general"] = F(
+        "all",
+        "choice",
+        "which of the pool's questions validators ask: all, only those answerable from the claimed knowledge base (kb: a node serving without it or with another one answers them differently), or only general ones",
+    )
     question_selection: Literal["random", "learned"] = F(
         "random",
         "choice",

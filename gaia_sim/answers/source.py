@@ -88,3 +88,15 @@ def question_pools(source: AnswerSource) -> dict[str, str]:
 
     labelled = {q.id: q.pool for q in load_questions()}
     return {q: stored.get(q) or labelled.get(q, "public") for q in source.question_ids}
+
+
+def question_kinds(source: AnswerSource) -> dict[str, str]:
+    """Kind ("kb" or "general") of each of ``source``'s questions: "kb" when only a knowledge base
+    answers it (the bank manifest's ``kb`` label, else the question file's,
+    :func:`gaia_sim.answers.knowledge.load_questions`). Questions neither knows (the real Gaia
+    runs, the stand-in) count as general: their nodes ran without a knowledge base."""
+    from gaia_sim.answers.knowledge import load_questions
+
+    stored = {q["id"]: q["kb"] for q in getattr(source, "meta", {}).get("questions", []) if "kb" in q}
+    labelled = {q.id: q.kb for q in load_questions()}
+    return {q: "kb" if stored.get(q, labelled.get(q, "")) else "general" for q in source.question_ids}

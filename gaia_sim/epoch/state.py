@@ -305,17 +305,23 @@ def build_state(scenario, answers) -> NetworkState:
 
 
 def question_plan(scenario, answers) -> dict:
-    """Which questions validators ask (all, or the secret pool) and which ones nodes recognise as
-    probes (none, or the public pool they learned): the "nodes learn the probe questions" attack and
-    its defence, a secret pool (Gaia's validators keep their questions private; paper, section 4)."""
-    from gaia_sim.answers.source import question_pools
+    """Which questions validators ask (all, or the secret pool; of those, all, the knowledge-base
+    questions or the general ones) and which ones nodes recognise as probes (none, or the public
+    pool they learned): the "nodes learn the probe questions" attack and its defence, a secret pool
+    (Gaia's validators keep their questions private; paper, section 4)."""
+    from gaia_sim.answers.source import question_kinds, question_pools
 
-    pools = question_pools(answers)
-    ask = tuple(q for q in answers.question_ids if scenario.probes.question_pool == "all" or pools[q] == "secret")
+    pools, kinds, pr = question_pools(answers), question_kinds(answers), scenario.probes
+    ask = tuple(
+        q
+        for q in answers.question_ids
+        if (pr.question_pool == "all" or pools[q] == "secret") and pr.question_kind in ("all", kinds[q])
+    )
     if not ask:
         raise UserError(
-            "probes.question_pool = 'secret': the answer source has no question in the secret pool; "
-            "allowed with this source: 'all' (or a bank built with the labelled question set)"
+            f"probes.question_pool = {pr.question_pool!r}, probes.question_kind = {pr.question_kind!r}: the answer "
+            "source has no such question; allowed with this source: question_pool 'all' and question_kind 'all' "
+            "(or a bank built with the labelled question set)"
         )
     learned = scenario.traffic.learned_questions == "public"
     return {"probe_questions": ask, "recognised": frozenset(q for q, p in pools.items() if learned and p == "public")}

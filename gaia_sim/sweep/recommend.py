@@ -68,6 +68,7 @@ LEVERS: dict[str, Range | Choice] = {
     "probes.questions_per_epoch": Choice((2, 3, 5, 8)),
     "probes.samples_per_question": Choice((2, 3, 5)),
     "probes.question_pool": Choice(("all", "secret")),
+    "probes.question_kind": Choice(("all", "kb")),
     "validation.canaries_per_epoch": Choice((0, 1, 2)),
     "validation.canary_scoring": Choice(("every_miss", "detectable_miss")),
     "network.validators": Choice((3, 5, 7)),
@@ -173,7 +174,13 @@ def design_cost(s) -> dict[str, float]:
 #: Levers that set how often a cheater is found guilty: the detector's power (what it is asked and
 #: how evidence turns into a slash) and, for attacks with validators of their own, the committee.
 #: Designs that share them share the guilty-verdict rates a simulation measures.
-POWER = ("slashing.rule", "probes.questions_per_epoch", "probes.samples_per_question", "probes.question_pool")
+POWER = (
+    "slashing.rule",
+    "probes.questions_per_epoch",
+    "probes.samples_per_question",
+    "probes.question_pool",
+    "probes.question_kind",
+)
 COMMITTEE = ("validation.canaries_per_epoch", "network.validators", "validation.quorum")
 DETECTION = POWER + COMMITTEE
 
