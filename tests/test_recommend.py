@@ -379,3 +379,36 @@ def test_two_looks_keep_the_chance_of_calling_a_break_even_attack_deterred_withi
 
     corrected, naive = deterred(redteam.TWO_LOOK_LEVEL), deterred(redteam.LEVEL)
     assert corrected <= 0.05 < naive
+
+
+def test_repair_raises_the_validators_reward_by_what_they_lost(tiny, answers):
+    """A design honest validators lose money on is repaired by paying them the loss (x 1.1, rounded
+    up), keeping every other lever; with deterrence failed too, the fine is raised as well; without a
+    measurement there is no repair."""
+    design = tiny.with_overrides({"staking.node_stake": 20.0, "slashing.slash_fraction": 0.5})
+    lost = _lost_to(design, (-1.0, -1.3, -0.7))
+    lost.constraints["deterrence"] = {"pass": True, "value": -0.1}
+    lost.constraints["validator_participation"] = {"pass": False, "value": -2.0}
+    lv, fixed = rec.repair(lost, tiny, answers, rec.LEVERS)
+    assert lv == lost.levers | {"rewards.validator_reward": 7.2}  # 5 + 1.1 x 2.0
+    assert fixed.rewards.validator_reward == 7.2 and fixed.staking.node_stake == 20.0
+    assert rec.design_cost(fixed)["validator_per_epoch"] > rec.design_cost(design)["validator_per_epoch"]
+    both = _lost_to(design, (1.0, 1.3, 0.7))
+    both.constraints["validator_participation"] = {"pass": False, "value": -0.004}
+    lv, fixed = rec.repair(both, tiny, answers, rec.LEVERS)
+    assert lv["rewards.validator_reward"] == 5.01  # 5.0044 rounded up
+    assert lv["staking.node_stake"] * lv["slashing.slash_fraction"] > 20.0 * 0.5  # and a larger fine
+    both.constraints["validator_participation"]["value"] = math.nan
+    assert rec.repair(both, tiny, answers, rec.LEVERS) is None
+    both.constraints["validator_participation"] = {"pass": True, "value": 1.0}
+    both.constraints["participation"] = {"pass": False}  # node participation is not for sale
+    assert rec.repair(both, tiny, answers, rec.LEVERS) is None
+
+
+def test_validators_profit_moves_token_for_token_with_their_reward(tiny):
+    """What the reward repair rests on: each honest validator-epoch gains exactly the added reward."""
+    from gaia_sim.runner import simulate
+
+    null = tiny.with_overrides({"population.model_swapping": 0.0, "population.honest": 1.0, "epochs": 3})
+    profit = lambda s: rec.validator_participation(s, [simulate(s).summary])["simulated_validator_profit"]  # noqa: E731
+    assert profit(null.with_overrides({"rewards.validator_reward": 7.2})) - profit(null) == pytest.approx(2.2)

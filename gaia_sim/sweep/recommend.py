@@ -248,10 +248,34 @@ REPAIR_SAFETY = 1.1  # the repaired fine is this much above the estimate (it res
 
 
 def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice], margin: float = 0.0):
-    """(levers, design) that keep a failed design's detection levers and raise the fine (the stake,
-    with the slash fraction at its largest option) to the smallest that the measurements say deters
-    every attack it lost to; None when no fine within the stake's range does, or when the failure was
-    not (only) deterrence.
+    """(levers, design) that keep a failed design's detection levers and mend what can be bought:
+    the fine (:func:`_fine_repair`) when it lost to attacks, the validators' reward
+    (:func:`_reward_repair`) when honest validators lost money on its probes; None when either
+    cannot be mended, or when the design also failed on false slashing or node participation."""
+    c, ok = verdict.constraints, {"pass": True}
+    if verdict.passed or not all(c[k]["pass"] for k in c if k not in REPAIRABLE):
+        return None
+    lv = dict(verdict.levers)
+    for name, mend in (("deterrence", _fine_repair), ("validator_participation", _reward_repair)):
+        if not c.get(name, ok)["pass"]:
+            fix = mend(verdict, answers, levers, margin)
+            if fix is None:
+                return None
+            lv |= fix
+    try:
+        return lv, base.with_overrides(lv, "recommend")
+    except UserError:
+        return None
+
+
+#: The constraints a repair may mend (the others fail a design for good).
+REPAIRABLE = ("deterrence", "validator_participation")
+
+
+def _fine_repair(verdict: Verdict, answers, levers, margin: float) -> dict[str, float] | None:
+    """The stake (with the slash fraction at its largest option) whose fine is the smallest that the
+    measurements say deters every attack the design lost to; None when no fine within the stake's
+    range does.
 
     Per attack: its measured profit over honest at fine F0 = f x S (mean m0, one-sided bound h0 over
     seeds) and the closed form's slope a = eff x k (tokens per epoch per token of fine: the measured
@@ -265,9 +289,6 @@ def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice]
     with m(F) + w(F) <= -margin, times :data:`REPAIR_SAFETY`, is the repair; none when the slope does
     not beat the slashes' noise (a <= L). The repair is a projection: it is verified by simulation
     like any design."""
-    c = verdict.constraints
-    if verdict.passed or not all(c[k]["pass"] for k in c if k != "deterrence"):
-        return None
     stake_spec, frac_spec = levers.get("staking.node_stake"), levers.get("slashing.slash_fraction")
     if not isinstance(stake_spec, Range):
         return None
@@ -285,11 +306,27 @@ def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice]
     stake = float(f"{REPAIR_SAFETY * need / f1:.3g}")
     if not (f0 * s0 < f1 * stake and stake_spec.low <= stake <= stake_spec.high):
         return None
-    lv = dict(verdict.levers) | {"staking.node_stake": stake, "slashing.slash_fraction": f1}
-    try:
-        return lv, base.with_overrides(lv, "recommend")
-    except UserError:
+    return {"staking.node_stake": stake, "slashing.slash_fraction": f1}
+
+
+def _reward_repair(verdict: Verdict, answers=None, levers=None, margin: float = 0.0) -> dict[str, float] | None:
+    """The validators' reward per epoch raised by :data:`REPAIR_SAFETY` times what honest validators
+    lost per validator-epoch on the design (their simulated profit less the capital cost of their
+    stake, :func:`validator_participation`; a validator is paid its reward each epoch it votes, so
+    the loss is made good token for token), rounded up to 3 significant digits; None without a
+    measurement. Larger probes cost validators more answers (``costs.probe_cost`` each): without
+    this repair every design that asks enough to convict was refused for its validators' sake."""
+    value = verdict.constraints.get("validator_participation", {}).get("value", math.nan)
+    if not (isinstance(value, (int, float)) and math.isfinite(value)) or value >= 0:
         return None
+    reward = verdict.scenario.rewards.validator_reward + REPAIR_SAFETY * -value
+    return {"rewards.validator_reward": _ceil_3g(reward)}
+
+
+def _ceil_3g(x: float) -> float:
+    """``x`` rounded up to 3 significant digits (never below ``x``)."""
+    step = 10.0 ** (math.floor(math.log10(x)) - 2)
+    return float(f"{math.ceil(x / step - 1e-9) * step:.3g}")
 
 
 def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, margin: float) -> float:
