@@ -412,3 +412,22 @@ def test_validators_profit_moves_token_for_token_with_their_reward(tiny):
     null = tiny.with_overrides({"population.model_swapping": 0.0, "population.honest": 1.0, "epochs": 3})
     profit = lambda s: rec.validator_participation(s, [simulate(s).summary])["simulated_validator_profit"]  # noqa: E731
     assert profit(null.with_overrides({"rewards.validator_reward": 7.2})) - profit(null) == pytest.approx(2.2)
+
+
+def test_repair_projects_the_spread_for_the_seeds_it_will_be_judged_on(tiny, answers):
+    """A repair is verified over both looks' seeds, so its projected half-widths shrink from today's
+    seeds (n = 3) to those (N): by t(N - 1) sqrt(n) / (t(n - 1) sqrt(N)); a smaller fine then
+    suffices, and a detection too noisy to project over 3 seeds can be projected over 20."""
+    from scipy import stats
+
+    design = tiny.with_overrides({"staking.node_stake": 20.0, "slashing.slash_fraction": 0.5})
+    steady = _lost_to(design, (1.0, 1.6, 0.4), probed=600.0, guilty=60.0, node_epochs=600.0, rates=(0.1,) * 3)
+    score = steady.attacks[0]
+    assert rec.shrink(score, 20) == pytest.approx(stats.t.ppf(0.95, 19) / stats.t.ppf(0.95, 2) * (3 / 20) ** 0.5)
+    assert rec.shrink(score, 3) == rec.shrink(score, 0) == 1.0
+    today = rec.repair(steady, tiny, answers, rec.LEVERS)[1].staking.node_stake
+    later = rec.repair(steady, tiny, answers, rec.LEVERS, seeds=20)[1].staking.node_stake
+    assert later < today
+    noisy = _lost_to(design, (1.0, 1.6, 0.4), probed=600.0, guilty=60.0)  # no counts: all spread grows with F
+    assert rec.repair(noisy, tiny, answers, rec.LEVERS) is None
+    assert rec.repair(noisy, tiny, answers, rec.LEVERS, seeds=20) is not None

@@ -247,18 +247,20 @@ def bribe_per_node(s, behaviour: str) -> float:
 REPAIR_SAFETY = 1.1  # the repaired fine is this much above the estimate (it rests on a few seeds)
 
 
-def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice], margin: float = 0.0):
+def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice], margin: float = 0.0, seeds: int = 0):
     """(levers, design) that keep a failed design's detection levers and mend what can be bought:
     the fine (:func:`_fine_repair`) when it lost to attacks, the validators' reward
     (:func:`_reward_repair`) when honest validators lost money on its probes; None when either
-    cannot be mended, or when the design also failed on false slashing or node participation."""
+    cannot be mended, or when the design also failed on false slashing or node participation.
+    ``seeds``: the most seeds the repaired design's attacks will be judged on (both looks; 0: as
+    many as today's)."""
     c, ok = verdict.constraints, {"pass": True}
     if verdict.passed or not all(c[k]["pass"] for k in c if k not in REPAIRABLE):
         return None
     lv = dict(verdict.levers)
     for name, mend in (("deterrence", _fine_repair), ("validator_participation", _reward_repair)):
         if not c.get(name, ok)["pass"]:
-            fix = mend(verdict, answers, levers, margin)
+            fix = mend(verdict, answers, levers, margin, seeds)
             if fix is None:
                 return None
             lv |= fix
@@ -272,7 +274,7 @@ def repair(verdict: Verdict, base, answers, levers: Mapping[str, Range | Choice]
 REPAIRABLE = ("deterrence", "validator_participation")
 
 
-def _fine_repair(verdict: Verdict, answers, levers, margin: float) -> dict[str, float] | None:
+def _fine_repair(verdict: Verdict, answers, levers, margin: float, seeds: int = 0) -> dict[str, float] | None:
     """The stake (with the slash fraction at its largest option) whose fine is the smallest that the
     measurements say deters every attack the design lost to; None when no fine within the stake's
     range does.
@@ -287,8 +289,10 @@ def _fine_repair(verdict: Verdict, answers, levers, margin: float) -> dict[str, 
     evidence_threshold rule only the verdicts whose evidence reaches the threshold slash: the slope
     takes the measured share (:func:`slash_share`). The smallest F
     with m(F) + w(F) <= -margin, times :data:`REPAIR_SAFETY`, is the repair; none when the slope does
-    not beat the slashes' noise (a <= L). The repair is a projection: it is verified by simulation
-    like any design."""
+    not beat the slashes' noise (a <= L). The half-widths are projected for the seeds the repair will
+    be judged on (``seeds``, both looks of :func:`gaia_sim.sweep.redteam.second_look`): w0 and L
+    shrink by t(N - 1) sqrt(n) / (t(n - 1) sqrt(N)) from today's n seeds to N. The repair is a
+    projection: it is verified by simulation like any design."""
     stake_spec, frac_spec = levers.get("staking.node_stake"), levers.get("slashing.slash_fraction")
     if not isinstance(stake_spec, Range):
         return None
@@ -299,7 +303,7 @@ def _fine_repair(verdict: Verdict, answers, levers, margin: float) -> dict[str, 
     for score in verdict.attacks:
         if _deterred(score, margin):
             continue
-        fine = _fine_to_deter(design, answers, score, f0 * s0, margin)
+        fine = _fine_to_deter(design, answers, score, f0 * s0, margin, seeds)
         if not math.isfinite(fine):
             return None
         need = max(need, fine)
@@ -309,7 +313,7 @@ def _fine_repair(verdict: Verdict, answers, levers, margin: float) -> dict[str, 
     return {"staking.node_stake": stake, "slashing.slash_fraction": f1}
 
 
-def _reward_repair(verdict: Verdict, answers=None, levers=None, margin: float = 0.0) -> dict[str, float] | None:
+def _reward_repair(verdict: Verdict, answers=None, levers=None, margin=0.0, seeds=0) -> dict[str, float] | None:
     """The validators' reward per epoch raised by :data:`REPAIR_SAFETY` times what honest validators
     lost per validator-epoch on the design (their simulated profit less the capital cost of their
     stake, :func:`validator_participation`; a validator is paid its reward each epoch it votes, so
@@ -329,7 +333,7 @@ def _ceil_3g(x: float) -> float:
     return float(f"{math.ceil(x / step - 1e-9) * step:.3g}")
 
 
-def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, margin: float) -> float:
+def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, margin: float, seeds: int = 0) -> float:
     """The fine f x S at which ``score``'s attack is projected to lose ``margin`` at its one-sided
     bound (see :func:`repair`); inf when the detection slope does not beat the slashes' noise."""
     from gaia_sim import deterrence
@@ -345,7 +349,7 @@ def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, ma
         )
         slope = min(slope, (d.p_detect * d.pass_probability - d.false_positive) * d.rule_factor)
         factor = max(factor, d.rule_factor)
-    w0, lump = spread(score, fine0, factor)
+    w0, lump = (x * shrink(score, seeds) for x in spread(score, fine0, factor))
     if not slope > lump:
         return math.inf
     excess = lambda f: score.mean - slope * (f - fine0) + math.hypot(w0, lump * f) + margin  # noqa: E731
@@ -358,6 +362,19 @@ def _fine_to_deter(design, answers, score: redteam.AttackScore, fine0: float, ma
         mid = 0.5 * (low + high)
         low, high = (low, mid) if excess(mid) <= 0 else (mid, high)
     return high
+
+
+def shrink(score: redteam.AttackScore, seeds: int) -> float:
+    """How much ``score``'s one-sided half-width narrows from its seeds (n) to ``seeds`` (N >= n) at
+    the same spread per seed: t(N - 1) sqrt(n) / (t(n - 1) sqrt(N)) at the score's level; 1 when
+    N <= n or n < 2."""
+    from scipy import stats
+
+    n = len(score.gains)
+    if seeds <= n or n < 2:
+        return 1.0
+    q = 1.0 - (1.0 - score.level) / 2.0
+    return float(stats.t.ppf(q, seeds - 1) / stats.t.ppf(q, n - 1) * math.sqrt(n / seeds))
 
 
 def slash_share(score: redteam.AttackScore) -> float:
@@ -506,7 +523,7 @@ def recommend(
             measured += [(detection_key(design, c), c, tpr) for c, tpr in _rates(verdict.attacks)]
             if not verdict.constraints["deterrence"]["pass"]:  # look first where probes ask more
                 floor = max(floor, answers_per_probe(design))
-            fix, origin = repair(verdict, base, answers, levers, margin), "repair"
+            fix, origin = repair(verdict, base, answers, levers, margin, plan.confirm_seeds + plan.more_seeds), "repair"
             if fix is not None and any(h.levers == fix[0] for h in history):
                 fix = None
     closest = max(
