@@ -1,8 +1,10 @@
 """e033: a fresh red team (another seed) against the design `gaia-sim recommend` returned.
 
-Run: PYTHONPATH=. .venv/bin/python experiments/e033_recommended_design_holdout/holdout.py [--seed 2] [--workers 2] [--out FILE]
-The search's settings (recommend.BUDGETS["large"], deployments model_swap, max share 0.1, the
-scenario's own attack required); see hypothesis.md.
+Run: PYTHONPATH=. .venv/bin/python experiments/e033_recommended_design_holdout/holdout.py [--seed 2] [--workers 2]
+    [--design TOML] [--attacks A,B] [--out FILE]
+The search's settings (recommend.BUDGETS["large"], max share 0.1, the scenario's own attack
+required); by default e033's design and deployments (model_swap); e034 passes its own. See
+hypothesis.md.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--design", default=str(HERE / "recommended.toml"))
+    ap.add_argument("--attacks", default="model_swap", help="deployments, comma-separated")
     ap.add_argument("--out")
     args = ap.parse_args()
     plan = rec.BUDGETS["large"]
-    design = load_scenario(str(HERE / "recommended.toml"))
+    design = load_scenario(args.design)
     own = attacks.of_scenario(design)
     runner = redteam.Runner("pool", args.workers)
     t0 = time.perf_counter()
@@ -41,7 +45,7 @@ def main() -> None:
         plan.batch,
         runner,
         None,
-        ["model_swap"],
+        args.attacks.split(","),
         None,
         [own] if own else None,
         0.1,
@@ -57,7 +61,8 @@ def main() -> None:
     print("H1 (every mean < 0):", all(r["profit_over_honest"] < 0 for r in rows))
     print("H2 (every bound <= 0):", all(r["ci_high"] <= 0 for r in rows))
     if args.out:
-        doc = {"seed": args.seed, "confirmed": rows, "honest": honest, "best_trial_mean": best_trial}
+        doc = {"seed": args.seed, "design": args.design, "attacks": args.attacks, "confirmed": rows}
+        doc |= {"honest": honest, "best_trial_mean": best_trial}
         Path(args.out).write_text(json.dumps(doc, indent=1))
 
 
