@@ -431,3 +431,13 @@ def test_repair_projects_the_spread_for_the_seeds_it_will_be_judged_on(tiny, ans
     noisy = _lost_to(design, (1.0, 1.6, 0.4), probed=600.0, guilty=60.0)  # no counts: all spread grows with F
     assert rec.repair(noisy, tiny, answers, rec.LEVERS) is None
     assert rec.repair(noisy, tiny, answers, rec.LEVERS, seeds=20) is not None
+
+
+def test_the_red_team_steers_by_the_best_seed_so_one_conviction_does_not_hide_a_region():
+    """e034: against a large fine one conviction on a search seed made a never-convicted region look
+    ruinous in the mean. The search ranks (and confirms) attacks by their best seed's gain."""
+    lumpy = redteam.AttackScore({"kb_skip": {"share": 0.07}}, (0.6, -50.0), -24.7, -math.inf, math.inf)
+    steady = redteam.AttackScore({"diluted": {"share": 0.07}}, (0.3, 0.2), 0.25, -math.inf, math.inf)
+    assert lumpy.best_seed == 0.6 and steady.best_seed == 0.3
+    assert [s.label for s in redteam._distinct_best([steady, lumpy], 1)] == [lumpy.label]
+    assert math.isnan(redteam.AttackScore({}, (0.1, math.nan), math.nan, -math.inf, math.inf).best_seed)
