@@ -441,3 +441,35 @@ def test_the_red_team_steers_by_the_best_seed_so_one_conviction_does_not_hide_a_
     assert lumpy.best_seed == 0.6 and steady.best_seed == 0.3
     assert [s.label for s in redteam._distinct_best([steady, lumpy], 1)] == [lumpy.label]
     assert math.isnan(redteam.AttackScore({}, (0.1, math.nan), math.nan, -math.inf, math.inf).best_seed)
+
+
+def test_edge_variants_move_one_continuous_parameter_to_each_end_within_the_threat_model():
+    chosen = {"kb_skip": {"share": 0.07, "swap_to": "no_kb"}, "burst": {"epoch_share": 0.35, "coordinated": True}}
+    got = redteam.edge_variants(chosen, max_share=0.1)
+    assert got == [
+        {"kb_skip": {"share": 0.05, "swap_to": "no_kb"}, "burst": {"epoch_share": 0.35, "coordinated": True}},
+        {"kb_skip": {"share": 0.1, "swap_to": "no_kb"}, "burst": {"epoch_share": 0.35, "coordinated": True}},
+        {"kb_skip": {"share": 0.07, "swap_to": "no_kb"}, "burst": {"epoch_share": 0.1, "coordinated": True}},
+        {"kb_skip": {"share": 0.07, "swap_to": "no_kb"}, "burst": {"epoch_share": 0.9, "coordinated": True}},
+    ]
+    assert chosen["kb_skip"]["share"] == 0.07  # the attack itself is left as it was
+    at_end = redteam.edge_variants({"kb_skip": {"share": 0.1, "swap_to": "wrong_kb"}}, max_share=0.1)
+    assert at_end == [{"kb_skip": {"share": 0.05, "swap_to": "wrong_kb"}}]  # an end it holds is not repeated
+    assert redteam.edge_variants({"kb_skip": {"share": 0.04, "swap_to": "no_kb"}}, max_share=0.03) == [
+        {"kb_skip": {"share": 0.03, "swap_to": "no_kb"}}  # a threat model below the range's low end caps it
+    ]
+
+
+def test_the_red_team_scores_the_edges_of_its_best_attack_and_confirms_those_that_may_pay(tiny):
+    """With no stake every attack pays, so each edge variant of the best one is confirmed."""
+    design = tiny.with_overrides({"staking.node_stake": 0.0, "network.nodes_per_domain": 8, "epochs": 2})
+    kw = dict(trials=2, seed=5, seeds=1, confirm=1, confirm_seeds=2, batch=2, deployments=["kb_skip"], max_share=0.3)
+    plain, around = redteam.search_attacks(design, **kw), redteam.search_attacks(design, edges=1, **kw)
+    assert [t.chosen for t in around.trials[:2]] == [t.chosen for t in plain.trials]  # the same study first
+    best = max(plain.trials, key=lambda t: t.best_seed).chosen
+    variants = redteam.edge_variants(best, 0.3)
+    assert variants and [t.chosen for t in around.trials[2:]] == variants
+    paying = [t.chosen for t in around.trials[2:] if t.best_seed > 0]
+    assert paying and all(v in [c.chosen for c in around.confirmed] for v in paying)
+    assert len(around.confirmed) == 1 + len([v for v in paying if v != best])
+    assert all(_largest_share(c.chosen) <= 0.3 for c in around.confirmed)

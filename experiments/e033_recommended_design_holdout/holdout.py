@@ -1,10 +1,11 @@
 """e033: a fresh red team (another seed) against the design `gaia-sim recommend` returned.
 
 Run: PYTHONPATH=. .venv/bin/python experiments/e033_recommended_design_holdout/holdout.py [--seed 2] [--workers 2]
-    [--design TOML] [--attacks A,B] [--out FILE]
+    [--design TOML] [--attacks A,B] [--edges N] [--out FILE]
 The search's settings (recommend.BUDGETS["large"], max share 0.1, the scenario's own attack
-required); by default e033's design and deployments (model_swap); e034 passes its own. See
-hypothesis.md.
+required); by default e033's design and deployments (model_swap); e034 passes its own. ``--edges
+1``: the red team also tries the edges of its best attack (the search's setting from e035 on; 0,
+the default, is e033's and e034's red team). See hypothesis.md.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--design", default=str(HERE / "recommended.toml"))
     ap.add_argument("--attacks", default="model_swap", help="deployments, comma-separated")
+    ap.add_argument("--edges", type=int, default=0, help="best attacks whose edge variants are tried (0: none)")
     ap.add_argument("--out")
     args = ap.parse_args()
     plan = rec.BUDGETS["large"]
@@ -51,6 +53,7 @@ def main() -> None:
         0.1,
         plan.more_seeds,
         0.0,
+        args.edges,
     )
     honest = {k: sum(a.counts.get(f"honest_{k}", 0.0) for a in search.confirmed) for k in ("node_epochs", "slashes")}
     rows = [a.as_dict() | {"guilty_per_probe": rec.guilty_rate(a)} for a in search.confirmed]
@@ -61,7 +64,13 @@ def main() -> None:
     print("H1 (every mean < 0):", all(r["profit_over_honest"] < 0 for r in rows))
     print("H2 (every bound <= 0):", all(r["ci_high"] <= 0 for r in rows))
     if args.out:
-        doc = {"seed": args.seed, "design": args.design, "attacks": args.attacks, "confirmed": rows}
+        doc = {
+            "seed": args.seed,
+            "design": args.design,
+            "attacks": args.attacks,
+            "edges": args.edges,
+            "confirmed": rows,
+        }
         doc |= {"honest": honest, "best_trial_mean": best_trial}
         Path(args.out).write_text(json.dumps(doc, indent=1))
 

@@ -82,7 +82,9 @@ class Budget:
     ``designs`` of them simulated; per design the red team's ``trials`` (``seeds`` each, asked
     ``batch`` at a time), its ``confirm`` best attacks rescored over ``confirm_seeds`` seeds, attack
     runs of ``epochs`` epochs, and at least ``null_node_epochs`` honest node-epochs in all-honest runs;
-    ``more_seeds`` > 0: an attack deterred in the mean but not at its bound is rescored over that
+    ``edges`` > 0: the red team also scores the edges of its ``edges`` best attacks (one parameter
+    at an end of its range, :func:`gaia_sim.sweep.redteam.edge_variants`) and confirms those that
+    may pay; ``more_seeds`` > 0: an attack deterred in the mean but not at its bound is rescored over that
     many further seeds (a second look, :func:`gaia_sim.sweep.redteam.search_attacks`)."""
 
     candidates: int
@@ -95,17 +97,18 @@ class Budget:
     null_node_epochs: int
     batch: int = 4
     more_seeds: int = 0
+    edges: int = 0
 
 
 BUDGETS: dict[str, Budget] = {
     "tiny": Budget(candidates=40, designs=1, trials=2, seeds=1, confirm=1, confirm_seeds=2, epochs=4,
                    null_node_epochs=200, batch=2),
     "small": Budget(candidates=200, designs=3, trials=8, seeds=1, confirm=2, confirm_seeds=3, epochs=15,
-                    null_node_epochs=3000, more_seeds=6),
+                    null_node_epochs=3000, more_seeds=6, edges=1),
     "medium": Budget(candidates=500, designs=6, trials=24, seeds=2, confirm=3, confirm_seeds=4, epochs=30,
-                     null_node_epochs=6000, more_seeds=8),
+                     null_node_epochs=6000, more_seeds=8, edges=1),
     "large": Budget(candidates=2000, designs=12, trials=64, seeds=2, confirm=5, confirm_seeds=5, epochs=60,
-                    null_node_epochs=30000, batch=8, more_seeds=15),
+                    null_node_epochs=30000, batch=8, more_seeds=15, edges=1),
 }  # fmt: skip
 
 
@@ -640,6 +643,7 @@ def verify(
         max_share,
         plan.more_seeds,
         margin,
+        plan.edges,
     )
     honest = _sum(null_rows, "honest")
     for a in search.confirmed:
