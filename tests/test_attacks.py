@@ -136,3 +136,19 @@ def test_a_shipped_scenarios_threat_is_a_registered_attack(name):
     assert own is not None
     assert s.with_overrides(attacks.combine(own)).hash == s.hash  # the attack is exactly the scenario's mix
     assert attacks.of_scenario(load_scenario("scenarios/baseline.toml")) is None
+
+
+def test_an_attack_and_its_honest_twin_put_the_same_stacks_on_the_same_node_ids():
+    """What a paired gain (experiments/e035_edges_red_team/paired_gain.py) rests on: handing an
+    attack's share back to honest moves no node id and no stack draw, only the attackers' behaviour."""
+    from gaia_sim.epoch import build_state
+    from gaia_sim.runner import load_answers
+
+    chosen = {"kb_skip": {"share": 0.1, "swap_to": "no_kb"}}
+    attack = load_scenario("scenarios/model_swap.toml").with_overrides(attacks.combine(chosen) | {"seed": 3})
+    twin = attack.with_overrides({"population.kb_swapping": 0.0, "population.honest": attack.population.honest + 0.1})
+    answers = load_answers(attack.answers)
+    a, t = build_state(attack, answers), build_state(twin, answers)
+    mine = a.behaviour == "kb_swapping"
+    assert mine.sum() == 3 and (t.behaviour[mine] == "honest").all()
+    assert (a.behaviour[~mine] == t.behaviour[~mine]).all() and (a.stack_role == t.stack_role).all()
