@@ -387,6 +387,17 @@ def attacker_behaviours(chosen: Mapping[str, Any]) -> list[str]:
     return sorted({attack(n).deploys for n in chosen if attack(n).deploys})
 
 
+def honest_twin(chosen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """:func:`combine`'s overrides with the deployed shares handed back to honest nodes: the same
+    run of a seed with the attacker's nodes serving honestly (node ids and stack draws do not move,
+    ``epoch/state.py::_build_nodes``), against which an attack's gain can be paired."""
+    over = combine(chosen)
+    mine = {f"population.{b}": float(over[f"population.{b}"]) for b in attacker_behaviours(chosen)}
+    return (
+        over | dict.fromkeys(mine, 0.0) | {"population.honest": float(over["population.honest"]) + sum(mine.values())}
+    )
+
+
 def describe(chosen: Mapping[str, Mapping[str, Any]]) -> str:
     """One line: ``diluted(share=0.2, cheat_rate=0.1, ...) + burst(...)``."""
     parts = []

@@ -140,13 +140,15 @@ def test_a_shipped_scenarios_threat_is_a_registered_attack(name):
 
 def test_an_attack_and_its_honest_twin_put_the_same_stacks_on_the_same_node_ids():
     """What a paired gain (experiments/e035_edges_red_team/paired_gain.py) rests on: handing an
-    attack's share back to honest moves no node id and no stack draw, only the attackers' behaviour."""
+    attack's share back to honest (attacks.honest_twin) moves no node id and no stack draw, only the
+    attackers' behaviour."""
     from gaia_sim.epoch import build_state
     from gaia_sim.runner import load_answers
 
     chosen = {"kb_skip": {"share": 0.1, "swap_to": "no_kb"}}
-    attack = load_scenario("scenarios/model_swap.toml").with_overrides(attacks.combine(chosen) | {"seed": 3})
-    twin = attack.with_overrides({"population.kb_swapping": 0.0, "population.honest": attack.population.honest + 0.1})
+    base = load_scenario("scenarios/model_swap.toml").with_overrides({"seed": 3})
+    attack, twin = base.with_overrides(attacks.combine(chosen)), base.with_overrides(attacks.honest_twin(chosen))
+    assert twin.population.kb_swapping == 0.0 and twin.population.honest == pytest.approx(1.0)
     answers = load_answers(attack.answers)
     a, t = build_state(attack, answers), build_state(twin, answers)
     mine = a.behaviour == "kb_swapping"

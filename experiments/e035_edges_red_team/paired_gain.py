@@ -5,7 +5,7 @@ the same run (`outcomes.attack_gain`). For an attack that barely departs from ho
 of that difference is which stacks and traffic the attacker's nodes drew. Pairing compares the
 attacker's nodes with *themselves* in a twin run of the same seed where they serve honestly (the
 attack's share handed back to honest: the node ids, their stacks and the traffic streams are drawn
-the same, `epoch/state.py::_build_nodes`). Both estimators per seed, their mean, spread and
+the same, `attacks.honest_twin`). Both estimators per seed, their mean, spread and
 one-sided 95% t bound.
 
 Run: PYTHONPATH=. .venv/bin/python experiments/e035_edges_red_team/paired_gain.py [--seeds 10] [--design N] [--attack N]
@@ -67,12 +67,7 @@ def main() -> None:
     design = load_scenario("scenarios/model_swap.toml").with_overrides(verified["design"] | {"epochs": 60})
     over = attacks.combine(chosen) | FROZEN
     who = attacks.attacker_behaviours(chosen)
-    attack = design.with_overrides(over)
-    mine_shares = {f"population.{b}": float(over[f"population.{b}"]) for b in who}
-    twin = attack.with_overrides(
-        {k: 0.0 for k in mine_shares}
-        | {"population.honest": float(over["population.honest"]) + sum(mine_shares.values())}
-    )
+    attack, twin = design.with_overrides(over), design.with_overrides(attacks.honest_twin(chosen) | FROZEN)
     print(
         f"design {args.design}: {verified['design']}\nattack: {attacks.describe(chosen)}; twin: its share served honestly"
     )

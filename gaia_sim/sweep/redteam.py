@@ -367,19 +367,15 @@ def search_attacks(
     top = [s.chosen for s in _distinct_best(scored, confirm)]
     if edges > 0:
         tried = {s.label for s in scored}
-        variants = [
-            v
+        variants = {  # one of each, none the study tried
+            attacks_mod.describe(v): v
             for best in _distinct_best(scored, edges)
             for v in edge_variants(best.chosen, max_share)
             if attacks_mod.describe(v) not in tried
-        ]
-        variants = list({attacks_mod.describe(v): v for v in variants}.values())  # one of each
-        around = score_attacks(design, variants, search_seeds, runner, progress) if variants else []
+        }
+        around = score_attacks(design, list(variants.values()), search_seeds, runner, progress) if variants else []
         scored += around
-        deployed = [
-            s for s in around if s.counts.get("attacker_node_epochs", 0.0) > 0
-        ]  # a share too small for the network: no attack
-        top += [s.chosen for s in deployed if _finite(s.best_seed) > -margin and s.chosen not in top]
+        top += [s.chosen for s in around if _deployed(s) and _finite(s.best_seed) > -margin and s.chosen not in top]
     top += [c for c in required or [] if c not in top]
     level = TWO_LOOK_LEVEL if more_seeds > 0 else LEVEL
     confirmed = score_attacks(design, top, confirm_seeds_, runner, progress, level) if top else []
@@ -405,6 +401,11 @@ def edge_variants(chosen: Mapping[str, Mapping[str, Any]], max_share: float | No
                 if end != params[key]:
                     out.append({n: (dict(p) | {key: end} if n == name else dict(p)) for n, p in chosen.items()})
     return out
+
+
+def _deployed(score: AttackScore) -> bool:
+    """The attack put at least one node in the network (a share too small for it deploys none)."""
+    return score.counts.get("attacker_node_epochs", 0.0) > 0
 
 
 def undecided(score: AttackScore, margin: float) -> bool:
