@@ -339,7 +339,7 @@ def _second_look_runner(first: list[float], more: list[float]) -> _GainBySeed:
     ],
 )
 def test_only_an_undecided_attack_gets_a_second_look_judged_on_all_seeds(tiny, first, rescored):
-    from gaia_sim.outcomes import mean_interval
+    from gaia_sim.outcomes import mean_interval, pooled_gain
 
     more = [-2.0 + 0.5 * ((-1) ** i) for i in range(15)]
     runner = _second_look_runner(first, more)
@@ -348,7 +348,10 @@ def test_only_an_undecided_attack_gets_a_second_look_judged_on_all_seeds(tiny, f
     out = redteam.search_attacks(tiny, more_seeds=15, **kw).confirmed[0]
     assert out.level == redteam.TWO_LOOK_LEVEL
     assert out.gains == tuple(first + more if rescored else first)
-    assert (out.mean, out.ci_low, out.ci_high) == mean_interval(out.gains, redteam.TWO_LOOK_LEVEL)
+    assert (out.mean, out.ci_low, out.ci_high) == pooled_gain(out.sums, redteam.TWO_LOOK_LEVEL)
+    # alike runs (same node-epochs, same honest profit): pooled over seeds = the mean of per-seed gains
+    assert out.mean == pytest.approx(mean_interval(out.gains, redteam.TWO_LOOK_LEVEL)[0])
+    assert out.ci_high == pytest.approx(mean_interval(out.gains, redteam.TWO_LOOK_LEVEL)[2])
     assert out.counts["attacker_node_epochs"] == 10.0 * len(out.gains)
     once = redteam.search_attacks(tiny, **kw).confirmed[0]  # no second look: one look at 90%
     assert once.level == redteam.LEVEL and once.gains == tuple(first)

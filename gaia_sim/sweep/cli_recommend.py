@@ -146,7 +146,10 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     if not rec.found:
         lines += ["No design met every constraint within this budget; the closest one verified:", ""]
     lines += ["design"] + [f"  {k:<32} {_fmt(v)}" for k, v in record["design"].items()]
-    lines += ["", "attacks the red team found: profit over honest (tokens per node-epoch), t interval across seeds"]
+    lines += [
+        "",
+        "attacks the red team found: profit over honest (tokens per node-epoch, pooled over seeds), t interval by seed",
+    ]
     for a in record["attacks"]:
         desc = " + ".join(f"{n}({', '.join(f'{k}={_fmt(v)}' for k, v in p.items())})" for n, p in a["params"].items())
         ci = f"[{_end(a['ci_low'])}, {_end(a['ci_high'])}] {a.get('level', 0.9):.0%} x {a['seeds']} seeds"

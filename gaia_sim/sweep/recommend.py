@@ -26,8 +26,9 @@ against three constraints:
     honest validators lose money on loses its committee;
 (c) deterrence: the red team (:func:`gaia_sim.sweep.redteam.search_attacks`) searches the attacker
     space against the design; every confirmed attack's (the scenario's own cheaters, expressed as
-    registered attacks by :func:`gaia_sim.attacks.of_scenario`, are always among them) profit over honest per node-epoch, its
-    one-sided t bound across seeds (95%; 97.5% at both looks when the budget allows a second look), <= -``margin``.
+    registered attacks by :func:`gaia_sim.attacks.of_scenario`, are always among them) profit over honest per node-epoch pooled
+    over the seeds (:func:`gaia_sim.outcomes.pooled_gain`), its one-sided t bound clustered by seed (95%; 97.5%
+    at both looks when the budget allows a second look), <= -``margin``.
 
 When a design fails only on deterrence, the next design verified is its **repair** (:func:`repair`):
 the same detection levers with the fine (slash fraction x stake) raised to the smallest that the

@@ -145,9 +145,12 @@ class Runner:
 @dataclass(frozen=True)
 class AttackScore:
     """One attack (attack name -> its parameters) against one design: the attacker's profit per
-    node-epoch over an honest node's (:func:`gaia_sim.outcomes.attack_gain`), per seed, with its
-    mean and t interval across seeds at :data:`LEVEL` (two-sided 90%: ``ci_high`` is the one-sided
-    95% upper bound that ``gaia-sim recommend`` holds below zero)."""
+    node-epoch over an honest node's per seed (``gains``, :func:`gaia_sim.outcomes.attack_gain`:
+    what the search steers by) and, pooled over the seeds (``sums``, one
+    :func:`gaia_sim.outcomes.gain_sums` each), the gain ``mean`` with its interval at :data:`LEVEL`
+    (:func:`gaia_sim.outcomes.pooled_gain`, two-sided 90%: ``ci_high`` is the one-sided 95% upper
+    bound that ``gaia-sim recommend`` holds below zero). A score built without ``sums`` carries the
+    mean and interval it was given."""
 
     chosen: dict[str, dict[str, Any]]
     gains: tuple[float, ...]
@@ -157,6 +160,7 @@ class AttackScore:
     counts: dict[str, float] = field(default_factory=dict)  # summed over seeds: honest_* and attacker_*
     verdict_rates: tuple[float, ...] = ()  # per seed: the attacker's guilty verdicts per node-epoch
     level: float = LEVEL  # two-sided level of (ci_low, ci_high)
+    sums: tuple[tuple[float, float, float, float], ...] = ()  # per seed: outcomes.gain_sums
 
     @property
     def label(self) -> str:
@@ -186,13 +190,14 @@ class AttackScore:
     def extended(self, more: "AttackScore") -> "AttackScore":
         """This attack's score over its seeds and ``more``'s (the same attack on other seeds), with
         the interval of all the gains at this score's level."""
-        from gaia_sim.outcomes import mean_interval
+        from gaia_sim.outcomes import mean_interval, pooled_gain
 
-        gains = self.gains + more.gains
+        gains, sums = self.gains + more.gains, self.sums + more.sums
         counts = {k: self.counts.get(k, 0.0) + more.counts.get(k, 0.0) for k in self.counts | more.counts}
         rates = self.verdict_rates + more.verdict_rates
+        interval = pooled_gain(sums, self.level) if sums else mean_interval(gains, self.level)
         return AttackScore(
-            self.chosen, gains, *mean_interval(gains, self.level), counts=counts, verdict_rates=rates, level=self.level
+            self.chosen, gains, *interval, counts=counts, verdict_rates=rates, level=self.level, sums=sums
         )
 
 
@@ -208,21 +213,23 @@ def score_attacks(
 ) -> list[AttackScore]:
     """Every attack of ``chosen_list`` against ``design`` over ``seeds`` (one batch of runs), with
     intervals at the two-sided ``level``."""
-    from gaia_sim.outcomes import attack_gain, mean_interval
+    from gaia_sim.outcomes import attack_gain, gain_sums, pooled_gain
 
     scenarios = [s for chosen in chosen_list for s in attack_scenarios(design, chosen, seeds)]
     rows, out = runner.rows(scenarios, progress), []
     for i, chosen in enumerate(chosen_list):
         who, mine = attacks_mod.attacker_behaviours(chosen), rows[i * len(seeds) : (i + 1) * len(seeds)]
         gains = tuple(attack_gain(r, who) for r in mine)
+        sums = tuple(gain_sums(r, who) for r in mine)
         rates = tuple(_verdict_rate(r, who) for r in mine)
         score = AttackScore(
             dict(chosen),
             gains,
-            *mean_interval(gains, level),
+            *pooled_gain(sums, level),
             counts=_counts(mine, who),
             verdict_rates=rates,
             level=level,
+            sums=sums,
         )
         out.append(score)
     return out
