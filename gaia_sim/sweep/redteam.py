@@ -187,18 +187,27 @@ class AttackScore:
             "seeds": len(self.gains),
         }
 
-    def extended(self, more: "AttackScore") -> "AttackScore":
-        """This attack's score over its seeds and ``more``'s (the same attack on other seeds), with
-        the interval of all the gains at this score's level."""
+    @classmethod
+    def scored(cls, chosen, gains, sums, counts, verdict_rates, level: float = LEVEL) -> "AttackScore":
+        """The score of ``chosen`` from its runs: the gain pooled over their ``sums`` with its
+        interval at ``level`` (:func:`gaia_sim.outcomes.pooled_gain`); without sums (an older
+        score) the mean of the per-seed ``gains`` and its t interval."""
         from gaia_sim.outcomes import mean_interval, pooled_gain
 
-        gains, sums = self.gains + more.gains, self.sums + more.sums
+        interval = pooled_gain(sums, level) if sums else mean_interval(gains, level)
+        return cls(
+            dict(chosen), tuple(gains), *interval, counts=counts, verdict_rates=tuple(verdict_rates), level=level,
+            sums=tuple(sums),
+        )  # fmt: skip
+
+    def extended(self, more: "AttackScore") -> "AttackScore":
+        """This attack's score over its seeds and ``more``'s (the same attack on other seeds), at
+        this score's level."""
         counts = {k: self.counts.get(k, 0.0) + more.counts.get(k, 0.0) for k in self.counts | more.counts}
-        rates = self.verdict_rates + more.verdict_rates
-        interval = pooled_gain(sums, self.level) if sums else mean_interval(gains, self.level)
-        return AttackScore(
-            self.chosen, gains, *interval, counts=counts, verdict_rates=rates, level=self.level, sums=sums
-        )
+        return AttackScore.scored(
+            self.chosen, self.gains + more.gains, self.sums + more.sums, counts,
+            self.verdict_rates + more.verdict_rates, self.level,
+        )  # fmt: skip
 
 
 def attack_scenarios(design, chosen: Mapping[str, Mapping[str, Any]], seeds: list[int]) -> list:
@@ -213,24 +222,16 @@ def score_attacks(
 ) -> list[AttackScore]:
     """Every attack of ``chosen_list`` against ``design`` over ``seeds`` (one batch of runs), with
     intervals at the two-sided ``level``."""
-    from gaia_sim.outcomes import attack_gain, gain_sums, pooled_gain
+    from gaia_sim.outcomes import attack_gain, gain_sums
 
     scenarios = [s for chosen in chosen_list for s in attack_scenarios(design, chosen, seeds)]
     rows, out = runner.rows(scenarios, progress), []
     for i, chosen in enumerate(chosen_list):
         who, mine = attacks_mod.attacker_behaviours(chosen), rows[i * len(seeds) : (i + 1) * len(seeds)]
-        gains = tuple(attack_gain(r, who) for r in mine)
-        sums = tuple(gain_sums(r, who) for r in mine)
-        rates = tuple(_verdict_rate(r, who) for r in mine)
-        score = AttackScore(
-            dict(chosen),
-            gains,
-            *pooled_gain(sums, level),
-            counts=_counts(mine, who),
-            verdict_rates=rates,
-            level=level,
-            sums=sums,
-        )
+        gains = [attack_gain(r, who) for r in mine]
+        sums = [gain_sums(r, who) for r in mine]
+        rates = [_verdict_rate(r, who) for r in mine]
+        score = AttackScore.scored(chosen, gains, sums, _counts(mine, who), rates, level)
         out.append(score)
     return out
 
