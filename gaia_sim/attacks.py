@@ -392,10 +392,16 @@ def honest_twin(chosen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     run of a seed with the attacker's nodes serving honestly (node ids and stack draws do not move,
     ``epoch/state.py::_build_nodes``), against which an attack's gain can be paired."""
     over = combine(chosen)
-    mine = {f"population.{b}": float(over[f"population.{b}"]) for b in attacker_behaviours(chosen)}
-    return (
-        over | dict.fromkeys(mine, 0.0) | {"population.honest": float(over["population.honest"]) + sum(mine.values())}
-    )
+    return over | twin_population({b: over.get(f"population.{b}", 0.0) for b in NODE_BEHAVIOURS})
+
+
+def twin_population(population: Mapping[str, float]) -> dict[str, float]:
+    """Population overrides with every cheating behaviour's share (``population``: behaviour ->
+    share) handed back to honest nodes: the twin of a run, every node serving honestly on the same
+    ids, stacks and traffic streams (:func:`honest_twin`; the paired backend, ``sweep/paired.py``)."""
+    cheat = {b: float(population.get(b, 0.0)) for b in NODE_BEHAVIOURS if b != "honest"}
+    honest = float(population.get("honest", 0.0)) + sum(s for s in cheat.values() if s > 0)
+    return {f"population.{b}": 0.0 for b, s in cheat.items() if s > 0} | {"population.honest": honest}
 
 
 def describe(chosen: Mapping[str, Mapping[str, Any]]) -> str:

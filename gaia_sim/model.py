@@ -78,6 +78,8 @@ STATE_VIEWS = frozenset(
         "validator_slashed_total",
         "ring_member",
         "profit_avg",
+        "profit_total",
+        "epochs_played",
         "ledger",
         "minted",
         "burned",

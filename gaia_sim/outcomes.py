@@ -177,9 +177,14 @@ def attack_gain(row: dict[str, float], attacker: list[str]) -> float:
     return float(pooled - row["profit_per_node_honest"])
 
 
-def gain_sums(row: dict[str, float], attacker: list[str]) -> tuple[float, float, float, float]:
-    """(the ``attacker`` behaviours' profit summed, their node-epochs, honest nodes' profit summed,
-    their node-epochs) in one run (a :func:`cell_row`): what :func:`pooled_gain` pools over seeds."""
+def gain_sums(row: dict[str, float], attacker: list[str], paired: bool = False) -> tuple[float, float, float, float]:
+    """(the ``attacker`` behaviours' profit summed, their node-epochs, the reference's profit summed,
+    its node-epochs) in one run (a :func:`cell_row`): what :func:`pooled_gain` pools over seeds.
+    The reference is the honest nodes of the same run, or with ``paired`` the attacker's own
+    operators serving honestly in the run's twin (:func:`paired_columns`; NaN without them)."""
+    if paired:
+        keys = ("paired_profit", "paired_epochs", "twin_profit", "twin_epochs")
+        return tuple(float(sum(row.get(f"{k}_{b}", math.nan) for b in attacker)) for k in keys)  # type: ignore[return-value]
     epochs = [row.get(f"node_epochs_{b}", 0.0) for b in attacker]
     profit = sum(row[f"profit_per_node_{b}"] * n for b, n in zip(attacker, epochs) if n > 0)
     honest = row.get("node_epochs_honest", 0.0)
@@ -189,6 +194,31 @@ def gain_sums(row: dict[str, float], attacker: list[str]) -> tuple[float, float,
         float(row["profit_per_node_honest"] * honest if honest > 0 else 0.0),
         float(honest),
     )
+
+
+def paired_columns(nodes: pd.DataFrame, twin_nodes: pd.DataFrame) -> dict[str, float]:
+    """Per cheating behaviour b (the operators that started as b, nodes.parquet ``behaviour_initial``):
+    ``paired_profit_b`` and ``paired_epochs_b``, their profit and node-epochs played in this run, and
+    ``twin_profit_b`` and ``twin_epochs_b``, the same node ids' in the run's twin, where they serve
+    honestly (``attacks.twin_population``: same ids, stacks and traffic streams). Pairing each
+    attacker with itself removes the stacks and traffic it drew from its gain (e035: a near-honest
+    attack's spread per seed 0.76 -> 0.13 tokens per node-epoch)."""
+    mine, twin = nodes[nodes["role"] == "node"], twin_nodes[twin_nodes["role"] == "node"].set_index("id")
+    out: dict[str, float] = {}
+    for b, g in mine.groupby("behaviour_initial"):
+        if b == "honest":
+            continue
+        t = twin.loc[g["id"]]
+        out[f"paired_profit_{b}"], out[f"paired_epochs_{b}"] = float(g["profit"].sum()), float(g["epochs_played"].sum())
+        out[f"twin_profit_{b}"], out[f"twin_epochs_{b}"] = float(t["profit"].sum()), float(t["epochs_played"].sum())
+    return out
+
+
+def run_gain(sums: tuple[float, float, float, float]) -> float:
+    """One run's gain from its :func:`gain_sums`: profit per node-epoch of the attacker over the
+    reference's; NaN when either played no node-epoch."""
+    pa, na, pr, nr = sums
+    return float(pa / na - pr / nr) if na > 0 and nr > 0 else math.nan
 
 
 def pooled_gain(sums, level: float = 0.95) -> tuple[float, float, float]:

@@ -140,6 +140,8 @@ def node_table(model) -> pd.DataFrame:
             "stake": model.node_stake,
             "balance": model.node_balance,
             "slashed_total": model.slashed_total,
+            "profit": model.profit_total,
+            "epochs_played": model.epochs_played,
             "ring": np.where(model.ring_member, model.node_domain, -1),
         }
     )
@@ -154,6 +156,8 @@ def node_table(model) -> pd.DataFrame:
             "stake": model.validator_stake,
             "balance": model.validator_balance,
             "slashed_total": getattr(model, "validator_slashed_total", 0.0),
+            "profit": np.nan,
+            "epochs_played": 0,
             "ring": -1,
         }
     )

@@ -64,3 +64,42 @@ def test_the_mean_of_per_run_ratios_overstates_what_a_convicted_attacker_loses()
     truth = SAVING - FINE * 0.01
     assert abs(pooled_gain(x)[0] - truth) < 0.1
     assert per_run.mean() < truth - 0.5  # measured -1.86 against -1.00: biased towards deterrence
+
+
+# ---- paired with the honest twin (sweep/paired.py, outcomes.paired_columns) ------------------------
+TINY = {"network.nodes_per_domain": 10, "epochs": 3, "slashing.forfeit_revenue": False, "seed": 3}
+
+
+def _paired_row(cheat_rate: float) -> dict[str, float]:
+    from gaia_sim import attacks
+    from gaia_sim.outcomes import cell_row
+    from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep import paired
+    from gaia_sim.sweep.redteam import FROZEN
+
+    chosen = {"diluted": {"share": 0.1, "cheat_rate": 0.02, "swap_to": "low_precision"}}
+    over = attacks.combine(chosen) | FROZEN | TINY | {"behaviours.model_swapping.cheat_rate": cheat_rate}
+    return cell_row(paired.simulate(load_scenario("scenarios/model_swap.toml").with_overrides(over)))
+
+
+def test_an_attacker_that_never_cheats_gains_exactly_nothing_against_its_twin_but_not_against_other_nodes():
+    """The twin serves the same ids on the same stacks and traffic streams: a model-swapping node
+    with cheat rate 0 earns in the attack run exactly what it earns in the twin. Against the other
+    honest nodes of its run (the unpaired gain) the stacks and traffic it drew still show."""
+    from gaia_sim.outcomes import attack_gain, run_gain
+
+    row = _paired_row(0.0)
+    who = ["model_swapping"]
+    assert row["paired_epochs_model_swapping"] == row["node_epochs_model_swapping"] > 0
+    assert row["paired_profit_model_swapping"] == pytest.approx(
+        row["profit_per_node_model_swapping"] * row["node_epochs_model_swapping"]
+    )  # the per-operator totals (settle) add up to what steps.parquet sums per behaviour
+    assert run_gain(gain_sums(row, who, paired=True)) == 0.0
+    assert attack_gain(row, who) != 0.0
+
+
+def test_paired_sums_are_nan_without_a_twin_so_no_claim_is_made():
+    row = {"profit_per_node_honest": 1.0, "node_epochs_honest": 10.0, "profit_per_node_lazy": 2.0}
+    row["node_epochs_lazy"] = 3.0
+    assert math.isnan(pooled_gain([gain_sums(row, ["lazy"], paired=True)] * 3)[0])
+    assert pooled_gain([gain_sums(row, ["lazy"], paired=True)] * 3)[2] == math.inf

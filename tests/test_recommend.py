@@ -321,6 +321,33 @@ class _GainBySeed(redteam.Runner):
         return rows
 
 
+class _PairedBySeed(_GainBySeed):
+    """The same stand-in with twin columns: the attacker's own nodes earn ``gains[seed] - 1`` less
+    in the twin than in the attack run; the other honest nodes earn 0 (so unpaired gain = gains)."""
+
+    def rows(self, scenarios, progress=None):
+        rows = super().rows(scenarios, progress)
+        for r in rows:
+            r |= {"paired_profit_lazy": 10.0 * r["profit_per_node_lazy"], "paired_epochs_lazy": 10.0}
+            r |= {"twin_profit_lazy": 10.0 * (r["profit_per_node_lazy"] - 1.0), "twin_epochs_lazy": 10.0}
+        return rows
+
+
+def test_a_paired_runner_scores_attacks_against_their_twins(tiny):
+    from gaia_sim.outcomes import pooled_gain
+
+    runner, plain = _PairedBySeed(backend=redteam.PAIRED_BACKEND), _GainBySeed()
+    runner.gains = plain.gains = {1: 5.0, 2: -3.0, 3: 0.5}
+    chosen = {"cache_replay": {"share": 0.2, "skip_rate": 0.5}}
+    (score,) = redteam.score_attacks(tiny, [chosen], [1, 2, 3], runner)
+    assert runner.paired and score.gains == (1.0, 1.0, 1.0)  # each seed: exactly 1 over its own twin
+    assert (score.mean, score.ci_high) == (1.0, 1.0)
+    assert score.sums == ((50.0, 10.0, 40.0, 10.0), (-30.0, 10.0, -40.0, 10.0), (5.0, 10.0, -5.0, 10.0))
+    assert (score.mean, score.ci_low, score.ci_high) == pooled_gain(score.sums, redteam.LEVEL)
+    (unpaired,) = redteam.score_attacks(tiny, [chosen], [1, 2, 3], plain)
+    assert not plain.paired and unpaired.gains == (5.0, -3.0, 0.5)
+
+
 def _second_look_runner(first: list[float], more: list[float]) -> _GainBySeed:
     from gaia_sim.rng import spawn_seeds
 

@@ -1,11 +1,12 @@
 """e033: a fresh red team (another seed) against the design `gaia-sim recommend` returned.
 
 Run: PYTHONPATH=. .venv/bin/python experiments/e033_recommended_design_holdout/holdout.py [--seed 2] [--workers 2]
-    [--design TOML] [--attacks A,B] [--edges N] [--out FILE]
+    [--design TOML] [--attacks A,B] [--edges N] [--paired] [--out FILE]
 The search's settings (recommend.BUDGETS["large"], max share 0.1, the scenario's own attack
 required); by default e033's design and deployments (model_swap); e034 passes its own. ``--edges
 1``: the red team also tries the edges of its best attack (the search's setting from e035 on; 0,
-the default, is e033's and e034's red team). See hypothesis.md.
+the default, is e033's and e034's red team). ``--paired``: gains against each attacker's honest twin
+(e036). See hypothesis.md.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ def main() -> None:
     ap.add_argument("--design", default=str(HERE / "recommended.toml"))
     ap.add_argument("--attacks", default="model_swap", help="deployments, comma-separated")
     ap.add_argument("--edges", type=int, default=0, help="best attacks whose edge variants are tried (0: none)")
+    ap.add_argument("--paired", action="store_true", help="score gains against honest twins (sweep/paired.py)")
     ap.add_argument("--out")
     args = ap.parse_args()
     plan = rec.BUDGETS["large"]
     design = load_scenario(args.design)
     own = attacks.of_scenario(design)
-    runner = redteam.Runner("pool", args.workers)
+    backend = redteam.PAIRED_BACKEND if args.paired else redteam.Runner.backend
+    runner = redteam.Runner("pool", args.workers, backend=backend)
     t0 = time.perf_counter()
     search = redteam.search_attacks(
         design.with_overrides({"epochs": plan.epochs}),
@@ -69,6 +72,7 @@ def main() -> None:
             "design": args.design,
             "attacks": args.attacks,
             "edges": args.edges,
+            "paired": args.paired,
             "confirmed": rows,
         }
         doc |= {"honest": honest, "best_trial_mean": best_trial}

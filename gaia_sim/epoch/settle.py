@@ -49,7 +49,16 @@ def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -
     reward, probe_bill = _pay_validators(state, traffic, slashing, fees, epoch)
     events.append(_escrow_events(state, led.advance(epoch), epoch))
     pnl = reward + bribe_income - probe_bill - slashing.validator_slashed
+    _add_profit(state, traffic.played, revenue - cost - bribes - slashing.slashed)
     return Settlement(revenue, cost + bribes, reward, pnl, events)
+
+
+def _add_profit(state: NetworkState, played: np.ndarray, profit: np.ndarray) -> None:
+    """Each operator's running profit and node-epochs over the epochs it played (the per-operator
+    totals of what steps.parquet sums per behaviour: revenue - cost - slashed; nodes.parquet's
+    ``profit`` and ``epochs_played``, what an attack's gain is paired on, outcomes.paired_sums)."""
+    state.profit_total += np.where(played, profit, 0.0)
+    state.epochs_played += played.astype(np.int64)
 
 
 def _pay_bribes(state: NetworkState, epoch: int) -> tuple[np.ndarray, np.ndarray]:

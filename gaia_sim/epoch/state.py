@@ -135,6 +135,8 @@ class NetworkState:
     ever_guilty: np.ndarray = field(init=False)
     slashed_total: np.ndarray = field(init=False)
     profit_avg: np.ndarray = field(init=False)  # profit record (strategy.profit_average)
+    profit_total: np.ndarray = field(init=False)  # tokens: revenue - cost - slashed over the epochs played (settle)
+    epochs_played: np.ndarray = field(init=False)  # node-epochs the slot's operator played (settle)
     honest_cfg: np.ndarray = field(init=False)  # config index served honestly (on the node's stack)
     user_cfg: np.ndarray = field(init=False)  # config index served to users when cheating
     probe_cfg: np.ndarray = field(init=False)  # config index served to recognised probes
@@ -153,6 +155,7 @@ class NetworkState:
         self.offences, self.jail_until = np.zeros(n, np.int64), np.full(n, -1, np.int64)
         self.last_verdict, self.ever_guilty = np.zeros(n, bool), np.zeros(n, bool)
         self.slashed_total, self.profit_avg = np.zeros(n), np.zeros(n)
+        self.profit_total, self.epochs_played = np.zeros(n), np.zeros(n, np.int64)
         self.cheating_now = np.ones(n, dtype=bool)
         refresh_plans(self)
 

@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="threat model: the largest share of the nodes one attack may hold, 0.05-0.45 (default 0.45; the "
         "default detector's consensus breaks down between 0.35 and 0.4 coordinated replayers, docs/mechanism.md; detector.coordination = true in the scenario screens them, e019)",
     )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="score each attack against its own nodes serving honestly in a twin run of the same seed (twice the "
+        "simulations; removes the stacks and traffic the attacker drew from its gain, docs/mechanism.md)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS", help="run simulations on a Dask cluster (or 'local')")
     where.add_argument("--workers", type=int, metavar="N", help="run simulations on a pool of N processes")
@@ -121,16 +127,18 @@ def _check(args) -> None:
 
 
 def _runner(args):
-    from gaia_sim.sweep.redteam import Runner
+    from gaia_sim.sweep.cells import DEFAULT_BACKEND
+    from gaia_sim.sweep.redteam import PAIRED_BACKEND, Runner
 
+    backend = PAIRED_BACKEND if getattr(args, "paired", False) else DEFAULT_BACKEND
     if args.dask:
         from gaia_sim.sweep.cli_sweep import quiet_dask_logs
 
         quiet_dask_logs()
-        return Runner("dask", args.workers, args.dask)
+        return Runner("dask", args.workers, args.dask, backend)
     if args.workers:
-        return Runner("pool", args.workers)
-    return Runner("serial")
+        return Runner("pool", args.workers, backend=backend)
+    return Runner("serial", backend=backend)
 
 
 def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
@@ -140,7 +148,8 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
         f"{record['pruned_by_closed_form']} (bounds), {record['pruned_by_measured_rates']} (at measured detection "
         f"rates); {len(record['verified'])} verified by simulation"
         f" ({sum(v['origin'] == 'repair' for v in record['verified'])} of them repairs; {seconds:.0f} s)",
-        f"threat model: one attack holds at most {record['settings']['max_share']:g} of the nodes (--max-share)",
+        f"threat model: one attack holds at most {record['settings']['max_share']:g} of the nodes (--max-share)"
+        + ("; gains paired with honest twins (--paired)" if record["settings"].get("paired") else ""),
         "",
     ]
     if not rec.found:

@@ -48,6 +48,7 @@ LOCAL_WORKER_CONFIG = {
 }
 MAX_BATCH = 8  # cells per task at most: an interrupt loses at most the unfinished batches in flight
 Task = tuple[str, Any]  # (cell key, scenario)
+ANSWERS_BACKENDS = ("gaia_sim", "gaia_sim.sweep.paired")  # backends handed the worker's loaded answer source
 TIMING_COLUMNS = ("cell_wall_s", "cell_cpu_s")  # the only columns that differ between identical runs
 
 
@@ -63,7 +64,7 @@ def run_cell(backend: str, scenario: Any, metrics: tuple[str, ...] = ()) -> dict
     """Simulate one scenario and reduce it to summary metrics (plus :data:`TIMING_COLUMNS`)."""
     module = importlib.import_module(backend)
     start, cpu = time.perf_counter(), time.process_time()
-    extra = {"answers": _answers(scenario.answers)} if backend == "gaia_sim" else {}
+    extra = {"answers": _answers(scenario.answers)} if backend in ANSWERS_BACKENDS else {}
     result = module.simulate(scenario, progress=False, **extra)
     row = cell_row(result, metrics)
     row["cell_wall_s"], row["cell_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu

@@ -490,6 +490,7 @@ def recommend(
         "deployments": deployments,
         "scenario_attack": own,
         "max_share": max_share,
+        "paired": runner.paired,
     }
     history, found, pruned, tried, floor = [], [], {"closed_form": 0, "measured_rates": 0}, set(), 0
     measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)

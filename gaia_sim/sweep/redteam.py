@@ -114,6 +114,8 @@ LEVEL = 0.90
 #: The level of both looks when an undecided attack may be rescored on more seeds (two looks,
 #: :func:`search_attacks`): Bonferroni's split of the 5% error, each upper bound one-sided 97.5%.
 TWO_LOOK_LEVEL = 0.95
+#: The backend that runs each attack beside its honest twin (``Runner(backend=PAIRED_BACKEND)``).
+PAIRED_BACKEND = "gaia_sim.sweep.paired"
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,11 @@ class Runner:
     workers: int | None = None
     scheduler: str | None = None
     backend: str = cells_mod.DEFAULT_BACKEND
+
+    @property
+    def paired(self) -> bool:
+        """Runs come with their honest twin's paired columns (:mod:`gaia_sim.sweep.paired`)."""
+        return self.backend == PAIRED_BACKEND
 
     def rows(self, scenarios: list, progress=None) -> list[dict[str, float]]:
         """One :func:`gaia_sim.outcomes.cell_row` per scenario, in order (duplicates run once)."""
@@ -146,7 +153,8 @@ class Runner:
 class AttackScore:
     """One attack (attack name -> its parameters) against one design: the attacker's profit per
     node-epoch over an honest node's per seed (``gains``, :func:`gaia_sim.outcomes.attack_gain`:
-    what the search steers by) and, pooled over the seeds (``sums``, one
+    what the search steers by; with a paired runner, over its own nodes serving honestly in the
+    seed's twin run, :func:`gaia_sim.outcomes.run_gain`) and, pooled over the seeds (``sums``, one
     :func:`gaia_sim.outcomes.gain_sums` each), the gain ``mean`` with its interval at :data:`LEVEL`
     (:func:`gaia_sim.outcomes.pooled_gain`, two-sided 90%: ``ci_high`` is the one-sided 95% upper
     bound that ``gaia-sim recommend`` holds below zero). A score built without ``sums`` carries the
@@ -222,14 +230,14 @@ def score_attacks(
 ) -> list[AttackScore]:
     """Every attack of ``chosen_list`` against ``design`` over ``seeds`` (one batch of runs), with
     intervals at the two-sided ``level``."""
-    from gaia_sim.outcomes import attack_gain, gain_sums
+    from gaia_sim.outcomes import attack_gain, gain_sums, run_gain
 
     scenarios = [s for chosen in chosen_list for s in attack_scenarios(design, chosen, seeds)]
     rows, out = runner.rows(scenarios, progress), []
     for i, chosen in enumerate(chosen_list):
         who, mine = attacks_mod.attacker_behaviours(chosen), rows[i * len(seeds) : (i + 1) * len(seeds)]
-        gains = [attack_gain(r, who) for r in mine]
-        sums = [gain_sums(r, who) for r in mine]
+        sums = [gain_sums(r, who, runner.paired) for r in mine]
+        gains = [run_gain(s) for s in sums] if runner.paired else [attack_gain(r, who) for r in mine]
         rates = [_verdict_rate(r, who) for r in mine]
         score = AttackScore.scored(chosen, gains, sums, _counts(mine, who), rates, level)
         out.append(score)
