@@ -473,6 +473,15 @@ def test_the_red_team_steers_by_the_best_seed_so_one_conviction_does_not_hide_a_
     assert math.isnan(redteam.AttackScore({}, (0.1, math.nan), math.nan, -math.inf, math.inf).best_seed)
 
 
+def test_attacks_whose_runs_came_out_identical_are_confirmed_once():
+    """Shares 0.053 and 0.073 of 30 nodes both deploy 2 nodes: the same runs, one confirmation."""
+    sums = ((1.0, 10.0, 2.0, 20.0), (3.0, 10.0, 2.0, 20.0))
+    two = redteam.AttackScore.scored({"kb_skip": {"share": 0.053}}, (0.0, 0.2), sums, {}, (0.0, 0.0))
+    copy = redteam.AttackScore.scored({"kb_skip": {"share": 0.073}}, (0.0, 0.2), sums, {}, (0.0, 0.0))
+    other = redteam.AttackScore.scored({"kb_skip": {"share": 0.1}}, (0.0, 0.1), sums[:1] * 2, {}, (0.0, 0.0))
+    assert [s.label for s in redteam._distinct_best([two, copy, other], 3)] == [two.label, other.label]
+
+
 def test_edge_variants_move_one_continuous_parameter_to_each_end_within_the_threat_model():
     chosen = {"kb_skip": {"share": 0.07, "swap_to": "no_kb"}, "burst": {"epoch_share": 0.35, "coordinated": True}}
     got = redteam.edge_variants(chosen, max_share=0.1)
@@ -491,7 +500,8 @@ def test_edge_variants_move_one_continuous_parameter_to_each_end_within_the_thre
 
 
 def test_the_red_team_scores_the_edges_of_its_best_attack_and_confirms_those_that_may_pay(tiny):
-    """With no stake every attack pays, so each edge variant of the best one is confirmed."""
+    """With no stake every attack pays, so each edge variant of the best one is confirmed, unless its
+    runs came out as the best's (a share that deploys the same number of nodes)."""
     design = tiny.with_overrides({"staking.node_stake": 0.0, "network.nodes_per_domain": 8, "epochs": 2})
     kw = dict(trials=2, seed=5, seeds=1, confirm=1, confirm_seeds=2, batch=2, deployments=["kb_skip"], max_share=0.3)
     plain, around = redteam.search_attacks(design, **kw), redteam.search_attacks(design, edges=1, **kw)
@@ -499,7 +509,11 @@ def test_the_red_team_scores_the_edges_of_its_best_attack_and_confirms_those_tha
     best = max(plain.trials, key=lambda t: t.best_seed).chosen
     variants = redteam.edge_variants(best, 0.3)
     assert variants and [t.chosen for t in around.trials[2:]] == variants
-    paying = [t.chosen for t in around.trials[2:] if t.best_seed > 0]
-    assert paying and all(v in [c.chosen for c in around.confirmed] for v in paying)
-    assert len(around.confirmed) == 1 + len([v for v in paying if v != best])
+    paying = [t for t in around.trials[2:] if t.best_seed > 0]
+    best_outcome = redteam._outcome(max(around.trials[:2], key=lambda t: t.best_seed))
+    new = {redteam._outcome(t): t.chosen for t in paying if redteam._outcome(t) != best_outcome}
+    confirmed = [c.chosen for c in around.confirmed]
+    assert paying and all(v in confirmed for v in new.values())
+    assert not any(t.chosen in confirmed for t in paying if redteam._outcome(t) == best_outcome and t.chosen != best)
+    assert len(around.confirmed) == 1 + len(new)
     assert all(_largest_share(c.chosen) <= 0.3 for c in around.confirmed)
