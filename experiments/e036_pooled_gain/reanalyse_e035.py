@@ -15,32 +15,19 @@ from pathlib import Path
 import numpy as np
 
 from gaia_sim import attacks
-from gaia_sim.model import GaiaModel
 from gaia_sim.outcomes import mean_interval, pooled_gain
-from gaia_sim.runner import load_answers
 from gaia_sim.scenario import load_scenario
 from gaia_sim.sweep.redteam import FROZEN, LEVEL
 
 E035 = Path(__file__).resolve().parent.parent / "e035_edges_red_team"
+sys.path.insert(0, str(E035))
+import paired_gain  # noqa: E402  (e035's script, beside this folder)
 
 
 def run_sums(scenario, who) -> tuple[float, float, float, float]:
-    """(attacker profit, attacker node-epochs, honest profit, honest node-epochs) of one run, per node
-    from the model's own epoch outcomes (revenue - cost - slashed, over the epochs each node played)."""
-    model = GaiaModel(scenario, load_answers(scenario.answers))
-    n = len(model.state.behaviour)
-    profit, played, record = np.zeros(n), np.zeros(n), model.recorder.record
-
-    def grab(state, out):
-        p = out.settlement.revenue - out.settlement.cost - out.slashing.slashed
-        profit[:] += np.where(out.traffic.played, p, 0.0)
-        played[:] += out.traffic.played
-        return record(state, out)
-
-    model.recorder.record = grab
-    for _ in range(scenario.epochs):
-        model.step()
-    b = np.array(model.state.behaviour, dtype=object)
+    """(attacker profit, attacker node-epochs, honest profit, honest node-epochs) of one run, from
+    e035's per-node profits (``paired_gain.per_node``)."""
+    profit, played, b = paired_gain.per_node(scenario)
     mine, honest = np.isin(b, who), b == "honest"
     return profit[mine].sum(), played[mine].sum(), profit[honest].sum(), played[honest].sum()
 
