@@ -80,6 +80,8 @@ STATE_VIEWS = frozenset(
         "profit_avg",
         "profit_total",
         "epochs_played",
+        "revenue_total",
+        "cost_total",
         "ledger",
         "minted",
         "burned",

@@ -209,9 +209,53 @@ def paired_columns(nodes: pd.DataFrame, twin_nodes: pd.DataFrame) -> dict[str, f
         if b == "honest":
             continue
         t = twin.loc[g["id"]]
-        out[f"paired_profit_{b}"], out[f"paired_epochs_{b}"] = float(g["profit"].sum()), float(g["epochs_played"].sum())
-        out[f"twin_profit_{b}"], out[f"twin_epochs_{b}"] = float(t["profit"].sum()), float(t["epochs_played"].sum())
+        for key, column in (("profit", "profit"), ("epochs", "epochs_played"), *((k, k) for k in PARTS)):
+            if column in g:  # revenue and cost from nodes.parquet files written since they were added
+                out[f"paired_{key}_{b}"], out[f"twin_{key}_{b}"] = float(g[column].sum()), float(t[column].sum())
     return out
+
+
+PARTS = ("revenue", "cost")  # what an attack's gain breaks down into, besides what it was slashed
+
+
+def part_sums(row: dict[str, float], attacker: list[str], paired: bool = False) -> dict[str, tuple[float, float]]:
+    """Per part of profit (:data:`PARTS`): (the ``attacker`` behaviours' total, the reference's) in one
+    run, over the same node-epochs as :func:`gain_sums` (the honest nodes of the run, or with
+    ``paired`` the attacker's operators in the twin); NaN where the row lacks them."""
+    if paired:
+        return {
+            k: tuple(float(sum(row.get(f"{side}_{k}_{b}", math.nan) for b in attacker)) for side in ("paired", "twin"))
+            for k in PARTS
+        }  # type: ignore[misc]
+    honest = row.get("node_epochs_honest", 0.0)
+    out = {}
+    for k in PARTS:
+        mine = sum(
+            row.get(f"{k}_per_node_{b}", math.nan) * row[f"node_epochs_{b}"]
+            for b in attacker
+            if row.get(f"node_epochs_{b}", 0.0) > 0
+        )
+        out[k] = (float(mine), float(row.get(f"{k}_per_node_honest", math.nan) * honest if honest > 0 else 0.0))
+    return out
+
+
+def gain_breakdown(sums, parts) -> dict[str, float]:
+    """Where a pooled gain (:func:`pooled_gain` of ``sums``) comes from, per node-epoch over the
+    reference, pooled the same way (ratio of sums): ``revenue`` (what the attacker earned more),
+    ``cost`` (what it spent more: negative is what cheating saved) and ``slashed`` (what it lost
+    more to slashing), so that gain = revenue - cost - slashed exactly. ``parts``: one
+    :func:`part_sums` per run of ``sums``. Empty when any run lacks a part or played no node-epoch."""
+    s = np.asarray(sums, float).reshape(-1, 4)
+    na, nr = s[:, 1].sum(), s[:, 3].sum()
+    if not len(parts) or len(parts) != len(s) or na <= 0 or nr <= 0:
+        return {}
+    out = {}
+    for k in PARTS:
+        a, r = np.asarray([p[k] for p in parts], float).T
+        out[k] = float(a.sum() / na - r.sum() / nr)
+    gain = s[:, 0].sum() / na - s[:, 2].sum() / nr
+    out["slashed"] = out["revenue"] - out["cost"] - float(gain)
+    return out if all(math.isfinite(v) for v in out.values()) else {}
 
 
 def run_gain(sums: tuple[float, float, float, float]) -> float:

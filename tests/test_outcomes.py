@@ -70,14 +70,14 @@ def test_the_mean_of_per_run_ratios_overstates_what_a_convicted_attacker_loses()
 TINY = {"network.nodes_per_domain": 10, "epochs": 3, "slashing.forfeit_revenue": False, "seed": 3}
 
 
-def _paired_row(cheat_rate: float) -> dict[str, float]:
+def _paired_row(cheat_rate: float, swap_to: str = "low_precision") -> dict[str, float]:
     from gaia_sim import attacks
     from gaia_sim.outcomes import cell_row
     from gaia_sim.scenario import load_scenario
     from gaia_sim.sweep import paired
     from gaia_sim.sweep.redteam import FROZEN
 
-    chosen = {"diluted": {"share": 0.1, "cheat_rate": 0.02, "swap_to": "low_precision"}}
+    chosen = {"diluted": {"share": 0.1, "cheat_rate": 0.02, "swap_to": swap_to}}
     over = attacks.combine(chosen) | FROZEN | TINY | {"behaviours.model_swapping.cheat_rate": cheat_rate}
     return cell_row(paired.simulate(load_scenario("scenarios/model_swap.toml").with_overrides(over)))
 
@@ -103,3 +103,52 @@ def test_paired_sums_are_nan_without_a_twin_so_no_claim_is_made():
     row["node_epochs_lazy"] = 3.0
     assert math.isnan(pooled_gain([gain_sums(row, ["lazy"], paired=True)] * 3)[0])
     assert pooled_gain([gain_sums(row, ["lazy"], paired=True)] * 3)[2] == math.inf
+
+
+# ---- where a gain comes from (outcomes.part_sums, outcomes.gain_breakdown) ---------------------------
+def test_the_breakdown_adds_up_to_the_pooled_gain_and_names_each_part():
+    """revenue - cost - slashed is the pooled gain, each part pooled as a ratio of sums over the same
+    node-epochs: an attacker that earns 1 less, spends 3 less and is slashed 30 once in 20 node-epochs
+    has parts -1, -3, +1.5 and gain +0.5."""
+    from gaia_sim.outcomes import gain_breakdown, part_sums
+
+    rows = []
+    for slashed in (30.0, 0.0):  # two runs of 10 attacker node-epochs beside 100 honest ones
+        row = {"node_epochs_honest": 100.0, "node_epochs_lazy": 10.0}
+        row |= {"revenue_per_node_honest": 5.0, "cost_per_node_honest": 4.0, "slashed_per_node_honest": 0.0}
+        row |= {"revenue_per_node_lazy": 4.0, "cost_per_node_lazy": 1.0, "slashed_per_node_lazy": slashed / 10}
+        row |= {f"profit_per_node_{b}": row[f"revenue_per_node_{b}"] - row[f"cost_per_node_{b}"]
+                - row[f"slashed_per_node_{b}"] for b in ("honest", "lazy")}  # fmt: skip
+        rows.append(row)
+    sums, parts = [gain_sums(r, ["lazy"]) for r in rows], [part_sums(r, ["lazy"]) for r in rows]
+    b = gain_breakdown(sums, parts)
+    assert b == pytest.approx({"revenue": -1.0, "cost": -3.0, "slashed": 1.5})
+    assert b["revenue"] - b["cost"] - b["slashed"] == pytest.approx(pooled_gain(sums)[0]) == pytest.approx(0.5)
+    assert gain_breakdown(sums, parts[:1]) == {}  # a run without its parts: no breakdown
+    del rows[0]["cost_per_node_lazy"]
+    assert gain_breakdown(sums, [part_sums(r, ["lazy"]) for r in rows]) == {}
+
+
+def test_a_paired_attackers_breakdown_is_its_per_operator_totals_against_its_twin():
+    """On a real paired run: the per-operator revenue and cost (settle) add up to what steps.parquet
+    sums per behaviour, and the paired breakdown adds up to the paired gain. An attacker that never
+    cheats has every part exactly 0; one that serves the cheaper model (4 of 18 layers removed) on 60%
+    of requests spends less than its twin (the saving is the cost part, negative); one that serves
+    the shipped bank's low-precision answers spends more (docs/mechanism.md)."""
+    from gaia_sim.outcomes import gain_breakdown, part_sums, run_gain
+
+    who = ["model_swapping"]
+    idle, cheat = _paired_row(0.0), _paired_row(0.6, "cheaper_model")
+    for part in ("revenue", "cost"):
+        assert idle[f"paired_{part}_model_swapping"] == pytest.approx(
+            idle[f"{part}_per_node_model_swapping"] * idle["node_epochs_model_swapping"]
+        )
+    assert gain_breakdown([gain_sums(idle, who, True)], [part_sums(idle, who, True)]) == {
+        "revenue": 0.0, "cost": 0.0, "slashed": 0.0,
+    }  # fmt: skip
+    sums, parts = [gain_sums(cheat, who, True)], [part_sums(cheat, who, True)]
+    b = gain_breakdown(sums, parts)
+    assert b["cost"] < 0
+    assert b["revenue"] - b["cost"] - b["slashed"] == pytest.approx(run_gain(sums[0]))
+    dearer = _paired_row(0.6, "low_precision")  # simulated 4-bit weights computed dequantized: 0.111 s
+    assert gain_breakdown([gain_sums(dearer, who, True)], [part_sums(dearer, who, True)])["cost"] > 0  # vs 0.094

@@ -20,6 +20,7 @@ from gaia_sim import attacks
 from gaia_sim.scenario import load_scenario
 from gaia_sim.sweep import recommend as rec
 from gaia_sim.sweep import redteam
+from gaia_sim.sweep.cli_recommend import breakdown_text
 
 HERE = Path(__file__).resolve().parent
 
@@ -62,6 +63,8 @@ def main() -> None:
     rows = [a.as_dict() | {"guilty_per_probe": rec.guilty_rate(a)} for a in search.confirmed]
     for r in rows:
         print(f"{r['profit_over_honest']:8.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] x {r['seeds']}  {r['params']}")
+        if r["breakdown"]:
+            print(f"{'':8s} = {breakdown_text(r['breakdown'])}")
     best_trial = max(t.mean for t in search.trials)
     print(f"best trial mean over the search seeds {best_trial:.3f}; honest {honest}; {time.perf_counter() - t0:.0f} s")
     print("H1 (every mean < 0):", all(r["profit_over_honest"] < 0 for r in rows))

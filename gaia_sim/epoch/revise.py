@@ -97,6 +97,7 @@ def enter(state: NetworkState, slots: np.ndarray, names: list[str], rng, epoch: 
     state.status[slots], state.active[slots], state.offences[slots], state.jail_until[slots] = ACTIVE, True, 0, -1
     state.profit_avg[slots], state.slashed_total[slots], state.ever_guilty[slots] = 0.0, 0.0, False
     state.profit_total[slots], state.epochs_played[slots] = 0.0, 0
+    state.revenue_total[slots], state.cost_total[slots] = 0.0, 0.0
     state.last_verdict[slots] = False
     for acc in state.evidence_accumulators():
         acc.reset(slots)

@@ -49,15 +49,18 @@ def run(state: NetworkState, traffic: Traffic, slashing: Slashing, epoch: int) -
     reward, probe_bill = _pay_validators(state, traffic, slashing, fees, epoch)
     events.append(_escrow_events(state, led.advance(epoch), epoch))
     pnl = reward + bribe_income - probe_bill - slashing.validator_slashed
-    _add_profit(state, traffic.played, revenue - cost - bribes - slashing.slashed)
+    _add_profit(state, traffic.played, revenue, cost, bribes, slashing.slashed)
     return Settlement(revenue, cost + bribes, reward, pnl, events)
 
 
-def _add_profit(state: NetworkState, played: np.ndarray, profit: np.ndarray) -> None:
-    """Each operator's running profit and node-epochs over the epochs it played (the per-operator
-    totals of what steps.parquet sums per behaviour: revenue - cost - slashed; nodes.parquet's
-    ``profit`` and ``epochs_played``, what an attack's gain is paired on, outcomes.paired_sums)."""
-    state.profit_total += np.where(played, profit, 0.0)
+def _add_profit(state: NetworkState, played: np.ndarray, revenue, cost, bribes, slashed) -> None:
+    """Each operator's running revenue, cost (with bribes), profit (revenue - cost - slashed) and
+    node-epochs over the epochs it played: the per-operator totals of what steps.parquet sums per
+    behaviour (nodes.parquet's ``revenue``, ``cost``, ``profit``, ``epochs_played``), what an
+    attack's gain and its breakdown are paired on (outcomes.paired_columns)."""
+    state.revenue_total += np.where(played, revenue, 0.0)
+    state.cost_total += np.where(played, cost + bribes, 0.0)
+    state.profit_total += np.where(played, revenue - cost - bribes - slashed, 0.0)
     state.epochs_played += played.astype(np.int64)
 
 

@@ -137,6 +137,8 @@ class NetworkState:
     profit_avg: np.ndarray = field(init=False)  # profit record (strategy.profit_average)
     profit_total: np.ndarray = field(init=False)  # tokens: revenue - cost - slashed over the epochs played (settle)
     epochs_played: np.ndarray = field(init=False)  # node-epochs the slot's operator played (settle)
+    revenue_total: np.ndarray = field(init=False)  # tokens: revenue over the epochs played (settle)
+    cost_total: np.ndarray = field(init=False)  # tokens: cost and bribes paid over the epochs played (settle)
     honest_cfg: np.ndarray = field(init=False)  # config index served honestly (on the node's stack)
     user_cfg: np.ndarray = field(init=False)  # config index served to users when cheating
     probe_cfg: np.ndarray = field(init=False)  # config index served to recognised probes
@@ -156,6 +158,7 @@ class NetworkState:
         self.last_verdict, self.ever_guilty = np.zeros(n, bool), np.zeros(n, bool)
         self.slashed_total, self.profit_avg = np.zeros(n), np.zeros(n)
         self.profit_total, self.epochs_played = np.zeros(n), np.zeros(n, np.int64)
+        self.revenue_total, self.cost_total = np.zeros(n), np.zeros(n)
         self.cheating_now = np.ones(n, dtype=bool)
         refresh_plans(self)
 

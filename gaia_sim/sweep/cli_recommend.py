@@ -157,12 +157,15 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     lines += ["design"] + [f"  {k:<32} {_fmt(v)}" for k, v in record["design"].items()]
     lines += [
         "",
-        "attacks the red team found: profit over honest (tokens per node-epoch, pooled over seeds), t interval by seed",
+        "attacks the red team found: profit over honest (tokens per node-epoch, pooled over seeds), t interval by seed;"
+        " = what it earned more - spent more - lost more to slashing",
     ]
     for a in record["attacks"]:
         desc = " + ".join(f"{n}({', '.join(f'{k}={_fmt(v)}' for k, v in p.items())})" for n, p in a["params"].items())
         ci = f"[{_end(a['ci_low'])}, {_end(a['ci_high'])}] {a.get('level', 0.9):.0%} x {a['seeds']} seeds"
         lines.append(f"  {_end(a['profit_over_honest']):>9}  {ci}  {desc}")
+        if a.get("breakdown"):
+            lines.append(f"  {'':>9}  = {breakdown_text(a['breakdown'])}")
     c = record["cost"]
     if c:
         lines += [
@@ -178,6 +181,11 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     written = [f"{out}/recommendation.json"] + ([f"{out}/{name}.toml"] if rec.found else [])
     lines += ["", "written: " + ", ".join(written)]
     return "\n".join(lines)
+
+
+def breakdown_text(parts: dict) -> str:
+    """An attack's gain by part (outcomes.gain_breakdown), per node-epoch over the reference."""
+    return f"revenue {parts['revenue']:+.3f} - cost {parts['cost']:+.3f} - slashed {parts['slashed']:+.3f}"
 
 
 def _end(v) -> str:

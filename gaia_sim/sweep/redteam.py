@@ -169,6 +169,15 @@ class AttackScore:
     verdict_rates: tuple[float, ...] = ()  # per seed: the attacker's guilty verdicts per node-epoch
     level: float = LEVEL  # two-sided level of (ci_low, ci_high)
     sums: tuple[tuple[float, float, float, float], ...] = ()  # per seed: outcomes.gain_sums
+    parts: tuple[dict[str, tuple[float, float]], ...] = ()  # per seed: outcomes.part_sums
+
+    @property
+    def breakdown(self) -> dict[str, float]:
+        """The pooled gain's parts per node-epoch (:func:`gaia_sim.outcomes.gain_breakdown`):
+        revenue - cost - slashed; empty without them."""
+        from gaia_sim.outcomes import gain_breakdown
+
+        return gain_breakdown(self.sums, self.parts) if self.sums else {}
 
     @property
     def label(self) -> str:
@@ -193,19 +202,21 @@ class AttackScore:
             "ci_high": self.ci_high,
             "level": self.level,
             "seeds": len(self.gains),
+            "breakdown": self.breakdown,
         }
 
     @classmethod
-    def scored(cls, chosen, gains, sums, counts, verdict_rates, level: float = LEVEL) -> "AttackScore":
+    def scored(cls, chosen, gains, sums, counts, verdict_rates, level: float = LEVEL, parts=()) -> "AttackScore":
         """The score of ``chosen`` from its runs: the gain pooled over their ``sums`` with its
-        interval at ``level`` (:func:`gaia_sim.outcomes.pooled_gain`); without sums (an older
-        score) the mean of the per-seed ``gains`` and its t interval."""
+        interval at ``level`` (:func:`gaia_sim.outcomes.pooled_gain`) and its ``parts`` (one
+        :func:`gaia_sim.outcomes.part_sums` per run); without sums (an older score) the mean of the
+        per-seed ``gains`` and its t interval."""
         from gaia_sim.outcomes import mean_interval, pooled_gain
 
         interval = pooled_gain(sums, level) if sums else mean_interval(gains, level)
         return cls(
             dict(chosen), tuple(gains), *interval, counts=counts, verdict_rates=tuple(verdict_rates), level=level,
-            sums=tuple(sums),
+            sums=tuple(sums), parts=tuple(parts),
         )  # fmt: skip
 
     def extended(self, more: "AttackScore") -> "AttackScore":
@@ -214,7 +225,7 @@ class AttackScore:
         counts = {k: self.counts.get(k, 0.0) + more.counts.get(k, 0.0) for k in self.counts | more.counts}
         return AttackScore.scored(
             self.chosen, self.gains + more.gains, self.sums + more.sums, counts,
-            self.verdict_rates + more.verdict_rates, self.level,
+            self.verdict_rates + more.verdict_rates, self.level, self.parts + more.parts,
         )  # fmt: skip
 
 
@@ -230,7 +241,7 @@ def score_attacks(
 ) -> list[AttackScore]:
     """Every attack of ``chosen_list`` against ``design`` over ``seeds`` (one batch of runs), with
     intervals at the two-sided ``level``."""
-    from gaia_sim.outcomes import attack_gain, gain_sums, run_gain
+    from gaia_sim.outcomes import attack_gain, gain_sums, part_sums, run_gain
 
     scenarios = [s for chosen in chosen_list for s in attack_scenarios(design, chosen, seeds)]
     rows, out = runner.rows(scenarios, progress), []
@@ -239,7 +250,8 @@ def score_attacks(
         sums = [gain_sums(r, who, runner.paired) for r in mine]
         gains = [run_gain(s) for s in sums] if runner.paired else [attack_gain(r, who) for r in mine]
         rates = [_verdict_rate(r, who) for r in mine]
-        score = AttackScore.scored(chosen, gains, sums, _counts(mine, who), rates, level)
+        parts = [part_sums(r, who, runner.paired) for r in mine]
+        score = AttackScore.scored(chosen, gains, sums, _counts(mine, who), rates, level, parts)
         out.append(score)
     return out
 
