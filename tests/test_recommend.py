@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 
+import numpy as np
 import pytest
 
 from gaia_sim import costs
@@ -517,3 +518,31 @@ def test_the_red_team_scores_the_edges_of_its_best_attack_and_confirms_those_tha
     assert not any(t.chosen in confirmed for t in paying if redteam._outcome(t) == best_outcome and t.chosen != best)
     assert len(around.confirmed) == 1 + len(new)
     assert all(_largest_share(c.chosen) <= 0.3 for c in around.confirmed)
+
+
+def test_the_attacks_figure_colours_what_may_pay_and_draws_where_each_gain_comes_from():
+    """attacks.png (cli_recommend.fig_attacks) from recommendation.json's attacks: one row per
+    attack, best at the top; red where the upper bound is above -margin, blue below; the breakdown's
+    bars are revenue, -cost and -slashed (they add up to the gain). A single seed's attack has no
+    bound: it is drawn as one that may pay, without an interval (pessimistic), and without bars when
+    its record has no breakdown."""
+    from matplotlib.colors import to_rgba
+
+    from gaia_sim.sweep.cli_recommend import DETERRED, PAYS, fig_attacks
+
+    pays = {"params": {"kb_skip": {"share": 0.07}}, "profit_over_honest": 0.2, "ci_low": -0.1, "ci_high": 0.5}
+    pays["breakdown"] = {"revenue": 0.0, "cost": -0.4, "slashed": 0.2}
+    deterred = {"params": {"diluted": {"share": 0.05, "swap_to": "low_bit"}}, "profit_over_honest": -1.0}
+    deterred |= {"ci_low": -1.5, "ci_high": -0.3, "breakdown": {"revenue": -0.1, "cost": 0.5, "slashed": 0.4}}
+    lone = {"params": {"sybil_group": {"share": 0.1}}, "profit_over_honest": -2.0, "ci_low": None, "ci_high": None}
+    fig = fig_attacks([pays, deterred, lone], margin=0.1)
+    ax, bx = fig.axes
+    colours = [to_rgba(c.lines[0].get_color()) for c in ax.containers]
+    assert colours == [to_rgba(PAYS), to_rgba(DETERRED), to_rgba(PAYS)]  # bottom row first: lone, deterred, pays
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "kb_skip(share=0.07)"
+    widths = np.array([[p.get_width() for p in c.patches] for c in bx.containers])  # (part, row)
+    assert np.isnan(widths[:, 0]).all()  # lone: no breakdown, no bars
+    assert widths[:, 1:] == pytest.approx(
+        np.array([[-0.1, 0.0], [-0.5, 0.4], [-0.4, -0.2]])
+    )  # revenue, -cost, -slashed
+    assert widths[:, 1:].sum(0) == pytest.approx([-1.0, 0.2])  # each row's parts add up to its gain

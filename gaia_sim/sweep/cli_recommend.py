@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gaia_sim.atomic import atomic_write_bytes, check_output_dir
+    from gaia_sim.atomic import atomic_write, atomic_write_bytes, check_output_dir
     from gaia_sim.scenario import load_scenario, to_toml
     from gaia_sim.sweep import recommend as rec_mod
 
@@ -79,8 +79,62 @@ def run(args: argparse.Namespace) -> int:
             f"gaia-sim recommend {args.scenario} --seed {args.seed} --budget {args.budget}: the cheapest design found"
         )
         atomic_write_bytes(out / f"{base.name}.toml", to_toml(rec.best.scenario, header).encode())
+    if record["attacks"]:
+        fig = fig_attacks(record["attacks"], args.margin)
+        atomic_write(out / "attacks.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     print(text(record, rec, out, base.name, time.perf_counter() - start))
     return 0 if rec.found else 1
+
+
+PAYS, DETERRED = "tab:red", "tab:blue"  # an attack whose bound is above -margin, and one below
+
+
+def fig_attacks(attacks: list[dict], margin: float = 0.0):
+    """What each attack the red team found earns against the design (recommendation.json's
+    ``attacks``), best first. Left: its gain per node-epoch over honest with its interval, red where
+    the upper bound is above -``margin`` (it may pay), blue where it is deterred. Right: where the
+    gain comes from (``breakdown``): revenue earned more, cost saved (-cost) and slashed less
+    (-slashed), which add up to the gain. Both axes are linear within +-1 token and logarithmic
+    beyond, so near-honest attacks and ruinous ones show on one figure."""
+    from matplotlib.figure import Figure
+
+    rows = list(reversed(attacks))  # best at the top
+    labels = [_short(a) for a in rows]
+    fig = Figure(figsize=(11, 1.2 + 0.45 * len(rows)), layout="constrained")
+    ax, bx = fig.subplots(1, 2, sharey=True, width_ratios=[1.2, 1])
+    for y, a in enumerate(rows):
+        low, high, mean = (_num(a.get(k)) for k in ("ci_low", "ci_high", "profit_over_honest"))
+        colour = DETERRED if high <= -margin else PAYS
+        lo, hi = (v if math.isfinite(v) else mean for v in (low, high))
+        ax.errorbar(mean, y, xerr=[[mean - lo], [hi - mean]], fmt="o", color=colour, capsize=3)
+    ax.axvline(-margin, color="black", lw=1, ls="--", label=f"-margin ({0.0 - margin:g})")
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
+    ax.set(xlabel="profit over honest (tokens per node-epoch)", title="gain, 90% interval (red: may pay)")
+    ax.legend(fontsize=7, loc="lower right")
+    parts = (("revenue", 1, "revenue", "tab:green"), ("cost", -1, "-cost (saved)", "tab:orange"))
+    parts += (("slashed", -1, "-slashed", "tab:purple"),)
+    for i, (key, sign, name, colour) in enumerate(parts):
+        values = [sign * _num(a.get("breakdown", {}).get(key)) for a in rows]
+        bx.barh([y + (i - 1) * 0.25 for y in range(len(rows))], values, height=0.25, color=colour, label=name)
+    bx.axvline(0, color="black", lw=1)
+    for a_ in (ax, bx):  # gains near 0 and ruinous ones on one axis: linear within +-1, logarithmic beyond
+        a_.set_xscale("symlog", linthresh=1.0)
+    bx.set(xlabel="tokens per node-epoch", title="where the gain comes from")
+    bx.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def _num(v) -> float:
+    """A JSON number (None: missing or infinite) as a float (NaN when missing)."""
+    return math.nan if v is None else float(v)
+
+
+def _short(a: dict) -> str:
+    """An attack's label: its parts and their parameters, numbers to 2 significant digits."""
+    return " + ".join(
+        f"{n}({', '.join(f'{k}={v:.2g}' if isinstance(v, float) else f'{k}={v}' for k, v in p.items())})"
+        for n, p in a["params"].items()
+    )
 
 
 def _finite(value):
@@ -178,7 +232,8 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
         lines.append(
             f"  {k:<24} {_fmt(v['value']):>12}  limit {_fmt(v['limit']):>8}  {'pass' if v['pass'] else 'FAIL'}"
         )
-    written = [f"{out}/recommendation.json"] + ([f"{out}/{name}.toml"] if rec.found else [])
+    written = [f"{out}/recommendation.json"] + ([f"{out}/attacks.png"] if record["attacks"] else [])
+    written += [f"{out}/{name}.toml"] if rec.found else []
     lines += ["", "written: " + ", ".join(written)]
     return "\n".join(lines)
 
