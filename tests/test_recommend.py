@@ -546,3 +546,24 @@ def test_the_attacks_figure_colours_what_may_pay_and_draws_where_each_gain_comes
         np.array([[-0.1, 0.0], [-0.5, 0.4], [-0.4, -0.2]])
     )  # revenue, -cost, -slashed
     assert widths[:, 1:].sum(0) == pytest.approx([-1.0, 0.2])  # each row's parts add up to its gain
+
+
+def test_the_closest_design_is_the_one_a_repair_could_still_mend_with_the_lowest_worst_bound(tiny):
+    """e037: a 2 x 2 design failing only on deterrence (worst bound +0.86) and a repaired 5 x 5 one
+    failing on deterrence at +0.40 and on the validators' reward (a reward repair mends that) -> the
+    5 x 5 is the closer. A design that fails false slashing (no repair mends it) is never closer than
+    one that passes it, whatever its bound; at equal standing the cheaper is closer."""
+    ok, bad = {"pass": True}, {"pass": False}
+
+    def verdict(worst, stake, **failed):
+        c = {"false_slashing": ok, "participation": ok, "validator_participation": ok}
+        c |= {k: bad for k in failed} | {"deterrence": {"pass": worst <= 0, "value": worst}}
+        design = tiny.with_overrides({"staking.node_stake": stake})
+        return rec.Verdict({}, design, rec.design_cost(design), [], c)
+
+    small, repaired = verdict(0.86, 26.0), verdict(0.40, 109.0, validator_participation=True)
+    leaky = verdict(-0.5, 10.0, false_slashing=True)
+    assert max([small, repaired, leaky], key=rec.closeness) is repaired
+    assert max([small, leaky], key=rec.closeness) is small
+    assert max([verdict(0.4, 200.0), verdict(0.4, 100.0)], key=rec.closeness).scenario.staking.node_stake == 100.0
+    assert rec.closeness(verdict(float("nan"), 10.0)) < rec.closeness(small)  # no bound: as far as can be
