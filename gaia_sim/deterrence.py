@@ -246,7 +246,7 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
     (:func:`gaia_sim.costs.node_epoch_cost`: compute, fixed and knowledge-base cost).
     """
     from gaia_sim.nodes import NODE_BEHAVIOURS, NodeContext
-    from gaia_sim.traffic import ServingProfile
+    from gaia_sim.traffic import ServingProfile, arrival_rate
 
     t, r, c = scenario.traffic, scenario.rewards, scenario.costs
     plan = NODE_BEHAVIOURS[behaviour]().plan(NodeContext(stack, scenario))
@@ -257,7 +257,7 @@ def epoch_economics(scenario, answers, behaviour: str, stack: str = "claimed") -
         _secs(scenario, answers, plan.user_role), stack_s, claimed_s, plan.user_role == plan.honest_role
     )
     profile = ServingProfile((stack_s, float(user_s)), (1.0 - rc, rc))
-    rate = t.utilisation / _secs(scenario, answers, "claimed")
+    rate = arrival_rate(t.utilisation, claimed_s, stack_s, t.provisioning)
     timeout = _timeout_share(profile, rate, t.timeout_s, t.simulated_requests, scenario.seed)
     answered = t.requests_per_node * (1.0 - drop) * (1.0 - timeout)
     accept = [_accepted_share(scenario, answers, role) for role in (plan.honest_role, plan.user_role)]

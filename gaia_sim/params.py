@@ -195,6 +195,11 @@ class TrafficParams(Group):
         gt=0.0,
         le=5.0,
     )
+    provisioning: Literal["claimed", "stack"] = F(
+        "claimed",
+        "choice",
+        "what the offered load (utilisation) is relative to: the claimed model's capacity at every node (claimed: stacks slower than it run overloaded, and shedding load pays, e037), or each node's own stack serving honestly (stack: operators provision for their hardware); traffic.arrival_rate",
+    )
     timeout_s: float = F(30.0, "seconds", "a request still queued or in service after this long times out", gt=0.0)
     simulated_requests: int = F(
         2000,

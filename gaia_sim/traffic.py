@@ -21,6 +21,15 @@ import numpy as np
 import simpy
 
 
+def arrival_rate(utilisation: float, claimed_s: float, stack_s: float, provisioning: str = "claimed") -> float:
+    """Requests per second offered to a node (``traffic.provisioning``): ``utilisation`` of the
+    claimed model's capacity, every node alike ("claimed": stacks slower than the claimed model run
+    overloaded and lose requests to timeouts, and shedding load pays, e037), or of the node's own
+    stack serving honestly ("stack": operators provision for the hardware they run, so every honest
+    stack runs at the same offered load)."""
+    return utilisation / (stack_s if provisioning == "stack" else claimed_s)
+
+
 @dataclass(frozen=True)
 class ServingProfile:
     """Mean service seconds of the configurations a node mixes, and the share served by each."""

@@ -160,3 +160,38 @@ def test_saving_spread_brackets_the_expected_mix_and_collapses_without_stack_var
     assert flat["low"] == pytest.approx(flat["high"]) == pytest.approx(by_stack["claimed"])
     bigger = deterrence.saving_spread(scenario.with_overrides({"network.nodes_per_domain": 1000}), answers, "lazy")
     assert bigger["high"] - bigger["low"] < 0.3 * (spread["high"] - spread["low"])  # spread shrinks ~ 1/sqrt(n)
+
+
+def test_provisioning_for_the_stack_takes_the_overload_out_of_the_slow_stacks_saving():
+    """traffic.provisioning (traffic.arrival_rate, the one rate the simulation's queues and the
+    closed form use): "claimed" offers every node utilisation x the claimed model's capacity, so the
+    slow stacks (fp32, batch 16) run overloaded and a model swap saves their operators timeouts as
+    well as compute (0.42, 0.55); "stack" offers each the same load relative to its own honest
+    capacity, which leaves the claimed stack's saving as it was and the slow stacks' only what
+    cheating saves beyond that (e037: load shedding is what paid the attacks that still paid). The
+    simulation's own queues: an fp32 honest node loses fewer requests under "stack"."""
+    from gaia_sim import deterrence
+    from gaia_sim.model import GaiaModel
+    from gaia_sim.runner import load_answers
+    from gaia_sim.scenario import load_scenario
+    from gaia_sim.traffic import arrival_rate
+
+    assert arrival_rate(0.7, 0.1, 0.2) == pytest.approx(7.0)
+    assert arrival_rate(0.7, 0.1, 0.2, "stack") == pytest.approx(3.5)
+    base = load_scenario("scenarios/model_swap.toml")
+    answers = load_answers(base.answers)
+    claimed = deterrence.saving_by_stack(base, answers, "model_swapping")
+    stack = base.with_overrides({"traffic.provisioning": "stack"})
+    provisioned = deterrence.saving_by_stack(stack, answers, "model_swapping")
+    assert provisioned["claimed"] == claimed["claimed"]
+    slow = [k for k, v in claimed.items() if v > 2 * claimed["claimed"]]
+    assert slow and all(provisioned[k] < claimed[k] - 0.05 for k in slow)
+
+    def fp32_timeouts(scenario) -> float:
+        model = GaiaModel(scenario.with_overrides({"epochs": 1, "network.nodes_per_domain": 20}), answers)
+        model.step()
+        st = model.state
+        honest = [p for i, p in enumerate(st.profiles) if st.behaviour[i] == "honest" and "fp32" in st.stack_role[i]]
+        return st.queue_outcomes[honest[0]].timeout_share
+
+    assert fp32_timeouts(stack) < fp32_timeouts(base)

@@ -11,7 +11,7 @@ import numpy as np
 from gaia_sim import rewards
 from gaia_sim import rng as rngs
 from gaia_sim.epoch.state import NO_ANSWER, NetworkState
-from gaia_sim.traffic import simulate_queue
+from gaia_sim.traffic import arrival_rate, simulate_queue
 from gaia_sim.validators import choose_questions, plan_probes
 
 
@@ -84,9 +84,10 @@ def queue_outcomes(state: NetworkState) -> dict:
     This keeps SimPy's event count independent of the number of epochs.
     """
     t, c = state.scenario.traffic, state.configs
-    rate = t.utilisation / c.service_s[c.ids.index(c.role_to_config["claimed"])]
+    claimed_s = c.service_s[c.ids.index(c.role_to_config["claimed"])]
     for p in set(state.profiles) - set(state.queue_outcomes):
         stream = rngs.stream(state.scenario.seed, "queue", *p.service_s, *p.weights)
+        rate = arrival_rate(t.utilisation, claimed_s, p.service_s[0], t.provisioning)  # [0]: the stack, honest
         state.queue_outcomes[p] = simulate_queue(p, rate, t.timeout_s, t.simulated_requests, stream)
     return state.queue_outcomes
 
