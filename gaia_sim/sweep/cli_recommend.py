@@ -98,8 +98,10 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0):
     beyond, so near-honest attacks and ruinous ones show on one figure."""
     from matplotlib.figure import Figure
 
+    from gaia_sim.attacks import describe
+
     rows = list(reversed(attacks))  # best at the top
-    labels = [_short(a) for a in rows]
+    labels = [describe(a["params"]) for a in rows]
     fig = Figure(figsize=(11, 1.2 + 0.45 * len(rows)), layout="constrained")
     ax, bx = fig.subplots(1, 2, sharey=True, width_ratios=[1.2, 1])
     for y, a in enumerate(rows):
@@ -127,14 +129,6 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0):
 def _num(v) -> float:
     """A JSON number (None: missing or infinite) as a float (NaN when missing)."""
     return math.nan if v is None else float(v)
-
-
-def _short(a: dict) -> str:
-    """An attack's label: its parts and their parameters, numbers to 2 significant digits."""
-    return " + ".join(
-        f"{n}({', '.join(f'{k}={v:.2g}' if isinstance(v, float) else f'{k}={v}' for k, v in p.items())})"
-        for n, p in a["params"].items()
-    )
 
 
 def _finite(value):
