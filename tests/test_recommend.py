@@ -235,6 +235,9 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     with pytest.raises(UserError, match="TRIALS must be a whole number"):
         rec.budget("small:x")
     assert rec.budget("small:5").trials == 5
+    assert main(["recommend", "scenarios/model_swap.toml", "--second-look", "-1"]) == 2
+    assert "--second-look: must be a whole number of seeds >= 0, got -1" in capsys.readouterr().err
+    assert rec.budget("large:8", 35) == dataclasses.replace(rec.budget("large"), trials=8, more_seeds=35)
 
 
 def test_recommendation_json_written_by_the_cli_is_plain_json(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """e033: a fresh red team (another seed) against the design `gaia-sim recommend` returned.
 
 Run: PYTHONPATH=. .venv/bin/python experiments/e033_recommended_design_holdout/holdout.py [--seed 2] [--workers 2]
-    [--design TOML] [--attacks A,B] [--edges N] [--paired] [--out FILE]
+    [--design TOML] [--attacks A,B] [--edges N] [--paired] [--second-look SEEDS] [--out FILE]
 The search's settings (recommend.BUDGETS["large"], max share 0.1, the scenario's own attack
 required); by default e033's design and deployments (model_swap); e034 passes its own. ``--edges
 1``: the red team also tries the edges of its best attack (the search's setting from e035 on; 0,
@@ -33,9 +33,10 @@ def main() -> None:
     ap.add_argument("--attacks", default="model_swap", help="deployments, comma-separated")
     ap.add_argument("--edges", type=int, default=0, help="best attacks whose edge variants are tried (0: none)")
     ap.add_argument("--paired", action="store_true", help="score gains against honest twins (sweep/paired.py)")
+    ap.add_argument("--second-look", type=int, help="seeds of the second look (default: the large budget's, 15)")
     ap.add_argument("--out")
     args = ap.parse_args()
-    plan = rec.BUDGETS["large"]
+    plan = rec.budget("large", args.second_look)
     design = load_scenario(args.design)
     own = attacks.of_scenario(design)
     backend = redteam.PAIRED_BACKEND if args.paired else redteam.Runner.backend

@@ -113,17 +113,23 @@ BUDGETS: dict[str, Budget] = {
 }  # fmt: skip
 
 
-def budget(spec: str) -> Budget:
+def budget(spec: str, second_look: int | None = None) -> Budget:
     """A preset (:data:`BUDGETS`) by name, or ``NAME:TRIALS`` (the preset with that many red-team
-    trials per design), e.g. ``small:16``."""
+    trials per design), e.g. ``small:16``; ``second_look``: the seeds of its second look
+    (``more_seeds``) instead of the preset's."""
     name, _, trials = spec.partition(":")
     if name not in BUDGETS:
         raise UserError(f"--budget {spec!r}: allowed: {', '.join(BUDGETS)}, optionally :TRIALS (e.g. small:16)")
-    if not trials:
-        return BUDGETS[name]
-    if not trials.isdigit() or int(trials) < 1:
-        raise UserError(f"--budget {spec!r}: TRIALS must be a whole number >= 1")
-    return dataclasses.replace(BUDGETS[name], trials=int(trials))
+    plan = BUDGETS[name]
+    if trials:
+        if not trials.isdigit() or int(trials) < 1:
+            raise UserError(f"--budget {spec!r}: TRIALS must be a whole number >= 1")
+        plan = dataclasses.replace(plan, trials=int(trials))
+    if second_look is not None:
+        if second_look < 0:
+            raise UserError(f"--second-look: must be a whole number of seeds >= 0, got {second_look}")
+        plan = dataclasses.replace(plan, more_seeds=int(second_look))
+    return plan
 
 
 # ---- designs and their price -------------------------------------------------------------------
