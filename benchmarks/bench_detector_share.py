@@ -1,0 +1,114 @@
+"""Benchmark: the detector's time per epoch and its share of a 1,000-node simulation epoch, this
+checkout beside an earlier revision (issue 14 item 7: "the detector's share of a 1,000-node
+simulation epoch halved").
+
+Each revision runs ``benchmarks/bench_1000.toml`` as that revision has it (the scenario as it was
+then: an old file may not parse under today's schema) for ``--epochs`` epochs, in a fresh process,
+under ``cProfile``; the revisions alternate (the machine is shared, absolute times drift). The
+detector's time is the cumulative time of every call into ``gaia_sim/detector/`` from code outside
+it (so it does not depend on what the revision's detector entry point is called); the simulation's
+time is all the profiled time of ``simulate()`` (model imports excluded, building the network
+included). cProfile's overhead is larger on Python-heavy code, so the shares are of profiled time.
+``--set KEY=VALUE`` overrides a scenario value in every revision (e.g. ``detector.bootstrap=200``).
+Run:
+
+    .venv/bin/python benchmarks/bench_detector_share.py --compare REV [--epochs N] [--repeat K]
+        [--set KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_simulation import export, run_python  # noqa: E402
+
+#: Runs in a fresh interpreter with PYTHONPATH = the revision's root: one profiled simulation.
+CHILD = r"""
+import cProfile, json, pstats, sys, time
+from pathlib import Path
+from gaia_sim.runner import load_answers, simulate
+from gaia_sim.scenario import load_scenario
+over = json.loads(sys.argv[1])
+scenario = load_scenario(Path("benchmarks/bench_1000.toml")).with_overrides(over)
+answers = load_answers(scenario.answers)
+prof = cProfile.Profile()
+wall0 = time.perf_counter()
+prof.enable()
+simulate(scenario, progress=False, answers=answers)
+prof.disable()
+wall = time.perf_counter() - wall0
+stats = pstats.Stats(prof).stats
+inside = lambda f: "/gaia_sim/detector/" in f[0].replace("\\", "/")
+detector = sum(
+    edge[3] for f, (_, _, _, _, callers) in stats.items() if inside(f)
+    for caller, edge in callers.items() if not inside(caller)
+)
+total = sum(tt for (_, _, tt, _, _) in stats.values())
+print(json.dumps({"wall_s": wall, "profiled_s": total, "detector_s": detector, "epochs": scenario.epochs,
+                  "bootstrap": scenario.detector.bootstrap}))
+"""
+
+
+def parse_sets(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as scenario overrides (VALUE read as JSON when it parses, else a string)."""
+    over = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            sys.exit(f"bench_detector_share: --set {pair!r}: expected KEY=VALUE, e.g. detector.bootstrap=200")
+        try:
+            over[key] = json.loads(value)
+        except json.JSONDecodeError:
+            over[key] = value
+    return over
+
+
+def describe(label: str, r: dict) -> str:
+    per = 1000 / r["epochs"]
+    return (
+        f"{label:>8s}: detector {r['detector_s'] * per:6.1f} ms/epoch of {r['profiled_s'] * per:6.1f} "
+        f"(share {r['detector_s'] / r['profiled_s']:.1%}); wall {r['wall_s']:5.1f} s profiled; "
+        f"bootstrap {r['bootstrap']}; load {r['load']:.2f}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--compare", metavar="REV", required=True, help="the earlier git revision")
+    ap.add_argument("--epochs", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=2, help="runs of each revision (alternating)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override in every revision")
+    args = ap.parse_args()
+    over = {"epochs": args.epochs} | parse_sets(args.set)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    print(f"each revision's benchmarks/bench_1000.toml with {over}")
+    with tempfile.TemporaryDirectory() as tmp:
+        roots = {"this": ROOT, args.compare: export(args.compare, Path(tmp))}
+        runs: dict[str, list[dict]] = {label: [] for label in roots}
+        for _ in range(args.repeat):
+            for label, root in reversed(roots.items()):  # the earlier revision first
+                r = run_python(CHILD, [json.dumps(over)], root, f"bench_detector_share: the run in {root}")
+                runs[label].append(r)
+                print(describe(label[:8], r), flush=True)
+    med = {k: statistics.median(r["detector_s"] / r["epochs"] for r in rs) for k, rs in runs.items()}
+    share = {k: statistics.median(r["detector_s"] / r["profiled_s"] for r in rs) for k, rs in runs.items()}
+    print(
+        f"detector per epoch (median): {args.compare} {med[args.compare] * 1000:.1f} ms, this "
+        f"{med['this'] * 1000:.1f} ms: {med[args.compare] / med['this']:.2f}x; share of the epoch "
+        f"{share[args.compare]:.1%} -> {share['this']:.1%} ({share[args.compare] / share['this']:.2f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
