@@ -85,6 +85,12 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
     }
     assert {"name", "params", "profit_over_honest", "ci_low", "ci_high"} <= set(record["attacks"][0])
     assert {"false_slashing", "participation", "validator_participation", "deterrence"} == set(record["constraints"])
+    from gaia_sim.attacks import describe
+    from gaia_sim.sweep.cli_recommend import _finite, text
+
+    printed = text(_finite(record), out, tmp_path, "tiny", 1.0)  # what `gaia-sim recommend` prints
+    assert f"{describe(record['attacks'][0]['params'])}" in printed  # attacks labelled as the registry does
+    assert "staking.node_stake" in printed and f"{tmp_path}/tiny.toml" in printed
 
 
 def test_a_rate_measured_with_more_questions_and_samples_bounds_the_rates_of_fewer():

@@ -200,6 +200,8 @@ def _runner(args):
 
 def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
     """What the command prints: the design, what each attack earns now, the cost, the constraints."""
+    from gaia_sim.attacks import describe
+
     lines = [
         f"{record['scenario']}: {record['candidates']} candidate designs; ruled out by the closed form: "
         f"{record['pruned_by_closed_form']} (bounds), {record['pruned_by_measured_rates']} (at measured detection "
@@ -218,7 +220,7 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
         " = what it earned more - spent more - lost more to slashing",
     ]
     for a in record["attacks"]:
-        desc = " + ".join(f"{n}({', '.join(f'{k}={_fmt(v)}' for k, v in p.items())})" for n, p in a["params"].items())
+        desc = describe(a["params"])
         ci = f"[{_end(a['ci_low'])}, {_end(a['ci_high'])}] {a.get('level', 0.9):.0%} x {a['seeds']} seeds"
         lines.append(f"  {_end(a['profit_over_honest']):>9}  {ci}  {desc}")
         if a.get("breakdown"):
