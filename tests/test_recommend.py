@@ -540,7 +540,7 @@ def test_the_attacks_figure_colours_what_may_pay_and_draws_where_each_gain_comes
     from gaia_sim.sweep.cli_recommend import DETERRED, PAYS, fig_attacks
 
     pays = {"params": {"kb_skip": {"share": 0.07}}, "profit_over_honest": 0.2, "ci_low": -0.1, "ci_high": 0.5}
-    pays["breakdown"] = {"revenue": 0.0, "cost": -0.4, "slashed": 0.2}
+    pays |= {"breakdown": {"revenue": 0.0, "cost": -0.4, "slashed": 0.2}, "level": 0.95}  # given a second look
     deterred = {"params": {"diluted": {"share": 0.05, "swap_to": "low_bit"}}, "profit_over_honest": -1.0}
     deterred |= {"ci_low": -1.5, "ci_high": -0.3, "breakdown": {"revenue": -0.1, "cost": 0.5, "slashed": 0.4}}
     lone = {"params": {"sybil_group": {"share": 0.1}}, "profit_over_honest": -2.0, "ci_low": None, "ci_high": None}
@@ -555,6 +555,8 @@ def test_the_attacks_figure_colours_what_may_pay_and_draws_where_each_gain_comes
         np.array([[-0.1, 0.0], [-0.5, 0.4], [-0.4, -0.2]])
     )  # revenue, -cost, -slashed
     assert widths[:, 1:].sum(0) == pytest.approx([-1.0, 0.2])  # each row's parts add up to its gain
+    assert ax.get_title() == "gain, 90%-95% interval (red: may pay)"  # the levels the attacks were judged at
+    assert fig_attacks([pays]).axes[0].get_title() == "gain, 95% interval (red: may pay)"
 
 
 def test_the_closest_design_is_the_one_a_repair_could_still_mend_with_the_lowest_worst_bound(tiny):

@@ -120,7 +120,7 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0):
         ax.errorbar(mean, y, xerr=[[mean - lo], [hi - mean]], fmt="o", color=colour, capsize=3)
     ax.axvline(-margin, color="black", lw=1, ls="--", label=f"-margin ({0.0 - margin:g})")
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
-    ax.set(xlabel="profit over honest (tokens per node-epoch)", title="gain, 90% interval (red: may pay)")
+    ax.set(xlabel="profit over honest (tokens per node-epoch)", title=f"gain, {_levels(rows)} interval (red: may pay)")
     ax.legend(fontsize=7, loc="lower right")
     parts = (("revenue", 1, "revenue", "tab:green"), ("cost", -1, "-cost (saved)", "tab:orange"))
     parts += (("slashed", -1, "-slashed", "tab:purple"),)
@@ -138,6 +138,13 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0):
 def _num(v) -> float:
     """A JSON number (None: missing or infinite) as a float (NaN when missing)."""
     return math.nan if v is None else float(v)
+
+
+def _levels(attacks: list[dict]) -> str:
+    """The attacks' interval levels as a title reads them: one level, or their range (an attack
+    given a second look is judged at redteam.TWO_LOOK_LEVEL, the others at redteam.LEVEL)."""
+    levels = sorted({a.get("level", 0.9) for a in attacks})
+    return f"{levels[0]:.0%}" if len(levels) == 1 else f"{levels[0]:.0%}-{levels[-1]:.0%}"
 
 
 def _finite(value):
