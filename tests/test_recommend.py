@@ -368,20 +368,24 @@ def _second_look_runner(first: list[float], more: list[float]) -> _GainBySeed:
 
 
 @pytest.mark.parametrize(
-    "first, rescored",
+    "first, stake, rescored",
     [
-        ([-6.0, 4.0, -3.0, 2.0, -7.0], True),  # mean -2, bound > 0: undecided, rescored on 15 more seeds
-        ([-2.1, -1.9, -2.0, -2.2, -1.8], False),  # deterred at the first look (97.5% bound < 0)
-        ([3.0, 1.0, -1.0, 2.0, 0.0], False),  # profitable in the mean: no second look can help
+        ([-6.0, 4.0, -3.0, 2.0, -7.0], 1000.0, True),  # mean -2, bound > 0: undecided, rescored on 15 more seeds
+        ([-2.1, -1.9, -2.0, -2.2, -1.8], 1000.0, False),  # deterred at the first look (97.5% bound < 0)
+        ([3.0, 1.0, -1.0, 2.0, 0.0], 1.0, False),  # profitable in the mean, and a fine of 0.5 cannot change that
+        # profitable in the mean without a slash in 50 node-epochs; at a fine of 500 the convictions its 5 seeds
+        # may have missed (Poisson 97.5% bound 3.69 / 50 node-epochs) would make it lose: undecided
+        ([3.0, 1.0, -1.0, 2.0, 0.0], 1000.0, True),
     ],
 )
-def test_only_an_undecided_attack_gets_a_second_look_judged_on_all_seeds(tiny, first, rescored):
+def test_only_an_undecided_attack_gets_a_second_look_judged_on_all_seeds(tiny, first, stake, rescored):
     from gaia_sim.outcomes import mean_interval, pooled_gain
 
     more = [-2.0 + 0.5 * ((-1) ** i) for i in range(15)]
     runner = _second_look_runner(first, more)
     chosen = {"cache_replay": {"share": 0.2, "skip_rate": 0.5}}
     kw = dict(seed=7, seeds=1, confirm=0, confirm_seeds=5, runner=runner, required=[chosen], trials=0)
+    tiny = tiny.with_overrides({"staking.node_stake": stake})  # slash fraction 0.5: a fine of stake / 2
     out = redteam.search_attacks(tiny, more_seeds=15, **kw).confirmed[0]
     assert out.level == redteam.TWO_LOOK_LEVEL
     assert out.gains == tuple(first + more if rescored else first)
@@ -394,6 +398,26 @@ def test_only_an_undecided_attack_gets_a_second_look_judged_on_all_seeds(tiny, f
     assert once.level == redteam.LEVEL and once.gains == tuple(first)
     if rescored:
         assert out.ci_high < 0 < once.ci_high  # the second look decided what one look could not
+
+
+def test_unseen_slashes_are_the_fine_times_the_poisson_bound_beyond_the_slashes_seen():
+    """unseen_slashes: the exact (Garwood) one-sided upper bound on the attacker's slash rate, less the
+    rate seen, times the fine: P(at most k slashes | the bound's mean) = 1 - q, by SciPy's Poisson."""
+    from scipy import stats
+
+    for k, n in ((0, 600.0), (3, 600.0), (40, 2400.0)):
+        score = redteam.AttackScore({}, (0.5,), 0.5, 0.4, 0.6, counts={"attacker_node_epochs": n,
+                                    "attacker_slashes": float(k)}, level=redteam.TWO_LOOK_LEVEL)  # fmt: skip
+        upper = redteam.unseen_slashes(score, 1.0) * n + k  # the bound on the expected slashes
+        assert stats.poisson.cdf(k, upper) == pytest.approx(0.025, abs=1e-9)
+        assert redteam.unseen_slashes(score, 3540.0) == pytest.approx(3540.0 * (upper - k) / n)
+    assert redteam.unseen_slashes(score, 0.0) == 0.0
+    none = redteam.AttackScore({}, (0.5,), 0.5, 0.4, 0.6, counts={"attacker_node_epochs": 0.0})
+    assert redteam.unseen_slashes(none, 3540.0) == 0.0  # no node deployed: nothing to be convicted
+    # e038's hold-out: no-KB bursts, +0.52 on 5 seeds without a slash in ~500 node-epochs, fine 3,540
+    e038 = redteam.AttackScore({}, (0.52,) * 5, 0.519, 0.507, 0.531, counts={"attacker_node_epochs": 500.0},
+                               level=redteam.TWO_LOOK_LEVEL)  # fmt: skip
+    assert redteam.undecided(e038, 0.0, 3540.0) and not redteam.undecided(e038, 0.0, 26.0)
 
 
 def test_two_looks_keep_the_chance_of_calling_a_break_even_attack_deterred_within_5_percent():

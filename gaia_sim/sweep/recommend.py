@@ -307,18 +307,18 @@ def _fine_repair(verdict: Verdict, answers, levers, margin: float, seeds: int = 
     if not isinstance(stake_spec, Range):
         return None
     design = verdict.scenario
-    f0, s0 = design.slashing.slash_fraction, design.staking.node_stake
+    f0, fine0 = design.slashing.slash_fraction, redteam.fine_per_conviction(design)
     f1 = max(frac_spec.options) if isinstance(frac_spec, Choice) else f0
     need = 0.0
     for score in verdict.attacks:
         if _deterred(score, margin):
             continue
-        fine = _fine_to_deter(design, answers, score, f0 * s0, margin, seeds)
+        fine = _fine_to_deter(design, answers, score, fine0, margin, seeds)
         if not math.isfinite(fine):
             return None
         need = max(need, fine)
     stake = float(f"{REPAIR_SAFETY * need / f1:.3g}")
-    if not (f0 * s0 < f1 * stake and stake_spec.low <= stake <= stake_spec.high):
+    if not (fine0 < f1 * stake and stake_spec.low <= stake <= stake_spec.high):
         return None
     return {"staking.node_stake": stake, "slashing.slash_fraction": f1}
 

@@ -440,14 +440,43 @@ def _deployed(score: AttackScore) -> bool:
     return score.counts.get("attacker_node_epochs", 0.0) > 0
 
 
-def undecided(score: AttackScore, margin: float) -> bool:
-    """The attack loses ``margin`` in the mean but not at its one-sided bound."""
-    return score.mean <= -margin < score.ci_high
+def undecided(score: AttackScore, margin: float, fine: float = 0.0) -> bool:
+    """The attack loses ``margin`` in the mean but not at its one-sided bound; or it pays in the mean
+    but would lose ``margin`` there if it had been convicted as often as its seeds allow
+    (:func:`unseen_slashes` at a ``fine`` per conviction)."""
+    if score.mean <= -margin:
+        return -margin < score.ci_high
+    return score.mean - unseen_slashes(score, fine) <= -margin
+
+
+def unseen_slashes(score: AttackScore, fine: float) -> float:
+    """What convictions the attacker's seeds may have missed could cost it, in tokens per
+    node-epoch: ``fine`` times the gap between the exact Poisson upper bound on its slashes per
+    node-epoch (one-sided, at the score's level: chi2(q, 2k + 2) / 2 over its node-epochs, Garwood
+    1936) and the rate its seeds showed (k slashes). Against a large fine an attack convicted about
+    once in a thousand node-epochs loses, yet 5 seeds of 1-2 attacker nodes x 60 epochs expect 0.5
+    convictions and most often show none (e038: no-KB bursts +0.52 on 5 seeds without a slash); such
+    an attack is not shown to pay until more seeds are looked at. 0 without node-epochs or fine."""
+    from scipy import stats
+
+    n = score.counts.get("attacker_node_epochs", 0.0)
+    if not (n > 0 and fine > 0):
+        return 0.0
+    k = score.counts.get("attacker_slashes", 0.0)
+    upper = float(stats.chi2.ppf((1 + score.level) / 2, 2 * k + 2)) / 2
+    return fine * (upper - k) / n
+
+
+def fine_per_conviction(design) -> float:
+    """The design's fine for one conviction at its base slash fraction (tokens): slash fraction x
+    node stake, as the repair reads it (graduated rules and jail only add to it)."""
+    return design.slashing.slash_fraction * design.staking.node_stake
 
 
 def second_look(design, confirmed: list, seeds: list[int], runner: Runner, margin: float, progress=None) -> list:
     """``confirmed`` with every :func:`undecided` attack rescored over ``seeds`` as well."""
-    todo = [i for i, s in enumerate(confirmed) if undecided(s, margin)]
+    fine = fine_per_conviction(design)
+    todo = [i for i, s in enumerate(confirmed) if undecided(s, margin, fine)]
     if not todo:
         return confirmed
     if progress is not None and getattr(progress, "total", None) is not None:
