@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--holdout", default=str(HERE / "holdout_paired.json"))
     ap.add_argument("--design", default=str(HERE / "recommended.toml"))
     args = ap.parse_args()
-    paying = [a for a in json.loads(Path(args.holdout).read_text())["attacks"] if a["ci_high"] > 0]
+    paying = [a for a in json.loads(Path(args.holdout).read_text())["confirmed"] if a["ci_high"] > 0]
     design = load_scenario(args.design).with_overrides({"epochs": rec.BUDGETS["large"].epochs})
     runner = redteam.Runner("pool", args.workers, backend=redteam.PAIRED_BACKEND)
     seeds = list(range(101, 141))
