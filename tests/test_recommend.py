@@ -602,3 +602,28 @@ def test_the_closest_design_is_the_one_a_repair_could_still_mend_with_the_lowest
     assert max([small, leaky], key=rec.closeness) is small
     assert max([verdict(0.4, 200.0), verdict(0.4, 100.0)], key=rec.closeness).scenario.staking.node_stake == 100.0
     assert rec.closeness(verdict(float("nan"), 10.0)) < rec.closeness(small)  # no bound: as far as can be
+
+
+def test_a_repair_is_verified_on_fresh_seeds(tiny, answers, monkeypatch):
+    """Every sampled candidate is verified on the search's seed (common random numbers); each repair on
+    a fresh seed of its own: its fine was fitted to the conviction counts of the seeds its design lost
+    on, and re-verified there it would re-observe them (e038). The seeds are recorded."""
+    seen = []
+
+    def verify(design, lv, plan, seed, *args, **kw):
+        seen.append(seed)
+        fails = len(seen) < 3  # the candidate and the first repair lose to an attack; the second repair passes
+        return rec.Verdict(dict(lv), design, {"total": 1.0}, [], {"deterrence": {"pass": not fails, "value": 0.0}})
+
+    def repair(verdict, base, answers, levers, margin=0.0, seeds=0):
+        lv = dict(verdict.levers) | {"staking.node_stake": 100.0 * len(seen)}
+        return lv, base.with_overrides(lv, "recommend")
+
+    monkeypatch.setattr(rec, "verify", verify)
+    monkeypatch.setattr(rec, "repair", repair)
+    plan = dataclasses.replace(rec.budget("tiny"), designs=3)
+    out = rec.recommend(tiny, plan, seed=5, answers=answers, progress=False, deployments=["model_swap"])
+    assert out.found and [v.origin for v in out.history] == ["candidate", "repair", "repair"]
+    assert seen[0] == 5 and len(set(seen)) == 3  # two fresh seeds, neither the search's
+    assert seen[1:] == [rec.verification_seed(5, "repair", 1), rec.verification_seed(5, "repair", 2)]
+    assert [v["seed"] for v in rec.as_json(out, "tiny.toml")["verified"]] == seen
