@@ -32,14 +32,21 @@ DESIGN = Path(__file__).resolve().parent.parent / "e034_recommended_design_no_re
 LAMBDAS = np.array([1.0, 0.5, 0.25, 0.125, 0.0625])
 
 
-def p_values(seeds: int, epochs: int = 40) -> tuple[np.ndarray, np.ndarray]:
-    """(no-KB servers', honest nodes') per-epoch node p-values."""
-    base, out = load_scenario(str(DESIGN)), {"kb_swapping": [], "honest": []}
-    original = judge.decide
+def p_values(
+    seeds: int, epochs: int = 40, design: Path = DESIGN, nodes: dict | None = None, extra: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(no-KB servers', honest nodes') per-epoch node p-values; ``nodes``, if given, receives
+    (seed, node id) of each p-value under the same keys ("kb_swapping", "honest"); ``extra``: more
+    scenario overrides."""
+    base, out = load_scenario(str(design)), {"kb_swapping": [], "honest": []}
+    ids = {b: [] for b in out}
+    original, seed = judge.decide, 0
 
     def grab(state, probed, flags, scores, p, own=None):
         for b in out:
-            out[b] += list(p[state.behaviour[probed] == b])
+            m = state.behaviour[probed] == b
+            out[b] += list(p[m])
+            ids[b] += [(seed, int(i)) for i in probed[m]]
         return original(state, probed, flags, scores, p, own)
 
     judge.decide = grab
@@ -49,13 +56,15 @@ def p_values(seeds: int, epochs: int = 40) -> tuple[np.ndarray, np.ndarray]:
                 {"seed": seed, "epochs": epochs, "population.honest": 0.9, "population.model_swapping": 0.0,
                  "population.kb_swapping": 0.1, "behaviours.kb_swapping.swap_to": "no_kb",
                  "strategy.revision_rate": 0.0, "detector.sequential": False,
-                 "staking.node_stake": 10.0, "slashing.slash_fraction": 0.1}
+                 "staking.node_stake": 10.0, "slashing.slash_fraction": 0.1, **(extra or {})}
             )  # fmt: skip
             model = GaiaModel(s, load_answers(s.answers))
             for _ in range(epochs):
                 model.step()
     finally:
         judge.decide = original
+    if nodes is not None:
+        nodes.update(ids)
     return np.array(out["kb_swapping"]), np.array(out["honest"])
 
 
