@@ -249,6 +249,46 @@ def test_false_convictions_stay_within_the_policy_guarantee():
         EvidenceAccumulator(epoch_alpha=1.5)
 
 
+def test_recent_memory_is_the_cusum_recursion_and_keeps_no_credit():
+    """memory="recent": log E_t = max(log E_{t-1}, 0) + log e(max(p_t, p_floor)), checked against the
+    recursion written out; ten clean epochs then two capped ones convict under "recent" only."""
+    rng = np.random.default_rng(21)
+    p = np.where(rng.random((80, 5)) < 0.3, rng.uniform(1e-4, 0.05, (80, 5)), 1.0)
+    acc = EvidenceAccumulator(alpha=1e-9, memory="recent", epoch_alpha=0.0)  # never convicts here
+    log_e = np.zeros(5)
+    for row in p:
+        acc.update(range(5), row)
+        log_e = np.maximum(log_e, 0.0) + np.log(mixture_calibrator(np.maximum(row, acc.p_floor)))
+        np.testing.assert_allclose(np.log(acc.evidence(range(5))), log_e, rtol=1e-12, atol=1e-12)
+    burst = [1.0] * 10 + [1e-3, 1e-3]
+    for memory, convicted in (("lifetime", False), ("recent", True)):
+        acc = EvidenceAccumulator(alpha=0.01, memory=memory, epoch_alpha=0.0)
+        flags = [acc.update([3], [q])[0] for q in burst]
+        assert flags[-1] == convicted and not any(flags[:-1]), memory
+    with pytest.raises(UserError, match="memory"):
+        EvidenceAccumulator(memory="forever")
+    with pytest.raises(UserError, match="e-BH"):
+        EvidenceAccumulator(memory="recent", fdr="ebh")
+
+
+def test_recent_memory_false_convictions_per_node_epoch_within_alpha():
+    """Null (uniform p), restart after each conviction: the CUSUM e-detector's mean time to a false
+    conviction is >= 1/alpha (Shiryaev-Roberts bound), so convictions per node-epoch <= alpha; the
+    lifetime product convicts far less often (its bound is over a whole life)."""
+    rng = np.random.default_rng(22)
+    nodes, epochs, alpha = 2000, 200, 0.2
+    rates = {}
+    for memory in ("recent", "lifetime"):
+        acc, count = EvidenceAccumulator(alpha=alpha, memory=memory, epoch_alpha=0.0), 0
+        for _ in range(epochs):
+            flags = acc.update(range(nodes), rng.uniform(size=nodes))
+            count += int(flags.sum())
+            acc.reset(np.flatnonzero(flags))
+        rates[memory] = count / (nodes * epochs)
+    assert rates["recent"] <= alpha, rates
+    assert rates["lifetime"] < rates["recent"] / 3, rates
+
+
 def test_nan_median_is_numpys_bit_for_bit():
     """The sort-based median the detector and its pivot tables use equals np.median / np.nanmedian
     exactly (odd and even counts, NaN slices, float32 and float64)."""

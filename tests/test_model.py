@@ -255,3 +255,33 @@ def test_low_bit_swappers_serve_the_real_q2k_stack_and_pay_more_per_answer(scena
     assert (state.user_s[swappers] > state.honest_s[swappers]).all()
     with pytest.raises(UserError, match=r"behaviours.model_swapping.swap_to = 'low_bit'.*allowed with this source"):
         build_state(scenario.with_overrides({"answers": "stand-in"}), standin)
+
+
+def test_recent_evidence_memory_convicts_rare_bursts_more_often(scenarios_dir, monkeypatch):
+    """No-KB servers cheating on a quarter of epochs (3 KB questions x 5 answers, seeds 1-3): with
+    evidence that keeps no credit from clean epochs (``detector.evidence_memory = "recent"``) they
+    are convicted at least 1.5x as often as under the lifetime product (e039 predicts ~2x); every
+    node's balance then stays >= e(p = 1) = 1/2, while lifetime balances sink below it."""
+    from gaia_sim.epoch import state as state_module
+
+    made = []
+    original = state_module.new_evidence
+    monkeypatch.setattr(state_module, "new_evidence", lambda sc: made.append(original(sc)) or made[-1])
+    base = {"strategy.dynamics": "none", "epochs": 40, "staking.initial_balance": 1e6, "answers": "default"}
+    base |= {
+        "behaviours.kb_swapping.swap_to": "no_kb",
+        "behaviours.burst.epoch_share": 0.25,
+        "probes.questions_per_epoch": 3,
+        "probes.samples_per_question": 5,
+        "probes.question_kind": "kb",
+    }
+    guilty, lowest = {}, {}
+    for memory in ("lifetime", "recent"):
+        over = {**base, "detector.evidence_memory": memory}
+        path = scenarios_dir / "kb_swap.toml"
+        runs = [simulate(load_scenario(path).with_overrides({**over, "seed": seed})) for seed in (1, 2, 3)]
+        guilty[memory] = sum(r.summary["tpr_cheaters"] for r in runs)
+        lowest[memory] = min(acc.evidence(list(acc._log_e)).min() for acc in made)
+        made.clear()
+    assert lowest["recent"] >= 0.5 > lowest["lifetime"], lowest
+    assert guilty["recent"] >= 1.5 * guilty["lifetime"] > 0, guilty

@@ -2,7 +2,7 @@
 evidence), all-honest and 30%-colluder domains, by samples per question, with a 95% upper bound.
 
 Run: .venv/bin/python experiments/e011_honest_false_verdicts/measure.py [--seeds 8] [--epochs 100]
-     [--first-seed 1] [--samples 3,5,8] [--mixes "all honest,30% colluders"] [--answers BANK_DIR] [--out FILE]
+     [--first-seed 1] [--samples 3,5,8] [--mixes "all honest,30% colluders"] [--answers BANK_DIR] [--set KEY=VALUE ...] [--out FILE]
 Strategies are frozen (strategy.dynamics = none) so the mix stays as set; one row per setting.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from gaia_sim.runner import load_answers, simulate
-from gaia_sim.scenario import load_scenario
+from gaia_sim.scenario import load_scenario, parse_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 MIXES = {
@@ -61,9 +61,12 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=1, help="seeds first-seed ... first-seed + seeds - 1")
     ap.add_argument("--mixes", default=",".join(MIXES), help="comma-separated names of MIXES")
     ap.add_argument("--answers", default=None, help="answer source (default: the scenario's, the shipped bank)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="scenario override (TOML value)")
     ap.add_argument("--out")
     args = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    if args.set:
+        base = base.with_overrides(parse_overrides(args.set))
     if args.answers:
         base = base.with_overrides({"answers": args.answers})
     answers = load_answers(base.answers)

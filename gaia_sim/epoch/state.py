@@ -386,7 +386,7 @@ def _build_ledger(scenario, node_domain, free_slot, validator_domain):
 def new_evidence(scenario) -> EvidenceAccumulator | None:
     """The sequential-evidence accumulator the scenario's detector settings ask for (None: off)."""
     det = scenario.detector
-    return EvidenceAccumulator(alpha=det.alpha) if det.sequential else None
+    return EvidenceAccumulator(alpha=det.alpha, memory=det.evidence_memory) if det.sequential else None
 
 
 def _question_selector(scenario, n_questions: int) -> QuestionSelector | None:
