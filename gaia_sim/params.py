@@ -29,6 +29,7 @@ def F(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
 SlashRule = Literal["fixed_fraction", "fixed", "graduated", "evidence_threshold", "jail_eject", "dispute"]
 #: Named detectors; ``gaia_sim.detector.DETECTORS`` must hold exactly these (checked by a test).
 DetectorName = Literal["default", "default_all", "paper", "median_rank"]
+EvidenceMemory = Literal["lifetime", "recent"]  # gaia_sim.detector.sequential.MEMORIES
 #: Answer sources that are not a bank directory.
 ANSWER_SOURCES = ("default", "stand-in")
 #: A scenario name becomes a folder name: letters, digits, '.', '_' and '-', not starting with '.'.
@@ -253,7 +254,7 @@ class DetectorParams(Group):
         "choice",
         "sequential evidence after a guilty verdict: restart: the node's e-process starts again at 1 (a node is convicted by accumulated evidence at most every other epoch); spend: its balance is divided by e(p_floor) = 20.8 (convicted every epoch once evidence suffices; honest false verdicts on the bank 3.1e-3 -> 5.3e-3 per node-epoch, see docs/detector.md)",
     )
-    evidence_memory: Literal["lifetime", "recent"] = F(
+    evidence_memory: EvidenceMemory = F(
         "lifetime",
         "choice",
         "sequential evidence between epochs: lifetime: the product since the node joined, clean epochs lower it below 1 (credit a burst must repay; Ville: about alpha false convictions over a node's life); recent: never below 1 (a CUSUM e-detector: alpha bounds false convictions per honest node-epoch; convicts cheating in rare bursts 12-18x as often, experiment e039)",

@@ -14,8 +14,9 @@ import pytest
 
 from gaia_sim.cli import main
 from gaia_sim.detector import DETECTORS
+from gaia_sim.detector.sequential import MEMORIES
 from gaia_sim.errors import UserError
-from gaia_sim.params import DetectorName
+from gaia_sim.params import DetectorName, EvidenceMemory
 from gaia_sim.scenario import from_dict, load_scenario, parse_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,7 @@ def refused(capsys, argv: list[str], *words: str) -> str:
 
 def test_every_named_detector_is_in_the_schema():
     assert set(get_args(DetectorName)) == set(DETECTORS)
+    assert set(get_args(EvidenceMemory)) == set(MEMORIES)
 
 
 @pytest.mark.parametrize(
