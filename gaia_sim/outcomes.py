@@ -296,6 +296,78 @@ def pooled_gain(sums, level: float = 0.95) -> tuple[float, float, float]:
     return gain, gain - half, gain + half
 
 
+def slashed_per_run(sums, parts) -> np.ndarray:
+    """What the attacker was slashed in each run (tokens, >= 0): its revenue - cost - profit, from
+    one :func:`gain_sums` and one :func:`part_sums` per run (NaN where a run lacks its parts)."""
+    s = np.asarray(sums, float).reshape(-1, 4)
+    if len(parts) != len(s):
+        return np.full(len(s), math.nan)
+    unslashed = np.array([p["revenue"][0] - p["cost"][0] for p in parts], float)
+    return np.maximum(unslashed - s[:, 0], 0.0)
+
+
+#: How :func:`gain_upper_bound` splits its one-sided error (Bonferroni): the whole gain's t bound,
+#: the bound of what the attacker made before its slashes, the bound of what it was slashed. Fixed
+#: before any run (experiment e040, addendum 1): on synthetic lumpy runs an even split (1/2, 1/4,
+#: 1/4) cut the t bound's power on attacks convicted often over 8 seeds from 0.58 to 0.34; this
+#: split keeps 0.50, and the split bound's power on near-honest attacks did not change with it.
+ERROR_SPLIT = (0.8, 0.1, 0.1)
+#: Fewest runs from which :func:`gain_upper_bound` splits its error (fixed before the runs, so the
+#: choice does not look at them). Below it the split cannot pay: at a few runs the t quantile
+#: grows steeply as its share of the error shrinks (3 runs: recommend's test attack's bound -4.8 ->
+#: +0.9), and the split bound decides only attacks convicted in some runs of many (e040, addendum 2).
+#: A second look has at least 20 runs.
+SPLIT_MIN_RUNS = 20
+
+
+def split_upper_bound(sums, parts, fine: float, capacity: float, alpha_made: float, alpha_slashed: float) -> float:
+    """A one-sided upper bound, at error ``alpha_made`` + ``alpha_slashed`` (Bonferroni), of the pooled
+    gain (:func:`pooled_gain`) that splits it into what the attacker made before its own slashes and
+    what it was slashed, G = U - S with S >= 0 in every run, each part bounded on its own:
+
+    - U, at ``alpha_made``: the clustered t bound of :func:`pooled_gain` on the runs' sums with the
+      attacker's own slashes added back (revenue - cost over the reference's profit; small and
+      smooth when paired);
+    - S, at ``alpha_slashed``: E[S_run] >= ``fine`` x P(S_run >= ``fine``) for a ``fine`` fixed
+      before the runs (Markov's inequality; `redteam.fine_per_conviction`), P's lower bound exact
+      binomial over the independent runs (Clopper & Pearson, Biometrika 26(4), 1934), over at most
+      ``capacity`` attacker node-epochs per run (its node count, fixed by the scenario, x epochs).
+
+    It needs no independence of convictions within a run and no model of their size (a run counts
+    only if it lost a whole ``fine``), and it is far sharper than the t bound of the whole gain for
+    an attack that saves little and is convicted in few runs: one fine of 1,190 in one run of 40,
+    over 2 nodes x 60 epochs, widens that t bound by ~0.5 tokens per node-epoch (experiment e040).
+    inf without the parts, a fine or a capacity, or with fewer than two runs (no claim)."""
+    from scipy import stats
+
+    s = np.asarray(sums, float).reshape(-1, 4)
+    slashed = slashed_per_run(s, parts)
+    if len(s) < 2 or not (fine > 0 and capacity > 0) or not np.isfinite(slashed).all():
+        return math.inf
+    unslashed = s.copy()
+    unslashed[:, 0] += slashed
+    made_high = pooled_gain(unslashed, 1.0 - 2 * alpha_made)[2]  # two-sided 1 - 2a: one-sided a above
+    k, n = int((slashed >= fine * (1.0 - 1e-9)).sum()), len(s)
+    p_low = float(stats.beta.ppf(alpha_slashed, k, n - k + 1)) if k > 0 else 0.0
+    return float(made_high - fine * p_low / capacity)
+
+
+def gain_upper_bound(sums, parts, fine: float, capacity: float, level: float) -> float:
+    """The attacker's gain's one-sided upper bound at (1 + ``level``) / 2, the end of a two-sided
+    ``level`` interval that ``gaia-sim recommend`` holds below zero: the smaller of the whole gain's
+    clustered t bound (:func:`pooled_gain`) and :func:`split_upper_bound`, the one-sided error split
+    between them by :data:`ERROR_SPLIT`. Over fewer than :data:`SPLIT_MIN_RUNS` runs, or without the
+    parts, a fine or a capacity: the t bound at the full error, as before the split existed."""
+    if len(sums) < SPLIT_MIN_RUNS:
+        return pooled_gain(sums, level)[2]
+    alpha = (1.0 - level) / 2
+    whole, made, slashed = (alpha * share for share in ERROR_SPLIT)
+    split = split_upper_bound(sums, parts, fine, capacity, made, slashed)
+    if not math.isfinite(split):
+        return pooled_gain(sums, level)[2]
+    return min(pooled_gain(sums, 1.0 - 2 * whole)[2], split)
+
+
 def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high): Student's t interval of the mean of independent replicates (one value
     per seed). One value, or any NaN: (mean, -inf, inf) (no interval without a spread)."""

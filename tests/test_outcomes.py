@@ -152,3 +152,94 @@ def test_a_paired_attackers_breakdown_is_its_per_operator_totals_against_its_twi
     assert b["revenue"] - b["cost"] - b["slashed"] == pytest.approx(run_gain(sums[0]))
     dearer = _paired_row(0.6, "low_precision")  # simulated 4-bit weights computed dequantized: 0.111 s
     assert gain_breakdown([gain_sums(dearer, who, True)], [part_sums(dearer, who, True)])["cost"] > 0  # vs 0.094
+
+
+# ---- what was saved and what was slashed, bounded apart (outcomes.gain_upper_bound, e040) ------------
+def lumpy_runs_with_parts(rng, runs: int, p_convict: float, saving=SAVING, fine=FINE, noise=1.0):
+    """:func:`lumpy_runs` with each run's parts: the attacker's revenue (profit before slashing) at
+    cost 0, so what it was slashed is ``fine`` per conviction."""
+    t = rng.geometric(p_convict, size=(runs, NODES))
+    played, convicted = np.minimum(t, HORIZON), t <= HORIZON
+    revenue = ((HONEST + saving) * played + noise * rng.normal(size=played.shape) * np.sqrt(played)).sum(1)
+    nh = np.full(runs, 27.0 * HORIZON)
+    ph = HONEST * nh + noise * rng.normal(size=runs) * np.sqrt(nh)
+    sums = np.column_stack([revenue - fine * convicted.sum(1), played.sum(1), ph, nh])
+    return sums, [{"revenue": (r, 0.0), "cost": (0.0, 0.0)} for r in revenue]
+
+
+def test_what_a_run_was_slashed_is_its_revenue_less_cost_less_profit_and_no_parts_make_no_claim():
+    from gaia_sim.outcomes import slashed_per_run, split_upper_bound
+
+    sums = [(-90.0, 10.0, 20.0, 10.0), (12.0, 10.0, 20.0, 10.0)]
+    parts = [{"revenue": (20.0, 25.0), "cost": (10.0, 5.0)}, {"revenue": (20.0, 25.0), "cost": (8.0, 5.0)}]
+    assert slashed_per_run(sums, parts).tolist() == [100.0, 0.0]
+    assert np.isnan(slashed_per_run(sums, parts[:1])).all()
+    assert split_upper_bound(sums, parts[:1], 100.0, 10.0, 0.01, 0.01) == math.inf
+    assert split_upper_bound(sums, parts, 0.0, 10.0, 0.01, 0.01) == math.inf  # no fine: no claim
+
+
+def test_only_a_run_that_lost_a_whole_fine_counts_towards_the_slashed_bound():
+    """Markov: E[S] >= F P(S >= F). 20 runs, half slashed 99 against a fine of 100: none counts, and
+    the bound is the bound of what was made before slashing; at 100 they count and lower it."""
+    from gaia_sim.outcomes import pooled_gain, split_upper_bound
+
+    rng = np.random.default_rng(3)
+    made = 1.0 + 0.01 * rng.normal(size=20)
+    for lost, lowered in ((99.0, False), (100.0, True)):
+        slashed = np.where(np.arange(20) % 2 == 0, lost, 0.0)
+        sums = np.column_stack([10 * made - slashed, np.full(20, 10.0), np.full(20, 5.0), np.full(20, 10.0)])
+        parts = [{"revenue": (10 * m, 5.0), "cost": (0.0, 0.0)} for m in made]
+        unslashed = sums.copy()
+        unslashed[:, 0] = 10 * made
+        made_high = pooled_gain(unslashed, 0.98)[2]
+        bound = split_upper_bound(sums, parts, 100.0, 10.0, 0.01, 0.01)
+        assert (bound < made_high - 1.0) == lowered and bound <= made_high
+
+
+@pytest.mark.parametrize("p_convict", [0.002, 0.01, 0.03])
+def test_the_split_bound_covers_the_renewal_reward_gain(p_convict):
+    """The combined bound at LEVEL 0.90 (one-sided 95%) covers SAVING - FINE x p_convict over 20 runs
+    (measured 0.97-1.00) and, where the split is used, never lies above the t bound at the error it
+    keeps."""
+    from gaia_sim.outcomes import ERROR_SPLIT, gain_upper_bound
+
+    rng = np.random.default_rng(21)
+    truth, covered = SAVING - FINE * p_convict, 0
+    for _ in range(400):
+        sums, parts = lumpy_runs_with_parts(rng, 20, p_convict)
+        high = gain_upper_bound(sums, parts, FINE, NODES * HORIZON, 0.90)
+        assert high <= pooled_gain(sums, 1.0 - 0.1 * ERROR_SPLIT[0])[2] + 1e-12
+        covered += high >= truth
+    assert covered / 400 >= 0.94
+
+
+def test_the_split_bound_decides_a_near_honest_attack_the_t_bound_leaves_open():
+    """An attack that saves 0.01 per node-epoch and is convicted at 5e-4 per node-epoch (fine 1,000,
+    2 nodes x 60 epochs, 40 runs, paired-size noise): its gain is -0.49, yet one conviction in one run
+    of 40 widens the t bound by ~0.5. Below 0 in 0.69 of repetitions against the t bound's 0.40
+    (e040 addendum 1); covered as often."""
+    from gaia_sim.outcomes import gain_upper_bound
+
+    rng = np.random.default_rng(5)
+    split, t, covered = 0, 0, 0
+    for _ in range(400):
+        sums, parts = lumpy_runs_with_parts(rng, 40, 5e-4, saving=0.01, fine=1000.0, noise=0.1)
+        high = gain_upper_bound(sums, parts, 1000.0, NODES * HORIZON, 0.90)
+        split, t, covered = split + (high < 0), t + (pooled_gain(sums, 0.90)[2] < 0), covered + (high >= -0.49)
+    assert split >= t + 80 and covered / 400 >= 0.94
+
+
+def test_the_attackers_capacity_is_its_node_count_times_epochs_and_no_run_plays_more():
+    """redteam.attacker_capacity, on a real paired run: 10% of 10 nodes x 3 epochs; an attacker that
+    never cheats plays all of them, one that always cheats at most that (ejection only shortens)."""
+    from gaia_sim import attacks
+    from gaia_sim.scenario import load_scenario
+    from gaia_sim.sweep.redteam import FROZEN, attacker_capacity
+
+    chosen = {"diluted": {"share": 0.1, "cheat_rate": 0.02, "swap_to": "low_precision"}}
+    over = attacks.combine(chosen) | FROZEN | TINY
+    capacity = attacker_capacity(load_scenario("scenarios/model_swap.toml").with_overrides(over), ["model_swapping"])
+    assert capacity == 1 * 3
+    assert _paired_row(0.0)["paired_epochs_model_swapping"] == capacity
+    assert _paired_row(1.0)["paired_epochs_model_swapping"] <= capacity
+    assert attacker_capacity(load_scenario("scenarios/model_swap.toml").with_overrides(over), ["lazy"]) == 0.0

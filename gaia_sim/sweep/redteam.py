@@ -170,6 +170,8 @@ class AttackScore:
     level: float = LEVEL  # two-sided level of (ci_low, ci_high)
     sums: tuple[tuple[float, float, float, float], ...] = ()  # per seed: outcomes.gain_sums
     parts: tuple[dict[str, tuple[float, float]], ...] = ()  # per seed: outcomes.part_sums
+    fine: float = 0.0  # tokens: the design's fine per conviction (fine_per_conviction)
+    capacity: float = 0.0  # node-epochs: the most the attacker's nodes can play in one run
 
     @property
     def breakdown(self) -> dict[str, float]:
@@ -206,17 +208,25 @@ class AttackScore:
         }
 
     @classmethod
-    def scored(cls, chosen, gains, sums, counts, verdict_rates, level: float = LEVEL, parts=()) -> "AttackScore":
+    def scored(
+        cls, chosen, gains, sums, counts, verdict_rates, level: float = LEVEL, parts=(), fine=0.0, capacity=0.0
+    ) -> "AttackScore":
         """The score of ``chosen`` from its runs: the gain pooled over their ``sums`` with its
-        interval at ``level`` (:func:`gaia_sim.outcomes.pooled_gain`) and its ``parts`` (one
-        :func:`gaia_sim.outcomes.part_sums` per run); without sums (an older score) the mean of the
-        per-seed ``gains`` and its t interval."""
-        from gaia_sim.outcomes import mean_interval, pooled_gain
+        interval at ``level`` (:func:`gaia_sim.outcomes.pooled_gain`), the upper end
+        :func:`gaia_sim.outcomes.gain_upper_bound` (with the ``parts``, one
+        :func:`gaia_sim.outcomes.part_sums` per run, a ``fine`` per conviction and the attacker's
+        ``capacity`` in node-epochs per run, it also bounds what was saved and what was slashed
+        apart); without sums (an older score) the mean of the per-seed ``gains`` and its t interval."""
+        from gaia_sim.outcomes import gain_upper_bound, mean_interval, pooled_gain
 
-        interval = pooled_gain(sums, level) if sums else mean_interval(gains, level)
+        if sums:
+            mean, low, _ = pooled_gain(sums, level)
+            interval = (mean, low, gain_upper_bound(sums, parts, fine, capacity, level))
+        else:
+            interval = mean_interval(gains, level)
         return cls(
             dict(chosen), tuple(gains), *interval, counts=counts, verdict_rates=tuple(verdict_rates), level=level,
-            sums=tuple(sums), parts=tuple(parts),
+            sums=tuple(sums), parts=tuple(parts), fine=fine, capacity=capacity,
         )  # fmt: skip
 
     def extended(self, more: "AttackScore") -> "AttackScore":
@@ -225,7 +235,7 @@ class AttackScore:
         counts = {k: self.counts.get(k, 0.0) + more.counts.get(k, 0.0) for k in self.counts | more.counts}
         return AttackScore.scored(
             self.chosen, self.gains + more.gains, self.sums + more.sums, counts,
-            self.verdict_rates + more.verdict_rates, self.level, self.parts + more.parts,
+            self.verdict_rates + more.verdict_rates, self.level, self.parts + more.parts, self.fine, self.capacity,
         )  # fmt: skip
 
 
@@ -244,16 +254,27 @@ def score_attacks(
     from gaia_sim.outcomes import attack_gain, gain_sums, part_sums, run_gain
 
     scenarios = [s for chosen in chosen_list for s in attack_scenarios(design, chosen, seeds)]
-    rows, out = runner.rows(scenarios, progress), []
+    rows, out, fine = runner.rows(scenarios, progress), [], fine_per_conviction(design)
     for i, chosen in enumerate(chosen_list):
         who, mine = attacks_mod.attacker_behaviours(chosen), rows[i * len(seeds) : (i + 1) * len(seeds)]
         sums = [gain_sums(r, who, runner.paired) for r in mine]
         gains = [run_gain(s) for s in sums] if runner.paired else [attack_gain(r, who) for r in mine]
         rates = [_verdict_rate(r, who) for r in mine]
         parts = [part_sums(r, who, runner.paired) for r in mine]
-        score = AttackScore.scored(chosen, gains, sums, _counts(mine, who), rates, level, parts)
+        capacity = attacker_capacity(scenarios[i * len(seeds)], who)
+        score = AttackScore.scored(chosen, gains, sums, _counts(mine, who), rates, level, parts, fine, capacity)
         out.append(score)
     return out
+
+
+def attacker_capacity(scenario, attacker: list[str]) -> float:
+    """The most node-epochs the ``attacker`` behaviours' nodes can play in one run of ``scenario``:
+    their starting node count (apportioned per domain, fixed by the scenario: ``epoch.state``) x
+    epochs. Attack runs freeze strategies (:data:`FROZEN`), so no node turns to them."""
+    from gaia_sim.epoch.state import apportion
+
+    seats = apportion(scenario.network.nodes_per_domain, scenario.population.model_dump())
+    return float(scenario.network.domains * sum(b in attacker for b in seats) * scenario.epochs)
 
 
 def _verdict_rate(row: dict, attacker: list[str]) -> float:
