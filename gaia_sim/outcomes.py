@@ -320,14 +320,27 @@ ERROR_SPLIT = (0.8, 0.1, 0.1)
 SPLIT_MIN_RUNS = 20
 
 
+def made_upper_bound(sums, parts, alpha: float) -> float:
+    """A one-sided upper bound, at error ``alpha``, of what the attacker gains before its own slashes
+    (revenue - cost per node-epoch over the reference's profit, pooled as :func:`pooled_gain`):
+    what it would gain if it were never convicted, so an upper bound of its gain whatever the
+    detector does. inf without the parts or with fewer than two runs (no claim)."""
+    s = np.asarray(sums, float).reshape(-1, 4)
+    slashed = slashed_per_run(s, parts)
+    if len(s) < 2 or not np.isfinite(slashed).all():
+        return math.inf
+    unslashed = s.copy()
+    unslashed[:, 0] += slashed
+    return pooled_gain(unslashed, 1.0 - 2 * alpha)[2]  # two-sided 1 - 2a: one-sided a above
+
+
 def split_upper_bound(sums, parts, fine: float, capacity: float, alpha_made: float, alpha_slashed: float) -> float:
     """A one-sided upper bound, at error ``alpha_made`` + ``alpha_slashed`` (Bonferroni), of the pooled
     gain (:func:`pooled_gain`) that splits it into what the attacker made before its own slashes and
     what it was slashed, G = U - S with S >= 0 in every run, each part bounded on its own:
 
-    - U, at ``alpha_made``: the clustered t bound of :func:`pooled_gain` on the runs' sums with the
-      attacker's own slashes added back (revenue - cost over the reference's profit; small and
-      smooth when paired);
+    - U, at ``alpha_made``: :func:`made_upper_bound`, the clustered t bound on the runs' sums with
+      the attacker's own slashes added back (small and smooth when paired);
     - S, at ``alpha_slashed``: E[S_run] >= ``fine`` x P(S_run >= ``fine``) for a ``fine`` fixed
       before the runs (Markov's inequality; `redteam.fine_per_conviction`), P's lower bound exact
       binomial over the independent runs (Clopper & Pearson, Biometrika 26(4), 1934), over at most
@@ -342,30 +355,33 @@ def split_upper_bound(sums, parts, fine: float, capacity: float, alpha_made: flo
 
     s = np.asarray(sums, float).reshape(-1, 4)
     slashed = slashed_per_run(s, parts)
-    if len(s) < 2 or not (fine > 0 and capacity > 0) or not np.isfinite(slashed).all():
+    if not (fine > 0 and capacity > 0):
         return math.inf
-    unslashed = s.copy()
-    unslashed[:, 0] += slashed
-    made_high = pooled_gain(unslashed, 1.0 - 2 * alpha_made)[2]  # two-sided 1 - 2a: one-sided a above
+    made_high = made_upper_bound(s, parts, alpha_made)
+    if not math.isfinite(made_high):
+        return math.inf
     k, n = int((slashed >= fine * (1.0 - 1e-9)).sum()), len(s)
     p_low = float(stats.beta.ppf(alpha_slashed, k, n - k + 1)) if k > 0 else 0.0
     return float(made_high - fine * p_low / capacity)
 
 
-def gain_upper_bound(sums, parts, fine: float, capacity: float, level: float) -> float:
-    """The attacker's gain's one-sided upper bound at (1 + ``level``) / 2, the end of a two-sided
-    ``level`` interval that ``gaia-sim recommend`` holds below zero: the smaller of the whole gain's
-    clustered t bound (:func:`pooled_gain`) and :func:`split_upper_bound`, the one-sided error split
-    between them by :data:`ERROR_SPLIT`. Over fewer than :data:`SPLIT_MIN_RUNS` runs, or without the
-    parts, a fine or a capacity: the t bound at the full error, as before the split existed."""
+def gain_upper_bound(sums, parts, fine: float, capacity: float, level: float) -> tuple[float, float]:
+    """(the attacker's gain's one-sided upper bound at (1 + ``level``) / 2, the end of a two-sided
+    ``level`` interval that ``gaia-sim recommend`` holds below zero; the bound of what it would
+    gain if never convicted). The first is the smaller of the whole gain's clustered t bound
+    (:func:`pooled_gain`) and :func:`split_upper_bound`, the one-sided error split between them by
+    :data:`ERROR_SPLIT`; the second is :func:`made_upper_bound` at the split's share for it, so
+    every claim made from the pair holds together at the one-sided error. Over fewer than
+    :data:`SPLIT_MIN_RUNS` runs, or without the parts, a fine or a capacity: the t bound at the
+    full error, as before the split existed, and inf."""
     if len(sums) < SPLIT_MIN_RUNS:
-        return pooled_gain(sums, level)[2]
+        return pooled_gain(sums, level)[2], math.inf
     alpha = (1.0 - level) / 2
     whole, made, slashed = (alpha * share for share in ERROR_SPLIT)
     split = split_upper_bound(sums, parts, fine, capacity, made, slashed)
     if not math.isfinite(split):
-        return pooled_gain(sums, level)[2]
-    return min(pooled_gain(sums, 1.0 - 2 * whole)[2], split)
+        return pooled_gain(sums, level)[2], math.inf
+    return min(pooled_gain(sums, 1.0 - 2 * whole)[2], split), made_upper_bound(sums, parts, made)
 
 
 def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:

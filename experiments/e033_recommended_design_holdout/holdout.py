@@ -20,7 +20,7 @@ from gaia_sim import attacks
 from gaia_sim.scenario import load_scenario
 from gaia_sim.sweep import recommend as rec
 from gaia_sim.sweep import redteam
-from gaia_sim.sweep.cli_recommend import breakdown_text
+from gaia_sim.sweep.cli_recommend import breakdown_text, never_text
 
 HERE = Path(__file__).resolve().parent
 
@@ -65,7 +65,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['profit_over_honest']:8.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] x {r['seeds']}  {r['params']}")
         if r["breakdown"]:
-            print(f"{'':8s} = {breakdown_text(r['breakdown'])}")
+            print(f"{'':8s} = {breakdown_text(r['breakdown'])}{never_text(r)}")
     best_trial = max(t.mean for t in search.trials)
     print(f"best trial mean over the search seeds {best_trial:.3f}; honest {honest}; {time.perf_counter() - t0:.0f} s")
     print("H1 (every mean < 0):", all(r["profit_over_honest"] < 0 for r in rows))

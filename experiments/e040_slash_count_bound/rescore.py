@@ -18,7 +18,7 @@ from gaia_sim.outcomes import pooled_gain, slashed_per_run
 from gaia_sim.scenario import load_scenario
 from gaia_sim.sweep import recommend as rec
 from gaia_sim.sweep import redteam
-from gaia_sim.sweep.cli_recommend import breakdown_text
+from gaia_sim.sweep.cli_recommend import breakdown_text, never_text
 
 HERE = Path(__file__).resolve().parent
 DESIGN = HERE.parent / "e039_burst_cusum" / "recommended.toml"
@@ -44,6 +44,7 @@ def main() -> None:
         row = {"params": s.chosen, "holdout": [a["profit_over_honest"], a["ci_high"], a["seeds"]]}
         row |= {"mean": s.mean, "t_high": t_high, "high": s.ci_high, "seeds": len(s.gains), "runs_fined": fined}
         row |= {"fine": s.fine, "capacity": s.capacity, "breakdown": s.breakdown}
+        row |= {"if_never_convicted": s.as_dict()["if_never_convicted"]}
         row |= {"slashes": s.counts["attacker_slashes"], "node_epochs": s.counts["attacker_node_epochs"]}
         rows.append(row)
         print(
@@ -51,7 +52,8 @@ def main() -> None:
             f" t bound {t_high:+.3f}, bound {s.ci_high:+.3f} x {len(s.gains)}  {describe(s.chosen)}"
         )
         print(
-            f"       = {breakdown_text(s.breakdown)}; {fined} of {len(s.gains)} runs lost a fine of {s.fine:.0f};"
+            f"       = {breakdown_text(s.breakdown)}{never_text(s.as_dict())}; {fined} of {len(s.gains)} runs lost"
+            f" a fine of {s.fine:.0f};"
             f" slashes {row['slashes']:.0f} in {row['node_epochs']:.0f} node-epochs (capacity {s.capacity:.0f} per run)",
             flush=True,
         )

@@ -231,7 +231,7 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
         ci = f"[{_end(a['ci_low'])}, {_end(a['ci_high'])}] {a.get('level', 0.9):.0%} x {a['seeds']} seeds"
         lines.append(f"  {_end(a['profit_over_honest']):>9}  {ci}  {desc}")
         if a.get("breakdown"):
-            lines.append(f"  {'':>9}  = {breakdown_text(a['breakdown'])}")
+            lines.append(f"  {'':>9}  = {breakdown_text(a['breakdown'])}{never_text(a)}")
     c = record["cost"]
     if c:
         lines += [
@@ -253,6 +253,13 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
 def breakdown_text(parts: dict) -> str:
     """An attack's gain by part (outcomes.gain_breakdown), per node-epoch over the reference."""
     return f"revenue {parts['revenue']:+.3f} - cost {parts['cost']:+.3f} - slashed {parts['slashed']:+.3f}"
+
+
+def never_text(attack: dict) -> str:
+    """What an attack (a record's entry) would gain at most if it were never convicted, when known
+    (from 20 seeds: outcomes.gain_upper_bound); an undecided attack with a small one saves little."""
+    v = attack.get("if_never_convicted")
+    return "" if v is None else f"; at most {v:+.3f} if never convicted"
 
 
 def _end(v) -> str:

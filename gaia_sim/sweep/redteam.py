@@ -172,6 +172,7 @@ class AttackScore:
     parts: tuple[dict[str, tuple[float, float]], ...] = ()  # per seed: outcomes.part_sums
     fine: float = 0.0  # tokens: the design's fine per conviction (fine_per_conviction)
     capacity: float = 0.0  # node-epochs: the most the attacker's nodes can play in one run
+    never_convicted_high: float = math.inf  # upper bound of the gain had it never been convicted
 
     @property
     def breakdown(self) -> dict[str, float]:
@@ -205,6 +206,7 @@ class AttackScore:
             "level": self.level,
             "seeds": len(self.gains),
             "breakdown": self.breakdown,
+            "if_never_convicted": self.never_convicted_high if math.isfinite(self.never_convicted_high) else None,
         }
 
     @classmethod
@@ -219,14 +221,16 @@ class AttackScore:
         apart); without sums (an older score) the mean of the per-seed ``gains`` and its t interval."""
         from gaia_sim.outcomes import gain_upper_bound, mean_interval, pooled_gain
 
+        never = math.inf
         if sums:
             mean, low, _ = pooled_gain(sums, level)
-            interval = (mean, low, gain_upper_bound(sums, parts, fine, capacity, level))
+            high, never = gain_upper_bound(sums, parts, fine, capacity, level)
+            interval = (mean, low, high)
         else:
             interval = mean_interval(gains, level)
         return cls(
             dict(chosen), tuple(gains), *interval, counts=counts, verdict_rates=tuple(verdict_rates), level=level,
-            sums=tuple(sums), parts=tuple(parts), fine=fine, capacity=capacity,
+            sums=tuple(sums), parts=tuple(parts), fine=fine, capacity=capacity, never_convicted_high=never,
         )  # fmt: skip
 
     def extended(self, more: "AttackScore") -> "AttackScore":
