@@ -243,6 +243,8 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert rec.budget("small:5").trials == 5
     assert main(["recommend", "scenarios/model_swap.toml", "--second-look", "-1"]) == 2
     assert "--second-look: must be a whole number of seeds >= 0, got -1" in capsys.readouterr().err
+    assert main(["recommend", "scenarios/model_swap.toml", "--tolerance", "-0.1"]) == 2
+    assert "--tolerance: must be a number >= 0 (tokens per node-epoch), got -0.1" in capsys.readouterr().err
     assert rec.budget("large:8", 35) == dataclasses.replace(rec.budget("large"), trials=8, more_seeds=35)
 
 
@@ -627,3 +629,46 @@ def test_a_repair_is_verified_on_fresh_seeds(tiny, answers, monkeypatch):
     assert seen[0] == 5 and len(set(seen)) == 3  # two fresh seeds, neither the search's
     assert seen[1:] == [rec.verification_seed(5, "repair", 1), rec.verification_seed(5, "repair", 2)]
     assert [v["seed"] for v in rec.as_json(out, "tiny.toml")["verified"]] == seen
+
+
+# ---- the designer's tolerance for attacks too close to honest to be decided (e040) -------------------
+def _score(label_share: float, high: float, never: float, mean: float = -0.2) -> redteam.AttackScore:
+    chosen = {"diluted": {"share": label_share, "cheat_rate": 0.02, "swap_to": "cheaper_model"}}
+    return redteam.AttackScore(chosen, (mean,), mean, -1.0, high, never_convicted_high=never)
+
+
+def test_an_attack_is_immaterial_only_when_even_never_convicted_it_gains_at_most_the_tolerance():
+    near = _score(0.07, high=0.011, never=0.004)  # e040's near-honest attack: undecided, saves 0.004
+    assert not redteam.deterred(near, 0.0) and redteam.undecided(near, 0.0)
+    assert redteam.immaterial(near, 0.005) and redteam.deterred(near, 0.0, 0.005)
+    assert not redteam.undecided(near, 0.0, tolerance=0.005)  # no second look spent on it
+    assert not redteam.immaterial(near, 0.003) and not redteam.immaterial(near, 0.0)
+    unknown = _score(0.07, high=0.5, never=math.inf)  # fewer than 20 seeds: no bound without convictions
+    assert not redteam.immaterial(unknown, 1e9)
+
+
+def test_the_deterrence_constraint_passes_immaterial_attacks_only_within_the_tolerance():
+    near, lost = _score(0.07, high=0.011, never=0.004), _score(0.1, high=-1.0, never=0.3, mean=-2.0)
+    strict = rec.deterrence_constraint([near, lost], margin=0.0)
+    assert strict == {"value": 0.011, "limit": 0.0, "pass": False}
+    tolerant = rec.deterrence_constraint([near, lost], margin=0.0, tolerance=0.005)
+    assert tolerant["pass"] and tolerant["value"] == -1.0 and tolerant["immaterial"] == [near.label]
+    assert not rec.deterrence_constraint([near, lost], margin=0.0, tolerance=0.003)["pass"]
+    assert not rec.deterrence_constraint([near, lost], margin=2.0, tolerance=0.005)["pass"]  # margin still binds
+    assert rec.deterrence_constraint([near], margin=0.0, tolerance=0.005)["value"] == -math.inf
+    assert not rec.deterrence_constraint([], margin=0.0, tolerance=0.005)["pass"]  # nothing shown
+
+
+def test_what_recommend_prints_names_the_attacks_passed_as_immaterial_and_what_they_gain_at_most(tmp_path):
+    from types import SimpleNamespace
+
+    from gaia_sim.sweep.cli_recommend import _finite, text
+
+    near, lost = _score(0.07, high=0.011, never=0.004), _score(0.1, high=-1.0, never=0.3, mean=-2.0)
+    record = {"scenario": "s.toml", "candidates": 1, "pruned_by_closed_form": 0, "pruned_by_measured_rates": 0}
+    record |= {"verified": [], "settings": {"max_share": 0.1}, "design": {}, "cost": {}}
+    record |= {"attacks": [a.as_dict() for a in (near, lost)]}
+    record["constraints"] = {"deterrence": rec.deterrence_constraint([near, lost], 0.0, 0.005)}
+    printed = text(_finite(record), SimpleNamespace(found=True), tmp_path, "s", 1.0)
+    assert f"immaterial (gains at most 0.005 per node-epoch even if never convicted): {near.label}" in printed
+    assert lost.label not in printed.split("constraints")[1]

@@ -33,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--margin", type=float, default=0.0, help="tokens per node-epoch every attack must lose at least (default 0)"
     )
     parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        metavar="T",
+        help="tokens per node-epoch an attack may gain at most even if never convicted (its bound, known from 20 "
+        "seeds: after a second look) and pass as immaterial; default 0: every attack must lose (docs/mechanism.md)",
+    )
+    parser.add_argument(
         "--max-false-slash",
         type=float,
         default=1e-3,
@@ -78,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     rec = rec_mod.recommend(
         base, plan, args.seed, runner, margin=args.margin, max_false_slash=args.max_false_slash,
         progress=not args.no_progress, deployments=deployments, max_share=_max_share(args.max_share),
+        tolerance=args.tolerance,
     )  # fmt: skip
     record = _finite(rec_mod.as_json(rec, str(args.scenario)))
     atomic_write_bytes(out / "recommendation.json", (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
@@ -85,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         header = (
             f"gaia-sim recommend {args.scenario} --seed {args.seed} --budget {args.budget}"
             + (f" --second-look {args.second_look}" if args.second_look is not None else "")
+            + (f" --tolerance {args.tolerance:g}" if args.tolerance else "")
             + ": the cheapest design found"
         )
         atomic_write_bytes(out / f"{base.name}.toml", to_toml(rec.best.scenario, header).encode())
@@ -186,6 +196,8 @@ def _check(args) -> None:
         raise UserError(f"--workers: must be >= 1, got {args.workers}")
     if not (math.isfinite(args.margin) and args.margin >= 0):
         raise UserError(f"--margin: must be a number >= 0, got {args.margin}")
+    if not (math.isfinite(args.tolerance) and args.tolerance >= 0):
+        raise UserError(f"--tolerance: must be a number >= 0 (tokens per node-epoch), got {args.tolerance}")
     if not 0 < args.max_false_slash < 1:
         raise UserError(f"--max-false-slash: must be in (0, 1), got {args.max_false_slash}")
 
@@ -244,6 +256,9 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
         lines.append(
             f"  {k:<24} {_fmt(v['value']):>12}  limit {_fmt(v['limit']):>8}  {'pass' if v['pass'] else 'FAIL'}"
         )
+    for label in record["constraints"].get("deterrence", {}).get("immaterial", []):
+        t = record["constraints"]["deterrence"]["tolerance"]
+        lines.append(f"  immaterial (gains at most {t:g} per node-epoch even if never convicted): {label}")
     written = [f"{out}/recommendation.json"] + ([f"{out}/attacks.png"] if record["attacks"] else [])
     written += [f"{out}/{name}.toml"] if rec.found else []
     lines += ["", "written: " + ", ".join(written)]

@@ -310,8 +310,9 @@ def _fine_repair(verdict: Verdict, answers, levers, margin: float, seeds: int = 
     f0, fine0 = design.slashing.slash_fraction, redteam.fine_per_conviction(design)
     f1 = max(frac_spec.options) if isinstance(frac_spec, Choice) else f0
     need = 0.0
+    tolerance = verdict.constraints["deterrence"].get("tolerance", 0.0)
     for score in verdict.attacks:
-        if _deterred(score, margin):
+        if redteam.deterred(score, margin, tolerance):
             continue
         fine = _fine_to_deter(design, answers, score, fine0, margin, seeds)
         if not math.isfinite(fine):
@@ -465,8 +466,11 @@ def recommend(
     progress: bool = True,
     deployments: list[str] | None = None,
     max_share: float = attacks_mod.SHARE.high,
+    tolerance: float = 0.0,
 ) -> Recommendation:
     """Search the ``levers`` for the cheapest design of ``base`` that passes (a), (b) and (c);
+    ``tolerance``: tokens per node-epoch an attack may gain at most even if never convicted and
+    pass (c) as immaterial (:func:`gaia_sim.sweep.redteam.immaterial`; 0: every attack must lose);
     ``deployments``: the attacks the red team may deploy (default: every registered one);
     ``max_share``: the threat model, the largest share of the nodes one deployment may hold (the
     scenario's own cheaters are kept as the scenario has them)."""
@@ -492,6 +496,7 @@ def recommend(
     settings = {
         "seed": seed,
         "margin": margin,
+        "tolerance": tolerance,
         "max_false_slash": max_false_slash,
         "budget": dataclasses.asdict(plan),
         "deployments": deployments,
@@ -527,12 +532,17 @@ def recommend(
                 deployments,
                 own,
                 max_share,
+                tolerance,
             )
             verdict.origin, verdict.seed = origin, on
             history.append(verdict)
             if verdict.passed:
                 return Recommendation(verdict, history, pruned, len(pool), settings)
-            found += [a.chosen for a in verdict.attacks if not _deterred(a, margin) and a.chosen not in found]
+            found += [
+                a.chosen
+                for a in verdict.attacks
+                if not redteam.deterred(a, margin, tolerance) and a.chosen not in found
+            ]
             measured += [(detection_key(design, c), c, tpr) for c, tpr in _rates(verdict.attacks)]
             if not verdict.constraints["deterrence"]["pass"]:  # look first where probes ask more
                 floor = max(floor, answers_per_probe(design))
@@ -622,10 +632,6 @@ def _runs_per_design(base, plan: Budget) -> int:
     return len(_null_seeds(0, base, plan)[0]) + plan.trials * plan.seeds + confirmed * plan.confirm_seeds
 
 
-def _deterred(score: redteam.AttackScore, margin: float) -> bool:
-    return math.isfinite(score.ci_high) and score.ci_high <= -margin
-
-
 def _null_seeds(seed: int, base, plan: Budget) -> tuple[list[int], int]:
     """Seeds and epochs of the all-honest runs: two runs, long enough for ``null_node_epochs``."""
     nodes = base.network.nodes_per_domain * base.network.domains
@@ -655,6 +661,7 @@ def verify(
     deployments=None,
     own=None,
     max_share=None,
+    tolerance=0.0,
 ) -> Verdict:
     """Simulate the all-honest runs and the red team against ``design``; check (a), (b), (c)."""
     from gaia_sim import deterrence
@@ -679,6 +686,7 @@ def verify(
         plan.more_seeds,
         margin,
         plan.edges,
+        tolerance,
     )
     honest = _sum(null_rows, "honest")
     for a in search.confirmed:
@@ -686,8 +694,6 @@ def verify(
     slash_ub = rate_upper_bound(honest["slashes"], honest["node_epochs"])
     verdict_ub = rate_upper_bound(honest["guilty"], honest["probed"])
     d = deterrence.from_scenario(design, answers, behaviour="honest", tpr=1.0, fpr=verdict_ub, verdict_rates=True)
-    # an attack whose gain has no upper bound (NaN) counts as unbounded; max() would skip a NaN after the first
-    worst = max((math.inf if math.isnan(a.ci_high) else a.ci_high for a in search.confirmed), default=math.inf)
     constraints = {
         "false_slashing": {
             "value": slash_ub,
@@ -704,10 +710,25 @@ def verify(
             "simulated_honest_profit": _mean(null_rows, "profit_per_node_honest"),
         },
         "validator_participation": validator_participation(design, null_rows),
-        "deterrence": {"value": worst, "limit": -margin if margin else 0.0, "pass": worst <= -margin},
+        "deterrence": deterrence_constraint(search.confirmed, margin, tolerance),
     }
     closed = {a.label: closed_form_margin(design, answers, a, verdict_ub) for a in search.confirmed}
     return Verdict(dict(levers), design, design_cost(design), search.confirmed, constraints, closed)
+
+
+def deterrence_constraint(confirmed: list, margin: float, tolerance: float = 0.0) -> dict[str, Any]:
+    """Constraint (c): the largest one-sided upper bound of the gain over the ``confirmed`` attacks
+    that are not :func:`~gaia_sim.sweep.redteam.immaterial` at ``tolerance``, <= -``margin``. An
+    attack whose gain has no upper bound (NaN) counts as unbounded; no confirmed attack at all
+    fails (nothing was shown). ``immaterial``: the labels passed by the tolerance."""
+    material = [a for a in confirmed if not redteam.immaterial(a, tolerance)]
+    worst = max((math.inf if math.isnan(a.ci_high) else a.ci_high for a in material), default=math.inf)
+    if confirmed and not material:
+        worst = -math.inf  # every attack found is immaterial
+    out = {"value": worst, "limit": -margin if margin else 0.0, "pass": worst <= -margin}
+    if tolerance > 0:
+        out |= {"tolerance": tolerance, "immaterial": [a.label for a in confirmed if a not in material]}
+    return out
 
 
 def validator_participation(design, null_rows: list[dict]) -> dict[str, Any]:
