@@ -1,7 +1,7 @@
 """e033: a fresh red team (another seed) against the design `gaia-sim recommend` returned.
 
 Run: PYTHONPATH=. .venv/bin/python experiments/e033_recommended_design_holdout/holdout.py [--seed 2] [--workers 2]
-    [--design TOML] [--attacks A,B] [--edges N] [--paired] [--second-look SEEDS] [--out FILE]
+    [--design TOML] [--attacks A,B] [--edges N] [--paired] [--second-look SEEDS] [--tolerance T] [--out FILE]
 The search's settings (recommend.BUDGETS["large"], max share 0.1, the scenario's own attack
 required); by default e033's design and deployments (model_swap); e034 passes its own. ``--edges
 1``: the red team also tries the edges of its best attack (the search's setting from e035 on; 0,
@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--edges", type=int, default=0, help="best attacks whose edge variants are tried (0: none)")
     ap.add_argument("--paired", action="store_true", help="score gains against honest twins (sweep/paired.py)")
     ap.add_argument("--second-look", type=int, help="seeds of the second look (default: the large budget's, 15)")
+    ap.add_argument("--tolerance", type=float, default=0.0, help="recommend --tolerance: immaterial attacks (e040)")
     ap.add_argument("--out")
     args = ap.parse_args()
     plan = rec.budget("large", args.second_look)
@@ -59,6 +60,7 @@ def main() -> None:
         plan.more_seeds,
         0.0,
         args.edges,
+        args.tolerance,
     )
     honest = {k: sum(a.counts.get(f"honest_{k}", 0.0) for a in search.confirmed) for k in ("node_epochs", "slashes")}
     rows = [a.as_dict() | {"guilty_per_probe": rec.guilty_rate(a)} for a in search.confirmed]
@@ -70,6 +72,10 @@ def main() -> None:
     print(f"best trial mean over the search seeds {best_trial:.3f}; honest {honest}; {time.perf_counter() - t0:.0f} s")
     print("H1 (every mean < 0):", all(r["profit_over_honest"] < 0 for r in rows))
     print("H2 (every bound <= 0):", all(r["ci_high"] <= 0 for r in rows))
+    if args.tolerance > 0:
+        ok = all(redteam.deterred(a, 0.0, args.tolerance) for a in search.confirmed)
+        immaterial = [a.label for a in search.confirmed if redteam.immaterial(a, args.tolerance)]
+        print(f"every attack deterred or immaterial at tolerance {args.tolerance:g}: {ok}; immaterial: {immaterial}")
     if args.out:
         doc = {
             "seed": args.seed,
@@ -77,6 +83,7 @@ def main() -> None:
             "attacks": args.attacks,
             "edges": args.edges,
             "paired": args.paired,
+            "tolerance": args.tolerance,
             "confirmed": rows,
         }
         doc |= {"honest": honest, "best_trial_mean": best_trial}
