@@ -563,7 +563,7 @@ def test_the_attacks_figure_colours_what_may_pay_and_draws_where_each_gain_comes
     its record has no breakdown."""
     from matplotlib.colors import to_rgba
 
-    from gaia_sim.sweep.cli_recommend import DETERRED, PAYS, fig_attacks
+    from gaia_sim.sweep.cli_recommend import DETERRED, IMMATERIAL, PAYS, fig_attacks
 
     pays = {"params": {"kb_skip": {"share": 0.07}}, "profit_over_honest": 0.2, "ci_low": -0.1, "ci_high": 0.5}
     pays |= {"breakdown": {"revenue": 0.0, "cost": -0.4, "slashed": 0.2}, "level": 0.95}  # given a second look
@@ -583,6 +583,10 @@ def test_the_attacks_figure_colours_what_may_pay_and_draws_where_each_gain_comes
     assert widths[:, 1:].sum(0) == pytest.approx([-1.0, 0.2])  # each row's parts add up to its gain
     assert ax.get_title() == "gain, 90%-95% interval (red: may pay)"  # the levels the attacks were judged at
     assert fig_attacks([pays]).axes[0].get_title() == "gain, 95% interval (red: may pay)"
+    near = pays | {"if_never_convicted": 0.004}  # with --tolerance 0.05: immaterial, grey
+    fig = fig_attacks([near, pays | {"if_never_convicted": 0.3}], tolerance=0.05)
+    colours = [to_rgba(c.lines[0].get_color()) for c in fig.axes[0].containers]
+    assert colours == [to_rgba(PAYS), to_rgba(IMMATERIAL)] and "grey: immaterial" in fig.axes[0].get_title()
 
 
 def test_the_closest_design_is_the_one_a_repair_could_still_mend_with_the_lowest_worst_bound(tiny):

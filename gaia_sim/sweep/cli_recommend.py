@@ -99,19 +99,21 @@ def run(args: argparse.Namespace) -> int:
         )
         atomic_write_bytes(out / f"{base.name}.toml", to_toml(rec.best.scenario, header).encode())
     if record["attacks"]:
-        fig = fig_attacks(record["attacks"], args.margin)
+        fig = fig_attacks(record["attacks"], args.margin, args.tolerance)
         atomic_write(out / "attacks.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     print(text(record, rec, out, base.name, time.perf_counter() - start))
     return 0 if rec.found else 1
 
 
 PAYS, DETERRED = "tab:red", "tab:blue"  # an attack whose bound is above -margin, and one below
+IMMATERIAL = "tab:gray"  # one that gains at most --tolerance even if never convicted
 
 
-def fig_attacks(attacks: list[dict], margin: float = 0.0):
+def fig_attacks(attacks: list[dict], margin: float = 0.0, tolerance: float = 0.0):
     """What each attack the red team found earns against the design (recommendation.json's
     ``attacks``), best first. Left: its gain per node-epoch over honest with its interval, red where
-    the upper bound is above -``margin`` (it may pay), blue where it is deterred. Right: where the
+    the upper bound is above -``margin`` (it may pay), blue where it is deterred, grey where it is
+    immaterial at ``tolerance`` (its ``if_never_convicted`` bound <= it). Right: where the
     gain comes from (``breakdown``): revenue earned more, cost saved (-cost) and slashed less
     (-slashed), which add up to the gain. Both axes are linear within +-1 token and logarithmic
     beyond, so near-honest attacks and ruinous ones show on one figure."""
@@ -125,12 +127,14 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0):
     ax, bx = fig.subplots(1, 2, sharey=True, width_ratios=[1.2, 1])
     for y, a in enumerate(rows):
         low, high, mean = (_num(a.get(k)) for k in ("ci_low", "ci_high", "profit_over_honest"))
-        colour = DETERRED if high <= -margin else PAYS
+        never = _num(a.get("if_never_convicted"))
+        colour = DETERRED if high <= -margin else IMMATERIAL if tolerance > 0 and never <= tolerance else PAYS
         lo, hi = (v if math.isfinite(v) else mean for v in (low, high))
         ax.errorbar(mean, y, xerr=[[mean - lo], [hi - mean]], fmt="o", color=colour, capsize=3)
     ax.axvline(-margin, color="black", lw=1, ls="--", label=f"-margin ({0.0 - margin:g})")
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
-    ax.set(xlabel="profit over honest (tokens per node-epoch)", title=f"gain, {_levels(rows)} interval (red: may pay)")
+    title = f"gain, {_levels(rows)} interval (red: may pay" + ("; grey: immaterial)" if tolerance > 0 else ")")
+    ax.set(xlabel="profit over honest (tokens per node-epoch)", title=title)
     ax.legend(fontsize=7, loc="lower right")
     parts = (("revenue", 1, "revenue", "tab:green"), ("cost", -1, "-cost (saved)", "tab:orange"))
     parts += (("slashed", -1, "-slashed", "tab:purple"),)
