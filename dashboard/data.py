@@ -657,7 +657,7 @@ RECOMMENDATION_KEYS = {
     "design": None,
     "attacks": ("name", "params", "profit_over_honest", "ci_low", "ci_high"),
     "cost": ("capital_per_epoch", "validator_per_epoch", "total"),
-    "constraints": ("name", "value", "limit", "passed"),
+    "constraints": ("value", "limit", "pass"),
 }
 
 
@@ -668,10 +668,12 @@ def find_recommendations(results_root: Path) -> list[Path]:
 
 
 def read_recommendation(path: Path) -> dict:
-    """A recommendation.json, checked: ``design`` (parameter path -> value), ``attacks`` (each name,
-    params, profit_over_honest, ci_low, ci_high), ``cost`` (capital_per_epoch, validator_per_epoch,
-    total), ``constraints`` (each name, value, limit, passed). Also ``scenario_file``: the design's
-    scenario file beside it, or None. Raises UserError naming the file and the key."""
+    """A recommendation.json as ``gaia-sim recommend`` writes it (``recommend.as_json``), checked:
+    ``design`` (parameter path -> value), ``attacks`` (each name, params, profit_over_honest, ci_low,
+    ci_high), ``cost`` (capital_per_epoch, validator_per_epoch, total), ``constraints`` (constraint
+    name -> value, limit, pass), returned as a list of {name, value, limit, passed}. Also
+    ``scenario_file``: the design's scenario file beside it, or None. Raises UserError naming the
+    file and the key."""
     from gaia_sim.errors import UserError
 
     path = Path(path)
@@ -684,27 +686,46 @@ def read_recommendation(path: Path) -> dict:
     for key, fields in RECOMMENDATION_KEYS.items():
         if key not in rec:
             raise UserError(f"{path}: key '{key}' missing; a recommendation has {', '.join(RECOMMENDATION_KEYS)}")
-        entries = rec[key] if isinstance(rec[key], list) else [rec[key]]
+        if key == "constraints" and not isinstance(rec[key], dict):
+            raise UserError(f"{path}: 'constraints' must map each constraint's name to its value, limit and pass")
+        named = rec[key].items() if key == "constraints" else None
+        entries = [v for _, v in named] if named else rec[key] if isinstance(rec[key], list) else [rec[key]]
         if not all(isinstance(e, dict) for e in entries):
             raise UserError(f"{path}: '{key}' must hold objects")
+        names = [k for k, _ in named] if named else None
         for i, entry in enumerate(entries):
             missing = [f for f in fields or () if f not in entry]
             if missing:
-                where = f"{key}[{i}]" if isinstance(rec[key], list) else key
+                where = f"{key}.{names[i]}" if names else f"{key}[{i}]" if isinstance(rec[key], list) else key
                 raise UserError(f"{path}: {where}: missing {', '.join(missing)}; needs {', '.join(fields)}")
+    constraints = [
+        {"name": k, "value": c["value"], "limit": c["limit"], "passed": bool(c["pass"])}
+        for k, c in rec["constraints"].items()
+    ]
     tomls = sorted(path.parent.glob("*.toml"))
-    return {**rec, "scenario_file": str(tomls[0]) if tomls else None}
+    return {**rec, "constraints": constraints, "scenario_file": str(tomls[0]) if tomls else None}
 
 
 def attack_table(rec: dict) -> pd.DataFrame:
     """One row per attack the red team found: profit over honest with its interval and what it means
-    (``unprofitable`` only when the whole interval is below 0: pessimistic)."""
+    (``unprofitable`` only when the whole interval is below 0: pessimistic; an interval end the file
+    holds as null, e.g. from a single seed, counts as unbounded). An attack that gains at most the
+    search's ``--tolerance`` even if never convicted (``if_never_convicted``) is also called
+    immaterial, as ``recommend`` passed it."""
     rows = pd.DataFrame(rec["attacks"], columns=list(RECOMMENDATION_KEYS["attacks"]))
     rows["params"] = [json.dumps(p, sort_keys=True) if isinstance(p, dict) else str(p) for p in rows["params"]]
+    rows["profit_over_honest"] = pd.to_numeric(rows["profit_over_honest"], errors="coerce")
+    rows["ci_low"] = pd.to_numeric(rows["ci_low"], errors="coerce").fillna(-np.inf)
+    rows["ci_high"] = pd.to_numeric(rows["ci_high"], errors="coerce").fillna(np.inf)
+    tolerance = float((rec.get("settings") or {}).get("tolerance") or 0.0)
+    never = [a.get("if_never_convicted") for a in rec["attacks"]]
     rows["verdict"] = [
         "unprofitable" if hi < 0 else "PROFITABLE" if lo > 0 else "uncertain (interval spans 0)"
         for lo, hi in zip(rows["ci_low"], rows["ci_high"])
     ]
+    for i, (hi, n) in enumerate(zip(rows["ci_high"], never)):
+        if hi >= 0 and tolerance > 0 and n is not None and n <= tolerance:
+            rows.loc[i, "verdict"] += f"; immaterial (at most {n:+.3f} if never convicted; tolerance {tolerance:g})"
     return rows
 
 

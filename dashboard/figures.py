@@ -502,6 +502,10 @@ def fig_network(vertices: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _finite_or_nan(x: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(x), x, np.nan)
+
+
 def fig_attack_margins(attacks: pd.DataFrame) -> go.Figure:
     """Each attack's profit over an honest node under the recommended design, with its confidence
     interval (``attacks``: name, profit_over_honest, ci_low, ci_high); below 0 the attack does not pay."""
@@ -519,8 +523,8 @@ def fig_attack_margins(attacks: pd.DataFrame) -> go.Figure:
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": attacks["ci_high"].to_numpy(float) - mean,
-                "arrayminus": mean - attacks["ci_low"].to_numpy(float),
+                "array": _finite_or_nan(attacks["ci_high"].to_numpy(float) - mean),  # no bound: no bar
+                "arrayminus": _finite_or_nan(mean - attacks["ci_low"].to_numpy(float)),
             },
             name="profit over honest",
             showlegend=False,

@@ -372,10 +372,10 @@ RECOMMENDATION = {
         {"name": "diluted", "params": {"rate": 0.2}, "profit_over_honest": -0.1, "ci_low": -0.4, "ci_high": 0.2},
     ],
     "cost": {"capital_per_epoch": 12.5, "validator_per_epoch": 3.0, "total": 15.5},
-    "constraints": [
-        {"name": "honest false slashing", "value": 4e-4, "limit": 1e-3, "passed": True},
-        {"name": "honest profit above capital cost", "value": 1.2, "limit": 0.0, "passed": True},
-    ],
+    "constraints": {  # as recommend.as_json writes them: name -> value, limit, pass (and details)
+        "false_slashing": {"value": 4e-4, "limit": 1e-3, "pass": True, "slashes": 0.0},
+        "participation": {"value": 1.2, "limit": 0.0, "pass": True},
+    },
 }
 
 
@@ -399,6 +399,41 @@ def test_recommendations_are_found_read_and_judged_pessimistically(tmp_path):
     assert table["params"][0] == '{"burst_epochs": 3}'
     fig = figures.fig_attack_margins(table)
     assert list(fig.data[0].y) == ["burst", "diluted"] and list(fig.data[0].error_x.array) == pytest.approx([0.6, 0.3])
+    assert rec["constraints"] == [
+        {"name": "false_slashing", "value": 4e-4, "limit": 1e-3, "passed": True},
+        {"name": "participation", "value": 1.2, "limit": 0.0, "passed": True},
+    ]
+
+
+def test_the_recommend_page_reads_what_gaia_sim_recommend_writes(tmp_path):
+    """A recommendation.json written by recommend's own writer (recommend.as_json, cli_recommend._finite):
+    a single seed's attack has null interval ends (no bound: uncertain, drawn without a bar), and an
+    attack within the search's --tolerance is called immaterial beside its verdict."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from gaia_sim.sweep import recommend as rec_mod
+    from gaia_sim.sweep import redteam
+    from gaia_sim.sweep.cli_recommend import _finite
+
+    near = redteam.AttackScore({"diluted": {"share": 0.07}}, (0.005,) * 40, 0.005, 0.003, 0.007)
+    near = dataclasses.replace(near, never_convicted_high=0.007)
+    lone = redteam.AttackScore({"kb_skip": {"share": 0.05}}, (0.4,), 0.4, -np.inf, np.inf)
+    verdict = SimpleNamespace(levers={"staking.node_stake": 400.0}, attacks=[near, lone], closed_form={})
+    verdict.cost = {"capital_per_epoch": 1.0, "validator_per_epoch": 2.0, "total": 3.0}
+    verdict.constraints = {"deterrence": rec_mod.deterrence_constraint([near, lone], 0.0, 0.05)}
+    found = rec_mod.Recommendation(verdict, [], {"closed_form": 0, "measured_rates": 0}, 1, {"tolerance": 0.05})
+    found.best.passed = False
+    record = _finite(rec_mod.as_json(found, "s.toml"))
+    path = write_recommendation(tmp_path, rec=record)
+    rec = data.read_recommendation(path)
+    # the one material attack has no bound (a single seed): unbounded, written as null, failed
+    assert rec["constraints"] == [{"name": "deterrence", "value": None, "limit": 0.0, "passed": False}]
+    table = data.attack_table(rec)
+    assert table["verdict"][0] == "PROFITABLE; immaterial (at most +0.007 if never convicted; tolerance 0.05)"
+    assert table["verdict"][1] == "uncertain (interval spans 0)"
+    fig = figures.fig_attack_margins(table)
+    assert np.isnan(fig.data[0].error_x.array[1]) and fig.data[0].error_x.array[0] == pytest.approx(0.002)
 
 
 @pytest.mark.parametrize(
