@@ -434,6 +434,7 @@ def test_the_recommend_page_reads_what_gaia_sim_recommend_writes(tmp_path):
     assert table["verdict"][1] == "uncertain (interval spans 0)"
     fig = figures.fig_attack_margins(table)
     assert np.isnan(fig.data[0].error_x.array[1]) and fig.data[0].error_x.array[0] == pytest.approx(0.002)
+    assert list(fig.data[0].marker.color) == ["#7f7f7f", "#d62728"]  # immaterial grey, unbounded red
 
 
 @pytest.mark.parametrize(
