@@ -717,15 +717,16 @@ def attack_table(rec: dict) -> pd.DataFrame:
     rows["profit_over_honest"] = pd.to_numeric(rows["profit_over_honest"], errors="coerce")
     rows["ci_low"] = pd.to_numeric(rows["ci_low"], errors="coerce").fillna(-np.inf)
     rows["ci_high"] = pd.to_numeric(rows["ci_high"], errors="coerce").fillna(np.inf)
+    from gaia_sim.sweep.redteam import within_tolerance
+
     tolerance = float((rec.get("settings") or {}).get("tolerance") or 0.0)
     never = [a.get("if_never_convicted") for a in rec["attacks"]]
+    rows["immaterial"] = [hi >= 0 and within_tolerance(n, tolerance) for hi, n in zip(rows["ci_high"], never)]
     rows["verdict"] = [
-        "unprofitable" if hi < 0 else "PROFITABLE" if lo > 0 else "uncertain (interval spans 0)"
-        for lo, hi in zip(rows["ci_low"], rows["ci_high"])
+        ("unprofitable" if hi < 0 else "PROFITABLE" if lo > 0 else "uncertain (interval spans 0)")
+        + (f"; immaterial (at most {n:+.3f} if never convicted; tolerance {tolerance:g})" if grey else "")
+        for lo, hi, n, grey in zip(rows["ci_low"], rows["ci_high"], never, rows["immaterial"])
     ]
-    for i, (hi, n) in enumerate(zip(rows["ci_high"], never)):
-        if hi >= 0 and tolerance > 0 and n is not None and n <= tolerance:
-            rows.loc[i, "verdict"] += f"; immaterial (at most {n:+.3f} if never convicted; tolerance {tolerance:g})"
     return rows
 
 

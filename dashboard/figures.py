@@ -509,12 +509,12 @@ def _finite_or_nan(x: np.ndarray) -> np.ndarray:
 def fig_attack_margins(attacks: pd.DataFrame) -> go.Figure:
     """Each attack's profit over an honest node under the recommended design, with its confidence
     interval (``attacks``: name, profit_over_honest, ci_low, ci_high); below 0 the attack does not pay
-    (green), grey where its ``verdict`` (``data.attack_table``) calls it immaterial, red otherwise."""
+    (green), grey where ``data.attack_table`` marks it ``immaterial``, red otherwise."""
     title = "What each attack earns over honest<br><sup>tokens per node-epoch, with its confidence interval</sup>"
     if attacks.empty:
         return _empty(title, "no attacks in this recommendation")
     mean = attacks["profit_over_honest"].to_numpy(float)
-    immaterial = attacks["verdict"].str.contains("immaterial") if "verdict" in attacks else [False] * len(attacks)
+    immaterial = attacks["immaterial"] if "immaterial" in attacks else [False] * len(attacks)
     colours = ["#2ca02c" if hi < 0 else "#7f7f7f" if i else "#d62728" for hi, i in zip(attacks["ci_high"], immaterial)]
     fig = go.Figure(
         go.Scatter(

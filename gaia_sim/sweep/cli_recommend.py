@@ -120,6 +120,7 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0, tolerance: float = 0.0
     from matplotlib.figure import Figure
 
     from gaia_sim.attacks import describe
+    from gaia_sim.sweep.redteam import within_tolerance
 
     rows = list(reversed(attacks))  # best at the top
     labels = [describe(a["params"]) for a in rows]
@@ -127,8 +128,8 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0, tolerance: float = 0.0
     ax, bx = fig.subplots(1, 2, sharey=True, width_ratios=[1.2, 1])
     for y, a in enumerate(rows):
         low, high, mean = (_num(a.get(k)) for k in ("ci_low", "ci_high", "profit_over_honest"))
-        never = _num(a.get("if_never_convicted"))
-        colour = DETERRED if high <= -margin else IMMATERIAL if tolerance > 0 and never <= tolerance else PAYS
+        grey = within_tolerance(a.get("if_never_convicted"), tolerance)
+        colour = DETERRED if high <= -margin else IMMATERIAL if grey else PAYS
         lo, hi = (v if math.isfinite(v) else mean for v in (low, high))
         ax.errorbar(mean, y, xerr=[[mean - lo], [hi - mean]], fmt="o", color=colour, capsize=3)
     ax.axvline(-margin, color="black", lw=1, ls="--", label=f"-margin ({0.0 - margin:g})")

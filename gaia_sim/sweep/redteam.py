@@ -474,7 +474,13 @@ def immaterial(score: AttackScore, tolerance: float) -> bool:
     (:attr:`AttackScore.never_convicted_high`, known from 20 seeds). An attack this close to honest
     cannot be shown to lose on any feasible number of seeds (e040: 0.004 saved per node-epoch,
     break-even at one conviction in ~300,000 node-epochs); whether it matters is the designer's call."""
-    return tolerance > 0 and score.never_convicted_high <= tolerance
+    return within_tolerance(score.never_convicted_high, tolerance)
+
+
+def within_tolerance(never_convicted_high: float | None, tolerance: float) -> bool:
+    """The rule of :func:`immaterial` on the numbers a record holds (``if_never_convicted``, None
+    when unknown): what ``attacks.png`` and the dashboard draw grey."""
+    return tolerance > 0 and never_convicted_high is not None and never_convicted_high <= tolerance
 
 
 def deterred(score: AttackScore, margin: float, tolerance: float = 0.0) -> bool:
