@@ -131,8 +131,9 @@ def test_sequential_evidence_is_anytime_valid_and_accumulates():
     for _ in range(10):  # each epoch alone is not significant at 0.01 ...
         flags = cheat.update([7], [0.03])
     assert flags[0] and cheat.epochs([7])[0] == 10  # ... but ten of them are
+    assert cheat.nodes() == [7]
     cheat.reset([7])
-    assert cheat.evidence([7])[0] == 1.0
+    assert cheat.evidence([7])[0] == 1.0 and cheat.nodes() == []
 
 
 def test_ebh_and_accumulator_errors():

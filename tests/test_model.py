@@ -281,7 +281,7 @@ def test_recent_evidence_memory_convicts_rare_bursts_more_often(scenarios_dir, m
         path = scenarios_dir / "kb_swap.toml"
         runs = [simulate(load_scenario(path).with_overrides({**over, "seed": seed})) for seed in (1, 2, 3)]
         guilty[memory] = sum(r.summary["tpr_cheaters"] for r in runs)
-        lowest[memory] = min(acc.evidence(list(acc._log_e)).min() for acc in made)
+        lowest[memory] = min(acc.evidence(acc.nodes()).min() for acc in made)
         made.clear()
     assert lowest["recent"] >= 0.5 > lowest["lifetime"], lowest
     assert guilty["recent"] >= 1.5 * guilty["lifetime"] > 0, guilty

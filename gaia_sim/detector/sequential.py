@@ -172,6 +172,10 @@ class EvidenceAccumulator:
         """Cumulative e-value (product over epochs) of each node; 1.0 for an unseen node."""
         return np.exp([self._log_e.get(int(i), 0.0) for i in node_ids])
 
+    def nodes(self) -> list[int]:
+        """The nodes that carry evidence: seen in an update and not reset since."""
+        return list(self._log_e)
+
     def epochs(self, node_ids: Iterable[int]) -> np.ndarray:
         return np.array([self._epochs.get(int(i), 0) for i in node_ids], dtype=int)
 
@@ -179,7 +183,7 @@ class EvidenceAccumulator:
         ids = [int(i) for i in node_ids]
         if self.fdr == "none":
             return self.evidence(ids) >= 1.0 / self.alpha
-        everyone = list(self._log_e)
+        everyone = self.nodes()
         rejected = dict(zip(everyone, ebh_reject(self.evidence(everyone), self.alpha)))
         return np.array([rejected.get(i, False) for i in ids], dtype=bool)
 
