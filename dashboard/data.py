@@ -727,6 +727,9 @@ def attack_table(rec: dict) -> pd.DataFrame:
         + (f"; immaterial (at most {n:+.3f} if never convicted; tolerance {tolerance:g})" if grey else "")
         for lo, hi, n, grey in zip(rows["ci_low"], rows["ci_high"], never, rows["immaterial"])
     ]
+    from gaia_sim.sweep.cli_recommend import break_even_text
+
+    rows["break_even"] = [break_even_text(a) for a in rec["attacks"]]  # as recommend prints it
     return rows
 
 

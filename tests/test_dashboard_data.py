@@ -369,7 +369,8 @@ RECOMMENDATION = {
     "design": {"staking.node_stake": 400.0, "slashing.slash_fraction": 0.75, "probes.questions_per_epoch": 8},
     "attacks": [
         {"name": "burst", "params": {"burst_epochs": 3}, "profit_over_honest": -2.5, "ci_low": -3.1, "ci_high": -1.9},
-        {"name": "diluted", "params": {"rate": 0.2}, "profit_over_honest": -0.1, "ci_low": -0.4, "ci_high": 0.2},
+        {"name": "diluted", "params": {"rate": 0.2}, "profit_over_honest": -0.1, "ci_low": -0.4, "ci_high": 0.2}
+        | {"break_even_conviction_rate": 1e-4, "convictions": {"slashes": 0.0, "node_epochs": 2400.0}},
     ],
     "cost": {"capital_per_epoch": 12.5, "validator_per_epoch": 3.0, "total": 15.5},
     "constraints": {  # as recommend.as_json writes them: name -> value, limit, pass (and details)
@@ -397,6 +398,7 @@ def test_recommendations_are_found_read_and_judged_pessimistically(tmp_path):
     table = data.attack_table(rec)
     assert list(table["verdict"]) == ["unprofitable", "uncertain (interval spans 0)"]  # an interval over 0 is no proof
     assert table["params"][0] == '{"burst_epochs": 3}'
+    assert list(table["break_even"]) == ["", "once in 10,000 node-epochs (seen: 0 in 2,400)"]
     fig = figures.fig_attack_margins(table)
     assert list(fig.data[0].y) == ["burst", "diluted"] and list(fig.data[0].error_x.array) == pytest.approx([0.6, 0.3])
     assert rec["constraints"] == [
@@ -417,7 +419,8 @@ def test_the_recommend_page_reads_what_gaia_sim_recommend_writes(tmp_path):
     from gaia_sim.sweep.cli_recommend import _finite
 
     near = redteam.AttackScore({"diluted": {"share": 0.07}}, (0.005,) * 40, 0.005, 0.003, 0.007)
-    near = dataclasses.replace(near, never_convicted_high=0.007)
+    near = dataclasses.replace(near, never_convicted_high=0.007, fine=1400.0)
+    near = dataclasses.replace(near, counts={"attacker_slashes": 1.0, "attacker_node_epochs": 4800.0})
     lone = redteam.AttackScore({"kb_skip": {"share": 0.05}}, (0.4,), 0.4, -np.inf, np.inf)
     verdict = SimpleNamespace(levers={"staking.node_stake": 400.0}, attacks=[near, lone], closed_form={})
     verdict.cost = {"capital_per_epoch": 1.0, "validator_per_epoch": 2.0, "total": 3.0}
@@ -432,6 +435,8 @@ def test_the_recommend_page_reads_what_gaia_sim_recommend_writes(tmp_path):
     table = data.attack_table(rec)
     assert table["verdict"][0] == "PROFITABLE; immaterial (at most +0.007 if never convicted; tolerance 0.05)"
     assert table["verdict"][1] == "uncertain (interval spans 0)"
+    # it stops paying if convicted once in 1,400 / 0.007 node-epochs; the lone seed's has no bound
+    assert list(table["break_even"]) == ["once in 200,000 node-epochs (seen: 1 in 4,800)", ""]
     fig = figures.fig_attack_margins(table)
     assert np.isnan(fig.data[0].error_x.array[1]) and fig.data[0].error_x.array[0] == pytest.approx(0.002)
     assert list(fig.data[0].marker.color) == ["#7f7f7f", "#d62728"]  # immaterial grey, unbounded red

@@ -676,3 +676,24 @@ def test_what_recommend_prints_names_the_attacks_passed_as_immaterial_and_what_t
     printed = text(_finite(record), SimpleNamespace(found=True), tmp_path, "s", 1.0)
     assert f"immaterial (gains at most 0.005 per node-epoch even if never convicted): {near.label}" in printed
     assert lost.label not in printed.split("constraints")[1]
+
+
+def test_the_break_even_conviction_rate_is_what_the_attack_saves_over_the_fine_and_is_printed():
+    from gaia_sim.sweep.cli_recommend import never_text
+
+    # e040's near-honest attack: at most +0.0043 per node-epoch if never convicted, fine 1,190
+    assert redteam.break_even_conviction_rate(0.0043, 1190.0) == pytest.approx(0.0043 / 1190.0)
+    assert redteam.break_even_conviction_rate(-0.2, 1190.0) is None  # loses even if never convicted
+    assert redteam.break_even_conviction_rate(math.inf, 1190.0) is None  # no bound: no claim
+    assert redteam.break_even_conviction_rate(0.0043, 0.0) is None  # no fine: no conviction deters it
+    near = dataclasses.replace(_score(0.07, high=0.011, never=0.0043), fine=1190.0)
+    near = dataclasses.replace(near, counts={"attacker_slashes": 0.0, "attacker_node_epochs": 24_000.0})
+    entry = near.as_dict()
+    assert entry["break_even_conviction_rate"] == pytest.approx(0.0043 / 1190.0)
+    assert entry["convictions"] == {"slashes": 0.0, "node_epochs": 24_000.0}
+    printed = never_text(entry)
+    assert printed == (
+        "; at most +0.004 if never convicted; pays unless convicted once in 276,744 node-epochs (seen: 0 in 24,000)"
+    )
+    lost = _score(0.1, high=-1.0, never=-0.3, mean=-2.0).as_dict()
+    assert never_text(lost) == "; at most -0.300 if never convicted"  # nothing to break even on

@@ -95,9 +95,16 @@ def body(ctx, rec: dict):
             _design_file(ctx, rec),
             html.H4("Attacks the red team found"),
             _table(
-                ["attack", "parameters", "profit over honest", "interval", "verdict"],
+                ["attack", "parameters", "profit over honest", "interval", "verdict", "stops paying if convicted"],
                 [
-                    [r.name, r.params, _num(r.profit_over_honest), f"[{_num(r.ci_low)}, {_num(r.ci_high)}]", r.verdict]
+                    [
+                        r.name,
+                        r.params,
+                        _num(r.profit_over_honest),
+                        f"[{_num(r.ci_low)}, {_num(r.ci_high)}]",
+                        r.verdict,
+                        r.break_even,
+                    ]
                     for r in attacks.itertuples(index=False)
                 ],
                 "rec-attacks",

@@ -277,9 +277,26 @@ def breakdown_text(parts: dict) -> str:
 
 def never_text(attack: dict) -> str:
     """What an attack (a record's entry) would gain at most if it were never convicted, when known
-    (from 20 seeds: outcomes.gain_upper_bound); an undecided attack with a small one saves little."""
+    (from 20 seeds: outcomes.gain_upper_bound), and the conviction rate that would stop it paying
+    (redteam.break_even_conviction_rate) beside the convictions its runs showed; an undecided
+    attack with a small gain saves little, and a rare conviction deters it."""
     v = attack.get("if_never_convicted")
-    return "" if v is None else f"; at most {v:+.3f} if never convicted"
+    if v is None:
+        return ""
+    needed = break_even_text(attack)
+    return f"; at most {v:+.3f} if never convicted" + (f"; pays unless convicted {needed}" if needed else "")
+
+
+def break_even_text(attack: dict) -> str:
+    """How often the detector would have to convict an attack (a record's entry) for it to stop
+    paying (``break_even_conviction_rate``: redteam.break_even_conviction_rate), beside the
+    convictions its runs showed; empty when the record has none (the attack loses even if never
+    convicted, or it had fewer than 20 seeds). Printed by recommend and shown by the dashboard."""
+    rate, seen = attack.get("break_even_conviction_rate"), attack.get("convictions") or {}
+    if not rate:
+        return ""
+    text = f"once in {1.0 / rate:,.0f} node-epochs"
+    return text + (f" (seen: {seen['slashes']:,.0f} in {seen['node_epochs']:,.0f})" if seen.get("node_epochs") else "")
 
 
 def _end(v) -> str:

@@ -207,6 +207,11 @@ class AttackScore:
             "seeds": len(self.gains),
             "breakdown": self.breakdown,
             "if_never_convicted": self.never_convicted_high if math.isfinite(self.never_convicted_high) else None,
+            "break_even_conviction_rate": break_even_conviction_rate(self.never_convicted_high, self.fine),
+            "convictions": {
+                "slashes": self.counts.get("attacker_slashes", 0.0),
+                "node_epochs": self.counts.get("attacker_node_epochs", 0.0),
+            },
         }
 
     @classmethod
@@ -515,6 +520,19 @@ def unseen_slashes(score: AttackScore, fine: float) -> float:
     k = score.counts.get("attacker_slashes", 0.0)
     upper = float(stats.chi2.ppf((1 + score.level) / 2, 2 * k + 2)) / 2
     return fine * (upper - k) / n
+
+
+def break_even_conviction_rate(never_convicted_high: float, fine: float) -> float | None:
+    """Convictions per attacker node-epoch, beyond what its honest twins suffer, at which an attack
+    stops paying: what it would gain if never convicted (its bound, tokens per node-epoch,
+    :attr:`AttackScore.never_convicted_high`) over the fine one conviction costs it
+    (:func:`fine_per_conviction`), since each conviction rate r costs it r x fine per node-epoch.
+    What the detector must reach for the design to deter the attack; e040's near-honest attack
+    (+0.0043 if never convicted, fine 1,190) needs one conviction in ~280,000 node-epochs. None
+    when the attack loses even if never convicted, or without a bound or a fine."""
+    if not (math.isfinite(never_convicted_high) and never_convicted_high > 0 and fine > 0):
+        return None
+    return never_convicted_high / fine
 
 
 def fine_per_conviction(design) -> float:

@@ -1018,6 +1018,7 @@ def test_recommend_page_says_none_yet_then_shows_a_recommendation(server, browse
     assert "15.5 tokens per epoch" in head and "all met" in head and "NOT all shown unprofitable" in head, head
     attacks = _text(browser, "#rec-attacks")
     assert "burst" in attacks and "unprofitable" in attacks and "uncertain" in attacks, attacks
+    assert "once in 10,000 node-epochs (seen: 0 in 2,400)" in attacks, attacks
     assert _trace_lengths(browser, "fig-attacks") == [2]
     assert "staking.node_stake" in _text(browser, "#rec-body") and "tokens" in _text(browser, "#rec-body")
     _shot(browser, "17_recommend_page")
