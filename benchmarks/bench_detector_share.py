@@ -9,7 +9,8 @@ detector's time is the cumulative time of every call into ``gaia_sim/detector/``
 it (so it does not depend on what the revision's detector entry point is called); the simulation's
 time is all the profiled time of ``simulate()`` (building the network included; every ``gaia_sim``
 module but the dashboard's is imported before profiling starts: before 2026-12-02 the detector
-module's first import, which loads ``scipy.stats``, ~3 s, was counted as detector time). cProfile's overhead is larger on Python-heavy code, so the shares are of profiled time.
+module's first import, which loads ``scipy.stats``, ~3 s, was counted as detector time).
+cProfile's overhead is larger on Python-heavy code, so the shares are of profiled time.
 ``--set KEY=VALUE`` overrides a scenario value in every revision (e.g. ``detector.bootstrap=200``).
 Run:
 

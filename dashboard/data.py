@@ -717,6 +717,7 @@ def attack_table(rec: dict) -> pd.DataFrame:
     rows["profit_over_honest"] = pd.to_numeric(rows["profit_over_honest"], errors="coerce")
     rows["ci_low"] = pd.to_numeric(rows["ci_low"], errors="coerce").fillna(-np.inf)
     rows["ci_high"] = pd.to_numeric(rows["ci_high"], errors="coerce").fillna(np.inf)
+    from gaia_sim.sweep.cli_recommend import break_even_text
     from gaia_sim.sweep.redteam import within_tolerance
 
     tolerance = float((rec.get("settings") or {}).get("tolerance") or 0.0)
@@ -727,8 +728,6 @@ def attack_table(rec: dict) -> pd.DataFrame:
         + (f"; immaterial (at most {n:+.3f} if never convicted; tolerance {tolerance:g})" if grey else "")
         for lo, hi, n, grey in zip(rows["ci_low"], rows["ci_high"], never, rows["immaterial"])
     ]
-    from gaia_sim.sweep.cli_recommend import break_even_text
-
     rows["break_even"] = [break_even_text(a) for a in rec["attacks"]]  # as recommend prints it
     return rows
 

@@ -58,10 +58,10 @@ def main() -> None:
     scores = redteam.score_attacks(design, chosen, seeds, runner, level=redteam.TWO_LOOK_LEVEL)
     rows = []
     for s in scores:
-        verdict = outcome(s, args.tolerance)
-        rows.append(s.as_dict() | {"outcome": verdict, "fine": s.fine, "capacity": s.capacity})
+        verdict, entry = outcome(s, args.tolerance), s.as_dict()
+        rows.append(entry | {"outcome": verdict, "fine": s.fine, "capacity": s.capacity})
         print(f"{s.mean:+.4f} [.., {s.ci_high:+.4f}] x {len(s.gains)}  {describe(s.chosen)}: {verdict}")
-        print(f"         = {breakdown_text(s.breakdown)}{never_text(s.as_dict())}", flush=True)
+        print(f"         = {breakdown_text(s.breakdown)}{never_text(entry)}", flush=True)
     print(f"{time.perf_counter() - t0:.0f} s")
     print("no gap (H4):", all(not r["outcome"].startswith("GAP") for r in rows))
     if args.out:
