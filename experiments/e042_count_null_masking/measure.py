@@ -8,6 +8,7 @@ this script and replace ``gaia_sim.detector.default._count_null`` while it runs.
 * ``truncated``: the beta-binomial fitted by maximum likelihood to the reference counts at or below
   their upper-third quantile t, each conditioned on K <= t (a truncated sample, Cohen 1991); t = 0:
   the binomial at the floor; t = 1: the binomial (rho = 0) only.
+* ``leave_one_out``: the shipped fit, for each node over the reference nodes other than itself.
 
 Part 0: the shipped detector's three tests one by one on 27B as 9B. Part 1 (real answers): e012's design (questions learned on the first 40% of each run's repeats,
 judged on the rest; 30 nodes, 3 cheaters, 5 questions x 5 answers, 200 verdicts per swap, seed 0).
@@ -37,6 +38,7 @@ from gaia_sim.detector import default as dd
 from gaia_sim.detector._common import summarize
 
 SHIPPED = dd._count_null
+SHIPPED_P = dd._count_p
 M_GRID = np.geomspace(1e-4, 0.5, 64)
 RHO_GRID = np.concatenate([[0.0], np.geomspace(1e-3, 0.5, 48)])
 STATE = {"labels": None}
@@ -78,7 +80,23 @@ def oracle_null(k, n, ref, floor):
     return SHIPPED(k, n, ref if labels is None else ref & ~labels, floor)
 
 
-NULLS = {"shipped": SHIPPED, "oracle": oracle_null, "truncated": truncated_null}
+def leave_one_out_null(k, n, ref, floor):
+    """Per node, the shipped fit over the reference nodes other than itself: (m, rho) arrays."""
+    fits = [SHIPPED(k, n, ref & (np.arange(len(k)) != i), floor) for i in range(len(k))]
+    return np.array([f[0] for f in fits]), np.array([f[1] for f in fits])
+
+
+def per_node_p(k, n, m, rho):
+    if np.ndim(m) == 0:
+        return SHIPPED_P(k, n, m, rho)
+    return np.array([SHIPPED_P(k[i : i + 1], n[i : i + 1], m[i], rho[i])[0] for i in range(len(k))])
+
+
+NULLS = {"shipped": SHIPPED, "oracle": oracle_null, "truncated": truncated_null, "leave_one_out": leave_one_out_null}
+
+
+def use(name: str) -> None:
+    dd._count_null, dd._count_p = NULLS[name], per_node_p
 
 
 def per_test(trials: int, seed: int) -> dict:
@@ -133,8 +151,8 @@ def per_test(trials: int, seed: int) -> dict:
 def real_part(trials: int, seed: int) -> list[dict]:
     learn, judge = ev.split_pools(ev.real_pools(gaia_real.load_real()), 0.4)
     rows = []
-    for name, null in NULLS.items():
-        dd._count_null = null
+    for name in NULLS:
+        use(name)
         for honest, cheat in ev.REAL_PAIRINGS:
             rng = np.random.default_rng(seed)
             spec = ev.TrialSpec(honest, cheat, 30, 3, 5, 5, (0, 1), (0, 1))
@@ -148,18 +166,18 @@ def real_part(trials: int, seed: int) -> list[dict]:
             s = out.summary()
             rows.append({"count_null": name, "pairing": f"{cheat} as {honest}", **s})
             print(
-                f"{name:9s} {cheat:13s} as {honest:12s} ROC TPR@1% {s['tpr_at_fpr']:.3f}  decision TPR "
+                f"{name:13s} {cheat:13s} as {honest:12s} ROC TPR@1% {s['tpr_at_fpr']:.3f}  decision TPR "
                 f"{s['cheat_flag_rate']:.3f}  honest flag rate {s['honest_flag_rate']:.4f}",
                 flush=True,
             )
-    dd._count_null = SHIPPED
+    dd._count_null, dd._count_p = SHIPPED, SHIPPED_P
     return rows
 
 
 def synthetic_part(domains: int, seed: int) -> list[dict]:
     rows = []
-    for name in ("shipped", "truncated"):
-        dd._count_null = NULLS[name]
+    for name in ("shipped", "truncated", "leave_one_out"):
+        use(name)
         for stack in (0.0, 0.3, 0.6):
             rng = np.random.default_rng(seed)
             share, full = [], []
@@ -178,11 +196,11 @@ def synthetic_part(domains: int, seed: int) -> list[dict]:
             }
             rows.append(row)
             print(
-                f"{name:9s} stack {stack:.1f}: share test alone {row['share_test_rate']:.4f}, "
+                f"{name:13s} stack {stack:.1f}: share test alone {row['share_test_rate']:.4f}, "
                 f"whole detector {row['detector_rate']:.4f} of {row['honest_nodes']} honest nodes at p <= 0.01",
                 flush=True,
             )
-    dd._count_null = SHIPPED
+    dd._count_null, dd._count_p = SHIPPED, SHIPPED_P
     return rows
 
 
