@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(importlib.import_module(COMMANDS[chosen][0]).run(args) or 0)
     except UserError as err:
-        print(f"gaia-sim {chosen}: error: {err}", file=sys.stderr)
+        # messages that name the command themselves ("gaia-sim evaluate: --trials ...") are not prefixed twice
+        print(f"gaia-sim {chosen}: error: {str(err).removeprefix(f'gaia-sim {chosen}: ')}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # a file-system problem no command foresaw: one line, never a traceback
         where = f"{err.filename}: " if err.filename else ""

@@ -42,8 +42,10 @@ class Pool:
         return len(self.emb[0])
 
 
-def real_pools(data, runs=("2025-03-19", "2025-03-26")) -> dict[str, Pool]:
-    """One Pool per real Gaia model, with one answer block per run (runs kept apart)."""
+def real_pools(data, runs=None) -> dict[str, Pool]:
+    """One Pool per real Gaia model, with one answer block per run of ``runs`` (default: every run
+    ``data`` holds, in its order; runs kept apart)."""
+    runs = tuple(data.runs) if runs is None else tuple(runs)
     pools = {}
     for i, node in enumerate(data.nodes):
         per_q = tuple(
@@ -346,17 +348,27 @@ def bank_pools(bank, kind: str = "all") -> tuple[dict[str, Pool], list[tuple[str
     return pools, pairings, tuple(range(len(honest_cfgs)))
 
 
-def _load_source(name: str, kind: str = "all"):
+def _load_source(name: str, kind: str = "all", runs: tuple[str, ...] | None = None):
+    """(pools, pairings, honest run blocks, cheater run blocks) of a source; ``runs``: the real runs
+    (default: the shipped two)."""
     if name == "real":
         if kind != "all":
             raise UserError("gaia-sim evaluate: --question-kind applies to --source bank (the real answers have no KB)")
         from gaia_sim.answers import gaia_real
 
-        reason = gaia_real.missing_reason()
-        if reason:
-            raise UserError(reason)
-        pools = real_pools(gaia_real.load_real())
-        return pools, list(REAL_PAIRINGS), (0, 1), (0, 1)
+        if runs is None:
+            reason = gaia_real.missing_reason()
+            if reason:
+                raise UserError(reason)
+        data = gaia_real.load_real(runs=runs or gaia_real.DEFAULT_RUNS)
+        pools = real_pools(data)
+        pairings = [(h, c) for h, c in REAL_PAIRINGS if h in pools and c in pools]
+        if not pairings:
+            raise UserError(
+                f"gaia-sim evaluate: the real runs hold {sorted(pools)}, none of the pairings {REAL_PAIRINGS}"
+            )
+        blocks = tuple(range(len(data.runs)))
+        return pools, pairings, blocks, blocks
     from gaia_sim.answers.bank import load_default_bank
 
     pools, pairings, honest_runs = bank_pools(load_default_bank(), kind)
@@ -474,6 +486,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="all",
         help="bank questions to ask: all, kb (answerable only from the claimed KB) or general (default all)",
     )
+    parser.add_argument(
+        "--real-runs",
+        default=None,
+        help="real runs to draw nodes from, comma-separated: the *.jsonl files of the data folder ($GAIA_DATA_DIR), "
+        "each named by its stem without 'three_models_' (default 2025-03-19,2025-03-26, the shipped runs); "
+        "honest nodes and cheaters each draw from one of them",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default="results/evaluation", help="output folder (default results/evaluation)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -487,6 +506,8 @@ def _check_args(args) -> None:
         raise UserError(f"gaia-sim evaluate: --holdout must lie in [0, 1), got {args.holdout}")
     if not 0 <= args.cheaters < args.nodes:
         raise UserError(f"gaia-sim evaluate: --cheaters must lie in [0, --nodes), got {args.cheaters}")
+    if getattr(args, "real_runs", None) is not None and args.source == "bank":
+        raise UserError("gaia-sim evaluate: --real-runs applies to --source real or both, not bank")
     unknown = [d for d in args.detectors.split(",") if d not in DETECTORS]
     if unknown:
         raise UserError(f"gaia-sim evaluate: --detectors: unknown {unknown}; allowed {sorted(DETECTORS)}")
@@ -502,9 +523,22 @@ def _budgets(text: str, questions: int) -> list[int]:
     return budgets
 
 
+def _real_runs(args) -> tuple[str, ...] | None:
+    """``--real-runs`` as a tuple of run names (None: the shipped runs)."""
+    text = getattr(args, "real_runs", None)
+    if text is None:
+        return None
+    runs = tuple(r.strip() for r in text.split(",") if r.strip())
+    if not runs:
+        raise UserError(f"gaia-sim evaluate: --real-runs needs one or more run names, got {text!r}")
+    return runs
+
+
 def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> list[dict]:
     """All settings of one source -> result rows; writes ROC figures for the largest budget."""
-    pools, pairings, honest_runs, cheat_runs = _load_source(source, getattr(args, "question_kind", "all"))
+    pools, pairings, honest_runs, cheat_runs = _load_source(
+        source, getattr(args, "question_kind", "all"), _real_runs(args)
+    )
     learn_pools, pools = split_pools(pools, getattr(args, "holdout", 0.0))
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
@@ -570,7 +604,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
 
 def honest_null(source: str, args, rng: np.random.Generator) -> list[dict]:
     """All nodes honest (honest variation included): flag rate of the default detector at alpha."""
-    pools, pairings, honest_runs, _ = _load_source(source)
+    pools, pairings, honest_runs, _ = _load_source(source, runs=_real_runs(args))
     pools = split_pools(pools, getattr(args, "holdout", 0.0))[1]
     rows = []
     for honest in sorted({h for h, _ in pairings}):
@@ -595,7 +629,7 @@ def dynamics(source: str, args, rng: np.random.Generator) -> dict:
     """Across epochs, for each pairing: learned vs random question selection (TPR at FPR 1% per
     epoch, 5 questions x 5 answers) and sequential evidence with a small budget (2 x 3 answers),
     with random and with learned questions."""
-    pools, pairings, honest_runs, cheat_runs = _load_source(source)
+    pools, pairings, honest_runs, cheat_runs = _load_source(source, runs=_real_runs(args))
     reps = max(4, args.trials // 10)
     out = {}
     for honest, cheat in pairings:

@@ -91,7 +91,16 @@ def _args(tmp_path, **kw):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"trials": 0}, {"cheaters": 12}, {"detectors": "nope"}, {"budgets": "2"}, {"histories": 0}]
+    "bad",
+    [
+        {"trials": 0},
+        {"cheaters": 12},
+        {"detectors": "nope"},
+        {"budgets": "2"},
+        {"histories": 0},
+        {"source": "bank", "real-runs": "2025-03-26"},
+        {"real-runs": " , "},
+    ],
 )
 def test_bad_arguments_are_user_errors(tmp_path, bad):
     with pytest.raises(UserError):
@@ -113,6 +122,28 @@ def test_evaluate_real_end_to_end(tmp_path, capsys):
     assert len(list(tmp_path.glob("roc_real_*.png"))) == 8
     assert not list(tmp_path.glob(".*tmp*"))
     assert "TPR@1%" in capsys.readouterr().out
+
+
+@pytest.mark.gaia_data
+@pytest.mark.skipif(gaia_real.missing_reason() is not None, reason=gaia_real.missing_reason() or "")
+def test_evaluate_on_runs_named_in_another_data_folder(tmp_path, monkeypatch):
+    """``--real-runs`` reads any runs of the data folder: the shipped two under other names (links,
+    nothing copied) give the same verdicts, number for number, as the default; an absent run is
+    one clear error."""
+    shipped = gaia_real.data_dir()
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "net-a.jsonl").symlink_to(shipped / gaia_real.RUN_FILES["2025-03-19"])
+    (folder / "three_models_net-b.jsonl").symlink_to(shipped / gaia_real.RUN_FILES["2025-03-26"])
+    kw = {"detectors": "default", "histories": 2, "holdout": 0.4}
+    assert ev.run(_args(tmp_path / "default", **kw)) == 0
+    monkeypatch.setenv(gaia_real.ENV_VAR, str(folder))
+    assert ev.run(_args(tmp_path / "named", **kw, **{"real-runs": "net-a,net-b"})) == 0
+    default, named = (json.loads((tmp_path / d / "evaluation.json").read_text()) for d in ("default", "named"))
+    assert named["settings"]["real_runs"] == "net-a,net-b"
+    assert named["rows"] == default["rows"] and named["honest_null"] == default["honest_null"]
+    with pytest.raises(UserError, match=r"run 'net-c': no such run .*'net-a', 'net-b'"):
+        ev.run(_args(tmp_path / "absent", **{"real-runs": "net-a,net-c"}))
 
 
 def test_split_pools_learn_on_earlier_answers_and_judge_on_the_rest():

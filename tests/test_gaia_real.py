@@ -64,6 +64,33 @@ def test_bad_line_names_file_and_key(tmp_path):
         gaia_real.load_run("2025-03-19", root=tmp_path)
 
 
+def _grid(run: str, nodes=("gemma-2-9b", "gemma-2-27b"), questions=2, repeats=2) -> str:
+    rows = [
+        {"run": run, "node": n, "question_id": f"Q{q}", "question": f"q{q}", "repeat": r, "response": f"{n} {q} {r}"}
+        for n in nodes
+        for q in range(1, questions + 1)
+        for r in range(1, repeats + 1)
+    ]
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def test_every_jsonl_file_of_the_data_folder_is_a_run(tmp_path):
+    """Other runs than the shipped two (e.g. a network's own) load by name; an unknown name lists
+    the runs there; runs that ask different questions are refused before anything is embedded."""
+    (tmp_path / "three_models_2025-04-02.jsonl").write_text(_grid("2025-04-02"))
+    (tmp_path / "mynet.jsonl").write_text(_grid("mynet", questions=3))
+    (tmp_path / "notes.txt").write_text("not a run")
+    assert gaia_real.run_files(tmp_path) == {"2025-04-02": "three_models_2025-04-02.jsonl", "mynet": "mynet.jsonl"}
+    run = gaia_real.load_run("mynet", root=tmp_path)
+    assert run.texts.shape == (2, 3, 2) and run.nodes == ("gemma-2-9b", "gemma-2-27b")
+    with pytest.raises(UserError, match=r"no such run .*'2025-04-02', 'mynet'"):
+        gaia_real.load_run("2025-04-09", root=tmp_path)
+    with pytest.raises(UserError, match="disagree on nodes"):
+        gaia_real.load_real(root=tmp_path, runs=("2025-04-02", "mynet"))
+    with pytest.raises(UserError, match="distinct runs"):
+        gaia_real.load_real(root=tmp_path, runs=("mynet", "mynet"))
+
+
 @needs_data
 def test_minilm_cache_is_keyed_and_reused(tmp_path):
     run = gaia_real.load_run("2025-03-19")

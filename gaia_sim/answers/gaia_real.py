@@ -3,7 +3,10 @@
 Reads ``../shared/data/gaia-verifiable-inference/`` (next to the repository; override with the
 environment variable ``GAIA_DATA_DIR``): for each run (2025-03-19: 5 repeats, 2025-03-26: 25
 repeats) the answers of three nodes (Llama-3.1-8B, Gemma-2-9B, Gemma-2-27B) to 20 questions. The
-data are never copied into the repository. Texts are embedded with all-MiniLM-L6-v2
+data are never copied into the repository. Every ``*.jsonl`` file of that folder in the same
+format is a run too (:func:`run_files`), so other runs of the same models, e.g. a network's own,
+can be loaded beside or instead of the shipped two (``load_real(runs=...)``, ``gaia-sim evaluate
+--real-runs``). Texts are embedded with all-MiniLM-L6-v2
 (:func:`gaia_sim.embed`) and cached under ``.cache/gaia_real/`` keyed by the SHA-256 of the file.
 
 :class:`GaiaRealSource` serves these answers through the :class:`AnswerSource` interface, with
@@ -28,6 +31,8 @@ from gaia_sim.errors import UserError
 
 ENV_VAR = "GAIA_DATA_DIR"
 RUN_FILES = {"2025-03-19": "three_models_2025-03-19.jsonl", "2025-03-26": "three_models_2025-03-26.jsonl"}
+DEFAULT_RUNS = tuple(RUN_FILES)  # the shipped runs, what every loader reads unless told otherwise
+RUN_PREFIX = "three_models_"  # stripped from a run file's stem to name the run
 NOMIC_FILE = "three_models_2025-03-19.nomic-embed-768.npy"
 NODES = ("llama-3-1-8b", "gemma-2-9b", "gemma-2-27b")
 #: billions of parameters, for the cost model (see GaiaRealSource.cost)
@@ -52,6 +57,15 @@ def missing_reason(root: Path | None = None) -> str | None:
     if absent:
         return f"real Gaia data not found: {root} lacks {', '.join(absent)} (set {ENV_VAR} to the folder)"
     return None
+
+
+def run_files(root: Path | None = None) -> dict[str, str]:
+    """Every run in the data folder, run name -> file name: each ``*.jsonl`` file, named by its stem
+    without the ``three_models_`` prefix (the shipped runs are "2025-03-19" and "2025-03-26")."""
+    root = Path(root) if root else data_dir()
+    if not root.is_dir():
+        return {}
+    return {p.stem.removeprefix(RUN_PREFIX): p.name for p in sorted(root.glob("*.jsonl"))}
 
 
 @dataclass(frozen=True)
@@ -84,14 +98,18 @@ def _read_lines(path: Path) -> list[dict]:
 
 
 def load_run(date: str, root: Path | None = None) -> GaiaRun:
-    """Parse one run's jsonl into a (node, question, repeat) grid; every cell must be present once."""
-    if date not in RUN_FILES:
-        raise UserError(f"gaia_real.load_run({date!r}): allowed runs {sorted(RUN_FILES)}")
+    """Parse one run's jsonl (any run of :func:`run_files`) into a (node, question, repeat) grid;
+    every cell must be present once."""
     root = Path(root) if root else data_dir()
-    reason = missing_reason(root)
-    if reason:
-        raise UserError(reason)
-    path = root / RUN_FILES[date]
+    files = run_files(root)
+    if date not in files:
+        if date in RUN_FILES:
+            raise UserError(missing_reason(root) or f"real Gaia data not found: {root} lacks {RUN_FILES[date]}")
+        raise UserError(
+            f"run {date!r}: no such run in {root}; runs there: {sorted(files) or 'none'} (a run is a *.jsonl "
+            f"file named by its stem without {RUN_PREFIX!r}; set {ENV_VAR} to use another folder)"
+        )
+    path = root / files[date]
     rows = _read_lines(path)
     qids = sorted({r["question_id"] for r in rows}, key=lambda q: int(q.lstrip("Q")))
     reps = sorted({int(r["repeat"]) for r in rows})
@@ -137,9 +155,9 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
 def minilm_embeddings(
     run: GaiaRun, cache_dir: Path | None = None, embedder: Callable[[Sequence[str]], np.ndarray] | None = None
 ) -> np.ndarray:
-    """MiniLM embeddings (node, question, repeat, 384), cached by the run file's SHA-256."""
+    """MiniLM embeddings (node, question, repeat, 384), cached by the run file's SHA-256 (not its name)."""
     cache = Path(cache_dir) if cache_dir else repo_root() / ".cache" / "gaia_real"
-    path = cache / f"{run.run}-{run.sha256[:16]}-minilm384.npy"
+    path = cache / f"minilm384-{run.sha256[:16]}.npy"  # by content: a run under another name reuses it
     if path.is_file():
         try:
             arr = np.load(path)
@@ -156,62 +174,77 @@ def minilm_embeddings(
 
 @dataclass(frozen=True)
 class GaiaRealData:
-    """Both runs with MiniLM embeddings: ``runs[date]`` and ``embeddings[date]`` (node, q, repeat, 384)."""
+    """Runs with MiniLM embeddings: ``runs[name]`` and ``embeddings[name]`` (node, q, repeat, 384),
+    in the order they were loaded."""
 
     runs: dict
     embeddings: dict
 
     @property
     def nodes(self) -> tuple[str, ...]:
-        return self.runs["2025-03-26"].nodes
+        return next(iter(self.runs.values())).nodes
 
     @property
     def question_ids(self) -> tuple[str, ...]:
-        return self.runs["2025-03-26"].question_ids
+        return next(iter(self.runs.values())).question_ids
 
 
-def load_real(root: Path | None = None, cache_dir: Path | None = None) -> GaiaRealData:
-    """Load both runs and their (cached) MiniLM embeddings; UserError when the data are absent."""
-    runs = {d: load_run(d, root) for d in RUN_FILES}
-    first = runs["2025-03-26"]
-    for r in runs.values():
+def load_real(
+    root: Path | None = None, cache_dir: Path | None = None, runs: Sequence[str] = DEFAULT_RUNS
+) -> GaiaRealData:
+    """Load ``runs`` (default: the shipped two) and their (cached) MiniLM embeddings; UserError when
+    a run is absent or the runs disagree on nodes or questions."""
+    runs = tuple(runs)
+    if not runs or len(set(runs)) != len(runs):
+        raise UserError(f"real runs: need one or more distinct runs, got {list(runs)}")
+    loaded = {d: load_run(d, root) for d in runs}
+    first = loaded[runs[0]]
+    for r in loaded.values():
         if r.nodes != first.nodes or r.question_ids != first.question_ids:
-            raise UserError(f"{data_dir()}: runs disagree on nodes or questions")
-    return GaiaRealData(runs, {d: minilm_embeddings(r, cache_dir) for d, r in runs.items()})
+            raise UserError(
+                f"real runs: {r.run!r} and {first.run!r} disagree on nodes ({list(r.nodes)} vs {list(first.nodes)}) "
+                f"or questions ({len(r.question_ids)} vs {len(first.question_ids)}); runs compared must ask the "
+                "same questions of the same models"
+            )
+    return GaiaRealData(loaded, {d: minilm_embeddings(r, cache_dir) for d, r in loaded.items()})
 
 
 class GaiaRealSource:
     """AnswerSource over the real Gaia answers (see the module docstring for config ids).
 
     ``roles`` follow the bank's roles for a claimed model (default Gemma-2-27B): honest variation
-    = the claimed model's other run; "cheaper_model" = the other Gemma; "other_model" = Llama.
+    = the claimed model's other runs; "cheaper_model" = the other Gemma; "other_model" = Llama.
     Costs are modelled, not measured (the data carry no timings): see :meth:`cost`.
     """
 
     def __init__(self, data: GaiaRealData, claimed: str = "gemma-2-27b", claimed_run: str = "2025-03-26"):
         if claimed not in data.nodes:
             raise UserError(f"GaiaRealSource(claimed={claimed!r}): allowed {list(data.nodes)}")
+        if claimed_run not in data.runs or len(data.runs) < 2:
+            raise UserError(
+                f"GaiaRealSource(claimed_run={claimed_run!r}): needs that run and another (honest variation); "
+                f"loaded {list(data.runs)}"
+            )
         self._data = data
         self._configs, blocks, self._texts, self._rows = [], [], [], {}
         offset = 0
         for node_i, node in enumerate(data.nodes):
-            for date in RUN_FILES:
+            for date in data.runs:
                 emb = data.embeddings[date][node_i]  # (Q, R, D)
                 self._add(f"{node}@{date}", emb, data.runs[date].texts[node_i], offset)
                 blocks.append(emb.reshape(-1, emb.shape[-1]))
                 offset += emb.shape[0] * emb.shape[1]
             self._configs.append(node)
             self._rows[node] = [
-                np.concatenate([self._rows[f"{node}@{d}"][q] for d in RUN_FILES]) for q in range(len(data.question_ids))
+                np.concatenate([self._rows[f"{node}@{d}"][q] for d in data.runs]) for q in range(len(data.question_ids))
             ]
         self._matrix = np.concatenate(blocks).astype(np.float32)
         self._all_texts = np.concatenate([t.ravel() for t in self._texts])
         other = [n for n in data.nodes if n != claimed]
         cheaper = [n for n in other if n.startswith(claimed.split("-")[0])] or other
-        unrun = [d for d in RUN_FILES if d != claimed_run][0]
         self.roles = {
             "claimed": f"{claimed}@{claimed_run}",
-            "honest_variants": [f"{claimed}@{unrun}"],
+            "honest_variants": [f"{claimed}@{d}" for d in data.runs if d != claimed_run],
             "cheaper_model": f"{cheaper[0]}@{claimed_run}",
             "other_model": f"{[n for n in other if n != cheaper[0]][0]}@{claimed_run}",
         }
