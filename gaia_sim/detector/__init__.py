@@ -24,9 +24,17 @@ def assess_default_all(x, alpha, **options):
     return assess_default(x, alpha, **({"first_pass": "all"} | options))
 
 
+def assess_default_nearest(x, alpha, **options):
+    """The default detector with the nearest-stack location test added (``nearest_stack=True``,
+    :mod:`gaia_sim.detector.nearest`): for honest nodes on a few stacks that differ as much as a
+    cheaper model does (experiment e042)."""
+    return assess_default(x, alpha, **({"nearest_stack": True} | options))
+
+
 DETECTORS = {
     "default": assess_default,
     "default_all": assess_default_all,
+    "default_nearest": assess_default_nearest,
     "paper": assess_paper,
     "median_rank": assess_median_rank,
 }

@@ -817,6 +817,7 @@ def assess_default(
     seed: int = 0,
     share_test: bool = True,
     coordination: bool = False,
+    nearest_stack: bool = False,
 ) -> Assessment:
     """The calibrated detector; see the module docstring.
 
@@ -830,7 +831,10 @@ def assess_default(
     ``share_test`` (also test each node's count of outlying answers, :func:`answer_outlier_p`, for
     diluted cheating; Bonferroni over the three tests); ``coordination`` (keep nodes that replay one
     shared answer set out of the core, the peers and the reference,
-    :func:`gaia_sim.detector.coordination.shared_answer_groups`; they are still judged).
+    :func:`gaia_sim.detector.coordination.shared_answer_groups`; they are still judged);
+    ``nearest_stack`` (also test each node's distance to its nearest third of the nodes,
+    :mod:`gaia_sim.detector.nearest`, for honest populations on a few stacks; Bonferroni over the
+    four tests).
     """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
@@ -865,7 +869,12 @@ def assess_default(
     # who share one cheap configuration do not make each other's answers look typical
     pool = peers & core if (peers & core).sum() >= MIN_PEERS else peers
     p_share = answer_outlier_p(x, s, c, pool, reference, dist=dist)[0] if share_test else np.full(len(p_loc), np.nan)
-    p = fill_nan(bonferroni(p_loc, p_disp, p_share), 1.0)
+    p_near = np.full(len(p_loc), np.nan)
+    if nearest_stack:
+        from gaia_sim.detector.nearest import nearest_stack_p
+
+        p_near = nearest_stack_p(x, s, w, reference, candidates, boot, rng, screen)[0]
+    p = fill_nan(bonferroni(p_loc, p_disp, p_share, p_near), 1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
     flagged = bh_reject(p, alpha) if fdr == "bh" else p <= alpha
@@ -881,5 +890,6 @@ def assess_default(
             "z_dispersion": z_disp,
             "question_p_location": q_loc,
             "p_share": p_share,
+            "p_nearest_stack": p_near,
         },
     )
