@@ -28,7 +28,7 @@ def F(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
 
 SlashRule = Literal["fixed_fraction", "fixed", "graduated", "evidence_threshold", "jail_eject", "dispute"]
 #: Named detectors; ``gaia_sim.detector.DETECTORS`` must hold exactly these (checked by a test).
-DetectorName = Literal["default", "default_all", "paper", "median_rank"]
+DetectorName = Literal["default", "default_all", "default_nearest", "paper", "median_rank"]
 EvidenceMemory = Literal["lifetime", "recent"]  # gaia_sim.detector.sequential.MEMORIES
 #: Answer sources that are not a bank directory.
 ANSWER_SOURCES = ("default", "stand-in")

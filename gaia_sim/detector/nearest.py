@@ -86,7 +86,9 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
             c_sq = float(weight @ g_w)  # |centre|^2
             own = first[i] + np.arange(count[i])
             n = int(count[i])
-            value = gram[np.ix_(own, own)].sum() / n**2 - 2.0 * float(gram[np.ix_(own, pool)].sum(0) @ weight) / n + c_sq
+            value = (
+                gram[np.ix_(own, own)].sum() / n**2 - 2.0 * float(gram[np.ix_(own, pool)].sum(0) @ weight) / n + c_sq
+            )
             draws = _draw(rng, len(pool), np.full(boot, n))  # positions in the pool
             total = np.zeros(boot)
             for a in range(n):

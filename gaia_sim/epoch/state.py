@@ -394,8 +394,8 @@ def _question_selector(scenario, n_questions: int) -> QuestionSelector | None:
         return None
     if not scenario.detector.name.startswith("default"):
         raise UserError(
-            f"probes.question_selection = 'learned' needs detector.name 'default' or "
-            f"'default_all' (per-question p-values); got {scenario.detector.name!r}"
+            f"probes.question_selection = 'learned' needs detector.name 'default', 'default_all' or "
+            f"'default_nearest' (per-question p-values); got {scenario.detector.name!r}"
         )
     return QuestionSelector(n_questions)
 

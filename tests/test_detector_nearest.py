@@ -1,0 +1,75 @@
+"""The nearest-stack location test (detector "default_nearest", gaia_sim/detector/nearest.py):
+neighbourhoods, validity under honest stack offsets, power when honest nodes sit on two stacks."""
+
+from __future__ import annotations
+
+import numpy as np
+from test_detector_synth import _unit, network
+from test_detector_theory import ALPHA, _binomial_ci, _null_flags
+
+from gaia_sim.detector import assess
+from gaia_sim.detector._common import summarize
+from gaia_sim.detector.nearest import neighbourhoods
+
+
+def two_stacks(rng, nodes=30, cheaters=3, questions=5, samples=5, dim=32, apart=0.5, off=0.5, scatter=0.3):
+    """Honest nodes on two stacks (half each) ``apart`` from each other, cheaters (the first
+    ``cheaters`` nodes, on either stack's side) ``off`` from the midpoint in another direction:
+    the real runs' picture (e042), where two honest runs of one model differ as much as two models."""
+    centre = _unit(rng.standard_normal((questions, dim)))
+    u = _unit(rng.standard_normal((questions, dim)))
+    v = _unit(
+        rng.standard_normal((questions, dim)) - (u * rng.standard_normal((questions, dim))).sum(-1, keepdims=True) * u
+    )
+    side = np.where(np.arange(nodes) % 2 == 0, 1.0, -1.0)[:, None, None]
+    base = centre[None] + side * (apart / 2) * u[None]
+    labels = np.arange(nodes) < cheaters
+    base[labels] = centre[None] + off * v[None] + side[labels] * (apart / 2) * u[None]
+    noise = scatter * rng.standard_normal((nodes, questions, samples, dim)) / np.sqrt(dim)
+    return _unit(base[:, :, None, :] + noise).astype(np.float32), labels
+
+
+def test_a_nodes_neighbours_are_its_own_stack():
+    x, labels = two_stacks(np.random.default_rng(1), cheaters=0, apart=1.0)
+    s = summarize(x)
+    near = neighbourhoods(s.mean, s.count, np.ones(30, bool))
+    assert near.shape == (30, 10)
+    stack = np.arange(30) % 2
+    assert (stack[near] == stack[:, None]).all()
+    assert not (near == np.arange(30)[:, None]).any()  # never itself
+
+
+def test_null_flag_rate_with_honest_stack_variation_at_most_alpha():
+    """All honest, per-node stack offsets as large as a node mean's sampling noise (the default's own
+    theory test): the fourth test keeps the flag rate at most alpha."""
+    k, n = _null_flags(stack=0.3, trials=100, seed=12, nearest_stack=True)
+    assert _binomial_ci(k, n)[0] <= ALPHA, (k, n)
+
+
+def test_two_honest_stacks_at_most_alpha():
+    rng = np.random.default_rng(3)
+    flags = 0
+    for t in range(60):
+        x, _ = two_stacks(rng, cheaters=0)
+        flags += int(assess(x, alpha=ALPHA, seed=t, nearest_stack=True).flagged.sum())
+    assert _binomial_ci(flags, 60 * 30)[0] <= ALPHA, flags
+
+
+def test_a_cheater_off_both_honest_stacks_is_caught_where_the_consensus_misses_it():
+    rng = np.random.default_rng(4)
+    caught = {"default": 0, "default_nearest": 0}
+    for t in range(40):
+        x, labels = two_stacks(rng)
+        for name in caught:
+            caught[name] += int(assess(x, alpha=ALPHA, seed=t, detector=name).flagged[labels].sum())
+    rate = {k: v / 120 for k, v in caught.items()}
+    assert rate["default_nearest"] >= 0.7 and rate["default_nearest"] >= rate["default"] + 0.15, rate  # 0.83 vs 0.57
+
+
+def test_the_option_leaves_the_default_verdict_alone_when_off():
+    x, _ = network(np.random.default_rng(5), cheaters=3, shift=0.4)
+    a, b = assess(x, alpha=ALPHA, seed=1), assess(x, alpha=ALPHA, seed=1, nearest_stack=False)
+    assert np.array_equal(a.p_value, b.p_value) and np.isnan(a.details["p_nearest_stack"]).all()
+    c = assess(x, alpha=ALPHA, seed=1, detector="default_nearest")
+    assert np.isfinite(c.details["p_nearest_stack"]).all()
+    assert np.array_equal(a.details["p_location"], c.details["p_location"])  # drawn before the fourth test
