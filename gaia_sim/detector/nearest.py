@@ -103,9 +103,9 @@ def nearest_stack_p(x, s: Summary, weights, reference, eligible, boot: int, rng,
     """(N,) p-values of the nearest-stack location test (see the module docstring) and their robust
     z-scores: per-question p-values (:func:`question_p_values`), Fisher-combined, calibrated by the
     empirical null over the ``reference`` nodes; ``eligible``: the nodes neighbourhoods are drawn from."""
-    from gaia_sim.detector.default import SCALE_FLOOR, TIED_SHARE, empirical_null_p, fisher_combine
+    from gaia_sim.detector.default import MIN_PEERS, SCALE_FLOOR, TIED_SHARE, empirical_null_p, fisher_combine
 
-    near = neighbourhoods(s.mean, s.count, eligible)
+    near = neighbourhoods(s.mean, s.count, eligible & reference if (eligible & reference).sum() > MIN_PEERS else eligible)
     q_p, tied = question_p_values(x, s, near, boot, rng)
     answered = ~np.isnan(q_p)
     floor = SCALE_FLOOR if answered.any() and tied[answered].mean() > TIED_SHARE else 1e-9
