@@ -5,11 +5,14 @@ honest nodes run on a few different stacks (the two runs of one model in the rea
 0.08-0.12 apart, about as far as Gemma-2-9B from Gemma-2-27B), every honest node sits off that
 consensus too, the empirical null widens, and a cheater that sits as far off in another direction
 is missed: decisions 0.70 on Gemma-2-27B serving as 9B, 1.000 within either run alone (experiment
-e042). Here each node is measured against its *neighbourhood*: the ``ceil(N / 3)`` other nodes
-whose mean answers lie closest to its own over all questions (each question's squared distances
-scaled by their mean over node pairs). An honest node's neighbourhood is its own stack when the
-stack holds more than a third of the nodes; a cheater's is the nearest honest stack, plus at
-most the other members of its group when fewer than a third collude.
+e042). Here each node is measured against its *neighbourhood*: the nearest third of the reference
+nodes (those the default's location and dispersion screens keep; every node is judged), nearest
+by the squared distances between mean answers summed over questions (each question's scaled by
+their mean over node pairs). An honest node's neighbourhood is its own stack when the stack holds
+more than a third of the reference; a cheater's is the nearest honest stack. Drawing neighbours
+from the reference, not from every node, keeps a colluding group that the screens catch out of
+every neighbourhood (e043: with all nodes as neighbours, 30% colluders pushed honest false
+verdicts in the simulation to a 95% bound of 1.04e-3; from the reference, 8.8e-4 in a smoke run).
 
 Per question, the statistic is the squared distance from the node's mean answer to the mean of
 its neighbours' mean answers; its null, pseudo-nodes that draw as many answers from the
@@ -102,10 +105,13 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
 def nearest_stack_p(x, s: Summary, weights, reference, eligible, boot: int, rng, screen: float = 0.05):
     """(N,) p-values of the nearest-stack location test (see the module docstring) and their robust
     z-scores: per-question p-values (:func:`question_p_values`), Fisher-combined, calibrated by the
-    empirical null over the ``reference`` nodes; ``eligible``: the nodes neighbourhoods are drawn from."""
+    empirical null over the ``reference`` nodes; neighbourhoods are drawn from the ``eligible``
+    reference nodes (from every ``eligible`` node when the reference holds too few)."""
     from gaia_sim.detector.default import MIN_PEERS, SCALE_FLOOR, TIED_SHARE, empirical_null_p, fisher_combine
 
-    near = neighbourhoods(s.mean, s.count, eligible & reference if (eligible & reference).sum() > MIN_PEERS else eligible)
+    near = neighbourhoods(
+        s.mean, s.count, eligible & reference if (eligible & reference).sum() > MIN_PEERS else eligible
+    )
     q_p, tied = question_p_values(x, s, near, boot, rng)
     answered = ~np.isnan(q_p)
     floor = SCALE_FLOOR if answered.any() and tied[answered].mean() > TIED_SHARE else 1e-9
