@@ -9,7 +9,7 @@ from test_detector_theory import ALPHA, _binomial_ci, _null_flags
 
 from gaia_sim.detector import assess
 from gaia_sim.detector._common import summarize
-from gaia_sim.detector.nearest import neighbourhoods
+from gaia_sim.detector.nearest import answer_weights, neighbourhoods
 
 
 def two_stacks(rng, nodes=30, cheaters=3, questions=5, samples=5, dim=32, apart=0.5, off=0.5, scatter=0.3):
@@ -37,6 +37,24 @@ def test_a_nodes_neighbours_are_its_own_stack():
     stack = np.arange(30) % 2
     assert (stack[near] == stack[:, None]).all()
     assert not (near == np.arange(30)[:, None]).any()  # never itself
+
+
+def test_the_statistic_is_the_distance_to_the_neighbours_mean_of_means():
+    """The weights the vectorised test works with make each node's own mean and the mean of its
+    answering neighbours' means, missing answers included."""
+    x, _ = network(np.random.default_rng(6), nodes=12, questions=2, samples=4, cheaters=2, shift=0.3)
+    x[3, 0, 1] = np.nan
+    x[5, 0] = np.nan  # node 5 did not answer question 0
+    s = summarize(x)
+    near = neighbourhoods(s.mean, s.count, np.ones(12, bool))
+    node, sample = np.divmod(np.flatnonzero(s.present[:, 0, :]), 4)
+    rows = x[node, 0, sample].astype(np.float64)
+    judged, own, centre = answer_weights(node, s.count[:, 0], near)
+    assert 5 not in judged and len(judged) == 11
+    for r, i in enumerate(judged):
+        members = [j for j in near[i] if s.count[j, 0] > 0]
+        assert np.allclose(own[r] @ rows, s.mean[i, 0], atol=1e-6)
+        assert np.allclose(centre[r] @ rows, s.mean[members, 0].mean(0), atol=1e-6)
 
 
 def test_null_flag_rate_with_honest_stack_variation_at_most_alpha():

@@ -873,7 +873,8 @@ def assess_default(
     if nearest_stack:
         from gaia_sim.detector.nearest import nearest_stack_p
 
-        p_near = nearest_stack_p(x, s, w, reference, candidates, boot, rng, screen)[0]
+        with _one_blas_thread():
+            p_near = nearest_stack_p(x, s, w, reference, candidates, boot, rng, screen)[0]
     p = fill_nan(bonferroni(p_loc, p_disp, p_share, p_near), 1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)

@@ -20,7 +20,10 @@ neighbours' pooled answers (the nonparametric bootstrap of the default detector,
 random-effects shift); upper mid-p-values, ties split (:class:`gaia_sim.detector.default._Null`);
 then, as for the default location test, the weighted Fisher combination over questions and the
 empirical null across the reference nodes (median / MAD of normal scores, floored at 1 when answers
-tie, the exact pivot). A group of a third of the nodes or more is its own neighbourhood: this test
+tie, the exact pivot). The per-question p-values are not calibrated on their own (a pseudo-node's
+answers come from the pool that makes the centre, a node's do not; in an all-honest domain on one
+stack 7% of them fall below 0.01): the empirical null across the peers is what calibrates the test,
+as the theory tests and e043 check at the node level. A group of a third of the nodes or more is its own neighbourhood: this test
 does not see it, the consensus test does, which is why it is added to the default's tests and does
 not replace one.
 
@@ -62,43 +65,71 @@ def neighbourhoods(mean: np.ndarray, count: np.ndarray, eligible: np.ndarray, sh
     return np.argsort(total, axis=1, kind="stable")[:, :k]
 
 
+def answer_weights(node: np.ndarray, count: np.ndarray, near: np.ndarray):
+    """For one question whose answers belong to nodes ``node`` (A,) (sorted), with ``count`` (N,)
+    answers per node: the judged nodes (answered, and at least two neighbours did) and, over the A
+    answers, (J, A) weights that make each judged node's own mean and (J, A) weights that make its
+    centre, the mean of its answering neighbours' means (``near``, (N, k))."""
+    present = count[near]  # (N, k) each neighbour's answers to the question
+    members = (present > 0).sum(1)
+    judged = np.flatnonzero((count > 0) & (members >= 2))
+    per_node = np.zeros((len(judged), len(count)))  # weight of each node's mean in each judged node's centre
+    np.put_along_axis(per_node, near[judged], (present[judged] > 0) / members[judged, None], axis=1)
+    centre = per_node[:, node] / count[node][None, :]
+    own = (node[None, :] == judged[:, None]) / count[judged][:, None]
+    return judged, own, centre
+
+
+def pseudo_rows(rng, node: np.ndarray, centre: np.ndarray, n: np.ndarray, boot: int) -> np.ndarray:
+    """(J boot, max n) answer rows drawn by ``boot`` pseudo-nodes per judged node, each drawing its
+    node's ``n`` (J,) answers from the pool of answers its centre weights (:func:`answer_weights`),
+    with :func:`~gaia_sim.detector.default._draw`; padding columns hold ``len(node)``, the zero row."""
+    from gaia_sim.detector.default import _draw
+
+    pools = [np.flatnonzero(c > 0) for c in centre]
+    sizes = np.array([len(pool) for pool in pools])
+    padded = np.full((len(pools), int(sizes.max())), len(node))  # pool position -> answer row
+    for r, pool in enumerate(pools):
+        padded[r, : len(pool)] = pool
+    owner = np.repeat(np.arange(len(pools)), boot)
+    pos = _draw(rng, sizes[owner], np.repeat(n, boot))  # past a row's n: its pool size, the sentinel
+    inside = pos < sizes[owner][:, None]
+    return np.where(inside, padded[owner[:, None], np.where(inside, pos, 0)], len(node))
+
+
 def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """(N, Q) upper mid-p-values of each node's squared distance to its neighbours' centre against
     ``boot`` pseudo-nodes drawn from the neighbours' pooled answers, and (N, Q) whether the value tied
-    with part of its null. NaN where the node did not answer or fewer than two neighbours did."""
-    from gaia_sim.detector.default import MIN_PEERS, _draw, _Null
+    with part of its null. NaN where the node did not answer or fewer than two neighbours did.
+
+    Per question, every node at once: with W the weights of each judged node's centre over the
+    answers Y (:func:`answer_weights`), the centre is W Y, the statistic |mean - W Y|^2, and a
+    pseudo-node drawing answers g_1..g_n has, from the answers' Gram matrix G = Y Y' (a zero row
+    last, the padding's), sum_kl G[g_k, g_l] / n^2 - 2 sum_k (W Y Y')[g_k] / n + |W Y|^2."""
+    from gaia_sim.detector.default import MIN_PEERS, _Null
 
     n_nodes, n_q, n_samples = s.present.shape
     p, tied = np.full((n_nodes, n_q), np.nan), np.zeros((n_nodes, n_q), dtype=bool)
     for q in range(n_q):
         node, sample = np.divmod(np.flatnonzero(s.present[:, q, :]), n_samples)
-        if len(np.unique(node)) < MIN_PEERS:
+        judged, own, centre = answer_weights(node, s.count[:, q], near)
+        if len(np.unique(node)) < MIN_PEERS or not len(judged):
             continue
         rows = np.ascontiguousarray(x[node, q, sample], dtype=np.float64)
-        gram = rows @ rows.T
-        first = np.searchsorted(node, np.arange(n_nodes))  # each node's first row
-        count = s.count[:, q]
-        for i in np.flatnonzero(count > 0):
-            members = near[i][count[near[i]] > 0]
-            if len(members) < 2:
-                continue
-            pool = np.concatenate([first[j] + np.arange(count[j]) for j in members])
-            weight = np.concatenate([np.full(count[j], 1.0 / (len(members) * count[j])) for j in members])
-            g_pool = gram[np.ix_(pool, pool)]
-            g_w = g_pool @ weight  # each pool answer's product with the centre
-            c_sq = float(weight @ g_w)  # |centre|^2
-            own = first[i] + np.arange(count[i])
-            n = int(count[i])
-            value = (
-                gram[np.ix_(own, own)].sum() / n**2 - 2.0 * float(gram[np.ix_(own, pool)].sum(0) @ weight) / n + c_sq
-            )
-            draws = _draw(rng, len(pool), np.full(boot, n))  # positions in the pool
-            total = np.zeros(boot)
-            for a in range(n):
-                for b in range(n):
-                    total += g_pool[draws[:, a], draws[:, b]]
-            null = total / n**2 - 2.0 * g_w[draws].sum(1) / n + c_sq
-            p[i, q], tied[i, q] = (v[0] for v in _Null(null).upper(np.array([value])))
+        centres = centre @ rows  # (J, D) each judged node's centre
+        gram = np.zeros((len(rows) + 1, len(rows) + 1))  # the last row and column: the zero row
+        gram[:-1, :-1] = rows @ rows.T
+        wg = np.zeros((len(judged), len(rows) + 1))
+        wg[:, :-1] = centres @ rows.T  # each answer's product with each judged node's centre
+        c_sq = np.einsum("jd,jd->j", centres, centres)
+        value = ((own @ rows - centres) ** 2).sum(1)  # in double precision, as the null: ties stay ties
+        n = s.count[judged, q]
+        drawn = pseudo_rows(rng, node, centre, n, boot)
+        owner = np.repeat(np.arange(len(judged)), boot)
+        total = sum(gram[drawn[:, a], drawn[:, b]] for a in range(drawn.shape[1]) for b in range(drawn.shape[1]))
+        nn = np.repeat(n, boot).astype(float)
+        null = total / nn**2 - 2.0 * wg[owner[:, None], drawn].sum(1) / nn + c_sq[owner]
+        p[judged, q], tied[judged, q] = _Null(null.reshape(len(judged), boot)).upper(value, np.arange(len(judged)))
     return p, tied
 
 
