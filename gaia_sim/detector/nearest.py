@@ -22,10 +22,10 @@ then, as for the default location test, the weighted Fisher combination over que
 empirical null across the reference nodes (median / MAD of normal scores, floored at 1 when answers
 tie, the exact pivot). The per-question p-values are not calibrated on their own (a pseudo-node's
 answers come from the pool that makes the centre, a node's do not; in an all-honest domain on one
-stack 7% of them fall below 0.01): the empirical null across the peers is what calibrates the test,
-as the theory tests and e043 check at the node level. A group of a third of the nodes or more is its own neighbourhood: this test
-does not see it, the consensus test does, which is why it is added to the default's tests and does
-not replace one.
+stack 7% of them fall below 0.01): the empirical null across the peers is what calibrates the
+test, as the theory tests and e043 check at the node level. A group of a third of the nodes or
+more is its own neighbourhood: this test does not see it, the consensus test does, which is why it
+is added to the default's tests and does not replace one.
 
 All products come from one Gram matrix of each question's answers, so a pseudo-node costs n^2
 look-ups, not n rows of D numbers.
