@@ -715,12 +715,12 @@ def _run(args) -> int:
 
 def _print_table(rows: list[dict], null_rows: list[dict]) -> None:
     print(
-        f"{'source':6} {'pairing':34} {'questions':9} {'answers':>7} {'detector':12} {'TPR@1%':>7} "
+        f"{'source':6} {'pairing':34} {'questions':9} {'answers':>7} {'detector':15} {'TPR@1%':>7} "
         f"{'decision TPR':>12} {'honest flag':>11}"
     )
     for r in rows:
         print(
-            f"{r['source']:6} {r['pairing']:34} {r['questions_mode']:9} {r['answers']:7d} {r['detector']:12} "
+            f"{r['source']:6} {r['pairing']:34} {r['questions_mode']:9} {r['answers']:7d} {r['detector']:15} "
             f"{r['tpr_at_fpr']:7.3f} {r['cheat_flag_rate']:12.3f} {r['honest_flag_rate']:11.4f}"
         )
     for r in null_rows:
