@@ -20,7 +20,8 @@
 5. **Empirical null across peers**: the combined p-values' normal scores are compared with the
    peers' (median / MAD, exact pivot distribution for N nodes), so honest variation between
    hardware/software stacks widens the null instead of producing flags (Efron 2010, ch. 6).
-6. **Decision**: Bonferroni over the location, dispersion and share tests; each node at level alpha
+6. **Decision**: Bonferroni over the location, dispersion and share tests (and the nearest-stack
+   test of :mod:`gaia_sim.detector.nearest` with ``nearest_stack=True``); each node at level alpha
    (``fdr="none"``, default: the per-node false-flag rate a protocol slashes on) or
    Benjamini-Hochberg across the nodes of the domain (``fdr="bh"``: false discovery rate <= alpha).
 """
