@@ -104,3 +104,18 @@ def test_a_scenario_can_run_the_nearest_stack_detector(scenarios_dir, standin):
     )
     a, b = (simulate(scenario, answers=standin).steps for _ in range(2))
     assert a["probed"].sum() > 0 and a.equals(b)
+
+
+def test_the_nearest_stack_test_holds_half_of_alpha():
+    """The decision is a weighted Bonferroni (e044): the nearest-stack test at alpha / 2, the
+    default's three tests at alpha / 6 each, so a node's p-value is min(1, 2 min(p_three, p_near))
+    with p_three the default's Bonferroni over its own tests."""
+    from gaia_sim.detector.default import bonferroni
+
+    x, _ = two_stacks(np.random.default_rng(8))
+    a = assess(x, alpha=ALPHA, seed=2, detector="default_nearest")
+    d = a.details
+    three = bonferroni(d["p_location"], d["p_dispersion"], d["p_share"])
+    expected = np.minimum(1.0, 2.0 * np.fmin(three, d["p_nearest_stack"]))
+    assert np.allclose(a.p_value, expected)
+    assert not np.allclose(a.p_value, np.minimum(1.0, 4.0 * np.fmin(three / 3.0, d["p_nearest_stack"])))

@@ -20,8 +20,9 @@
 5. **Empirical null across peers**: the combined p-values' normal scores are compared with the
    peers' (median / MAD, exact pivot distribution for N nodes), so honest variation between
    hardware/software stacks widens the null instead of producing flags (Efron 2010, ch. 6).
-6. **Decision**: Bonferroni over the location, dispersion and share tests (and the nearest-stack
-   test of :mod:`gaia_sim.detector.nearest` with ``nearest_stack=True``); each node at level alpha
+6. **Decision**: Bonferroni over the location, dispersion and share tests (with
+   ``nearest_stack=True``, the nearest-stack test of :mod:`gaia_sim.detector.nearest` gets half of
+   alpha and the three share the other half: weighted Bonferroni, e044); each node at level alpha
    (``fdr="none"``, default: the per-node false-flag rate a protocol slashes on) or
    Benjamini-Hochberg across the nodes of the domain (``fdr="bh"``: false discovery rate <= alpha).
 """
@@ -834,8 +835,8 @@ def assess_default(
     shared answer set out of the core, the peers and the reference,
     :func:`gaia_sim.detector.coordination.shared_answer_groups`; they are still judged);
     ``nearest_stack`` (also test each node's distance to its nearest third of the nodes,
-    :mod:`gaia_sim.detector.nearest`, for honest populations on a few stacks; Bonferroni over the
-    four tests).
+    :mod:`gaia_sim.detector.nearest`, for honest populations on a few stacks; it is held at alpha / 2
+    and the other tests at alpha / 6 each, a weighted Bonferroni).
     """
     if fdr not in ("bh", "none"):
         raise UserError(f"assess(fdr={fdr!r}): allowed values are 'bh' and 'none'")
@@ -876,7 +877,8 @@ def assess_default(
 
         with _one_blas_thread():
             p_near = nearest_stack_p(x, s, w, reference, candidates, boot, rng, screen)[0]
-    p = fill_nan(bonferroni(p_loc, p_disp, p_share, p_near), 1.0)
+    # weighted Bonferroni: the nearest-stack test at alpha / 2, the default's tests share the other half (e044)
+    p = fill_nan(bonferroni(bonferroni(p_loc, p_disp, p_share), p_near), 1.0)
     if answered.sum() < MIN_PEERS:
         p = np.ones_like(p)
     flagged = bh_reject(p, alpha) if fdr == "bh" else p <= alpha
