@@ -25,7 +25,11 @@ answers come from the pool that makes the centre, a node's do not; in an all-hon
 stack 7% of them fall below 0.01): the empirical null across the peers is what calibrates the
 test, as the theory tests and e043 check at the node level. A group of a third of the nodes or
 more is its own neighbourhood: this test does not see it, the consensus test does, which is why it
-is added to the default's tests and does not replace one.
+is added to the default's tests and does not replace one. Nor does it see much where every honest
+node sits on its own offset stack (continuous offsets, no random-effects shift here): the per-question
+p-values then pile up at the bootstrap floor and the empirical null leaves the test blind, valid but
+powerless (e044: synthetic stacks 0.3 and 0.6; a shift as the default's restores it there and costs
+the real runs a fifth of their decisions); the consensus tests cover that case.
 
 All products come from one Gram matrix of each question's answers, so a pseudo-node costs n^2
 look-ups, not n rows of D numbers.
