@@ -105,6 +105,26 @@ def test_minilm_cache_is_keyed_and_reused(tmp_path):
     assert a.shape == (3, 20, 5, 384) and np.array_equal(a, b) and calls == [300]
     assert not list(tmp_path.glob(".*tmp"))
 
+    def other_embed(texts):  # another backend: its own cache file, never the first one's
+        calls.append(-len(texts))
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+    c = gaia_real.minilm_embeddings(run, cache_dir=tmp_path, embedder=other_embed)
+    assert calls == [300, -300] and not c.any() and len(list(tmp_path.glob("minilm384-*.npy"))) == 2
+
+
+@needs_data
+def test_minilm_cache_names_the_embedding_backend(tmp_path, monkeypatch):
+    """Without an embedder the cache file names the backend ``$GAIA_SIM_EMBED`` selects."""
+    from gaia_sim.answers import embed as embed_mod
+
+    run = gaia_real.load_run("2025-03-19")
+    seen = []
+    monkeypatch.setattr(embed_mod, "embed", lambda texts, backend: seen.append(backend) or np.ones((len(texts), 384)))
+    monkeypatch.setenv("GAIA_SIM_EMBED", "reference")
+    gaia_real.minilm_embeddings(run, cache_dir=tmp_path)
+    assert seen == ["reference"] and [p.name.split("-")[1] for p in tmp_path.glob("*.npy")] == ["reference"]
+
 
 @needs_data
 def test_source_draws_real_answers():

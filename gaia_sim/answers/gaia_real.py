@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -155,9 +156,20 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
 def minilm_embeddings(
     run: GaiaRun, cache_dir: Path | None = None, embedder: Callable[[Sequence[str]], np.ndarray] | None = None
 ) -> np.ndarray:
-    """MiniLM embeddings (node, question, repeat, 384), cached by the run file's SHA-256 (not its name)."""
+    """MiniLM embeddings (node, question, repeat, 384), cached by the run file's SHA-256 (not its name)
+    and by what computed them: the embedding backend (``$GAIA_SIM_EMBED``, :mod:`gaia_sim.answers.embed`)
+    or the ``embedder``'s name. The backends agree to ~2e-7 per coordinate, yet a verdict on the real
+    runs can move with that (identical answers tie within the detector's tolerance, near-identical
+    ones need not), so a cache written by one backend is never read for another."""
+    if embedder is None:
+        from gaia_sim.answers.embed import default_backend, embed
+
+        label = default_backend()
+        embedder = partial(embed, backend=label)
+    else:
+        label = getattr(embedder, "__name__", "custom")
     cache = Path(cache_dir) if cache_dir else repo_root() / ".cache" / "gaia_real"
-    path = cache / f"minilm384-{run.sha256[:16]}.npy"  # by content: a run under another name reuses it
+    path = cache / f"minilm384-{label}-{run.sha256[:16]}.npy"  # by content: a run under another name reuses it
     if path.is_file():
         try:
             arr = np.load(path)
@@ -165,8 +177,6 @@ def minilm_embeddings(
                 return arr
         except (ValueError, OSError):
             pass  # corrupt cache: recompute below
-    if embedder is None:
-        from gaia_sim import embed as embedder
     arr = embedder(list(run.texts.ravel())).reshape(*run.texts.shape, -1).astype(np.float32)
     _atomic_save(path, arr)
     return arr
