@@ -549,6 +549,12 @@ def empirical_null_p(
     return z, np.where(valid, calibration.upper_p(z, n, screened), 1.0)
 
 
+def discrete(tied: np.ndarray, answered: np.ndarray) -> bool:
+    """Whether the answers count as discrete: more than ``TIED_SHARE`` of the answered (node,
+    question) cells tie with their bootstrap null (identical answers)."""
+    return bool(answered.any()) and float(tied[answered].mean()) > TIED_SHARE
+
+
 def scale_floor(tied: np.ndarray, answered: np.ndarray, pseudo_p: np.ndarray, weights: np.ndarray) -> float:
     """Floor for the peers' spread of normal scores.
 
@@ -558,8 +564,7 @@ def scale_floor(tied: np.ndarray, answered: np.ndarray, pseudo_p: np.ndarray, we
     spread the pseudo-honest nodes themselves show when scored the same way (the exchangeable null,
     discreteness included), but at least ``SCALE_FLOOR``.
     """
-    share = tied[answered].mean() if answered.any() else 0.0
-    if share <= TIED_SHARE:
+    if not discrete(tied, answered):
         return 1e-9
     p = fisher_combine(pseudo_p, weights)
     u = special.ndtri(1.0 - np.clip(p[~np.isnan(p)], 1e-300, 1.0 - 1e-16))

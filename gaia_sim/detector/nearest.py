@@ -142,13 +142,12 @@ def nearest_stack_p(x, s: Summary, weights, reference, eligible, boot: int, rng,
     z-scores: per-question p-values (:func:`question_p_values`), Fisher-combined, calibrated by the
     empirical null over the ``reference`` nodes; neighbourhoods are drawn from the ``eligible``
     reference nodes (from every ``eligible`` node when the reference holds too few)."""
-    from gaia_sim.detector.default import MIN_PEERS, SCALE_FLOOR, TIED_SHARE, empirical_null_p, fisher_combine
+    from gaia_sim.detector.default import MIN_PEERS, SCALE_FLOOR, discrete, empirical_null_p, fisher_combine
 
     near = neighbourhoods(
         s.mean, s.count, eligible & reference if (eligible & reference).sum() > MIN_PEERS else eligible
     )
     q_p, tied = question_p_values(x, s, near, boot, rng)
-    answered = ~np.isnan(q_p)
-    floor = SCALE_FLOOR if answered.any() and tied[answered].mean() > TIED_SHARE else 1e-9
+    floor = SCALE_FLOOR if discrete(tied, ~np.isnan(q_p)) else 1e-9  # no pseudo-node spread here: theory's
     z, p = empirical_null_p(fisher_combine(q_p, weights), floor, reference, screen, eligible)
     return p, z
