@@ -687,7 +687,8 @@ def _run(args) -> int:
     _atomic_json(
         out / "evaluation.json",
         {
-            "settings": {k: v for k, v in vars(args).items() if k != "func"},
+            # the real answers' embeddings depend on the backend (to ~2e-7, which can move a verdict: e044)
+            "settings": {k: v for k, v in vars(args).items() if k != "func"} | {"embedding_backend": _backend()},
             "rows": rows,
             "honest_null": null_rows,
             "dynamics": extra,
@@ -711,6 +712,12 @@ def _run(args) -> int:
         print(note)
     print(f"wrote {out}/evaluation.json and figures in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def _backend() -> str:
+    from gaia_sim.answers.embed import default_backend
+
+    return default_backend()
 
 
 def _print_table(rows: list[dict], null_rows: list[dict]) -> None:

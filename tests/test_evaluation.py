@@ -10,6 +10,7 @@ import pytest
 
 from gaia_sim import evaluation as ev
 from gaia_sim.answers import gaia_real
+from gaia_sim.answers.embed import default_backend
 from gaia_sim.errors import UserError
 
 
@@ -116,6 +117,7 @@ def test_evaluate_real_end_to_end(tmp_path, capsys):
     assert {r["detector"] for r in result["rows"]} == {"default", "median_rank", "paper"}
     learned = [r for r in result["rows"] if r["questions_mode"] == "learned"]
     assert all(len(r["questions"]) == result["settings"]["histories"] for r in learned)
+    assert result["settings"]["embedding_backend"] == default_backend()  # what embedded the real answers
     trials, cheaters = result["settings"]["trials"], result["settings"]["cheaters"]
     assert all(r["n_cheat"] == trials * cheaters for r in result["rows"])  # split over histories, none lost
     assert (tmp_path / "tpr_vs_answers_real.png").stat().st_size > 1000
