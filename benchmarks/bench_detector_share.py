@@ -39,22 +39,31 @@ sys.path.insert(0, str(HERE))
 
 from bench_simulation import export, run_python  # noqa: E402
 
-#: Runs in a fresh interpreter with PYTHONPATH = the revision's root: one profiled simulation.
-CHILD = r"""
-import cProfile, json, pstats, sys, time
+#: Both runs start so: the scenario and its answers loaded, every ``gaia_sim`` module but the
+#: dashboard's imported (a module's import is not per-epoch work) and listed in ``modules``.
+PREAMBLE = r"""
+import importlib, json, pkgutil, sys, time
 from pathlib import Path
+import gaia_sim
 from gaia_sim.runner import load_answers, simulate
 from gaia_sim.scenario import load_scenario
 over = json.loads(sys.argv[1])
 scenario = load_scenario(Path("benchmarks/bench_1000.toml")).with_overrides(over)
 answers = load_answers(scenario.answers)
-import importlib, pkgutil, gaia_sim  # imported before profiling: a module's import is not per-epoch work
+modules = []
 for mod in pkgutil.walk_packages(gaia_sim.__path__, "gaia_sim."):
     if ".dashboard" not in mod.name:
         try:
-            importlib.import_module(mod.name)
+            modules.append(importlib.import_module(mod.name))
         except Exception:
             pass
+"""
+
+#: Runs in a fresh interpreter with PYTHONPATH = the revision's root: one profiled simulation.
+CHILD = (
+    PREAMBLE
+    + r"""
+import cProfile, pstats
 prof = cProfile.Profile()
 wall0 = time.perf_counter()
 prof.enable()
@@ -71,25 +80,14 @@ total = sum(tt for (_, _, tt, _, _) in stats.values())
 print(json.dumps({"wall_s": wall, "profiled_s": total, "detector_s": detector, "epochs": scenario.epochs,
                   "bootstrap": scenario.detector.bootstrap}))
 """
+)
 
 
 #: The same run without a profiler: the detector's functions wrapped by outermost-call timers.
-CHILD_WALL = r"""
-import functools, importlib, json, pkgutil, sys, time, types
-from pathlib import Path
-from gaia_sim.runner import load_answers, simulate
-from gaia_sim.scenario import load_scenario
-over = json.loads(sys.argv[1])
-scenario = load_scenario(Path("benchmarks/bench_1000.toml")).with_overrides(over)
-answers = load_answers(scenario.answers)
-import gaia_sim
-modules = []
-for mod in pkgutil.walk_packages(gaia_sim.__path__, "gaia_sim."):
-    if ".dashboard" not in mod.name:
-        try:
-            modules.append(importlib.import_module(mod.name))
-        except Exception:
-            pass
+CHILD_WALL = (
+    PREAMBLE
+    + r"""
+import functools, types
 state = {"depth": 0, "spent": 0.0, "calls": 0}
 wrapped = {}
 
@@ -115,7 +113,7 @@ def timed(f):
     return w
 
 def callable_of_ours(v):
-    return callable(v) and not isinstance(v, type) and ours(v) and not isinstance(v, types.ModuleType)
+    return callable(v) and not isinstance(v, type) and ours(v)
 
 classes = set()
 for m in modules:
@@ -141,6 +139,7 @@ wall = time.perf_counter() - wall0
 print(json.dumps({"wall_s": wall, "profiled_s": wall, "detector_s": state["spent"], "epochs": scenario.epochs,
                   "bootstrap": scenario.detector.bootstrap, "outer_calls": state["calls"]}))
 """
+)
 
 
 def parse_sets(pairs: list[str]) -> dict:
@@ -183,9 +182,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         roots = {"this": ROOT, args.compare: export(args.compare, Path(tmp))}
         runs: dict[str, list[dict]] = {label: [] for label in roots}
+        child = CHILD if args.timer == "profile" else CHILD_WALL
         for _ in range(args.repeat):
             for label, root in reversed(roots.items()):  # the earlier revision first
-                child = CHILD if args.timer == "profile" else CHILD_WALL
                 r = run_python(child, [json.dumps(over)], root, f"bench_detector_share: the run in {root}")
                 runs[label].append(r)
                 print(describe(label[:8], r), flush=True)

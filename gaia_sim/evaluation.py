@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from gaia_sim.answers.embed import default_backend
 from gaia_sim.atomic import atomic_write, check_output_dir
 from gaia_sim.detector import DETECTORS, assess
 from gaia_sim.errors import UserError
@@ -688,7 +689,7 @@ def _run(args) -> int:
         out / "evaluation.json",
         {
             # the real answers' embeddings depend on the backend (to ~2e-7, which can move a verdict: e044)
-            "settings": {k: v for k, v in vars(args).items() if k != "func"} | {"embedding_backend": _backend()},
+            "settings": {k: v for k, v in vars(args).items() if k != "func"} | {"embedding_backend": default_backend()},
             "rows": rows,
             "honest_null": null_rows,
             "dynamics": extra,
@@ -712,12 +713,6 @@ def _run(args) -> int:
         print(note)
     print(f"wrote {out}/evaluation.json and figures in {time.perf_counter() - started:.0f} s")
     return 0
-
-
-def _backend() -> str:
-    from gaia_sim.answers.embed import default_backend
-
-    return default_backend()
 
 
 def _print_table(rows: list[dict], null_rows: list[dict]) -> None:
