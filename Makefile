@@ -12,19 +12,22 @@ SCENARIO ?= scenarios/baseline.toml
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
+# the locked versions (pip constraints); `make install CONSTRAINTS=` lets them float
+CONSTRAINTS ?= constraints.txt
+LOCK_ARGS := $(if $(CONSTRAINTS),-c $(CONSTRAINTS),)
 
-.PHONY: run test lint install clean bench
+.PHONY: run test lint install clean bench lock
 
 $(BIN)/python:
 	@echo "==> [1/3] creating the virtual environment $(VENV)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@echo "==> [2/3] installing $(TORCH) (CPU build; a looser pin can pull a multi-GB CUDA build)"
 	$(BIN)/pip install $(TORCH_ARGS) $(TORCH)
-	@echo "==> [3/3] installing gaia-sim and its dependencies (torch stays as installed)"
-	$(BIN)/pip install -e '.[test]' '$(TORCH)'
+	@echo "==> [3/3] installing gaia-sim and its dependencies at the versions in $(or $(CONSTRAINTS),no lock) (torch stays as installed)"
+	$(BIN)/pip install $(LOCK_ARGS) -e '.[test]' '$(TORCH)'
 	touch $(STAMP)
 	@echo "==> installed; the environment takes $$(du -sh $(VENV) | cut -f1) on disk"
 
@@ -40,10 +43,15 @@ lint: install
 	$(BIN)/lint-imports
 
 test: install lint
-	$(BIN)/python -m pytest -q -ra
+	GAIA_SIM_LOCK=$(CONSTRAINTS) $(BIN)/python -m pytest -q -ra
 
 bench: install
 	$(BIN)/python benchmarks/bench_simulation.py
+
+# rewrite the lock from the environment as installed (after changing a dependency in pyproject.toml)
+lock: install
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -iv '^torch=='; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

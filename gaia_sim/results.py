@@ -23,7 +23,19 @@ from gaia_sim.atomic import atomic_write_bytes, check_output_dir
 from gaia_sim.errors import UserError
 
 TABLES = ("steps", "network", "events", "nodes")
-PACKAGES = ("gaia-sim", "mesa", "simpy", "numpy", "pandas", "pyarrow", "torch", "transformers", "sentence-transformers")
+PACKAGES = (
+    "gaia-sim",
+    "mesa",
+    "simpy",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "onnxruntime",
+)
 
 
 def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
