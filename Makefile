@@ -48,9 +48,10 @@ test: install lint
 bench: install
 	$(BIN)/python benchmarks/bench_simulation.py
 
-# rewrite the lock from the environment as installed (after changing a dependency in pyproject.toml)
+# rewrite the lock from the environment as installed; after changing a dependency in pyproject.toml run
+# `make lock CONSTRAINTS=` (the old lock may conflict with the new range); the header comments are kept
 lock: install
-	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -iv '^torch=='; } > constraints.txt.new
+	{ sed -n '/^#/p' constraints.txt 2>/dev/null; $(BIN)/pip freeze --exclude-editable | grep -iv '^torch=='; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 clean:

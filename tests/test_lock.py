@@ -45,7 +45,7 @@ def test_every_dependency_is_pinned_within_its_range():
         name = canonicalize_name(req.name)
         if name == "torch":
             continue  # the Makefile's TORCH pin
-        assert name in locked, f"constraints.txt has no pin for {req.name}: run `make lock`"
+        assert name in locked, f"constraints.txt has no pin for {req.name}: run `make lock CONSTRAINTS=`"
         assert req.specifier.contains(locked[name], prereleases=True), (
             f"constraints.txt pins {req.name}=={locked[name]}, outside pyproject's {req}"
         )
