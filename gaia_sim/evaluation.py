@@ -465,7 +465,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=int, default=5, help="questions per verdict (default 5)")
     parser.add_argument("--budgets", default="5,10,15,25", help="answers per node per verdict, comma-separated")
     parser.add_argument("--alpha", type=float, default=0.01, help="detector level (default 0.01)")
-    parser.add_argument("--detectors", default="default,median_rank,paper", help="detectors to compare")
+    parser.add_argument(
+        "--detectors",
+        default=",".join(DETECTORS),
+        help=f"detectors to compare, comma-separated (default: every named detector, {','.join(DETECTORS)})",
+    )
     parser.add_argument(
         "--epochs", type=int, default=12, help="epochs of live verdicts (largest budget) to learn question selection"
     )

@@ -11,6 +11,7 @@ import pytest
 from gaia_sim import evaluation as ev
 from gaia_sim.answers import gaia_real
 from gaia_sim.answers.embed import default_backend
+from gaia_sim.detector import DETECTORS
 from gaia_sim.errors import UserError
 
 
@@ -114,7 +115,7 @@ def test_evaluate_real_end_to_end(tmp_path, capsys):
     assert ev.run(_args(tmp_path)) == 0
     result = json.loads((tmp_path / "evaluation.json").read_text())
     assert {r["pairing"] for r in result["rows"]} == {f"{c} as {h}" for h, c in ev.REAL_PAIRINGS}
-    assert {r["detector"] for r in result["rows"]} == {"default", "median_rank", "paper"}
+    assert {r["detector"] for r in result["rows"]} == set(DETECTORS)  # decisions beside ROC for every detector
     learned = [r for r in result["rows"] if r["questions_mode"] == "learned"]
     assert all(len(r["questions"]) == result["settings"]["histories"] for r in learned)
     assert result["settings"]["embedding_backend"] == default_backend()  # what embedded the real answers
