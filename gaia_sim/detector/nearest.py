@@ -90,15 +90,14 @@ def pseudo_rows(rng, node: np.ndarray, centre: np.ndarray, n: np.ndarray, boot: 
     with :func:`~gaia_sim.detector.default._draw`; padding columns hold ``len(node)``, the zero row."""
     from gaia_sim.detector.default import _draw
 
-    pools = [np.flatnonzero(c > 0) for c in centre]
-    sizes = np.array([len(pool) for pool in pools])
-    padded = np.full((len(pools), int(sizes.max())), len(node))  # pool position -> answer row
-    for r, pool in enumerate(pools):
-        padded[r, : len(pool)] = pool
-    owner = np.repeat(np.arange(len(pools)), boot)
+    row, answer = np.nonzero(centre > 0)  # each judged node's pool, in ascending answer order
+    sizes = np.bincount(row, minlength=len(centre))
+    # pool position -> answer row; the padding (from each row's pool size on) holds the zero row
+    padded = np.full((len(centre), int(sizes.max()) + 1), len(node))
+    padded[row, np.arange(len(row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = answer
+    owner = np.repeat(np.arange(len(centre)), boot)
     pos = _draw(rng, sizes[owner], np.repeat(n, boot))  # past a row's n: its pool size, the sentinel
-    inside = pos < sizes[owner][:, None]
-    return np.where(inside, padded[owner[:, None], np.where(inside, pos, 0)], len(node))
+    return padded[owner[:, None], pos]
 
 
 def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rng) -> tuple[np.ndarray, np.ndarray]:
