@@ -2,6 +2,7 @@
 `default_nearest` beside `default`; see hypothesis.md.
 
 Run: PYTHONPATH=.:tests .venv/bin/python experiments/e045_answer_budget/measure.py [--out FILE]
+Figure only, from a result file: ... measure.py --plot experiments/e045_answer_budget/result.json
 """
 
 from __future__ import annotations
@@ -39,13 +40,46 @@ def budget_row(learn, judge, honest: str, cheat: str, questions: int, trials: in
     return rows
 
 
+def plot(result: dict, path: Path) -> None:
+    """Decision TPR (mean over seeds, with each seed's value) against answers per verdict, one panel per swap."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["rows"]
+    pairings = sorted({r["pairing"] for r in rows})
+    fig, axes = plt.subplots(1, len(pairings), figsize=(5 * len(pairings), 3.8), sharey=True)
+    for ax, pairing in zip(np.atleast_1d(axes), pairings):
+        for name, colour in zip(DETECTORS, ("tab:grey", "tab:blue")):
+            mine = [r for r in rows if r["pairing"] == pairing and r["detector"] == name]
+            budgets = sorted({5 * r["questions"] for r in mine})
+            per_seed = [[r["cheat_flag_rate"] for r in mine if 5 * r["questions"] == b] for b in budgets]
+            for b, values in zip(budgets, per_seed):
+                ax.scatter([b] * len(values), values, s=10, color=colour, alpha=0.4)
+            ax.plot(budgets, [np.mean(v) for v in per_seed], "o-", color=colour, label=f"{name} (mean over seeds)")
+        ax.axhline(0.99, color="tab:red", ls="--", lw=1, label="item 1 target 0.99")
+        ax.set(title=f"{pairing} (alpha 0.01)", xlabel="answers per verdict (learned questions x 5)")
+        ax.set_xticks(budgets)
+    np.atleast_1d(axes)[0].set_ylabel("decision TPR (cheaters flagged)")
+    np.atleast_1d(axes)[0].legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--seeds", default="2,3,4,5,6,7")
     ap.add_argument("--questions", default="5,6,7,8")
     ap.add_argument("--out")
+    ap.add_argument("--plot", help="only draw the figure from this result file")
     args = ap.parse_args()
+    figure = Path(__file__).resolve().parent / "decisions_vs_budget.png"
+    if args.plot:
+        plot(json.loads(Path(args.plot).read_text()), figure)
+        return
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     learn, judge = ev.split_pools(ev.real_pools(gaia_real.load_real()), 0.4)
     t0, rows = time.perf_counter(), []
@@ -56,6 +90,7 @@ def main() -> None:
     result = {"rows": rows, "seconds": time.perf_counter() - t0}
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1))
+    plot(result, figure)
 
 
 if __name__ == "__main__":
