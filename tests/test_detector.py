@@ -146,17 +146,21 @@ def test_ebh_and_accumulator_errors():
 
 
 def test_question_selector_learns_discriminating_questions():
-    """Only questions 0-3 separate the cheaters; after some epochs the selector asks those."""
+    """Only questions 0-3 separate the cheaters; after some epochs the selector ranks those first.
+
+    With exploration, as validators run it (a greedy selector without it keeps whatever its first
+    epochs happened to favour: 13-14 of 20 seeds found questions 0-3 after 10 to 30 epochs; with
+    explore 0.25 and 20 epochs, 20 of 20)."""
     rng = np.random.default_rng(6)
     n_q = 12
-    sel = QuestionSelector(n_q, explore=0.0)
-    for _ in range(10):
+    sel = QuestionSelector(n_q, explore=0.25)
+    for _ in range(20):
         qs = sel.choose(4, rng)
         x, labels = network(rng, nodes=20, questions=n_q, samples=4, cheaters=2, shift=0.5)
         honest_x, _ = network(rng, nodes=20, questions=n_q, samples=4)
         x[:, 4:] = honest_x[:, 4:]  # questions 4.. do not discriminate
         sel.update(qs, assess(x[:, qs]))
-    assert set(sel.choose(4, rng)) == {0, 1, 2, 3}
+    assert set(np.argsort(-sel.score, kind="stable")[:4]) == {0, 1, 2, 3}
 
 
 @pytest.mark.parametrize("detector", ["default", "default_all"])

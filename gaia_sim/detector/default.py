@@ -527,9 +527,11 @@ def empirical_null_p(
     ch. 6): robust z = (u - median) / (1.4826 MAD) with median and MAD over the ``reference``
     nodes (the peers kept after screening, so that up to a third of colluders cannot inflate the
     null), the MAD floored at ``floor`` (see ``scale_floor``), referred to the exact distribution
-    of that pivot for N normal peers of which the top ``min(k, ceil(screen N))`` were set aside
-    (k nodes were screened; beyond the share an all-honest domain would screen they count as
-    suspects, not as honest extremes)
+    of that pivot for the nodes the null is learned from: the reference nodes plus the top
+    ``s = min(k, ceil(screen N))`` set aside as honest extremes (k of the N ``eligible`` nodes were
+    screened; beyond the share an all-honest domain would screen they count as suspects, so they are
+    neither honest extremes nor draws of the honest null: e046, where counting them in the pivot's N
+    made the far tail too light under a 30% ring and honest nodes were convicted on it)
     (:mod:`gaia_sim.detector.calibration`). N counts the ``eligible`` nodes (default: all): nodes
     set aside before any test (a coordinated replay group) are not peers the pivot draws.
     Returns (robust z, p), NaN/1 where p is NaN.
@@ -545,8 +547,8 @@ def empirical_null_p(
     med = np.median(u[ref])
     mad = max(1.4826 * np.median(np.abs(u[ref] - med)), floor)
     z = (u - med) / mad
-    screened = min(n - int(ref.sum()), int(np.ceil(screen * n)))
-    return z, np.where(valid, calibration.upper_p(z, n, screened), 1.0)
+    screened = max(0, min(n - int(ref.sum()), int(np.ceil(screen * n))))
+    return z, np.where(valid, calibration.upper_p(z, int(ref.sum()) + screened, screened), 1.0)
 
 
 def discrete(tied: np.ndarray, answered: np.ndarray) -> bool:
