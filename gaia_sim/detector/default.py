@@ -547,8 +547,9 @@ def empirical_null_p(
     med = np.median(u[ref])
     mad = max(1.4826 * np.median(np.abs(u[ref] - med)), floor)
     z = (u - med) / mad
-    screened = max(0, min(n - int(ref.sum()), int(np.ceil(screen * n))))
-    return z, np.where(valid, calibration.upper_p(z, int(ref.sum()) + screened, screened), 1.0)
+    learned = int(ref.sum())  # the nodes the median and MAD come from
+    screened = max(0, min(n - learned, int(np.ceil(screen * n))))
+    return z, np.where(valid, calibration.upper_p(z, learned + screened, screened), 1.0)
 
 
 def discrete(tied: np.ndarray, answered: np.ndarray) -> bool:
