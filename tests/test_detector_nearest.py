@@ -119,3 +119,38 @@ def test_the_nearest_stack_test_holds_half_of_alpha():
     expected = np.minimum(1.0, 2.0 * np.fmin(three, d["p_nearest_stack"]))
     assert np.allclose(a.p_value, expected)
     assert not np.allclose(a.p_value, np.minimum(1.0, 4.0 * np.fmin(three / 3.0, d["p_nearest_stack"])))
+
+
+def test_beyond_its_draws_a_value_gets_the_moment_matched_gamma_tail():
+    """Theory (Satterthwaite 1946, Box 1954): for draws of a gamma, a value beyond every draw gets
+    about the gamma's own upper tail; values within the draws, and draws without spread, keep their
+    Monte Carlo p; the tail never raises a p."""
+    from scipy import stats
+
+    from gaia_sim.detector.nearest import beyond_draws_p
+
+    rng = np.random.default_rng(7)
+    draws = stats.gamma.rvs(4.0, scale=0.5, size=(3, 4000), random_state=rng)
+    value = np.array([stats.gamma.isf(1e-6, 4.0, scale=0.5), np.median(draws[1]), 50.0])
+    floor = np.full(3, 1.0 / 4001)
+    p = beyond_draws_p(value, draws, floor)
+    assert 10**-6.5 < p[0] < 10**-5.5, p  # the true tail 1e-6, from two moments of 4,000 draws
+    assert p[1] == floor[1]  # within the draws: the Monte Carlo p
+    assert 0 < p[2] < 1e-30 and (p <= floor).all()
+    tied = np.full((1, 400), 0.25) + 1e-12 * rng.standard_normal((1, 400))  # identical answers, rounding apart
+    assert beyond_draws_p(np.array([0.3]), tied, np.array([1 / 401]))[0] == 1 / 401
+
+
+def test_a_node_far_out_on_one_question_is_not_capped_by_the_bootstrap_floor():
+    """A cheater on its stack everywhere but one question, where it sits far beyond every
+    pseudo-node: its evidence is that question's tail, not the floor 1 / (B + 1) that a bootstrap of
+    400 draws can give (e048: the missed Gemma-2-27B-as-9B nodes on the real runs). Without the
+    tail these cheaters get nearest-stack p 0.058-0.62 here: one floor p among four ordinary ones."""
+    rng = np.random.default_rng(8)
+    worst = []
+    for t in range(20):
+        x, labels = two_stacks(rng, cheaters=1, off=0.0)
+        x[labels, 0] += 0.5 * _unit(rng.standard_normal(x.shape[-1]))
+        a = assess(_unit(x).astype(np.float32), alpha=ALPHA, seed=t, detector="default_nearest")
+        worst.append(a.details["p_nearest_stack"][labels][0])
+    assert max(worst) < 1e-4, worst
