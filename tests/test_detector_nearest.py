@@ -133,12 +133,13 @@ def test_beyond_its_draws_a_value_gets_the_moment_matched_gamma_tail():
     draws = stats.gamma.rvs(4.0, scale=0.5, size=(3, 4000), random_state=rng)
     value = np.array([stats.gamma.isf(1e-6, 4.0, scale=0.5), np.median(draws[1]), 50.0])
     floor = np.full(3, 1.0 / 4001)
-    p = beyond_draws_p(value, draws, floor)
+    p = beyond_draws_p(value, draws, floor, np.full(3, 5))
     assert 10**-6.5 < p[0] < 10**-5.5, p  # the true tail 1e-6, from two moments of 4,000 draws
     assert p[1] == floor[1]  # within the draws: the Monte Carlo p
     assert 0 < p[2] < 1e-30 and (p <= floor).all()
     tied = np.full((1, 400), 0.25) + 1e-12 * rng.standard_normal((1, 400))  # identical answers, rounding apart
-    assert beyond_draws_p(np.array([0.3]), tied, np.array([1 / 401]))[0] == 1 / 401
+    assert beyond_draws_p(np.array([0.3]), tied, np.array([1 / 401]), np.array([5]))[0] == 1 / 401
+    assert (beyond_draws_p(value, draws, floor, np.full(3, 3)) == floor).all()  # fewer than 5 answers: the floor
 
 
 def test_a_node_far_out_on_one_question_is_not_capped_by_the_bootstrap_floor():

@@ -17,8 +17,10 @@ verdicts in the simulation to a 95% bound of 1.04e-3; from the reference, 8.8e-4
 Per question, the statistic is the squared distance from the node's mean answer to the mean of
 its neighbours' mean answers; its null, pseudo-nodes that draw as many answers from the
 neighbours' pooled answers (the nonparametric bootstrap of the default detector, without the
-random-effects shift); upper mid-p-values, ties split (:class:`gaia_sim.detector.default._Null`);
-then, as for the default location test, the weighted Fisher combination over questions and the
+random-effects shift); upper mid-p-values, ties split (:class:`gaia_sim.detector.default._Null`),
+and, for a node with at least 5 answers beyond every draw, the tail of the gamma that matches the
+draws' mean and variance instead of the bootstrap's floor (:func:`beyond_draws_p`, e048); then,
+as for the default location test, the weighted Fisher combination over questions and the
 empirical null across the reference nodes (median / MAD of normal scores, floored at 1 when answers
 tie, the exact pivot). The per-question p-values are not calibrated on their own (a pseudo-node's
 answers come from the pool that makes the centre, a node's do not; in an all-honest domain on one
@@ -43,6 +45,7 @@ from scipy import special
 from gaia_sim.detector._common import Summary
 
 NEIGHBOURHOOD = 1.0 / 3.0  # share of the other nodes a node is measured against
+TAIL_ANSWERS = 5  # answers to a question from which a value beyond every draw gets the gamma tail
 
 
 def neighbourhoods(mean: np.ndarray, count: np.ndarray, eligible: np.ndarray, share: float = NEIGHBOURHOOD):
@@ -135,28 +138,33 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
         null = total / nn**2 - 2.0 * wg[owner[:, None], drawn].sum(1) / nn + c_sq[owner]
         null = null.reshape(len(judged), boot)
         p[judged, q], tied[judged, q] = _Null(null).upper(value, np.arange(len(judged)))
-        p[judged, q] = beyond_draws_p(value, null, p[judged, q])
+        p[judged, q] = beyond_draws_p(value, null, p[judged, q], n)
     return p, tied
 
 
-def beyond_draws_p(value: np.ndarray, null: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``p`` (J,), with each value that lies beyond every one of its (J, B) bootstrap draws (where
-    the Monte Carlo p sits at its floor, 1 / (B + 1), however far out the value is) given the
-    smaller upper tail of the scaled chi-square g chi2_h that matches its draws' mean m and variance
-    v (a gamma with shape m^2 / v and scale v / m). A pseudo-node's statistic is a squared distance,
-    a quadratic form in an about normal mean, and this two-moment approximation of such forms is
-    Satterthwaite's (1946, Biometrics Bull. 2:110) and Box's (1954, Ann. Math. Statist. 25:290). A
-    value within the draws, or draws whose standard deviation is within ``TIE_TOL`` (identical
-    answers, apart from rounding: a gamma fitted to rounding noise makes a tie look like proof),
-    keeps the Monte Carlo p.
-    So a node far beyond its neighbours on one question carries more than the floor's evidence into
-    the Fisher combination, where the floor capped it (e048: the missed Gemma-2-27B-as-9B nodes sat
-    at the floor on their one telling question); the empirical null across the nodes still
-    calibrates the combined test. Clipped at 1e-300, as the empirical null clips."""
+def beyond_draws_p(value: np.ndarray, null: np.ndarray, p: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``p`` (J,), where a node's value lies beyond every one of its (J, B) bootstrap draws (the
+    Monte Carlo p then sits at its floor, 1 / (B + 1), however far out the value is), lowered to the
+    upper tail of the scaled chi-square g chi2_h that matches the draws' mean m and variance v (a
+    gamma with shape m^2 / v and scale v / m) when that is smaller. A pseudo-node's statistic is a
+    squared distance, a quadratic form in an about normal mean, and this two-moment approximation of
+    such forms is Satterthwaite's (1946, Biometrics Bull. 2:110) and Box's (1954, Ann. Math.
+    Statist. 25:290). So a node far beyond its neighbours on one question carries more than the
+    floor's evidence into the Fisher combination (e048: the missed Gemma-2-27B-as-9B nodes sat at
+    the floor on their one telling question); the empirical null across the nodes still calibrates
+    the combined test. Clipped at 1e-300, as the empirical null clips.
+
+    The Monte Carlo p stands for a value within the draws; for draws whose standard deviation is
+    within ``TIE_TOL`` (identical answers apart from rounding: a gamma fitted to rounding noise
+    makes a tie look like proof); and for a node with fewer than ``TAIL_ANSWERS`` answers ``n``
+    (J,) to the question: the approximation takes the mean of the node's answers to be about
+    normal, and at 3 answers on the shipped bank's close honest stacks it made honest nodes extreme
+    (e048: single-verdict honest flag rates up to 0.013 at alpha 0.01; in the simulation with 30%
+    colluders, honest false convictions 2 -> 10 in ~16,500 node-epochs)."""
     from gaia_sim.detector.default import TIE_TOL
 
     m, v = null.mean(1), null.var(1)
-    out = (value > null.max(1) + TIE_TOL) & (v > TIE_TOL**2) & (m > TIE_TOL)  # spread beyond rounding
+    out = (value > null.max(1) + TIE_TOL) & (v > TIE_TOL**2) & (m > TIE_TOL) & (n >= TAIL_ANSWERS)
     if not out.any():
         return p
     shape, scale = m[out] ** 2 / v[out], v[out] / m[out]
