@@ -29,6 +29,14 @@ def two_stacks(rng, nodes=30, cheaters=3, questions=5, samples=5, dim=32, apart=
     return _unit(base[:, :, None, :] + noise).astype(np.float32), labels
 
 
+def far_on_one_question(rng, shift=0.5):
+    """Honest nodes on two stacks (:func:`two_stacks`) and one cheater on its stack everywhere but
+    question 0, where its answers sit ``shift`` away in a random direction (unit vectors, float32)."""
+    x, labels = two_stacks(rng, cheaters=1, off=0.0)
+    x[labels, 0] += shift * _unit(rng.standard_normal(x.shape[-1]))
+    return _unit(x).astype(np.float32), labels
+
+
 def test_a_nodes_neighbours_are_its_own_stack():
     x, labels = two_stacks(np.random.default_rng(1), cheaters=0, apart=1.0)
     s = summarize(x)
@@ -150,8 +158,7 @@ def test_a_node_far_out_on_one_question_is_not_capped_by_the_bootstrap_floor():
     rng = np.random.default_rng(8)
     worst = []
     for t in range(20):
-        x, labels = two_stacks(rng, cheaters=1, off=0.0)
-        x[labels, 0] += 0.5 * _unit(rng.standard_normal(x.shape[-1]))
-        a = assess(_unit(x).astype(np.float32), alpha=ALPHA, seed=t, detector="default_nearest")
+        x, labels = far_on_one_question(rng)
+        a = assess(x, alpha=ALPHA, seed=t, detector="default_nearest")
         worst.append(a.details["p_nearest_stack"][labels][0])
     assert max(worst) < 1e-4, worst

@@ -79,14 +79,13 @@ def main() -> None:
     what = sys.argv[2]
 
     if what == "one":
-        from test_detector_nearest import _unit, two_stacks
+        from test_detector_nearest import far_on_one_question
 
         rng = np.random.default_rng(8)
         f = 0
         for t in range(20):
-            x, labels = two_stacks(rng, cheaters=1, off=0.0)
-            x[labels, 0] += 0.5 * _unit(rng.standard_normal(x.shape[-1]))
-            f += int(assess(_unit(x).astype(np.float32), alpha=0.01, seed=t).flagged[labels][0])
+            x, labels = far_on_one_question(rng)
+            f += int(assess(x, alpha=0.01, seed=t).flagged[labels][0])
         print(sys.argv[1], "one-question nodes flagged by the default:", f, "of 20")
     elif what == "bank":
         from measure import trial
