@@ -9,7 +9,7 @@ from test_detector_theory import ALPHA, _binomial_ci, _null_flags
 
 from gaia_sim.detector import assess
 from gaia_sim.detector._common import summarize
-from gaia_sim.detector.nearest import answer_weights, neighbourhoods
+from gaia_sim.detector.nearest import _gram, _pair_sum, _with_zero_row, answer_weights, neighbourhoods
 
 
 def two_stacks(rng, nodes=30, cheaters=3, questions=5, samples=5, dim=32, apart=0.5, off=0.5, scatter=0.3):
@@ -162,3 +162,26 @@ def test_a_node_far_out_on_one_question_is_not_capped_by_the_bootstrap_floor():
         a = assess(x, alpha=ALPHA, seed=t, detector="default_nearest")
         worst.append(a.details["p_nearest_stack"][labels][0])
     assert max(worst) < 1e-4, worst
+
+
+def test_a_pseudo_nodes_pair_sum_is_its_gram_look_ups_with_padding_as_the_zero_row():
+    """The null's sum_kl G[g_k, g_l] (flat look-ups into a Gram matrix written into a reused buffer,
+    the zero row appended only when some pseudo-node is padded) equals the sum over a padded Gram
+    matrix indexed directly, to the last bit; without padding the products come back unpadded."""
+    rng = np.random.default_rng(11)
+    rows = rng.standard_normal((40, 16))
+    buffer = np.full(50 * 50, np.nan)  # larger than needed, stale contents
+    drawn = rng.integers(0, 40, size=(300, 4))
+    drawn[::3, 3] = 40  # padded pseudo-nodes: fewer answers, the sentinel row
+    padded = np.zeros((41, 41))
+    padded[:-1, :-1] = rows @ rows.T
+    direct = sum(padded[drawn[:, a], drawn[:, b]] for a in range(4) for b in range(4))
+    gram = _with_zero_row(_gram(rows, buffer), drawn, both=True)
+    assert gram.shape == (41, 41)
+    np.testing.assert_array_equal(_pair_sum(gram, drawn), direct)
+    unpadded = drawn[1::3]
+    assert _with_zero_row(_gram(rows, buffer), unpadded, both=True).shape == (40, 40)
+    np.testing.assert_array_equal(
+        _pair_sum(_gram(rows, buffer), unpadded),
+        sum(padded[unpadded[:, a], unpadded[:, b]] for a in range(4) for b in range(4)),
+    )
