@@ -127,8 +127,9 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
         centres = centre @ rows  # (J, D) each judged node's centre
         n = s.count[judged, q]
         drawn = pseudo_rows(rng, node, centre, n, boot)
-        gram = _with_zero_row(_gram(rows, buffer), drawn, both=True)  # the last row and column: the zero row
-        wg = _with_zero_row(centres @ rows.T, drawn)  # each answer's product with each judged node's centre
+        padded = drawn.max() >= len(rows)  # some pseudo-node drew fewer answers: its padding is the zero row
+        gram = _with_zero_row(_gram(rows, buffer), padded, both=True)  # the last row and column: the zero row
+        wg = _with_zero_row(centres @ rows.T, padded)  # each answer's product with each judged node's centre
         c_sq = np.einsum("jd,jd->j", centres, centres)
         value = ((own @ rows - centres) ** 2).sum(1)  # in double precision, as the null: ties stay ties
         owner = np.repeat(np.arange(len(judged)), boot)
@@ -148,12 +149,12 @@ def _gram(rows: np.ndarray, buffer: np.ndarray) -> np.ndarray:
     return np.matmul(rows, rows.T, out=out)
 
 
-def _with_zero_row(products: np.ndarray, drawn: np.ndarray, both: bool = False) -> np.ndarray:
+def _with_zero_row(products: np.ndarray, padded: bool, both: bool = False) -> np.ndarray:
     """``products`` (R, A) of the answers, with a zero column appended (and a zero row, ``both``)
-    where ``drawn`` holds the padding index A; as they are when no pseudo-node is padded (every
-    judged node gave as many answers), which spares copying a Gram matrix of (A + 1)^2 doubles (200 MB
-    at 1,000 nodes x 5 answers)."""
-    if drawn.max() < products.shape[1]:
+    when some pseudo-node is ``padded`` (its draws hold the padding index A); as they are otherwise
+    (every judged node gave as many answers), which spares copying a Gram matrix of (A + 1)^2 doubles
+    (200 MB at 1,000 nodes x 5 answers)."""
+    if not padded:
         return products
     out = np.zeros((products.shape[0] + both, products.shape[1] + 1))
     out[: products.shape[0], :-1] = products
