@@ -106,6 +106,17 @@ def test_a_rate_measured_with_more_questions_and_samples_bounds_the_rates_of_few
     assert not rec.no_stronger(("dispute", 2, 3, "all"), shielded)
 
 
+def test_the_detector_is_a_lever_and_a_rate_measured_with_one_detector_never_stands_for_the_other(tiny):
+    drawn = rec.candidates(tiny, rec.LEVERS, 40, seed=1)
+    assert {c["detector.name"] for c in drawn} == {"default", "default_nearest"}
+    assert drawn[0]["detector.name"] == tiny.detector.name  # the scenario's own design comes first
+    chosen = {"model_swap": {"share": 0.2, "swap_to": "cheaper_model"}}
+    plain = rec.detection_key(tiny.with_overrides({"detector.name": "default"}), chosen)
+    nearest = rec.detection_key(tiny.with_overrides({"detector.name": "default_nearest"}), chosen)
+    assert plain != nearest and not rec.no_stronger(plain, nearest) and not rec.no_stronger(nearest, plain)
+    assert rec.design_cost(tiny.with_overrides({"detector.name": "default_nearest"})) == rec.design_cost(tiny)
+
+
 def _lost_to(design, gains, probed=100.0, guilty=50.0, node_epochs=0.0, rates=()):
     """A verdict on ``design`` that failed only on deterrence, against one model swap with these
     per-seed gains and guilty verdicts (``node_epochs`` and per-seed verdict ``rates``: the counts

@@ -2,7 +2,7 @@
 team finds out.
 
 The designer's levers (:data:`LEVERS`: stake, slash fraction, slashing rule, questions, samples,
-secret question pool, canaries, committee size, quorum) span the candidate designs, a seeded sample of them plus the
+secret question pool, canaries, committee size, quorum, detector) span the candidate designs, a seeded sample of them plus the
 scenario's own. Each is priced per epoch (:func:`design_cost`: the capital cost of all locked stake
 at ``staking.capital_rate``, plus what validators cost: their rewards and the probe answers they
 buy). The closed form (:mod:`gaia_sim.deterrence`) prunes designs that cannot work whatever the
@@ -74,6 +74,9 @@ LEVERS: dict[str, Range | Choice] = {
     "validation.canary_scoring": Choice(("every_miss", "detectable_miss")),
     "network.validators": Choice((3, 5, 7)),
     "validation.quorum": Choice((0.5, 2 / 3, 0.75)),
+    # the nearest-stack test (docs/detector.md step 7): more power against swaps between close
+    # stacks, ~4x the detector's time; not priced in design_cost (ASSUMPTIONS.md)
+    "detector.name": Choice(("default", "default_nearest")),
 }
 
 
@@ -190,6 +193,7 @@ POWER = (
     "probes.samples_per_question",
     "probes.question_pool",
     "probes.question_kind",
+    "detector.name",
 )
 COMMITTEE = ("validation.canaries_per_epoch", "network.validators", "validation.quorum")
 DETECTION = POWER + COMMITTEE
