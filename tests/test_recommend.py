@@ -94,16 +94,21 @@ def test_recommend_never_picks_a_stake_that_does_not_deter_and_writes_a_runnable
 
 
 def test_a_rate_measured_with_more_questions_and_samples_bounds_the_rates_of_fewer():
-    measured = ("dispute", 3, 3, "all")
-    assert rec.no_stronger(("dispute", 2, 3, "all"), measured) and rec.no_stronger(measured, measured)
-    assert rec.no_stronger(("dispute", 3, 2, "all"), measured)
-    assert not rec.no_stronger(("dispute", 5, 2, "all"), measured)  # more questions: maybe stronger
-    assert not rec.no_stronger(("fixed_fraction", 2, 2, "all"), measured)  # another rule
-    assert not rec.no_stronger(("dispute", 2, 2, "secret"), measured)  # another question pool
-    shielded = ("dispute", 3, 3, "all", 1, 5, 0.5)  # with the committee's levers: those must be equal
-    assert rec.no_stronger(("dispute", 2, 3, "all", 1, 5, 0.5), shielded)
-    assert not rec.no_stronger(("dispute", 2, 3, "all", 1, 3, 0.5), shielded)
-    assert not rec.no_stronger(("dispute", 2, 3, "all"), shielded)
+    def key(rule="dispute", questions=3, samples=3, pool="all", kind="all", detector="default", committee=()):
+        return (rule, questions, samples, pool, kind, detector, *committee)  # in the order of rec.DETECTION
+
+    assert len(key()) == len(rec.POWER) and len(key(committee=(1, 5, 0.5))) == len(rec.DETECTION)
+    measured = key()
+    assert rec.no_stronger(key(questions=2), measured) and rec.no_stronger(measured, measured)
+    assert rec.no_stronger(key(samples=2), measured)
+    assert not rec.no_stronger(key(questions=5, samples=2), measured)  # more questions: maybe stronger
+    assert not rec.no_stronger(key(rule="fixed_fraction", questions=2, samples=2), measured)  # another rule
+    assert not rec.no_stronger(key(questions=2, samples=2, pool="secret"), measured)  # another question pool
+    assert not rec.no_stronger(key(questions=2, kind="kb"), measured)  # another question kind
+    shielded = key(committee=(1, 5, 0.5))  # with the committee's levers: those must be equal
+    assert rec.no_stronger(key(questions=2, committee=(1, 5, 0.5)), shielded)
+    assert not rec.no_stronger(key(questions=2, committee=(1, 3, 0.5)), shielded)
+    assert not rec.no_stronger(key(questions=2), shielded)
 
 
 def test_the_detector_is_a_lever_and_a_rate_measured_with_one_detector_never_stands_for_the_other(tiny):
