@@ -65,6 +65,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="score each attack against its own nodes serving honestly in a twin run of the same seed (twice the "
         "simulations; removes the stacks and traffic the attacker drew from its gain, docs/mechanism.md)",
     )
+    parser.add_argument(
+        "--hold",
+        action="append",
+        default=[],
+        metavar="LEVER=VALUE",
+        help="hold a lever at one value in every candidate (repeatable), e.g. detector.name=default or "
+        "network.validators=5: a protocol constraint, or one arm of a paired comparison (the other levers draw "
+        "what they draw without it; docs/mechanism.md)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS", help="run simulations on a Dask cluster (or 'local')")
     where.add_argument("--workers", type=int, metavar="N", help="run simulations on a pool of N processes")
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     plan = rec_mod.budget(args.budget, args.second_look)
+    hold = rec_mod.held(args.hold)
     deployments = _deployments(args.attacks)
     base = load_scenario(args.scenario)
     runner = _runner(args)
@@ -86,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     rec = rec_mod.recommend(
         base, plan, args.seed, runner, margin=args.margin, max_false_slash=args.max_false_slash,
         progress=not args.no_progress, deployments=deployments, max_share=_max_share(args.max_share),
-        tolerance=args.tolerance,
+        tolerance=args.tolerance, hold=hold,
     )  # fmt: skip
     record = _finite(rec_mod.as_json(rec, str(args.scenario)))
     atomic_write_bytes(out / "recommendation.json", (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
@@ -95,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             f"gaia-sim recommend {args.scenario} --seed {args.seed} --budget {args.budget}"
             + (f" --second-look {args.second_look}" if args.second_look is not None else "")
             + (f" --tolerance {args.tolerance:g}" if args.tolerance else "")
+            + "".join(f" --hold {k}={v}" for k, v in hold.items())
             + ": the cheapest design found"
         )
         atomic_write_bytes(out / f"{base.name}.toml", to_toml(rec.best.scenario, header).encode())
@@ -233,6 +244,7 @@ def text(record: dict, rec, out: Path, name: str, seconds: float) -> str:
         f" ({sum(v['origin'] == 'repair' for v in record['verified'])} of them repairs; {seconds:.0f} s)",
         f"threat model: one attack holds at most {record['settings']['max_share']:g} of the nodes (--max-share)"
         + ("; gains paired with honest twins (--paired)" if record["settings"].get("paired") else ""),
+        *[f"held in every candidate (--hold): {k} = {_fmt(v)}" for k, v in record["settings"].get("hold", {}).items()],
         "",
     ]
     if not rec.found:

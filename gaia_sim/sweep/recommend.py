@@ -136,14 +136,22 @@ def budget(spec: str, second_look: int | None = None) -> Budget:
 
 
 # ---- designs and their price -------------------------------------------------------------------
-def candidates(base, levers: Mapping[str, Range | Choice], n: int, seed: int) -> list[dict[str, Any]]:
+def candidates(
+    base, levers: Mapping[str, Range | Choice], n: int, seed: int, hold: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The scenario's own levers, then ``n`` seeded draws (choices uniform; ranges uniform, or
-    log-uniform, rounded to 3 significant digits), duplicates dropped, order kept."""
+    log-uniform, rounded to 3 significant digits), duplicates dropped, order kept.
+
+    ``hold``: levers held at a value (:func:`held`) in every candidate. They are drawn all the same
+    and then replaced, so the other levers' draws are those of the search without ``hold``: a
+    search with a lever held and one without compare the same sampled designs (paired), except for
+    the held lever and the duplicates it makes."""
     rng = rngs.stream(int(seed), "recommend-candidates")
     data = base.to_dict()
     out = [{k: _lookup(data, k) for k in levers}]
     for _ in range(n):
         out.append({k: _draw(spec, rng) for k, spec in levers.items()})
+    out = [c | dict(hold or {}) for c in out]
     seen, unique = set(), []
     for c in out:
         key = tuple(sorted(c.items()))
@@ -151,6 +159,43 @@ def candidates(base, levers: Mapping[str, Range | Choice], n: int, seed: int) ->
             seen.add(key)
             unique.append(c)
     return unique
+
+
+def held(specs: list[str], levers: Mapping[str, Range | Choice] = LEVERS) -> dict[str, Any]:
+    """``--hold LEVER=VALUE`` specs as {lever: value}: a lever of ``levers`` held at one of its values
+    (a protocol constraint, or one arm of a paired comparison, e.g. ``detector.name=default``);
+    anything else is a :class:`~gaia_sim.errors.UserError` naming what is allowed."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        path, eq, text = spec.partition("=")
+        path, text = path.strip(), text.strip()
+        if not eq or path not in levers:
+            raise UserError(f"--hold {spec!r}: expected LEVER=VALUE with LEVER one of {', '.join(levers)}")
+        if path in out:
+            raise UserError(f"--hold {spec!r}: {path} is held twice")
+        out[path] = _held_value(f"--hold {path}", levers[path], text)
+    return out
+
+
+def _held_value(where: str, spec: Range | Choice, text: str) -> Any:
+    if isinstance(spec, Choice):
+        match = [o for o in spec.options if text == str(o) or _same_number(text, o)]
+        return spec.check(where, match[0] if match else text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = text
+    return spec.check(where, value)
+
+
+def _same_number(text: str, option: Any) -> bool:
+    """Whether ``text`` reads as the number ``option`` (e.g. "0.667" for 2/3, to 3 significant digits)."""
+    if isinstance(option, bool) or not isinstance(option, (int, float)):
+        return False
+    try:
+        return float(f"{float(text):.3g}") == float(f"{option:.3g}")
+    except ValueError:
+        return False
 
 
 def _draw(spec: Range | Choice, rng) -> Any:
@@ -471,8 +516,10 @@ def recommend(
     deployments: list[str] | None = None,
     max_share: float = attacks_mod.SHARE.high,
     tolerance: float = 0.0,
+    hold: Mapping[str, Any] | None = None,
 ) -> Recommendation:
     """Search the ``levers`` for the cheapest design of ``base`` that passes (a), (b) and (c);
+    ``hold``: levers held at a value in every candidate (:func:`candidates`, :func:`held`);
     ``tolerance``: tokens per node-epoch an attack may gain at most even if never convicted and
     pass (c) as immaterial (:func:`gaia_sim.sweep.redteam.immaterial`; 0: every attack must lose);
     ``deployments``: the attacks the red team may deploy (default: every registered one);
@@ -489,7 +536,7 @@ def recommend(
     own = attacks_mod.of_scenario(base)  # the scenario's own threat: confirmed against every design
     known += [own] if own else []
     pool = []
-    for lv in candidates(base, levers, plan.candidates, seed):
+    for lv in candidates(base, levers, plan.candidates, seed, hold):
         try:
             design = base.with_overrides(lv, "recommend")
             check_sample_budget(design, answers)
@@ -497,6 +544,7 @@ def recommend(
             continue  # refused by the schema (e.g. the scenario's max_fraction) or the answer source
         pool.append((lv, design))
     pool.sort(key=lambda c: design_cost(c[1])["total"])
+    levers = {k: Choice((hold[k],)) if k in (hold or {}) else spec for k, spec in levers.items()}  # repairs keep them
     settings = {
         "seed": seed,
         "margin": margin,
@@ -507,6 +555,7 @@ def recommend(
         "scenario_attack": own,
         "max_share": max_share,
         "paired": runner.paired,
+        **({"hold": dict(hold)} if hold else {}),  # only when held: unheld searches write the bytes they did
     }
     history, found, pruned, tried, floor = [], [], {"closed_form": 0, "measured_rates": 0}, set(), 0
     measured: list[tuple[tuple, dict, float]] = []  # (detection key, attack, measured guilty-verdict rate)
