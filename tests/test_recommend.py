@@ -713,3 +713,70 @@ def test_the_break_even_conviction_rate_is_what_the_attack_saves_over_the_fine_a
     )
     lost = _score(0.1, high=-1.0, never=-0.3, mean=-2.0).as_dict()
     assert never_text(lost) == "; at most -0.300 if never convicted"  # nothing to break even on
+
+
+def test_a_held_lever_takes_its_value_in_every_candidate_and_leaves_the_other_draws_as_they_were(tiny):
+    free = rec.candidates(tiny, rec.LEVERS, 60, seed=4)
+    held = rec.candidates(tiny, rec.LEVERS, 60, seed=4, hold={"detector.name": "default", "network.validators": 5})
+    assert rec.candidates(tiny, rec.LEVERS, 60, seed=4, hold={}) == free  # nothing held: the same sample
+    assert all(c["detector.name"] == "default" and c["network.validators"] == 5 for c in held)
+    others = [{k: v for k, v in c.items() if k not in ("detector.name", "network.validators")} for c in free]
+    paired = [{k: v for k, v in c.items() if k not in ("detector.name", "network.validators")} for c in held]
+    assert paired == [c for i, c in enumerate(others) if c not in others[:i]]  # free's draws, its duplicates merged
+    two = {k: rec.LEVERS[k] for k in ("network.validators", "detector.name")}  # 6 designs, 3 once one is held
+    merged = rec.candidates(tiny, two, 60, seed=4, hold={"detector.name": "default_nearest"})
+    assert len(rec.candidates(tiny, two, 60, seed=4)) == 6 and len(merged) == 3  # one design now, not two
+
+
+def test_hold_reads_each_lever_as_its_schema_allows_and_refuses_anything_else_in_one_line(capsys, tmp_path):
+    from gaia_sim.cli import main
+
+    assert rec.held(["validation.quorum=0.667", "slashing.slash_fraction=1", "staking.node_stake=250"]) == {
+        "validation.quorum": 2 / 3,
+        "slashing.slash_fraction": 1.0,
+        "staking.node_stake": 250.0,
+    }
+    assert rec.held(["probes.questions_per_epoch=8", "detector.name=default_nearest"]) == {
+        "probes.questions_per_epoch": 8,
+        "detector.name": "default_nearest",
+    }
+    for spec, says in (
+        (
+            "detector.name=nonsense",
+            "--hold detector.name: 'nonsense' is not allowed; allowed: 'default', 'default_nearest'",
+        ),
+        ("staking.node_stake=1", "--hold staking.node_stake: 1.0 is not allowed; allowed: a number in [10, 5000]"),
+        ("epochs=5", "--hold 'epochs=5': expected LEVER=VALUE with LEVER one of staking.node_stake,"),
+        ("detector.name", "--hold 'detector.name': expected LEVER=VALUE"),
+    ):
+        assert main(["recommend", "scenarios/model_swap.toml", "--hold", spec, "--out", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1 and "Traceback" not in err and not any(tmp_path.iterdir())
+    with pytest.raises(UserError, match="network.validators is held twice"):
+        rec.held(["network.validators=3", "network.validators=5"])
+
+
+def test_a_repair_never_moves_a_held_lever(tiny, answers):
+    design = tiny.with_overrides({"staking.node_stake": 20.0, "slashing.slash_fraction": 0.5})
+    failed = _lost_to(design, (1.0, 1.3, 0.7))
+    free = rec.repair(failed, tiny, answers, rec.LEVERS)[0]
+    fine = free["slashing.slash_fraction"] * free["staking.node_stake"]
+    assert (
+        free["slashing.slash_fraction"] == 1.0 and fine > 0.5 * 20.0
+    )  # the control: the fraction moves, the fine grows
+    kept = rec.repair(failed, tiny, answers, rec.held_levers(rec.LEVERS, {"slashing.slash_fraction": 0.5}))[0]
+    assert kept["slashing.slash_fraction"] == 0.5  # held: the same fine from twice the stake
+    assert 0.5 * kept["staking.node_stake"] == pytest.approx(fine, rel=0.01)
+    assert rec.repair(failed, tiny, answers, rec.held_levers(rec.LEVERS, {"staking.node_stake": 20.0})) is None
+
+
+def test_what_recommend_prints_and_writes_says_which_levers_were_held(tmp_path):
+    from gaia_sim.sweep.cli_recommend import _finite, text
+
+    pruned = {"closed_form": 0, "measured_rates": 0}
+    held = rec.Recommendation(None, [], pruned, 5, {"max_share": 0.1, "hold": {"detector.name": "default"}})
+    record = _finite(rec.as_json(held, "x.toml"))
+    assert record["settings"]["hold"] == {"detector.name": "default"}
+    assert "held in every candidate (--hold): detector.name = default" in text(record, held, tmp_path, "x", 1.0)
+    free = rec.Recommendation(None, [], pruned, 5, {"max_share": 0.1})
+    assert "held" not in text(_finite(rec.as_json(free, "x.toml")), free, tmp_path, "x", 1.0)

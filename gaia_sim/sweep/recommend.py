@@ -177,6 +177,12 @@ def held(specs: list[str], levers: Mapping[str, Range | Choice] = LEVERS) -> dic
     return out
 
 
+def held_levers(levers: Mapping[str, Range | Choice], hold: Mapping[str, Any] | None) -> dict[str, Range | Choice]:
+    """``levers`` with each held one narrowed to its held value, as :func:`repair` reads them: a held
+    stake is not a range a repair can raise (none), a held slash fraction is the one a repair keeps."""
+    return {k: Choice((hold[k],)) if k in (hold or {}) else spec for k, spec in levers.items()}
+
+
 def _held_value(where: str, spec: Range | Choice, text: str) -> Any:
     if isinstance(spec, Choice):
         match = [o for o in spec.options if text == str(o) or _same_number(text, o)]
@@ -544,7 +550,7 @@ def recommend(
             continue  # refused by the schema (e.g. the scenario's max_fraction) or the answer source
         pool.append((lv, design))
     pool.sort(key=lambda c: design_cost(c[1])["total"])
-    levers = {k: Choice((hold[k],)) if k in (hold or {}) else spec for k, spec in levers.items()}  # repairs keep them
+    levers = held_levers(levers, hold)  # what repairs may change: never a held lever
     settings = {
         "seed": seed,
         "margin": margin,
