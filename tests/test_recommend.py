@@ -599,6 +599,8 @@ def test_the_attacks_figure_colours_what_may_pay_and_draws_where_each_gain_comes
     assert widths[:, 1:].sum(0) == pytest.approx([-1.0, 0.2])  # each row's parts add up to its gain
     assert ax.get_title() == "gain, 90%-95% interval (red: may pay)"  # the levels the attacks were judged at
     assert fig_attacks([pays]).axes[0].get_title() == "gain, 95% interval (red: may pay)"
+    two_lines = "gain, 95% interval (red: may pay;\ngrey: immaterial)"  # beside the right panel's title, not over it
+    assert fig_attacks([pays], tolerance=0.05).axes[0].get_title() == two_lines
     near = pays | {"if_never_convicted": 0.004}  # with --tolerance 0.05: immaterial, grey
     fig = fig_attacks([near, pays | {"if_never_convicted": 0.3}], tolerance=0.05)
     colours = [to_rgba(c.lines[0].get_color()) for c in fig.axes[0].containers]

@@ -145,7 +145,7 @@ def fig_attacks(attacks: list[dict], margin: float = 0.0, tolerance: float = 0.0
         ax.errorbar(mean, y, xerr=[[mean - lo], [hi - mean]], fmt="o", color=colour, capsize=3)
     ax.axvline(-margin, color="black", lw=1, ls="--", label=f"-margin ({0.0 - margin:g})")
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
-    title = f"gain, {_levels(rows)} interval (red: may pay" + ("; grey: immaterial)" if tolerance > 0 else ")")
+    title = f"gain, {_levels(rows)} interval (red: may pay" + (";\ngrey: immaterial)" if tolerance > 0 else ")")
     ax.set(xlabel="profit over honest (tokens per node-epoch)", title=title)
     ax.legend(fontsize=7, loc="lower right")
     parts = (("revenue", 1, "revenue", "tab:green"), ("cost", -1, "-cost (saved)", "tab:orange"))
