@@ -4,7 +4,6 @@ neighbourhoods, validity under honest stack offsets, power when honest nodes sit
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from test_detector_synth import _unit, network
 from test_detector_theory import ALPHA, _binomial_ci, _null_flags
 
@@ -73,14 +72,10 @@ def test_null_flag_rate_with_honest_stack_variation_at_most_alpha():
     assert _binomial_ci(k, n)[0] <= ALPHA, (k, n)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect (session 30): with every honest node on its own stack (offsets 0.3, 10 questions x 5"
-    " answers) most nodes' combined nearest-stack p-values are below 1e-16, their normal scores infinite, the"
-    " empirical null's median infinite and every z NaN, so the test abstains (p = 1 for every node) in 100 of"
-    " 100 trials: the validity test above passes without it. Normal scores from log p-values would mend it",
-)
 def test_the_nearest_stack_test_does_not_abstain_when_every_honest_node_has_its_own_stack():
+    """With every honest node on its own stack (offsets 0.3) most nodes' combined nearest-stack
+    p-values are below 1e-16; their normal scores were infinite and the test abstained (p = 1 for
+    every node) until ``default.normal_scores`` (e052)."""
     rng = np.random.default_rng(12)
     for t in range(3):
         x, _ = network(rng, nodes=30, questions=10, samples=5, stack=0.3)

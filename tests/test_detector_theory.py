@@ -140,3 +140,19 @@ def test_the_empirical_null_stays_calibrated_with_a_large_ring_screened_out():
         honest += 21
     for level, count in below.items():  # 1.0x and 0.88x with the fix; 2.75x and 1.6x before it
         assert 0.5 * level <= count / honest <= 1.5 * level, (level, count / honest / level)
+
+
+def test_normal_scores_stay_finite_and_ordered_below_the_rounding_of_one_minus_p():
+    """``default.normal_scores``: ndtri(1 - p) bit for bit where 1 - p < 1, finite and decreasing in
+    p below (an infinite score made the empirical null's median infinite and every z NaN: e052)."""
+    from scipy import special
+
+    from gaia_sim.detector.default import normal_scores
+
+    above = np.array([0.5, 1e-3, 1e-10, 2e-16, 1.0])
+    assert np.array_equal(normal_scores(above), special.ndtri(1.0 - np.clip(above, 1e-300, 1.0 - 1e-16)))
+    below = np.array([1e-17, 1e-40, 1e-118, 1e-300, 0.0])
+    u = normal_scores(below)
+    assert np.isfinite(u).all() and (np.diff(u) >= 0).all() and u[0] > normal_scores(np.array([2e-16]))[0]
+    assert np.allclose(u[:4], -special.ndtri(below[:4])) and u[3] == u[4]  # 0 is clipped to 1e-300
+    assert np.isnan(normal_scores(np.array([np.nan])))[0]

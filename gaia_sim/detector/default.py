@@ -516,6 +516,21 @@ def fisher_combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.where(s1 > 0, special.chdtrc(nu, t / c), np.nan)  # chi2.sf(t / c, nu) without its checks
 
 
+def normal_scores(p: np.ndarray) -> np.ndarray:
+    """Normal scores u = Phi^-1(1 - p) of p-values clipped to [1e-300, 1 - 1e-16] (NaN stays NaN).
+
+    Where ``1 - p`` rounds to 1 in floating point (p below ~1.1e-16) u is computed as -Phi^-1(p),
+    the same number by symmetry, so it stays finite and graded (u = 8.2 at p = 1e-16, 37.0 at
+    p = 1e-300) instead of infinite; elsewhere it is ``ndtri(1 - p)`` bit for bit. Infinite scores
+    made the empirical null's median infinite, every z NaN and every p 1 when most peers' combined
+    p-values were that small (the nearest-stack test with every honest node on a stack of its own;
+    e052).
+    """
+    p = np.clip(p, 1e-300, 1.0 - 1e-16)
+    q = 1.0 - p
+    return np.where(q < 1.0, special.ndtri(q), -special.ndtri(p))
+
+
 def empirical_null_p(
     p: np.ndarray, floor: float, reference: np.ndarray, screen: float = 0.05, eligible: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -540,7 +555,7 @@ def empirical_null_p(
     n = int((valid if eligible is None else valid & eligible).sum())
     if n < MIN_PEERS:
         return np.full(p.shape, np.nan), np.ones(p.shape)
-    u = special.ndtri(1.0 - np.clip(p, 1e-300, 1.0 - 1e-16))
+    u = normal_scores(p)
     ref = valid & reference
     if ref.sum() < MIN_PEERS:
         ref = valid
@@ -570,7 +585,7 @@ def scale_floor(tied: np.ndarray, answered: np.ndarray, pseudo_p: np.ndarray, we
     if not discrete(tied, answered):
         return 1e-9
     p = fisher_combine(pseudo_p, weights)
-    u = special.ndtri(1.0 - np.clip(p[~np.isnan(p)], 1e-300, 1.0 - 1e-16))
+    u = normal_scores(p[~np.isnan(p)])
     spread = 1.4826 * float(np.median(np.abs(u - np.median(u)))) if len(u) else 1.0
     return max(SCALE_FLOOR, spread)
 
