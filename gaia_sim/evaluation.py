@@ -548,6 +548,9 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
     budgets = _budgets(args.budgets, args.questions)
+    note = thin_blocks_note(pools, [h for h, _ in pairings], max(budgets) // args.questions)
+    if note:
+        print(note, flush=True)
     bar = tqdm(
         total=len(pairings) * 2 * len(budgets),
         desc=f"evaluate {source}",
@@ -647,6 +650,30 @@ def dynamics(source: str, args, rng: np.random.Generator) -> dict:
             "sequential_2x3_learned": sequential_run(pools, small, args.epochs, reps, rng, args.alpha, learn=True),
         }
     return out
+
+
+def thin_blocks_note(pools: dict[str, Pool], honest_models, samples: int) -> str | None:
+    """A warning line naming the honest run blocks (judging pool) that hold fewer answers to some
+    question than ``samples`` needs (:func:`gaia_sim.runner.max_samples_per_question`): their
+    honest nodes replay a few answers, look alike, and the honest nodes of the other blocks get
+    flagged beside them (e053: 433 of 7,367 on the affected question sets, 8 of 15,120 without the
+    thin block). The simulation refuses such draws; the evaluation keeps item 1's protocol and says so."""
+    from gaia_sim.runner import max_samples_per_question
+
+    thin = []
+    for model in sorted(set(honest_models)):
+        for run in range(pools[model].n_runs()):
+            held = min(len(q[run]) for q in pools[model].emb)
+            if samples > max_samples_per_question(held):
+                thin.append(f"{model} run block {run} ({held} answers per question)")
+    if not thin:
+        return None
+    return (
+        f"note: {samples} answers per question are drawn with replacement from honest run blocks that hold too few: "
+        f"{'; '.join(thin)}. Their honest nodes replay near-identical answers, and honest nodes of the other "
+        f"blocks get flagged beside them (experiments/e053_item1_question_sets): the honest flag rates, and the "
+        f"power bought with them, include that artefact. The simulation refuses such draws (probes.samples_per_question)"
+    )
 
 
 #: Fewer trials than this per setting and a TPR at FPR 1% rests on too few verdicts to mean much.

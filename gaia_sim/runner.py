@@ -50,6 +50,15 @@ def load_answers(spec: str) -> AnswerSource:
     return bank.load_default_bank() if spec == "default" else bank.load_bank(spec)
 
 
+def max_samples_per_question(answers_held: int) -> int:
+    """The most answers a node may draw per question from a block of ``answers_held`` answers (one
+    configuration, one question): half of them. Beyond it, nodes on one stack draw near-identical
+    answers (near-clones) and the detector convicts the honest nodes beside them (e011 in the
+    simulation, e053 on the real runs). :func:`check_sample_budget` refuses a scenario beyond it;
+    ``gaia-sim evaluate`` notes the real-run blocks beyond it."""
+    return answers_held // 2
+
+
 def check_sample_budget(scenario: Scenario, answers: AnswerSource) -> None:
     """Refuse ``probes.samples_per_question`` above half the answers the source holds per
     configuration and question: nodes on one stack would then draw nearly the same answers every
@@ -59,11 +68,11 @@ def check_sample_budget(scenario: Scenario, answers: AnswerSource) -> None:
     n = scenario.probes.samples_per_question
     q = answers.question_ids[0]
     pool = min(len(answers.pool(c, q)) for c in answers.config_ids)
-    if n > pool // 2:
+    if n > max_samples_per_question(pool):
         raise UserError(
             f"probes.samples_per_question = {n}: the answer source holds {pool} answers per configuration and "
             f"question, so nodes on one stack would draw near-identical answers and honest nodes get convicted "
-            f"for it; allowed with this source: <= {pool // 2} (a larger answer bank allows more)"
+            f"for it; allowed with this source: <= {max_samples_per_question(pool)} (a larger answer bank allows more)"
         )
 
 

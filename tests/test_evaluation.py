@@ -124,7 +124,9 @@ def test_evaluate_real_end_to_end(tmp_path, capsys):
     assert (tmp_path / "tpr_vs_answers_real.png").stat().st_size > 1000
     assert len(list(tmp_path.glob("roc_real_*.png"))) == 8
     assert not list(tmp_path.glob(".*tmp*"))
-    assert "TPR@1%" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "TPR@1%" in out
+    assert "note: 2 answers per question" not in out  # 5 answers in every run block: 2 per node is within the budget
 
 
 @pytest.mark.gaia_data
@@ -159,3 +161,29 @@ def test_split_pools_learn_on_earlier_answers_and_judge_on_the_rest():
     for lb, jb, b in zip(learn["m"].emb[0], judge["m"].emb[0], blocks):
         assert np.array_equal(np.concatenate([lb, jb]), b)  # disjoint, in order, nothing lost
     assert split_pools(pools, 0.0) == (pools, pools)
+
+
+def test_thin_honest_run_blocks_are_named_by_the_simulations_sample_budget_rule():
+    """The real runs' run blocks can hold 3 answers per question after the hold-out; drawing more than
+    half of a block per node replays it (e053), the rule the simulation refuses scenarios by."""
+    from gaia_sim.evaluation import Pool, thin_blocks_note
+    from gaia_sim.runner import max_samples_per_question
+
+    assert [max_samples_per_question(n) for n in (1, 3, 8, 15)] == [0, 1, 4, 7]
+    emb = tuple([np.zeros((3, 4)), np.zeros((15, 4))] for _ in range(2))
+    pools = {"m": Pool("m", emb), "c": Pool("c", tuple([np.zeros((1, 4))] for _ in range(2)))}
+    note = thin_blocks_note(pools, ["m", "m"], samples=5)
+    assert "m run block 0 (3 answers per question)" in note and "block 1" not in note
+    assert "c run" not in note  # cheaters' blocks are not honest populations
+    assert thin_blocks_note(pools, ["m"], samples=1) is None
+    assert "m run block 1 (15 answers" in thin_blocks_note(pools, ["m"], samples=8)
+
+
+@pytest.mark.gaia_data
+@pytest.mark.skipif(gaia_real.missing_reason() is not None, reason=gaia_real.missing_reason() or "")
+def test_evaluate_says_when_the_hold_out_leaves_honest_run_blocks_too_thin(tmp_path, capsys):
+    """Item 1's protocol (hold-out 0.4, 5 answers per question) draws from run blocks of 3: say so."""
+    assert ev.run(_args(tmp_path, detectors="default", histories=1, holdout=0.4, budgets=25, trials=1)) == 0
+    out = capsys.readouterr().out
+    assert "note: 5 answers per question are drawn with replacement" in out
+    assert "gemma-2-9b run block 0 (3 answers per question)" in out

@@ -18,6 +18,7 @@ from gaia_sim.answers import gaia_real
 from gaia_sim.detector import assess
 
 HERE = Path(__file__).resolve().parent
+E049_CELLS = (34, 44, 46, 49)  # e049: Llama as 9B's honest flag rate above 0.01 (0.0106-0.0122)
 
 
 def blocks(judge, model: str, questions) -> None:
@@ -27,6 +28,14 @@ def blocks(judge, model: str, questions) -> None:
             for r, b in enumerate(judge[model].emb[q])
         ]
         print(f"  {model} question {q}: " + "; ".join(parts))
+
+
+def thinned(judge, model: str, keep: int, seed: int) -> dict:
+    """``judge`` with ``model``'s run 1 cut to ``keep`` answers per question (a seeded random subset),
+    as thin as its run 0: both honest stacks then replay a few answers."""
+    rng = np.random.default_rng(seed)
+    emb = tuple([q[0], q[1][np.sort(rng.choice(len(q[1]), size=keep, replace=False))]] for q in judge[model].emb)
+    return judge | {model: ev.Pool(model, emb)}
 
 
 def replay(judge, learn, cell: dict, honest_runs=(0, 1)) -> dict:
@@ -51,7 +60,7 @@ def replay(judge, learn, cell: dict, honest_runs=(0, 1)) -> dict:
             for _ in range(40):
                 runs.clear()
                 x, labels, _ = ev.make_trial(judge, spec, rng, qs)
-                if k == cell["set"]:
+                if cell["set"] in (k, "all"):
                     flagged, r = assess(x, alpha=0.01, detector="default_nearest").flagged, np.array(runs)
                     for run in (0, 1):
                         m = ~labels & (r == run)
@@ -99,6 +108,27 @@ def main() -> None:
             f"  {cell['epochs']} epochs, seed {cell['seed']}, set {cell['set']}: {v[1]} flagged of {v[0]}", flush=True
         )
     print(f"all these cells, run 1 alone: {alone[1]} of {alone[0]} ({alone[1] / alone[0]:.4f})")
+    print("the same cells with run 1 cut to 3 answers per question (both stacks as thin; new draws):")
+    both = {0: [0, 0], 1: [0, 0]}
+    for cell in cells:
+        model = cell["pairing"].split(" as ")[1]
+        v = replay(thinned(judge, model, 3, cell["seed"]), learn, cell)
+        for run in (0, 1):
+            both[run] = [both[run][0] + v[run][0], both[run][1] + v[run][1]]
+    print(
+        "all these cells, both thin: "
+        + "; ".join(f"run {r} {v[1]} of {v[0]} ({v[1] / v[0]:.4f})" for r, v in both.items())
+    )
+    print("e049's seed cells of Llama as 9B above 0.01 (seeds 34, 44, 46, 49; every question set, 20 epochs):")
+    for seed in E049_CELLS:
+        cell = {"epochs": 20, "seed": seed, "pairing": "llama-3-1-8b as gemma-2-9b", "set": "all"}
+        mixed, alone = replay(judge, learn, cell), replay(judge, learn, cell, honest_runs=(1,))[1]
+        print(
+            f"  seed {seed}: "
+            + "; ".join(f"run {r} {v[1]} flagged of {v[0]}" for r, v in mixed.items())
+            + f"; run 1 alone {alone[1]} of {alone[0]} ({alone[1] / alone[0]:.4f})",
+            flush=True,
+        )
     models = sorted({c["pairing"].split(" as ")[1] for c in cells})
     for model in models:
         blocks(judge, model, sorted({q for c in cells for q in c["questions"]}))
