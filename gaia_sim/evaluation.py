@@ -656,8 +656,9 @@ def thin_blocks_note(pools: dict[str, Pool], honest_models, samples: int) -> str
     """A warning line naming the honest run blocks (judging pool) that hold fewer answers to some
     question than ``samples`` needs (:func:`gaia_sim.runner.max_samples_per_question`): their
     honest nodes replay a few answers, look alike, and the honest nodes of the other blocks get
-    flagged beside them (e053: 433 of 7,367 on the affected question sets, 8 of 15,120 without the
-    thin block). The simulation refuses such draws; the evaluation keeps item 1's protocol and says so."""
+    flagged beside them (e053: 433 of 7,367 on the affected question sets, 8 of 15,120 with one
+    stack, 193 of 7,367 with both stacks as thin: the thinness explains about half). The simulation
+    refuses such draws; the evaluation keeps item 1's protocol and says so."""
     from gaia_sim.runner import max_samples_per_question
 
     thin = []
