@@ -32,8 +32,9 @@ offset stack (continuous offsets, no random-effects shift here), every node lies
 neighbours' draws and most combined p-values fall below 1e-16; the empirical null, on normal scores
 that stay finite there (``default.normal_scores``), still calibrates them across the peers (e052:
 honest flag rates 0.0097 and 0.0092 at synthetic offsets 0.3 and 0.6). Until that mend the test
-abstained in that case (p = 1 for every node), which e044 read as a blind but valid test; its power
-there is not measured, and the consensus tests cover it.
+abstained in that case (p = 1 for every node; before the gamma tail, e044 had found it blind there,
+its p-values at the bootstrap floor); its power there is not measured, and the consensus tests
+cover it.
 
 All products come from one Gram matrix of each question's answers, so a pseudo-node costs n^2
 look-ups, not n rows of D numbers.
