@@ -68,11 +68,12 @@ def check_sample_budget(scenario: Scenario, answers: AnswerSource) -> None:
     n = scenario.probes.samples_per_question
     q = answers.question_ids[0]
     pool = min(len(answers.pool(c, q)) for c in answers.config_ids)
-    if n > max_samples_per_question(pool):
+    most = max_samples_per_question(pool)
+    if n > most:
         raise UserError(
             f"probes.samples_per_question = {n}: the answer source holds {pool} answers per configuration and "
             f"question, so nodes on one stack would draw near-identical answers and honest nodes get convicted "
-            f"for it; allowed with this source: <= {max_samples_per_question(pool)} (a larger answer bank allows more)"
+            f"for it; allowed with this source: <= {most} (a larger answer bank allows more)"
         )
 
 
