@@ -263,16 +263,19 @@ def evaluate_learned(
     return out
 
 
-def learn_questions(pools, spec: TrialSpec, k: int, epochs: int, rng: np.random.Generator) -> np.ndarray:
+def learn_questions(
+    pools, spec: TrialSpec, k: int, epochs: int, rng: np.random.Generator, detector: str = "default"
+) -> np.ndarray:
     """The ``k`` questions a :class:`QuestionSelector` ranks highest after ``epochs`` epochs of
-    live verdicts on independent draws (what validators would have learned before this verdict)."""
+    live verdicts on independent draws (what validators would have learned before this verdict),
+    the verdicts by ``detector`` (in the simulation the selector learns from the scenario's detector)."""
     from gaia_sim.detector.selection import QuestionSelector
 
     selector = QuestionSelector(len(pools[spec.honest].emb), explore=0.2)
     for _ in range(epochs):
         qs = selector.choose(spec.questions, rng)
         x, _, _ = make_trial(pools, spec, rng, questions=qs)
-        selector.update(qs, assess(x))
+        selector.update(qs, assess(x, detector=detector))
     order = np.lexsort((np.arange(selector.n_questions), -selector.score))
     return np.sort(order[:k])
 
