@@ -567,13 +567,13 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
             args.nodes,
             args.cheaters,
             args.questions,
-            max(1, max(_budgets(args.budgets, args.questions)) // args.questions),
+            max(1, max(budgets) // args.questions),
             honest_runs,
             cheat_runs,
         )
         learned = [learn_questions(learn_pools, base, args.questions, args.epochs, rng) for _ in range(args.histories)]
         for mode, qsets in (("random", None), ("learned", learned)):
-            for budget in _budgets(args.budgets, args.questions):
+            for budget in budgets:
                 spec = TrialSpec(
                     honest,
                     cheat,
@@ -601,7 +601,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
                             **outcome.summary(),
                         }
                     )
-                if budget == max(_budgets(args.budgets, args.questions)):
+                if budget == max(budgets):
                     curves = {n: roc_curve(np.concatenate(o.honest), np.concatenate(o.cheat)) for n, o in res.items()}
                     plot_roc(
                         curves,
