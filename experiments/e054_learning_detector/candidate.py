@@ -58,5 +58,31 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
     return p, tied
 
 
+def randomised_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rng):
+    """The code's per-question p-values with ties broken at random instead of split in half: upper =
+    (1 + #{null > v} + U #{null = v}) / (B + 1), U uniform (the randomised p-value the default's
+    dispersion test uses, e023), so that nodes tied with their null (replayed identical answers) get
+    uniform p-values instead of ~1/2 each, which piles their normal scores up below 0."""
+    from gaia_sim.detector import default as dd
+
+    real_null = dd._Null
+
+    class RandomisedNull(real_null):
+        def upper(self, value, group=0):
+            gt, ge = self._counts(value, group)
+            u = rng.random(len(value))
+            return (1.0 + gt + u * (ge - gt)) / (self.size + 1.0), ge > gt
+
+    dd._Null = RandomisedNull
+    try:
+        return _ORIGINAL(x, s, near, boot, rng)
+    finally:
+        dd._Null = real_null
+
+
 def install(mode: str) -> None:
-    nearest.question_p_values = {"current": _ORIGINAL, "own_scatter": question_p_values}[mode]
+    nearest.question_p_values = {
+        "current": _ORIGINAL,
+        "own_scatter": question_p_values,
+        "randomised": randomised_p_values,
+    }[mode]

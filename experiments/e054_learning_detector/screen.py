@@ -2,7 +2,7 @@
 code on e053's question sets that flagged more than 2% of honest verdicts (honest flags by run
 block) and on every swap at seeds 50-55, 20 learning epochs (as e053's ``local_null.py``).
 
-Run: PYTHONPATH=.:tests .venv/bin/python experiments/e054_learning_detector/screen.py current|own_scatter
+Run: PYTHONPATH=.:tests .venv/bin/python experiments/e054_learning_detector/screen.py current|own_scatter|randomised
 """
 
 from __future__ import annotations
