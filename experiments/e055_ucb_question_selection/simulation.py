@@ -1,0 +1,51 @@
+"""e055, the simulation: the runs of docs/detector.md's "Learned question selection" table
+(`scenarios/kb_swap.toml` and `scenarios/baseline.toml`, seeds 1 and 2, learned questions) with the
+question selector's bonus at 0 (the old selector) and 1 (the code's default since e055); guilty
+verdicts per probed node-epoch from each run's summary.
+
+Run: PYTHONPATH=. .venv/bin/python experiments/e055_ucb_question_selection/simulation.py [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import time
+from pathlib import Path
+
+from gaia_sim.detector import selection
+from gaia_sim.epoch import state
+from gaia_sim.runner import load_answers, simulate
+from gaia_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = [("kb_swap", 1), ("kb_swap", 2), ("baseline", 1), ("baseline", 2)]
+KEYS = ("flag_rate_honest", "tpr_cheaters", "wrongly_slashed_total")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    selector, out = selection.QuestionSelector, []
+    for name, seed in RUNS:
+        scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(
+            {"seed": seed, "probes.question_selection": "learned"}
+        )
+        answers = load_answers(scenario.answers)
+        for bonus in (0.0, 1.0):
+            state.QuestionSelector = functools.partial(selector, bonus=bonus)  # what the simulation builds
+            t = time.perf_counter()
+            result = simulate(scenario, progress=False, answers=answers)
+            row = {"scenario": name, "seed": seed, "bonus": bonus, "seconds": round(time.perf_counter() - t, 1)}
+            row |= {k: result.summary.get(k) for k in KEYS}
+            out.append(row)
+            print(json.dumps(row), flush=True)
+            if args.out:
+                Path(args.out).write_text(json.dumps(out, indent=1))
+    state.QuestionSelector = selector
+
+
+if __name__ == "__main__":
+    main()
