@@ -264,14 +264,22 @@ def evaluate_learned(
 
 
 def learn_questions(
-    pools, spec: TrialSpec, k: int, epochs: int, rng: np.random.Generator, detector: str = "default"
+    pools,
+    spec: TrialSpec,
+    k: int,
+    epochs: int,
+    rng: np.random.Generator,
+    detector: str = "default",
+    selection: str = "learned",
 ) -> np.ndarray:
-    """The ``k`` questions a :class:`QuestionSelector` ranks highest after ``epochs`` epochs of
-    live verdicts on independent draws (what validators would have learned before this verdict),
-    the verdicts by ``detector`` (in the simulation the selector learns from the scenario's detector)."""
+    """The ``k`` questions a :class:`QuestionSelector` ranks highest (by mean) after ``epochs`` epochs
+    of live verdicts on independent draws (what validators would have learned before this verdict),
+    the verdicts by ``detector`` (in the simulation the selector learns from the scenario's detector;
+    e054: which one makes no difference here), the selector the one ``probes.question_selection =
+    selection`` builds ("learned" or "learned_ucb", e055)."""
     from gaia_sim.detector.selection import QuestionSelector
 
-    selector = QuestionSelector(len(pools[spec.honest].emb), explore=0.2)
+    selector = QuestionSelector(len(pools[spec.honest].emb), explore=0.2, bonus=QuestionSelector.BONUS[selection])
     for _ in range(epochs):
         qs = selector.choose(spec.questions, rng)
         x, _, _ = make_trial(pools, spec, rng, questions=qs)
@@ -477,6 +485,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--epochs", type=int, default=12, help="epochs of live verdicts (largest budget) to learn question selection"
     )
     parser.add_argument(
+        "--question-selection",
+        choices=("learned", "learned_ucb"),
+        default="learned",
+        help="how the validator histories learn their question sets, as probes.question_selection: learned (ranked by mean, default) or learned_ucb (by an upper confidence bound, e055)",
+    )
+    parser.add_argument(
         "--histories",
         type=int,
         default=5,
@@ -571,7 +585,11 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
             honest_runs,
             cheat_runs,
         )
-        learned = [learn_questions(learn_pools, base, args.questions, args.epochs, rng) for _ in range(args.histories)]
+        selection = getattr(args, "question_selection", "learned")
+        learned = [
+            learn_questions(learn_pools, base, args.questions, args.epochs, rng, selection=selection)
+            for _ in range(args.histories)
+        ]
         for mode, qsets in (("random", None), ("learned", learned)):
             for budget in budgets:
                 spec = TrialSpec(

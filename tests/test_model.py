@@ -110,13 +110,15 @@ def test_no_cheating_no_strategy_drift(scenarios_dir, standin):
     assert (result.network.honest_share == 1.0).all()
 
 
-def test_learned_question_selection_concentrates_the_budget(scenarios_dir, standin):
+@pytest.mark.parametrize("selection, bonus", [("learned", 0.0), ("learned_ucb", 1.0)])
+def test_learned_question_selection_concentrates_the_budget(scenarios_dir, standin, selection, bonus):
     s = small(
         scenarios_dir / "kb_swap.toml",
         epochs=25,
-        **{"probes.question_selection": "learned", "strategy.dynamics": "none"},
+        **{"probes.question_selection": selection, "strategy.dynamics": "none"},
     )
     model = GaiaModel(s, standin)
+    assert model.question_selector.bonus == bonus  # the scenario's choice is the selector the epochs ask
     asked = []
     for _ in range(25):
         model.step()

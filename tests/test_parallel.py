@@ -28,6 +28,7 @@ def _scenario(scenarios_dir, **extra):
     [
         {"probes.question_selection": "random"},
         {"probes.question_selection": "learned"},
+        {"probes.question_selection": "learned_ucb"},
         {"validation.independent_probes": True, "epochs": 4},  # every validator's own detector run
     ],
 )

@@ -1,6 +1,8 @@
 """e055, the screen (development data: seeds 50-55, where e053's rows are the bonus-0 arm): item 1's
 protocol (e053's ``question_set_rows``, 20 learning epochs, judged by `default_nearest`) with the
-question selector's upper-confidence bonus at ``BONUS`` (0: the selector before e055, bit for bit).
+question selector's upper-confidence bonus at ``BONUS`` (0: "learned", the selector before e055, bit for
+bit; 1: "learned_ucb"). Written with the bonus patched into the selector class; since the choice is
+``evaluation.learn_questions(selection=...)``, which gives the same numbers.
 
 Run: PYTHONPATH=.:tests .venv/bin/python experiments/e055_ucb_question_selection/screen.py BONUS [SWAP ...]
 """
@@ -15,7 +17,6 @@ from pathlib import Path
 
 from gaia_sim import evaluation as ev
 from gaia_sim.answers import gaia_real
-from gaia_sim.detector import selection
 
 E053 = Path(__file__).resolve().parent.parent / "e053_item1_question_sets"
 
@@ -30,7 +31,8 @@ def e053_measure():
 def main() -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     bonus = float(sys.argv[1])
-    selection.QuestionSelector = functools.partial(selection.QuestionSelector, bonus=bonus)
+    choice = {0.0: "learned", 1.0: "learned_ucb"}[bonus]
+    ev.learn_questions = functools.partial(ev.learn_questions, selection=choice)  # e053's rows learn through it
     measure = e053_measure()
     learn, judge = ev.split_pools(ev.real_pools(gaia_real.load_real()), 0.4)
     swaps = sys.argv[2:] or [f"{c} as {h}" for h, c in ev.REAL_PAIRINGS]

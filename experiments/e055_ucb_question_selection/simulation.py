@@ -1,7 +1,8 @@
 """e055, the simulation: the runs of docs/detector.md's "Learned question selection" table
 (`scenarios/kb_swap.toml` and `scenarios/baseline.toml`, seeds 1 and 2, learned questions) with the
-question selector's bonus at 0 (the old selector) and 1 (the code's default since e055); guilty
-verdicts per probed node-epoch from each run's summary.
+question selector's bonus at 0 ("learned", the old selector) and 1 ("learned_ucb"); guilty verdicts
+per probed node-epoch from each run's summary. Written with the bonus patched into the selector
+class; since the choice is ``probes.question_selection``, which gives the same numbers.
 
 Run: PYTHONPATH=. .venv/bin/python experiments/e055_ucb_question_selection/simulation.py [--out FILE]
 """
@@ -9,13 +10,10 @@ Run: PYTHONPATH=. .venv/bin/python experiments/e055_ucb_question_selection/simul
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import time
 from pathlib import Path
 
-from gaia_sim.detector import selection
-from gaia_sim.epoch import state
 from gaia_sim.runner import load_answers, simulate
 from gaia_sim.scenario import load_scenario
 
@@ -28,14 +26,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out")
     args = ap.parse_args()
-    selector, out = selection.QuestionSelector, []
+    out = []
     for name, seed in RUNS:
-        scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(
-            {"seed": seed, "probes.question_selection": "learned"}
-        )
-        answers = load_answers(scenario.answers)
-        for bonus in (0.0, 1.0):
-            state.QuestionSelector = functools.partial(selector, bonus=bonus)  # what the simulation builds
+        for bonus, choice in ((0.0, "learned"), (1.0, "learned_ucb")):
+            scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(
+                {"seed": seed, "probes.question_selection": choice}
+            )
+            answers = load_answers(scenario.answers)
             t = time.perf_counter()
             result = simulate(scenario, progress=False, answers=answers)
             row = {"scenario": name, "seed": seed, "bonus": bonus, "seconds": round(time.perf_counter() - t, 1)}
@@ -44,7 +41,6 @@ def main() -> None:
             print(json.dumps(row), flush=True)
             if args.out:
                 Path(args.out).write_text(json.dumps(out, indent=1))
-    state.QuestionSelector = selector
 
 
 if __name__ == "__main__":

@@ -15,13 +15,16 @@ Two pure pieces:
 * :class:`QuestionSelector` - keeps the running mean of that discrimination per question across epochs and
   picks the epoch's questions greedily with optimistic initialisation (every question is tried
   once) and an exploration share (epsilon-greedy; Sutton & Barto, *Reinforcement Learning*,
-  2nd ed., sec. 2.2-2.3), so a new kind of cheating on other questions is still found. The greedy
-  part ranks by an upper confidence bound, the mean plus ``bonus`` x s x sqrt(2 ln T / n) (UCB1,
-  Auer, Cesa-Bianchi & Fischer 2002, Mach. Learn. 47:235; s the pooled within-question standard
-  deviation of the observed discriminations, T the observations so far, n the question's), so a
-  question whose one early score was unlucky is asked again instead of being left to the
-  exploration share (e055: on the real runs the best question, asked once at a low score, was never
-  asked again in 16 epochs, and that validator history caught 0.87 of the cheaters).
+  2nd ed., sec. 2.2-2.3), so a new kind of cheating on other questions is still found. With
+  ``bonus`` > 0 (``probes.question_selection = "learned_ucb"``) the greedy part ranks by an upper
+  confidence bound instead of the mean: the mean + ``bonus`` x s x sqrt(2 ln T / n) (UCB1, Auer,
+  Cesa-Bianchi & Fischer 2002, Mach. Learn. 47:235; s the pooled within-question standard deviation
+  of the observed discriminations, T the observations so far, n the question's), so a question whose
+  one early score was unlucky is asked again instead of being left to the exploration share. On the
+  real runs (e055) that finds the telling questions on every validator history (Gemma-2-27B serving
+  as 9B caught at >= 0.99 on 24 of 24 seeds, 20 of 24 by the mean), and with them the questions on
+  which the claimed model's two honest runs differ most: the honest flag rate of Llama serving as 9B
+  rises from 0.0058 to 0.0103, above alpha. So the default (``bonus`` 0, "learned") ranks by the mean.
 """
 
 from __future__ import annotations
@@ -54,10 +57,14 @@ class QuestionSelector:
     ``choose(k, rng)`` -> indices of ``k`` questions; ``update(question_idx, assessment)`` feeds
     the verdict on the batch the validators just collected (assessment of embeddings
     (nodes, len(question_idx), samples, dim) by the default detector).
-    ``explore``: share of the ``k`` questions drawn uniformly from the rest.
+    ``explore``: share of the ``k`` questions drawn uniformly from the rest; ``bonus``: weight of
+    the upper-confidence term the greedy part ranks by (:attr:`index`; 0: the running mean).
     """
 
-    def __init__(self, n_questions: int, explore: float = 0.2, bonus: float = 1.0):
+    #: ``probes.question_selection`` -> the selector's ``bonus`` (one home of what each choice means)
+    BONUS = {"learned": 0.0, "learned_ucb": 1.0}
+
+    def __init__(self, n_questions: int, explore: float = 0.2, bonus: float = 0.0):
         if n_questions < 1:
             raise UserError(f"QuestionSelector(n_questions={n_questions}): need at least one question")
         if not 0.0 <= explore <= 1.0:

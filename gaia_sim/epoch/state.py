@@ -390,14 +390,15 @@ def new_evidence(scenario) -> EvidenceAccumulator | None:
 
 
 def _question_selector(scenario, n_questions: int) -> QuestionSelector | None:
-    if scenario.probes.question_selection != "learned":
+    choice = scenario.probes.question_selection
+    if choice not in QuestionSelector.BONUS:
         return None
     if not scenario.detector.name.startswith("default"):
         raise UserError(
-            f"probes.question_selection = 'learned' needs detector.name 'default', 'default_all' or "
+            f"probes.question_selection = {choice!r} needs detector.name 'default', 'default_all' or "
             f"'default_nearest' (per-question p-values); got {scenario.detector.name!r}"
         )
-    return QuestionSelector(n_questions)
+    return QuestionSelector(n_questions, bonus=QuestionSelector.BONUS[choice])
 
 
 def _check_canary_role(scenario, configs: Configs) -> None:
