@@ -239,7 +239,7 @@ class ProbeParams(Group):
     question_selection: Literal["random", "learned", "learned_ucb"] = F(
         "random",
         "choice",
-        "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; raises the honest flag rate, see docs/detector.md); learned_ucb: the same, ranked by an upper confidence bound, so a question with one unlucky early score is asked again (finds the telling questions more reliably, and with them more honest flags; experiment e055)",
+        "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; can raise the honest flag rate, see docs/detector.md); learned_ucb: the same, ranked by an upper confidence bound, so a question with one unlucky early score is asked again (finds the telling questions more reliably, and with them more honest flags; experiment e055)",
     )
 
 
