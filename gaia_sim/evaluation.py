@@ -565,6 +565,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
     budgets = _budgets(args.budgets, args.questions)
+    selection = getattr(args, "question_selection", "learned")
     note = thin_blocks_note(pools, [h for h, _ in pairings], max(budgets) // args.questions)
     if note:
         print(note, flush=True)
@@ -585,7 +586,6 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
             honest_runs,
             cheat_runs,
         )
-        selection = getattr(args, "question_selection", "learned")
         learned = [
             learn_questions(learn_pools, base, args.questions, args.epochs, rng, selection=selection)
             for _ in range(args.histories)
