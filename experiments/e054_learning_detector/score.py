@@ -41,6 +41,18 @@ def summary(cells: dict, pairing: str) -> dict:
     }
 
 
+def print_arm(title: str, rows: dict) -> None:
+    """One arm's :func:`summary` per swap, a line each."""
+    print(f"{title}:")
+    for p, s in rows.items():
+        print(
+            f"  {p:28s} TPR pooled {s['tpr_pooled']:.4f} (t interval {s['tpr_t_interval'][0]:.4f}-"
+            f"{s['tpr_t_interval'][1]:.4f}), seeds >= 0.99 {s['seeds_at_0.99']}/{s['seeds']}, worst "
+            f"{s['worst_seed_tpr']:.4f}; honest pooled {s['honest_pooled']:.4f}, cells > 0.01 "
+            f"{s['honest_cells_above_0.01']}, worst {s['worst_honest_cell']:.4f}"
+        )
+
+
 def main() -> None:
     arms = {
         learner: per_cell(json.loads((HERE / f"result_{learner}.json").read_text())["rows"])
@@ -49,14 +61,7 @@ def main() -> None:
     pairings = sorted({p for p, _ in arms["default"]})
     table = {learner: {p: summary(cells, p) for p in pairings} for learner, cells in arms.items()}
     for learner, rows in table.items():
-        print(f"learned from {learner}'s verdicts:")
-        for p, s in rows.items():
-            print(
-                f"  {p:28s} TPR pooled {s['tpr_pooled']:.4f} (t interval {s['tpr_t_interval'][0]:.4f}-"
-                f"{s['tpr_t_interval'][1]:.4f}), seeds >= 0.99 {s['seeds_at_0.99']}/{s['seeds']}, worst "
-                f"{s['worst_seed_tpr']:.4f}; honest pooled {s['honest_pooled']:.4f}, cells > 0.01 "
-                f"{s['honest_cells_above_0.01']}, worst {s['worst_honest_cell']:.4f}"
-            )
+        print_arm(f"learned from {learner}'s verdicts", rows)
     d, n = table["default"], table["default_nearest"]
     seeds = sorted({s for p, s in arms["default"] if p == HARD})
     diff = np.array([arms["default_nearest"][(HARD, s)][0] - arms["default"][(HARD, s)][0] for s in seeds])
