@@ -6,6 +6,9 @@ it differently) scores lower by what the bulk shows. ``install()`` patches it in
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from gaia_sim.detector import selection
@@ -26,3 +29,12 @@ def contrast(assessment, top: float = 0.1) -> np.ndarray:
 
 def install() -> None:
     selection.discrimination = contrast
+
+
+def e053_measure():
+    """e053's measure.py (its ``question_set_rows``: item 1's protocol, one row per learned set), loaded by path."""
+    path = Path(__file__).resolve().parent.parent / "e053_item1_question_sets" / "measure.py"
+    spec = importlib.util.spec_from_file_location("e053_measure", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -19,10 +19,8 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "e055_ucb_question_selection"))
 
-from candidate import install  # noqa: E402
-from screen import e053_measure  # noqa: E402  (e055's loader of e053's measure.py)
+from candidate import e053_measure, install  # noqa: E402
 
 from gaia_sim import evaluation as ev  # noqa: E402
 from gaia_sim.answers import gaia_real  # noqa: E402
