@@ -276,10 +276,10 @@ def learn_questions(
     of live verdicts on independent draws (what validators would have learned before this verdict),
     the verdicts by ``detector`` (in the simulation the selector learns from the scenario's detector;
     e054: which one makes no difference here), the selector the one ``probes.question_selection =
-    selection`` builds ("learned" or "learned_ucb", e055)."""
+    selection`` builds ("learned", "learned_ucb" (e055) or "learned_ucb_contrast" (e056))."""
     from gaia_sim.detector.selection import QuestionSelector
 
-    selector = QuestionSelector(len(pools[spec.honest].emb), explore=0.2, bonus=QuestionSelector.BONUS[selection])
+    selector = QuestionSelector.for_choice(selection, len(pools[spec.honest].emb), explore=0.2)
     for _ in range(epochs):
         qs = selector.choose(spec.questions, rng)
         x, _, _ = make_trial(pools, spec, rng, questions=qs)
@@ -486,9 +486,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--question-selection",
-        choices=("learned", "learned_ucb"),
+        choices=("learned", "learned_ucb", "learned_ucb_contrast"),
         default="learned",
-        help="how the validator histories learn their question sets, as probes.question_selection: learned (ranked by mean, default) or learned_ucb (by an upper confidence bound, e055)",
+        help="how the validator histories learn their question sets, as probes.question_selection: learned (ranked by mean, default), learned_ucb (by an upper confidence bound, e055) or learned_ucb_contrast (the same, each question scored against the honest bulk, e056)",
     )
     parser.add_argument(
         "--histories",

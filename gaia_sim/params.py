@@ -236,10 +236,10 @@ class ProbeParams(Group):
         "choice",
         "which of the pool's questions validators ask: all, only those answerable from the claimed knowledge base (kb: a node serving without it or with another one answers them differently), or only general ones",
     )
-    question_selection: Literal["random", "learned", "learned_ucb"] = F(
+    question_selection: Literal["random", "learned", "learned_ucb", "learned_ucb_contrast"] = F(
         "random",
         "choice",
-        "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; can raise the honest flag rate, see docs/detector.md); learned_ucb: the same, ranked by an upper confidence bound, so a question with one unlucky early score is asked again (finds the telling questions more reliably, and with them more honest flags; experiment e055)",
+        "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; can raise the honest flag rate, see docs/detector.md); learned_ucb: the same, ranked by an upper confidence bound, so a question with one unlucky early score is asked again (finds the telling questions more reliably, and with them more honest flags; experiment e055); learned_ucb_contrast: learned_ucb scoring each question by how far the most suspicious nodes stand out beyond the rest, so questions on which honest stacks disagree lose their pull (experiment e056)",
     )
 
 

@@ -17,6 +17,7 @@ from gaia_sim.detector import (
     bh_reject,
     ebh_reject,
 )
+from gaia_sim.detector.selection import discrimination
 from gaia_sim.detector.sequential import mixture_calibrator
 from gaia_sim.errors import UserError
 
@@ -191,6 +192,24 @@ def test_an_upper_confidence_bound_asks_again_a_question_whose_one_early_score_w
     assert (np.argmax(sel.score) == 0) == asked_again
     if not bonus:
         assert np.array_equal(sel.index, sel.score)  # bonus 0: the running mean, the selector before e055
+
+
+def test_the_contrast_score_discounts_a_question_on_which_the_honest_bulk_disagrees():
+    """Question 0: the suspicious node stands out at Fisher term 4, but so do the other nine (term 2
+    each: two honest stacks answer it differently); question 1: the suspicious node at 3, the others
+    at 0. The top share's mean ranks question 0 first; the contrast against the bulk ranks question 1
+    first (e056), and counts the bulk's NaN cells out."""
+    terms = np.array([[4.0, 3.0]] + [[2.0, 0.0]] * 8 + [[2.0, np.nan]])
+    q_p = np.exp(-(terms + 1.0))  # Fisher term -ln p - 1
+    a = SimpleNamespace(p_value=np.array([1e-6] + [0.5] * 9), details={"question_p_location": q_p})
+    plain = discrimination(a)
+    assert np.argmax(plain) == 0 and np.allclose(plain, [4.0, 3.0])
+    assert np.allclose(discrimination(a, contrast=True), [2.0, 3.0])
+    ucb = QuestionSelector.for_choice("learned_ucb_contrast", 2)
+    ucb.update([0, 1], a)
+    assert (ucb.bonus, ucb.contrast) == (1.0, True) and np.argmax(ucb.score) == 1
+    with pytest.raises(UserError, match="allowed values are 'learned', 'learned_ucb', 'learned_ucb_contrast'"):
+        QuestionSelector.for_choice("learned_contrast", 2)
 
 
 @pytest.mark.parametrize("detector", ["default", "default_all"])

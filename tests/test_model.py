@@ -110,15 +110,22 @@ def test_no_cheating_no_strategy_drift(scenarios_dir, standin):
     assert (result.network.honest_share == 1.0).all()
 
 
-@pytest.mark.parametrize("selection, bonus", [("learned", 0.0), ("learned_ucb", 1.0)])
-def test_learned_question_selection_concentrates_the_budget(scenarios_dir, standin, selection, bonus):
+@pytest.mark.parametrize(
+    "selection, bonus, contrast",
+    [("learned", 0.0, False), ("learned_ucb", 1.0, False), ("learned_ucb_contrast", 1.0, True)],
+)
+def test_learned_question_selection_concentrates_the_budget(scenarios_dir, standin, selection, bonus, contrast):
     s = small(
         scenarios_dir / "kb_swap.toml",
         epochs=25,
         **{"probes.question_selection": selection, "strategy.dynamics": "none"},
     )
     model = GaiaModel(s, standin)
-    assert model.question_selector.bonus == bonus  # the scenario's choice is the selector the epochs ask
+    selector = model.question_selector
+    assert (selector.bonus, selector.contrast) == (
+        bonus,
+        contrast,
+    )  # the scenario's choice is the selector the epochs ask
     asked = []
     for _ in range(25):
         model.step()

@@ -2,7 +2,8 @@
 nodes, 3 cheaters, 5 learned questions x 5 answers, five learned question sets of 40 verdicts per seed
 and swap, 20 learning epochs, learned from the default's verdicts) with the selection ``learned_ucb``
 (e055), its discrimination score the top share's (``--arm ucb``) or the contrast of candidate.py
-(``--arm ucb_contrast``); see hypothesis.md.
+(``--arm ucb_contrast``); see hypothesis.md. The run patched candidate.py's score in; the arm is now
+the library's choice ``learned_ucb_contrast`` (``QuestionSelector.CHOICES``), which gives the same rows.
 
 Run: PYTHONPATH=.:tests .venv/bin/python experiments/e056_contrast_discrimination/measure.py \
     --arm ucb|ucb_contrast [--seeds 122,...,145] [--out FILE]
@@ -20,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from candidate import e053_measure, install  # noqa: E402
+from candidate import e053_measure  # noqa: E402
 
 from gaia_sim import evaluation as ev  # noqa: E402
 from gaia_sim.answers import gaia_real  # noqa: E402
@@ -33,9 +34,8 @@ def main() -> None:
     ap.add_argument("--out")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=RuntimeWarning)
-    if args.arm == "ucb_contrast":
-        install()
-    ev.learn_questions = functools.partial(ev.learn_questions, selection="learned_ucb")  # e053's rows learn through it
+    selection = {"ucb": "learned_ucb", "ucb_contrast": "learned_ucb_contrast"}[args.arm]
+    ev.learn_questions = functools.partial(ev.learn_questions, selection=selection)  # e053's rows learn through it
     measure = e053_measure()
     learn, judge = ev.split_pools(ev.real_pools(gaia_real.load_real()), 0.4)
     out, t0 = [], time.perf_counter()

@@ -51,9 +51,55 @@ def main() -> None:
         "H5": all(c[p]["tpr_pooled"] >= 0.99 for p in pairings if p != HARD),
         "H6": all(s["seeds_at_0.99"] == s["seeds"] and s["honest_cells_above_0.01"] == 0 for s in c.values()),
     }
+    simulation = json.loads((HERE / "result_simulation.json").read_text())
+    verdicts |= score_simulation(simulation)
+    replication = per_cell(json.loads((HERE / "result_replication.json").read_text())["rows"])
+    r = {p: summary(replication, p) for p in pairings}
+    E054.print_arm("replication (seeds 146-169, contrast)", r)
+    both = {p: summary(arms["ucb_contrast"] | replication, p) for p in pairings}
+    E054.print_arm("contrast, seeds 122-169", both)
+    verdicts |= {
+        "R1": all(s["tpr_pooled"] >= 0.99 and s["honest_pooled"] <= 0.01 for s in r.values()),
+        "R2": r[HARD]["seeds_at_0.99"] >= 22 and cells(r) <= 2,
+        "R3": all(s["seeds_at_0.99"] == s["seeds"] and s["honest_cells_above_0.01"] == 0 for s in r.values()),
+    }
+    table["replication"], table["contrast_122_169"] = r, both
     for h, ok in verdicts.items():
         print(f"{h}: {'holds' if ok else 'fails'}")
     (HERE / "score.json").write_text(json.dumps({"table": table, "verdicts": verdicts}, indent=1))
+
+
+def score_simulation(rows: list[dict]) -> dict:
+    """S1-S4 of hypothesis.md from simulation.py's rows, with the figures printed."""
+    mean = lambda name, choice, key, seeds=range(1, 11): float(  # noqa: E731
+        np.mean([r[key] for r in rows if r["scenario"] == name and r["choice"] == choice and r["seed"] in seeds])
+    )
+    u, c = "learned_ucb", "learned_ucb_contrast"
+    for name in ("kb_swap", "model_swap", "collusion_ring"):
+        print(
+            f"{name}: cheaters' guilty rate, seeds 1-10, ucb {mean(name, u, 'tpr_cheaters'):.4f} contrast "
+            f"{mean(name, c, 'tpr_cheaters'):.4f}; seeds 1 / 2: ucb "
+            + " / ".join(f"{mean(name, u, 'tpr_cheaters', [s]):.4f}" for s in (1, 2))
+            + " contrast "
+            + " / ".join(f"{mean(name, c, 'tpr_cheaters', [s]):.4f}" for s in (1, 2))
+        )
+    honest = {ch: float(np.mean([r["flag_rate_honest"] for r in rows if r["choice"] == ch])) for ch in (u, c)}
+    slashed = {ch: sum(r["wrongly_slashed_total"] for r in rows if r["choice"] == ch) for ch in (u, c)}
+    print(f"honest guilty verdicts per probed node-epoch, mean of 40 runs: {honest}; tokens wrongly slashed: {slashed}")
+    s1 = all(mean("kb_swap", c, "tpr_cheaters", [s]) >= 0.8 * mean("kb_swap", u, "tpr_cheaters", [s]) for s in (1, 2))
+    return {
+        "S1": s1,
+        "S2": all(
+            r["flag_rate_honest"] == 0
+            for r in rows
+            if r["scenario"] == "baseline" and r["choice"] == c and r["seed"] in (1, 2)
+        ),
+        "S3": all(
+            mean(n, c, "tpr_cheaters") >= 0.8 * mean(n, u, "tpr_cheaters")
+            for n in ("kb_swap", "model_swap", "collusion_ring")
+        ),
+        "S4": honest[c] <= 1.2 * honest[u] + 1e-4,
+    }
 
 
 if __name__ == "__main__":

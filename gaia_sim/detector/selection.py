@@ -8,10 +8,11 @@ Two pure pieces:
 
 * :func:`discrimination` - label-free, per question, from one assessment: the mean standardised
   Fisher term (-2 ln p - 2) / 2 of the question's bootstrap location p-values over the most
-  suspicious nodes (lowest node p-values, top ``top`` share). Zero in expectation for questions
-  that carry no evidence against them, large where the suspicious nodes stand out. Conditioning on
-  the suspicious nodes (not on all nodes' spread, as an ANOVA F would) keeps honest variation
-  between stacks, spread over many nodes, from steering the budget.
+  suspicious nodes (lowest node p-values, top ``top`` share), or with ``contrast`` that minus the
+  rest's (below). Zero in expectation for questions that carry no evidence against them, large where
+  the suspicious nodes stand out. Conditioning on the suspicious nodes (not on all nodes' spread, as
+  an ANOVA F would) keeps honest variation spread over many nodes from steering the budget, though
+  not a question on which a whole honest stack stands apart (e055): the contrast is for that.
 * :class:`QuestionSelector` - keeps the running mean of that discrimination per question across epochs and
   picks the epoch's questions greedily with optimistic initialisation (every question is tried
   once) and an exploration share (epsilon-greedy; Sutton & Barto, *Reinforcement Learning*,
@@ -25,6 +26,16 @@ Two pure pieces:
   as 9B caught at >= 0.99 on 24 of 24 seeds, 20 of 24 by the mean), and with them the questions on
   which the claimed model's two honest runs differ most: the honest flag rate of Llama serving as 9B
   rises from 0.0058 to 0.0103, above alpha. So the default (``bonus`` 0, "learned") ranks by the mean.
+  With ``contrast`` (``probes.question_selection = "learned_ucb_contrast"``: UCB as above) a question
+  scores the top share's mean term *minus* the rest's: what the most suspicious nodes show beyond the
+  presumed honest bulk, so a question on which honest stacks disagree among themselves loses its
+  pull. On the real runs (e056) that keeps UCB's power and halves Llama as 9B's honest flag rate
+  (0.0109 -> 0.0051 on the same 24 held-out seeds); over 48, 188 of 192 (seed, swap) cells meet
+  issue 14's item 1.
+
+:attr:`QuestionSelector.CHOICES` is the one home of what each ``probes.question_selection`` choice
+means; the simulation and ``gaia-sim evaluate`` build their selectors through
+:meth:`QuestionSelector.for_choice`.
 """
 
 from __future__ import annotations
@@ -34,8 +45,11 @@ import numpy as np
 from gaia_sim.errors import UserError
 
 
-def discrimination(assessment, top: float = 0.1) -> np.ndarray:
-    """(Q,) mean standardised Fisher term over the ``top`` share of most suspicious nodes.
+def discrimination(assessment, top: float = 0.1, contrast: bool = False) -> np.ndarray:
+    """(Q,) mean standardised Fisher term over the ``top`` share of most suspicious nodes; with
+    ``contrast``, minus the mean term of the other nodes (the presumed honest bulk, NaN skipped): a
+    question on which honest nodes stand apart from each other (two honest stacks that answer it
+    differently) then scores lower by what the bulk shows (e056).
 
     Needs ``assessment.details["question_p_location"]`` (the default detector provides it).
     """
@@ -45,10 +59,15 @@ def discrimination(assessment, top: float = 0.1) -> np.ndarray:
             "QuestionSelector.update: the assessment lacks per-question p-values (use the default detector)"
         )
     m = max(1, int(np.ceil(top * len(q_p))))
-    worst = np.argsort(np.nan_to_num(assessment.p_value, nan=1.0), kind="stable")[:m]
-    terms = (-2.0 * np.log(q_p[worst]) - 2.0) / 2.0
+    order = np.argsort(np.nan_to_num(assessment.p_value, nan=1.0), kind="stable")
+    terms = (-2.0 * np.log(q_p[order[:m]]) - 2.0) / 2.0
     with np.errstate(invalid="ignore"):
-        return np.nanmean(terms, axis=0) if (~np.isnan(terms)).any() else np.full(q_p.shape[1], np.nan)
+        score = np.nanmean(terms, axis=0) if (~np.isnan(terms)).any() else np.full(q_p.shape[1], np.nan)
+        if not contrast:
+            return score
+        rest = (-2.0 * np.log(q_p[order[m:]]) - 2.0) / 2.0
+        bulk = np.nanmean(rest, axis=0) if (~np.isnan(rest)).any() else np.zeros(q_p.shape[1])
+    return score - np.nan_to_num(bulk, nan=0.0)
 
 
 class QuestionSelector:
@@ -58,13 +77,25 @@ class QuestionSelector:
     the verdict on the batch the validators just collected (assessment of embeddings
     (nodes, len(question_idx), samples, dim) by the default detector).
     ``explore``: share of the ``k`` questions drawn uniformly from the rest; ``bonus``: weight of
-    the upper-confidence term the greedy part ranks by (:attr:`index`; 0: the running mean).
+    the upper-confidence term the greedy part ranks by (:attr:`index`; 0: the running mean);
+    ``contrast``: score questions by :func:`discrimination`'s contrast against the honest bulk.
     """
 
-    #: ``probes.question_selection`` -> the selector's ``bonus`` (one home of what each choice means)
-    BONUS = {"learned": 0.0, "learned_ucb": 1.0}
+    #: ``probes.question_selection`` -> the selector's traits (one home of what each choice means)
+    CHOICES = {
+        "learned": {"bonus": 0.0, "contrast": False},
+        "learned_ucb": {"bonus": 1.0, "contrast": False},
+        "learned_ucb_contrast": {"bonus": 1.0, "contrast": True},
+    }
 
-    def __init__(self, n_questions: int, explore: float = 0.2, bonus: float = 0.0):
+    @classmethod
+    def for_choice(cls, choice: str, n_questions: int, explore: float = 0.2) -> QuestionSelector:
+        """The selector ``probes.question_selection = choice`` asks for (:attr:`CHOICES`)."""
+        if choice not in cls.CHOICES:
+            raise UserError(f"question selection {choice!r}: allowed values are {', '.join(map(repr, cls.CHOICES))}")
+        return cls(n_questions, explore=explore, **cls.CHOICES[choice])
+
+    def __init__(self, n_questions: int, explore: float = 0.2, bonus: float = 0.0, contrast: bool = False):
         if n_questions < 1:
             raise UserError(f"QuestionSelector(n_questions={n_questions}): need at least one question")
         if not 0.0 <= explore <= 1.0:
@@ -72,6 +103,7 @@ class QuestionSelector:
         if not 0.0 <= bonus < np.inf:
             raise UserError(f"QuestionSelector(bonus={bonus}): must be a finite number >= 0")
         self.n_questions, self.explore, self.bonus = int(n_questions), float(explore), float(bonus)
+        self.contrast = bool(contrast)
         self.total = np.zeros(self.n_questions)
         self.total_sq = np.zeros(self.n_questions)
         self.count = np.zeros(self.n_questions, dtype=int)
@@ -118,7 +150,7 @@ class QuestionSelector:
 
     def update(self, question_idx, assessment) -> None:
         q = np.asarray(question_idx, dtype=int)
-        f = discrimination(assessment)
+        f = discrimination(assessment, contrast=self.contrast)
         if f.shape != q.shape:
             raise UserError(f"QuestionSelector.update: {len(q)} question ids but embeddings for {f.shape[0]} questions")
         ok = ~np.isnan(f)

@@ -391,14 +391,14 @@ def new_evidence(scenario) -> EvidenceAccumulator | None:
 
 def _question_selector(scenario, n_questions: int) -> QuestionSelector | None:
     choice = scenario.probes.question_selection
-    if choice not in QuestionSelector.BONUS:
+    if choice not in QuestionSelector.CHOICES:
         return None
     if not scenario.detector.name.startswith("default"):
         raise UserError(
             f"probes.question_selection = {choice!r} needs detector.name 'default', 'default_all' or "
             f"'default_nearest' (per-question p-values); got {scenario.detector.name!r}"
         )
-    return QuestionSelector(n_questions, bonus=QuestionSelector.BONUS[choice])
+    return QuestionSelector.for_choice(choice, n_questions)
 
 
 def _check_canary_role(scenario, configs: Configs) -> None:
