@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from gaia_sim.answers.embed import default_backend
 from gaia_sim.atomic import atomic_write, check_output_dir
-from gaia_sim.detector import DETECTORS, assess
+from gaia_sim.detector import DETECTORS, QuestionSelector, assess
 from gaia_sim.errors import UserError
 
 
@@ -225,8 +225,6 @@ def selection_gain(
 ) -> dict[str, np.ndarray]:
     """Per-epoch TPR at FPR 1% (pooled over ``reps`` independent networks) of validators that learn
     question selection (:class:`QuestionSelector`) against validators asking random questions."""
-    from gaia_sim.detector.selection import QuestionSelector
-
     n_q = len(pools[spec.honest].emb)
     outcomes = {"learned": [Outcome() for _ in range(epochs)], "random": [Outcome() for _ in range(epochs)]}
     for _ in range(reps):
@@ -277,8 +275,6 @@ def learn_questions(
     the verdicts by ``detector`` (in the simulation the selector learns from the scenario's detector;
     e054: which one makes no difference here), the selector the one ``probes.question_selection =
     selection`` builds ("learned", "learned_ucb" (e055) or "learned_ucb_contrast" (e056))."""
-    from gaia_sim.detector.selection import QuestionSelector
-
     selector = QuestionSelector.for_choice(selection, len(pools[spec.honest].emb), explore=0.2)
     for _ in range(epochs):
         qs = selector.choose(spec.questions, rng)
@@ -294,7 +290,7 @@ def sequential_run(
     """Small per-epoch budgets accumulated with :class:`EvidenceAccumulator` (e-values, Ville):
     share of cheaters flagged by each epoch and share of honest nodes ever flagged. The same nodes
     cheat in every epoch; with ``learn`` the validators choose questions with a QuestionSelector."""
-    from gaia_sim.detector import EvidenceAccumulator, QuestionSelector
+    from gaia_sim.detector import EvidenceAccumulator
 
     caught, honest_ever, n_honest = np.zeros(epochs), 0, 0
     labels = np.arange(spec.nodes) < spec.cheaters
@@ -486,7 +482,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--question-selection",
-        choices=("learned", "learned_ucb", "learned_ucb_contrast"),
+        choices=tuple(QuestionSelector.CHOICES),
         default="learned",
         help="how the validator histories learn their question sets, as probes.question_selection: learned (ranked by mean, default), learned_ucb (by an upper confidence bound, e055) or learned_ucb_contrast (the same, each question scored against the honest bulk, e056)",
     )

@@ -212,6 +212,17 @@ def test_the_contrast_score_discounts_a_question_on_which_the_honest_bulk_disagr
         QuestionSelector.for_choice("learned_contrast", 2)
 
 
+def test_the_schema_offers_exactly_the_selectors_choices():
+    """``probes.question_selection`` is validated by the schema; each learned choice must be one the
+    selector builds (QuestionSelector.CHOICES, the one home of their meaning), and no other."""
+    from typing import get_args
+
+    from gaia_sim.params import ProbeParams
+
+    offered = get_args(ProbeParams.model_fields["question_selection"].annotation)
+    assert offered == ("random", *QuestionSelector.CHOICES)
+
+
 @pytest.mark.parametrize("detector", ["default", "default_all"])
 @pytest.mark.parametrize("nodes", [1, 2, 4])
 def test_too_few_nodes_carry_no_verdict(detector, nodes):
