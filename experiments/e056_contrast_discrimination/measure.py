@@ -6,7 +6,7 @@ and swap, 20 learning epochs, learned from the default's verdicts) with the sele
 the library's choice ``learned_ucb_contrast`` (``QuestionSelector.CHOICES``), which gives the same rows.
 
 Run: PYTHONPATH=.:tests .venv/bin/python experiments/e056_contrast_discrimination/measure.py \
-    --arm ucb|ucb_contrast [--seeds 122,...,145] [--out FILE]
+    --arm ucb|ucb_contrast [--seeds 122,...,145] [--epochs 20] [--out FILE]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--arm", choices=("ucb", "ucb_contrast"), required=True)
     ap.add_argument("--seeds", default=",".join(str(s) for s in range(122, 146)))
+    ap.add_argument("--epochs", type=int, default=20, help="learning epochs per validator history (item 1's protocol: 20)")
     ap.add_argument("--out")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=RuntimeWarning)
@@ -42,7 +43,7 @@ def main() -> None:
     for seed in (int(s) for s in args.seeds.split(",")):
         for honest, cheat in ev.REAL_PAIRINGS:
             spec = ev.TrialSpec(honest, cheat, 30, 3, 5, 5, (0, 1), (0, 1))
-            rows = measure.question_set_rows(judge, learn, spec, seed, 20)
+            rows = measure.question_set_rows(judge, learn, spec, seed, args.epochs)
             out.append({"arm": args.arm, "seed": seed, "pairing": f"{cheat} as {honest}", "sets": rows})
             caught = sum(r["caught"] for r in rows) / sum(r["cheaters"] for r in rows)
             flagged = sum(r["flagged"] for r in rows) / sum(r["honest"] for r in rows)
