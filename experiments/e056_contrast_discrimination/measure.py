@@ -31,7 +31,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--arm", choices=("ucb", "ucb_contrast"), required=True)
     ap.add_argument("--seeds", default=",".join(str(s) for s in range(122, 146)))
-    ap.add_argument("--epochs", type=int, default=20, help="learning epochs per validator history (item 1's protocol: 20)")
+    ap.add_argument(
+        "--epochs", type=int, default=20, help="learning epochs per validator history (item 1's protocol: 20)"
+    )
     ap.add_argument("--out")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=RuntimeWarning)
