@@ -64,6 +64,17 @@ def main() -> None:
         "R3": all(s["seeds_at_0.99"] == s["seeds"] and s["honest_cells_above_0.01"] == 0 for s in r.values()),
     }
     table["replication"], table["contrast_122_169"] = r, both
+    longer = per_cell(json.loads((HERE / "result_ucb_contrast_40.json").read_text())["rows"])
+    e40 = {p: summary(longer, p) for p in pairings}
+    E054.print_arm("contrast, 40 learning epochs (seeds 122-145)", e40)
+    misses = sum(v[0] < 0.99 or v[1] > 0.01 for v in longer.values())
+    print(f"cells missing item 1: 40 epochs {misses} of {len(longer)}")
+    verdicts |= {
+        "L1": e40[HARD]["seeds_at_0.99"] >= 23 and e40[HARD]["tpr_pooled"] >= c[HARD]["tpr_pooled"],
+        "L2": cells(e40) <= 1,
+        "L3": misses == 0,
+    }
+    table["contrast_40_epochs"] = e40
     for h, ok in verdicts.items():
         print(f"{h}: {'holds' if ok else 'fails'}")
     (HERE / "score.json").write_text(json.dumps({"table": table, "verdicts": verdicts}, indent=1))
