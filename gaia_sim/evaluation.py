@@ -710,6 +710,16 @@ def trials_note(trials: int, cheaters: int, nodes: int) -> str | None:
     )
 
 
+#: Printed under every table with "learned" rows: what those rows assume of the validators (e060).
+LEARNED_ROWS_NOTE = (
+    "note: the 'learned' rows judge on each validator history's top questions by running mean, learning "
+    "stopped; a validator of the simulation keeps exploring (20% of its questions at random, every asked "
+    "question judged) and ranks its greedy questions by the selector's index, and decides lower: on the real "
+    "runs Gemma-2-27B as 9B 0.9905 against 0.9953, honest Gemma-2-9B flagged 0.0079 against 0.0055 "
+    "(experiments/e060_judged_set)"
+)
+
+
 def run(args) -> int:
     _check_args(args)
     with warnings.catch_warnings():
@@ -757,6 +767,8 @@ def _run(args) -> int:
                     f"  {key}: cheaters flagged by epoch {d[key]['cheaters_flagged_by_epoch']}, honest ever "
                     f"flagged {d[key]['honest_ever_flagged']:.4f} of {d[key]['honest_node_histories']}"
                 )
+    if rows:
+        print(LEARNED_ROWS_NOTE)
     note = trials_note(args.trials, args.cheaters, args.nodes)
     if note:
         print(note)

@@ -187,3 +187,4 @@ def test_evaluate_says_when_the_hold_out_leaves_honest_run_blocks_too_thin(tmp_p
     out = capsys.readouterr().out
     assert "note: 5 answers per question are drawn with replacement" in out
     assert "gemma-2-9b run block 0 (3 answers per question)" in out
+    assert ev.LEARNED_ROWS_NOTE in out  # the learned rows' judged set is not the simulation's (e060)
