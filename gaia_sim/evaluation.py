@@ -715,7 +715,8 @@ LEARNED_ROWS_NOTE = (
     "note: the 'learned' rows judge on each validator history's top questions by running mean, learning "
     "stopped; a validator of the simulation keeps exploring (20% of its questions at random, every asked "
     "question judged) and ranks its greedy questions by the selector's index, and decides lower: on the real "
-    "runs Gemma-2-27B as 9B 0.9905 against 0.9953, honest Gemma-2-9B flagged 0.0079 against 0.0055 "
+    "runs (learned_ucb_contrast, default_nearest) Gemma-2-27B as 9B 0.9905 against 0.9953, honest Gemma-2-9B "
+    "flagged 0.0079 against 0.0055 "
     "(experiments/e060_judged_set)"
 )
 
