@@ -35,7 +35,9 @@ def main() -> None:
         a = [r["tpr_cheaters"] for r in after if r["scenario"] == scenario and not math.isnan(r["tpr_cheaters"])]
         mb, ma = sum(b) / len(b), sum(a) / len(a)
         ok &= ma >= 0.9 * mb
-        print(f"{scenario:15s} cheaters' guilty rate, mean of seeds: before {mb:.4f}, after {ma:.4f} (ratio {ma / mb:.2f})")
+        print(
+            f"{scenario:15s} cheaters' guilty rate, mean of seeds: before {mb:.4f}, after {ma:.4f} (ratio {ma / mb:.2f})"
+        )
     print(f"K1 (cheater rates part): {'holds' if ok else 'fails'}; honest part: see the honest verdict counts above")
     rows = json.loads((HERE / "result_item1.json").read_text())["rows"]
     k3 = True
