@@ -60,14 +60,20 @@ def discrimination(assessment, top: float = 0.1, contrast: bool = False) -> np.n
         )
     m = max(1, int(np.ceil(top * len(q_p))))
     order = np.argsort(np.nan_to_num(assessment.p_value, nan=1.0), kind="stable")
-    terms = (-2.0 * np.log(q_p[order[:m]]) - 2.0) / 2.0
+    score = _mean_term(q_p[order[:m]], empty=np.nan)
+    if not contrast:
+        return score
+    return score - np.nan_to_num(_mean_term(q_p[order[m:]], empty=0.0), nan=0.0)
+
+
+def _mean_term(q_p: np.ndarray, empty: float) -> np.ndarray:
+    """(Q,) mean standardised Fisher term (-2 ln p - 2) / 2 over the rows of ``q_p`` (NaN skipped);
+    ``empty`` for every question when no cell is a number."""
+    terms = (-2.0 * np.log(q_p) - 2.0) / 2.0
+    if not (~np.isnan(terms)).any():
+        return np.full(q_p.shape[1], empty)
     with np.errstate(invalid="ignore"):
-        score = np.nanmean(terms, axis=0) if (~np.isnan(terms)).any() else np.full(q_p.shape[1], np.nan)
-        if not contrast:
-            return score
-        rest = (-2.0 * np.log(q_p[order[m:]]) - 2.0) / 2.0
-        bulk = np.nanmean(rest, axis=0) if (~np.isnan(rest)).any() else np.zeros(q_p.shape[1])
-    return score - np.nan_to_num(bulk, nan=0.0)
+        return np.nanmean(terms, axis=0)
 
 
 class QuestionSelector:
