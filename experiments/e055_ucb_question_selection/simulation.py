@@ -22,6 +22,17 @@ RUNS = [("kb_swap", 1), ("kb_swap", 2), ("baseline", 1), ("baseline", 2)]
 KEYS = ("flag_rate_honest", "tpr_cheaters", "wrongly_slashed_total")
 
 
+def run_summary(name: str, seed: int, choice: str) -> dict:
+    """Seconds and the summary's KEYS of ``scenarios/<name>.toml`` at ``seed`` with ``probes.question_selection = choice``."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(
+        {"seed": seed, "probes.question_selection": choice}
+    )
+    answers = load_answers(scenario.answers)
+    t = time.perf_counter()
+    result = simulate(scenario, progress=False, answers=answers)
+    return {"seconds": round(time.perf_counter() - t, 1)} | {k: result.summary.get(k) for k in KEYS}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out")
@@ -29,14 +40,7 @@ def main() -> None:
     out = []
     for name, seed in RUNS:
         for bonus, choice in ((0.0, "learned"), (1.0, "learned_ucb")):
-            scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(
-                {"seed": seed, "probes.question_selection": choice}
-            )
-            answers = load_answers(scenario.answers)
-            t = time.perf_counter()
-            result = simulate(scenario, progress=False, answers=answers)
-            row = {"scenario": name, "seed": seed, "bonus": bonus, "seconds": round(time.perf_counter() - t, 1)}
-            row |= {k: result.summary.get(k) for k in KEYS}
+            row = {"scenario": name, "seed": seed, "bonus": bonus} | run_summary(name, seed, choice)
             out.append(row)
             print(json.dumps(row), flush=True)
             if args.out:

@@ -9,17 +9,22 @@ Run: PYTHONPATH=. .venv/bin/python experiments/e056_contrast_discrimination/simu
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import time
 from pathlib import Path
-
-from gaia_sim.runner import load_answers, simulate
-from gaia_sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ("kb_swap", "model_swap", "collusion_ring", "baseline")
 CHOICES = ("learned_ucb", "learned_ucb_contrast")
-KEYS = ("flag_rate_honest", "tpr_cheaters", "wrongly_slashed_total")
+
+
+def e055_run_summary():
+    """e055's ``simulation.run_summary`` (one run's seconds and summary keys), loaded by path."""
+    path = ROOT / "experiments" / "e055_ucb_question_selection" / "simulation.py"
+    spec = importlib.util.spec_from_file_location("e055_simulation", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.run_summary
 
 
 def main() -> None:
@@ -27,17 +32,11 @@ def main() -> None:
     ap.add_argument("--seeds", default=",".join(str(s) for s in range(1, 11)))
     ap.add_argument("--out")
     args = ap.parse_args()
-    out = []
+    out, run_summary = [], e055_run_summary()
     for name in SCENARIOS:
         for seed in (int(s) for s in args.seeds.split(",")):
             for choice in CHOICES:
-                scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(
-                    {"seed": seed, "probes.question_selection": choice}
-                )
-                t = time.perf_counter()
-                result = simulate(scenario, progress=False, answers=load_answers(scenario.answers))
-                row = {"scenario": name, "seed": seed, "choice": choice, "seconds": round(time.perf_counter() - t, 1)}
-                row |= {k: result.summary.get(k) for k in KEYS}
+                row = {"scenario": name, "seed": seed, "choice": choice} | run_summary(name, seed, choice)
                 out.append(row)
                 print(json.dumps(row), flush=True)
                 if args.out:
