@@ -29,6 +29,10 @@ from gaia_sim.answers.embed import default_backend
 from gaia_sim.atomic import atomic_write, check_output_dir
 from gaia_sim.detector import DETECTORS, QuestionSelector, assess
 from gaia_sim.errors import UserError
+from gaia_sim.params import ProbeParams
+
+#: The exploration share of learned question selection: ``probes.exploration``'s default (one home: the schema).
+EXPLORATION = ProbeParams.model_fields["exploration"].default
 
 
 # ----------------------------------------------------------------------------- pools of answers
@@ -221,7 +225,13 @@ def evaluate_setting(
 
 
 def selection_gain(
-    pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator, explore: float = 0.2, alpha: float = 0.01
+    pools,
+    spec: TrialSpec,
+    epochs: int,
+    reps: int,
+    rng: np.random.Generator,
+    explore: float = EXPLORATION,
+    alpha: float = 0.01,
 ) -> dict[str, np.ndarray]:
     """Per-epoch TPR at FPR 1% (pooled over ``reps`` independent networks) of validators that learn
     question selection (:class:`QuestionSelector`) against validators asking random questions."""
@@ -261,6 +271,29 @@ def evaluate_learned(
     return out
 
 
+def learn_selector(
+    pools,
+    spec: TrialSpec,
+    epochs: int,
+    rng: np.random.Generator,
+    detector: str = "default",
+    selection: str = "learned",
+    explore: float = EXPLORATION,
+) -> QuestionSelector:
+    """The :class:`QuestionSelector` ``probes.question_selection = selection`` builds ("learned",
+    "learned_ucb" (e055) or "learned_ucb_contrast" (e056)), with ``explore`` as
+    ``probes.exploration``, after ``epochs`` epochs of live verdicts on independent draws (what a
+    validator would have learned before this verdict), the verdicts by ``detector`` (in the
+    simulation the selector learns from the scenario's detector; e054: which one makes no
+    difference here)."""
+    selector = QuestionSelector.for_choice(selection, len(pools[spec.honest].emb), explore=explore)
+    for _ in range(epochs):
+        qs = selector.choose(spec.questions, rng)
+        x, _, _ = make_trial(pools, spec, rng, questions=qs)
+        selector.update(qs, assess(x, detector=detector))
+    return selector
+
+
 def learn_questions(
     pools,
     spec: TrialSpec,
@@ -269,17 +302,11 @@ def learn_questions(
     rng: np.random.Generator,
     detector: str = "default",
     selection: str = "learned",
+    explore: float = EXPLORATION,
 ) -> np.ndarray:
-    """The ``k`` questions a :class:`QuestionSelector` ranks highest (by mean) after ``epochs`` epochs
-    of live verdicts on independent draws (what validators would have learned before this verdict),
-    the verdicts by ``detector`` (in the simulation the selector learns from the scenario's detector;
-    e054: which one makes no difference here), the selector the one ``probes.question_selection =
-    selection`` builds ("learned", "learned_ucb" (e055) or "learned_ucb_contrast" (e056))."""
-    selector = QuestionSelector.for_choice(selection, len(pools[spec.honest].emb), explore=0.2)
-    for _ in range(epochs):
-        qs = selector.choose(spec.questions, rng)
-        x, _, _ = make_trial(pools, spec, rng, questions=qs)
-        selector.update(qs, assess(x, detector=detector))
+    """The ``k`` questions the selector of :func:`learn_selector` ranks highest by its running mean
+    (learning stopped: not what a validator of the simulation asks, which keeps exploring; e060)."""
+    selector = learn_selector(pools, spec, epochs, rng, detector, selection, explore)
     order = np.lexsort((np.arange(selector.n_questions), -selector.score))
     return np.sort(order[:k])
 
@@ -487,6 +514,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how the validator histories learn their question sets, as probes.question_selection: learned (ranked by mean, default), learned_ucb (by an upper confidence bound, e055) or learned_ucb_contrast (the same, each question scored against the honest bulk, e056)",
     )
     parser.add_argument(
+        "--exploration",
+        type=float,
+        default=EXPLORATION,
+        help=f"as probes.exploration: share of each learning epoch's questions drawn at random (default {EXPLORATION})",
+    )
+    parser.add_argument(
         "--histories",
         type=int,
         default=5,
@@ -522,6 +555,8 @@ def _check_args(args) -> None:
             raise UserError(f"gaia-sim evaluate: --{name} must be >= 1, got {getattr(args, name)}")
     if not 0.0 <= getattr(args, "holdout", 0.0) < 1.0:
         raise UserError(f"gaia-sim evaluate: --holdout must lie in [0, 1), got {args.holdout}")
+    if not 0.0 <= getattr(args, "exploration", EXPLORATION) <= 1.0:
+        raise UserError(f"gaia-sim evaluate: --exploration must lie in [0, 1], got {args.exploration}")
     if not 0 <= args.cheaters < args.nodes:
         raise UserError(f"gaia-sim evaluate: --cheaters must lie in [0, --nodes), got {args.cheaters}")
     if getattr(args, "real_runs", None) is not None and args.source == "bank":
@@ -562,6 +597,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
     rows = []
     budgets = _budgets(args.budgets, args.questions)
     selection = getattr(args, "question_selection", "learned")
+    explore = getattr(args, "exploration", EXPLORATION)
     note = thin_blocks_note(pools, [h for h, _ in pairings], max(budgets) // args.questions)
     if note:
         print(note, flush=True)
@@ -583,7 +619,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
             cheat_runs,
         )
         learned = [
-            learn_questions(learn_pools, base, args.questions, args.epochs, rng, selection=selection)
+            learn_questions(learn_pools, base, args.questions, args.epochs, rng, selection=selection, explore=explore)
             for _ in range(args.histories)
         ]
         for mode, qsets in (("random", None), ("learned", learned)):

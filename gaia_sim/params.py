@@ -239,7 +239,11 @@ class ProbeParams(Group):
     question_selection: Literal["random", "learned", "learned_ucb", "learned_ucb_contrast"] = F(
         "random",
         "choice",
-        "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, 20% exploration; can raise the honest flag rate, see docs/detector.md); learned_ucb: the same, ranked by an upper confidence bound, so a question with one unlucky early score is asked again (finds the telling questions more reliably, and with them more honest flags; experiment e055); learned_ucb_contrast: learned_ucb scoring each question by how far the most suspicious nodes stand out beyond the rest, so questions on which honest stacks disagree lose their pull (experiment e056)",
+        "random: uniform questions each epoch; learned: validators spend the budget on questions that have separated nodes (detector.QuestionSelector, probes.exploration of them at random; can raise the honest flag rate, see docs/detector.md); learned_ucb: the same, ranked by an upper confidence bound, so a question with one unlucky early score is asked again (finds the telling questions more reliably, and with them more honest flags; experiment e055); learned_ucb_contrast: learned_ucb scoring each question by how far the most suspicious nodes stand out beyond the rest, so questions on which honest stacks disagree lose their pull (experiment e056)",
+    )
+    exploration: float = fraction(
+        0.2,
+        "learned question selections: share of each epoch's questions drawn at random from the rest (epsilon-greedy; the others by the selector's ranking), so cheating on questions the selector has written off is still found; 0 with learned_ucb or learned_ucb_contrast leaves exploring to the upper confidence bound (experiment e062)",
     )
 
 

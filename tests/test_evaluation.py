@@ -68,6 +68,18 @@ def test_bank_pools_and_settings():
     assert summary["n_honest"] == 50 and summary["n_cheat"] == 10 and summary["tpr_at_fpr"] >= 0.8
 
 
+@pytest.mark.parametrize("explore", [0.0, 0.5])
+def test_learned_questions_are_the_learned_selectors_top_by_mean(explore):
+    """``learn_questions`` is :func:`evaluation.learn_selector`'s top k by running mean (same draws),
+    and the selector explores at the share asked for (``--exploration``, ``probes.exploration``)."""
+    pools, _, honest_runs = ev.bank_pools(_tiny_bank())
+    spec = ev.TrialSpec("honest", "cheaper_model", 12, 2, 2, 3, honest_runs, (0,))
+    selector = ev.learn_selector(pools, spec, 3, np.random.default_rng(5), explore=explore)
+    assert selector.explore == explore and selector.count.sum() == 3 * spec.questions
+    top = np.sort(np.lexsort((np.arange(selector.n_questions), -selector.score))[:2])
+    assert ev.learn_questions(pools, spec, 2, 3, np.random.default_rng(5), explore=explore).tolist() == top.tolist()
+
+
 def _args(tmp_path, **kw):
     parser = argparse.ArgumentParser()
     ev.add_arguments(parser)
@@ -102,6 +114,7 @@ def _args(tmp_path, **kw):
         {"histories": 0},
         {"source": "bank", "real-runs": "2025-03-26"},
         {"real-runs": " , "},
+        {"exploration": 1.5},
     ],
 )
 def test_bad_arguments_are_user_errors(tmp_path, bad):

@@ -136,6 +136,32 @@ def test_learned_question_selection_concentrates_the_budget(scenarios_dir, stand
     assert counts[0] > 25 * s.probes.questions_per_epoch / len(standin.question_ids)  # above uniform
 
 
+@pytest.mark.parametrize("exploration, by_index", [(0.0, True), (0.4, False)])
+def test_the_exploration_share_is_the_scenarios(scenarios_dir, standin, exploration, by_index):
+    """``probes.exploration`` is the selector's share of random questions: at 0 every epoch asks the
+    questions the selector ranks highest by its index (none ranked below one left out); at 0.4 some
+    epoch asks a question ranked below one it left out (e062)."""
+    s = small(
+        scenarios_dir / "kb_swap.toml",
+        epochs=12,
+        **{
+            "probes.question_selection": "learned_ucb_contrast",
+            "probes.exploration": exploration,
+            "strategy.dynamics": "none",
+        },
+    )
+    model = GaiaModel(s, standin)
+    assert model.question_selector.explore == exploration
+    ids, ranked = list(model.state.probe_questions), []
+    for _ in range(12):
+        index = model.question_selector.index.copy()
+        model.step()
+        asked = np.isin(ids, model.epoch_questions)
+        if np.isfinite(index).all() and not asked.all():  # every question asked once: the index ranks them
+            ranked.append(index[asked].min() >= index[~asked].max())
+    assert ranked and all(ranked) == by_index
+
+
 def test_learned_selection_needs_a_detector_with_question_p_values(scenarios_dir, standin):
     from gaia_sim.errors import UserError
 

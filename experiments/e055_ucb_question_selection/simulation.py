@@ -22,10 +22,11 @@ RUNS = [("kb_swap", 1), ("kb_swap", 2), ("baseline", 1), ("baseline", 2)]
 KEYS = ("flag_rate_honest", "tpr_cheaters", "wrongly_slashed_total")
 
 
-def run_summary(name: str, seed: int, choice: str) -> dict:
-    """Seconds and the summary's KEYS of ``scenarios/<name>.toml`` at ``seed`` with ``probes.question_selection = choice``."""
+def run_summary(name: str, seed: int, choice: str, over: dict | None = None) -> dict:
+    """Seconds and the summary's KEYS of ``scenarios/<name>.toml`` at ``seed`` with ``probes.question_selection = choice``
+    (and the overrides ``over``, if any)."""
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(
-        {"seed": seed, "probes.question_selection": choice}
+        {"seed": seed, "probes.question_selection": choice, **(over or {})}
     )
     answers = load_answers(scenario.answers)
     t = time.perf_counter()

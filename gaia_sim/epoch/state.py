@@ -398,7 +398,7 @@ def _question_selector(scenario, n_questions: int) -> QuestionSelector | None:
             f"probes.question_selection = {choice!r} needs detector.name 'default', 'default_all' or "
             f"'default_nearest' (per-question p-values); got {scenario.detector.name!r}"
         )
-    return QuestionSelector.for_choice(choice, n_questions)
+    return QuestionSelector.for_choice(choice, n_questions, explore=scenario.probes.exploration)
 
 
 def _check_canary_role(scenario, configs: Configs) -> None:
