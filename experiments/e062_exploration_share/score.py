@@ -41,8 +41,13 @@ def item1(path: Path) -> dict:
     return table
 
 
-def simulation() -> bool:
-    rows = json.loads((HERE / "result_simulation.json").read_text())
+def simulation(name: str, labels: tuple[str, str]) -> None:
+    """S1 and S2 (``labels``) on one run of simulation.py."""
+    path = HERE / name
+    if not path.exists():
+        return
+    print(f"{name}:")
+    rows = json.loads(path.read_text())
     ok, honest = True, {}
     for share in (0.2, 0.0):
         rs = [r for r in rows if r["exploration"] == share]
@@ -58,9 +63,8 @@ def simulation() -> bool:
         print(
             f"  {scenario:15s} cheaters' guilty rate (mean of seeds): 0.2 {rate[0.2]:.4f}, 0 {rate[0.0]:.4f} (ratio {rate[0.0] / rate[0.2]:.2f})"
         )
-    print(f"S1: {'holds' if ok else 'fails'}")
-    print(f"S2: {'holds' if honest[0.0] <= 4 else 'fails'}")
-    return ok
+    print(f"{labels[0]}: {'holds' if ok else 'fails'}")
+    print(f"{labels[1]}: {'holds' if honest[0.0] <= 4 else 'fails'}")
 
 
 def item2() -> None:
@@ -70,7 +74,8 @@ def item2() -> None:
 
 
 def main() -> None:
-    simulation()
+    simulation("result_simulation.json", ("S1", "S2"))
+    simulation("result_simulation_11_20.json", ("S4 (S1's criterion)", "S4 (S2's criterion)"))
     item2()
     result = HERE / "result.json"
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else result
@@ -79,7 +84,13 @@ def main() -> None:
     table = item1(path)
     if path != result:
         return
-    verdicts = []  # E1-E4: hypothesis.md, part 2
+    pairs = sorted({pair for pair, _ in table})
+    verdicts = [  # hypothesis.md, part 2
+        ("E1", table[HARD, "choose_e0"][0] > table[HARD, "choose"][0] + 0.003),
+        ("E2", table[HARD, "choose_e0"][0] >= max(0.99, table[HARD, "mean5"][0] - 0.002)),
+        ("E3", table[LLAMA9, "choose_e0"][1] < table[LLAMA9, "choose"][1]),
+        ("E4", all(table[p, "choose_e0"][0] >= 0.99 and table[p, "choose_e0"][1] <= 0.01 for p in pairs)),
+    ]
     for name, ok in verdicts:
         print(f"{name}: {'holds' if ok else 'fails'}")
 
