@@ -749,11 +749,12 @@ def trials_note(trials: int, cheaters: int, nodes: int) -> str | None:
 #: Printed under every table with "learned" rows: what those rows assume of the validators (e060).
 LEARNED_ROWS_NOTE = (
     "note: the 'learned' rows judge on each validator history's top questions by running mean, learning "
-    "stopped; a validator of the simulation keeps exploring (20% of its questions at random, every asked "
-    "question judged) and ranks its greedy questions by the selector's index, and decides lower: on the real "
-    "runs (learned_ucb_contrast, default_nearest) Gemma-2-27B as 9B 0.9905 against 0.9953, honest Gemma-2-9B "
-    "flagged 0.0079 against 0.0055 "
-    "(experiments/e060_judged_set)"
+    "stopped; a validator of the simulation keeps exploring (probes.exploration of its questions at random, "
+    "default 0.2, every asked question judged) and ranks its greedy questions by the selector's index: on the "
+    "real runs (learned_ucb_contrast, default_nearest) it decides Gemma-2-27B as 9B at 0.9905 against "
+    "0.9953 and flags honest Gemma-2-9B nodes at 0.0079 against 0.0055 at the default 0.2 "
+    "(experiments/e060_judged_set), and as these rows say at probes.exploration = 0: 0.9950 against 0.9952, "
+    "honest 0.0045 (experiments/e062_exploration_share)"
 )
 
 

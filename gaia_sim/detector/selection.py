@@ -16,7 +16,10 @@ Two pure pieces:
 * :class:`QuestionSelector` - keeps the running mean of that discrimination per question across epochs and
   picks the epoch's questions greedily with optimistic initialisation (every question is tried
   once) and an exploration share (epsilon-greedy; Sutton & Barto, *Reinforcement Learning*,
-  2nd ed., sec. 2.2-2.3), so a new kind of cheating on other questions is still found. With
+  2nd ed., sec. 2.2-2.3; ``probes.exploration``, default 0.2), so a new kind of cheating on other
+  questions is still found. With an upper confidence bound (below), which explores by itself, a
+  share of 0 decides better (e062: in the simulation's judged set the random question only replaced
+  a telling one). With
   ``bonus`` > 0 (``probes.question_selection = "learned_ucb"``) the greedy part ranks by an upper
   confidence bound instead of the mean: the mean + ``bonus`` x s x sqrt(2 ln T / n) (UCB1, Auer,
   Cesa-Bianchi & Fischer 2002, Mach. Learn. 47:235; s the pooled within-question standard deviation
