@@ -243,7 +243,7 @@ class ProbeParams(Group):
     )
     exploration: float = fraction(
         0.2,
-        "learned question selections: share of each epoch's questions drawn at random from the rest (epsilon-greedy; the others by the selector's ranking), so cheating on questions the selector has written off is still found; 0 with learned_ucb or learned_ucb_contrast leaves exploring to the upper confidence bound (experiment e062)",
+        "learned question selections: share of each epoch's questions drawn at random from the rest (epsilon-greedy; the others by the selector's ranking), so cheating on questions the selector has written off is still found; 0 with learned_ucb or learned_ucb_contrast leaves exploring to the upper confidence bound, which decided better and reacted as fast to cheaters moving to other questions (experiments e062, e063)",
     )
 
 
