@@ -68,7 +68,7 @@ def main() -> None:
             + f"  ({time.perf_counter() - t0:.0f} s)",
             flush=True,
         )
-        Path(args.out).write_text(json.dumps({"switch": args.switch, "rows": out}, indent=1))
+        Path(args.out).write_text(json.dumps({"switch": args.switch, "rows": out}, separators=(",", ":")))
 
 
 if __name__ == "__main__":
