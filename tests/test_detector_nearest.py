@@ -9,7 +9,15 @@ from test_detector_theory import ALPHA, _binomial_ci, _null_flags
 
 from gaia_sim.detector import assess
 from gaia_sim.detector._common import summarize
-from gaia_sim.detector.nearest import _gram, _pair_sum, _with_zero_row, answer_weights, neighbourhoods
+from gaia_sim.detector.nearest import (
+    _gram,
+    _pair_sum,
+    _with_zero_row,
+    neighbour_weights,
+    neighbourhoods,
+    node_means,
+    pseudo_rows,
+)
 
 
 def two_stacks(rng, nodes=30, cheaters=3, questions=5, samples=5, dim=32, apart=0.5, off=0.5, scatter=0.3):
@@ -48,8 +56,9 @@ def test_a_nodes_neighbours_are_its_own_stack():
 
 
 def test_the_statistic_is_the_distance_to_the_neighbours_mean_of_means():
-    """The weights the vectorised test works with make each node's own mean and the mean of its
-    answering neighbours' means, missing answers included."""
+    """The means and weights the vectorised test works with make each node's own mean and the mean
+    of its answering neighbours' means, missing answers included; a judged node's pseudo-nodes draw
+    only its answering neighbours' answers."""
     x, _ = network(np.random.default_rng(6), nodes=12, questions=2, samples=4, cheaters=2, shift=0.3)
     x[3, 0, 1] = np.nan
     x[5, 0] = np.nan  # node 5 did not answer question 0
@@ -57,12 +66,19 @@ def test_the_statistic_is_the_distance_to_the_neighbours_mean_of_means():
     near = neighbourhoods(s.mean, s.count, np.ones(12, bool))
     node, sample = np.divmod(np.flatnonzero(s.present[:, 0, :]), 4)
     rows = x[node, 0, sample].astype(np.float64)
-    judged, own, centre = answer_weights(node, s.count[:, 0], near)
+    judged, per_node = neighbour_weights(s.count[:, 0], near)
+    means = node_means(rows, node, 12)
+    centres = per_node @ means
+    drawn = pseudo_rows(np.random.default_rng(0), node, per_node, s.count[judged, 0], 50)
     assert 5 not in judged and len(judged) == 11
+    assert np.allclose(means[5], 0.0)  # no answer: no mean
     for r, i in enumerate(judged):
         members = [j for j in near[i] if s.count[j, 0] > 0]
-        assert np.allclose(own[r] @ rows, s.mean[i, 0], atol=1e-6)
-        assert np.allclose(centre[r] @ rows, s.mean[members, 0].mean(0), atol=1e-6)
+        assert np.allclose(means[i], s.mean[i, 0], atol=1e-6)
+        assert np.allclose(centres[r], s.mean[members, 0].mean(0), atol=1e-6)
+        rows_drawn = drawn[r * 50 : (r + 1) * 50]
+        owners = node[rows_drawn[rows_drawn < len(node)]]
+        assert set(owners) <= set(members) and (rows_drawn[:, : s.count[i, 0]] < len(node)).all()
 
 
 def test_null_flag_rate_with_honest_stack_variation_at_most_alpha():

@@ -76,33 +76,44 @@ def neighbourhoods(mean: np.ndarray, count: np.ndarray, eligible: np.ndarray, sh
     return np.argsort(total, axis=1, kind="stable")[:, :k]
 
 
-def answer_weights(node: np.ndarray, count: np.ndarray, near: np.ndarray):
-    """For one question whose answers belong to nodes ``node`` (A,) (sorted), with ``count`` (N,)
-    answers per node: the judged nodes (answered, and at least two neighbours did) and, over the A
-    answers, (J, A) weights that make each judged node's own mean and (J, A) weights that make its
-    centre, the mean of its answering neighbours' means (``near``, (N, k))."""
+def neighbour_weights(count: np.ndarray, near: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For one question with ``count`` (N,) answers per node: the judged nodes (answered, and at least
+    two neighbours did) and (J, N) the weight of each node's mean in each judged node's centre, the
+    mean of its answering neighbours' means (``near``, (N, k))."""
     present = count[near]  # (N, k) each neighbour's answers to the question
     members = (present > 0).sum(1)
     judged = np.flatnonzero((count > 0) & (members >= 2))
-    per_node = np.zeros((len(judged), len(count)))  # weight of each node's mean in each judged node's centre
+    per_node = np.zeros((len(judged), len(count)))
     np.put_along_axis(per_node, near[judged], (present[judged] > 0) / members[judged, None], axis=1)
-    centre = per_node[:, node] / count[node][None, :]
-    own = (node[None, :] == judged[:, None]) / count[judged][:, None]
-    return judged, own, centre
+    return judged, per_node
 
 
-def pseudo_rows(rng, node: np.ndarray, centre: np.ndarray, n: np.ndarray, boot: int) -> np.ndarray:
+def node_means(rows: np.ndarray, node: np.ndarray, n_nodes: int) -> np.ndarray:
+    """(N, D) each node's mean of its answer ``rows`` (A, D), whose owners ``node`` (A,) are sorted;
+    in double precision (a tie stays a tie with the null's Gram products); 0 for a node without one."""
+    means = np.zeros((n_nodes, rows.shape[1]))
+    owners, start, count = np.unique(node, return_index=True, return_counts=True)
+    means[owners] = np.add.reduceat(rows, start, axis=0) / count[:, None]
+    return means
+
+
+def pseudo_rows(rng, node: np.ndarray, per_node: np.ndarray, n: np.ndarray, boot: int) -> np.ndarray:
     """(J boot, max n) answer rows drawn by ``boot`` pseudo-nodes per judged node, each drawing its
-    node's ``n`` (J,) answers from the pool of answers its centre weights (:func:`answer_weights`),
-    with :func:`~gaia_sim.detector.default._draw`; padding columns hold ``len(node)``, the zero row."""
+    node's ``n`` (J,) answers from its pool, the answers of the nodes its centre weights (``per_node``,
+    :func:`neighbour_weights`; positions in ``node``, ascending), with
+    :func:`~gaia_sim.detector.default._draw`; padding columns hold ``len(node)``, the zero row."""
     from gaia_sim.detector.default import _draw
 
-    row, answer = np.nonzero(centre > 0)  # each judged node's pool, in ascending answer order
-    sizes = np.bincount(row, minlength=len(centre))
+    row, member = np.nonzero(per_node > 0)  # each judged node's pool's nodes, ascending
+    first = np.searchsorted(node, member)  # their answers are consecutive in ``node`` (sorted)
+    per = np.searchsorted(node, member, side="right") - first
+    at = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
+    row, answer = np.repeat(row, per), np.repeat(first, per) + at  # each pool, in ascending answer order
+    sizes = np.bincount(row, minlength=len(per_node))
     # pool position -> answer row; the padding (from each row's pool size on) holds the zero row
-    padded = np.full((len(centre), int(sizes.max()) + 1), len(node))
+    padded = np.full((len(per_node), int(sizes.max()) + 1), len(node))
     padded[row, np.arange(len(row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = answer
-    owner = np.repeat(np.arange(len(centre)), boot)
+    owner = np.repeat(np.arange(len(per_node)), boot)
     pos = _draw(rng, sizes[owner], np.repeat(n, boot))  # past a row's n: its pool size, the sentinel
     return padded[owner[:, None], pos]
 
@@ -112,10 +123,11 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
     ``boot`` pseudo-nodes drawn from the neighbours' pooled answers, and (N, Q) whether the value tied
     with part of its null. NaN where the node did not answer or fewer than two neighbours did.
 
-    Per question, every node at once: with W the weights of each judged node's centre over the
-    answers Y (:func:`answer_weights`), the centre is W Y, the statistic |mean - W Y|^2, and a
-    pseudo-node drawing answers g_1..g_n has, from the answers' Gram matrix G = Y Y' (a zero row
-    last, the padding's), sum_kl G[g_k, g_l] / n^2 - 2 sum_k (W Y Y')[g_k] / n + |W Y|^2."""
+    Per question, every node at once: with M the nodes' mean answers (:func:`node_means`) and W the
+    weights of each judged node's centre over the nodes (:func:`neighbour_weights`), the centre is
+    C = W M, the statistic |mean - C|^2, and a pseudo-node drawing answers g_1..g_n of the answers Y
+    has, from their Gram matrix G = Y Y' (a zero row last, the padding's), sum_kl G[g_k, g_l] / n^2 -
+    2 sum_k (C Y')[g_k] / n + |C|^2."""
     from gaia_sim.detector.default import MIN_PEERS, _Null
 
     n_nodes, n_q, n_samples = s.present.shape
@@ -123,18 +135,19 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
     buffer = np.empty(int(s.count.sum(0).max()) ** 2)  # one Gram matrix's memory for every question
     for q in range(n_q):
         node, sample = np.divmod(np.flatnonzero(s.present[:, q, :]), n_samples)
-        judged, own, centre = answer_weights(node, s.count[:, q], near)
+        judged, per_node = neighbour_weights(s.count[:, q], near)
         if len(np.unique(node)) < MIN_PEERS or not len(judged):
             continue
         rows = np.ascontiguousarray(x[node, q, sample], dtype=np.float64)
-        centres = centre @ rows  # (J, D) each judged node's centre
+        means = node_means(rows, node, n_nodes)
+        centres = per_node @ means  # (J, D) each judged node's centre
         n = s.count[judged, q]
-        drawn = pseudo_rows(rng, node, centre, n, boot)
+        drawn = pseudo_rows(rng, node, per_node, n, boot)
         padded = drawn.max() >= len(rows)  # some pseudo-node drew fewer answers: its padding is the zero row
         gram = _with_zero_row(_gram(rows, buffer), padded, both=True)  # the last row and column: the zero row
         wg = _with_zero_row(centres @ rows.T, padded)  # each answer's product with each judged node's centre
         c_sq = np.einsum("jd,jd->j", centres, centres)
-        value = ((own @ rows - centres) ** 2).sum(1)  # in double precision, as the null: ties stay ties
+        value = ((means[judged] - centres) ** 2).sum(1)  # in double precision, as the null: ties stay ties
         owner = np.repeat(np.arange(len(judged)), boot)
         total = _pair_sum(gram, drawn)
         nn = np.repeat(n, boot).astype(float)
