@@ -115,7 +115,7 @@ def pseudo_rows(rng, node: np.ndarray, per_node: np.ndarray, n: np.ndarray, boot
     padded[row, np.arange(len(row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = answer
     owner = np.repeat(np.arange(len(per_node)), boot)
     pos = _draw(rng, sizes[owner], np.repeat(n, boot))  # past a row's n: its pool size, the sentinel
-    return padded[owner[:, None], pos]
+    return padded.ravel().take(owner[:, None] * padded.shape[1] + pos)  # flat look-ups: padded[owner, pos]
 
 
 def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +151,8 @@ def question_p_values(x: np.ndarray, s: Summary, near: np.ndarray, boot: int, rn
         owner = np.repeat(np.arange(len(judged)), boot)
         total = _pair_sum(gram, drawn)
         nn = np.repeat(n, boot).astype(float)
-        null = total / nn**2 - 2.0 * wg[owner[:, None], drawn].sum(1) / nn + c_sq[owner]
+        cross = wg.ravel().take(owner[:, None] * wg.shape[1] + drawn).sum(1)  # flat look-ups: wg[owner, drawn]
+        null = total / nn**2 - 2.0 * cross / nn + c_sq[owner]
         null = null.reshape(len(judged), boot)
         p[judged, q], tied[judged, q] = _Null(null).upper(value, np.arange(len(judged)))
         p[judged, q] = beyond_draws_p(value, null, p[judged, q], n)
