@@ -307,8 +307,7 @@ def learn_questions(
     """The ``k`` questions the selector of :func:`learn_selector` ranks highest by its running mean
     (learning stopped: not what a validator of the simulation asks, which keeps exploring; e060)."""
     selector = learn_selector(pools, spec, epochs, rng, detector, selection, explore)
-    order = np.lexsort((np.arange(selector.n_questions), -selector.score))
-    return np.sort(order[:k])
+    return selector.best(k)
 
 
 def sequential_run(

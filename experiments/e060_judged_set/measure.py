@@ -51,10 +51,9 @@ def learned_selector(pools, spec, epochs, rng) -> QuestionSelector:
 def judged(selector, arm, rng) -> tuple[np.ndarray, np.ndarray | None]:
     """(questions, weights or None) a verdict of ``arm`` is judged on."""
     if arm == "mean5":
-        order = np.lexsort((np.arange(selector.n_questions), -selector.score))
-        return np.sort(order[:5]), None
+        return selector.best(5), None
     if arm == "mean4_w0":
-        top = np.lexsort((np.arange(selector.n_questions), -selector.score))[:4]
+        top = selector.best(4)
         extra = rng.choice(np.setdiff1d(np.arange(selector.n_questions), top))
         qs = np.sort(np.append(top, extra))
         return qs, np.isin(qs, top).astype(float)

@@ -49,7 +49,7 @@ ARMS = {
 def judged(selector, how: str, rng) -> np.ndarray:
     """The questions a verdict is judged on: the top 5 by running mean, or ``choose(5)``."""
     if how == "mean":
-        return np.sort(np.lexsort((np.arange(selector.n_questions), -selector.score))[:5])
+        return selector.best(5)
     return selector.choose(5, rng)
 
 

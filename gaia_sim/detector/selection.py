@@ -147,6 +147,11 @@ class QuestionSelector:
             width = self.bonus * self.spread * np.sqrt(2.0 * np.log(total) / self.count)
             return np.where(self.count > 0, self.total / self.count + width, np.inf)
 
+    def best(self, k: int) -> np.ndarray:
+        """The ``k`` questions with the highest running mean (:attr:`score`; ties to the lower index),
+        sorted: what a validator judges on once it stops learning (``evaluation.learn_questions``)."""
+        return np.sort(np.lexsort((np.arange(self.n_questions), -self.score))[:k])
+
     def choose(self, k: int, rng: np.random.Generator) -> np.ndarray:
         k = min(int(k), self.n_questions)
         n_explore = int(round(self.explore * k))
