@@ -322,7 +322,7 @@ def sequential_run(
     labels = np.arange(spec.nodes) < spec.cheaters
     for _ in range(reps):
         acc, ever = EvidenceAccumulator(alpha=alpha), np.zeros(spec.nodes, dtype=bool)
-        selector = QuestionSelector(len(pools[spec.honest].emb)) if learn else None
+        selector = QuestionSelector(len(pools[spec.honest].emb), explore=EXPLORATION) if learn else None
         for epoch in range(epochs):
             qs = selector.choose(spec.questions, rng) if learn else None
             x, _, qs = make_trial(pools, spec, rng, questions=qs, labels=labels)
