@@ -16,7 +16,6 @@ import argparse
 import importlib.util
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,15 +34,14 @@ from gaia_sim.detector._common import summarize  # noqa: E402
 
 
 def revision_module(rev: str):
-    """``gaia_sim/detector/nearest.py`` as it was at ``rev``, loaded as a module."""
-    text = subprocess.run(
-        ["git", "show", f"{rev}:gaia_sim/detector/nearest.py"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "nearest_at_rev.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location("nearest_at_rev", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """``gaia_sim/detector/nearest.py`` as it was at ``rev`` (:func:`bench_simulation.export`), loaded as a module."""
+    from bench_simulation import export
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export(rev, Path(tmp)) / "gaia_sim" / "detector" / "nearest.py"
+        spec = importlib.util.spec_from_file_location("nearest_at_rev", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     return module
 
 
