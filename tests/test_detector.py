@@ -375,6 +375,24 @@ def test_nan_median_is_numpys_bit_for_bit():
                     assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
 
 
+def test_the_consensus_median_sorts_the_means_in_float32_from_the_summary():
+    """``Summary.mean32`` is the means in float32 (for float32 answers the array the means were
+    computed in, no copy), and the consensus from it is the one from the float64 means, bit for bit
+    (float32 and float64 answers, missing answers)."""
+    from gaia_sim.detector import default as D
+    from gaia_sim.detector._common import summarize
+
+    for dtype in (np.float32, np.float64):
+        x, _ = network(np.random.default_rng(7), nodes=30, questions=3, samples=3, dim=16)
+        x = x.astype(dtype)
+        x[::4, 1] = np.nan
+        x[::5, 2, 1:] = np.nan
+        s = summarize(x)
+        assert s.mean32.dtype == np.float32
+        assert s.mean32.tobytes() == s.mean.astype(np.float32).tobytes()
+        assert D.robust_centre(s.mean, mean32=s.mean32).tobytes() == D.robust_centre(s.mean).tobytes()
+
+
 def test_einsum64_is_numpys_widened_einsum_bit_for_bit(monkeypatch):
     """The blocked float64 products summarize and the share test use equal np.einsum(...,
     dtype=float64) exactly: squared norms and products with the centres, NaN rows, float32 and

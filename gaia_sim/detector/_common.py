@@ -39,7 +39,8 @@ class Summary:
     ``count`` (N, Q) answers present; ``mean`` (N, Q, D) float64 mean embedding (NaN where count 0);
     ``within`` (N, Q) unbiased within-node scatter sum_k ||x_k - mean||^2 / (count - 1), i.e. the
     trace of the sample covariance (NaN where count < 2); ``present`` (N, Q, S) which rows exist;
-    ``answer_sq`` (N, Q, S) float64 each answer's squared norm (NaN where missing).
+    ``answer_sq`` (N, Q, S) float64 each answer's squared norm (NaN where missing); ``mean32`` the
+    means in single precision (what the consensus's coordinate-wise median sorts).
     """
 
     count: np.ndarray
@@ -47,6 +48,7 @@ class Summary:
     within: np.ndarray
     present: np.ndarray  # (N, Q, S) bool: answer row present
     answer_sq: np.ndarray | None = None
+    mean32: np.ndarray | None = None
 
 
 def check_embeddings(embeddings, where: str = "assess(embeddings)") -> np.ndarray:
@@ -88,7 +90,12 @@ def summarize(x: np.ndarray) -> Summary:
         )  # sum of squared norms (missing rows are 0) minus count |mean|^2
         within = np.where(count >= 2, np.maximum(ss, 0.0) / (count - 1), np.nan)
     return Summary(
-        count=count, mean=mean.astype(np.float64, copy=False), within=within, present=present, answer_sq=answer_sq
+        count=count,
+        mean=mean.astype(np.float64, copy=False),
+        within=within,
+        present=present,
+        answer_sq=answer_sq,
+        mean32=mean.astype(np.float32, copy=False),  # float32 input: the means as computed, no copy
     )
 
 

@@ -51,26 +51,29 @@ GRAM_RATIO = 40
 BLOCK = 128  # pseudo-nodes summed at a time without the Gram matrix: (BLOCK, D) temporaries stay in cache
 
 
-def robust_centre(mean: np.ndarray, steps: int = 2, mm: np.ndarray | None = None) -> np.ndarray:
+def robust_centre(
+    mean: np.ndarray, steps: int = 2, mm: np.ndarray | None = None, mean32: np.ndarray | None = None
+) -> np.ndarray:
     """Per-question consensus of node means, (N, Q, D) -> (Q, D), NaN nodes ignored.
 
     Start from the coordinate-wise median (breakdown 50%; Huber & Ronchetti, *Robust
     Statistics*, 2009, sec. 3.2), then apply concentration steps: average the half of the nodes
     closest to the current centre (the C-step of FAST-MCD, Rousseeuw & Van Driessen 1999,
     Technometrics 41:212), which keeps the efficiency of a mean while a colluding minority
-    (< 1/2, in particular 1/3) stays out. ``mm``: the means' squared norms (N, Q) when at hand.
+    (< 1/2, in particular 1/3) stays out. ``mm``: the means' squared norms (N, Q) and ``mean32`` the
+    means in float32 (:class:`Summary`), when at hand.
     """
     valid = ~np.isnan(mean[..., 0])
-    centre = _coordinate_median(mean)
+    centre = _coordinate_median(mean if mean32 is None else mean32)
     for _ in range(steps - 1):
         centre, _ = _c_step(mean, valid, centre, mm)
     return centre
 
 
 def _coordinate_median(mean: np.ndarray) -> np.ndarray:
-    """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored (node axis made
-    contiguous for speed)."""
-    m = np.ascontiguousarray(np.moveaxis(mean.astype(np.float32), 0, -1))  # (Q, D, N), transposed in float32
+    """Coordinate-wise median over nodes, (N, Q, D) -> (Q, D), NaN nodes ignored, of the means in
+    float32 (node axis made contiguous for speed)."""
+    m = np.ascontiguousarray(np.moveaxis(mean.astype(np.float32, copy=False), 0, -1))  # (Q, D, N) in float32
     return nan_median(m, axis=-1).astype(np.float64, copy=False)
 
 
@@ -867,7 +870,7 @@ def assess_default(
     rng = np.random.default_rng(seed)
     s = summarize(x)
     mm = np.einsum("nqd,nqd->nq", s.mean, s.mean)  # the means' squared norms, for every distance below
-    c = refined_centre(s.mean, robust_centre(s.mean, mm=mm), mm)  # computed once: every pass measures from it
+    c = refined_centre(s.mean, robust_centre(s.mean, mm=mm, mean32=s.mean32), mm)  # once: every pass measures from it
     d = _sqdist(s.mean, c, mm)
     answered = (s.count > 0).any(1)
     if first_pass not in ("all", "core"):
