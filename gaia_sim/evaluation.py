@@ -34,6 +34,11 @@ from gaia_sim.params import ProbeParams
 #: The exploration share of learned question selection: ``probes.exploration``'s default (one home: the schema).
 EXPLORATION = ProbeParams.model_fields["exploration"].default
 
+#: ``--holdout``'s default: validators learn their questions on the first 40% of each run block's answers
+#: and are judged on the rest (issue 14 item 1's protocol: questions learned on data not used for judging).
+#: 0 learns and judges on the same answers, which flatters the learned rows (:data:`IN_SAMPLE_NOTE`).
+HOLDOUT = 0.4
+
 
 # ----------------------------------------------------------------------------- pools of answers
 @dataclass(frozen=True)
@@ -527,8 +532,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--holdout",
         type=float,
-        default=0.0,
-        help="share of each run's answers (the earliest repeats) on which validators learn questions; verdicts are judged on the rest only (default 0: learn and judge on all answers)",
+        default=HOLDOUT,
+        help=f"share of each run's answers (the earliest repeats) on which validators learn questions; verdicts are judged on the rest only (default {HOLDOUT}; 0: learn and judge on all answers, in-sample)",
     )
     parser.add_argument(
         "--question-kind",
@@ -552,7 +557,7 @@ def _check_args(args) -> None:
     for name in ("trials", "nodes", "questions", "epochs", "histories"):
         if getattr(args, name) < 1:
             raise UserError(f"gaia-sim evaluate: --{name} must be >= 1, got {getattr(args, name)}")
-    if not 0.0 <= getattr(args, "holdout", 0.0) < 1.0:
+    if not 0.0 <= getattr(args, "holdout", HOLDOUT) < 1.0:
         raise UserError(f"gaia-sim evaluate: --holdout must lie in [0, 1), got {args.holdout}")
     if not 0.0 <= getattr(args, "exploration", EXPLORATION) <= 1.0:
         raise UserError(f"gaia-sim evaluate: --exploration must lie in [0, 1], got {args.exploration}")
@@ -591,7 +596,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
     pools, pairings, honest_runs, cheat_runs = _load_source(
         source, getattr(args, "question_kind", "all"), _real_runs(args)
     )
-    learn_pools, pools = split_pools(pools, getattr(args, "holdout", 0.0))
+    learn_pools, pools = split_pools(pools, getattr(args, "holdout", HOLDOUT))
     detectors = {d: {"detector": d} for d in args.detectors.split(",")}
     rows = []
     budgets = _budgets(args.budgets, args.questions)
@@ -665,7 +670,7 @@ def evaluate_source(source: str, args, rng: np.random.Generator, out: Path) -> l
 def honest_null(source: str, args, rng: np.random.Generator) -> list[dict]:
     """All nodes honest (honest variation included): flag rate of the default detector at alpha."""
     pools, pairings, honest_runs, _ = _load_source(source, runs=_real_runs(args))
-    pools = split_pools(pools, getattr(args, "holdout", 0.0))[1]
+    pools = split_pools(pools, getattr(args, "holdout", HOLDOUT))[1]
     rows = []
     for honest in sorted({h for h, _ in pairings}):
         spec = TrialSpec(
@@ -757,6 +762,15 @@ LEARNED_ROWS_NOTE = (
 )
 
 
+#: Printed under the table when ``--holdout 0`` learned the questions on the answers they are judged on.
+IN_SAMPLE_NOTE = (
+    "note: --holdout 0: the 'learned' rows' questions were learned on the same answers they are judged on "
+    "(in-sample), which flatters them: on the shipped real runs the default detector decides Gemma-2-27B as 9B "
+    "at 0.990 in-sample against 0.678 with the default hold-out (TPR@1% 1.000 against 0.897; seed 36, 200 "
+    "verdicts, learned_ucb_contrast; experiments/e064_in_sample_learning)"
+)
+
+
 def run(args) -> int:
     _check_args(args)
     with warnings.catch_warnings():
@@ -806,6 +820,8 @@ def _run(args) -> int:
                 )
     if rows:
         print(LEARNED_ROWS_NOTE)
+        if getattr(args, "holdout", HOLDOUT) == 0:
+            print(IN_SAMPLE_NOTE)
     note = trials_note(args.trials, args.cheaters, args.nodes)
     if note:
         print(note)

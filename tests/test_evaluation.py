@@ -139,7 +139,22 @@ def test_evaluate_real_end_to_end(tmp_path, capsys):
     assert not list(tmp_path.glob(".*tmp*"))
     out = capsys.readouterr().out
     assert "TPR@1%" in out
-    assert "note: 2 answers per question" not in out  # 5 answers in every run block: 2 per node is within the budget
+    assert result["settings"]["holdout"] == ev.HOLDOUT  # learned on earlier answers, judged on the rest
+    assert ev.IN_SAMPLE_NOTE not in out
+    # the hold-out leaves 3 of run 0's 5 answers to judge on: 2 per node replay them (the simulation's rule)
+    assert "note: 2 answers per question" in out and "gemma-2-9b run block 0 (3 answers per question)" in out
+
+
+@pytest.mark.gaia_data
+@pytest.mark.skipif(gaia_real.missing_reason() is not None, reason=gaia_real.missing_reason() or "")
+def test_learning_in_sample_is_said_under_the_table(tmp_path, capsys):
+    """``--holdout 0`` learns the questions on the answers they are judged on: the output says the
+    learned rows are flattered; with all 5 of run 0's answers to judge on, 2 per node are within
+    the simulation's sample budget (no thin-block note)."""
+    assert ev.run(_args(tmp_path, detectors="default", histories=1, holdout=0, trials=1)) == 0
+    out = capsys.readouterr().out
+    assert ev.IN_SAMPLE_NOTE in out
+    assert "note: 2 answers per question" not in out
 
 
 @pytest.mark.gaia_data
