@@ -237,9 +237,11 @@ def selection_gain(
     rng: np.random.Generator,
     explore: float = EXPLORATION,
     alpha: float = 0.01,
+    learn_pools=None,
 ) -> dict[str, np.ndarray]:
     """Per-epoch TPR at FPR 1% (pooled over ``reps`` independent networks) of validators that learn
-    question selection (:class:`QuestionSelector`) against validators asking random questions."""
+    question selection (:class:`QuestionSelector`) against validators asking random questions; the
+    selectors learn from verdicts on ``learn_pools`` (:func:`learned_verdict`)."""
     n_q = len(pools[spec.honest].emb)
     outcomes = {"learned": [Outcome() for _ in range(epochs)], "random": [Outcome() for _ in range(epochs)]}
     for _ in range(reps):
@@ -249,7 +251,7 @@ def selection_gain(
             x, labels, _ = make_trial(pools, spec, rng, questions=qs)
             verdict = assess(x, alpha=alpha)
             outcomes["learned"][epoch].add(verdict, labels)
-            selector.update(qs, verdict)
+            selector.update(qs, learned_verdict(verdict, learn_pools, pools, spec, qs, rng, alpha=alpha))
             x, labels, _ = make_trial(pools, spec, rng)
             outcomes["random"][epoch].add(assess(x, alpha=alpha), labels)
     return {k: np.array([o.summary()["tpr_at_fpr"] for o in v]) for k, v in outcomes.items()}
@@ -315,12 +317,30 @@ def learn_questions(
     return selector.best(k)
 
 
+def learned_verdict(verdict, learn_pools, pools, spec: TrialSpec, questions, rng, labels=None, **options):
+    """The verdict a selector learns from: ``verdict`` itself when it learns on the judged answers
+    (``learn_pools`` None or ``pools``: in-sample), else a verdict on a draw of the same questions from
+    ``learn_pools`` (:func:`split_pools`), so that the selector never sees an answer it is judged on."""
+    if learn_pools is None or learn_pools is pools:
+        return verdict
+    x, _, _ = make_trial(learn_pools, spec, rng, questions=questions, labels=labels)
+    return assess(x, **options)
+
+
 def sequential_run(
-    pools, spec: TrialSpec, epochs: int, reps: int, rng: np.random.Generator, alpha: float = 0.01, learn: bool = False
+    pools,
+    spec: TrialSpec,
+    epochs: int,
+    reps: int,
+    rng: np.random.Generator,
+    alpha: float = 0.01,
+    learn: bool = False,
+    learn_pools=None,
 ) -> dict:
     """Small per-epoch budgets accumulated with :class:`EvidenceAccumulator` (e-values, Ville):
     share of cheaters flagged by each epoch and share of honest nodes ever flagged. The same nodes
-    cheat in every epoch; with ``learn`` the validators choose questions with a QuestionSelector."""
+    cheat in every epoch; with ``learn`` the validators choose questions with a QuestionSelector,
+    which learns from verdicts on ``learn_pools`` (:func:`learned_verdict`)."""
     from gaia_sim.detector import EvidenceAccumulator
 
     caught, honest_ever, n_honest = np.zeros(epochs), 0, 0
@@ -334,7 +354,9 @@ def sequential_run(
             verdict = assess(x, alpha=alpha, fdr="none")
             ever |= acc.update(np.arange(spec.nodes), verdict.p_value)
             if learn:
-                selector.update(qs, verdict)
+                selector.update(
+                    qs, learned_verdict(verdict, learn_pools, pools, spec, qs, rng, labels, alpha=alpha, fdr="none")
+                )
             caught[epoch] += ever[labels].sum()
         honest_ever += int(ever[~labels].sum())
         n_honest += int((~labels).sum())
@@ -695,16 +717,19 @@ def dynamics(source: str, args, rng: np.random.Generator) -> dict:
     epoch, 5 questions x 5 answers) and sequential evidence with a small budget (2 x 3 answers),
     with random and with learned questions."""
     pools, pairings, honest_runs, cheat_runs = _load_source(source, runs=_real_runs(args))
+    learn_pools, pools = split_pools(pools, getattr(args, "holdout", HOLDOUT))
     reps = max(4, args.trials // 10)
     out = {}
     for honest, cheat in pairings:
         spec = TrialSpec(honest, cheat, args.nodes, args.cheaters, 5, 5, honest_runs, cheat_runs)
-        gain = selection_gain(pools, spec, args.epochs, reps, rng, alpha=args.alpha)
+        gain = selection_gain(pools, spec, args.epochs, reps, rng, alpha=args.alpha, learn_pools=learn_pools)
         small = TrialSpec(honest, cheat, args.nodes, args.cheaters, 2, 3, honest_runs, cheat_runs)
         out[f"{cheat} as {honest}"] = {
             "selection": {k: np.round(v, 3).tolist() for k, v in gain.items()},
             "sequential_2x3": sequential_run(pools, small, args.epochs, reps, rng, args.alpha),
-            "sequential_2x3_learned": sequential_run(pools, small, args.epochs, reps, rng, args.alpha, learn=True),
+            "sequential_2x3_learned": sequential_run(
+                pools, small, args.epochs, reps, rng, args.alpha, learn=True, learn_pools=learn_pools
+            ),
         }
     return out
 

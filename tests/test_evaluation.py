@@ -216,3 +216,46 @@ def test_evaluate_says_when_the_hold_out_leaves_honest_run_blocks_too_thin(tmp_p
     assert "note: 5 answers per question are drawn with replacement" in out
     assert "gemma-2-9b run block 0 (3 answers per question)" in out
     assert ev.LEARNED_ROWS_NOTE in out  # the learned rows' judged set is not the simulation's (e060)
+
+
+def _pools_whose_telling_questions_move(repeats=20, questions=12, dim=8, seed=0):
+    """Honest answers around one centre per question; the cheaters' first 40% of answers stand apart
+    on questions 0-2 only, their other answers on questions 3-5 only: a selector that learns on the
+    first 40% learns questions 0-2, one that learns on the judged answers learns 3-5."""
+    from gaia_sim.evaluation import Pool
+
+    rng = np.random.default_rng(seed)
+    centre = rng.standard_normal((questions, dim))
+    honest = tuple([centre[q] + 0.05 * rng.standard_normal((repeats, dim))] for q in range(questions))
+    cheat, learn = [], int(round(0.4 * repeats))
+    for q in range(questions):
+        block = centre[q] + 0.05 * rng.standard_normal((repeats, dim))
+        if q < 3:
+            block[:learn] += 1.0
+        elif q < 6:
+            block[learn:] += 1.0
+        cheat.append([block])
+    return {"h": Pool("h", honest), "c": Pool("c", tuple(cheat))}
+
+
+def test_learned_selection_over_epochs_learns_on_the_held_out_answers_only():
+    """With a hold-out, the per-epoch and sequential 'learned' lines of ``gaia-sim evaluate`` learn
+    from verdicts on the learning answers (``learned_verdict``), never on the answers they are judged
+    on: on pools whose telling questions differ between the two parts, the learner then asks
+    questions that tell nothing in the judged part, where learning on the judged answers finds the
+    ones that do (in-sample optimism, e064)."""
+    from gaia_sim.evaluation import TrialSpec, selection_gain, sequential_run, split_pools
+
+    pools = _pools_whose_telling_questions_move()
+    learn, judge = split_pools(pools, 0.4)
+    spec = TrialSpec("h", "c", nodes=20, cheaters=3, questions=3, samples=4, honest_runs=(0,), cheat_runs=(0,))
+    late = {}
+    for name, learn_pools in (("held_out", learn), ("in_sample", judge)):
+        gain = selection_gain(judge, spec, 12, 4, np.random.default_rng(1), explore=0.0, learn_pools=learn_pools)
+        late[name] = float(gain["learned"][-4:].mean())
+    assert late["held_out"] <= 0.3 and late["in_sample"] >= 0.9, late
+    caught = {
+        name: sequential_run(judge, spec, 12, 4, np.random.default_rng(2), learn=True, learn_pools=learn_pools)
+        for name, learn_pools in (("held_out", learn), ("in_sample", judge))
+    }
+    assert caught["held_out"]["cheaters_flagged_by_epoch"][-1] < caught["in_sample"]["cheaters_flagged_by_epoch"][-1]
