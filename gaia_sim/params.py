@@ -256,7 +256,7 @@ class DetectorParams(Group):
     after_verdict: Literal["restart", "spend"] = F(
         "restart",
         "choice",
-        "sequential evidence after a guilty verdict: restart: the node's e-process starts again at 1 (a node is convicted by accumulated evidence at most every other epoch); spend: its balance is divided by e(p_floor) = 20.8 (convicted every epoch once evidence suffices; honest false verdicts on the bank 3.1e-3 -> 5.3e-3 per node-epoch, see docs/detector.md)",
+        "sequential evidence after a guilty verdict: restart: the node's e-process starts again at 1 (a node is convicted by accumulated evidence at most every other epoch); spend: its balance is divided by e(p_floor) = 20.8 (convicted every epoch once evidence suffices; at today's detector and bank the same verdicts as restart in item 2's honest setting and in model_swap, kb_swap and collusion_ring, experiments/e065_spend_default)",
     )
     evidence_memory: EvidenceMemory = F(
         "lifetime",
