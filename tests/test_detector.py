@@ -428,9 +428,9 @@ def test_smallest_per_row_matches_argsort():
 def test_bootstrap_draws_are_distinct_and_uniform_over_ordered_subsets():
     """The pseudo-nodes' rows (default._draw, several answer counts in one call): distinct within a
     pseudo-node, the unused columns the sentinel, and every ordered n-subset of the pool equally
-    likely (chi-square over the 6, 30 and 120 ordered 1-, 2- and 3-subsets of a pool of 6, 60,000
-    draws each: a draw that favoured some positions, e.g. stepping past the drawn ones in the
-    wrong order, gives p ~ 0); with replacement beyond 200 n pool rows."""
+    likely (chi-square over the 6, 30, 120 and 360 ordered 1-, 2-, 3- and 4-subsets of a pool of 6,
+    60,000 draws each: a draw that favoured some positions, e.g. stepping past the drawn ones in the
+    wrong order or out of order, gives p ~ 0); with replacement beyond 200 n pool rows."""
     import itertools
 
     from scipy import stats as sps
@@ -438,9 +438,9 @@ def test_bootstrap_draws_are_distinct_and_uniform_over_ordered_subsets():
     from gaia_sim.detector.default import _draw
 
     rng = np.random.default_rng(1)
-    n = np.repeat([1, 2, 3], 60_000)
+    n = np.repeat([1, 2, 3, 4], 60_000)
     g = _draw(rng, 6, n)
-    for count in (1, 2, 3):
+    for count in (1, 2, 3, 4):
         rows = g[n == count]
         assert (rows[:, count:] == 6).all()
         assert all(len(set(r)) == count for r in rows[:, :count].tolist())
@@ -455,6 +455,19 @@ def test_bootstrap_draws_are_distinct_and_uniform_over_ordered_subsets():
         (triples[:, 0] != triples[:, 1]) & (triples[:, 0] != triples[:, 2]) & (triples[:, 1] != triples[:, 2])
     ).all()
     assert sps.chisquare(np.bincount(triples.ravel(), minlength=250)).pvalue > 1e-3
+
+
+def test_drawn_positions_are_kept_in_ascending_order_as_they_come():
+    """default._insert, which keeps each pseudo-node's drawn positions sorted for the next draw to
+    step past: after every insertion the columns are the rows sorted (ties included)."""
+    from gaia_sim.detector.default import _insert
+
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 6, (500, 7))  # few distinct values: many ties
+    columns = []
+    for k in range(values.shape[1]):
+        columns = _insert(columns, values[:, k])
+        assert np.array_equal(np.stack(columns, axis=1), np.sort(values[:, : k + 1], axis=1))
 
 
 def test_betabinom_sf_is_scipys():

@@ -157,6 +157,23 @@ def test_the_nearest_stack_test_holds_half_of_alpha():
     assert not np.allclose(a.p_value, np.minimum(1.0, 4.0 * np.fmin(three / 3.0, d["p_nearest_stack"])))
 
 
+def test_row_p_values_count_as_the_sorted_null_does():
+    """nearest.row_upper_p (one null per judged node, counted by comparison) gives the upper
+    mid-p-values and tie flags of default._Null.upper with one group per row, bit for bit: values
+    inside, tied with (identical answers), within TIE_TOL of, and beyond their rows' draws."""
+    from gaia_sim.detector.default import TIE_TOL, _Null
+    from gaia_sim.detector.nearest import row_upper_p
+
+    rng = np.random.default_rng(12)
+    null = np.round(rng.gamma(2.0, 0.1, (300, 400)), 3)  # rounded: many ties within a row
+    pick = null[np.arange(300), rng.integers(0, 400, 300)]
+    value = np.concatenate([pick[:100], pick[100:200] + 0.5 * TIE_TOL, rng.gamma(2.0, 0.3, 100)])
+    p, tied = row_upper_p(null, value)
+    p_ref, tied_ref = _Null(null).upper(value, np.arange(300))
+    assert np.array_equal(p, p_ref) and np.array_equal(tied, tied_ref)
+    assert tied[:200].all() and (p > 0).all() and (p <= 1).all()
+
+
 def test_beyond_its_draws_a_value_gets_the_moment_matched_gamma_tail():
     """Theory (Satterthwaite 1946, Box 1954): for draws of a gamma, a value beyond every draw gets
     about the gamma's own upper tail; values within the draws, and draws without spread, keep their

@@ -122,22 +122,31 @@ def _draw(rng, pool_size, n: np.ndarray) -> np.ndarray:
     Without replacement the k-th draw is uniform over the ``pool_size - k`` positions not yet drawn
     (a uniform integer below ``pool_size - k``, stepped past the drawn positions in ascending order), so
     every ordered n-subset is equally likely, at O(n^2) per row instead of sorting ``pool_size``
-    random keys."""
+    random keys. The drawn positions are kept in ascending order as they come (:func:`_insert`),
+    not sorted anew for each draw."""
     distinct = (pool_size < 200 * n) & (n <= pool_size)
+    everywhere = bool(distinct.all())
     out = np.empty((len(n), int(n.max())), dtype=np.int64)
     uniform = rng.random(out.shape[::-1])  # one call: row k of it makes the k-th draws
+    ascending: list[np.ndarray] = []  # column j: each row's j-th smallest position drawn so far
     for k in range(out.shape[1]):
-        high = pool_size - k if distinct.all() else np.where(distinct, pool_size - k, pool_size)
+        high = pool_size - k if everywhere else np.where(distinct, pool_size - k, pool_size)
         v = (uniform[k] * high).astype(np.int64)  # uniform below ``high`` (bias < high / 2^53)
-        if k:  # step past the drawn positions, ascending
-            if k <= 2:
-                drawn = (out[:, 0],) if k == 1 else (np.minimum(out[:, 0], out[:, 1]), np.maximum(out[:, 0], out[:, 1]))
-            else:
-                drawn = np.sort(out[:, :k], axis=1).T
-            for below in drawn:
-                v += (v >= below) & distinct
+        for below in ascending:  # step past the drawn positions, ascending
+            v += (v >= below) if everywhere else (v >= below) & distinct
         out[:, k] = v if k < n.min() else np.where(n > k, v, pool_size)
+        if k + 1 < out.shape[1]:
+            ascending = _insert(ascending, out[:, k])
     return out
+
+
+def _insert(ascending: list[np.ndarray], v: np.ndarray) -> list[np.ndarray]:
+    """Columns ``ascending`` (each row's values in ascending order) with ``v`` (one per row) put in
+    its place: the j-th smallest of the new set is the middle one of (old j-1-th, v, old j-th)."""
+    if not ascending:
+        return [v]
+    middle = [np.maximum(low, np.minimum(v, high)) for low, high in zip(ascending[:-1], ascending[1:])]
+    return [np.minimum(ascending[0], v), *middle, np.maximum(ascending[-1], v)]
 
 
 class _Question:
