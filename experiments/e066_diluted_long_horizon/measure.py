@@ -21,6 +21,7 @@ from scipy import stats
 
 from gaia_sim.answers.bank import load_default_bank
 from gaia_sim.detector import assess
+from gaia_sim.detector.sequential import EvidenceAccumulator, decisive_this_epoch
 from gaia_sim.epoch.state import new_evidence
 from gaia_sim.evaluation import bank_pools, diluted_node
 from gaia_sim.scenario import Scenario
@@ -34,14 +35,19 @@ def upper95(k: int, n: int) -> float:
     return float(stats.beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
 
 
-def domain(pools, role: str, share: float, epochs: int, rng, scenario) -> tuple[np.ndarray, np.ndarray]:
-    """One domain judged ``epochs`` times (e017's loop): its labels (N,) and verdicts (epochs, N)."""
+def domain(pools, role: str, share: float, epochs: int, rng, scenario, epoch_alpha=None) -> tuple:
+    """One domain judged ``epochs`` times (e017's loop): its labels (N,), verdicts (epochs, N),
+    each node's run block (N,) of the bank's honest pool (its stack), and (epochs, N) whether the
+    per-epoch rule (b) alone would have convicted (BH at epoch_alpha over this epoch's p-values;
+    exploratory, added after the first run: it draws no random numbers, so the verdicts are the same)."""
     honest, cheat = pools["honest"], pools[role]
     labels = np.zeros(NODES, bool)
     labels[rng.choice(NODES, CHEATERS, replace=False)] = True
     runs = rng.integers(0, honest.n_runs(), size=NODES)
     evidence = new_evidence(scenario)
-    verdicts = np.zeros((epochs, NODES), bool)
+    if epoch_alpha is not None:  # the exploratory arm: the schema's accumulator with another per-epoch level
+        evidence = EvidenceAccumulator(alpha=evidence.alpha, memory=evidence.memory, epoch_alpha=epoch_alpha)
+    verdicts, rule_b = np.zeros((epochs, NODES), bool), np.zeros((epochs, NODES), bool)
     for t in range(epochs):
         qs = np.sort(rng.choice(len(honest.emb), size=QUESTIONS, replace=False))
         x = np.stack(
@@ -52,8 +58,25 @@ def domain(pools, role: str, share: float, epochs: int, rng, scenario) -> tuple[
         )
         result = assess(x, alpha=scenario.detector.alpha, seed=int(rng.integers(2**31)))
         verdicts[t] = evidence.update(range(NODES), result.p_value)
+        rule_b[t] = decisive_this_epoch(result.p_value, evidence.epoch_alpha)
         evidence.reset(np.flatnonzero(verdicts[t]))  # restart after a verdict (the schema default)
-    return labels, verdicts
+    return labels, verdicts, runs, rule_b
+
+
+def by_run(labels: np.ndarray, verdicts: np.ndarray, runs: np.ndarray) -> dict:
+    """Exploratory (after the run): cheaters convicted within the horizon, by the run block (honest
+    stack) they sit on, and honest false convictions per node by run block."""
+    convicted = verdicts.any(1)  # (trials, N)
+    out = {}
+    for r in np.unique(runs):
+        cheat, honest = labels & (runs == r), ~labels & (runs == r)
+        out[int(r)] = {
+            "cheaters": int(cheat.sum()),
+            "convicted": float(convicted[cheat].mean()) if cheat.any() else None,
+            "honest_nodes": int(honest.sum()),
+            "honest_false_per_node": float(verdicts.sum(1)[honest].mean()) if honest.any() else None,
+        }
+    return out
 
 
 def summarise(role: str, share: float, labels: np.ndarray, verdicts: np.ndarray, seconds: float) -> dict:
@@ -98,6 +121,9 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=100)
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=225)
+    ap.add_argument(
+        "--epoch-alpha", type=float, help="exploratory arm (after the run): rule (b)'s level instead of alpha / 10"
+    )
     ap.add_argument("--out")
     args = ap.parse_args()
     pools, _, _ = bank_pools(load_default_bank())
@@ -108,11 +134,19 @@ def main() -> None:
         rng = np.random.default_rng([args.seed, int(share * 1000), len(role)])
         t0 = time.perf_counter()
         runs = [
-            domain(pools, "cheaper_model" if role == "none" else role, share, args.epochs, rng, scenario)
+            domain(
+                pools, "cheaper_model" if role == "none" else role, share, args.epochs, rng, scenario, args.epoch_alpha
+            )
             for _ in range(args.trials)
         ]
-        labels, verdicts = np.stack([r[0] for r in runs]), np.stack([r[1] for r in runs])
+        labels, verdicts, blocks, rule_b = (np.stack([r[i] for r in runs]) for i in range(4))
         rows.append(summarise(role, share, labels, verdicts, time.perf_counter() - t0))
+        honest_b = (verdicts & rule_b).transpose(0, 2, 1)[~labels]
+        rows[-1]["honest_false_by_rule"] = {
+            "b_epoch": int(honest_b.sum()),
+            "a_balance_only": rows[-1]["honest_false"] - int(honest_b.sum()),
+        }
+        rows[-1]["by_run_block"] = by_run(labels, verdicts, blocks)
         r = rows[-1]
         print(
             f"{role:14s} share {share:4.2f}: convicted within {r.get('convicted_within')}, median first "
@@ -122,6 +156,8 @@ def main() -> None:
             f"halves {r['honest_false_first_half']} / {r['honest_false_second_half']} [{r['seconds']} s]",
             flush=True,
         )
+        print("  by run block:", json.dumps(rows[-1]["by_run_block"]), flush=True)
+        print("  honest false by rule:", json.dumps(rows[-1]["honest_false_by_rule"]), flush=True)
         if args.out:
             Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
 
