@@ -263,6 +263,10 @@ class DetectorParams(Group):
         "choice",
         "sequential evidence between epochs: lifetime: the product since the node joined, clean epochs lower it below 1 (credit a burst must repay; Ville: about alpha false convictions over a node's life); recent: never below 1 (a CUSUM e-detector: alpha bounds false convictions per honest node-epoch; convicts cheating in rare bursts 12-18x as often, experiment e039)",
     )
+    epoch_alpha_share: float = fraction(
+        0.1,
+        "sequential evidence, rule (b): one epoch's p-values alone convict at Benjamini-Hochberg level alpha x this share across a domain's judged nodes (default: alpha / 10); 0 = off, only the accumulated balance convicts. Experiment e066 (200 epochs): every honest false conviction came from this rule, ~5e-5 per honest node-epoch and not fading; off, none in 2.2M honest node-epochs, but diluted cheaters convicted fell 0.39 -> 0.15 (refusal of 10% of answers) and 0.68 -> 0.55 (cheaper model on 25%)",
+    )
     coordination: bool = F(
         False,
         "flag",

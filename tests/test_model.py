@@ -292,6 +292,33 @@ def test_low_bit_swappers_serve_the_real_q2k_stack_and_pay_more_per_answer(scena
         build_state(scenario.with_overrides({"answers": "stand-in"}), standin)
 
 
+def test_the_per_epoch_rule_is_the_scenarios_share_of_alpha_and_zero_turns_it_off():
+    """``detector.epoch_alpha_share``: the accumulator the simulation builds (``new_evidence``) convicts
+    on one epoch's p-values alone (rule (b), BH at alpha x share) only while the share is above 0. A
+    node with p = 1e-12 among 29 at p = 0.5 is convicted in its first epoch by rule (b) at the
+    default (its balance, capped at e(1e-3) = 20.8, cannot reach 1/alpha = 100 in one epoch), and not
+    with the rule off; two such epochs convict it by the balance either way (e066: with the rule off
+    no honest node was convicted in 2.2M node-epochs)."""
+    from gaia_sim.epoch.state import new_evidence
+    from gaia_sim.errors import UserError
+    from gaia_sim.scenario import Scenario
+
+    p = np.full(30, 0.5)
+    p[7] = 1e-12
+    default, off = (
+        new_evidence(Scenario()),
+        new_evidence(Scenario().with_overrides({"detector.epoch_alpha_share": 0.0})),
+    )
+    assert default.epoch_alpha == 0.01 / 10 and off.epoch_alpha == 0.0
+    assert np.flatnonzero(default.update(range(30), p)).tolist() == [7]
+    assert not off.update(range(30), p).any()
+    assert np.flatnonzero(off.update(range(30), p)).tolist() == [7]
+    wider = new_evidence(Scenario().with_overrides({"detector.alpha": 0.05, "detector.epoch_alpha_share": 0.5}))
+    assert wider.epoch_alpha == 0.025
+    with pytest.raises(UserError, match="epoch_alpha_share"):
+        Scenario().with_overrides({"detector.epoch_alpha_share": 1.5})
+
+
 def test_recent_evidence_memory_convicts_rare_bursts_more_often(scenarios_dir, monkeypatch):
     """No-KB servers cheating on a quarter of epochs (3 KB questions x 5 answers, seeds 1-3): with
     evidence that keeps no credit from clean epochs (``detector.evidence_memory = "recent"``) they

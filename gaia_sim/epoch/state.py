@@ -384,9 +384,14 @@ def _build_ledger(scenario, node_domain, free_slot, validator_domain):
 
 
 def new_evidence(scenario) -> EvidenceAccumulator | None:
-    """The sequential-evidence accumulator the scenario's detector settings ask for (None: off)."""
+    """The sequential-evidence accumulator the scenario's detector settings ask for (None: off); its
+    per-epoch rule at level alpha x ``detector.epoch_alpha_share``."""
     det = scenario.detector
-    return EvidenceAccumulator(alpha=det.alpha, memory=det.evidence_memory) if det.sequential else None
+    if not det.sequential:
+        return None
+    return EvidenceAccumulator(
+        alpha=det.alpha, memory=det.evidence_memory, epoch_alpha=det.alpha * det.epoch_alpha_share
+    )
 
 
 def _question_selector(scenario, n_questions: int) -> QuestionSelector | None:
