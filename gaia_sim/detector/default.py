@@ -398,6 +398,12 @@ def _gram_dot_offsets(
     return dot / n
 
 
+def mid_p(gt: np.ndarray, ge: np.ndarray, size: int) -> np.ndarray:
+    """The upper mid-p-value (1 + #{null > v} + #{null = v} / 2) / (B + 1) from the counts ``gt``
+    (#{null > v}) and ``ge`` (#{null >= v}) among ``size`` (B) null draws (see :class:`_Null`)."""
+    return (1.0 + gt + 0.5 * (ge - gt)) / (size + 1.0)
+
+
 class _Null:
     """Bootstrap null distributions, one per row of ``values`` (G, B) (or one, (B,)), sorted once,
     giving the upper mid-p-value or a randomised two-sided p-value of a value against the null of
@@ -431,7 +437,7 @@ class _Null:
         return end - counts[0], end - counts[1]
 
     def _p(self, gt: np.ndarray, ge: np.ndarray) -> np.ndarray:
-        return (1.0 + gt + 0.5 * (ge - gt)) / (self.size + 1.0)
+        return mid_p(gt, ge, self.size)
 
     def upper(self, value: np.ndarray, group=0) -> tuple[np.ndarray, np.ndarray]:
         """Upper-tail mid-p-value and whether the value tied with part of the null."""

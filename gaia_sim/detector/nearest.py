@@ -164,11 +164,11 @@ def row_upper_p(null: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.nda
     whether it tied with part of it: :meth:`gaia_sim.detector.default._Null.upper` with one group
     per row (values within ``TIE_TOL`` tie), counted by comparison, not by sorting the J x B draws
     (each row is searched once; the sort was the test's largest single cost at 30 nodes x 5 answers)."""
-    from gaia_sim.detector.default import TIE_TOL
+    from gaia_sim.detector.default import TIE_TOL, mid_p
 
     gt = np.count_nonzero(null > (value + TIE_TOL)[:, None], axis=1)
     ge = np.count_nonzero(null >= (value - TIE_TOL)[:, None], axis=1)
-    return (1.0 + gt + 0.5 * (ge - gt)) / (null.shape[1] + 1.0), ge > gt
+    return mid_p(gt, ge, null.shape[1]), ge > gt
 
 
 def _gram(rows: np.ndarray, buffer: np.ndarray) -> np.ndarray:
